@@ -1,0 +1,1 @@
+namespace IExecChain.State.Tests;
