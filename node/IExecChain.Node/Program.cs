@@ -1,6 +1,21 @@
+using System.CommandLine;
+using IExecChain.Node.Cli;
+using IExecChain.Node.Devnet;
+
 namespace IExecChain.Node;
 
 public static class Program
 {
-    public static int Main() => 0;
+    public static int Main(string[] args)
+    {
+        var root = new RootCommand("iexchain: node, CLI and tools of iExecChain, the decentralized cloud-computing sidechain");
+        root.Subcommands.Add(KeysCommands.Build());
+        root.Subcommands.Add(NodeCommands.BuildInit());
+        root.Subcommands.Add(NodeCommands.BuildRun());
+        root.Subcommands.Add(DevnetCommand.Build());
+        root.Subcommands.Add(TxCommands.Build());
+        root.Subcommands.Add(QueryCommands.Build());
+        root.Subcommands.Add(BenchCommand.Build());
+        return root.Parse(args).Invoke();
+    }
 }

@@ -1,0 +1,174 @@
+using IExecChain.Consensus.Solo;
+using IExecChain.Core.Crypto;
+using IExecChain.Core.Specs;
+using IExecChain.Core.Transactions;
+using IExecChain.Core.Wire;
+using IExecChain.Rpc;
+using IExecChain.Rpc.Chain;
+using IExecChain.State.Chain;
+using IExecChain.State.Execution;
+using IExecChain.State.Merkle;
+using IExecChain.State.TxPool;
+using IExecChain.Storage;
+using Microsoft.Extensions.Logging;
+
+namespace IExecChain.Node;
+
+/// <summary>The composition root: one node's storage, state, mempool, producer and RPC, wired once.</summary>
+public sealed partial class ChainNode : IAsyncDisposable
+{
+    private readonly ILogger _logger;
+    private readonly RocksDbStore _store;
+    private readonly SoloProducer? _producer;
+    private readonly RpcServer? _rpc;
+    private readonly NodeOptions _options;
+    private bool _pidWritten;
+
+    private ChainNode(NodeOptions options, ChainSpec spec, RocksDbStore store, BlockProcessor processor, Mempool mempool,
+        SoloProducer? producer, RpcServer? rpc, PrivateKey? key, ILogger logger)
+    {
+        _options = options;
+        Spec = spec;
+        _store = store;
+        Processor = processor;
+        Mempool = mempool;
+        _producer = producer;
+        _rpc = rpc;
+        ValidatorKey = key;
+        _logger = logger;
+    }
+
+    public ChainSpec Spec { get; }
+    public BlockProcessor Processor { get; }
+    public Mempool Mempool { get; }
+    public PrivateKey? ValidatorKey { get; }
+    public Uri? RpcEndpoint => _rpc?.Endpoint;
+    public Exception? ProducerFault => _producer?.Fault;
+
+    /// <summary>Creates the data directory with its chain spec and genesis; refuses to overwrite a different chain.</summary>
+    public static Hash256Text Init(string specPath, string dataDir)
+    {
+        var spec = ChainSpecLoader.LoadFile(specPath);
+        Directory.CreateDirectory(dataDir);
+        var target = Path.Combine(dataDir, NodeOptions.ChainSpecFileName);
+        if (File.Exists(target))
+        {
+            var existing = ChainSpecLoader.LoadFile(target);
+            if (existing != spec && File.ReadAllText(target) != File.ReadAllText(specPath))
+                throw new InvalidOperationException($"{dataDir} already holds a node of chain '{existing.Name}' ({existing.ChainId}); use another --data directory");
+        }
+        else File.Copy(specPath, target);
+        using var store = new RocksDbStore(Path.Combine(dataDir, NodeOptions.DatabaseFolderName));
+        var tree = new StateTree(store);
+        var blocks = new BlockStore(store, spec.ChainId, spec.Parameters.MaxTransactionBytes);
+        var processor = new BlockProcessor(spec, store, tree, blocks, new TransactionVerifier());
+        return new Hash256Text(processor.GenesisHash.ToString(), spec);
+    }
+
+    public static ChainNode Open(NodeOptions options, PrivateKey? validatorKey, ILoggerFactory loggerFactory)
+    {
+        var errors = options.Validate();
+        if (errors.Count > 0) throw new ArgumentException(string.Join("; ", errors));
+        if (!File.Exists(options.ChainSpecPath))
+            throw new InvalidOperationException($"{options.DataDir} has no {NodeOptions.ChainSpecFileName}: run `iexchain init --chain-spec FILE --data {options.DataDir}` first");
+        var spec = ChainSpecLoader.LoadFile(options.ChainSpecPath);
+        var logger = loggerFactory.CreateLogger<ChainNode>();
+
+        var store = new RocksDbStore(options.DatabasePath);
+        try
+        {
+            var tree = new StateTree(store);
+            var blocks = new BlockStore(store, spec.ChainId, spec.Parameters.MaxTransactionBytes);
+            var verifier = new TransactionVerifier();
+            var processor = new BlockProcessor(spec, store, tree, blocks, verifier);
+            var mempool = new Mempool(options.Mempool, processor.Executor, verifier, address =>
+            {
+                var bytes = tree.Get(StateKeys.Account(address));
+                return bytes is null ? new AccountRecord() : AccountRecord.Parser.ParseFrom(bytes);
+            });
+
+            SoloProducer? producer = null;
+            if (validatorKey is not null)
+                producer = new SoloProducer(processor, mempool, validatorKey, spec, TimeProvider.System, loggerFactory.CreateLogger<SoloProducer>());
+
+            // Node info reads the node itself, which exists only once the RPC server is built.
+            ChainNode? self = null;
+            RpcServer? rpc = null;
+            if (options.RpcEnabled)
+            {
+                var registry = new RpcMethodRegistry();
+                new ChainRpcMethods(spec, processor, mempool, () => self!.NodeInfo()).RegisterAll(registry);
+                var dispatcher = new JsonRpcDispatcher(registry, loggerFactory.CreateLogger<JsonRpcDispatcher>(), options.RpcMaxBatchSize);
+                rpc = new RpcServer(new RpcServerOptions { Host = options.RpcHost, Port = options.RpcPort, MaxRequestBytes = options.RpcMaxRequestBytes, MaxBatchSize = options.RpcMaxBatchSize },
+                    dispatcher, loggerFactory);
+            }
+            var node = self = new ChainNode(options, spec, store, processor, mempool, producer, rpc, validatorKey, logger);
+            return node;
+        }
+        catch
+        {
+            store.Dispose();
+            throw;
+        }
+    }
+
+    public async Task StartAsync(CancellationToken ct = default)
+    {
+        LogStarting(Spec.Name, Spec.ChainId, Processor.Head.Height, Processor.Head.Hash.ToString(), Secp256k1.Default.Name);
+        if (_rpc is not null)
+        {
+            await _rpc.StartAsync(ct).ConfigureAwait(false);
+            LogRpc(_rpc.Endpoint.ToString());
+        }
+        File.WriteAllText(_options.PidPath, Environment.ProcessId.ToString());
+        _pidWritten = true;
+        _producer?.Start();
+    }
+
+    public object NodeInfo()
+    {
+        var head = Processor.Head;
+        return new
+        {
+            chainName = Spec.Name,
+            chainId = RpcFormat.Quantity(Spec.ChainId),
+            genesisHash = Processor.GenesisHash.ToString(),
+            blockNumber = RpcFormat.Quantity(head.Height),
+            headHash = head.Hash.ToString(),
+            stateRoot = head.StateRoot.ToString(),
+            validator = ValidatorKey?.Address.ToString(),
+            roles = ValidatorKey is null ? new[] { "full" } : new[] { "validator" },
+            cryptoBackend = Secp256k1.Default.Name,
+            mempool = new { count = Mempool.Count, bytes = Mempool.Bytes },
+            fees = new
+            {
+                transfer = RpcFormat.Quantity(Spec.Parameters.Fees.Transfer),
+                stake = RpcFormat.Quantity(Spec.Parameters.Fees.Stake),
+                unstake = RpcFormat.Quantity(Spec.Parameters.Fees.Unstake),
+            },
+            peers = 0,
+            version = typeof(ChainNode).Assembly.GetName().Version?.ToString(),
+        };
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        _producer?.Dispose();
+        if (_rpc is not null) await _rpc.DisposeAsync().ConfigureAwait(false);
+        _store.Dispose();
+        if (_pidWritten) File.Delete(_options.PidPath);
+        LogStopped(Processor.Head.Height);
+    }
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Starting node of chain {Name} ({ChainId}) at height {Height} ({Hash}); signatures: {Backend}")]
+    private partial void LogStarting(string name, ulong chainId, ulong height, string hash, string backend);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "JSON-RPC listening on {Endpoint}")]
+    private partial void LogRpc(string endpoint);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Node stopped at height {Height}")]
+    private partial void LogStopped(ulong height);
+}
+
+/// <summary>What init reports: the genesis hash and the spec it came from.</summary>
+public sealed record Hash256Text(string GenesisHash, ChainSpec Spec);

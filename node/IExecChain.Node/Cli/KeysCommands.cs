@@ -1,0 +1,45 @@
+using System.CommandLine;
+using IExecChain.Core.Crypto;
+
+namespace IExecChain.Node.Cli;
+
+public static class KeysCommands
+{
+    public static Command Build()
+    {
+        var keys = new Command("keys", "Create and inspect Ethereum-compatible keys (keystore v3 files)");
+
+        var outOption = new Option<string>("--out") { Description = "Keystore file to write", Required = true };
+        var passwordFile = new Option<string?>("--password-file") { Description = "File whose first line is the password (otherwise IEXECCHAIN_PASSWORD or a prompt)" };
+        var create = new Command("new", "Generate a key and write it as an encrypted keystore v3 file") { outOption, passwordFile };
+        create.SetAction(r => Cli.Run(() =>
+        {
+            var key = PrivateKey.Generate();
+            KeyFiles.Write(r.GetValue(outOption)!, key, Passwords.Read(r.GetValue(passwordFile), confirm: true));
+            Console.WriteLine(key.Address.ToChecksumString());
+        }));
+
+        var privateKey = new Option<string?>("--private-key") { Description = "Raw private key as hex" };
+        var keystore = new Option<string?>("--keystore") { Description = "Keystore v3 file" };
+        var inspectPassword = new Option<string?>("--password-file") { Description = "Password file for --keystore" };
+        var inspect = new Command("inspect", "Print the address of a private key or keystore") { privateKey, keystore, inspectPassword };
+        inspect.SetAction(r => Cli.Run(() =>
+        {
+            var hex = r.GetValue(privateKey);
+            var file = r.GetValue(keystore);
+            if ((hex is null) == (file is null)) throw new CliException("give exactly one of --private-key HEX or --keystore FILE");
+            PrivateKey key;
+            if (hex is not null)
+            {
+                try { key = PrivateKey.FromHex(hex); }
+                catch (Exception e) when (e is ArgumentException or FormatException) { throw new CliException($"--private-key: {e.Message}"); }
+            }
+            else key = KeyFiles.Load(file!, r.GetValue(inspectPassword));
+            Console.WriteLine(key.Address.ToChecksumString());
+        }));
+
+        keys.Subcommands.Add(create);
+        keys.Subcommands.Add(inspect);
+        return keys;
+    }
+}

@@ -1,0 +1,20 @@
+using System.Text;
+using IExecChain.Core.Crypto;
+
+namespace IExecChain.Node.Devnet;
+
+/// <summary>
+/// Well-known development keys, derived as keccak256("iexecchain-devnet/&lt;role&gt;/&lt;index&gt;"). They are
+/// public by construction: anything they hold on a real network is anyone's.
+/// </summary>
+public static class DevKeys
+{
+    public const string Password = "devnet";
+
+    public static PrivateKey Validator(int index) => Derive("validator", index);
+
+    public static PrivateKey Account(int index) => Derive("account", index);
+
+    private static PrivateKey Derive(string role, int index) =>
+        new(Keccak256.HashToArray(Encoding.ASCII.GetBytes($"iexecchain-devnet/{role}/{index}")));
+}

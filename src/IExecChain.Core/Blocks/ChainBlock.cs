@@ -1,0 +1,83 @@
+using Google.Protobuf;
+using IExecChain.Core.Crypto;
+using IExecChain.Core.Primitives;
+using IExecChain.Core.Transactions;
+using IExecChain.Core.Wire;
+
+namespace IExecChain.Core.Blocks;
+
+/// <summary>A block with its decoded header, hash and transactions. Hash = keccak256(header bytes).</summary>
+public sealed class ChainBlock
+{
+    public ChainBlock(BlockHeader header, IReadOnlyList<Transaction> transactions, Commit? lastCommit)
+        : this(header.ToByteArray(), header, transactions, lastCommit)
+    {
+    }
+
+    private ChainBlock(byte[] headerBytes, BlockHeader header, IReadOnlyList<Transaction> transactions, Commit? lastCommit)
+    {
+        HeaderBytes = headerBytes;
+        Header = header;
+        Hash = Keccak256.Hash(headerBytes);
+        Transactions = transactions;
+        LastCommit = lastCommit;
+    }
+
+    public byte[] HeaderBytes { get; }
+    public BlockHeader Header { get; }
+    public Hash256 Hash { get; }
+    public IReadOnlyList<Transaction> Transactions { get; }
+    public Commit? LastCommit { get; }
+
+    public ulong Height => Header.Height;
+    public Hash256 ParentHash => new(Header.ParentHash.Span);
+    public Hash256 StateRoot => new(Header.StateRoot.Span);
+
+    public byte[] ToBytes()
+    {
+        var block = new Block { Header = ByteString.CopyFrom(HeaderBytes) };
+        if (LastCommit is not null) block.LastCommit = LastCommit;
+        foreach (var tx in Transactions) block.Transactions.Add(UnsafeByteOperations.UnsafeWrap(tx.SignedBytes));
+        return block.ToByteArray();
+    }
+
+    /// <summary>Decodes a stored or received block; transactions are decoded but not verified.</summary>
+    public static bool TryDecode(ReadOnlySpan<byte> bytes, ulong chainId, int maxTxSize, out ChainBlock? block, out string? error)
+    {
+        block = null;
+        Block wire;
+        BlockHeader header;
+        try
+        {
+            wire = Block.Parser.ParseFrom(bytes);
+            header = BlockHeader.Parser.ParseFrom(wire.Header);
+        }
+        catch (InvalidProtocolBufferException e)
+        {
+            error = $"malformed block: {e.Message}";
+            return false;
+        }
+        if (header.ChainId != chainId) { error = $"block has chain id {header.ChainId}, expected {chainId}"; return false; }
+        if (header.TxCount != wire.Transactions.Count) { error = $"header says {header.TxCount} transactions, block has {wire.Transactions.Count}"; return false; }
+        var txs = new Transaction[wire.Transactions.Count];
+        for (int i = 0; i < txs.Length; i++)
+        {
+            if (!TransactionCodec.TryDecode(wire.Transactions[i].ToByteArray(), chainId, maxTxSize, out var tx, out var txError))
+            {
+                error = $"transaction {i}: {txError}";
+                return false;
+            }
+            txs[i] = tx!;
+        }
+        block = new ChainBlock(wire.Header.ToByteArray(), header, txs, wire.LastCommit);
+        error = null;
+        return true;
+    }
+
+    public static Hash256 ComputeTxRoot(IReadOnlyList<Transaction> transactions)
+    {
+        var ids = new Hash256[transactions.Count];
+        for (int i = 0; i < ids.Length; i++) ids[i] = transactions[i].Id;
+        return MerkleRoot.Compute(ids);
+    }
+}

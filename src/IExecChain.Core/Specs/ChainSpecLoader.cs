@@ -1,0 +1,214 @@
+using System.Globalization;
+using System.Text.Json;
+using IExecChain.Core.Primitives;
+
+namespace IExecChain.Core.Specs;
+
+/// <summary>
+/// Reads a chain spec and refuses anything doubtful: unknown fields, wrong types, out-of-range
+/// numbers, duplicate addresses, keys that do not match their address. Every error names the
+/// JSON path of the field and the reason, e.g. "$.parameters.blockIntervalMs: must be at least 10".
+/// </summary>
+public static class ChainSpecLoader
+{
+    public static ChainSpec LoadFile(string path)
+    {
+        if (!File.Exists(path)) throw new ChainSpecException($"chain spec file '{path}' does not exist");
+        return Parse(File.ReadAllText(path));
+    }
+
+    public static ChainSpec Parse(string json)
+    {
+        JsonDocument document;
+        try
+        {
+            document = JsonDocument.Parse(json, new JsonDocumentOptions { CommentHandling = JsonCommentHandling.Skip, AllowTrailingCommas = false });
+        }
+        catch (JsonException e)
+        {
+            throw new ChainSpecException($"chain spec is not valid JSON: {e.Message}");
+        }
+        using (document)
+        {
+            var root = document.RootElement;
+            var r = new Reader("$");
+            r.ExpectObject(root, "$schema", "name", "chainId", "genesisTimeUnixMs", "parameters", "accounts", "validators");
+            var spec = new ChainSpec
+            {
+                Name = r.String(root, "name", maxLength: 64),
+                ChainId = r.UInt64(root, "chainId", min: 1),
+                GenesisTimeUnixMs = r.UInt64(root, "genesisTimeUnixMs", min: 0),
+                Parameters = ReadParameters(r.Child(root, "parameters", out var parameters), parameters),
+                Accounts = ReadAccounts(r, root),
+                Validators = ReadValidators(r, root),
+            };
+            if (spec.Validators.Count == 0) throw new ChainSpecException("$.validators: at least one validator is required");
+            foreach (var v in spec.Validators)
+                if (v.Stake < spec.Parameters.MinValidatorStake)
+                    throw new ChainSpecException($"$.validators: validator {v.Address} stakes {v.Stake}, below minValidatorStake {spec.Parameters.MinValidatorStake}");
+            CheckSupply(spec);
+            return spec;
+        }
+    }
+
+    private static ChainParameters ReadParameters(Reader r, JsonElement p)
+    {
+        r.ExpectObject(p, "blockIntervalMs", "maxBlockTransactions", "maxBlockBytes", "maxTransactionBytes", "unbondingPeriodBlocks",
+            "minValidatorStake", "minWorkerStake", "epochLength", "fees");
+        var fees = r.Child(p, "fees", out var f);
+        fees.ExpectObject(f, "transfer", "stake", "unstake");
+        return new ChainParameters
+        {
+            BlockIntervalMs = (int)r.UInt64(p, "blockIntervalMs", min: 10, max: 60_000),
+            MaxBlockTransactions = (int)r.UInt64(p, "maxBlockTransactions", min: 1, max: 1_000_000),
+            MaxBlockBytes = (int)r.UInt64(p, "maxBlockBytes", min: 1024, max: 256 * 1024 * 1024),
+            MaxTransactionBytes = (int)r.UInt64(p, "maxTransactionBytes", min: 128, max: 64 * 1024),
+            UnbondingPeriodBlocks = r.UInt64(p, "unbondingPeriodBlocks", min: 1),
+            MinValidatorStake = r.UInt64(p, "minValidatorStake", min: 0),
+            MinWorkerStake = r.UInt64(p, "minWorkerStake", min: 0),
+            EpochLength = r.UInt64(p, "epochLength", min: 1),
+            Fees = new FeeSchedule
+            {
+                Transfer = fees.UInt64(f, "transfer", min: 0),
+                Stake = fees.UInt64(f, "stake", min: 0),
+                Unstake = fees.UInt64(f, "unstake", min: 0),
+            },
+        };
+    }
+
+    private static List<GenesisAccount> ReadAccounts(Reader r, JsonElement root)
+    {
+        var list = new List<GenesisAccount>();
+        var seen = new HashSet<Address>();
+        int i = 0;
+        foreach (var item in r.Array(root, "accounts"))
+        {
+            var ar = new Reader($"$.accounts[{i++}]");
+            ar.ExpectObject(item, "address", "balance");
+            var address = ar.Address(item, "address");
+            if (!seen.Add(address)) throw new ChainSpecException($"{ar.Path}.address: {address} appears twice");
+            list.Add(new GenesisAccount(address, ar.UInt64(item, "balance", min: 0)));
+        }
+        return list;
+    }
+
+    private static List<GenesisValidator> ReadValidators(Reader r, JsonElement root)
+    {
+        var list = new List<GenesisValidator>();
+        var seen = new HashSet<Address>();
+        int i = 0;
+        foreach (var item in r.Array(root, "validators"))
+        {
+            var vr = new Reader($"$.validators[{i++}]");
+            vr.ExpectObject(item, "address", "publicKey", "stake");
+            var address = vr.Address(item, "address");
+            var publicKey = vr.Bytes(item, "publicKey", 64);
+            if (Primitives.Address.FromPublicKey(publicKey) != address)
+                throw new ChainSpecException($"{vr.Path}.publicKey: does not belong to address {address}");
+            if (!seen.Add(address)) throw new ChainSpecException($"{vr.Path}.address: {address} appears twice");
+            list.Add(new GenesisValidator(address, publicKey, vr.UInt64(item, "stake", min: 1)));
+        }
+        list.Sort((a, b) => a.Address.CompareTo(b.Address));
+        return list;
+    }
+
+    private static void CheckSupply(ChainSpec spec)
+    {
+        ulong total = 0;
+        try
+        {
+            checked
+            {
+                foreach (var a in spec.Accounts) total += a.Balance;
+                foreach (var v in spec.Validators) total += v.Stake;
+            }
+        }
+        catch (OverflowException)
+        {
+            throw new ChainSpecException("$.accounts: total genesis supply overflows 64 bits of nRLC");
+        }
+    }
+
+    private readonly struct Reader(string path)
+    {
+        public string Path { get; } = path;
+
+        public void ExpectObject(JsonElement e, params string[] allowed)
+        {
+            if (e.ValueKind != JsonValueKind.Object) throw Error(Path, $"must be an object, got {Kind(e)}");
+            foreach (var property in e.EnumerateObject())
+                if (Array.IndexOf(allowed, property.Name) < 0)
+                    throw Error($"{Path}.{property.Name}", "unknown field");
+        }
+
+        public Reader Child(JsonElement e, string name, out JsonElement child)
+        {
+            child = Required(e, name);
+            if (child.ValueKind != JsonValueKind.Object) throw Error($"{Path}.{name}", $"must be an object, got {Kind(child)}");
+            return new Reader($"{Path}.{name}");
+        }
+
+        public JsonElement.ArrayEnumerator Array(JsonElement e, string name)
+        {
+            var a = Required(e, name);
+            if (a.ValueKind != JsonValueKind.Array) throw Error($"{Path}.{name}", $"must be an array, got {Kind(a)}");
+            return a.EnumerateArray();
+        }
+
+        public string String(JsonElement e, string name, int maxLength)
+        {
+            var v = Required(e, name);
+            if (v.ValueKind != JsonValueKind.String) throw Error($"{Path}.{name}", $"must be a string, got {Kind(v)}");
+            var s = v.GetString()!;
+            if (s.Length == 0 || s.Length > maxLength) throw Error($"{Path}.{name}", $"must be 1 to {maxLength} characters");
+            return s;
+        }
+
+        /// <summary>A non-negative integer, as a JSON number or a decimal string (for values past 2^53).</summary>
+        public ulong UInt64(JsonElement e, string name, ulong min, ulong max = ulong.MaxValue)
+        {
+            var v = Required(e, name);
+            ulong value;
+            if (v.ValueKind == JsonValueKind.Number)
+            {
+                if (!v.TryGetUInt64(out value)) throw Error($"{Path}.{name}", $"must be a non-negative integer, got {v.GetRawText()}");
+            }
+            else if (v.ValueKind == JsonValueKind.String)
+            {
+                if (!ulong.TryParse(v.GetString(), NumberStyles.None, CultureInfo.InvariantCulture, out value))
+                    throw Error($"{Path}.{name}", $"must be a non-negative integer, got \"{v.GetString()}\"");
+            }
+            else throw Error($"{Path}.{name}", $"must be a non-negative integer, got {Kind(v)}");
+            if (value < min) throw Error($"{Path}.{name}", $"must be at least {min}, got {value}");
+            if (value > max) throw Error($"{Path}.{name}", $"must be at most {max}, got {value}");
+            return value;
+        }
+
+        public Address Address(JsonElement e, string name)
+        {
+            var v = Required(e, name);
+            if (v.ValueKind != JsonValueKind.String || !Primitives.Address.TryParse(v.GetString(), out var address, out var error))
+                throw Error($"{Path}.{name}", $"must be a 20-byte hex address{(v.ValueKind == JsonValueKind.String ? "" : $", got {Kind(v)}")}");
+            _ = error;
+            return address;
+        }
+
+        public byte[] Bytes(JsonElement e, string name, int length)
+        {
+            var v = Required(e, name);
+            if (v.ValueKind != JsonValueKind.String || !Hex.TryDecode(v.GetString(), out var bytes, out _) || bytes.Length != length)
+                throw Error($"{Path}.{name}", $"must be {length} bytes of hex");
+            return bytes;
+        }
+
+        private JsonElement Required(JsonElement e, string name)
+        {
+            if (!e.TryGetProperty(name, out var v)) throw Error($"{Path}.{name}", "is required");
+            return v;
+        }
+
+        private static string Kind(JsonElement e) => e.ValueKind.ToString().ToLowerInvariant();
+
+        private static ChainSpecException Error(string path, string reason) => new($"{path}: {reason}");
+    }
+}

@@ -1,0 +1,107 @@
+using Google.Protobuf;
+using IExecChain.Core.Crypto;
+using IExecChain.Core.Primitives;
+using IExecChain.Core.Wire;
+
+namespace IExecChain.Core.Transactions;
+
+/// <summary>
+/// Decodes signed transactions and rejects every non-canonical form: the signature covers the
+/// body bytes as sent, so the body must re-encode to exactly those bytes (no unknown fields,
+/// no explicit defaults, no reordering), or two encodings of one body would get two ids.
+/// </summary>
+public static class TransactionCodec
+{
+    public const int SignatureLength = 65;
+    public const int AbsoluteMaxSize = 64 * 1024;
+
+    private static readonly MessageParser<SignedTransaction> SignedParser =
+        SignedTransaction.Parser.WithDiscardUnknownFields(true);
+    private static readonly MessageParser<TransactionBody> BodyParser =
+        TransactionBody.Parser.WithDiscardUnknownFields(true);
+
+    public static bool TryDecode(byte[] signedBytes, ulong chainId, int maxSize, out Transaction? transaction, out string? error)
+    {
+        transaction = null;
+        if (signedBytes.Length == 0) { error = "empty transaction"; return false; }
+        if (signedBytes.Length > Math.Min(maxSize, AbsoluteMaxSize)) { error = $"transaction is {signedBytes.Length} bytes, limit is {Math.Min(maxSize, AbsoluteMaxSize)}"; return false; }
+
+        SignedTransaction signed;
+        TransactionBody body;
+        try
+        {
+            signed = SignedParser.ParseFrom(signedBytes);
+        }
+        catch (InvalidProtocolBufferException e)
+        {
+            error = $"malformed transaction encoding: {e.Message}";
+            return false;
+        }
+        if (signed.Signature.Length != SignatureLength) { error = $"signature must be {SignatureLength} bytes, got {signed.Signature.Length}"; return false; }
+        if (signed.Body.IsEmpty) { error = "transaction body is empty"; return false; }
+        if (!IsCanonical(signed, signedBytes)) { error = "non-canonical transaction encoding"; return false; }
+        var bodyBytes = signed.Body.ToByteArray();
+        try
+        {
+            body = BodyParser.ParseFrom(bodyBytes);
+        }
+        catch (InvalidProtocolBufferException e)
+        {
+            error = $"malformed transaction body: {e.Message}";
+            return false;
+        }
+        if (!IsCanonical(body, bodyBytes)) { error = "non-canonical transaction body encoding"; return false; }
+        if (body.ChainId != chainId) { error = $"wrong chain id {body.ChainId}, this chain is {chainId}"; return false; }
+        if (!TryCheckPayload(body, out error)) return false;
+
+        transaction = new Transaction(signedBytes, Keccak256.Hash(signedBytes), bodyBytes, Keccak256.Hash(bodyBytes), body, signed.Signature.ToByteArray());
+        return true;
+    }
+
+    /// <summary>Signs a body and returns the signed transaction bytes.</summary>
+    public static byte[] Sign(TransactionBody body, PrivateKey key)
+    {
+        var bodyBytes = body.ToByteArray();
+        var signature = key.Sign(Keccak256.Hash(bodyBytes));
+        var signed = new SignedTransaction { Body = ByteString.CopyFrom(bodyBytes), Signature = ByteString.CopyFrom(signature) };
+        return signed.ToByteArray();
+    }
+
+    private static bool IsCanonical(IMessage message, ReadOnlySpan<byte> original)
+    {
+        int size = message.CalculateSize();
+        if (size != original.Length) return false;
+        Span<byte> buffer = size <= 1024 ? stackalloc byte[size] : new byte[size];
+        message.WriteTo(buffer);
+        return buffer.SequenceEqual(original);
+    }
+
+    private static bool TryCheckPayload(TransactionBody body, out string? error)
+    {
+        error = null;
+        switch (body.PayloadCase)
+        {
+            case TransactionBody.PayloadOneofCase.Transfer:
+                if (body.Transfer.To.Length != Address.Size) error = $"transfer.to must be a {Address.Size}-byte address";
+                else if (body.Transfer.Amount == 0) error = "transfer.amount must be positive";
+                break;
+            case TransactionBody.PayloadOneofCase.Stake:
+                if (body.Stake.Role == StakeRole.Unspecified) error = "stake.role must be validator or worker";
+                else if (!Enum.IsDefined(body.Stake.Role)) error = $"stake.role {(int)body.Stake.Role} is unknown";
+                else if (body.Stake.Amount == 0) error = "stake.amount must be positive";
+                break;
+            case TransactionBody.PayloadOneofCase.Unstake:
+                if (body.Unstake.Role == StakeRole.Unspecified) error = "unstake.role must be validator or worker";
+                else if (!Enum.IsDefined(body.Unstake.Role)) error = $"unstake.role {(int)body.Unstake.Role} is unknown";
+                else if (body.Unstake.Amount == 0) error = "unstake.amount must be positive";
+                break;
+            case TransactionBody.PayloadOneofCase.None:
+                error = "transaction has no payload (or a payload type this node does not know)";
+                break;
+            default:
+                error = $"payload {body.PayloadCase} is not supported";
+                break;
+        }
+        return error is null;
+    }
+}

@@ -1,0 +1,167 @@
+using IExecChain.Core.Primitives;
+using IExecChain.Core.Specs;
+using IExecChain.Core.Transactions;
+using IExecChain.Core.Wire;
+using IExecChain.State.Chain;
+using IExecChain.State.Execution;
+using IExecChain.State.TxPool;
+
+namespace IExecChain.Rpc.Chain;
+
+/// <summary>The iex_* methods of a node: reads from the finalized chain, writes into the mempool.</summary>
+public sealed class ChainRpcMethods
+{
+    private readonly ChainSpec _spec;
+    private readonly BlockProcessor _processor;
+    private readonly Mempool _mempool;
+    private readonly Func<object> _nodeInfo;
+
+    public ChainRpcMethods(ChainSpec spec, BlockProcessor processor, Mempool mempool, Func<object> nodeInfo)
+    {
+        _spec = spec;
+        _processor = processor;
+        _mempool = mempool;
+        _nodeInfo = nodeInfo;
+    }
+
+    public void RegisterAll(RpcMethodRegistry registry)
+    {
+        registry.Register("iex_chainId", (_, _) => Done(RpcFormat.Quantity(_spec.ChainId)));
+        registry.Register("iex_blockNumber", (_, _) => Done(RpcFormat.Quantity(_processor.Head.Height)));
+        registry.Register("iex_getBlockByNumber", (p, _) => Done(GetBlockByNumber(p)));
+        registry.Register("iex_getBlockByHash", (p, _) => Done(GetBlockByHash(p)));
+        registry.Register("iex_sendRawTransaction", (p, _) => Done(SendRawTransaction(p)));
+        registry.Register("iex_getTransaction", (p, _) => Done(GetTransaction(p)));
+        registry.Register("iex_getReceipt", (p, _) => Done(GetReceipt(p)));
+        registry.Register("iex_getAccount", (p, _) => Done(GetAccount(p)));
+        registry.Register("iex_getProof", (p, _) => Done(GetProof(p)));
+        registry.Register("iex_nodeInfo", (_, _) => Done(_nodeInfo()));
+    }
+
+    private static ValueTask<object?> Done(object? result) => ValueTask.FromResult(result);
+
+    private object? GetBlockByNumber(RpcParams p)
+    {
+        var tag = p.GetString(0, "number");
+        bool full = p.GetOptionalBool(1, "fullTransactions", false);
+        ulong head = _processor.Head.Height;
+        ulong height = tag switch
+        {
+            "latest" or "finalized" => head,
+            "earliest" => 0,
+            _ => ParseQuantity(tag, "number"),
+        };
+        if (height > head) return null;
+        return FormatBlock(height, full);
+    }
+
+    private object? GetBlockByHash(RpcParams p)
+    {
+        var hash = ParseHash(p.GetString(0, "hash"), "hash");
+        bool full = p.GetOptionalBool(1, "fullTransactions", false);
+        var height = _processor.Blocks.GetHeight(hash);
+        return height is null ? null : FormatBlock(height.Value, full);
+    }
+
+    private object? FormatBlock(ulong height, bool full)
+    {
+        var block = _processor.Blocks.GetBlock(height);
+        if (block is null) return null;
+        var commit = _processor.Blocks.GetCommit(height);
+        return RpcFormat.Block(block, commit, full, tx => RpcFormat.Transaction(tx, _processor.Blocks.GetReceipt(tx.Id)));
+    }
+
+    private string SendRawTransaction(RpcParams p)
+    {
+        var hex = p.GetString(0, "transaction");
+        if (!Hex.TryDecode(hex, out var bytes, out var hexError))
+            throw new RpcException(RpcErrorCodes.InvalidParams, $"invalid params: transaction must be hex ({hexError})");
+        if (!TransactionCodec.TryDecode(bytes, _spec.ChainId, _spec.Parameters.MaxTransactionBytes, out var tx, out var error))
+            throw new RpcException(RpcErrorCodes.TransactionRejected, $"transaction rejected: {error}");
+        if (_processor.Blocks.GetReceipt(tx!.Id) is not null)
+            throw new RpcException(RpcErrorCodes.TransactionRejected, $"transaction rejected: {tx.Id} is already in a block");
+        var result = _mempool.Add(tx);
+        if (!result.IsAccepted)
+            throw new RpcException(result.Kind == MempoolResultKind.Full ? RpcErrorCodes.ResourceLimit : RpcErrorCodes.TransactionRejected,
+                $"transaction rejected: {result.Reason}", new { hash = tx.Id.ToString() });
+        return tx.Id.ToString();
+    }
+
+    private object? GetTransaction(RpcParams p)
+    {
+        var id = ParseHash(p.GetString(0, "hash"), "hash");
+        var receipt = _processor.Blocks.GetReceipt(id);
+        if (receipt is null) return null;
+        var block = _processor.Blocks.GetBlock(receipt.Height);
+        if (block is null || receipt.Index >= block.Transactions.Count) return null;
+        var tx = block.Transactions[(int)receipt.Index];
+        return RpcFormat.Transaction(tx, receipt);
+    }
+
+    private object? GetReceipt(RpcParams p)
+    {
+        var id = ParseHash(p.GetString(0, "hash"), "hash");
+        var receipt = _processor.Blocks.GetReceipt(id);
+        return receipt is null ? null : RpcFormat.Receipt(receipt);
+    }
+
+    private object GetAccount(RpcParams p)
+    {
+        var address = ParseAddress(p.GetString(0, "address"));
+        var head = _processor.Head;
+        var accountBytes = _processor.Tree.Get(StateKeys.Account(address));
+        var stakeBytes = _processor.Tree.Get(StateKeys.Stake(address));
+        var account = accountBytes is null ? new AccountRecord() : AccountRecord.Parser.ParseFrom(accountBytes);
+        var stake = stakeBytes is null ? new StakeRecord() : StakeRecord.Parser.ParseFrom(stakeBytes);
+        return new
+        {
+            address = address.ToString(),
+            blockNumber = RpcFormat.Quantity(head.Height),
+            balance = RpcFormat.Quantity(account.Balance),
+            frozen = RpcFormat.Quantity(account.Frozen),
+            nonce = RpcFormat.Quantity(account.Nonce),
+            validatorStake = RpcFormat.Quantity(stake.ValidatorStake),
+            workerStake = RpcFormat.Quantity(stake.WorkerStake),
+            unbonding = stake.Unbonding.Select(u => new { role = RpcFormat.RoleName(u.Role), amount = RpcFormat.Quantity(u.Amount), releaseHeight = RpcFormat.Quantity(u.ReleaseHeight) }).ToArray(),
+        };
+    }
+
+    private object GetProof(RpcParams p)
+    {
+        var address = ParseAddress(p.GetString(0, "address"));
+        var kind = p.GetOptionalString(1, "record") ?? "account";
+        var key = kind switch
+        {
+            "account" => StateKeys.Account(address),
+            "stake" => StateKeys.Stake(address),
+            _ => throw new RpcException(RpcErrorCodes.InvalidParams, "invalid params: record must be \"account\" or \"stake\""),
+        };
+        // Root and proof are read together under the tree's own consistency: both describe the committed state.
+        var proof = _processor.Tree.GetProof(key);
+        return new
+        {
+            address = address.ToString(),
+            record = kind,
+            key = key.ToString(),
+            stateRoot = proof.Root.ToString(),
+            value = proof.Value is null ? null : RpcFormat.Bytes(proof.Value),
+            siblings = proof.Siblings.Select(s => s.ToString()).ToArray(),
+            otherLeafKey = proof.OtherLeafKey?.ToString(),
+            otherLeafValueHash = proof.OtherLeafValueHash?.ToString(),
+        };
+    }
+
+    private static ulong ParseQuantity(string text, string name)
+    {
+        if (text.StartsWith("0x", StringComparison.OrdinalIgnoreCase) &&
+            ulong.TryParse(text.AsSpan(2), System.Globalization.NumberStyles.AllowHexSpecifier, null, out var hex)) return hex;
+        if (ulong.TryParse(text, System.Globalization.NumberStyles.None, null, out var dec)) return dec;
+        throw new RpcException(RpcErrorCodes.InvalidParams, $"invalid params: {name} must be a block number (0x-hex or decimal) or \"latest\"/\"earliest\"");
+    }
+
+    private static Hash256 ParseHash(string text, string name) =>
+        Hash256.TryParse(text, out var hash) ? hash : throw new RpcException(RpcErrorCodes.InvalidParams, $"invalid params: {name} must be a 32-byte 0x-hex hash");
+
+    private static Address ParseAddress(string text) =>
+        Address.TryParse(text, out var address, out var error) ? address : throw new RpcException(RpcErrorCodes.InvalidParams, $"invalid params: address {error}");
+}

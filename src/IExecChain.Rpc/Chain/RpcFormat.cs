@@ -1,0 +1,103 @@
+using IExecChain.Core.Blocks;
+using IExecChain.Core.Primitives;
+using IExecChain.Core.Transactions;
+using IExecChain.Core.Wire;
+
+namespace IExecChain.Rpc.Chain;
+
+/// <summary>
+/// JSON shapes of chain objects. Quantities are 0x-hex strings (as on Ethereum), so 64-bit nRLC
+/// amounts survive JavaScript clients; hashes and addresses are 0x-hex.
+/// </summary>
+public static class RpcFormat
+{
+    public static string Quantity(ulong value) => "0x" + value.ToString("x");
+
+    public static string Bytes(ReadOnlySpan<byte> bytes) => Hex.Encode(bytes);
+
+    public static object Block(ChainBlock block, Commit? commit, bool fullTransactions, Func<Transaction, object> formatTx)
+    {
+        var h = block.Header;
+        object txs = fullTransactions
+            ? block.Transactions.Select(formatTx).ToArray()
+            : block.Transactions.Select(t => t.Id.ToString()).ToArray();
+        return new
+        {
+            number = Quantity(h.Height),
+            hash = block.Hash.ToString(),
+            parentHash = Bytes(h.ParentHash.Span),
+            timestamp = Quantity(h.TimeUnixMs),
+            chainId = Quantity(h.ChainId),
+            stateRoot = Bytes(h.StateRoot.Span),
+            transactionsRoot = Bytes(h.TxRoot.Span),
+            receiptsRoot = Bytes(h.ReceiptRoot.Span),
+            proposer = Bytes(h.Proposer.Span),
+            validatorSetHash = Bytes(h.ValidatorSetHash.Span),
+            nextValidatorSetHash = Bytes(h.NextValidatorSetHash.Span),
+            lastCommitHash = Bytes(h.LastCommitHash.Span),
+            evidenceHash = Bytes(h.EvidenceHash.Span),
+            transactionCount = Quantity(h.TxCount),
+            transactions = txs,
+            commit = commit is null ? null : Commit(commit),
+        };
+    }
+
+    public static object Commit(Commit commit) => new
+    {
+        height = Quantity(commit.Height),
+        round = commit.Round,
+        blockHash = Bytes(commit.BlockHash.Span),
+        signatures = commit.Signatures.Select(s => new { validator = Bytes(s.Validator.Span), signature = Bytes(s.Signature.Span), timestamp = Quantity(s.TimeUnixMs) }).ToArray(),
+    };
+
+    public static object Transaction(Transaction tx, Receipt? receipt)
+    {
+        var b = tx.Body;
+        object? payload = b.PayloadCase switch
+        {
+            TransactionBody.PayloadOneofCase.Transfer => new { to = Bytes(b.Transfer.To.Span), amount = Quantity(b.Transfer.Amount) },
+            TransactionBody.PayloadOneofCase.Stake => new { role = RoleName(b.Stake.Role), amount = Quantity(b.Stake.Amount) },
+            TransactionBody.PayloadOneofCase.Unstake => new { role = RoleName(b.Unstake.Role), amount = Quantity(b.Unstake.Amount) },
+            _ => null,
+        };
+        return new
+        {
+            hash = tx.Id.ToString(),
+            type = TypeName(b.PayloadCase),
+            from = tx.IsVerified ? tx.Sender.ToString() : receipt is null ? null : Bytes(receipt.Sender.Span),
+            chainId = Quantity(b.ChainId),
+            nonce = Quantity(b.Nonce),
+            fee = Quantity(b.Fee),
+            payload,
+            blockNumber = receipt is null ? null : Quantity(receipt.Height),
+            transactionIndex = receipt is null ? null : Quantity(receipt.Index),
+            raw = Bytes(tx.SignedBytes),
+        };
+    }
+
+    public static object Receipt(Receipt r) => new
+    {
+        transactionHash = Bytes(r.TxId.Span),
+        blockNumber = Quantity(r.Height),
+        transactionIndex = Quantity(r.Index),
+        from = Bytes(r.Sender.Span),
+        status = r.Status == ReceiptStatus.Success ? "success" : "failed",
+        error = r.Status == ReceiptStatus.Success ? null : r.Error,
+        feePaid = Quantity(r.FeePaid),
+    };
+
+    public static string TypeName(TransactionBody.PayloadOneofCase kind) => kind switch
+    {
+        TransactionBody.PayloadOneofCase.Transfer => "transfer",
+        TransactionBody.PayloadOneofCase.Stake => "stake",
+        TransactionBody.PayloadOneofCase.Unstake => "unstake",
+        _ => "unknown",
+    };
+
+    public static string RoleName(StakeRole role) => role switch
+    {
+        StakeRole.Validator => "validator",
+        StakeRole.Worker => "worker",
+        _ => "unspecified",
+    };
+}

@@ -1,0 +1,202 @@
+using Google.Protobuf;
+using IExecChain.Core.Blocks;
+using IExecChain.Core.Crypto;
+using IExecChain.Core.Primitives;
+using IExecChain.Core.Specs;
+using IExecChain.Core.Transactions;
+using IExecChain.Core.Wire;
+using IExecChain.State.Execution;
+using IExecChain.State.Merkle;
+using IExecChain.Storage;
+
+namespace IExecChain.State.Chain;
+
+/// <summary>
+/// The boundary between consensus and everything below it: consensus asks for a proposal
+/// (<see cref="Propose"/>), asks whether someone else's block is valid (<see cref="Execute"/>), and
+/// finally commits one (<see cref="Commit"/>). Execution and storage never know how the block was
+/// agreed on, so a single-validator producer and the BFT engine drive the same code.
+/// Not thread-safe: one consensus driver calls it; readers use <see cref="Head"/> and the stores.
+/// </summary>
+public sealed class BlockProcessor
+{
+    private readonly ChainSpec _spec;
+    private readonly IKeyValueStore _store;
+    private readonly TransactionExecutor _executor;
+    private readonly TransactionVerifier _verifier;
+    private ValidatorSet _validators;
+    private volatile ChainHead _head;
+
+    public BlockProcessor(ChainSpec spec, IKeyValueStore store, StateTree tree, BlockStore blocks, TransactionVerifier verifier)
+    {
+        _spec = spec;
+        _store = store;
+        Tree = tree;
+        Blocks = blocks;
+        _verifier = verifier;
+        _executor = new TransactionExecutor(spec.Parameters);
+
+        var stored = blocks.ReadHead();
+        if (stored is null)
+        {
+            var (genesis, update) = Genesis.Build(spec, tree);
+            using var batch = store.NewBatch();
+            tree.Commit(update, batch);
+            blocks.AddBlock(batch, genesis, new Commit { Height = 0, BlockHash = ByteString.CopyFrom(genesis.Hash.ToArray()) }, []);
+            store.Write(batch, sync: true);
+            _head = ChainHead.Of(genesis);
+        }
+        else
+        {
+            var block = blocks.GetBlock(stored.Value.Height)
+                ?? throw new InvalidDataException($"head block {stored.Value.Height} is missing: the database is corrupt");
+            if (block.StateRoot != tree.Root)
+                throw new InvalidDataException($"state root {tree.Root} does not match head block {block.Height} ({block.StateRoot}): the database is corrupt");
+            _head = ChainHead.Of(block);
+        }
+        var genesisBlock = blocks.GetBlock(0)!;
+        var expected = Genesis.Build(spec, new StateTree(new MemoryStore())).Block.Hash;
+        if (genesisBlock.Hash != expected)
+            throw new InvalidOperationException($"this database holds chain with genesis {genesisBlock.Hash}, but the chain spec '{spec.Name}' gives genesis {expected}");
+        GenesisHash = genesisBlock.Hash;
+        _validators = LoadValidators();
+    }
+
+    public ChainHead Head => _head;
+    public Hash256 GenesisHash { get; }
+    public StateTree Tree { get; }
+    public BlockStore Blocks { get; }
+    public TransactionExecutor Executor => _executor;
+    public ValidatorSet Validators => _validators;
+
+    public event Action<ExecutedBlock, Commit>? BlockCommitted;
+
+    /// <summary>Builds and executes the next block from candidate transactions in the order given.</summary>
+    public ExecutedBlock Propose(Address proposer, ulong timeUnixMs, IEnumerable<Transaction> candidates, Commit? lastCommit)
+    {
+        var head = _head;
+        var state = new WorldState(Tree);
+        var included = new List<Transaction>();
+        var receipts = new List<Receipt>();
+        var excluded = new List<(Transaction, string)>();
+        ulong height = head.Height + 1, fees = 0;
+        long bytes = 0;
+        foreach (var tx in candidates)
+        {
+            if (included.Count >= _spec.Parameters.MaxBlockTransactions || bytes + tx.Size > _spec.Parameters.MaxBlockBytes) break;
+            if (!_verifier.TryVerify(tx, out var verifyError)) { excluded.Add((tx, verifyError!)); continue; }
+            if (!_executor.TryExecute(state, tx, height, (uint)included.Count, ref fees, out var receipt, out var reason))
+            {
+                excluded.Add((tx, reason!));
+                continue;
+            }
+            included.Add(tx);
+            receipts.Add(receipt);
+            bytes += tx.Size;
+        }
+        var header = FinishBlock(state, head, height, Math.Max(timeUnixMs, head.TimeUnixMs + 1), proposer, fees, included, receipts, lastCommit, out var update);
+        return new ExecutedBlock(new ChainBlock(header, included, lastCommit), update, receipts, excluded);
+    }
+
+    /// <summary>Re-executes someone else's block; null with an error when it is not valid on our head.</summary>
+    public ExecutedBlock? Execute(ChainBlock block, out string? error)
+    {
+        var head = _head;
+        var h = block.Header;
+        error = h.ChainId != _spec.ChainId ? $"chain id {h.ChainId} is not {_spec.ChainId}"
+            : h.Height != head.Height + 1 ? $"height {h.Height} does not follow head {head.Height}"
+            : block.ParentHash != head.Hash ? $"parent {block.ParentHash} is not head {head.Hash}"
+            : h.TimeUnixMs <= head.TimeUnixMs ? "block time does not increase"
+            : h.Proposer.Length != Address.Size || FindValidator(new Address(h.Proposer.Span)) is null ? "proposer is not a validator"
+            : ChainBlock.ComputeTxRoot(block.Transactions) != new Hash256(h.TxRoot.Span) ? "transaction root does not match"
+            : VoteDigest.CommitHash(block.LastCommit) != new Hash256(h.LastCommitHash.Span) ? "last commit hash does not match"
+            : null;
+        if (error is not null) return null;
+
+        var errors = _verifier.VerifyAll(block.Transactions);
+        for (int i = 0; i < errors.Length; i++)
+            if (errors[i] is not null) { error = $"transaction {i}: {errors[i]}"; return null; }
+
+        var state = new WorldState(Tree);
+        var receipts = new List<Receipt>(block.Transactions.Count);
+        ulong fees = 0;
+        for (int i = 0; i < block.Transactions.Count; i++)
+        {
+            if (!_executor.TryExecute(state, block.Transactions[i], h.Height, (uint)i, ref fees, out var receipt, out var reason))
+            {
+                error = $"transaction {i} ({block.Transactions[i].Id}) is not includable: {reason}";
+                return null;
+            }
+            receipts.Add(receipt);
+        }
+        var expected = FinishBlock(state, head, h.Height, h.TimeUnixMs, new Address(h.Proposer.Span), fees, block.Transactions, receipts, block.LastCommit, out var update);
+        if (!expected.StateRoot.Equals(h.StateRoot)) { error = $"state root {new Hash256(h.StateRoot.Span)} does not match executed {new Hash256(expected.StateRoot.Span)}"; return null; }
+        if (!expected.ReceiptRoot.Equals(h.ReceiptRoot)) { error = "receipt root does not match"; return null; }
+        if (!expected.ValidatorSetHash.Equals(h.ValidatorSetHash) || !expected.NextValidatorSetHash.Equals(h.NextValidatorSetHash)) { error = "validator set hash does not match"; return null; }
+        return new ExecutedBlock(block, update, receipts, []);
+    }
+
+    /// <summary>Makes an executed block final: block, state, receipts and head in one synced write.</summary>
+    public void Commit(ExecutedBlock executed, Commit commit)
+    {
+        var block = executed.Block;
+        if (block.Height != _head.Height + 1 || block.ParentHash != _head.Hash)
+            throw new InvalidOperationException($"block {block.Height} does not extend head {_head.Height}");
+        if (commit.Height != block.Height || !commit.BlockHash.Span.SequenceEqual(block.Hash.ToArray()))
+            throw new ArgumentException("commit is for a different block", nameof(commit));
+        using (var batch = _store.NewBatch())
+        {
+            Tree.Commit(executed.StateUpdate, batch);
+            Blocks.AddBlock(batch, block, commit, executed.Receipts);
+            _store.Write(batch, sync: true);
+        }
+        _head = ChainHead.Of(block);
+        BlockCommitted?.Invoke(executed, commit);
+    }
+
+    public Validator? FindValidator(Address address)
+    {
+        foreach (var v in _validators.Validators)
+            if (new Address(v.Address.Span) == address) return v;
+        return null;
+    }
+
+    private BlockHeader FinishBlock(WorldState state, ChainHead head, ulong height, ulong time, Address proposer, ulong fees,
+        IReadOnlyList<Transaction> txs, IReadOnlyList<Receipt> receipts, Commit? lastCommit, out StateUpdate update)
+    {
+        if (fees > 0)
+        {
+            var account = state.GetAccount(proposer);
+            account.Balance = checked(account.Balance + fees);
+            state.MarkAccountDirty(proposer);
+        }
+        TransactionExecutor.ReleaseUnbondings(state, height);
+        update = Tree.Prepare(state.CollectChanges());
+
+        var receiptHashes = new Hash256[receipts.Count];
+        for (int i = 0; i < receiptHashes.Length; i++) receiptHashes[i] = Keccak256.Hash(receipts[i].ToByteArray());
+        var setHash = head.ValidatorSetHash.ToArray();
+        return new BlockHeader
+        {
+            ChainId = _spec.ChainId,
+            Height = height,
+            TimeUnixMs = time,
+            ParentHash = UnsafeByteOperations.UnsafeWrap(head.Hash.ToArray()),
+            TxRoot = UnsafeByteOperations.UnsafeWrap(ChainBlock.ComputeTxRoot(txs).ToArray()),
+            StateRoot = UnsafeByteOperations.UnsafeWrap(update.Root.ToArray()),
+            Proposer = UnsafeByteOperations.UnsafeWrap(proposer.ToArray()),
+            ValidatorSetHash = UnsafeByteOperations.UnsafeWrap(setHash),
+            NextValidatorSetHash = UnsafeByteOperations.UnsafeWrap(setHash),
+            LastCommitHash = UnsafeByteOperations.UnsafeWrap(VoteDigest.CommitHash(lastCommit).ToArray()),
+            EvidenceHash = UnsafeByteOperations.UnsafeWrap(new byte[32]),
+            ReceiptRoot = UnsafeByteOperations.UnsafeWrap(MerkleRoot.Compute(receiptHashes).ToArray()),
+            TxCount = (uint)txs.Count,
+        };
+    }
+
+    private ValidatorSet LoadValidators()
+    {
+        var bytes = Tree.Get(StateKeys.ValidatorSet) ?? throw new InvalidDataException("validator set missing from state");
+        return ValidatorSet.Parser.ParseFrom(bytes);
+    }
+}

@@ -1,0 +1,93 @@
+using System.Buffers.Binary;
+using IExecChain.Core.Blocks;
+using IExecChain.Core.Primitives;
+using IExecChain.Core.Wire;
+using IExecChain.Storage;
+
+namespace IExecChain.State.Chain;
+
+/// <summary>
+/// Finalized blocks and their indexes. The chain is final at commit, so blocks are keyed by
+/// height; hashes and transaction ids are secondary indexes. Everything for one block is written
+/// in the caller's batch, so a crash leaves either the whole block or none of it.
+/// </summary>
+public sealed class BlockStore
+{
+    private static readonly byte[] HeadKey = "head"u8.ToArray();
+    private readonly IKeyValueStore _store;
+    private readonly ulong _chainId;
+    private readonly int _maxTxSize;
+
+    public BlockStore(IKeyValueStore store, ulong chainId, int maxTxSize)
+    {
+        _store = store;
+        _chainId = chainId;
+        _maxTxSize = maxTxSize;
+    }
+
+    /// <summary>The last committed (height, hash), or null for an empty store.</summary>
+    public (ulong Height, Hash256 Hash)? ReadHead()
+    {
+        var bytes = _store.Get(DbColumn.Meta, HeadKey);
+        if (bytes is null) return null;
+        if (bytes.Length != 40) throw new InvalidDataException($"head record is {bytes.Length} bytes, expected 40: the database is corrupt");
+        return (BinaryPrimitives.ReadUInt64BigEndian(bytes), new Hash256(bytes.AsSpan(8)));
+    }
+
+    public void AddBlock(IWriteBatch batch, ChainBlock block, Commit commit, IReadOnlyList<Receipt> receipts)
+    {
+        Span<byte> height = stackalloc byte[8];
+        BinaryPrimitives.WriteUInt64BigEndian(height, block.Height);
+        Span<byte> hash = stackalloc byte[32];
+        block.Hash.CopyTo(hash);
+
+        batch.Put(DbColumn.Blocks, height, block.ToBytes());
+        batch.Put(DbColumn.HeightIndex, hash, height);
+        batch.Put(DbColumn.Commits, height, commit.ToByteArray());
+        Span<byte> txId = stackalloc byte[32];
+        foreach (var receipt in receipts)
+        {
+            receipt.TxId.Span.CopyTo(txId);
+            batch.Put(DbColumn.Receipts, txId, receipt.ToByteArray());
+        }
+        Span<byte> head = stackalloc byte[40];
+        height.CopyTo(head);
+        hash.CopyTo(head[8..]);
+        batch.Put(DbColumn.Meta, HeadKey, head);
+    }
+
+    public ChainBlock? GetBlock(ulong height)
+    {
+        Span<byte> key = stackalloc byte[8];
+        BinaryPrimitives.WriteUInt64BigEndian(key, height);
+        var bytes = _store.Get(DbColumn.Blocks, key);
+        if (bytes is null) return null;
+        if (!ChainBlock.TryDecode(bytes, _chainId, _maxTxSize, out var block, out var error))
+            throw new InvalidDataException($"stored block {height} does not decode ({error}): the database is corrupt");
+        return block;
+    }
+
+    public ulong? GetHeight(Hash256 blockHash)
+    {
+        Span<byte> key = stackalloc byte[32];
+        blockHash.CopyTo(key);
+        var bytes = _store.Get(DbColumn.HeightIndex, key);
+        return bytes is null ? null : BinaryPrimitives.ReadUInt64BigEndian(bytes);
+    }
+
+    public Commit? GetCommit(ulong height)
+    {
+        Span<byte> key = stackalloc byte[8];
+        BinaryPrimitives.WriteUInt64BigEndian(key, height);
+        var bytes = _store.Get(DbColumn.Commits, key);
+        return bytes is null ? null : Commit.Parser.ParseFrom(bytes);
+    }
+
+    public Receipt? GetReceipt(Hash256 txId)
+    {
+        Span<byte> key = stackalloc byte[32];
+        txId.CopyTo(key);
+        var bytes = _store.Get(DbColumn.Receipts, key);
+        return bytes is null ? null : Receipt.Parser.ParseFrom(bytes);
+    }
+}

@@ -1,0 +1,25 @@
+using IExecChain.Core.Blocks;
+using IExecChain.Core.Transactions;
+using IExecChain.Core.Wire;
+using IExecChain.State.Merkle;
+
+namespace IExecChain.State.Chain;
+
+/// <summary>A block whose transactions have been executed on top of the head, ready to commit.</summary>
+public sealed class ExecutedBlock
+{
+    internal ExecutedBlock(ChainBlock block, StateUpdate stateUpdate, IReadOnlyList<Receipt> receipts, IReadOnlyList<(Transaction Tx, string Reason)> excluded)
+    {
+        Block = block;
+        StateUpdate = stateUpdate;
+        Receipts = receipts;
+        Excluded = excluded;
+    }
+
+    public ChainBlock Block { get; }
+    public StateUpdate StateUpdate { get; }
+    public IReadOnlyList<Receipt> Receipts { get; }
+
+    /// <summary>Candidates a proposer left out, with the reason (stale nonce, cannot pay the fee).</summary>
+    public IReadOnlyList<(Transaction Tx, string Reason)> Excluded { get; }
+}

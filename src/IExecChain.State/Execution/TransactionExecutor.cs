@@ -1,0 +1,146 @@
+using Google.Protobuf;
+using IExecChain.Core.Primitives;
+using IExecChain.Core.Specs;
+using IExecChain.Core.Transactions;
+using IExecChain.Core.Wire;
+
+namespace IExecChain.State.Execution;
+
+/// <summary>
+/// Applies transactions to a <see cref="WorldState"/>. A transaction is either invalid (wrong
+/// nonce, cannot pay its fee: it must not be in a block at all) or included; an included one pays
+/// its fee and consumes its nonce even when its payload fails, and its receipt says why.
+/// </summary>
+public sealed class TransactionExecutor
+{
+    private readonly ChainParameters _parameters;
+
+    public TransactionExecutor(ChainParameters parameters) => _parameters = parameters;
+
+    public ulong RequiredFee(TransactionBody.PayloadOneofCase kind) => kind switch
+    {
+        TransactionBody.PayloadOneofCase.Transfer => _parameters.Fees.Transfer,
+        TransactionBody.PayloadOneofCase.Stake => _parameters.Fees.Stake,
+        TransactionBody.PayloadOneofCase.Unstake => _parameters.Fees.Unstake,
+        _ => ulong.MaxValue,
+    };
+
+    /// <summary>Checks that can be made against an account without executing: the mempool uses them too.</summary>
+    public string? CheckIncludable(Transaction tx, AccountRecord sender)
+    {
+        ulong required = RequiredFee(tx.Kind);
+        if (tx.Fee < required) return $"fee {tx.Fee} is below the required {required} nRLC for {tx.Kind}";
+        if (tx.Nonce < sender.Nonce) return $"nonce {tx.Nonce} already used (account nonce is {sender.Nonce})";
+        if (tx.Nonce > sender.Nonce) return $"nonce {tx.Nonce} is ahead of account nonce {sender.Nonce}";
+        if (sender.Balance < tx.Fee) return $"balance {sender.Balance} cannot pay fee {tx.Fee}";
+        return null;
+    }
+
+    /// <summary>
+    /// Executes a verified transaction. Returns false, changing nothing, when the transaction is not
+    /// includable; otherwise fills <paramref name="receipt"/> and adds the fee to <paramref name="feesCollected"/>.
+    /// </summary>
+    public bool TryExecute(WorldState state, Transaction tx, ulong height, uint index, ref ulong feesCollected, out Receipt receipt, out string? invalidReason)
+    {
+        receipt = null!;
+        var sender = tx.Sender;
+        var account = state.GetAccount(sender);
+        invalidReason = CheckIncludable(tx, account);
+        if (invalidReason is not null) return false;
+
+        account.Balance -= tx.Fee;
+        account.Nonce++;
+        state.MarkAccountDirty(sender);
+        feesCollected = checked(feesCollected + tx.Fee);
+
+        string? failure = tx.Kind switch
+        {
+            TransactionBody.PayloadOneofCase.Transfer => Transfer(state, sender, account, tx.Body.Transfer),
+            TransactionBody.PayloadOneofCase.Stake => Stake(state, sender, account, tx.Body.Stake),
+            TransactionBody.PayloadOneofCase.Unstake => Unstake(state, sender, tx.Body.Unstake, height),
+            _ => $"payload {tx.Kind} is not executable",
+        };
+        receipt = new Receipt
+        {
+            TxId = UnsafeByteOperations.UnsafeWrap(tx.Id.ToArray()),
+            Height = height,
+            Index = index,
+            Status = failure is null ? ReceiptStatus.Success : ReceiptStatus.Failed,
+            Error = failure ?? "",
+            FeePaid = tx.Fee,
+            Sender = UnsafeByteOperations.UnsafeWrap(sender.ToArray()),
+        };
+        return true;
+    }
+
+    private static string? Transfer(WorldState state, Address from, AccountRecord sender, Core.Wire.Transfer transfer)
+    {
+        if (sender.Balance < transfer.Amount) return $"insufficient balance: {sender.Balance} < {transfer.Amount}";
+        var to = new Address(transfer.To.Span);
+        sender.Balance -= transfer.Amount;
+        var recipient = to == from ? sender : state.GetAccount(to);
+        recipient.Balance = checked(recipient.Balance + transfer.Amount);
+        state.MarkAccountDirty(to);
+        return null;
+    }
+
+    private string? Stake(WorldState state, Address staker, AccountRecord account, Core.Wire.Stake stake)
+    {
+        if (account.Balance < stake.Amount) return $"insufficient balance: {account.Balance} < {stake.Amount}";
+        var record = state.GetStake(staker);
+        ulong after = (stake.Role == StakeRole.Validator ? record.ValidatorStake : record.WorkerStake) + stake.Amount;
+        ulong minimum = stake.Role == StakeRole.Validator ? _parameters.MinValidatorStake : _parameters.MinWorkerStake;
+        if (after < minimum) return $"{stake.Role} stake would be {after}, below the minimum {minimum}";
+        account.Balance -= stake.Amount;
+        if (stake.Role == StakeRole.Validator) record.ValidatorStake = after; else record.WorkerStake = after;
+        state.MarkStakeDirty(staker);
+        return null;
+    }
+
+    private string? Unstake(WorldState state, Address staker, Core.Wire.Unstake unstake, ulong height)
+    {
+        var record = state.GetStake(staker);
+        ulong staked = unstake.Role == StakeRole.Validator ? record.ValidatorStake : record.WorkerStake;
+        if (staked < unstake.Amount) return $"{unstake.Role} stake is {staked}, cannot unstake {unstake.Amount}";
+        ulong minimum = unstake.Role == StakeRole.Validator ? _parameters.MinValidatorStake : _parameters.MinWorkerStake;
+        ulong remaining = staked - unstake.Amount;
+        if (remaining != 0 && remaining < minimum) return $"remaining {unstake.Role} stake {remaining} would be below the minimum {minimum}; unstake all or less";
+        if (unstake.Role == StakeRole.Validator) record.ValidatorStake = remaining; else record.WorkerStake = remaining;
+        ulong release = checked(height + _parameters.UnbondingPeriodBlocks);
+        record.Unbonding.Add(new Unbonding { Role = unstake.Role, Amount = unstake.Amount, ReleaseHeight = release });
+        state.MarkStakeDirty(staker);
+
+        var queueKey = StateKeys.UnbondingQueue(release);
+        var queue = state.GetRecord(queueKey, AddressList.Parser) ?? new AddressList();
+        var raw = ByteString.CopyFrom(staker.ToArray());
+        if (!queue.Addresses.Contains(raw)) queue.Addresses.Add(raw);
+        state.SetRecord(queueKey, queue);
+        return null;
+    }
+
+    /// <summary>End-of-block work: matured unbondings return to their owners' balances.</summary>
+    public static void ReleaseUnbondings(WorldState state, ulong height)
+    {
+        var queueKey = StateKeys.UnbondingQueue(height);
+        var queue = state.GetRecord(queueKey, AddressList.Parser);
+        if (queue is null) return;
+        foreach (var raw in queue.Addresses)
+        {
+            var owner = new Address(raw.Span);
+            var stake = state.GetStake(owner);
+            ulong released = 0;
+            for (int i = stake.Unbonding.Count - 1; i >= 0; i--)
+            {
+                if (stake.Unbonding[i].ReleaseHeight > height) continue;
+                released = checked(released + stake.Unbonding[i].Amount);
+                stake.Unbonding.RemoveAt(i);
+            }
+            if (released == 0) continue;
+            var account = state.GetAccount(owner);
+            account.Balance = checked(account.Balance + released);
+            state.MarkAccountDirty(owner);
+            state.MarkStakeDirty(owner);
+        }
+        state.SetRecord(queueKey, null);
+    }
+}

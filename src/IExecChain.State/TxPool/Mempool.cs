@@ -1,0 +1,162 @@
+using IExecChain.Core.Primitives;
+using IExecChain.Core.Transactions;
+using IExecChain.Core.Wire;
+using IExecChain.State.Execution;
+
+namespace IExecChain.State.TxPool;
+
+/// <summary>
+/// Pending transactions: per sender in nonce order, offered to the proposer by fee. Signatures are
+/// checked before the lock is taken (callers on many threads verify in parallel), and the lock is
+/// only held for dictionary work, so block production never waits on verification.
+/// When full, new transactions are refused (back-pressure) instead of evicting queued ones.
+/// </summary>
+public sealed class Mempool
+{
+    private readonly object _lock = new();
+    private readonly MempoolOptions _options;
+    private readonly TransactionExecutor _executor;
+    private readonly TransactionVerifier _verifier;
+    private readonly Func<Address, AccountRecord> _committedAccount;
+    private readonly Dictionary<Hash256, Transaction> _byId = [];
+    private readonly Dictionary<Address, SenderQueue> _senders = [];
+    private long _bytes;
+    private long _arrivals;
+
+    public Mempool(MempoolOptions options, TransactionExecutor executor, TransactionVerifier verifier, Func<Address, AccountRecord> committedAccount)
+    {
+        _options = options;
+        _executor = executor;
+        _verifier = verifier;
+        _committedAccount = committedAccount;
+    }
+
+    public int Count { get { lock (_lock) return _byId.Count; } }
+    public long Bytes { get { lock (_lock) return _bytes; } }
+
+    public bool Contains(Hash256 id) { lock (_lock) return _byId.ContainsKey(id); }
+
+    public MempoolResult Add(Transaction tx)
+    {
+        lock (_lock)
+            if (_byId.ContainsKey(tx.Id)) return new(MempoolResultKind.Duplicate, "transaction is already pending");
+        if (!_verifier.TryVerify(tx, out var error)) return new(MempoolResultKind.Rejected, error);
+        ulong required = _executor.RequiredFee(tx.Kind);
+        if (tx.Fee < required) return new(MempoolResultKind.Rejected, $"fee {tx.Fee} is below the required {required} nRLC for {tx.Kind}");
+
+        lock (_lock)
+        {
+            if (_byId.ContainsKey(tx.Id)) return new(MempoolResultKind.Duplicate, "transaction is already pending");
+            if (!_senders.TryGetValue(tx.Sender, out var queue))
+            {
+                var account = _committedAccount(tx.Sender);
+                queue = new SenderQueue(account.Nonce, account.Balance);
+            }
+            if (tx.Nonce < queue.CommittedNonce) return new(MempoolResultKind.Rejected, $"nonce {tx.Nonce} already used (account nonce is {queue.CommittedNonce})");
+            if (tx.Nonce > queue.CommittedNonce + (ulong)_options.MaxNonceGap)
+                return new(MempoolResultKind.Rejected, $"nonce {tx.Nonce} is too far ahead of account nonce {queue.CommittedNonce} (max gap {_options.MaxNonceGap})");
+
+            queue.Pending.TryGetValue(tx.Nonce, out var replaced);
+            if (replaced is not null && tx.Fee * 100 < replaced.Fee * (ulong)(100 + _options.ReplacementFeeBumpPercent))
+                return new(MempoolResultKind.Rejected, $"nonce {tx.Nonce} is already pending; a replacement needs a fee at least {_options.ReplacementFeeBumpPercent}% higher than {replaced.Fee}");
+
+            ulong cost = Cost(tx), replacedCost = replaced is null ? 0 : Cost(replaced);
+            if (queue.PendingCost - replacedCost + cost > queue.Balance)
+                return new(MempoolResultKind.Rejected, $"balance {queue.Balance} cannot cover this and the sender's pending transactions ({queue.PendingCost - replacedCost + cost} nRLC)");
+            if (replaced is null && (_byId.Count >= _options.MaxTransactions || _bytes + tx.Size > _options.MaxBytes))
+                return new(MempoolResultKind.Full, $"mempool is full ({_byId.Count} transactions, {_bytes} bytes); retry later");
+
+            if (replaced is not null) Remove(queue, replaced);
+            queue.Pending[tx.Nonce] = tx;
+            queue.PendingCost += cost;
+            queue.Arrival[tx.Nonce] = ++_arrivals;
+            _senders[tx.Sender] = queue;
+            _byId[tx.Id] = tx;
+            _bytes += tx.Size;
+            return MempoolResult.Accepted;
+        }
+    }
+
+    /// <summary>
+    /// Executable transactions for the next block, highest fee first across senders while each
+    /// sender's nonces stay in order; stops at the limits.
+    /// </summary>
+    public List<Transaction> SelectForBlock(int maxCount, long maxBytes)
+    {
+        lock (_lock)
+        {
+            var result = new List<Transaction>(Math.Min(maxCount, _byId.Count));
+            var heads = new PriorityQueue<(SenderQueue Queue, ulong Nonce), (ulong NegFee, long Arrival)>();
+            foreach (var queue in _senders.Values)
+                if (queue.Pending.TryGetValue(queue.CommittedNonce, out var first))
+                    heads.Enqueue((queue, queue.CommittedNonce), (ulong.MaxValue - first.Fee, queue.Arrival[queue.CommittedNonce]));
+            long bytes = 0;
+            while (result.Count < maxCount && heads.TryDequeue(out var head, out _))
+            {
+                var tx = head.Queue.Pending[head.Nonce];
+                if (bytes + tx.Size > maxBytes) break;
+                result.Add(tx);
+                bytes += tx.Size;
+                ulong next = head.Nonce + 1;
+                if (head.Queue.Pending.TryGetValue(next, out var following))
+                    heads.Enqueue((head.Queue, next), (ulong.MaxValue - following.Fee, head.Queue.Arrival[next]));
+            }
+            return result;
+        }
+    }
+
+    /// <summary>Drops what the block included and whatever its senders' new nonces made stale.</summary>
+    public void OnBlockCommitted(IReadOnlyList<Transaction> included)
+    {
+        var touched = new HashSet<Address>();
+        foreach (var tx in included)
+        {
+            touched.Add(tx.Sender);
+            if (tx.Kind == TransactionBody.PayloadOneofCase.Transfer) touched.Add(new Address(tx.Body.Transfer.To.Span));
+        }
+        var accounts = new Dictionary<Address, AccountRecord>(touched.Count);
+        foreach (var sender in touched) accounts[sender] = _committedAccount(sender);
+        lock (_lock)
+        {
+            foreach (var (sender, account) in accounts)
+            {
+                if (!_senders.TryGetValue(sender, out var queue)) continue;
+                queue.CommittedNonce = account.Nonce;
+                queue.Balance = account.Balance;
+                while (queue.Pending.Count > 0)
+                {
+                    var lowest = queue.Pending.Keys[0];
+                    if (lowest >= account.Nonce) break;
+                    Remove(queue, queue.Pending.Values[0]);
+                }
+                if (queue.Pending.Count == 0) _senders.Remove(sender);
+            }
+        }
+        _verifier.Forget(included.Select(t => t.Id));
+    }
+
+    private void Remove(SenderQueue queue, Transaction tx)
+    {
+        queue.Pending.Remove(tx.Nonce);
+        queue.Arrival.Remove(tx.Nonce);
+        queue.PendingCost -= Cost(tx);
+        _byId.Remove(tx.Id);
+        _bytes -= tx.Size;
+    }
+
+    private static ulong Cost(Transaction tx) => tx.Kind switch
+    {
+        TransactionBody.PayloadOneofCase.Transfer => tx.Fee + tx.Body.Transfer.Amount,
+        TransactionBody.PayloadOneofCase.Stake => tx.Fee + tx.Body.Stake.Amount,
+        _ => tx.Fee,
+    };
+
+    private sealed class SenderQueue(ulong committedNonce, ulong balance)
+    {
+        public ulong CommittedNonce { get; set; } = committedNonce;
+        public ulong Balance { get; set; } = balance;
+        public ulong PendingCost { get; set; }
+        public SortedList<ulong, Transaction> Pending { get; } = [];
+        public Dictionary<ulong, long> Arrival { get; } = [];
+    }
+}

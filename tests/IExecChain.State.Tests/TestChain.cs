@@ -1,0 +1,120 @@
+using System.Text;
+using Google.Protobuf;
+using IExecChain.Core.Crypto;
+using IExecChain.Core.Primitives;
+using IExecChain.Core.Specs;
+using IExecChain.Core.Transactions;
+using IExecChain.Core.Wire;
+using IExecChain.State.Chain;
+using IExecChain.State.Execution;
+using IExecChain.State.Merkle;
+using IExecChain.State.TxPool;
+using IExecChain.Storage;
+
+namespace IExecChain.State.Tests;
+
+/// <summary>A one-validator chain on an in-memory store, with fixed test keys.</summary>
+internal sealed class TestChain
+{
+    public const ulong ChainId = 77;
+    public const ulong TransferFee = 100;
+    public const ulong InitialBalance = 1_000_000_000;
+    public static readonly PrivateKey Validator = Key("validator");
+
+    public static PrivateKey Account(int i) => Key($"account-{i}");
+
+    private static PrivateKey Key(string name) => new(Keccak256.HashToArray(Encoding.ASCII.GetBytes("test/" + name)));
+
+    public TestChain(IKeyValueStore? store = null, int accounts = 5, ulong unbondingPeriod = 3, MempoolOptions? mempool = null)
+    {
+        Spec = BuildSpec(accounts, unbondingPeriod);
+        Store = store ?? new MemoryStore();
+        Tree = new StateTree(Store);
+        Verifier = new TransactionVerifier();
+        Processor = new BlockProcessor(Spec, Store, Tree, new BlockStore(Store, ChainId, Spec.Parameters.MaxTransactionBytes), Verifier);
+        Mempool = new Mempool(mempool ?? new MempoolOptions(), Processor.Executor, Verifier, AccountOf);
+    }
+
+    public ChainSpec Spec { get; }
+    public IKeyValueStore Store { get; }
+    public StateTree Tree { get; }
+    public TransactionVerifier Verifier { get; }
+    public BlockProcessor Processor { get; }
+    public Mempool Mempool { get; }
+
+    public static ChainSpec BuildSpec(int accounts, ulong unbondingPeriod) => new()
+    {
+        Name = "test",
+        ChainId = ChainId,
+        GenesisTimeUnixMs = 1_700_000_000_000,
+        Parameters = new ChainParameters
+        {
+            BlockIntervalMs = 100,
+            MaxBlockTransactions = 1000,
+            MaxBlockBytes = 1 << 20,
+            MaxTransactionBytes = 4096,
+            UnbondingPeriodBlocks = unbondingPeriod,
+            MinValidatorStake = 1000,
+            MinWorkerStake = 10,
+            EpochLength = 10,
+            Fees = new FeeSchedule { Transfer = TransferFee, Stake = 200, Unstake = 300 },
+        },
+        Accounts = Enumerable.Range(0, accounts).Select(i => new GenesisAccount(Account(i).Address, InitialBalance)).ToList(),
+        Validators = [new GenesisValidator(Validator.Address, Validator.PublicKey, 5000)],
+    };
+
+    public AccountRecord AccountOf(Address address)
+    {
+        var bytes = Tree.Get(StateKeys.Account(address));
+        return bytes is null ? new AccountRecord() : AccountRecord.Parser.ParseFrom(bytes);
+    }
+
+    public StakeRecord StakeOf(Address address)
+    {
+        var bytes = Tree.Get(StateKeys.Stake(address));
+        return bytes is null ? new StakeRecord() : StakeRecord.Parser.ParseFrom(bytes);
+    }
+
+    public Transaction Sign(PrivateKey from, ulong nonce, Action<TransactionBody> payload, ulong? fee = null)
+    {
+        var body = new TransactionBody { ChainId = ChainId, Nonce = nonce, Fee = fee ?? TransferFee };
+        payload(body);
+        if (!TransactionCodec.TryDecode(TransactionCodec.Sign(body, from), ChainId, 4096, out var tx, out var error))
+            throw new InvalidOperationException(error);
+        return tx!;
+    }
+
+    public Transaction Transfer(PrivateKey from, Address to, ulong amount, ulong nonce, ulong? fee = null) =>
+        Sign(from, nonce, b => b.Transfer = new Core.Wire.Transfer { To = ByteString.CopyFrom(to.ToArray()), Amount = amount }, fee);
+
+    public Transaction Stake(PrivateKey from, StakeRole role, ulong amount, ulong nonce) =>
+        Sign(from, nonce, b => b.Stake = new Core.Wire.Stake { Role = role, Amount = amount }, 200);
+
+    public Transaction Unstake(PrivateKey from, StakeRole role, ulong amount, ulong nonce) =>
+        Sign(from, nonce, b => b.Unstake = new Core.Wire.Unstake { Role = role, Amount = amount }, 300);
+
+    /// <summary>Proposes a block with these candidates and commits it.</summary>
+    public ExecutedBlock Produce(params Transaction[] candidates)
+    {
+        var executed = Processor.Propose(Validator.Address, Processor.Head.TimeUnixMs + 100, candidates, Processor.Head.Height == 0 ? null : Processor.Blocks.GetCommit(Processor.Head.Height));
+        Processor.Commit(executed, CommitFor(executed));
+        Mempool.OnBlockCommitted(executed.Block.Transactions);
+        return executed;
+    }
+
+    public static Commit CommitFor(ExecutedBlock executed) =>
+        new() { Height = executed.Block.Height, BlockHash = ByteString.CopyFrom(executed.Block.Hash.ToArray()) };
+
+    /// <summary>Balances + stakes + unbonding of every known address: must never change.</summary>
+    public ulong TotalSupply(IEnumerable<Address> addresses)
+    {
+        ulong total = 0;
+        foreach (var a in addresses.Distinct())
+        {
+            total += AccountOf(a).Balance;
+            var s = StakeOf(a);
+            total += s.ValidatorStake + s.WorkerStake + (ulong)s.Unbonding.Sum(u => (decimal)u.Amount);
+        }
+        return total;
+    }
+}
