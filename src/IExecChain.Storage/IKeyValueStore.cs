@@ -1,0 +1,46 @@
+namespace IExecChain.Storage;
+
+/// <summary>A set of puts and deletes over any columns, applied all-or-nothing by <see cref="IKeyValueStore.Write"/>.</summary>
+public interface IWriteBatch : IDisposable
+{
+    void Put(DbColumn column, ReadOnlySpan<byte> key, ReadOnlySpan<byte> value);
+    void Delete(DbColumn column, ReadOnlySpan<byte> key);
+
+    /// <summary>Number of operations recorded so far (a put and a delete of the same key count twice).</summary>
+    int Count { get; }
+}
+
+/// <summary>
+/// The node's key-value storage: byte keys and values in a fixed set of columns. Keys are ordered
+/// bytewise (unsigned, shorter prefix first) in every implementation.
+/// </summary>
+public interface IKeyValueStore : IDisposable
+{
+    /// <summary>The value stored under <paramref name="key"/>, or null when missing.</summary>
+    byte[]? Get(DbColumn column, ReadOnlySpan<byte> key);
+
+    /// <summary>
+    /// Copies the value into <paramref name="destination"/> without allocating a result array.
+    /// Returns false (and <paramref name="length"/> = 0) when the key is missing. When the value is
+    /// longer than <paramref name="destination"/>, throws <see cref="ArgumentException"/> and copies nothing:
+    /// callers use this for fixed-size records and a longer value means the caller's schema is wrong.
+    /// </summary>
+    bool TryGet(DbColumn column, ReadOnlySpan<byte> key, Span<byte> destination, out int length);
+
+    IWriteBatch NewBatch();
+
+    /// <summary>
+    /// Applies the batch atomically across columns. <paramref name="sync"/> = true waits for the
+    /// write-ahead log to reach the disk. The batch may be disposed afterwards; it must not be reused.
+    /// </summary>
+    void Write(IWriteBatch batch, bool sync = true);
+
+    /// <summary>A single write; not synced by default.</summary>
+    void Put(DbColumn column, ReadOnlySpan<byte> key, ReadOnlySpan<byte> value, bool sync = false);
+
+    /// <summary>
+    /// All entries of a column whose key starts with <paramref name="prefix"/> (all when null), in key
+    /// order. The sequence reads a consistent snapshot taken when enumeration starts.
+    /// </summary>
+    IEnumerable<(byte[] Key, byte[] Value)> Iterate(DbColumn column, byte[]? prefix = null);
+}
