@@ -12,4 +12,5 @@ public enum DbColumn : byte
     StateValues,
     StateNodes,
     ConsensusWal,
+    Commits,
 }
