@@ -38,8 +38,33 @@ public static class KeysCommands
             Console.WriteLine(key.Address.ToChecksumString());
         }));
 
+        var importKey = new Option<string>("--private-key") { Description = "Raw private key as hex (e.g. exported from a wallet)", Required = true };
+        var importOut = new Option<string>("--out") { Description = "Keystore file to write", Required = true };
+        var importPassword = new Option<string?>("--password-file") { Description = "File whose first line is the new keystore's password" };
+        var import = new Command("import", "Encrypt an existing private key into a keystore v3 file") { importKey, importOut, importPassword };
+        import.SetAction(r => Cli.Run(() =>
+        {
+            PrivateKey key;
+            try { key = PrivateKey.FromHex(r.GetValue(importKey)!); }
+            catch (Exception e) when (e is ArgumentException or FormatException) { throw new CliException($"--private-key: {e.Message}"); }
+            KeyFiles.Write(r.GetValue(importOut)!, key, Passwords.Read(r.GetValue(importPassword), confirm: true));
+            Console.WriteLine(key.Address.ToChecksumString());
+        }));
+
+        var exportKeystore = new Option<string>("--keystore") { Description = "Keystore v3 file", Required = true };
+        var exportPassword = new Option<string?>("--password-file") { Description = "Password file for --keystore" };
+        var export = new Command("export", "Print the raw private key of a keystore (for wallets that import hex keys)") { exportKeystore, exportPassword };
+        export.SetAction(r => Cli.Run(() =>
+        {
+            var key = KeyFiles.Load(r.GetValue(exportKeystore)!, r.GetValue(exportPassword));
+            Console.Error.WriteLine("warning: anyone who sees this key controls the account");
+            Console.WriteLine(key.ToHex());
+        }));
+
         keys.Subcommands.Add(create);
         keys.Subcommands.Add(inspect);
+        keys.Subcommands.Add(import);
+        keys.Subcommands.Add(export);
         return keys;
     }
 }

@@ -29,6 +29,9 @@ public sealed class StateProof
 
     public Hash256 Key { get; }
 
+    /// <summary>The root this proof was taken against (the committed root at the time).</summary>
+    public Hash256 Root { get; init; }
+
     /// <summary>The key's value; null for a proof of non-inclusion.</summary>
     public byte[]? Value { get; }
 

@@ -165,11 +165,12 @@ public sealed class StateTree
                 siblings.Add(node.Child(1 - bit).Hash);
                 slot = node.Child(bit);
             }
-            if (slot.Kind == SlotKind.Empty) return new StateProof(key, null, siblings);
+            var root = _root.Hash;
+            if (slot.Kind == SlotKind.Empty) return new StateProof(key, null, siblings) { Root = root };
             if (slot.LeafKey == key)
-                return new StateProof(key, Get(key) ?? throw new InvalidDataException($"state value of {key} is missing"), siblings);
+                return new StateProof(key, Get(key) ?? throw new InvalidDataException($"state value of {key} is missing"), siblings) { Root = root };
             var otherValue = Get(slot.LeafKey) ?? throw new InvalidDataException($"state value of {slot.LeafKey} is missing");
-            return new StateProof(key, null, siblings, slot.LeafKey, TreeHashes.Value(otherValue));
+            return new StateProof(key, null, siblings, slot.LeafKey, TreeHashes.Value(otherValue)) { Root = root };
         }
     }
 

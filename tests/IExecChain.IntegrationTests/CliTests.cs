@@ -1,0 +1,112 @@
+using IExecChain.Core.Crypto;
+using NUnit.Framework;
+
+namespace IExecChain.IntegrationTests;
+
+public class CliTests
+{
+    [Test]
+    public void Keys_new_writes_a_keystore_whose_address_inspect_prints()
+    {
+        using var dir = new TempDir();
+        File.WriteAllText(dir.File("pw"), "secret\n");
+        var (code, output) = NodeProcess.Run("keys", "new", "--out", dir.File("k.json"), "--password-file", dir.File("pw"));
+        Assert.That(code, Is.EqualTo(0), output);
+        var address = output.Trim();
+        Assert.That(address, Does.Match("^0x[0-9a-fA-F]{40}$"));
+        var json = File.ReadAllText(dir.File("k.json"));
+        Assert.That(json, Does.Contain("\"version\":3").Or.Contain("\"version\": 3"));
+
+        (code, output) = NodeProcess.Run("keys", "inspect", "--keystore", dir.File("k.json"), "--password-file", dir.File("pw"));
+        Assert.That(code, Is.EqualTo(0), output);
+        Assert.That(output.Trim(), Is.EqualTo(address));
+    }
+
+    [Test]
+    public void Keys_inspect_prints_the_ethereum_address_of_a_known_key()
+    {
+        var (code, output) = NodeProcess.Run("keys", "inspect", "--private-key", "0x4c0883a69102937d6231471b5dbb6204fe5129617082792ae468d01a3f362318");
+        Assert.That(code, Is.EqualTo(0), output);
+        Assert.That(output.Trim(), Is.EqualTo("0x2c7536E3605D9C16a7a3D7b1898e529396a65c23"));
+    }
+
+    [Test]
+    public void Import_then_export_returns_the_same_private_key()
+    {
+        using var dir = new TempDir();
+        File.WriteAllText(dir.File("pw"), "pw\n");
+        var key = PrivateKey.Generate();
+        Assert.That(NodeProcess.Run("keys", "import", "--private-key", key.ToHex(), "--out", dir.File("k.json"), "--password-file", dir.File("pw")).ExitCode, Is.EqualTo(0));
+        var (code, output) = NodeProcess.Run("keys", "export", "--keystore", dir.File("k.json"), "--password-file", dir.File("pw"));
+        Assert.That(code, Is.EqualTo(0), output);
+        Assert.That(output, Does.Contain(key.ToHex()));
+    }
+
+    [Test]
+    public void Wrong_password_is_a_clear_error()
+    {
+        using var dir = new TempDir();
+        File.WriteAllText(dir.File("pw"), "right\n");
+        File.WriteAllText(dir.File("bad"), "wrong\n");
+        NodeProcess.Run("keys", "new", "--out", dir.File("k.json"), "--password-file", dir.File("pw"));
+        var (code, output) = NodeProcess.Run("keys", "inspect", "--keystore", dir.File("k.json"), "--password-file", dir.File("bad"));
+        Assert.That(code, Is.EqualTo(2));
+        Assert.That(output, Does.Contain("error:").And.Contain("password"));
+    }
+
+    [Test]
+    public void No_password_and_no_terminal_is_a_clear_error()
+    {
+        using var dir = new TempDir();
+        var (code, output) = NodeProcess.Run("keys", "new", "--out", dir.File("k.json"));
+        Assert.That(code, Is.EqualTo(2));
+        Assert.That(output, Does.Contain("--password-file"));
+        Assert.That(File.Exists(dir.File("k.json")), Is.False);
+    }
+
+    [Test]
+    public void Bad_arguments_are_rejected_with_what_is_wrong()
+    {
+        var (code, output) = NodeProcess.Run("keys", "inspect", "--private-key", "0xnothex");
+        Assert.That(code, Is.EqualTo(2));
+        Assert.That(output, Does.Contain("--private-key"));
+
+        (code, output) = NodeProcess.Run("tx", "transfer", "--to", "0x12", "--amount", "5", "--key", "nofile.json");
+        Assert.That(code, Is.Not.EqualTo(0));
+        Assert.That(output, Does.Contain("--to").Or.Contain("nofile.json"));
+
+        (code, output) = NodeProcess.Run("frobnicate");
+        Assert.That(code, Is.Not.EqualTo(0));
+        Assert.That(output, Does.Contain("frobnicate"));
+
+        (code, output) = NodeProcess.Run("run", "--data", "/nonexistent-iexec-dir");
+        Assert.That(code, Is.EqualTo(2));
+        Assert.That(output, Does.Contain("iexchain init"));
+    }
+
+    [Test]
+    public void Init_rejects_a_bad_chain_spec_naming_the_field()
+    {
+        using var dir = new TempDir();
+        var spec = File.ReadAllText(DevChain.SpecPath).Replace("\"blockIntervalMs\": 200", "\"blockIntervalMs\": 0");
+        File.WriteAllText(dir.File("bad.json"), spec);
+        var (code, output) = NodeProcess.Run("init", "--chain-spec", dir.File("bad.json"), "--data", dir.File("node"));
+        Assert.That(code, Is.EqualTo(2));
+        Assert.That(output, Does.Contain("$.parameters.blockIntervalMs: must be at least 10"));
+    }
+
+    [Test]
+    public void Devnet_genesis_hash_is_pinned()
+    {
+        using var dir = new TempDir();
+        var (code, output) = NodeProcess.Run("init", "--chain-spec", DevChain.SpecPath, "--data", dir.File("node"));
+        Assert.That(code, Is.EqualTo(0), output);
+        // Changing this hash means changing the devnet chain: genesis encoding, state tree rules or devnet.json.
+        Assert.That(output, Does.Contain("genesis " + GenesisPin.DevnetGenesisHash));
+    }
+}
+
+internal static class GenesisPin
+{
+    public const string DevnetGenesisHash = "0x0000000000000000000000000000000000000000000000000000000000000000";
+}

@@ -1,0 +1,94 @@
+using System.Net.Http.Headers;
+using System.Text;
+using System.Text.Json;
+using IExecChain.Rpc.Client;
+using NUnit.Framework;
+
+namespace IExecChain.IntegrationTests;
+
+[NonParallelizable]
+public class NodeLifecycleTests
+{
+    [Test]
+    public async Task Transfer_submitted_with_the_cli_is_final_and_queryable()
+    {
+        using var chain = new DevChain();
+        using var node = chain.StartValidator();
+        await node.WaitForRpcAsync(chain.Rpc, TimeSpan.FromSeconds(30));
+
+        var recipient = "0x00000000000000000000000000000000000a11ce";
+        var (code, output) = NodeProcess.Run("tx", "transfer", "--to", recipient, "--amount", "2.5RLC", "--key", chain.AccountKeyFile(0),
+            "--password-file", chain.PasswordFile, "--rpc", chain.Rpc.ToString(), "--wait");
+        Assert.That(code, Is.EqualTo(0), output);
+        Assert.That(output, Does.Contain("success"));
+        var txId = output.Split('\n')[0].Replace("submitted ", "").Trim();
+
+        (code, output) = NodeProcess.Run("query", "account", recipient, "--rpc", chain.Rpc.ToString());
+        Assert.That(code, Is.EqualTo(0), output);
+        Assert.That(JsonDocument.Parse(output).RootElement.GetProperty("balance").GetString(), Is.EqualTo("0x9502f900")); // 2.5e9 nRLC
+
+        (code, output) = NodeProcess.Run("query", "tx", txId, "--rpc", chain.Rpc.ToString());
+        Assert.That(code, Is.EqualTo(0), output);
+        var tx = JsonDocument.Parse(output).RootElement;
+        Assert.That(tx.GetProperty("transaction").GetProperty("from").GetString(), Is.EqualTo(DevChain.DevAddress("account", 0).ToString()));
+        Assert.That(tx.GetProperty("receipt").GetProperty("status").GetString(), Is.EqualTo("success"));
+
+        (code, output) = NodeProcess.Run("query", "block", "latest", "--rpc", chain.Rpc.ToString());
+        Assert.That(code, Is.EqualTo(0), output);
+        var block = JsonDocument.Parse(output).RootElement;
+        Assert.That(block.GetProperty("commit").GetProperty("signatures").GetArrayLength(), Is.EqualTo(1));
+
+        (code, output) = NodeProcess.Run("tx", "stake", "--role", "worker", "--amount", "100RLC", "--key", chain.AccountKeyFile(1),
+            "--password-file", chain.PasswordFile, "--rpc", chain.Rpc.ToString(), "--wait");
+        Assert.That(code, Is.EqualTo(0), output);
+        (code, output) = NodeProcess.Run("tx", "unstake", "--role", "worker", "--amount", "100RLC", "--key", chain.AccountKeyFile(1),
+            "--password-file", chain.PasswordFile, "--rpc", chain.Rpc.ToString(), "--wait");
+        Assert.That(code, Is.EqualTo(0), output);
+        (code, output) = NodeProcess.Run("query", "account", DevChain.DevAddress("account", 1).ToString(), "--rpc", chain.Rpc.ToString());
+        Assert.That(JsonDocument.Parse(output).RootElement.GetProperty("unbonding").GetArrayLength(), Is.EqualTo(1), output);
+
+        node.Terminate();
+        Assert.That(node.ExitCode, Is.EqualTo(0), node.Output);
+        Assert.That(node.Output, Does.Contain("signatures: native (libsecp256k1)").Or.Contain("signatures: managed"));
+    }
+
+    [Test]
+    public async Task Bad_rpc_input_gets_spec_errors_and_the_node_keeps_running()
+    {
+        using var chain = new DevChain();
+        using var node = chain.StartValidator();
+        await node.WaitForRpcAsync(chain.Rpc, TimeSpan.FromSeconds(30));
+        using var http = new HttpClient();
+
+        async Task<JsonElement> Post(string body)
+        {
+            using var content = new StringContent(body, Encoding.UTF8);
+            content.Headers.ContentType = new MediaTypeHeaderValue("application/json");
+            using var response = await http.PostAsync(chain.Rpc, content);
+            return JsonDocument.Parse(await response.Content.ReadAsStringAsync()).RootElement.Clone();
+        }
+
+        int Code(JsonElement e) => e.GetProperty("error").GetProperty("code").GetInt32();
+        string Message(JsonElement e) => e.GetProperty("error").GetProperty("message").GetString()!;
+
+        Assert.That(Code(await Post("{not json")), Is.EqualTo(-32700));
+        Assert.That(Code(await Post("{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"iex_nope\"}")), Is.EqualTo(-32601));
+        Assert.That(Code(await Post("{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"iex_getAccount\",\"params\":[42]}")), Is.EqualTo(-32602));
+        var badAddress = await Post("{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"iex_getAccount\",\"params\":[\"0x12\"]}");
+        Assert.That(Message(badAddress), Does.Contain("address"));
+        var garbageTx = await Post("{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"iex_sendRawTransaction\",\"params\":[\"0xdeadbeef\"]}");
+        Assert.That(Code(garbageTx), Is.EqualTo(-32000));
+        Assert.That(Message(garbageTx), Does.Contain("transaction rejected"));
+        var notHex = await Post("{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"iex_sendRawTransaction\",\"params\":[\"zz\"]}");
+        Assert.That(Code(notHex), Is.EqualTo(-32602));
+
+        var batch = await Post("[{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"iex_chainId\"},{\"jsonrpc\":\"2.0\",\"id\":2,\"method\":\"iex_blockNumber\"}]");
+        Assert.That(batch.GetArrayLength(), Is.EqualTo(2));
+        Assert.That(batch[0].GetProperty("result").GetString(), Is.EqualTo("0x539"));
+
+        using var client = new JsonRpcClient(chain.Rpc);
+        var info = await client.CallAsync("iex_nodeInfo");
+        Assert.That(info.GetProperty("validator").GetString(), Is.EqualTo(DevChain.DevAddress("validator", 0).ToString()));
+        Assert.That(node.HasExited, Is.False);
+    }
+}
