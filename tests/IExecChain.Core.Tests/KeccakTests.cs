@@ -55,4 +55,10 @@ public class KeccakTests
         Assert.That(Hex.TryDecode("0xzz", out _, out error), Is.False);
         Assert.That(error, Does.Contain("invalid hex"));
     }
+
+    [Test]
+    public void HashToArray_returns_the_digest()
+    {
+        Assert.That(Hex.Encode(Keccak256.HashToArray("abc"u8)), Is.EqualTo("0x4e03657aea45a94fc7d47ba826c8d667c0d1e6e33a64a036ec44f58fa12d6c45"));
+    }
 }

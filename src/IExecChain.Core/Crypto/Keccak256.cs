@@ -24,7 +24,9 @@ public static class Keccak256
     public static byte[] HashToArray(ReadOnlySpan<byte> input)
     {
         var output = new byte[32];
-        Hash(input, output);
+        // AsSpan() matters: with a byte[] argument, overload resolution picks Hash(a, b), the
+        // two-input hash, and its result would be discarded, leaving the output all zeros.
+        Hash(input, output.AsSpan());
         return output;
     }
 
