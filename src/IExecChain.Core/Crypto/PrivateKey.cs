@@ -78,5 +78,8 @@ public sealed class PrivateKey
         Secp256k1.Default.Sign(_key, digest, signature65);
     }
 
+    /// <summary>The secret as 0x-hex, for export to wallets; never logged.</summary>
+    public string ToHex() => Hex.Encode(_key);
+
     public override string ToString() => $"PrivateKey({Address.ToChecksumString()})";
 }

@@ -137,7 +137,7 @@ public static class ChainSpecLoader
         {
             if (e.ValueKind != JsonValueKind.Object) throw Error(Path, $"must be an object, got {Kind(e)}");
             foreach (var property in e.EnumerateObject())
-                if (Array.IndexOf(allowed, property.Name) < 0)
+                if (System.Array.IndexOf(allowed, property.Name) < 0)
                     throw Error($"{Path}.{property.Name}", "unknown field");
         }
 
