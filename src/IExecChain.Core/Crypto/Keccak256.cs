@@ -24,14 +24,12 @@ public static class Keccak256
     public static byte[] HashToArray(ReadOnlySpan<byte> input)
     {
         var output = new byte[32];
-        // AsSpan() matters: with a byte[] argument, overload resolution picks Hash(a, b), the
-        // two-input hash, and its result would be discarded, leaving the output all zeros.
-        Hash(input, output.AsSpan());
+        Hash(input, output);
         return output;
     }
 
     /// <summary>Hashes the concatenation of two inputs without copying them together.</summary>
-    public static Hash256 Hash(ReadOnlySpan<byte> a, ReadOnlySpan<byte> b)
+    public static Hash256 HashConcat(ReadOnlySpan<byte> a, ReadOnlySpan<byte> b)
     {
         var hasher = new Incremental();
         hasher.Append(a);

@@ -62,7 +62,7 @@ public static class KeystoreV3
             ? SCrypt.Generate(passwordBytes, salt, n, DefaultScryptR, DefaultScryptP, 32)
             : Rfc2898DeriveBytes.Pbkdf2(passwordBytes, salt, DefaultPbkdf2Iterations, HashAlgorithmName.SHA256, 32);
         byte[] ciphertext = AesCtr(derived.AsSpan(0, 16), iv, key.Bytes);
-        Hash256 mac = Keccak256.Hash(derived.AsSpan(16, 16), ciphertext);
+        Hash256 mac = Keccak256.HashConcat(derived.AsSpan(16, 16), ciphertext);
         CryptographicOperations.ZeroMemory(derived);
         CryptographicOperations.ZeroMemory(passwordBytes);
 
@@ -142,7 +142,7 @@ public static class KeystoreV3
             try
             {
                 Span<byte> mac = stackalloc byte[32];
-                Keccak256.Hash(derived.AsSpan(16, 16), ciphertext).CopyTo(mac);
+                Keccak256.HashConcat(derived.AsSpan(16, 16), ciphertext).CopyTo(mac);
                 if (!CryptographicOperations.FixedTimeEquals(mac, expectedMac))
                     throw new KeystoreException("wrong password: the keystore MAC does not match");
                 byte[] secret = AesCtr(derived.AsSpan(0, 16), iv, ciphertext);

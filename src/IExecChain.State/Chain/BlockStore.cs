@@ -1,4 +1,5 @@
 using System.Buffers.Binary;
+using Google.Protobuf;
 using IExecChain.Core.Blocks;
 using IExecChain.Core.Primitives;
 using IExecChain.Core.Wire;
