@@ -1,0 +1,231 @@
+using System.Buffers;
+using System.Net;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Connections;
+using Microsoft.AspNetCore.Hosting;
+using Microsoft.AspNetCore.Http;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.DependencyInjection.Extensions;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
+
+namespace IExecChain.Rpc;
+
+/// <summary>
+/// HTTP transport for <see cref="JsonRpcDispatcher"/> on Kestrel: POST / carries JSON-RPC,
+/// GET / says what the endpoint is, and extra GET paths can be added before start.
+/// </summary>
+public sealed class RpcServer : IAsyncDisposable
+{
+    private const string EndpointDescription = "iExecChain JSON-RPC 2.0 endpoint: POST requests with Content-Type: application/json\n";
+
+    private readonly RpcServerOptions _options;
+    private readonly JsonRpcDispatcher _dispatcher;
+    private readonly ILoggerFactory _loggerFactory;
+    private readonly ILogger _logger;
+    private readonly List<(string Path, Func<HttpContext, Task> Handler)> _extraGets = [];
+    private WebApplication? _app;
+    private Uri? _endpoint;
+
+    public RpcServer(RpcServerOptions options, JsonRpcDispatcher dispatcher, ILoggerFactory loggerFactory)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        ArgumentNullException.ThrowIfNull(dispatcher);
+        ArgumentNullException.ThrowIfNull(loggerFactory);
+        options.Validate();
+        if (options.MaxBatchSize != dispatcher.MaxBatchSize)
+            throw new ArgumentException($"RpcServerOptions.MaxBatchSize ({options.MaxBatchSize}) differs from the dispatcher's ({dispatcher.MaxBatchSize}); build the dispatcher from the options", nameof(dispatcher));
+        _options = options;
+        _dispatcher = dispatcher;
+        _loggerFactory = loggerFactory;
+        _logger = loggerFactory.CreateLogger<RpcServer>();
+    }
+
+    /// <summary>The bound address, with the real port when <see cref="RpcServerOptions.Port"/> is 0.</summary>
+    public Uri Endpoint => _endpoint ?? throw new InvalidOperationException("the RPC server has not been started");
+
+    public void MapGet(string path, Func<HttpContext, Task> handler)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(path);
+        ArgumentNullException.ThrowIfNull(handler);
+        if (_app is not null) throw new InvalidOperationException("extra endpoints must be mapped before the RPC server starts");
+        if (path == "/") throw new ArgumentException("GET / is the RPC endpoint's own description", nameof(path));
+        _extraGets.Add((path, handler));
+    }
+
+    public async Task StartAsync(CancellationToken ct = default)
+    {
+        if (_app is not null) throw new InvalidOperationException("the RPC server is already started");
+        IPAddress address = ResolveHost(_options.Host);
+
+        // The empty builder reads no appsettings.json or environment variables: everything the
+        // server does is decided by RpcServerOptions, which the node's config owns.
+        WebApplicationBuilder builder = WebApplication.CreateEmptyBuilder(new WebApplicationOptions { ApplicationName = "IExecChain.Rpc" });
+        builder.WebHost.UseKestrelCore().ConfigureKestrel(kestrel =>
+        {
+            kestrel.AddServerHeader = false;
+            // Enforced by this class so the 413 carries a JSON-RPC error body.
+            kestrel.Limits.MaxRequestBodySize = null;
+            kestrel.Listen(address, _options.Port);
+        });
+        builder.Services.AddRoutingCore();
+        builder.Services.AddLogging();
+        builder.Services.Replace(ServiceDescriptor.Singleton(_loggerFactory));
+        // The node owns the process lifetime (signals, shutdown order), not this web host.
+        builder.Services.Replace(ServiceDescriptor.Singleton<IHostLifetime, NodeOwnedLifetime>());
+
+        WebApplication app = builder.Build();
+        app.Map("/", HandleRootAsync);
+        foreach ((string path, Func<HttpContext, Task> handler) in _extraGets)
+            app.MapGet(path, (RequestDelegate)(context => handler(context)));
+
+        try
+        {
+            await app.StartAsync(ct);
+        }
+        catch (IOException ex) when (ex.InnerException is AddressInUseException)
+        {
+            await app.DisposeAsync();
+            throw new InvalidOperationException($"address {_options.Host}:{_options.Port} is already in use", ex);
+        }
+        catch
+        {
+            await app.DisposeAsync();
+            throw;
+        }
+
+        _app = app;
+        _endpoint = new Uri(app.Urls.First());
+        _logger.Listening(_endpoint);
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        WebApplication? app = _app;
+        if (app is null) return;
+        _app = null;
+        using (var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(5)))
+            await app.StopAsync(timeout.Token);
+        await app.DisposeAsync();
+        _logger.Stopped();
+    }
+
+    private static IPAddress ResolveHost(string host)
+    {
+        if (string.Equals(host, "localhost", StringComparison.OrdinalIgnoreCase)) return IPAddress.Loopback;
+        return IPAddress.TryParse(host, out IPAddress? address)
+            ? address
+            : throw new ArgumentException($"RPC host '{host}' must be an IP address or localhost");
+    }
+
+    private Task HandleRootAsync(HttpContext context)
+    {
+        string method = context.Request.Method;
+        if (HttpMethods.IsPost(method)) return HandleRpcAsync(context);
+        if (HttpMethods.IsGet(method) || HttpMethods.IsHead(method))
+        {
+            context.Response.ContentType = "text/plain; charset=utf-8";
+            return HttpMethods.IsHead(method) ? Task.CompletedTask : context.Response.WriteAsync(EndpointDescription, context.RequestAborted);
+        }
+        context.Response.Headers.Allow = "GET, HEAD, POST";
+        return WriteErrorAsync(context, StatusCodes.Status405MethodNotAllowed,
+            $"invalid request: HTTP method {method} is not supported, use POST");
+    }
+
+    private async Task HandleRpcAsync(HttpContext context)
+    {
+        HttpRequest request = context.Request;
+        if (!IsJson(request.ContentType))
+        {
+            await WriteErrorAsync(context, StatusCodes.Status415UnsupportedMediaType,
+                $"invalid request: content type must be application/json, got '{request.ContentType}'");
+            return;
+        }
+
+        long limit = _options.MaxRequestBytes;
+        long? declared = request.ContentLength;
+        if (declared > limit)
+        {
+            await RejectTooLargeAsync(context, declared.Value);
+            return;
+        }
+
+        CancellationToken ct = context.RequestAborted;
+        byte[] buffer = ArrayPool<byte>.Shared.Rent((int)Math.Max(1, declared ?? Math.Min(limit + 1, 16 * 1024)));
+        try
+        {
+            int length = 0;
+            while (declared is null || length < declared)
+            {
+                if (length == buffer.Length)
+                {
+                    byte[] larger = ArrayPool<byte>.Shared.Rent((int)Math.Min(limit + 1, (long)buffer.Length * 2));
+                    buffer.AsSpan(0, length).CopyTo(larger);
+                    ArrayPool<byte>.Shared.Return(buffer);
+                    buffer = larger;
+                }
+                int read = await request.Body.ReadAsync(buffer.AsMemory(length), ct);
+                if (read == 0) break;
+                length += read;
+                if (length > limit)
+                {
+                    await RejectTooLargeAsync(context, length);
+                    return;
+                }
+            }
+
+            byte[]? response = await _dispatcher.HandleAsync(buffer.AsMemory(0, length), ct);
+            context.Response.StatusCode = StatusCodes.Status200OK;
+            if (response is null)
+            {
+                context.Response.ContentLength = 0;
+                return;
+            }
+            context.Response.ContentType = "application/json";
+            context.Response.ContentLength = response.Length;
+            await context.Response.Body.WriteAsync(response, ct);
+        }
+        catch (OperationCanceledException) when (ct.IsCancellationRequested)
+        {
+            // The client went away; there is nobody to answer.
+        }
+        finally
+        {
+            ArrayPool<byte>.Shared.Return(buffer);
+        }
+    }
+
+    private Task RejectTooLargeAsync(HttpContext context, long length)
+    {
+        _logger.RequestTooLarge(length, context.Connection.RemoteIpAddress?.ToString(), _options.MaxRequestBytes);
+        // The rest of the body is not read; closing spares Kestrel draining it.
+        context.Response.Headers.Connection = "close";
+        return WriteErrorAsync(context, StatusCodes.Status413PayloadTooLarge,
+            $"request too large (limit {_options.MaxRequestBytes} bytes)");
+    }
+
+    private static Task WriteErrorAsync(HttpContext context, int statusCode, string message)
+    {
+        byte[] body = JsonRpcDispatcher.ErrorResponse(RpcErrorCodes.InvalidRequest, message);
+        context.Response.StatusCode = statusCode;
+        context.Response.ContentType = "application/json";
+        context.Response.ContentLength = body.Length;
+        return context.Response.Body.WriteAsync(body, context.RequestAborted).AsTask();
+    }
+
+    private static bool IsJson(string? contentType)
+    {
+        if (contentType is null) return false;
+        ReadOnlySpan<char> mediaType = contentType.AsSpan();
+        int semicolon = mediaType.IndexOf(';');
+        if (semicolon >= 0) mediaType = mediaType[..semicolon];
+        return mediaType.Trim().Equals("application/json", StringComparison.OrdinalIgnoreCase);
+    }
+
+    private sealed class NodeOwnedLifetime : IHostLifetime
+    {
+        public Task WaitForStartAsync(CancellationToken cancellationToken) => Task.CompletedTask;
+
+        public Task StopAsync(CancellationToken cancellationToken) => Task.CompletedTask;
+    }
+}

@@ -1,1 +1,0 @@
-namespace IExecChain.Rpc.Tests;
