@@ -95,7 +95,7 @@ public static class TransferLoad
                 catch (JsonRpcClientException) { await Task.Delay(50).ConfigureAwait(false); continue; }
                 while (lastHeight < head)
                 {
-                    var block = await trackerClient.CallAsync("iex_getBlockByNumber", Quantity(lastHeight + 1), false).ConfigureAwait(false);
+                    var block = await trackerClient.CallAsync("iex_getBlockByNumber", "0x" + (lastHeight + 1).ToString("x", CultureInfo.InvariantCulture), false).ConfigureAwait(false);
                     long now = Stopwatch.GetTimestamp();
                     foreach (var id in block.GetProperty("transactions").EnumerateArray())
                         if (submitted.TryRemove(id.GetString()!, out var sentAt))

@@ -52,6 +52,8 @@ public static class DevnetCommand
         if (!NodeOptions.TryParseEndpoint(rpc, out var host, out var port, out var endpointError)) throw new CliException($"--rpc: {endpointError}");
         if (reset && Directory.Exists(dataDir)) Directory.Delete(dataDir, recursive: true);
 
+        // Logs and CI capture output without a terminal: keep one progress line per line.
+        if (Console.IsOutputRedirected) AnsiConsole.Profile.Width = 200;
         var nodeDir = Prepare(dataDir);
         using var loggerFactory = LogOptions.CreateFactory(logLevel);
         await using var node = ChainNode.Open(new NodeOptions { DataDir = nodeDir, RpcHost = host, RpcPort = port }, DevKeys.Validator(0), loggerFactory);
