@@ -21,7 +21,8 @@ public sealed class TransferLoadOptions
     public int BatchSize { get; init; } = 200;
     public int Connections { get; init; } = 8;
     public int DrainSeconds { get; init; } = 30;
-    public int Seed { get; init; } = 1;
+    /// <summary>Seeds the sending accounts; a new seed gives fresh accounts (nonce 0) on a running chain.</summary>
+    public int Seed { get; init; } = Environment.TickCount;
 }
 
 public sealed record TransferLoadReport(
@@ -34,8 +35,11 @@ public sealed record TransferLoadReport(
 /// how long each transfer takes from submission to finality (observed by polling finalized blocks).
 /// Everything is signed before the clock starts, so the generator measures the node, not itself.
 /// </summary>
-public static class TransferLoad
+public static partial class TransferLoad
 {
+    [System.Text.RegularExpressions.GeneratedRegex("0x[0-9a-fA-F]{8,}")]
+    private static partial System.Text.RegularExpressions.Regex HexRun();
+
     public static async Task<TransferLoadReport> RunAsync(TransferLoadOptions options, Action<string> progress, CancellationToken ct)
     {
         if (options.Accounts < 1) throw new ArgumentException("--accounts must be at least 1");
@@ -141,8 +145,8 @@ public static class TransferLoad
                             if (results[i].Error is null) { Interlocked.Increment(ref accepted); continue; }
                             Interlocked.Increment(ref rejected);
                             submitted.TryRemove(txs[first + i].Id, out _);
-                            var reason = results[i].Error!.Message;
-                            reasons.AddOrUpdate(reason.Length > 80 ? reason[..80] : reason, 1, (_, n) => n + 1);
+                            var reason = HexRun().Replace(results[i].Error!.Message, "0x…");
+                            reasons.AddOrUpdate(reason.Length > 100 ? reason[..100] : reason, 1, (_, n) => n + 1);
                         }
                     }
                     catch (JsonRpcClientException e)
