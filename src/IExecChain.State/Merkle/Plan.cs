@@ -50,6 +50,14 @@ internal sealed class Plan
     public readonly List<NodeKey> Deletes = [];
     public readonly List<(NodeKey Position, InternalNode Node)> Loaded = [];
 
+    /// <summary>Empties the plan for the next batch, keeping the lists' memory (Prepare reuses it).</summary>
+    public void Clear()
+    {
+        Nodes.Clear();
+        Deletes.Clear();
+        Loaded.Clear();
+    }
+
     public PlanSlot AddNode(in NodeKey position, int depth, in PlanSlot left, in PlanSlot right)
     {
         Nodes.Add(new PlannedNode(position, depth, left, right));

@@ -1,3 +1,4 @@
+using System.Buffers;
 using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
 using System.Text;
@@ -31,6 +32,10 @@ public sealed class StateTree
     private Dictionary<NodeKey, InternalNode?> _pendingNodes = [];
     private Dictionary<Hash256, byte[]?> _pendingValues = [];
     private Slot _root;
+    // Scratch of the structure pass, reused by every Prepare (under _treeLock) so a batch does not
+    // allocate (and page-fault in) tens of megabytes of fresh lists.
+    private readonly Plan _plan = new();
+    private readonly Plan _rightPlan = new();
 
     public StateTree(IKeyValueStore store) : this(store, new StateTreeOptions()) { }
 
@@ -83,16 +88,21 @@ public sealed class StateTree
         {
             bool parallel = sorted.Length >= _options.ParallelThreshold;
             _nodes.NextEpoch();
-            var plan = new Plan();
-            var planned = Update(_root, 0, sorted, 0, sorted.Length, plan, parallel);
+            var plan = _plan;
+            plan.Clear();
+            _rightPlan.Clear();
+            var planned = Update(_root, 0, sorted, 0, sorted.Length, plan, parallel ? _rightPlan : null);
             foreach (var (position, node) in plan.Loaded) _nodes.Set(position, node);
 
-            var hashes = HashPlan(plan, parallel);
+            var hashes = ArrayPool<Hash256>.Shared.Rent(Math.Max(1, plan.Nodes.Count));
+            HashPlan(plan, hashes, parallel);
             var writes = new List<(NodeKey, InternalNode?)>(plan.Nodes.Count + plan.Deletes.Count);
             foreach (ref readonly var node in CollectionsMarshal.AsSpan(plan.Nodes))
                 writes.Add((node.Position, new InternalNode(node.Left.Resolve(hashes), node.Right.Resolve(hashes))));
             foreach (var position in plan.Deletes) writes.Add((position, null));
-            return new StateUpdate(this, _root, planned.Resolve(hashes), sorted, writes);
+            var rootSlot = planned.Resolve(hashes);
+            ArrayPool<Hash256>.Shared.Return(hashes);
+            return new StateUpdate(this, _root, rootSlot, sorted, writes);
         }
     }
 
@@ -272,7 +282,7 @@ public sealed class StateTree
     /// all under this slot's path) to <paramref name="slot"/>. Each touched node is loaded once; new
     /// internal nodes are recorded in <paramref name="plan"/> and hashed afterwards, level by level.
     /// </summary>
-    private PlanSlot Update(in Slot slot, int depth, StateChange[] changes, int from, int to, Plan plan, bool parallel)
+    private PlanSlot Update(in Slot slot, int depth, StateChange[] changes, int from, int to, Plan plan, Plan? rightPlan)
     {
         if (from == to) return PlanSlot.Known(slot);
         if (slot.Kind != SlotKind.Internal)
@@ -280,24 +290,23 @@ public sealed class StateTree
             // Nothing is stored below a leaf or an empty slot: build the subtree from the changes and
             // the lone leaf (unless a change replaces or deletes it).
             bool keepLeaf = slot.Kind == SlotKind.Leaf && !Contains(changes, from, to, slot.LeafKey);
-            return Build(depth, changes, from, to, keepLeaf, slot, plan, parallel);
+            return Build(depth, changes, from, to, keepLeaf, slot, plan, rightPlan);
         }
 
         var position = NodeKey.Of(changes[from].Key, depth);
         var node = LoadNode(position, plan);
         int split = Split(changes, from, to, depth);
         PlanSlot left, right;
-        if (parallel && split - from > 0 && to - split > 0)
+        if (rightPlan is not null && split - from > 0 && to - split > 0)
         {
-            var rightPlan = new Plan();
-            var rightTask = Task.Run(() => Update(node.Right, depth + 1, changes, split, to, rightPlan, parallel: false));
-            left = Update(node.Left, depth + 1, changes, from, split, plan, parallel: false);
+            var rightTask = Task.Run(() => Update(node.Right, depth + 1, changes, split, to, rightPlan, null));
+            left = Update(node.Left, depth + 1, changes, from, split, plan, null);
             right = plan.Append(rightTask.GetAwaiter().GetResult(), rightPlan);
         }
         else
         {
-            left = Update(node.Left, depth + 1, changes, from, split, plan, parallel);
-            right = Update(node.Right, depth + 1, changes, split, to, plan, parallel);
+            left = Update(node.Left, depth + 1, changes, from, split, plan, rightPlan);
+            right = Update(node.Right, depth + 1, changes, split, to, plan, rightPlan);
         }
         if (left.Unchanged(node.Left) && right.Unchanged(node.Right)) return PlanSlot.Known(slot);
         return Combine(position, depth, left, right, existed: true, plan);
@@ -307,7 +316,7 @@ public sealed class StateTree
     /// Builds a subtree where nothing is stored yet from the inserts in changes[from..to) plus, when
     /// <paramref name="withLeaf"/>, the existing lone <paramref name="leaf"/>.
     /// </summary>
-    private static PlanSlot Build(int depth, StateChange[] changes, int from, int to, bool withLeaf, in Slot leaf, Plan plan, bool parallel)
+    private static PlanSlot Build(int depth, StateChange[] changes, int from, int to, bool withLeaf, in Slot leaf, Plan plan, Plan? rightPlan)
     {
         int count = withLeaf ? 1 : 0;
         int single = -1;
@@ -324,18 +333,17 @@ public sealed class StateTree
         bool leafGoesLeft = withLeaf && leaf.LeafKey.Bit(depth) == 0;
         bool leafGoesRight = withLeaf && !leafGoesLeft;
         PlanSlot left, right;
-        if (parallel && split - from > 0 && to - split > 0)
+        if (rightPlan is not null && split - from > 0 && to - split > 0)
         {
-            var rightPlan = new Plan();
             var leafCopy = leaf;
-            var rightTask = Task.Run(() => Build(depth + 1, changes, split, to, leafGoesRight, leafCopy, rightPlan, parallel: false));
-            left = Build(depth + 1, changes, from, split, leafGoesLeft, leaf, plan, parallel: false);
+            var rightTask = Task.Run(() => Build(depth + 1, changes, split, to, leafGoesRight, leafCopy, rightPlan, null));
+            left = Build(depth + 1, changes, from, split, leafGoesLeft, leaf, plan, null);
             right = plan.Append(rightTask.GetAwaiter().GetResult(), rightPlan);
         }
         else
         {
-            left = Build(depth + 1, changes, from, split, leafGoesLeft, leaf, plan, parallel);
-            right = Build(depth + 1, changes, split, to, leafGoesRight, leaf, plan, parallel);
+            left = Build(depth + 1, changes, from, split, leafGoesLeft, leaf, plan, rightPlan);
+            right = Build(depth + 1, changes, split, to, leafGoesRight, leaf, plan, rightPlan);
         }
         var anyKey = from < to ? changes[from].Key : leaf.LeafKey;
         return Combine(NodeKey.Of(anyKey, depth), depth, left, right, existed: false, plan);
@@ -358,11 +366,10 @@ public sealed class StateTree
     /// Hash pass: hashes every planned node, deepest level first (a level's nodes only depend on
     /// deeper ones), eight at a time, the two halves of a wide level on two threads.
     /// </summary>
-    private static Hash256[] HashPlan(Plan plan, bool parallel)
+    private static void HashPlan(Plan plan, Hash256[] hashes, bool parallel)
     {
         var nodes = CollectionsMarshal.AsSpan(plan.Nodes);
-        var hashes = new Hash256[nodes.Length];
-        if (nodes.Length == 0) return hashes;
+        if (nodes.Length == 0) return;
 
         // Counting sort of node indices by depth.
         int maxDepth = 0;
@@ -370,7 +377,7 @@ public sealed class StateTree
         var starts = new int[maxDepth + 2];
         foreach (ref readonly var node in nodes) starts[node.Depth + 1]++;
         for (int d = 1; d < starts.Length; d++) starts[d] += starts[d - 1];
-        var order = new int[nodes.Length];
+        var order = ArrayPool<int>.Shared.Rent(nodes.Length);
         var fill = (int[])starts.Clone();
         for (int i = 0; i < nodes.Length; i++) order[fill[nodes[i].Depth]++] = i;
 
@@ -393,7 +400,7 @@ public sealed class StateTree
                 HashLevel(nodes, hashes, order, from, to);
             }
         }
-        return hashes;
+        ArrayPool<int>.Shared.Return(order);
     }
 
     [SkipLocalsInit]
