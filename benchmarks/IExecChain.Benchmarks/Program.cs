@@ -4,5 +4,9 @@ namespace IExecChain.Benchmarks;
 
 public static class Program
 {
-    public static void Main(string[] args) => BenchmarkSwitcher.FromAssembly(typeof(Program).Assembly).Run(args);
+    public static void Main(string[] args)
+    {
+        if (args.Length > 0 && args[0] == "profile") StateTreeProfile.Run(args);
+        else BenchmarkSwitcher.FromAssembly(typeof(Program).Assembly).Run(args);
+    }
 }

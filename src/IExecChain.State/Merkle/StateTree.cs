@@ -1,3 +1,6 @@
+using System.Buffers;
+using System.Runtime.CompilerServices;
+using System.Runtime.InteropServices;
 using System.Text;
 using IExecChain.Core.Primitives;
 using IExecChain.Storage;
@@ -24,11 +27,15 @@ public sealed class StateTree
     private readonly IKeyValueStore _store;
     private readonly StateTreeOptions _options;
     private readonly Lock _treeLock = new();
-    private readonly GenerationalCache<NodeKey, InternalNode> _nodes;
+    private readonly NodeCache _nodes;
     private readonly GenerationalCache<Hash256, byte[]> _values;
     private Dictionary<NodeKey, InternalNode?> _pendingNodes = [];
     private Dictionary<Hash256, byte[]?> _pendingValues = [];
     private Slot _root;
+    // Scratch of the structure pass, reused by every Prepare (under _treeLock) so a batch does not
+    // allocate (and page-fault in) tens of megabytes of fresh lists.
+    private readonly Plan _plan = new();
+    private readonly Plan _rightPlan = new();
 
     public StateTree(IKeyValueStore store) : this(store, new StateTreeOptions()) { }
 
@@ -38,7 +45,7 @@ public sealed class StateTree
         ArgumentNullException.ThrowIfNull(options);
         _store = store;
         _options = options;
-        _nodes = new GenerationalCache<NodeKey, InternalNode>(options.NodeCacheCapacity, static _ => 1);
+        _nodes = new NodeCache(options.NodeCacheCapacity);
         _values = new GenerationalCache<Hash256, byte[]>(options.ValueCacheBytes, static v => v.Length + 64);
         var rootHash = store.Get(DbColumn.Meta, RootKey);
         if (rootHash is null) return;
@@ -79,9 +86,23 @@ public sealed class StateTree
         var sorted = SortAndHash(changes);
         lock (_treeLock)
         {
-            var writes = new List<(NodeKey, InternalNode?)>();
-            var root = Update(_root, 0, sorted, 0, sorted.Length, writes, parallel: sorted.Length >= _options.ParallelThreshold);
-            return new StateUpdate(this, _root, root, sorted, writes);
+            bool parallel = sorted.Length >= _options.ParallelThreshold;
+            _nodes.NextEpoch();
+            var plan = _plan;
+            plan.Clear();
+            _rightPlan.Clear();
+            var planned = Update(_root, 0, sorted, 0, sorted.Length, plan, parallel ? _rightPlan : null);
+            foreach (var (position, node) in plan.Loaded) _nodes.Set(position, node);
+
+            var hashes = ArrayPool<Hash256>.Shared.Rent(Math.Max(1, plan.Nodes.Count));
+            HashPlan(plan, hashes, parallel);
+            var writes = new List<(NodeKey, InternalNode?)>(plan.Nodes.Count + plan.Deletes.Count);
+            foreach (ref readonly var node in CollectionsMarshal.AsSpan(plan.Nodes))
+                writes.Add((node.Position, new InternalNode(node.Left.Resolve(hashes), node.Right.Resolve(hashes))));
+            foreach (var position in plan.Deletes) writes.Add((position, null));
+            var rootSlot = planned.Resolve(hashes);
+            ArrayPool<Hash256>.Shared.Return(hashes);
+            return new StateUpdate(this, _root, rootSlot, sorted, writes);
         }
     }
 
@@ -114,9 +135,10 @@ public sealed class StateTree
                 }
                 else
                 {
-                    node.Encode(record);
-                    batch.Put(DbColumn.StateNodes, key[..keyLength], record[..node.EncodedLength]);
-                    _nodes.Set(position, node);
+                    var value = node.Value;
+                    value.Encode(record);
+                    batch.Put(DbColumn.StateNodes, key[..keyLength], record[..value.EncodedLength]);
+                    _nodes.Set(position, value);
                 }
                 pendingNodes[position] = node;
             }
@@ -213,56 +235,89 @@ public sealed class StateTree
         return all;
     }
 
+    /// <summary>Value hashes then leaf hashes of changes[from..to), eight at a time.</summary>
+    [SkipLocalsInit]
     private static void HashLeaves(StateChange[] changes, int from, int to)
     {
-        for (int i = from; i < to; i++)
+        Span<ulong> lanes = stackalloc ulong[BatchKeccak.LaneBufferLength];
+        Span<Hash256> hashes = stackalloc Hash256[BatchKeccak.Ways];
+        Span<int> index = stackalloc int[BatchKeccak.Ways];
+        int i = from;
+        while (i < to)
         {
-            ref var change = ref changes[i];
-            if (change.Value is not null) change.LeafHash = TreeHashes.Leaf(change.Key, TreeHashes.Value(change.Value));
+            // Up to eight present values that fit one Keccak block; longer ones are hashed alone.
+            int n = 0;
+            for (; i < to && n < BatchKeccak.Ways; i++)
+            {
+                var value = changes[i].Value;
+                if (value is null) continue;
+                if (value.Length > BatchKeccak.MaxMessageLength)
+                {
+                    changes[i].LeafHash = TreeHashes.Value(value);
+                    index[n] = ~i;
+                }
+                else
+                {
+                    index[n] = i;
+                }
+                n++;
+            }
+            if (n == 0) break;
+            int shortCount = 0;
+            for (int j = 0; j < n; j++)
+                if (index[j] >= 0) BatchKeccak.SetMessage(lanes, shortCount++, changes[index[j]].Value);
+            BatchKeccak.Hash(lanes, shortCount, hashes);
+            for (int j = 0, s = 0; j < n; j++)
+            {
+                int at = index[j] >= 0 ? index[j] : ~index[j];
+                var valueHash = index[j] >= 0 ? hashes[s++] : changes[at].LeafHash;
+                BatchKeccak.SetPreimage65(lanes, j, TreeHashes.LeafPrefix, changes[at].Key, valueHash);
+            }
+            BatchKeccak.Hash(lanes, n, hashes);
+            for (int j = 0; j < n; j++) changes[index[j] >= 0 ? index[j] : ~index[j]].LeafHash = hashes[j];
         }
     }
 
     /// <summary>
-    /// The slot at <paramref name="depth"/> after applying changes[from..to) (sorted, all under this
-    /// slot's path) to <paramref name="slot"/>. Each touched node is loaded and hashed once.
+    /// Structure pass: the slot at <paramref name="depth"/> after applying changes[from..to) (sorted,
+    /// all under this slot's path) to <paramref name="slot"/>. Each touched node is loaded once; new
+    /// internal nodes are recorded in <paramref name="plan"/> and hashed afterwards, level by level.
     /// </summary>
-    private Slot Update(Slot slot, int depth, StateChange[] changes, int from, int to, List<(NodeKey, InternalNode?)> writes, bool parallel)
+    private PlanSlot Update(in Slot slot, int depth, StateChange[] changes, int from, int to, Plan plan, Plan? rightPlan)
     {
-        if (from == to) return slot;
+        if (from == to) return PlanSlot.Known(slot);
         if (slot.Kind != SlotKind.Internal)
         {
             // Nothing is stored below a leaf or an empty slot: build the subtree from the changes and
             // the lone leaf (unless a change replaces or deletes it).
             bool keepLeaf = slot.Kind == SlotKind.Leaf && !Contains(changes, from, to, slot.LeafKey);
-            return Build(depth, changes, from, to, keepLeaf, slot, writes, parallel);
+            return Build(depth, changes, from, to, keepLeaf, slot, plan, rightPlan);
         }
 
         var position = NodeKey.Of(changes[from].Key, depth);
-        var node = LoadNode(position);
+        var node = LoadNode(position, plan);
         int split = Split(changes, from, to, depth);
-        Slot left, right;
-        if (parallel && split - from > 0 && to - split > 0)
+        PlanSlot left, right;
+        if (rightPlan is not null && split - from > 0 && to - split > 0)
         {
-            var rightWrites = new List<(NodeKey, InternalNode?)>();
-            var rightTask = Task.Run(() => Update(node.Right, depth + 1, changes, split, to, rightWrites, parallel: false));
-            left = Update(node.Left, depth + 1, changes, from, split, writes, parallel: false);
-            right = rightTask.GetAwaiter().GetResult();
-            writes.AddRange(rightWrites);
+            var rightTask = Task.Run(() => Update(node.Right, depth + 1, changes, split, to, rightPlan, null));
+            left = Update(node.Left, depth + 1, changes, from, split, plan, null);
+            right = plan.Append(rightTask.GetAwaiter().GetResult(), rightPlan);
         }
         else
         {
-            left = Update(node.Left, depth + 1, changes, from, split, writes, parallel);
-            right = Update(node.Right, depth + 1, changes, split, to, writes, parallel);
+            left = Update(node.Left, depth + 1, changes, from, split, plan, rightPlan);
+            right = Update(node.Right, depth + 1, changes, split, to, plan, rightPlan);
         }
-        if (left.SameAs(node.Left) && right.SameAs(node.Right)) return slot;
-        return Combine(position, left, right, existed: true, writes);
+        if (left.Unchanged(node.Left) && right.Unchanged(node.Right)) return PlanSlot.Known(slot);
+        return Combine(position, depth, left, right, existed: true, plan);
     }
 
     /// <summary>
     /// Builds a subtree where nothing is stored yet from the inserts in changes[from..to) plus, when
     /// <paramref name="withLeaf"/>, the existing lone <paramref name="leaf"/>.
     /// </summary>
-    private static Slot Build(int depth, StateChange[] changes, int from, int to, bool withLeaf, Slot leaf, List<(NodeKey, InternalNode?)> writes, bool parallel)
+    private static PlanSlot Build(int depth, StateChange[] changes, int from, int to, bool withLeaf, in Slot leaf, Plan plan, Plan? rightPlan)
     {
         int count = withLeaf ? 1 : 0;
         int single = -1;
@@ -272,41 +327,99 @@ public sealed class StateTree
             count++;
             single = i;
         }
-        if (count == 0) return Slot.Empty;
-        if (count == 1) return withLeaf ? leaf : Slot.Leaf(changes[single].Key, changes[single].LeafHash);
+        if (count == 0) return PlanSlot.Known(Slot.Empty);
+        if (count == 1) return PlanSlot.Known(withLeaf ? leaf : Slot.Leaf(changes[single].Key, changes[single].LeafHash));
 
         int split = Split(changes, from, to, depth);
         bool leafGoesLeft = withLeaf && leaf.LeafKey.Bit(depth) == 0;
         bool leafGoesRight = withLeaf && !leafGoesLeft;
-        Slot left, right;
-        if (parallel && split - from > 0 && to - split > 0)
+        PlanSlot left, right;
+        if (rightPlan is not null && split - from > 0 && to - split > 0)
         {
-            var rightWrites = new List<(NodeKey, InternalNode?)>();
-            var rightTask = Task.Run(() => Build(depth + 1, changes, split, to, leafGoesRight, leaf, rightWrites, parallel: false));
-            left = Build(depth + 1, changes, from, split, leafGoesLeft, leaf, writes, parallel: false);
-            right = rightTask.GetAwaiter().GetResult();
-            writes.AddRange(rightWrites);
+            var leafCopy = leaf;
+            var rightTask = Task.Run(() => Build(depth + 1, changes, split, to, leafGoesRight, leafCopy, rightPlan, null));
+            left = Build(depth + 1, changes, from, split, leafGoesLeft, leaf, plan, null);
+            right = plan.Append(rightTask.GetAwaiter().GetResult(), rightPlan);
         }
         else
         {
-            left = Build(depth + 1, changes, from, split, leafGoesLeft, leaf, writes, parallel);
-            right = Build(depth + 1, changes, split, to, leafGoesRight, leaf, writes, parallel);
+            left = Build(depth + 1, changes, from, split, leafGoesLeft, leaf, plan, rightPlan);
+            right = Build(depth + 1, changes, split, to, leafGoesRight, leaf, plan, rightPlan);
         }
         var anyKey = from < to ? changes[from].Key : leaf.LeafKey;
-        return Combine(NodeKey.Of(anyKey, depth), left, right, existed: false, writes);
+        return Combine(NodeKey.Of(anyKey, depth), depth, left, right, existed: false, plan);
     }
 
-    private static Slot Combine(NodeKey position, Slot left, Slot right, bool existed, List<(NodeKey, InternalNode?)> writes)
+    private static PlanSlot Combine(in NodeKey position, int depth, in PlanSlot left, in PlanSlot right, bool existed, Plan plan)
     {
         // A lone leaf (or nothing) under this position rises to it; the stored node goes away.
-        if ((left.Kind == SlotKind.Empty && right.Kind != SlotKind.Internal) || (right.Kind == SlotKind.Empty && left.Kind != SlotKind.Internal))
+        var leftKind = left.Slot.Kind;
+        var rightKind = right.Slot.Kind;
+        if ((leftKind == SlotKind.Empty && rightKind != SlotKind.Internal) || (rightKind == SlotKind.Empty && leftKind != SlotKind.Internal))
         {
-            if (existed) writes.Add((position, null));
-            return left.Kind == SlotKind.Empty ? right : left;
+            if (existed) plan.Deletes.Add(position);
+            return leftKind == SlotKind.Empty ? right : left;
         }
-        var node = new InternalNode(left, right);
-        writes.Add((position, node));
-        return Slot.Internal(node.ComputeHash());
+        return plan.AddNode(position, depth, left, right);
+    }
+
+    /// <summary>
+    /// Hash pass: hashes every planned node, deepest level first (a level's nodes only depend on
+    /// deeper ones), eight at a time, the two halves of a wide level on two threads.
+    /// </summary>
+    private static void HashPlan(Plan plan, Hash256[] hashes, bool parallel)
+    {
+        var nodes = CollectionsMarshal.AsSpan(plan.Nodes);
+        if (nodes.Length == 0) return;
+
+        // Counting sort of node indices by depth.
+        int maxDepth = 0;
+        foreach (ref readonly var node in nodes) maxDepth = Math.Max(maxDepth, node.Depth);
+        var starts = new int[maxDepth + 2];
+        foreach (ref readonly var node in nodes) starts[node.Depth + 1]++;
+        for (int d = 1; d < starts.Length; d++) starts[d] += starts[d - 1];
+        var order = ArrayPool<int>.Shared.Rent(nodes.Length);
+        var fill = (int[])starts.Clone();
+        for (int i = 0; i < nodes.Length; i++) order[fill[nodes[i].Depth]++] = i;
+
+        for (int depth = maxDepth; depth >= 0; depth--)
+        {
+            int from = starts[depth], to = starts[depth + 1];
+            int count = to - from;
+            if (count == 0) continue;
+            if (parallel && count >= 256)
+            {
+                // Split on a multiple of eight so no 8-way group is cut short.
+                int mid = from + (count / 2 + 7) / 8 * 8;
+                var nodeList = plan.Nodes;
+                var other = Task.Run(() => HashLevel(CollectionsMarshal.AsSpan(nodeList), hashes, order, mid, to));
+                HashLevel(nodes, hashes, order, from, mid);
+                other.GetAwaiter().GetResult();
+            }
+            else
+            {
+                HashLevel(nodes, hashes, order, from, to);
+            }
+        }
+        ArrayPool<int>.Shared.Return(order);
+    }
+
+    [SkipLocalsInit]
+    private static void HashLevel(ReadOnlySpan<PlannedNode> nodes, Hash256[] hashes, int[] order, int from, int to)
+    {
+        Span<ulong> lanes = stackalloc ulong[BatchKeccak.LaneBufferLength];
+        Span<Hash256> output = stackalloc Hash256[BatchKeccak.Ways];
+        for (int i = from; i < to; i += BatchKeccak.Ways)
+        {
+            int n = Math.Min(BatchKeccak.Ways, to - i);
+            for (int j = 0; j < n; j++)
+            {
+                ref readonly var node = ref nodes[order[i + j]];
+                BatchKeccak.SetPreimage65(lanes, j, TreeHashes.InternalPrefix, node.Left.HashIn(hashes), node.Right.HashIn(hashes));
+            }
+            BatchKeccak.Hash(lanes, n, output);
+            for (int j = 0; j < n; j++) hashes[order[i + j]] = output[j];
+        }
     }
 
     /// <summary>First index in [from, to) whose key has bit <paramref name="depth"/> set (keys are sorted).</summary>
@@ -336,7 +449,7 @@ public sealed class StateTree
         return false;
     }
 
-    private InternalNode LoadNode(NodeKey position)
+    private InternalNode LoadNode(in NodeKey position, Plan? plan = null)
     {
         if (_pendingNodes.TryGetValue(position, out var pending))
             return pending ?? throw new InvalidDataException($"state node at depth {position.Depth} was deleted but is still referenced");
@@ -346,7 +459,9 @@ public sealed class StateTree
         var record = _store.Get(DbColumn.StateNodes, key[..position.EncodedLength])
             ?? throw new InvalidDataException($"state node at depth {position.Depth} is missing from the store");
         node = InternalNode.Decode(record);
-        _nodes.Set(position, node);
+        // During Prepare the cache is read from two threads: cache what was loaded afterwards.
+        if (plan is null) _nodes.Set(position, node);
+        else plan.Loaded.Add((position, node));
         return node;
     }
 }

@@ -1,4 +1,5 @@
 using System.Buffers.Binary;
+using System.Runtime.CompilerServices;
 using IExecChain.Core.Primitives;
 
 namespace IExecChain.State.Merkle;
@@ -49,8 +50,8 @@ internal readonly struct Slot
     }
 }
 
-/// <summary>An internal node: its two children. Immutable; an update builds a new one.</summary>
-internal sealed class InternalNode(Slot left, Slot right)
+/// <summary>An internal node: its two children. A plain value (no object per node).</summary>
+internal readonly struct InternalNode(Slot left, Slot right)
 {
     public readonly Slot Left = left;
     public readonly Slot Right = right;
@@ -124,13 +125,13 @@ internal readonly struct NodeKey : IEquatable<NodeKey>
 
     public static NodeKey Of(in Hash256 key, int depth)
     {
-        Span<byte> bytes = stackalloc byte[32];
-        key.CopyTo(bytes);
+        // Hash256 holds its bytes as four big-endian words, in order.
+        ref readonly ulong words = ref Unsafe.As<Hash256, ulong>(ref Unsafe.AsRef(in key));
         return new NodeKey(depth,
-            BinaryPrimitives.ReadUInt64BigEndian(bytes) & Mask(depth, 0),
-            BinaryPrimitives.ReadUInt64BigEndian(bytes[8..]) & Mask(depth, 1),
-            BinaryPrimitives.ReadUInt64BigEndian(bytes[16..]) & Mask(depth, 2),
-            BinaryPrimitives.ReadUInt64BigEndian(bytes[24..]) & Mask(depth, 3));
+            words & Mask(depth, 0),
+            Unsafe.Add(ref Unsafe.AsRef(in words), 1) & Mask(depth, 1),
+            Unsafe.Add(ref Unsafe.AsRef(in words), 2) & Mask(depth, 2),
+            Unsafe.Add(ref Unsafe.AsRef(in words), 3) & Mask(depth, 3));
     }
 
     private static ulong Mask(int depth, int word)

@@ -222,6 +222,23 @@ public sealed class StateTreeTests
     }
 
     [Test]
+    public void Values_longer_than_one_keccak_block_mixed_with_short_ones_give_the_reference_root()
+    {
+        var random = new Random(11);
+        var store = new MemoryStore();
+        var tree = new StateTree(store, new StateTreeOptions { ParallelThreshold = 16 });
+        var model = new Dictionary<Hash256, byte[]>();
+        for (int i = 0; i < 300; i++)
+        {
+            var value = new byte[random.Next(3) == 0 ? random.Next(136, 400) : random.Next(0, 136)];
+            random.NextBytes(value);
+            model[RandomKey(random)] = value;
+        }
+        Apply(tree, store, model.Select(e => Set(e.Key, e.Value)).ToList());
+        Assert.That(tree.Root, Is.EqualTo(ReferenceRoot(model.ToList())));
+    }
+
+    [Test]
     public void The_last_change_of_a_key_in_one_batch_wins()
     {
         var store = new MemoryStore();
