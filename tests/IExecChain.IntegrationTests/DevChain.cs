@@ -34,8 +34,8 @@ internal sealed class DevChain : IDisposable
 
     public static Address DevAddress(string role, int index) => DevKey(role, index).Address;
 
-    public NodeProcess StartValidator() =>
-        NodeProcess.Start("run", "--data", DataDir, "--key", ValidatorKeyFile, "--password-file", PasswordFile, "--rpc", $"127.0.0.1:{Port}");
+    public NodeProcess StartValidator(IReadOnlyDictionary<string, string?>? environment = null) =>
+        NodeProcess.Start(environment ?? new Dictionary<string, string?>(), "run", "--data", DataDir, "--key", ValidatorKeyFile, "--password-file", PasswordFile, "--rpc", $"127.0.0.1:{Port}");
 
     private void Import(PrivateKey key, string file)
     {

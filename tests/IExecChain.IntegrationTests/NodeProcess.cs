@@ -27,12 +27,15 @@ internal sealed class NodeProcess : IDisposable
     public bool HasExited => _process.HasExited;
     public int ExitCode => _process.ExitCode;
 
-    public static NodeProcess Start(params string[] args)
+    public static NodeProcess Start(params string[] args) => Start(new Dictionary<string, string?>(), args);
+
+    public static NodeProcess Start(IReadOnlyDictionary<string, string?> environment, params string[] args)
     {
         var info = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true, RedirectStandardInput = true, UseShellExecute = false };
         info.ArgumentList.Add(Executable);
         foreach (var a in args) info.ArgumentList.Add(a);
         info.Environment["IEXECCHAIN_PASSWORD"] = null;
+        foreach (var (name, value) in environment) info.Environment[name] = value;
         var process = Process.Start(info) ?? throw new InvalidOperationException("could not start iexchain");
         process.StandardInput.Close();
         return new NodeProcess(process);

@@ -38,18 +38,18 @@ public abstract class KeyValueStoreConformanceTests
     [Test]
     public void Put_then_get_returns_the_value_and_overwrite_replaces_it()
     {
-        _store.Put(DbColumn.Headers, B("k"), B("v1"));
-        Assert.That(_store.Get(DbColumn.Headers, B("k")), Is.EqualTo(B("v1")));
-        _store.Put(DbColumn.Headers, B("k"), B("value-2"), sync: true);
-        Assert.That(_store.Get(DbColumn.Headers, B("k")), Is.EqualTo(B("value-2")));
+        _store.Put(DbColumn.Commits, B("k"), B("v1"));
+        Assert.That(_store.Get(DbColumn.Commits, B("k")), Is.EqualTo(B("v1")));
+        _store.Put(DbColumn.Commits, B("k"), B("value-2"), sync: true);
+        Assert.That(_store.Get(DbColumn.Commits, B("k")), Is.EqualTo(B("value-2")));
     }
 
     [Test]
     public void Columns_are_separate_key_spaces()
     {
-        _store.Put(DbColumn.Headers, B("k"), B("h"));
+        _store.Put(DbColumn.Commits, B("k"), B("h"));
         _store.Put(DbColumn.Blocks, B("k"), B("b"));
-        Assert.That(_store.Get(DbColumn.Headers, B("k")), Is.EqualTo(B("h")));
+        Assert.That(_store.Get(DbColumn.Commits, B("k")), Is.EqualTo(B("h")));
         Assert.That(_store.Get(DbColumn.Blocks, B("k")), Is.EqualTo(B("b")));
         Assert.That(_store.Get(DbColumn.Receipts, B("k")), Is.Null);
     }
@@ -83,10 +83,10 @@ public abstract class KeyValueStoreConformanceTests
     public void Keys_and_values_are_read_from_spans_over_larger_buffers()
     {
         var buffer = B("xxkeyxxvaluexx");
-        _store.Put(DbColumn.TxIndex, buffer.AsSpan(2, 3), buffer.AsSpan(7, 5));
-        Assert.That(_store.Get(DbColumn.TxIndex, B("key")), Is.EqualTo(B("value")));
+        _store.Put(DbColumn.HeightIndex, buffer.AsSpan(2, 3), buffer.AsSpan(7, 5));
+        Assert.That(_store.Get(DbColumn.HeightIndex, B("key")), Is.EqualTo(B("value")));
         buffer[3] = (byte)'Z';
-        Assert.That(_store.Get(DbColumn.TxIndex, B("key")), Is.EqualTo(B("value")), "the store copies what it is given");
+        Assert.That(_store.Get(DbColumn.HeightIndex, B("key")), Is.EqualTo(B("value")), "the store copies what it is given");
     }
 
     [Test]
@@ -150,7 +150,7 @@ public abstract class KeyValueStoreConformanceTests
             {
                 // Read the later-written column first: if it shows round n, the other must show at least n.
                 var second = _store.Get(DbColumn.Blocks, B("x"));
-                var first = _store.Get(DbColumn.Headers, B("x"));
+                var first = _store.Get(DbColumn.Commits, B("x"));
                 if (second is not null && (first is null || BitConverter.ToInt32(first) < BitConverter.ToInt32(second)))
                     Interlocked.Increment(ref torn);
             }
@@ -158,7 +158,7 @@ public abstract class KeyValueStoreConformanceTests
         for (int i = 0; i < rounds; i++)
         {
             using var batch = _store.NewBatch();
-            batch.Put(DbColumn.Headers, B("x"), BitConverter.GetBytes(i));
+            batch.Put(DbColumn.Commits, B("x"), BitConverter.GetBytes(i));
             batch.Put(DbColumn.Blocks, B("x"), BitConverter.GetBytes(i));
             _store.Write(batch, sync: false);
         }
@@ -171,10 +171,10 @@ public abstract class KeyValueStoreConformanceTests
     public void Iteration_is_in_bytewise_key_order()
     {
         byte[][] keys = [[0x02], [0x01, 0xFF], [0x01], [0xFF], [0x01, 0x00], [0x80]];
-        foreach (var key in keys) _store.Put(DbColumn.Headers, key, key);
+        foreach (var key in keys) _store.Put(DbColumn.Commits, key, key);
         _store.Put(DbColumn.Blocks, [0x00], [0]);
 
-        var seen = _store.Iterate(DbColumn.Headers).Select(e => Convert.ToHexString(e.Key)).ToList();
+        var seen = _store.Iterate(DbColumn.Commits).Select(e => Convert.ToHexString(e.Key)).ToList();
 
         Assert.That(seen, Is.EqualTo(new[] { "01", "0100", "01FF", "02", "80", "FF" }));
     }
@@ -182,13 +182,13 @@ public abstract class KeyValueStoreConformanceTests
     [Test]
     public void Iteration_with_a_prefix_returns_only_matching_keys()
     {
-        foreach (var key in new[] { "a", "ab", "abc", "abd", "ac", "b" }) _store.Put(DbColumn.TxIndex, B(key), B(key.ToUpperInvariant()));
+        foreach (var key in new[] { "a", "ab", "abc", "abd", "ac", "b" }) _store.Put(DbColumn.HeightIndex, B(key), B(key.ToUpperInvariant()));
 
-        var seen = _store.Iterate(DbColumn.TxIndex, B("ab")).ToList();
+        var seen = _store.Iterate(DbColumn.HeightIndex, B("ab")).ToList();
 
         Assert.That(seen.Select(e => Encoding.ASCII.GetString(e.Key)), Is.EqualTo(new[] { "ab", "abc", "abd" }));
         Assert.That(seen.Select(e => Encoding.ASCII.GetString(e.Value)), Is.EqualTo(new[] { "AB", "ABC", "ABD" }));
-        Assert.That(_store.Iterate(DbColumn.TxIndex, B("zz")), Is.Empty);
+        Assert.That(_store.Iterate(DbColumn.HeightIndex, B("zz")), Is.Empty);
         Assert.That(_store.Iterate(DbColumn.ConsensusWal), Is.Empty);
     }
 

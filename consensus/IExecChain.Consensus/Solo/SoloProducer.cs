@@ -58,7 +58,7 @@ public sealed partial class SoloProducer : IDisposable
         var commit = CommitSigner.SignSoloCommit(_key, _spec.ChainId, executed.Block, now);
         _processor.Commit(executed, commit);
         _lastCommit = commit;
-        _mempool.OnBlockCommitted(executed.Block.Transactions);
+        _mempool.OnBlockCommitted(executed.Block.Transactions, executed.Excluded.Select(e => e.Tx));
         if (executed.Excluded.Count > 0) LogExcluded(executed.Excluded.Count, executed.Block.Height, executed.Excluded[0].Reason);
         return executed;
     }

@@ -78,13 +78,12 @@ public sealed class ChainRpcMethods
             throw new RpcException(RpcErrorCodes.InvalidParams, $"invalid params: transaction must be hex ({hexError})");
         if (!TransactionCodec.TryDecode(bytes, _spec.ChainId, _spec.Parameters.MaxTransactionBytes, out var tx, out var error))
             throw new RpcException(RpcErrorCodes.TransactionRejected, $"transaction rejected: {error}");
-        if (_processor.Blocks.GetReceipt(tx!.Id) is not null)
-            throw new RpcException(RpcErrorCodes.TransactionRejected, $"transaction rejected: {tx.Id} is already in a block");
-        var result = _mempool.Add(tx);
+        // A transaction already in a block needs no lookup here: its nonce is used, so the mempool refuses it.
+        var result = _mempool.Add(tx!);
         if (!result.IsAccepted)
             throw new RpcException(result.Kind == MempoolResultKind.Full ? RpcErrorCodes.ResourceLimit : RpcErrorCodes.TransactionRejected,
-                $"transaction rejected: {result.Reason}", new { hash = tx.Id.ToString() });
-        return tx.Id.ToString();
+                $"transaction rejected: {result.Reason}", new { hash = tx!.Id.ToString() });
+        return tx!.Id.ToString();
     }
 
     private object? GetTransaction(RpcParams p)

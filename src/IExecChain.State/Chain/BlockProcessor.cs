@@ -94,8 +94,8 @@ public sealed class BlockProcessor
             receipts.Add(receipt);
             bytes += tx.Size;
         }
-        var header = FinishBlock(state, head, height, Math.Max(timeUnixMs, head.TimeUnixMs + 1), proposer, fees, included, receipts, lastCommit, out var update);
-        return new ExecutedBlock(new ChainBlock(header, included, lastCommit), update, receipts, excluded);
+        var header = FinishBlock(state, head, height, Math.Max(timeUnixMs, head.TimeUnixMs + 1), proposer, fees, included, receipts, lastCommit, out var update, out var receiptBytes);
+        return new ExecutedBlock(new ChainBlock(header, included, lastCommit), update, receipts, receiptBytes, excluded);
     }
 
     /// <summary>Re-executes someone else's block; null with an error when it is not valid on our head.</summary>
@@ -129,11 +129,11 @@ public sealed class BlockProcessor
             }
             receipts.Add(receipt);
         }
-        var expected = FinishBlock(state, head, h.Height, h.TimeUnixMs, new Address(h.Proposer.Span), fees, block.Transactions, receipts, block.LastCommit, out var update);
+        var expected = FinishBlock(state, head, h.Height, h.TimeUnixMs, new Address(h.Proposer.Span), fees, block.Transactions, receipts, block.LastCommit, out var update, out var receiptBytes);
         if (!expected.StateRoot.Equals(h.StateRoot)) { error = $"state root {new Hash256(h.StateRoot.Span)} does not match executed {new Hash256(expected.StateRoot.Span)}"; return null; }
         if (!expected.ReceiptRoot.Equals(h.ReceiptRoot)) { error = "receipt root does not match"; return null; }
         if (!expected.ValidatorSetHash.Equals(h.ValidatorSetHash) || !expected.NextValidatorSetHash.Equals(h.NextValidatorSetHash)) { error = "validator set hash does not match"; return null; }
-        return new ExecutedBlock(block, update, receipts, []);
+        return new ExecutedBlock(block, update, receipts, receiptBytes, []);
     }
 
     /// <summary>Makes an executed block final: block, state, receipts and head in one synced write.</summary>
@@ -147,7 +147,7 @@ public sealed class BlockProcessor
         using (var batch = _store.NewBatch())
         {
             Tree.Commit(executed.StateUpdate, batch);
-            Blocks.AddBlock(batch, block, commit, executed.Receipts);
+            Blocks.AddBlock(batch, block, commit, executed.ReceiptBytes);
             _store.Write(batch, sync: true);
         }
         _head = ChainHead.Of(block);
@@ -162,7 +162,7 @@ public sealed class BlockProcessor
     }
 
     private BlockHeader FinishBlock(WorldState state, ChainHead head, ulong height, ulong time, Address proposer, ulong fees,
-        IReadOnlyList<Transaction> txs, IReadOnlyList<Receipt> receipts, Commit? lastCommit, out StateUpdate update)
+        IReadOnlyList<Transaction> txs, IReadOnlyList<Receipt> receipts, Commit? lastCommit, out StateUpdate update, out byte[][] receiptBytes)
     {
         if (fees > 0)
         {
@@ -173,8 +173,13 @@ public sealed class BlockProcessor
         TransactionExecutor.ReleaseUnbondings(state, height);
         update = Tree.Prepare(state.CollectChanges());
 
+        receiptBytes = new byte[receipts.Count][];
         var receiptHashes = new Hash256[receipts.Count];
-        for (int i = 0; i < receiptHashes.Length; i++) receiptHashes[i] = Keccak256.Hash(receipts[i].ToByteArray());
+        for (int i = 0; i < receiptHashes.Length; i++)
+        {
+            receiptBytes[i] = receipts[i].ToByteArray();
+            receiptHashes[i] = Keccak256.Hash(receiptBytes[i]);
+        }
         var setHash = head.ValidatorSetHash.ToArray();
         return new BlockHeader
         {

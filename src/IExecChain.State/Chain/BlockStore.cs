@@ -35,7 +35,8 @@ public sealed class BlockStore
         return (BinaryPrimitives.ReadUInt64BigEndian(bytes), new Hash256(bytes.AsSpan(8)));
     }
 
-    public void AddBlock(IWriteBatch batch, ChainBlock block, Commit commit, IReadOnlyList<Receipt> receipts)
+    /// <summary>Adds a block; <paramref name="receiptBytes"/>[i] is the serialized receipt of transaction i.</summary>
+    public void AddBlock(IWriteBatch batch, ChainBlock block, Commit commit, IReadOnlyList<byte[]> receiptBytes)
     {
         Span<byte> height = stackalloc byte[8];
         BinaryPrimitives.WriteUInt64BigEndian(height, block.Height);
@@ -46,10 +47,10 @@ public sealed class BlockStore
         batch.Put(DbColumn.HeightIndex, hash, height);
         batch.Put(DbColumn.Commits, height, commit.ToByteArray());
         Span<byte> txId = stackalloc byte[32];
-        foreach (var receipt in receipts)
+        for (int i = 0; i < receiptBytes.Count; i++)
         {
-            receipt.TxId.Span.CopyTo(txId);
-            batch.Put(DbColumn.Receipts, txId, receipt.ToByteArray());
+            block.Transactions[i].Id.CopyTo(txId);
+            batch.Put(DbColumn.Receipts, txId, receiptBytes[i]);
         }
         Span<byte> head = stackalloc byte[40];
         height.CopyTo(head);

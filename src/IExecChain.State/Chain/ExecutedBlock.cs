@@ -8,17 +8,21 @@ namespace IExecChain.State.Chain;
 /// <summary>A block whose transactions have been executed on top of the head, ready to commit.</summary>
 public sealed class ExecutedBlock
 {
-    internal ExecutedBlock(ChainBlock block, StateUpdate stateUpdate, IReadOnlyList<Receipt> receipts, IReadOnlyList<(Transaction Tx, string Reason)> excluded)
+    internal ExecutedBlock(ChainBlock block, StateUpdate stateUpdate, IReadOnlyList<Receipt> receipts, IReadOnlyList<byte[]> receiptBytes, IReadOnlyList<(Transaction Tx, string Reason)> excluded)
     {
         Block = block;
         StateUpdate = stateUpdate;
         Receipts = receipts;
+        ReceiptBytes = receiptBytes;
         Excluded = excluded;
     }
 
     public ChainBlock Block { get; }
     public StateUpdate StateUpdate { get; }
     public IReadOnlyList<Receipt> Receipts { get; }
+
+    /// <summary>Each receipt serialized once: hashed into the receipt root and stored as is.</summary>
+    public IReadOnlyList<byte[]> ReceiptBytes { get; }
 
     /// <summary>Candidates a proposer left out, with the reason (stale nonce, cannot pay the fee).</summary>
     public IReadOnlyList<(Transaction Tx, string Reason)> Excluded { get; }

@@ -1,3 +1,4 @@
+using System.Collections.Concurrent;
 using IExecChain.Core.Primitives;
 using IExecChain.Core.Transactions;
 using IExecChain.Core.Wire;
@@ -18,8 +19,9 @@ public sealed class Mempool
     private readonly TransactionExecutor _executor;
     private readonly TransactionVerifier _verifier;
     private readonly Func<Address, AccountRecord> _committedAccount;
-    private readonly Dictionary<Hash256, Transaction> _byId = [];
-    private readonly Dictionary<Address, SenderQueue> _senders = [];
+    // Read without the lock (duplicate checks), written only under it.
+    private readonly ConcurrentDictionary<Hash256, Transaction> _byId = new();
+    private readonly ConcurrentDictionary<Address, SenderQueue> _senders = new();
     private long _bytes;
     private long _arrivals;
 
@@ -31,27 +33,31 @@ public sealed class Mempool
         _committedAccount = committedAccount;
     }
 
-    public int Count { get { lock (_lock) return _byId.Count; } }
-    public long Bytes { get { lock (_lock) return _bytes; } }
+    public int Count => _byId.Count;
+    public long Bytes => Interlocked.Read(ref _bytes);
 
-    public bool Contains(Hash256 id) { lock (_lock) return _byId.ContainsKey(id); }
+    public bool Contains(Hash256 id) => _byId.ContainsKey(id);
 
     public MempoolResult Add(Transaction tx)
     {
-        lock (_lock)
-            if (_byId.ContainsKey(tx.Id)) return new(MempoolResultKind.Duplicate, "transaction is already pending");
+        if (_byId.ContainsKey(tx.Id)) return new(MempoolResultKind.Duplicate, "transaction is already pending");
         if (!_verifier.TryVerify(tx, out var error)) return new(MempoolResultKind.Rejected, error);
         ulong required = _executor.RequiredFee(tx.Kind);
         if (tx.Fee < required) return new(MempoolResultKind.Rejected, $"fee {tx.Fee} is below the required {required} nRLC for {tx.Kind}");
 
+        // Many RPC threads add at once: keep storage reads out of the lock. A new sender's account
+        // is read first and used only if no other thread created its queue meanwhile.
+        SenderQueue? fresh = null;
+        if (!_senders.ContainsKey(tx.Sender))
+        {
+            var committed = _committedAccount(tx.Sender);
+            fresh = new SenderQueue(committed.Nonce, committed.Balance);
+        }
         lock (_lock)
         {
             if (_byId.ContainsKey(tx.Id)) return new(MempoolResultKind.Duplicate, "transaction is already pending");
             if (!_senders.TryGetValue(tx.Sender, out var queue))
-            {
-                var account = _committedAccount(tx.Sender);
-                queue = new SenderQueue(account.Nonce, account.Balance);
-            }
+                queue = fresh ?? NewQueue(tx.Sender);
             if (tx.Nonce < queue.CommittedNonce) return new(MempoolResultKind.Rejected, $"nonce {tx.Nonce} already used (account nonce is {queue.CommittedNonce})");
             if (tx.Nonce > queue.CommittedNonce + (ulong)_options.MaxNonceGap)
                 return new(MempoolResultKind.Rejected, $"nonce {tx.Nonce} is too far ahead of account nonce {queue.CommittedNonce} (max gap {_options.MaxNonceGap})");
@@ -72,7 +78,7 @@ public sealed class Mempool
             queue.Arrival[tx.Nonce] = ++_arrivals;
             _senders[tx.Sender] = queue;
             _byId[tx.Id] = tx;
-            _bytes += tx.Size;
+            Interlocked.Add(ref _bytes, tx.Size);
             return MempoolResult.Accepted;
         }
     }
@@ -87,7 +93,7 @@ public sealed class Mempool
         {
             var result = new List<Transaction>(Math.Min(maxCount, _byId.Count));
             var heads = new PriorityQueue<(SenderQueue Queue, ulong Nonce), (ulong NegFee, long Arrival)>();
-            foreach (var queue in _senders.Values)
+            foreach (var (_, queue) in _senders)
                 if (queue.Pending.TryGetValue(queue.CommittedNonce, out var first))
                     heads.Enqueue((queue, queue.CommittedNonce), (ulong.MaxValue - first.Fee, queue.Arrival[queue.CommittedNonce]));
             long bytes = 0;
@@ -105,8 +111,12 @@ public sealed class Mempool
         }
     }
 
-    /// <summary>Drops what the block included and whatever its senders' new nonces made stale.</summary>
-    public void OnBlockCommitted(IReadOnlyList<Transaction> included)
+    /// <summary>
+    /// Drops what the block included and whatever its senders' new nonces made stale. Senders of
+    /// candidates the proposer left out are refreshed too, so a queue built on a nonce that a
+    /// concurrent commit had already moved cannot keep offering dead transactions.
+    /// </summary>
+    public void OnBlockCommitted(IReadOnlyList<Transaction> included, IEnumerable<Transaction>? excluded = null)
     {
         var touched = new HashSet<Address>();
         foreach (var tx in included)
@@ -114,6 +124,9 @@ public sealed class Mempool
             touched.Add(tx.Sender);
             if (tx.Kind == TransactionBody.PayloadOneofCase.Transfer) touched.Add(new Address(tx.Body.Transfer.To.Span));
         }
+        if (excluded is not null)
+            foreach (var tx in excluded)
+                if (tx.IsVerified) touched.Add(tx.Sender);
         var accounts = new Dictionary<Address, AccountRecord>(touched.Count);
         foreach (var sender in touched) accounts[sender] = _committedAccount(sender);
         lock (_lock)
@@ -129,10 +142,17 @@ public sealed class Mempool
                     if (lowest >= account.Nonce) break;
                     Remove(queue, queue.Pending.Values[0]);
                 }
-                if (queue.Pending.Count == 0) _senders.Remove(sender);
+                if (queue.Pending.Count == 0) _senders.TryRemove(sender, out _);
             }
         }
         _verifier.Forget(included.Select(t => t.Id));
+    }
+
+    // Rare: the queue existed when checked and was emptied before the lock was taken.
+    private SenderQueue NewQueue(Address sender)
+    {
+        var committed = _committedAccount(sender);
+        return new SenderQueue(committed.Nonce, committed.Balance);
     }
 
     private void Remove(SenderQueue queue, Transaction tx)
@@ -140,8 +160,8 @@ public sealed class Mempool
         queue.Pending.Remove(tx.Nonce);
         queue.Arrival.Remove(tx.Nonce);
         queue.PendingCost -= Cost(tx);
-        _byId.Remove(tx.Id);
-        _bytes -= tx.Size;
+        _byId.TryRemove(tx.Id, out _);
+        Interlocked.Add(ref _bytes, -tx.Size);
     }
 
     private static ulong Cost(Transaction tx) => tx.Kind switch
