@@ -34,6 +34,15 @@ public class TransactionBenchmarks
     [Benchmark]
     public Transaction Decode() => TransactionSamples.Decode(Next());
 
+    /// <summary>Decode, then <see cref="Secp256k1.TryRecoverAddress"/> (default backend): what TryVerify does without its cache.</summary>
+    [Benchmark]
+    public Address Decode_and_recover_address()
+    {
+        var tx = TransactionSamples.Decode(Next());
+        if (!Secp256k1.TryRecoverAddress(tx.BodyHash, tx.Signature, out var sender)) throw new InvalidOperationException("recovery failed");
+        return sender;
+    }
+
     /// <summary>The node's path: decode, then <see cref="TransactionVerifier.TryVerify"/> (default backend, cache miss).</summary>
     [Benchmark]
     public Address Decode_and_verify()
