@@ -12,10 +12,12 @@ public sealed class TransactionVerifier
 {
     private readonly ConcurrentDictionary<Hash256, Address> _recovered = new();
     private readonly int _capacity;
+    // ConcurrentDictionary.Count takes every bucket lock: keep our own count for the hot path.
+    private int _count;
 
     public TransactionVerifier(int capacity = 1_000_000) => _capacity = capacity;
 
-    public int CacheCount => _recovered.Count;
+    public int CacheCount => Volatile.Read(ref _count);
 
     public bool TryVerify(Transaction transaction, out string? error)
     {
@@ -32,8 +34,12 @@ public sealed class TransactionVerifier
             return false;
         }
         transaction.MarkVerified(sender);
-        if (_recovered.Count >= _capacity) _recovered.Clear();
-        _recovered.TryAdd(transaction.Id, sender);
+        if (Volatile.Read(ref _count) >= _capacity)
+        {
+            _recovered.Clear();
+            Interlocked.Exchange(ref _count, 0);
+        }
+        if (_recovered.TryAdd(transaction.Id, sender)) Interlocked.Increment(ref _count);
         return true;
     }
 
@@ -53,6 +59,7 @@ public sealed class TransactionVerifier
     /// <summary>Forgets cached senders of transactions that are final (they will not be seen again).</summary>
     public void Forget(IEnumerable<Hash256> ids)
     {
-        foreach (var id in ids) _recovered.TryRemove(id, out _);
+        foreach (var id in ids)
+            if (_recovered.TryRemove(id, out _)) Interlocked.Decrement(ref _count);
     }
 }

@@ -23,6 +23,7 @@ public sealed class Mempool
     private readonly ConcurrentDictionary<Hash256, Transaction> _byId = new();
     private readonly ConcurrentDictionary<Address, SenderQueue> _senders = new();
     private long _bytes;
+    private int _count; // ConcurrentDictionary.Count takes every lock; the producer polls this often
     private long _arrivals;
 
     public Mempool(MempoolOptions options, TransactionExecutor executor, TransactionVerifier verifier, Func<Address, AccountRecord> committedAccount)
@@ -33,7 +34,7 @@ public sealed class Mempool
         _committedAccount = committedAccount;
     }
 
-    public int Count => _byId.Count;
+    public int Count => Volatile.Read(ref _count);
     public long Bytes => Interlocked.Read(ref _bytes);
 
     public bool Contains(Hash256 id) => _byId.ContainsKey(id);
@@ -69,8 +70,8 @@ public sealed class Mempool
             ulong cost = Cost(tx), replacedCost = replaced is null ? 0 : Cost(replaced);
             if (queue.PendingCost - replacedCost + cost > queue.Balance)
                 return new(MempoolResultKind.Rejected, $"balance {queue.Balance} cannot cover this and the sender's pending transactions ({queue.PendingCost - replacedCost + cost} nRLC)");
-            if (replaced is null && (_byId.Count >= _options.MaxTransactions || _bytes + tx.Size > _options.MaxBytes))
-                return new(MempoolResultKind.Full, $"mempool is full ({_byId.Count} transactions, {_bytes} bytes); retry later");
+            if (replaced is null && (_count >= _options.MaxTransactions || _bytes + tx.Size > _options.MaxBytes))
+                return new(MempoolResultKind.Full, $"mempool is full ({_count} transactions, {_bytes} bytes); retry later");
 
             if (replaced is not null) Remove(queue, replaced);
             queue.Pending[tx.Nonce] = tx;
@@ -78,6 +79,7 @@ public sealed class Mempool
             queue.Arrival[tx.Nonce] = ++_arrivals;
             _senders[tx.Sender] = queue;
             _byId[tx.Id] = tx;
+            Interlocked.Increment(ref _count);
             Interlocked.Add(ref _bytes, tx.Size);
             return MempoolResult.Accepted;
         }
@@ -91,7 +93,7 @@ public sealed class Mempool
     {
         lock (_lock)
         {
-            var result = new List<Transaction>(Math.Min(maxCount, _byId.Count));
+            var result = new List<Transaction>(Math.Min(maxCount, _count));
             var heads = new PriorityQueue<(SenderQueue Queue, ulong Nonce), (ulong NegFee, long Arrival)>();
             foreach (var (_, queue) in _senders)
                 if (queue.Pending.TryGetValue(queue.CommittedNonce, out var first))
@@ -160,7 +162,7 @@ public sealed class Mempool
         queue.Pending.Remove(tx.Nonce);
         queue.Arrival.Remove(tx.Nonce);
         queue.PendingCost -= Cost(tx);
-        _byId.TryRemove(tx.Id, out _);
+        if (_byId.TryRemove(tx.Id, out _)) Interlocked.Decrement(ref _count);
         Interlocked.Add(ref _bytes, -tx.Size);
     }
 
