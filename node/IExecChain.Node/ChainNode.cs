@@ -81,11 +81,7 @@ public sealed partial class ChainNode : IAsyncDisposable
             var blocks = new BlockStore(store, spec.ChainId, spec.Parameters.MaxTransactionBytes);
             var verifier = new TransactionVerifier();
             var processor = new BlockProcessor(spec, store, tree, blocks, verifier);
-            var mempool = new Mempool(options.Mempool, processor.Executor, verifier, address =>
-            {
-                var bytes = tree.Get(StateKeys.Account(address));
-                return bytes is null ? new AccountRecord() : AccountRecord.Parser.ParseFrom(bytes);
-            });
+            var mempool = new Mempool(options.Mempool, processor.Executor, verifier, address => StateReader.Account(tree, address));
 
             SoloProducer? producer = null;
             if (validatorKey is not null)

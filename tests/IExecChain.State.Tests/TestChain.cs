@@ -63,17 +63,9 @@ internal sealed class TestChain
         Validators = [new GenesisValidator(Validator.Address, Validator.PublicKey, 5000)],
     };
 
-    public AccountRecord AccountOf(Address address)
-    {
-        var bytes = Tree.Get(StateKeys.Account(address));
-        return bytes is null ? new AccountRecord() : AccountRecord.Parser.ParseFrom(bytes);
-    }
+    public AccountRecord AccountOf(Address address) => StateReader.Account(Tree, address);
 
-    public StakeRecord StakeOf(Address address)
-    {
-        var bytes = Tree.Get(StateKeys.Stake(address));
-        return bytes is null ? new StakeRecord() : StakeRecord.Parser.ParseFrom(bytes);
-    }
+    public StakeRecord StakeOf(Address address) => StateReader.Stake(Tree, address);
 
     public Transaction Sign(PrivateKey from, ulong nonce, Action<TransactionBody> payload, ulong? fee = null)
     {

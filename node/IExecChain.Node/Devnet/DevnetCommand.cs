@@ -138,7 +138,7 @@ public static class DevnetCommand
     private static async Task DemoLoad(ChainNode node, int rate, ConcurrentDictionary<Core.Primitives.Hash256, long> pending, CancellationToken ct)
     {
         var senders = Enumerable.Range(1, DevAccounts - 1).Select(DevKeys.Account).ToArray();
-        var nonces = senders.Select(s => node.Processor.Tree.Get(State.Execution.StateKeys.Account(s.Address)) is { } b ? AccountRecord.Parser.ParseFrom(b).Nonce : 0).ToArray();
+        var nonces = senders.Select(s => State.Execution.StateReader.Account(node.Processor.Tree, s.Address).Nonce).ToArray();
         var spec = node.Spec;
         long sent = 0;
         var start = Stopwatch.GetTimestamp();
@@ -162,7 +162,7 @@ public static class DevnetCommand
                 {
                     pending.TryRemove(tx.Id, out _);
                     // Resynchronize with the chain (e.g. after a restart) instead of insisting on a stale nonce.
-                    nonces[i] = node.Processor.Tree.Get(State.Execution.StateKeys.Account(senders[i].Address)) is { } b ? AccountRecord.Parser.ParseFrom(b).Nonce : 0;
+                    nonces[i] = State.Execution.StateReader.Account(node.Processor.Tree, senders[i].Address).Nonce;
                 }
             }
             try { await Task.Delay(10, ct); } catch (OperationCanceledException) { break; }

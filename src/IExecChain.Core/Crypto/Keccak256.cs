@@ -45,7 +45,7 @@ public static class Keccak256
         while (input.Length >= Rate)
         {
             AbsorbBlock(state, input[..Rate]);
-            KeccakF1600(state);
+            Permute(state);
             input = input[Rate..];
         }
         Span<byte> last = stackalloc byte[Rate];
@@ -54,7 +54,7 @@ public static class Keccak256
         last[input.Length] ^= 0x01;
         last[Rate - 1] ^= 0x80;
         AbsorbBlock(state, last);
-        KeccakF1600(state);
+        Permute(state);
         for (int i = 0; i < 4; i++)
             BinaryPrimitives.WriteUInt64LittleEndian(output.Slice(i * 8, 8), state[i]);
     }
@@ -85,13 +85,13 @@ public static class Keccak256
                 data = data[take..];
                 if (_buffered < Rate) return;
                 AbsorbBlock(state, buffer);
-                KeccakF1600(state);
+                Permute(state);
                 _buffered = 0;
             }
             while (data.Length >= Rate)
             {
                 AbsorbBlock(state, data[..Rate]);
-                KeccakF1600(state);
+                Permute(state);
                 data = data[Rate..];
             }
             data.CopyTo(buffer);
@@ -106,7 +106,7 @@ public static class Keccak256
             buffer[_buffered] ^= 0x01;
             buffer[Rate - 1] ^= 0x80;
             AbsorbBlock(state, buffer);
-            KeccakF1600(state);
+            Permute(state);
             Span<byte> output = stackalloc byte[32];
             for (int i = 0; i < 4; i++)
                 BinaryPrimitives.WriteUInt64LittleEndian(output.Slice(i * 8, 8), state[i]);
@@ -131,7 +131,7 @@ public static class Keccak256
     ];
 
     /// <summary>The Keccak-f[1600] permutation, with the 25 lanes held in locals.</summary>
-    private static void KeccakF1600(Span<ulong> st)
+    internal static void Permute(Span<ulong> st)
     {
         ulong a00 = st[0], a01 = st[1], a02 = st[2], a03 = st[3], a04 = st[4];
         ulong a05 = st[5], a06 = st[6], a07 = st[7], a08 = st[8], a09 = st[9];

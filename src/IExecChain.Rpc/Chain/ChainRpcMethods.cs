@@ -108,10 +108,8 @@ public sealed class ChainRpcMethods
     {
         var address = ParseAddress(p.GetString(0, "address"));
         var head = _processor.Head;
-        var accountBytes = _processor.Tree.Get(StateKeys.Account(address));
-        var stakeBytes = _processor.Tree.Get(StateKeys.Stake(address));
-        var account = accountBytes is null ? new AccountRecord() : AccountRecord.Parser.ParseFrom(accountBytes);
-        var stake = stakeBytes is null ? new StakeRecord() : StakeRecord.Parser.ParseFrom(stakeBytes);
+        var account = StateReader.Account(_processor.Tree, address);
+        var stake = StateReader.Stake(_processor.Tree, address);
         return new
         {
             address = address.ToString(),

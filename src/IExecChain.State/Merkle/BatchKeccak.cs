@@ -3,6 +3,7 @@ using System.Numerics;
 using System.Runtime.CompilerServices;
 using System.Runtime.Intrinsics;
 using System.Runtime.Intrinsics.X86;
+using IExecChain.Core.Crypto;
 using IExecChain.Core.Primitives;
 
 namespace IExecChain.State.Merkle;
@@ -160,61 +161,13 @@ internal static class BatchKeccak
             output[j] = ToHash(a00.GetElement(j), a01.GetElement(j), a02.GetElement(j), a03.GetElement(j));
     }
 
-    /// <summary>Keccak-f[1600] on column j alone (one absorbed block, lanes in locals).</summary>
+    /// <summary>Column j alone through the shared scalar permutation (one absorbed block).</summary>
     private static Hash256 HashScalar(ReadOnlySpan<ulong> lanes, int j)
     {
-        ulong a00 = lanes[0 * Ways + j], a01 = lanes[1 * Ways + j], a02 = lanes[2 * Ways + j], a03 = lanes[3 * Ways + j], a04 = lanes[4 * Ways + j];
-        ulong a05 = lanes[5 * Ways + j], a06 = lanes[6 * Ways + j], a07 = lanes[7 * Ways + j], a08 = lanes[8 * Ways + j], a09 = lanes[9 * Ways + j];
-        ulong a10 = lanes[10 * Ways + j], a11 = lanes[11 * Ways + j], a12 = lanes[12 * Ways + j], a13 = lanes[13 * Ways + j], a14 = lanes[14 * Ways + j];
-        ulong a15 = lanes[15 * Ways + j], a16 = lanes[16 * Ways + j];
-        ulong a17 = 0, a18 = 0, a19 = 0, a20 = 0, a21 = 0, a22 = 0, a23 = 0, a24 = 0;
-
-        var constants = RoundConstants;
-        for (int round = 0; round < 24; round++)
-        {
-            ulong c0 = a00 ^ a05 ^ a10 ^ a15 ^ a20;
-            ulong c1 = a01 ^ a06 ^ a11 ^ a16 ^ a21;
-            ulong c2 = a02 ^ a07 ^ a12 ^ a17 ^ a22;
-            ulong c3 = a03 ^ a08 ^ a13 ^ a18 ^ a23;
-            ulong c4 = a04 ^ a09 ^ a14 ^ a19 ^ a24;
-            ulong d0 = c4 ^ BitOperations.RotateLeft(c1, 1);
-            ulong d1 = c0 ^ BitOperations.RotateLeft(c2, 1);
-            ulong d2 = c1 ^ BitOperations.RotateLeft(c3, 1);
-            ulong d3 = c2 ^ BitOperations.RotateLeft(c4, 1);
-            ulong d4 = c3 ^ BitOperations.RotateLeft(c0, 1);
-
-            ulong b00 = a00 ^ d0;
-            ulong b10 = BitOperations.RotateLeft(a01 ^ d1, 1);
-            ulong b20 = BitOperations.RotateLeft(a02 ^ d2, 62);
-            ulong b05 = BitOperations.RotateLeft(a03 ^ d3, 28);
-            ulong b15 = BitOperations.RotateLeft(a04 ^ d4, 27);
-            ulong b16 = BitOperations.RotateLeft(a05 ^ d0, 36);
-            ulong b01 = BitOperations.RotateLeft(a06 ^ d1, 44);
-            ulong b11 = BitOperations.RotateLeft(a07 ^ d2, 6);
-            ulong b21 = BitOperations.RotateLeft(a08 ^ d3, 55);
-            ulong b06 = BitOperations.RotateLeft(a09 ^ d4, 20);
-            ulong b07 = BitOperations.RotateLeft(a10 ^ d0, 3);
-            ulong b17 = BitOperations.RotateLeft(a11 ^ d1, 10);
-            ulong b02 = BitOperations.RotateLeft(a12 ^ d2, 43);
-            ulong b12 = BitOperations.RotateLeft(a13 ^ d3, 25);
-            ulong b22 = BitOperations.RotateLeft(a14 ^ d4, 39);
-            ulong b23 = BitOperations.RotateLeft(a15 ^ d0, 41);
-            ulong b08 = BitOperations.RotateLeft(a16 ^ d1, 45);
-            ulong b18 = BitOperations.RotateLeft(a17 ^ d2, 15);
-            ulong b03 = BitOperations.RotateLeft(a18 ^ d3, 21);
-            ulong b13 = BitOperations.RotateLeft(a19 ^ d4, 8);
-            ulong b14 = BitOperations.RotateLeft(a20 ^ d0, 18);
-            ulong b24 = BitOperations.RotateLeft(a21 ^ d1, 2);
-            ulong b09 = BitOperations.RotateLeft(a22 ^ d2, 61);
-            ulong b19 = BitOperations.RotateLeft(a23 ^ d3, 56);
-            ulong b04 = BitOperations.RotateLeft(a24 ^ d4, 14);
-
-            a00 = b00 ^ (~b01 & b02) ^ constants[round]; a01 = b01 ^ (~b02 & b03); a02 = b02 ^ (~b03 & b04); a03 = b03 ^ (~b04 & b00); a04 = b04 ^ (~b00 & b01);
-            a05 = b05 ^ (~b06 & b07); a06 = b06 ^ (~b07 & b08); a07 = b07 ^ (~b08 & b09); a08 = b08 ^ (~b09 & b05); a09 = b09 ^ (~b05 & b06);
-            a10 = b10 ^ (~b11 & b12); a11 = b11 ^ (~b12 & b13); a12 = b12 ^ (~b13 & b14); a13 = b13 ^ (~b14 & b10); a14 = b14 ^ (~b10 & b11);
-            a15 = b15 ^ (~b16 & b17); a16 = b16 ^ (~b17 & b18); a17 = b17 ^ (~b18 & b19); a18 = b18 ^ (~b19 & b15); a19 = b19 ^ (~b15 & b16);
-            a20 = b20 ^ (~b21 & b22); a21 = b21 ^ (~b22 & b23); a22 = b22 ^ (~b23 & b24); a23 = b23 ^ (~b24 & b20); a24 = b24 ^ (~b20 & b21);
-        }
-        return ToHash(a00, a01, a02, a03);
+        Span<ulong> state = stackalloc ulong[25];
+        state.Clear();
+        for (int k = 0; k < RateWords; k++) state[k] = lanes[k * Ways + j];
+        Keccak256.Permute(state);
+        return ToHash(state[0], state[1], state[2], state[3]);
     }
 }
