@@ -227,6 +227,5 @@ public static partial class TransferLoad
     private static double Percentile(double[] sorted, double p) =>
         sorted.Length == 0 ? 0 : sorted[Math.Min(sorted.Length - 1, (int)Math.Ceiling(p * sorted.Length) - 1)];
 
-    private static ulong Quantity(JsonElement e) =>
-        ulong.Parse(e.GetString().AsSpan(2), NumberStyles.AllowHexSpecifier, CultureInfo.InvariantCulture);
+    private static ulong Quantity(JsonElement e) => JsonRpcClient.Quantity(e);
 }

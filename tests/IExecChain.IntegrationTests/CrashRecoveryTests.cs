@@ -14,7 +14,7 @@ namespace IExecChain.IntegrationTests;
 [NonParallelizable]
 public class CrashRecoveryTests
 {
-    private static ulong Q(JsonElement e) => ulong.Parse(e.GetString()!.AsSpan(2), NumberStyles.AllowHexSpecifier, CultureInfo.InvariantCulture);
+    private static ulong Q(JsonElement e) => JsonRpcClient.Quantity(e);
 
     [Test]
     public async Task Node_killed_under_load_restarts_with_consistent_head_state_and_balances()

@@ -88,11 +88,7 @@ public static class TxCommands
         throw new CliException($"transaction {id} was not included within 30 s");
     }
 
-    public static ulong Quantity(JsonElement e)
-    {
-        var s = e.GetString() ?? throw new CliException("node answered a quantity that is not a string");
-        return ulong.Parse(s.AsSpan(2), NumberStyles.AllowHexSpecifier, CultureInfo.InvariantCulture);
-    }
+    private static ulong Quantity(JsonElement e) => JsonRpcClient.Quantity(e);
 
     private sealed class CommonOptions
     {
