@@ -53,9 +53,12 @@ public sealed partial class ChainNode : IAsyncDisposable
         var target = Path.Combine(dataDir, NodeOptions.ChainSpecFileName);
         if (File.Exists(target))
         {
-            var existing = ChainSpecLoader.LoadFile(target);
-            if (existing != spec && File.ReadAllText(target) != File.ReadAllText(specPath))
+            // Re-running init with the same spec file is harmless; any other spec is another chain.
+            if (File.ReadAllText(target) != File.ReadAllText(specPath))
+            {
+                var existing = ChainSpecLoader.LoadFile(target);
                 throw new InvalidOperationException($"{dataDir} already holds a node of chain '{existing.Name}' ({existing.ChainId}); use another --data directory");
+            }
         }
         else File.Copy(specPath, target);
         using var store = new RocksDbStore(Path.Combine(dataDir, NodeOptions.DatabaseFolderName));

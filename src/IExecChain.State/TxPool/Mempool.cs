@@ -48,12 +48,7 @@ public sealed class Mempool
 
         // Many RPC threads add at once: keep storage reads out of the lock. A new sender's account
         // is read first and used only if no other thread created its queue meanwhile.
-        SenderQueue? fresh = null;
-        if (!_senders.ContainsKey(tx.Sender))
-        {
-            var committed = _committedAccount(tx.Sender);
-            fresh = new SenderQueue(committed.Nonce, committed.Balance);
-        }
+        var fresh = _senders.ContainsKey(tx.Sender) ? null : NewQueue(tx.Sender);
         lock (_lock)
         {
             if (_byId.ContainsKey(tx.Id)) return new(MempoolResultKind.Duplicate, "transaction is already pending");
@@ -150,7 +145,8 @@ public sealed class Mempool
         _verifier.Forget(included.Select(t => t.Id));
     }
 
-    // Rare: the queue existed when checked and was emptied before the lock was taken.
+    // Reads storage: call outside the lock (inside it only in the rare case where the queue
+    // existed when checked and was emptied before the lock was taken).
     private SenderQueue NewQueue(Address sender)
     {
         var committed = _committedAccount(sender);
