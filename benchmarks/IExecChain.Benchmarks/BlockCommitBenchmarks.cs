@@ -76,6 +76,7 @@ public class BlockCommitBenchmarks
                 MinWorkerStake = 10,
                 EpochLength = 10,
                 Fees = new FeeSchedule { Transfer = Fee, Stake = 200, Unstake = 300 },
+                Consensus = new ConsensusParameters { PowerUnit = 1 },
             },
             Accounts = accounts,
             Validators = [new GenesisValidator(_proposer.Address, _proposer.PublicKey, 5000)],

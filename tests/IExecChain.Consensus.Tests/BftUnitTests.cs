@@ -1,3 +1,4 @@
+using IExecChain.State.Validators;
 using Google.Protobuf;
 using IExecChain.Consensus.Bft;
 using IExecChain.Consensus.Tests.Simulated;

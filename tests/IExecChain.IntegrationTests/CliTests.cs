@@ -108,5 +108,5 @@ public class CliTests
 
 internal static class GenesisPin
 {
-    public const string DevnetGenesisHash = "0x4624279bf5ca0af7351be260f8f9ee378b533a24808313d92262be626b373a30";
+    public const string DevnetGenesisHash = "0xabba1aabd533aa7cbd9b7135ff32fbfbf80eb9762bec2e4a398ed00ab7bd512b";
 }

@@ -58,6 +58,7 @@ internal sealed class TestChain
             MinWorkerStake = 10,
             EpochLength = 10,
             Fees = new FeeSchedule { Transfer = TransferFee, Stake = 200, Unstake = 300 },
+            Consensus = new ConsensusParameters { PowerUnit = 1 },
         },
         Accounts = Enumerable.Range(0, accounts).Select(i => new GenesisAccount(Account(i).Address, InitialBalance)).ToList(),
         Validators = [new GenesisValidator(Validator.Address, Validator.PublicKey, 5000)],
@@ -94,8 +95,21 @@ internal sealed class TestChain
         return executed;
     }
 
-    public static Commit CommitFor(ExecutedBlock executed) =>
-        new() { Height = executed.Block.Height, BlockHash = ByteString.CopyFrom(executed.Block.Hash.ToArray()) };
+    /// <summary>The single validator's precommit for the block, as the commit the next block must carry.</summary>
+    public static Commit CommitFor(ExecutedBlock executed)
+    {
+        var block = executed.Block;
+        var digest = Core.Blocks.VoteDigest.Compute(ChainId, VoteType.Precommit, block.Height, 0, block.Hash);
+        return new Commit
+        {
+            Height = block.Height,
+            BlockHash = ByteString.CopyFrom(block.Hash.ToArray()),
+            Signatures =
+            {
+                new CommitSignature { Validator = ByteString.CopyFrom(Validator.Address.ToArray()), Signature = ByteString.CopyFrom(Validator.Sign(digest)) },
+            },
+        };
+    }
 
     /// <summary>Balances + stakes + unbonding of every known address: must never change.</summary>
     public ulong TotalSupply(IEnumerable<Address> addresses)

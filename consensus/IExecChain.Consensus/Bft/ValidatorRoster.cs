@@ -1,3 +1,4 @@
+using IExecChain.State.Validators;
 using IExecChain.Core.Primitives;
 
 namespace IExecChain.Consensus.Bft;

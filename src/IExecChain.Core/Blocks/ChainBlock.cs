@@ -9,13 +9,14 @@ namespace IExecChain.Core.Blocks;
 /// <summary>A block with its decoded header, hash and transactions. Hash = keccak256(header bytes).</summary>
 public sealed class ChainBlock
 {
-    public ChainBlock(BlockHeader header, IReadOnlyList<Transaction> transactions, Commit? lastCommit)
-        : this(header.ToByteArray(), header, transactions, lastCommit)
+    public ChainBlock(BlockHeader header, IReadOnlyList<Transaction> transactions, Commit? lastCommit, IReadOnlyList<DuplicateVoteEvidence>? evidence = null)
+        : this(header.ToByteArray(), header, transactions, lastCommit, evidence ?? [])
     {
     }
 
-    private ChainBlock(byte[] headerBytes, BlockHeader header, IReadOnlyList<Transaction> transactions, Commit? lastCommit)
+    private ChainBlock(byte[] headerBytes, BlockHeader header, IReadOnlyList<Transaction> transactions, Commit? lastCommit, IReadOnlyList<DuplicateVoteEvidence> evidence)
     {
+        Evidence = evidence;
         HeaderBytes = headerBytes;
         Header = header;
         Hash = Keccak256.Hash(headerBytes);
@@ -29,6 +30,9 @@ public sealed class ChainBlock
     public IReadOnlyList<Transaction> Transactions { get; }
     public Commit? LastCommit { get; }
 
+    /// <summary>Proofs of equivocation the proposer included; each one is punished by this block.</summary>
+    public IReadOnlyList<DuplicateVoteEvidence> Evidence { get; }
+
     public ulong Height => Header.Height;
     public Hash256 ParentHash => new(Header.ParentHash.Span);
     public Hash256 StateRoot => new(Header.StateRoot.Span);
@@ -38,6 +42,7 @@ public sealed class ChainBlock
         var block = new Block { Header = ByteString.CopyFrom(HeaderBytes) };
         if (LastCommit is not null) block.LastCommit = LastCommit;
         foreach (var tx in Transactions) block.Transactions.Add(UnsafeByteOperations.UnsafeWrap(tx.SignedBytes));
+        foreach (var evidence in Evidence) block.Evidence.Add(evidence.ToByteString());
         return block.ToByteArray();
     }
 
@@ -69,9 +74,35 @@ public sealed class ChainBlock
             }
             txs[i] = tx!;
         }
-        block = new ChainBlock(wire.Header.ToByteArray(), header, txs, wire.LastCommit);
+        if (wire.Evidence.Count > MaxEvidencePerBlock) { error = $"block carries {wire.Evidence.Count} pieces of evidence, at most {MaxEvidencePerBlock} allowed"; return false; }
+        var evidence = new DuplicateVoteEvidence[wire.Evidence.Count];
+        for (int i = 0; i < evidence.Length; i++)
+        {
+            try
+            {
+                evidence[i] = DuplicateVoteEvidence.Parser.ParseFrom(wire.Evidence[i]);
+            }
+            catch (InvalidProtocolBufferException e)
+            {
+                error = $"evidence {i} is malformed: {e.Message}";
+                return false;
+            }
+        }
+        if (ComputeEvidenceRoot(evidence) != new Hash256(header.EvidenceHash.Span)) { error = "evidence hash does not match the evidence carried"; return false; }
+        block = new ChainBlock(wire.Header.ToByteArray(), header, txs, wire.LastCommit, evidence);
         error = null;
         return true;
+    }
+
+    public const int MaxEvidencePerBlock = 100;
+
+    /// <summary>Merkle root of keccak256 of each serialized evidence; zero when there is none.</summary>
+    public static Hash256 ComputeEvidenceRoot(IReadOnlyList<DuplicateVoteEvidence> evidence)
+    {
+        if (evidence.Count == 0) return Hash256.Zero;
+        var hashes = new Hash256[evidence.Count];
+        for (int i = 0; i < hashes.Length; i++) hashes[i] = Keccak256.Hash(evidence[i].ToByteArray());
+        return MerkleRoot.Compute(hashes);
     }
 
     public static Hash256 ComputeTxRoot(IReadOnlyList<Transaction> transactions)

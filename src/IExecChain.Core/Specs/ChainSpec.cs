@@ -27,6 +27,37 @@ public sealed record ChainParameters
     public required ulong MinWorkerStake { get; init; }
     public required ulong EpochLength { get; init; }
     public required FeeSchedule Fees { get; init; }
+    public ConsensusParameters Consensus { get; init; } = new();
+}
+
+/// <summary>
+/// BFT and validator-set rules. The initializers are the single source of defaults: a chain spec
+/// may omit any field of its "consensus" section.
+/// </summary>
+public sealed record ConsensusParameters
+{
+    public int TimeoutProposeMs { get; init; } = 1000;
+    public int TimeoutPrevoteMs { get; init; } = 500;
+    public int TimeoutPrecommitMs { get; init; } = 500;
+    /// <summary>Rounds whose timeouts stay at the base value before they start to grow.</summary>
+    public int TimeoutFlatRounds { get; init; } = 2;
+    /// <summary>Growth per round after the flat ones, in percent of the base timeout.</summary>
+    public int TimeoutGrowthPercent { get; init; } = 50;
+    /// <summary>nRLC of stake per unit of voting power (voting power = stake / unit × reputation).</summary>
+    public ulong PowerUnit { get; init; } = 1_000_000_000;
+    public ulong ReputationInitial { get; init; } = 1000;
+    public ulong ReputationMin { get; init; } = 100;
+    public ulong ReputationMax { get; init; } = 2000;
+    /// <summary>Reputation gained by a validator whose precommit is in a block's last commit.</summary>
+    public ulong ReputationGainPerBlockSigned { get; init; } = 1;
+    /// <summary>Reputation lost by a validator of the set whose precommit is missing from it.</summary>
+    public ulong ReputationLossPerBlockMissed { get; init; } = 10;
+    /// <summary>Share of the validator stake burned on proven equivocation, in percent.</summary>
+    public uint SlashEquivocationPercent { get; init; } = 5;
+    public ulong JailBlocks { get; init; } = 1000;
+    /// <summary>Evidence older than this many blocks is no longer accepted.</summary>
+    public ulong EvidenceMaxAgeBlocks { get; init; } = 1000;
+    public ulong GovernanceVotingPeriodBlocks { get; init; } = 1000;
 }
 
 /// <summary>Fixed fee per transaction type, in nRLC; a transaction may offer more for priority.</summary>
@@ -35,6 +66,7 @@ public sealed record FeeSchedule
     public required ulong Transfer { get; init; }
     public required ulong Stake { get; init; }
     public required ulong Unstake { get; init; }
+    public ulong Governance { get; init; } = 10_000;
 }
 
 public sealed record GenesisAccount(Address Address, ulong Balance);

@@ -46,6 +46,8 @@ public static class ChainSpecLoader
             foreach (var v in spec.Validators)
                 if (v.Stake < spec.Parameters.MinValidatorStake)
                     throw new ChainSpecException($"$.validators: validator {v.Address} stakes {v.Stake}, below minValidatorStake {spec.Parameters.MinValidatorStake}");
+                else if (v.Stake < spec.Parameters.Consensus.PowerUnit)
+                    throw new ChainSpecException($"$.validators: validator {v.Address} stakes {v.Stake}, below powerUnit {spec.Parameters.Consensus.PowerUnit}, so it would have no voting power");
             CheckSupply(spec);
             return spec;
         }
@@ -54,9 +56,10 @@ public static class ChainSpecLoader
     private static ChainParameters ReadParameters(Reader r, JsonElement p)
     {
         r.ExpectObject(p, "blockIntervalMs", "maxBlockTransactions", "maxBlockBytes", "maxTransactionBytes", "unbondingPeriodBlocks",
-            "minValidatorStake", "minWorkerStake", "epochLength", "fees");
+            "minValidatorStake", "minWorkerStake", "epochLength", "fees", "consensus");
         var fees = r.Child(p, "fees", out var f);
-        fees.ExpectObject(f, "transfer", "stake", "unstake");
+        fees.ExpectObject(f, "transfer", "stake", "unstake", "governance");
+        var defaults = new FeeSchedule { Transfer = 0, Stake = 0, Unstake = 0 };
         return new ChainParameters
         {
             BlockIntervalMs = (int)r.UInt64(p, "blockIntervalMs", min: 10, max: 60_000),
@@ -72,8 +75,39 @@ public static class ChainSpecLoader
                 Transfer = fees.UInt64(f, "transfer", min: 0),
                 Stake = fees.UInt64(f, "stake", min: 0),
                 Unstake = fees.UInt64(f, "unstake", min: 0),
+                Governance = fees.OptionalUInt64(f, "governance", defaults.Governance, min: 0),
             },
+            Consensus = p.TryGetProperty("consensus", out _) ? ReadConsensus(r.Child(p, "consensus", out var c), c) : new ConsensusParameters(),
         };
+    }
+
+    private static ConsensusParameters ReadConsensus(Reader r, JsonElement c)
+    {
+        r.ExpectObject(c, "timeoutProposeMs", "timeoutPrevoteMs", "timeoutPrecommitMs", "timeoutFlatRounds", "timeoutGrowthPercent",
+            "powerUnit", "reputationInitial", "reputationMin", "reputationMax", "reputationGainPerBlockSigned", "reputationLossPerBlockMissed",
+            "slashEquivocationPercent", "jailBlocks", "evidenceMaxAgeBlocks", "governanceVotingPeriodBlocks");
+        var d = new ConsensusParameters();
+        var parameters = new ConsensusParameters
+        {
+            TimeoutProposeMs = (int)r.OptionalUInt64(c, "timeoutProposeMs", (ulong)d.TimeoutProposeMs, min: 10, max: 600_000),
+            TimeoutPrevoteMs = (int)r.OptionalUInt64(c, "timeoutPrevoteMs", (ulong)d.TimeoutPrevoteMs, min: 10, max: 600_000),
+            TimeoutPrecommitMs = (int)r.OptionalUInt64(c, "timeoutPrecommitMs", (ulong)d.TimeoutPrecommitMs, min: 10, max: 600_000),
+            TimeoutFlatRounds = (int)r.OptionalUInt64(c, "timeoutFlatRounds", (ulong)d.TimeoutFlatRounds, min: 0, max: 1000),
+            TimeoutGrowthPercent = (int)r.OptionalUInt64(c, "timeoutGrowthPercent", (ulong)d.TimeoutGrowthPercent, min: 0, max: 1000),
+            PowerUnit = r.OptionalUInt64(c, "powerUnit", d.PowerUnit, min: 1),
+            ReputationInitial = r.OptionalUInt64(c, "reputationInitial", d.ReputationInitial, min: 1, max: 1_000_000),
+            ReputationMin = r.OptionalUInt64(c, "reputationMin", d.ReputationMin, min: 1, max: 1_000_000),
+            ReputationMax = r.OptionalUInt64(c, "reputationMax", d.ReputationMax, min: 1, max: 1_000_000),
+            ReputationGainPerBlockSigned = r.OptionalUInt64(c, "reputationGainPerBlockSigned", d.ReputationGainPerBlockSigned, min: 0, max: 1_000_000),
+            ReputationLossPerBlockMissed = r.OptionalUInt64(c, "reputationLossPerBlockMissed", d.ReputationLossPerBlockMissed, min: 0, max: 1_000_000),
+            SlashEquivocationPercent = (uint)r.OptionalUInt64(c, "slashEquivocationPercent", d.SlashEquivocationPercent, min: 0, max: 100),
+            JailBlocks = r.OptionalUInt64(c, "jailBlocks", d.JailBlocks, min: 1),
+            EvidenceMaxAgeBlocks = r.OptionalUInt64(c, "evidenceMaxAgeBlocks", d.EvidenceMaxAgeBlocks, min: 1),
+            GovernanceVotingPeriodBlocks = r.OptionalUInt64(c, "governanceVotingPeriodBlocks", d.GovernanceVotingPeriodBlocks, min: 1),
+        };
+        if (parameters.ReputationMin > parameters.ReputationInitial || parameters.ReputationInitial > parameters.ReputationMax)
+            throw new ChainSpecException($"{r.Path}: reputation must satisfy reputationMin <= reputationInitial <= reputationMax");
+        return parameters;
     }
 
     private static List<GenesisAccount> ReadAccounts(Reader r, JsonElement root)
@@ -183,6 +217,9 @@ public static class ChainSpecLoader
             if (value > max) throw Error($"{Path}.{name}", $"must be at most {max}, got {value}");
             return value;
         }
+
+        public ulong OptionalUInt64(JsonElement e, string name, ulong fallback, ulong min, ulong max = ulong.MaxValue) =>
+            e.TryGetProperty(name, out _) ? UInt64(e, name, min, max) : fallback;
 
         public Address Address(JsonElement e, string name)
         {

@@ -95,6 +95,13 @@ public static class TransactionCodec
                 else if (!Enum.IsDefined(body.Unstake.Role)) error = $"unstake.role {(int)body.Unstake.Role} is unknown";
                 else if (body.Unstake.Amount == 0) error = "unstake.amount must be positive";
                 break;
+            case TransactionBody.PayloadOneofCase.Propose:
+                if (body.Propose.ActionCase == GovernancePropose.ActionOneofCase.None) error = "propose has no action";
+                else if (body.Propose.DescriptionHash.Length != 32) error = $"propose.description_hash must be 32 bytes, got {body.Propose.DescriptionHash.Length}";
+                break;
+            case TransactionBody.PayloadOneofCase.Vote:
+                if (body.Vote.ProposalId == 0) error = "vote.proposal_id must be positive";
+                break;
             case TransactionBody.PayloadOneofCase.None:
                 error = "transaction has no payload (or a payload type this node does not know)";
                 break;

@@ -7,6 +7,7 @@ using IExecChain.Core.Transactions;
 using IExecChain.Core.Wire;
 using IExecChain.State.Execution;
 using IExecChain.State.Merkle;
+using IExecChain.State.Validators;
 using IExecChain.Storage;
 
 namespace IExecChain.State.Chain;
@@ -60,6 +61,7 @@ public sealed class BlockProcessor
             throw new InvalidOperationException($"this database holds chain with genesis {genesisBlock.Hash}, but the chain spec '{spec.Name}' gives genesis {expected}");
         GenesisHash = genesisBlock.Hash;
         _validators = LoadValidators();
+        _executor.ApplyOverrides(LoadOverrides());
     }
 
     public ChainHead Head => _head;
@@ -67,12 +69,17 @@ public sealed class BlockProcessor
     public StateTree Tree { get; }
     public BlockStore Blocks { get; }
     public TransactionExecutor Executor => _executor;
+    /// <summary>The validators of the next height (head + 1), with their proposer priorities.</summary>
     public ValidatorSet Validators => _validators;
+
+    /// <summary>The validators that signed the head block's commit.</summary>
+    public ValidatorSet LastValidators => Tree.Get(StateKeys.LastValidatorSet) is { } bytes ? ValidatorSet.Parser.ParseFrom(bytes) : _validators;
 
     public event Action<ExecutedBlock, Commit>? BlockCommitted;
 
     /// <summary>Builds and executes the next block from candidate transactions in the order given.</summary>
-    public ExecutedBlock Propose(Address proposer, ulong timeUnixMs, IEnumerable<Transaction> candidates, Commit? lastCommit)
+    public ExecutedBlock Propose(Address proposer, ulong timeUnixMs, IEnumerable<Transaction> candidates, Commit? lastCommit,
+        IReadOnlyList<DuplicateVoteEvidence>? evidence = null)
     {
         var head = _head;
         var state = new WorldState(Tree);
@@ -94,8 +101,15 @@ public sealed class BlockProcessor
             receipts.Add(receipt);
             bytes += tx.Size;
         }
-        var header = FinishBlock(state, head, height, Math.Max(timeUnixMs, head.TimeUnixMs + 1), proposer, fees, included, receipts, lastCommit, out var update, out var receiptBytes);
-        return new ExecutedBlock(new ChainBlock(header, included, lastCommit), update, receipts, receiptBytes, excluded);
+        // Evidence that does not hold (already punished, too old) is left out rather than making the block invalid.
+        var accepted = new List<DuplicateVoteEvidence>();
+        foreach (var e in evidence ?? [])
+        {
+            if (accepted.Count >= ChainBlock.MaxEvidencePerBlock) break;
+            if (Equivocation.Apply(state, e, _spec.ChainId, height, _executor.Parameters.Consensus) is null) accepted.Add(e);
+        }
+        var header = FinishBlock(state, head, height, Math.Max(timeUnixMs, head.TimeUnixMs + 1), proposer, fees, included, receipts, lastCommit, accepted, out var update, out var receiptBytes);
+        return new ExecutedBlock(new ChainBlock(header, included, lastCommit, accepted), update, receipts, receiptBytes, excluded);
     }
 
     /// <summary>Re-executes someone else's block; null with an error when it is not valid on our head.</summary>
@@ -110,7 +124,7 @@ public sealed class BlockProcessor
             : h.Proposer.Length != Address.Size || FindValidator(new Address(h.Proposer.Span)) is null ? "proposer is not a validator"
             : ChainBlock.ComputeTxRoot(block.Transactions) != new Hash256(h.TxRoot.Span) ? "transaction root does not match"
             : VoteDigest.CommitHash(block.LastCommit) != new Hash256(h.LastCommitHash.Span) ? "last commit hash does not match"
-            : null;
+            : VerifyLastCommit(block.LastCommit, head);
         if (error is not null) return null;
 
         var errors = _verifier.VerifyAll(block.Transactions);
@@ -120,6 +134,11 @@ public sealed class BlockProcessor
         var state = new WorldState(Tree);
         var receipts = new List<Receipt>(block.Transactions.Count);
         ulong fees = 0;
+        for (int i = 0; i < block.Evidence.Count; i++)
+        {
+            var evidenceError = Equivocation.Apply(state, block.Evidence[i], _spec.ChainId, h.Height, _executor.Parameters.Consensus);
+            if (evidenceError is not null) { error = $"evidence {i}: {evidenceError}"; return null; }
+        }
         for (int i = 0; i < block.Transactions.Count; i++)
         {
             if (!_executor.TryExecute(state, block.Transactions[i], h.Height, (uint)i, ref fees, out var receipt, out var reason))
@@ -129,7 +148,7 @@ public sealed class BlockProcessor
             }
             receipts.Add(receipt);
         }
-        var expected = FinishBlock(state, head, h.Height, h.TimeUnixMs, new Address(h.Proposer.Span), fees, block.Transactions, receipts, block.LastCommit, out var update, out var receiptBytes);
+        var expected = FinishBlock(state, head, h.Height, h.TimeUnixMs, new Address(h.Proposer.Span), fees, block.Transactions, receipts, block.LastCommit, block.Evidence, out var update, out var receiptBytes);
         if (!expected.StateRoot.Equals(h.StateRoot)) { error = $"state root {new Hash256(h.StateRoot.Span)} does not match executed {new Hash256(expected.StateRoot.Span)}"; return null; }
         if (!expected.ReceiptRoot.Equals(h.ReceiptRoot)) { error = "receipt root does not match"; return null; }
         if (!expected.ValidatorSetHash.Equals(h.ValidatorSetHash) || !expected.NextValidatorSetHash.Equals(h.NextValidatorSetHash)) { error = "validator set hash does not match"; return null; }
@@ -151,6 +170,8 @@ public sealed class BlockProcessor
             _store.Write(batch, sync: true);
         }
         _head = ChainHead.Of(block);
+        _validators = LoadValidators();
+        _executor.ApplyOverrides(LoadOverrides());
         BlockCommitted?.Invoke(executed, commit);
     }
 
@@ -162,7 +183,8 @@ public sealed class BlockProcessor
     }
 
     private BlockHeader FinishBlock(WorldState state, ChainHead head, ulong height, ulong time, Address proposer, ulong fees,
-        IReadOnlyList<Transaction> txs, IReadOnlyList<Receipt> receipts, Commit? lastCommit, out StateUpdate update, out byte[][] receiptBytes)
+        IReadOnlyList<Transaction> txs, IReadOnlyList<Receipt> receipts, Commit? lastCommit, IReadOnlyList<DuplicateVoteEvidence> evidence,
+        out StateUpdate update, out byte[][] receiptBytes)
     {
         if (fees > 0)
         {
@@ -171,6 +193,16 @@ public sealed class BlockProcessor
             state.MarkAccountDirty(proposer);
         }
         TransactionExecutor.ReleaseUnbondings(state, height);
+        var parameters = _executor.Parameters;
+        if (lastCommit is not null && height > 1)
+        {
+            var signers = new HashSet<Address>();
+            foreach (var signature in lastCommit.Signatures) signers.Add(new Address(signature.Validator.Span));
+            var signedBy = state.GetRecord(StateKeys.LastValidatorSet, ValidatorSet.Parser) ?? _validators;
+            ValidatorLedger.ApplyLastCommit(state, signedBy, signers, parameters.Consensus);
+        }
+        Governance.ExpireProposals(state, height);
+        var nextSet = ValidatorLedger.AdvanceHeight(state, height, parameters.EpochLength, parameters.MinValidatorStake, parameters.Consensus);
         update = Tree.Prepare(state.CollectChanges());
 
         receiptBytes = new byte[receipts.Count][];
@@ -181,6 +213,7 @@ public sealed class BlockProcessor
             receiptHashes[i] = Keccak256.Hash(receiptBytes[i]);
         }
         var setHash = head.ValidatorSetHash.ToArray();
+        var nextSetHash = ValidatorLedger.SetHash(nextSet).ToArray();
         return new BlockHeader
         {
             ChainId = _spec.ChainId,
@@ -191,13 +224,52 @@ public sealed class BlockProcessor
             StateRoot = UnsafeByteOperations.UnsafeWrap(update.Root.ToArray()),
             Proposer = UnsafeByteOperations.UnsafeWrap(proposer.ToArray()),
             ValidatorSetHash = UnsafeByteOperations.UnsafeWrap(setHash),
-            NextValidatorSetHash = UnsafeByteOperations.UnsafeWrap(setHash),
+            NextValidatorSetHash = UnsafeByteOperations.UnsafeWrap(nextSetHash),
             LastCommitHash = UnsafeByteOperations.UnsafeWrap(VoteDigest.CommitHash(lastCommit).ToArray()),
-            EvidenceHash = UnsafeByteOperations.UnsafeWrap(new byte[32]),
+            EvidenceHash = UnsafeByteOperations.UnsafeWrap(ChainBlock.ComputeEvidenceRoot(evidence).ToArray()),
             ReceiptRoot = UnsafeByteOperations.UnsafeWrap(MerkleRoot.Compute(receiptHashes).ToArray()),
             TxCount = (uint)txs.Count,
         };
     }
+
+    /// <summary>
+    /// The commit a block carries must be > 2/3 of the power of the set that validated the parent,
+    /// each signature valid for the parent's hash; block 1 carries none.
+    /// </summary>
+    public string? VerifyLastCommit(Commit? commit, ChainHead head)
+    {
+        if (head.Height == 0) return commit is null || commit.Signatures.Count == 0 ? null : "block 1 cannot carry a commit";
+        if (commit is null) return "block carries no commit of its parent";
+        return VerifyCommit(commit, head.Height, head.Hash, LastValidators);
+    }
+
+    /// <summary>Checks that <paramref name="commit"/> finalizes (height, hash) with > 2/3 of <paramref name="set"/>'s power.</summary>
+    public string? VerifyCommit(Commit commit, ulong height, Hash256 hash, ValidatorSet set)
+    {
+        ArgumentNullException.ThrowIfNull(commit);
+        if (commit.Height != height) return $"commit is for height {commit.Height}, expected {height}";
+        if (commit.BlockHash.Length != Hash256.Size || new Hash256(commit.BlockHash.Span) != hash) return $"commit is not for block {hash}";
+        ulong total = 0, signed = 0;
+        foreach (var v in set.Validators) total += v.VotingPower;
+        var digest = VoteDigest.Compute(_spec.ChainId, VoteType.Precommit, commit.Height, commit.Round, hash);
+        var seen = new HashSet<Address>();
+        foreach (var signature in commit.Signatures)
+        {
+            if (signature.Validator.Length != Address.Size) return "commit signature has a malformed validator address";
+            var validator = new Address(signature.Validator.Span);
+            if (!seen.Add(validator)) return $"commit carries two signatures of {validator}";
+            ulong power = ValidatorLedger.PowerIn(set, validator);
+            if (power == 0) return $"commit signer {validator} is not in the validator set";
+            if (signature.Signature.Length != 65 || !Secp256k1.TryRecoverAddress(digest, signature.Signature.Span, out var signer) || signer != validator)
+                return $"commit signature of {validator} is invalid";
+            signed += power;
+        }
+        if ((UInt128)signed * 3 <= (UInt128)total * 2) return $"commit holds {signed} of {total} voting power, not more than 2/3";
+        return null;
+    }
+
+    private ParameterOverrides? LoadOverrides() =>
+        Tree.Get(StateKeys.ParameterOverrides) is { } bytes ? ParameterOverrides.Parser.ParseFrom(bytes) : null;
 
     private ValidatorSet LoadValidators()
     {

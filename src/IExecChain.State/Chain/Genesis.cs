@@ -7,6 +7,7 @@ using IExecChain.Core.Transactions;
 using IExecChain.Core.Wire;
 using IExecChain.State.Execution;
 using IExecChain.State.Merkle;
+using IExecChain.State.Validators;
 
 namespace IExecChain.State.Chain;
 
@@ -22,13 +23,12 @@ public static class Genesis
             state.GetAccount(account.Address).Balance = account.Balance;
             state.MarkAccountDirty(account.Address);
         }
-        var set = BuildValidatorSet(spec.Validators);
         foreach (var validator in spec.Validators)
         {
             state.GetStake(validator.Address).ValidatorStake = validator.Stake;
             state.MarkStakeDirty(validator.Address);
         }
-        state.SetRecord(StateKeys.ValidatorSet, set);
+        var set = ValidatorLedger.WriteGenesis(state, spec);
         var update = tree.Prepare(state.CollectChanges());
         var setHash = ValidatorSetHash(set);
         var header = new BlockHeader
@@ -49,14 +49,5 @@ public static class Genesis
         return (new ChainBlock(header, Array.Empty<Transaction>(), null), update);
     }
 
-    /// <summary>The validator set record: sorted by address, voting power = stake until reputation applies.</summary>
-    public static ValidatorSet BuildValidatorSet(IEnumerable<GenesisValidator> validators)
-    {
-        var set = new ValidatorSet();
-        foreach (var v in validators.OrderBy(v => v.Address))
-            set.Validators.Add(new Validator { Address = ByteString.CopyFrom(v.Address.ToArray()), PublicKey = ByteString.CopyFrom(v.PublicKey), VotingPower = v.Stake });
-        return set;
-    }
-
-    public static Hash256 ValidatorSetHash(ValidatorSet set) => Keccak256.Hash(set.ToByteArray());
+    public static Hash256 ValidatorSetHash(ValidatorSet set) => ValidatorLedger.SetHash(set);
 }

@@ -14,6 +14,12 @@ public static class StateKeys
     private const byte StakeKind = 0x02;
     private const byte UnbondingQueueKind = 0x03;
     private const byte ValidatorSetKind = 0x04;
+    private const byte LastValidatorSetKind = 0x05;
+    private const byte ValidatorInfoKind = 0x06;
+    private const byte AdmittedValidatorsKind = 0x07;
+    private const byte GovernanceProposalKind = 0x08;
+    private const byte ChainTotalsKind = 0x09;
+    private const byte ParameterOverridesKind = 0x0A;
 
     public static Hash256 Account(Address address) => OfAddress(AccountKind, address);
 
@@ -27,7 +33,28 @@ public static class StateKeys
         return Keccak256.Hash(buffer);
     }
 
+    /// <summary>The validators of the next height, with their proposer priorities.</summary>
     public static Hash256 ValidatorSet { get; } = Keccak256.Hash([ValidatorSetKind]);
+
+    /// <summary>The validators of the height just executed: they signed the commit the next block carries.</summary>
+    public static Hash256 LastValidatorSet { get; } = Keccak256.Hash([LastValidatorSetKind]);
+
+    public static Hash256 ValidatorInfo(Address address) => OfAddress(ValidatorInfoKind, address);
+
+    /// <summary>Addresses admitted by governance (or genesis), sorted: candidates for the next epoch's set.</summary>
+    public static Hash256 AdmittedValidators { get; } = Keccak256.Hash([AdmittedValidatorsKind]);
+
+    public static Hash256 GovernanceProposal(ulong id)
+    {
+        Span<byte> buffer = stackalloc byte[9];
+        buffer[0] = GovernanceProposalKind;
+        BinaryPrimitives.WriteUInt64BigEndian(buffer[1..], id);
+        return Keccak256.Hash(buffer);
+    }
+
+    public static Hash256 ChainTotals { get; } = Keccak256.Hash([ChainTotalsKind]);
+
+    public static Hash256 ParameterOverrides { get; } = Keccak256.Hash([ParameterOverridesKind]);
 
     private static Hash256 OfAddress(byte kind, Address address)
     {

@@ -3,6 +3,7 @@ using IExecChain.Core.Primitives;
 using IExecChain.Core.Specs;
 using IExecChain.Core.Transactions;
 using IExecChain.Core.Wire;
+using IExecChain.State.Validators;
 
 namespace IExecChain.State.Execution;
 
@@ -13,15 +14,47 @@ namespace IExecChain.State.Execution;
 /// </summary>
 public sealed class TransactionExecutor
 {
-    private readonly ChainParameters _parameters;
+    private readonly ChainParameters _spec;
+    private volatile ChainParameters _parameters;
 
-    public TransactionExecutor(ChainParameters parameters) => _parameters = parameters;
+    public TransactionExecutor(ChainParameters parameters)
+    {
+        _spec = parameters;
+        _parameters = parameters;
+    }
+
+    /// <summary>The chain spec's parameters with governance changes applied.</summary>
+    public ChainParameters Parameters => _parameters;
+
+    /// <summary>Applies the committed governance overrides; called between blocks, never during one.</summary>
+    public void ApplyOverrides(ParameterOverrides? overrides)
+    {
+        var p = _spec;
+        if (overrides is not null)
+        {
+            foreach (var o in overrides.Values)
+            {
+                p = o.Name switch
+                {
+                    "fees.transfer" => p with { Fees = p.Fees with { Transfer = o.Value } },
+                    "fees.stake" => p with { Fees = p.Fees with { Stake = o.Value } },
+                    "fees.unstake" => p with { Fees = p.Fees with { Unstake = o.Value } },
+                    "fees.governance" => p with { Fees = p.Fees with { Governance = o.Value } },
+                    "minValidatorStake" => p with { MinValidatorStake = o.Value },
+                    "minWorkerStake" => p with { MinWorkerStake = o.Value },
+                    _ => throw new InvalidDataException($"unknown parameter override '{o.Name}' in state"),
+                };
+            }
+        }
+        _parameters = p;
+    }
 
     public ulong RequiredFee(TransactionBody.PayloadOneofCase kind) => kind switch
     {
         TransactionBody.PayloadOneofCase.Transfer => _parameters.Fees.Transfer,
         TransactionBody.PayloadOneofCase.Stake => _parameters.Fees.Stake,
         TransactionBody.PayloadOneofCase.Unstake => _parameters.Fees.Unstake,
+        TransactionBody.PayloadOneofCase.Propose or TransactionBody.PayloadOneofCase.Vote => _parameters.Fees.Governance,
         _ => ulong.MaxValue,
     };
 
@@ -58,6 +91,8 @@ public sealed class TransactionExecutor
             TransactionBody.PayloadOneofCase.Transfer => Transfer(state, sender, account, tx.Body.Transfer),
             TransactionBody.PayloadOneofCase.Stake => Stake(state, sender, account, tx.Body.Stake),
             TransactionBody.PayloadOneofCase.Unstake => Unstake(state, sender, tx.Body.Unstake, height),
+            TransactionBody.PayloadOneofCase.Propose => Governance.Propose(state, sender, tx.Body.Propose, height, _parameters.Consensus),
+            TransactionBody.PayloadOneofCase.Vote => Governance.Vote(state, sender, tx.Body.Vote, height, _parameters.Consensus),
             _ => $"payload {tx.Kind} is not executable",
         };
         receipt = new Receipt

@@ -1,3 +1,4 @@
+using IExecChain.State.Validators;
 using IExecChain.Consensus.Bft;
 using IExecChain.Core.Primitives;
 using IExecChain.Core.Wire;

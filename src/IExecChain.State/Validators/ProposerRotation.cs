@@ -1,6 +1,6 @@
 using IExecChain.Core.Primitives;
 
-namespace IExecChain.Consensus.Bft;
+namespace IExecChain.State.Validators;
 
 /// <summary>One validator as consensus sees it for a height: identity, voting power, proposer priority.</summary>
 public readonly record struct WeightedValidator(Address Address, ulong Power, long Priority);
