@@ -39,7 +39,21 @@ public sealed class Mempool
 
     public bool Contains(Hash256 id) => _byId.ContainsKey(id);
 
-    public MempoolResult Add(Transaction tx)
+    /// <summary>Raised (outside the pool's lock) for each transaction accepted with announce = true.</summary>
+    public event Action<Transaction>? Announce;
+
+    /// <summary>
+    /// Adds a transaction. <paramref name="announce"/> = true (a transaction submitted to this node)
+    /// raises <see cref="Announce"/> so gossip can pass it on; one received from a peer is not re-announced.
+    /// </summary>
+    public MempoolResult Add(Transaction tx, bool announce = true)
+    {
+        var result = AddCore(tx);
+        if (announce && result.Kind == MempoolResultKind.Accepted) Announce?.Invoke(tx);
+        return result;
+    }
+
+    private MempoolResult AddCore(Transaction tx)
     {
         if (_byId.ContainsKey(tx.Id)) return new(MempoolResultKind.Duplicate, "transaction is already pending");
         if (!_verifier.TryVerify(tx, out var error)) return new(MempoolResultKind.Rejected, error);

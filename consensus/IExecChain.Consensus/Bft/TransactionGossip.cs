@@ -1,0 +1,133 @@
+using System.Threading.Channels;
+using Google.Protobuf;
+using IExecChain.Core.Primitives;
+using IExecChain.Core.Transactions;
+using IExecChain.Core.Wire;
+using IExecChain.State.TxPool;
+
+namespace IExecChain.Consensus.Bft;
+
+/// <summary>
+/// Mempool gossip that never touches the consensus thread: transactions submitted to this node
+/// are batched (every few milliseconds or 256 KiB) and broadcast; batches from peers are decoded
+/// and verified on a worker (signatures in parallel) and added without being re-announced. When
+/// the inbound queue is full, batches are dropped: the sender's mempool still holds them, and a
+/// full node is exactly when back-pressure is wanted.
+/// </summary>
+public sealed class TransactionGossip : IDisposable
+{
+    public const int MaxBatchBytes = 256 << 10;
+    private static readonly TimeSpan FlushInterval = TimeSpan.FromMilliseconds(10);
+
+    private readonly Mempool _mempool;
+    private readonly IConsensusTransport _transport;
+    private readonly ulong _chainId;
+    private readonly int _maxTxBytes;
+    private readonly Lock _lock = new();
+    private readonly Channel<(Address From, byte[] Batch)> _inbound = Channel.CreateBounded<(Address, byte[])>(
+        new BoundedChannelOptions(256) { FullMode = BoundedChannelFullMode.DropWrite, SingleReader = true });
+    private readonly CancellationTokenSource _stop = new();
+    private TransactionBatch _pending = new();
+    private int _pendingBytes;
+    private Task? _flusher, _receiver;
+
+    public TransactionGossip(Mempool mempool, IConsensusTransport transport, ulong chainId, int maxTxBytes)
+    {
+        _mempool = mempool;
+        _transport = transport;
+        _chainId = chainId;
+        _maxTxBytes = maxTxBytes;
+        _mempool.Announce += OnAnnounce;
+    }
+
+    public long Received { get; private set; }
+    public long Dropped { get; private set; }
+
+    public void Start()
+    {
+        _flusher = Task.Run(FlushLoop);
+        _receiver = Task.Run(ReceiveLoop);
+    }
+
+    /// <summary>From the network thread: queue a peer's batch for verification.</summary>
+    public void OnMessage(Address from, ReadOnlyMemory<byte> payload)
+    {
+        if (!_inbound.Writer.TryWrite((from, payload.ToArray()))) Dropped++;
+    }
+
+    private void OnAnnounce(Transaction tx)
+    {
+        TransactionBatch? full = null;
+        lock (_lock)
+        {
+            _pending.Transactions.Add(UnsafeByteOperations.UnsafeWrap(tx.SignedBytes));
+            _pendingBytes += tx.Size;
+            if (_pendingBytes >= MaxBatchBytes) full = TakePending();
+        }
+        if (full is not null) _transport.Broadcast(ConsensusChannel.Transactions, full.ToByteArray());
+    }
+
+    private TransactionBatch? TakePending()
+    {
+        if (_pending.Transactions.Count == 0) return null;
+        var batch = _pending;
+        _pending = new TransactionBatch();
+        _pendingBytes = 0;
+        return batch;
+    }
+
+    private async Task FlushLoop()
+    {
+        using var timer = new PeriodicTimer(FlushInterval);
+        while (await timer.WaitForNextTickAsync(_stop.Token).ConfigureAwait(false))
+        {
+            TransactionBatch? batch;
+            lock (_lock) batch = TakePending();
+            if (batch is not null) _transport.Broadcast(ConsensusChannel.Transactions, batch.ToByteArray());
+        }
+    }
+
+    private async Task ReceiveLoop()
+    {
+        await foreach (var (from, bytes) in _inbound.Reader.ReadAllAsync(_stop.Token).ConfigureAwait(false))
+        {
+            TransactionBatch batch;
+            try
+            {
+                batch = TransactionBatch.Parser.ParseFrom(bytes);
+            }
+            catch (InvalidProtocolBufferException e)
+            {
+                _transport.Penalize(from, $"malformed transaction batch: {e.Message}", 20);
+                continue;
+            }
+            // Decoding and the mempool's signature check run in parallel; the mempool is thread-safe.
+            int bad = 0;
+            Parallel.For(0, batch.Transactions.Count, i =>
+            {
+                if (TransactionCodec.TryDecode(batch.Transactions[i].ToByteArray(), _chainId, _maxTxBytes, out var tx, out _))
+                    _mempool.Add(tx!, announce: false);
+                else
+                    Interlocked.Increment(ref bad);
+            });
+            if (bad > 0) _transport.Penalize(from, $"{bad} undecodable transactions in a batch", Math.Min(100, bad * 10));
+            Received += batch.Transactions.Count;
+        }
+    }
+
+    public void Dispose()
+    {
+        _mempool.Announce -= OnAnnounce;
+        _stop.Cancel();
+        _inbound.Writer.TryComplete();
+        try
+        {
+            Task.WaitAll([.. new[] { _flusher, _receiver }.OfType<Task>()], TimeSpan.FromSeconds(5));
+        }
+        catch (AggregateException)
+        {
+            // Cancellation is how these loops end.
+        }
+        _stop.Dispose();
+    }
+}

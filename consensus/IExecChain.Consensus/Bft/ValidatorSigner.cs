@@ -1,0 +1,92 @@
+using Google.Protobuf;
+using IExecChain.Core.Blocks;
+using IExecChain.Core.Crypto;
+using IExecChain.Core.Primitives;
+using IExecChain.Core.Wire;
+
+namespace IExecChain.Consensus.Bft;
+
+/// <summary>
+/// The validator key behind the double-sign guard: every signature is checked against the last
+/// signed position and persisted (fsync) before it is returned. A test-only switch lets a node
+/// equivocate on purpose, to prove that the network catches and punishes it.
+/// </summary>
+public sealed class ValidatorSigner
+{
+    private readonly PrivateKey _key;
+    private readonly ulong _chainId;
+    private readonly ConsensusWal _wal;
+    private readonly DoubleSignGuard _guard;
+
+    public ValidatorSigner(PrivateKey key, ulong chainId, ConsensusWal wal)
+    {
+        _key = key;
+        _chainId = chainId;
+        _wal = wal;
+        _guard = new DoubleSignGuard(wal.LoadLastSigned());
+    }
+
+    public Address Address => _key.Address;
+
+    /// <summary>Test-only fault injection: also sign a conflicting nil/other vote for every vote.</summary>
+    public bool Equivocate { get; init; }
+
+    public long Refusals { get; private set; }
+
+    public Proposal? SignProposal(ulong height, uint round, int polRound, ProposalValue value)
+    {
+        var signature = Sign(height, round, SignStep.Proposal, value.Hash, VoteDigest.Proposal(_chainId, height, round, polRound, value.Hash));
+        if (signature is null) return null;
+        return new Proposal
+        {
+            Height = height,
+            Round = round,
+            PolRound = polRound,
+            BlockHash = ByteString.CopyFrom(value.Hash.ToArray()),
+            Block = UnsafeByteOperations.UnsafeWrap(value.Bytes),
+            Proposer = ByteString.CopyFrom(_key.Address.ToArray()),
+            Signature = ByteString.CopyFrom(signature),
+        };
+    }
+
+    public Vote? SignVote(VoteType type, ulong height, uint round, Hash256 blockHash, ulong timeUnixMs)
+    {
+        var step = type == VoteType.Prevote ? SignStep.Prevote : SignStep.Precommit;
+        var signature = Sign(height, round, step, blockHash, VoteDigest.Compute(_chainId, type, height, round, blockHash));
+        return signature is null ? null : MakeVote(type, height, round, blockHash, signature, timeUnixMs);
+    }
+
+    /// <summary>A second vote for another block at the same position, bypassing the guard (fault injection only).</summary>
+    public Vote SignConflicting(Vote vote, Hash256 otherHash)
+    {
+        if (!Equivocate) throw new InvalidOperationException("equivocation is a test-only fault and is not enabled");
+        var signature = _key.Sign(VoteDigest.Compute(_chainId, vote.Type, vote.Height, vote.Round, otherHash));
+        return MakeVote(vote.Type, vote.Height, vote.Round, otherHash, signature, vote.TimeUnixMs);
+    }
+
+    private Vote MakeVote(VoteType type, ulong height, uint round, Hash256 hash, byte[] signature, ulong time) => new()
+    {
+        Type = type,
+        Height = height,
+        Round = round,
+        BlockHash = hash.IsZero ? ByteString.Empty : ByteString.CopyFrom(hash.ToArray()),
+        Validator = ByteString.CopyFrom(_key.Address.ToArray()),
+        Signature = ByteString.CopyFrom(signature),
+        TimeUnixMs = time,
+    };
+
+    private byte[]? Sign(ulong height, uint round, SignStep step, Hash256 hash, Hash256 digest)
+    {
+        if (!_guard.CanSign(height, round, step, hash, out var reuse, out _))
+        {
+            Refusals++;
+            return null;
+        }
+        if (reuse is not null) return reuse;
+        var signature = _key.Sign(digest);
+        var position = new SignedPosition(height, round, step, hash, signature);
+        _wal.RecordSigned(position);
+        _guard.Record(position);
+        return signature;
+    }
+}
