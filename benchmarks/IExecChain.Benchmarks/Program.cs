@@ -7,6 +7,7 @@ public static class Program
     public static void Main(string[] args)
     {
         if (args.Length > 0 && args[0] == "profile") StateTreeProfile.Run(args);
+        else if (args.Length > 0 && args[0] == "sabotage") Market.SabotageSimulation.Run(args);
         else BenchmarkSwitcher.FromAssembly(typeof(Program).Assembly).Run(args);
     }
 }

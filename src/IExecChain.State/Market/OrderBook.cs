@@ -1,0 +1,204 @@
+using IExecChain.Core.Primitives;
+
+namespace IExecChain.State.Market;
+
+/// <summary>A resource offer in the book with its remaining volume and ranking criteria (0..Scale).</summary>
+internal sealed class OfferEntry(ResourceOffer offer, long sequence)
+{
+    public ResourceOffer Offer { get; } = offer;
+    public long Sequence { get; } = sequence;
+    public ulong Remaining { get; set; } = offer.Volume;
+    public long Performance { get; } = offer.Performance;
+    public long Energy { get; } = offer.EnergyEfficiency;
+    public long Reliability { get; set; }
+    public long Trust { get; set; }
+    public bool InTree { get; set; }
+}
+
+/// <summary>An order of another kind in the book with its remaining volume.</summary>
+public sealed class BookEntry<T>(T order, long sequence) where T : class
+{
+    public T Order { get; } = order;
+    public long Sequence { get; } = sequence;
+    public ulong Remaining { get; internal set; }
+}
+
+/// <summary>
+/// The open orders, in memory, with the indexes the matchmaker needs: app and dataset orders per
+/// resource sorted by (price, hash), resource offers per category in an <see cref="OfferIndex"/>,
+/// task orders in placement order. It does not touch storage: the state machine keeps it in step
+/// with PlaceOrder / CancelOrder and the deals it records, and can rebuild it from the state at
+/// startup (matching does not depend on the order in which orders were added, only on their
+/// placement sequence numbers).
+/// </summary>
+public sealed class OrderBook
+{
+    private readonly IWorkerpoolStatistics _statistics;
+    private readonly Dictionary<Hash256, object> _byHash = [];
+    private readonly Dictionary<Address, List<BookEntry<AppOffer>>> _apps = [];
+    private readonly Dictionary<Address, List<BookEntry<DatasetOffer>>> _datasets = [];
+    private readonly Dictionary<ulong, OfferIndex> _categories = [];
+    private readonly Dictionary<Address, List<OfferEntry>> _offersByPool = [];
+    private readonly SortedList<long, BookEntry<TaskOrder>> _requests = [];
+    private long _nextSequence;
+
+    public OrderBook(IWorkerpoolStatistics statistics) => _statistics = statistics;
+
+    public int Count => _byHash.Count;
+
+    public int RequestCount => _requests.Count;
+
+    public bool Contains(Hash256 hash) => _byHash.ContainsKey(hash);
+
+    /// <summary>Adds an order with its remaining volume (default: all of it). Sequence numbers order requests; by default the next one.</summary>
+    public bool TryAdd(AppOffer order, ulong? remaining = null, long? sequence = null) =>
+        AddSorted(_apps, order.App, order, order.Hash, order.Price, remaining ?? order.Volume, sequence);
+
+    public bool TryAdd(DatasetOffer order, ulong? remaining = null, long? sequence = null) =>
+        AddSorted(_datasets, order.Dataset, order, order.Hash, order.Price, remaining ?? order.Volume, sequence);
+
+    public bool TryAdd(ResourceOffer order, ulong? remaining = null, long? sequence = null)
+    {
+        ulong left = remaining ?? order.Volume;
+        if (left == 0 || _byHash.ContainsKey(order.Hash)) return false;
+        var entry = new OfferEntry(order, Sequence(sequence)) { Remaining = left };
+        var stats = _statistics.Get(order.Workerpool);
+        entry.Reliability = stats.Reliability;
+        entry.Trust = stats.Trust;
+        _byHash.Add(order.Hash, entry);
+        if (!_categories.TryGetValue(order.Category, out var index)) _categories[order.Category] = index = new OfferIndex();
+        index.Add(entry);
+        if (!_offersByPool.TryGetValue(order.Workerpool, out var list)) _offersByPool[order.Workerpool] = list = [];
+        list.Add(entry);
+        return true;
+    }
+
+    public bool TryAdd(TaskOrder order, ulong? remaining = null, long? sequence = null)
+    {
+        ulong left = remaining ?? order.Volume;
+        if (left == 0 || _byHash.ContainsKey(order.Hash)) return false;
+        var entry = new BookEntry<TaskOrder>(order, Sequence(sequence)) { Remaining = left };
+        if (_requests.ContainsKey(entry.Sequence)) return false;
+        _byHash.Add(order.Hash, entry);
+        _requests.Add(entry.Sequence, entry);
+        return true;
+    }
+
+    /// <summary>Remaining volume of an open order; 0 when it is not in the book.</summary>
+    public ulong Remaining(Hash256 hash) => _byHash.TryGetValue(hash, out var e) ? e switch
+    {
+        OfferEntry o => o.Remaining,
+        BookEntry<AppOffer> a => a.Remaining,
+        BookEntry<DatasetOffer> d => d.Remaining,
+        BookEntry<TaskOrder> r => r.Remaining,
+        _ => 0,
+    } : 0;
+
+    /// <summary>Takes <paramref name="volume"/> from an order; an order used up leaves the book.</summary>
+    public void Consume(Hash256 hash, ulong volume)
+    {
+        if (!_byHash.TryGetValue(hash, out var e)) throw new KeyNotFoundException($"order {hash} is not in the book");
+        switch (e)
+        {
+            case OfferEntry o: o.Remaining = checked(o.Remaining - volume); if (o.Remaining == 0) Remove(hash); break;
+            case BookEntry<AppOffer> a: a.Remaining = checked(a.Remaining - volume); if (a.Remaining == 0) Remove(hash); break;
+            case BookEntry<DatasetOffer> d: d.Remaining = checked(d.Remaining - volume); if (d.Remaining == 0) Remove(hash); break;
+            case BookEntry<TaskOrder> r: r.Remaining = checked(r.Remaining - volume); if (r.Remaining == 0) Remove(hash); break;
+        }
+    }
+
+    /// <summary>Removes an order (cancelled, expired or used up).</summary>
+    public bool Remove(Hash256 hash)
+    {
+        if (!_byHash.Remove(hash, out var e)) return false;
+        switch (e)
+        {
+            case OfferEntry o:
+                o.Remaining = 0;
+                _categories[o.Offer.Category].Removed(o);
+                _offersByPool[o.Offer.Workerpool].Remove(o);
+                break;
+            case BookEntry<AppOffer> a:
+                a.Remaining = 0;
+                _apps[a.Order.App].Remove(a);
+                break;
+            case BookEntry<DatasetOffer> d:
+                d.Remaining = 0;
+                _datasets[d.Order.Dataset].Remove(d);
+                break;
+            case BookEntry<TaskOrder> r:
+                r.Remaining = 0;
+                _requests.Remove(r.Sequence);
+                break;
+        }
+        return true;
+    }
+
+    /// <summary>Re-reads a pool's statistics (after its SLA counters or workers' scores changed).</summary>
+    public void RefreshWorkerpool(Address workerpool)
+    {
+        if (!_offersByPool.TryGetValue(workerpool, out var list) || list.Count == 0) return;
+        var stats = _statistics.Get(workerpool);
+        foreach (var o in list)
+        {
+            if (o.Reliability == stats.Reliability && o.Trust == stats.Trust) continue;
+            o.Reliability = stats.Reliability;
+            o.Trust = stats.Trust;
+            _categories[o.Offer.Category].Invalidate();
+        }
+    }
+
+    /// <summary>App orders for an app, cheapest first (ties: smaller hash).</summary>
+    public IReadOnlyList<BookEntry<AppOffer>> AppOrders(Address app) => _apps.TryGetValue(app, out var l) ? l : [];
+
+    public IReadOnlyList<BookEntry<DatasetOffer>> DatasetOrders(Address dataset) => _datasets.TryGetValue(dataset, out var l) ? l : [];
+
+    /// <summary>Open task orders in placement order.</summary>
+    public IList<BookEntry<TaskOrder>> Requests => _requests.Values;
+
+    /// <summary>Index of the first request with sequence ≥ <paramref name="sequence"/> (RequestCount when none).</summary>
+    public int RequestIndexFrom(long sequence)
+    {
+        var keys = _requests.Keys;
+        int lo = 0, hi = keys.Count;
+        while (lo < hi)
+        {
+            int mid = (lo + hi) >>> 1;
+            if (keys[mid] < sequence) lo = mid + 1; else hi = mid;
+        }
+        return lo;
+    }
+
+    internal OfferIndex? Offers(ulong category) => _categories.TryGetValue(category, out var i) ? i : null;
+
+    private long Sequence(long? given)
+    {
+        long s = given ?? _nextSequence;
+        _nextSequence = Math.Max(_nextSequence, s + 1);
+        return s;
+    }
+
+    private bool AddSorted<T>(Dictionary<Address, List<BookEntry<T>>> map, Address key, T order, Hash256 hash, ulong price, ulong remaining, long? sequence) where T : class
+    {
+        if (remaining == 0 || _byHash.ContainsKey(hash)) return false;
+        var entry = new BookEntry<T>(order, Sequence(sequence)) { Remaining = remaining };
+        if (!map.TryGetValue(key, out var list)) map[key] = list = [];
+        int at = 0;
+        while (at < list.Count && Compare(list[at].Order, price, hash) < 0) at++;
+        list.Insert(at, entry);
+        _byHash.Add(hash, entry);
+        return true;
+    }
+
+    private static int Compare<T>(T existing, ulong price, Hash256 hash) where T : class
+    {
+        var (p, h) = existing switch
+        {
+            AppOffer a => (a.Price, a.Hash),
+            DatasetOffer d => (d.Price, d.Hash),
+            _ => throw new InvalidOperationException(),
+        };
+        int c = p.CompareTo(price);
+        return c != 0 ? c : h.CompareTo(hash);
+    }
+}
