@@ -33,7 +33,10 @@ public sealed class StateTree
     private readonly Lock _treeLock = new();
     private readonly NodeCache _nodes;
     private readonly GenerationalCache<Hash256, byte[]> _values;
-    private Dictionary<NodeKey, InternalNode?> _pendingNodes = [];
+    // The last commit's nodes until its batch is written: position -> index into that update's
+    // NodeWrites, or -1 for a deleted position (an index, not a node copy: ~56 bytes per entry).
+    private Dictionary<NodeKey, int> _pendingNodes = [];
+    private StateUpdate? _pendingUpdate;
     private Dictionary<Hash256, byte[]?> _pendingValues = [];
     private Slot _root;
     // Scratch of the structure pass, reused by every Prepare (under _treeLock) so a batch does not
@@ -153,24 +156,25 @@ public sealed class StateTree
             if (!update.BaseSlot.SameAs(_root))
                 throw new InvalidOperationException($"the update was prepared on root {update.BaseRoot}, the committed root is {_root.Hash}");
 
-            var pendingNodes = new Dictionary<NodeKey, InternalNode?>(update.NodeWrites.Length + update.NodeDeletes.Length);
+            var pendingNodes = new Dictionary<NodeKey, int>(update.NodeWrites.Length + update.NodeDeletes.Length);
             Span<byte> key = stackalloc byte[33];
             Span<byte> record = stackalloc byte[129];
-            foreach (ref readonly var write in update.NodeWrites.AsSpan())
+            var writes = update.NodeWrites;
+            for (int i = 0; i < writes.Length; i++)
             {
-                var (position, node) = update.Node(write);
+                var (position, node) = update.Node(writes[i]);
                 position.Encode(key);
                 node.Encode(record);
                 batch.Put(DbColumn.StateNodes, key[..position.EncodedLength], record[..node.EncodedLength]);
                 _nodes.Set(position, node);
-                pendingNodes[position] = node;
+                pendingNodes[position] = i;
             }
             foreach (var position in update.NodeDeletes)
             {
                 position.Encode(key);
                 batch.Delete(DbColumn.StateNodes, key[..position.EncodedLength]);
                 _nodes.Remove(position);
-                pendingNodes[position] = null;
+                pendingNodes[position] = -1;
             }
 
             var pendingValues = new Dictionary<Hash256, byte[]?>(update.Changes.Length);
@@ -197,6 +201,7 @@ public sealed class StateTree
             batch.Put(DbColumn.Meta, RootSlotKey, record[..33]);
 
             _pendingNodes = pendingNodes;
+            _pendingUpdate = update;
             Volatile.Write(ref _pendingValues, pendingValues);
             _root = root;
             update.Committed = true;
@@ -497,8 +502,11 @@ public sealed class StateTree
         // is never older than a pending one: the cache is asked first, and the pending nodes only
         // matter for what the cache has dropped (or cannot hold) before the batch is written.
         if (_nodes.TryGet(position, out var node)) return node;
-        if (_pendingNodes.TryGetValue(position, out var pending))
-            return pending ?? throw new InvalidDataException($"state node at depth {position.Depth} was deleted but is still referenced");
+        if (_pendingNodes.TryGetValue(position, out int pending))
+        {
+            if (pending < 0) throw new InvalidDataException($"state node at depth {position.Depth} was deleted but is still referenced");
+            return _pendingUpdate!.Node(_pendingUpdate.NodeWrites[pending]).Node;
+        }
         Span<byte> key = stackalloc byte[33];
         position.Encode(key);
         var record = _store.Get(DbColumn.StateNodes, key[..position.EncodedLength])
