@@ -33,12 +33,15 @@ internal readonly struct PlanSlot
     public Slot Resolve(Hash256[] hashes) => Ref < 0 ? Slot : Slot.Internal(hashes[Ref]);
 }
 
-/// <summary>A new internal node of the structure pass; its children may themselves be planned.</summary>
-internal readonly struct PlannedNode(NodeKey position, int depth, PlanSlot left, PlanSlot right)
+/// <summary>
+/// A new internal node of the structure pass; its children may themselves be planned. Its position is
+/// the first <see cref="Depth"/> bits of the sorted change at <see cref="KeyIndex"/> (any key below it).
+/// </summary>
+internal readonly struct PlannedNode(int keyIndex, int depth, PlanSlot left, PlanSlot right)
 {
-    public readonly NodeKey Position = position;
     public readonly PlanSlot Left = left;
     public readonly PlanSlot Right = right;
+    public readonly int KeyIndex = keyIndex;
     public readonly int Depth = depth;
 }
 
@@ -58,9 +61,9 @@ internal sealed class Plan
         Loaded.Clear();
     }
 
-    public PlanSlot AddNode(in NodeKey position, int depth, in PlanSlot left, in PlanSlot right)
+    public PlanSlot AddNode(int keyIndex, int depth, in PlanSlot left, in PlanSlot right)
     {
-        Nodes.Add(new PlannedNode(position, depth, left, right));
+        Nodes.Add(new PlannedNode(keyIndex, depth, left, right));
         return PlanSlot.Planned(Nodes.Count - 1);
     }
 
@@ -71,7 +74,7 @@ internal sealed class Plan
         int offset = Nodes.Count;
         Nodes.EnsureCapacity(offset + other.Nodes.Count);
         foreach (var node in other.Nodes)
-            Nodes.Add(new PlannedNode(node.Position, node.Depth, node.Left.Shifted(offset), node.Right.Shifted(offset)));
+            Nodes.Add(new PlannedNode(node.KeyIndex, node.Depth, node.Left.Shifted(offset), node.Right.Shifted(offset)));
         Deletes.AddRange(other.Deletes);
         Loaded.AddRange(other.Loaded);
         return result.Shifted(offset);

@@ -24,12 +24,19 @@ public sealed class StateTree
     private static readonly byte[] RootKey = Encoding.ASCII.GetBytes("state-root");
     private static readonly byte[] RootSlotKey = Encoding.ASCII.GetBytes("state-root-slot");
 
+    /// <summary>Positions prefetched down the path of a lone change (about the depth a subtree of one
+    /// change has left in a tree of millions of keys).</summary>
+    private const int PrefetchChain = 8;
+
     private readonly IKeyValueStore _store;
     private readonly StateTreeOptions _options;
     private readonly Lock _treeLock = new();
     private readonly NodeCache _nodes;
     private readonly GenerationalCache<Hash256, byte[]> _values;
-    private Dictionary<NodeKey, InternalNode?> _pendingNodes = [];
+    // The last commit's nodes until its batch is written: position -> index into that update's
+    // NodeWrites, or -1 for a deleted position (an index, not a node copy: ~56 bytes per entry).
+    private Dictionary<NodeKey, int> _pendingNodes = [];
+    private StateUpdate? _pendingUpdate;
     private Dictionary<Hash256, byte[]?> _pendingValues = [];
     private Slot _root;
     // Scratch of the structure pass, reused by every Prepare (under _treeLock) so a batch does not
@@ -96,14 +103,42 @@ public sealed class StateTree
 
             var hashes = ArrayPool<Hash256>.Shared.Rent(Math.Max(1, plan.Nodes.Count));
             HashPlan(plan, hashes, parallel);
-            var writes = new List<(NodeKey, InternalNode?)>(plan.Nodes.Count + plan.Deletes.Count);
-            foreach (ref readonly var node in CollectionsMarshal.AsSpan(plan.Nodes))
-                writes.Add((node.Position, new InternalNode(node.Left.Resolve(hashes), node.Right.Resolve(hashes))));
-            foreach (var position in plan.Deletes) writes.Add((position, null));
+            var (writes, leafKeys) = ToWrites(plan, hashes);
             var rootSlot = planned.Resolve(hashes);
             ArrayPool<Hash256>.Shared.Return(hashes);
-            return new StateUpdate(this, _root, rootSlot, sorted, writes);
+            return new StateUpdate(this, _root, rootSlot, sorted, writes, leafKeys, [.. plan.Deletes]);
         }
+    }
+
+    /// <summary>The planned nodes with their children's hashes resolved, in the update's compact form.</summary>
+    private static (NodeWrite[] Writes, Hash256[] LeafKeys) ToWrites(Plan plan, Hash256[] hashes)
+    {
+        var nodes = CollectionsMarshal.AsSpan(plan.Nodes);
+        var writes = GC.AllocateUninitializedArray<NodeWrite>(nodes.Length);
+        int leaves = 0;
+        foreach (ref readonly var node in nodes)
+        {
+            if (node.Left.Slot.Kind == SlotKind.Leaf) leaves++;
+            if (node.Right.Slot.Kind == SlotKind.Leaf) leaves++;
+        }
+        var leafKeys = new Hash256[leaves];
+        leaves = 0;
+        for (int i = 0; i < nodes.Length; i++)
+        {
+            ref readonly var node = ref nodes[i];
+            ref var write = ref writes[i];
+            write.KeyIndex = node.KeyIndex;
+            write.Depth = (byte)node.Depth;
+            write.LeftKind = node.Left.Slot.Kind;
+            write.RightKind = node.Right.Slot.Kind;
+            write.LeftHash = node.Left.HashIn(hashes);
+            write.RightHash = node.Right.HashIn(hashes);
+            write.LeftLeaf = write.LeftKind == SlotKind.Leaf ? leaves : -1;
+            if (write.LeftKind == SlotKind.Leaf) leafKeys[leaves++] = node.Left.Slot.LeafKey;
+            write.RightLeaf = write.RightKind == SlotKind.Leaf ? leaves : -1;
+            if (write.RightKind == SlotKind.Leaf) leafKeys[leaves++] = node.Right.Slot.LeafKey;
+        }
+        return (writes, leafKeys);
     }
 
     /// <summary>
@@ -121,26 +156,25 @@ public sealed class StateTree
             if (!update.BaseSlot.SameAs(_root))
                 throw new InvalidOperationException($"the update was prepared on root {update.BaseRoot}, the committed root is {_root.Hash}");
 
-            var pendingNodes = new Dictionary<NodeKey, InternalNode?>(update.NodeWrites.Count);
+            var pendingNodes = new Dictionary<NodeKey, int>(update.NodeWrites.Length + update.NodeDeletes.Length);
             Span<byte> key = stackalloc byte[33];
             Span<byte> record = stackalloc byte[129];
-            foreach (var (position, node) in update.NodeWrites)
+            var writes = update.NodeWrites;
+            for (int i = 0; i < writes.Length; i++)
             {
-                int keyLength = position.EncodedLength;
+                var (position, node) = update.Node(writes[i]);
                 position.Encode(key);
-                if (node is null)
-                {
-                    batch.Delete(DbColumn.StateNodes, key[..keyLength]);
-                    _nodes.Remove(position);
-                }
-                else
-                {
-                    var value = node.Value;
-                    value.Encode(record);
-                    batch.Put(DbColumn.StateNodes, key[..keyLength], record[..value.EncodedLength]);
-                    _nodes.Set(position, value);
-                }
-                pendingNodes[position] = node;
+                node.Encode(record);
+                batch.Put(DbColumn.StateNodes, key[..position.EncodedLength], record[..node.EncodedLength]);
+                _nodes.Set(position, node);
+                pendingNodes[position] = i;
+            }
+            foreach (var position in update.NodeDeletes)
+            {
+                position.Encode(key);
+                batch.Delete(DbColumn.StateNodes, key[..position.EncodedLength]);
+                _nodes.Remove(position);
+                pendingNodes[position] = -1;
             }
 
             var pendingValues = new Dictionary<Hash256, byte[]?>(update.Changes.Length);
@@ -167,6 +201,7 @@ public sealed class StateTree
             batch.Put(DbColumn.Meta, RootSlotKey, record[..33]);
 
             _pendingNodes = pendingNodes;
+            _pendingUpdate = update;
             Volatile.Write(ref _pendingValues, pendingValues);
             _root = root;
             update.Committed = true;
@@ -297,6 +332,10 @@ public sealed class StateTree
         var position = NodeKey.Of(changes[from].Key, depth);
         var node = LoadNode(position, plan);
         int split = Split(changes, from, to, depth);
+        // Start loading the children (and, under a single change, the rest of its path) while this
+        // thread works on the left side: the lookups are memory-latency bound, not compute bound.
+        if (node.Left.Kind == SlotKind.Internal && split > from) PrefetchPath(changes, from, split, depth + 1);
+        if (node.Right.Kind == SlotKind.Internal && to > split) PrefetchPath(changes, split, to, depth + 1);
         PlanSlot left, right;
         if (rightPlan is not null && split - from > 0 && to - split > 0)
         {
@@ -310,7 +349,14 @@ public sealed class StateTree
             right = Update(node.Right, depth + 1, changes, split, to, plan, rightPlan);
         }
         if (left.Unchanged(node.Left) && right.Unchanged(node.Right)) return PlanSlot.Known(slot);
-        return Combine(position, depth, left, right, existed: true, plan);
+        return Combine(changes, from, depth, left, right, existed: true, plan);
+    }
+
+    private void PrefetchPath(StateChange[] changes, int from, int to, int depth)
+    {
+        // A lone change's path below here is a chain whose positions are all known up front.
+        int last = to - from == 1 ? depth + PrefetchChain - 1 : depth;
+        for (int d = depth; d <= last; d++) _nodes.Prefetch(changes[from].Key, d);
     }
 
     /// <summary>
@@ -346,21 +392,22 @@ public sealed class StateTree
             left = Build(depth + 1, changes, from, split, leafGoesLeft, leaf, plan, rightPlan);
             right = Build(depth + 1, changes, split, to, leafGoesRight, leaf, plan, rightPlan);
         }
-        var anyKey = from < to ? changes[from].Key : leaf.LeafKey;
-        return Combine(NodeKey.Of(anyKey, depth), depth, left, right, existed: false, plan);
+        // Two or more leaves here, so at least one change (from < to): its key gives the position.
+        return Combine(changes, from, depth, left, right, existed: false, plan);
     }
 
-    private static PlanSlot Combine(in NodeKey position, int depth, in PlanSlot left, in PlanSlot right, bool existed, Plan plan)
+    /// <summary>The slot at the position of changes[keyIndex] at <paramref name="depth"/> with these children.</summary>
+    private static PlanSlot Combine(StateChange[] changes, int keyIndex, int depth, in PlanSlot left, in PlanSlot right, bool existed, Plan plan)
     {
         // A lone leaf (or nothing) under this position rises to it; the stored node goes away.
         var leftKind = left.Slot.Kind;
         var rightKind = right.Slot.Kind;
         if ((leftKind == SlotKind.Empty && rightKind != SlotKind.Internal) || (rightKind == SlotKind.Empty && leftKind != SlotKind.Internal))
         {
-            if (existed) plan.Deletes.Add(position);
+            if (existed) plan.Deletes.Add(NodeKey.Of(changes[keyIndex].Key, depth));
             return leftKind == SlotKind.Empty ? right : left;
         }
-        return plan.AddNode(position, depth, left, right);
+        return plan.AddNode(keyIndex, depth, left, right);
     }
 
     /// <summary>
@@ -451,9 +498,15 @@ public sealed class StateTree
 
     private InternalNode LoadNode(in NodeKey position, Plan? plan = null)
     {
-        if (_pendingNodes.TryGetValue(position, out var pending))
-            return pending ?? throw new InvalidDataException($"state node at depth {position.Depth} was deleted but is still referenced");
+        // Commit puts every written node in the cache and removes every deleted one, so a cached node
+        // is never older than a pending one: the cache is asked first, and the pending nodes only
+        // matter for what the cache has dropped (or cannot hold) before the batch is written.
         if (_nodes.TryGet(position, out var node)) return node;
+        if (_pendingNodes.TryGetValue(position, out int pending))
+        {
+            if (pending < 0) throw new InvalidDataException($"state node at depth {position.Depth} was deleted but is still referenced");
+            return _pendingUpdate!.Node(_pendingUpdate.NodeWrites[pending]).Node;
+        }
         Span<byte> key = stackalloc byte[33];
         position.Encode(key);
         var record = _store.Get(DbColumn.StateNodes, key[..position.EncodedLength])

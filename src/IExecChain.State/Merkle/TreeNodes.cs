@@ -140,6 +140,9 @@ internal readonly struct NodeKey : IEquatable<NodeKey>
         return kept == 0 ? 0 : ulong.MaxValue << (64 - kept);
     }
 
+    /// <summary>Key of this position in <see cref="NodeCache"/>: path bits and depth + 1 in one word; 0 when too deep to cache.</summary>
+    public ulong CacheCode => (uint)Depth <= NodeCache.MaxDepth ? _p0 | (uint)(Depth + 1) : 0;
+
     /// <summary>Store key: depth(1) || the ceil(depth/8) bytes holding the path bits.</summary>
     public int EncodedLength => 1 + (Depth + 7) / 8;
 

@@ -37,7 +37,7 @@ public sealed class StateTreeTests
     }
 
     /// <summary>Root of a key set built from scratch: empty = Zero, one key = its leaf, else split on the next bit.</summary>
-    private static Hash256 ReferenceRoot(IReadOnlyList<KeyValuePair<Hash256, byte[]>> entries, int depth = 0)
+    internal static Hash256 ReferenceRoot(IReadOnlyList<KeyValuePair<Hash256, byte[]>> entries, int depth = 0)
     {
         if (entries.Count == 0) return Hash256.Zero;
         if (entries.Count == 1) return LeafHash(entries[0].Key, entries[0].Value);
@@ -47,7 +47,7 @@ public sealed class StateTreeTests
     }
 
     /// <summary>An independent verifier of the proof format documented on StateProof.</summary>
-    private static bool VerifyIndependently(Hash256 root, StateProof proof)
+    internal static bool VerifyIndependently(Hash256 root, StateProof proof)
     {
         var key = proof.Key;
         int depth = proof.Siblings.Count;
