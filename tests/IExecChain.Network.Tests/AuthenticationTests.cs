@@ -160,8 +160,8 @@ public sealed class AuthenticationTests
 
         rogue.SendFrame(Channel.Consensus, [P2PHost.FrameDirect, 1, 2, 3]);
 
-        TestNetwork.Eventually(() => a.Metrics.Drops(DropReason.Unauthenticated) == 1, "unauthenticated frame dropped");
-        Assert.That(a.Metrics.PenaltyPoints, Is.EqualTo(a.Options.Penalties.Unauthenticated));
+        TestNetwork.Eventually(() => a.Metrics.PenaltyPoints == a.Options.Penalties.Unauthenticated, "sender penalized");
+        Assert.That(a.Metrics.Drops(DropReason.Unauthenticated), Is.EqualTo(1));
         Assert.That(sink.Messages, Is.Empty);
     }
 

@@ -19,17 +19,20 @@ internal sealed class RogueClient : IDisposable
     private readonly Thread _poller;
     private volatile bool _running = true;
     private volatile NetPeer? _peer;
+    private volatile NetPeer? _current;
 
     public RogueClient()
     {
         var listener = new EventBasedNetListener();
         listener.PeerConnectedEvent += peer => _peer = peer;
-        listener.NetworkReceiveEvent += (_, reader, channel, _) =>
+        listener.NetworkReceiveEvent += (peer, reader, channel, _) =>
         {
-            if (channel == 0) Control.Enqueue(ControlMessage.Parser.ParseFrom(reader.GetRemainingBytesSpan()));
+            if (channel == 0 && peer == _current) Control.Enqueue(ControlMessage.Parser.ParseFrom(reader.GetRemainingBytesSpan()));
         };
-        listener.PeerDisconnectedEvent += (_, info) =>
+        listener.PeerDisconnectedEvent += (peer, info) =>
         {
+            // A late event of an earlier connection must not mark the current one closed.
+            if (peer != _current) return;
             if (!info.AdditionalData.IsNull && info.AdditionalData.AvailableBytes > 0)
                 Goodbye = Wire.Goodbye.Parser.ParseFrom(info.AdditionalData.GetRemainingBytesSpan());
             Disconnected = true;
@@ -58,14 +61,15 @@ internal sealed class RogueClient : IDisposable
         Goodbye = null;
         _peer = null;
         Control.Clear();
-        _manager.Connect(target.LocalEndPoint, Handshake.Preamble(asIf ?? target.Options));
+        _current = _manager.Connect(target.LocalEndPoint, Handshake.Preamble(asIf ?? target.Options));
         TestNetwork.Eventually(() => Connected, "rogue client connected");
     }
 
     public void Disconnect()
     {
         if (_peer is { } peer) _manager.DisconnectPeer(peer);
-        TestNetwork.Eventually(() => _manager.ConnectedPeersCount == 0, "rogue client disconnected");
+        // Wait for our own disconnect event, or it could land on the next connection's flags.
+        TestNetwork.Eventually(() => Disconnected, "rogue client disconnected");
     }
 
     /// <summary>The host's Hello, which it sends as soon as the connection exists.</summary>
