@@ -1,5 +1,6 @@
 using System.Buffers;
 using System.Collections.Concurrent;
+using System.Diagnostics.CodeAnalysis;
 using System.Net;
 using Google.Protobuf;
 using IExecChain.Core.Crypto;
@@ -37,10 +38,8 @@ public sealed class P2PHost : IDisposable
     private readonly BanList _bans = new();
     private readonly PersistentPeers _persistent;
     private readonly ConcurrentQueue<(Peer Peer, DisconnectCause Cause, string Detail)> _disconnectRequests = new();
-    private readonly Dictionary<int, Peer> _connections = [];   // network thread only
-    private readonly Dictionary<Address, Peer> _byAddress = [];  // verified peers; network thread only
+    private readonly PeerTable _peers = new();
     private readonly AutoResetEvent _wake = new(false);
-    private volatile Peer[] _active = [];
     private volatile Func<Address, bool> _isValidator = static _ => false;
     private volatile bool _running;
     private Thread? _thread;
@@ -94,7 +93,7 @@ public sealed class P2PHost : IDisposable
     }
 
     /// <summary>Authenticated peers now (a snapshot).</summary>
-    public IReadOnlyList<Peer> Peers => _active;
+    public IReadOnlyList<Peer> Peers => _peers.Active;
 
     /// <summary>A peer completed the handshake. Raised on the network thread before any of its messages.</summary>
     public event Action<Peer>? PeerConnected;
@@ -108,7 +107,7 @@ public sealed class P2PHost : IDisposable
     internal GossipSeenSet Seen { get; }
     internal BanList Bans => _bans;
     internal byte[] Preamble { get; private set; } = [];
-    internal int ConnectionCount => _connections.Count;
+    internal int ConnectionCount => _peers.Count;
     internal bool IsRunning => _running;
 
     /// <summary>Binds the UDP socket and starts LiteNetLib and the network thread. Throws if the port is taken.</summary>
@@ -143,7 +142,7 @@ public sealed class P2PHost : IDisposable
             _manager.DisconnectAll(Goodbye(DisconnectCause.ShuttingDown, "node stopping"));
             _manager.Stop(sendDisconnectMessages: true);
         }
-        _active = [];
+        _peers.Clear();
         _wake.Dispose();
     }
 
@@ -212,9 +211,9 @@ public sealed class P2PHost : IDisposable
     }
 
     /// <summary>The authenticated peer with this address, if connected.</summary>
-    public bool TryGetPeer(Address address, out Peer? peer)
+    public bool TryGetPeer(Address address, [NotNullWhen(true)] out Peer? peer)
     {
-        foreach (var candidate in _active)
+        foreach (var candidate in _peers.Active)
         {
             if (candidate.Address == address)
             {
@@ -266,7 +265,7 @@ public sealed class P2PHost : IDisposable
     /// <summary>Relays a received gossip frame as is to every other authenticated peer.</summary>
     internal void Relay(Channel channel, ReadOnlySpan<byte> frame, Peer source)
     {
-        foreach (var peer in _active)
+        foreach (var peer in _peers.Active)
             if (peer != source && peer.State == PeerState.Active) SendFrame(peer, channel, frame);
     }
 
@@ -288,41 +287,29 @@ public sealed class P2PHost : IDisposable
 
     // ---- network thread only below ----
 
-    internal void AddConnection(Peer peer) => _connections[peer.Connection.Id] = peer;
+    internal void AddConnection(Peer peer) => _peers.Add(peer);
 
-    internal Peer? FindConnection(IPEndPoint endPoint)
-    {
-        foreach (var peer in _connections.Values)
-        {
-            if (!peer.EndPoint.Address.Equals(endPoint.Address)) continue;
-            if (peer.EndPoint.Port == endPoint.Port || peer.ListenPort == endPoint.Port) return peer;
-        }
-        return null;
-    }
+    internal Peer? FindConnection(IPEndPoint endPoint) => _peers.Find(endPoint);
 
     /// <summary>Whether a verified identity may hold this connection; null if it may.</summary>
     internal (DisconnectCause, string)? CheckIdentity(Peer peer, Address address)
     {
         if (address == Address) return (DisconnectCause.SelfConnection, "the peer has this node's key");
         if (_bans.IsBanned(address, Environment.TickCount64)) return (DisconnectCause.Banned, $"{address} is banned");
-        if (_byAddress.TryGetValue(address, out var existing) && existing != peer)
-            return (DisconnectCause.DuplicateIdentity, $"{address} is already connected from {existing.EndPoint}");
+        if (_peers.TryGetVerified(address, out var existing) && existing != peer)
+            return (DisconnectCause.DuplicateIdentity, $"{address} is already connected from {existing!.EndPoint}");
         var seed = _persistent.Find(peer.EndPoint, peer.ListenPort);
         if (seed?.ExpectedAddress is { } expected && expected != address)
             return (DisconnectCause.UnexpectedIdentity, $"{peer.EndPoint} should be {expected}, proved {address}");
         return null;
     }
 
-    internal void MarkVerified(Peer peer, Address address)
-    {
-        peer.Verified(address);
-        _byAddress[address] = peer;
-    }
+    internal void MarkVerified(Peer peer, Address address) => _peers.MarkVerified(peer, address);
 
     internal void Activate(Peer peer)
     {
         peer.Activate();
-        PublishActive();
+        _peers.PublishActive();
         Metrics.CountHandshake();
         NetworkLog.PeerAuthenticated(Log, peer.Address, peer.EndPoint, peer.Class);
         try
@@ -359,11 +346,9 @@ public sealed class P2PHost : IDisposable
     {
         bool wasActive = peer.State == PeerState.Active;
         peer.Close();
-        _connections.Remove(peer.Connection.Id);
-        if (!peer.Address.IsZero && _byAddress.TryGetValue(peer.Address, out var mapped) && mapped == peer)
-            _byAddress.Remove(peer.Address);
+        _peers.Remove(peer);
         if (!wasActive) return;
-        PublishActive();
+        _peers.PublishActive();
         try
         {
             PeerDisconnected?.Invoke(peer, cause);
@@ -372,14 +357,6 @@ public sealed class P2PHost : IDisposable
         {
             NetworkLog.HandlerFailed(Log, e);
         }
-    }
-
-    private void PublishActive()
-    {
-        var active = new List<Peer>(_connections.Count);
-        foreach (var peer in _connections.Values)
-            if (peer.State == PeerState.Active) active.Add(peer);
-        _active = active.ToArray();
     }
 
     private void Run()
@@ -411,9 +388,7 @@ public sealed class P2PHost : IDisposable
     private void Housekeeping(long now)
     {
         long timeout = (long)Options.HandshakeTimeout.TotalMilliseconds;
-        List<Peer>? late = null;
-        foreach (var peer in _connections.Values)
-            if (peer.State != PeerState.Active && now - peer.CreatedAtMs > timeout) (late ??= []).Add(peer);
+        var late = _peers.HandshakesOlderThan(now, timeout);
         if (late is not null)
             foreach (var peer in late) Disconnect(peer, DisconnectCause.HandshakeTimeout, $"no handshake within {timeout} ms");
         _persistent.Tick(this, now);
@@ -429,7 +404,7 @@ public sealed class P2PHost : IDisposable
             frame[0] = kind;
             payload.CopyTo(frame[1..]);
             int sent = 0;
-            foreach (var peer in _active)
+            foreach (var peer in _peers.Active)
                 if (peer != except && peer.State == PeerState.Active && SendFrame(peer, channel, frame)) sent++;
             return sent;
         }
@@ -454,7 +429,7 @@ public sealed class P2PHost : IDisposable
     private (int, int) CountPeers()
     {
         int validators = 0, observers = 0;
-        foreach (var peer in _active)
+        foreach (var peer in _peers.Active)
         {
             if (peer.Class == PeerClass.Validator) validators++;
             else observers++;
