@@ -1,0 +1,35 @@
+using System.Net;
+using IExecChain.Core.Primitives;
+using Microsoft.Extensions.Logging;
+
+namespace IExecChain.Network;
+
+internal static partial class NetworkLog
+{
+    [LoggerMessage(Level = LogLevel.Information, Message = "P2P host {Address} listening on UDP {EndPoint}")]
+    public static partial void Listening(ILogger logger, Address address, IPEndPoint endPoint);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Peer {Address} at {EndPoint} authenticated ({Class})")]
+    public static partial void PeerAuthenticated(ILogger logger, Address address, IPEndPoint endPoint, PeerClass @class);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Closed connection to {Peer}: {Cause} ({Detail})")]
+    public static partial void Disconnected(ILogger logger, Peer peer, DisconnectCause cause, string detail);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Peer {Peer} left: {Cause} ({Detail})")]
+    public static partial void RemoteDisconnected(ILogger logger, Peer peer, DisconnectCause cause, string detail);
+
+    [LoggerMessage(Level = LogLevel.Debug, Message = "Refused connection request from {EndPoint}: {Cause} ({Detail})")]
+    public static partial void Refused(ILogger logger, IPEndPoint endPoint, DisconnectCause cause, string detail);
+
+    [LoggerMessage(Level = LogLevel.Debug, Message = "Connection to {EndPoint} failed: {Cause} ({Detail})")]
+    public static partial void DialFailed(ILogger logger, IPEndPoint endPoint, DisconnectCause cause, string detail);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Banning {Peer} for {Minutes:F1} min: score {Score:F0} after {Reason}")]
+    public static partial void Banned(ILogger logger, Peer peer, double minutes, double score, string reason);
+
+    [LoggerMessage(Level = LogLevel.Error, Message = "A network event handler threw; the network thread continues")]
+    public static partial void HandlerFailed(ILogger logger, Exception exception);
+
+    [LoggerMessage(Level = LogLevel.Debug, Message = "UDP socket error from {EndPoint}: {Error}")]
+    public static partial void SocketError(ILogger logger, IPEndPoint endPoint, System.Net.Sockets.SocketError error);
+}

@@ -1,0 +1,439 @@
+using System.Buffers;
+using System.Collections.Concurrent;
+using System.Diagnostics.CodeAnalysis;
+using System.Net;
+using Google.Protobuf;
+using IExecChain.Core.Crypto;
+using IExecChain.Core.Primitives;
+using IExecChain.Network.Wire;
+using LiteNetLib;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Abstractions;
+
+namespace IExecChain.Network;
+
+/// <summary>
+/// The authenticated peer-to-peer transport of a node: one LiteNetLib <see cref="NetManager"/> on a
+/// UDP endpoint, an authentication handshake per connection (see <see cref="Handshake"/>),
+/// per-channel size and rate limits, gossip with de-duplication, misbehaviour scores and bans.
+/// Payloads are opaque bytes: consensus, sync and the mempool define their own messages.
+/// <para>
+/// Threading: LiteNetLib events are handled on one dedicated network thread, which also calls the
+/// <see cref="IMessageSink"/> and raises <see cref="PeerConnected"/> / <see cref="PeerDisconnected"/>;
+/// none of them may block. <see cref="Send"/>, <see cref="Broadcast"/>, <see cref="Gossip"/>,
+/// <see cref="Penalize"/>, <see cref="Peers"/> and <see cref="Metrics"/> are thread-safe and may be
+/// called from any thread, including from the sink.
+/// </para>
+/// </summary>
+public sealed class P2PHost : IDisposable
+{
+    internal const byte ControlChannel = 0;
+    internal const byte FrameDirect = 0;
+    internal const byte FrameGossip = 1;
+    private const int HousekeepingPeriodMs = 50;
+    private const int StackFrameLimit = 1024;
+
+    private readonly PrivateKey _key;
+    private readonly NetManager _manager;
+    private readonly BanList _bans = new();
+    private readonly PersistentPeers _persistent;
+    private readonly ConcurrentQueue<(Peer Peer, DisconnectCause Cause, string Detail)> _disconnectRequests = new();
+    private readonly PeerTable _peers = new();
+    private readonly AutoResetEvent _wake = new(false);
+    private volatile Func<Address, bool> _isValidator = static _ => false;
+    private volatile bool _running;
+    private Thread? _thread;
+    private int _started;
+    private int _stopped;
+
+    public P2PHost(PrivateKey nodeKey, NetworkOptions options, IMessageSink sink, ILogger<P2PHost>? logger = null)
+    {
+        ArgumentNullException.ThrowIfNull(nodeKey);
+        ArgumentNullException.ThrowIfNull(options);
+        ArgumentNullException.ThrowIfNull(sink);
+        options.Validate();
+        _key = nodeKey;
+        Options = options;
+        Sink = sink;
+        Log = (ILogger?)logger ?? NullLogger.Instance;
+        Metrics = new NetworkMetrics(CountPeers);
+        Seen = new GossipSeenSet(options.GossipSeenCapacity, (long)options.GossipSeenTtl.TotalMilliseconds);
+        _persistent = new PersistentPeers(options);
+        _manager = new NetManager(new InboundHandler(this))
+        {
+            ChannelsCount = 4,
+            UpdateTime = options.UpdateTimeMs,
+            DisconnectTimeout = options.DisconnectTimeoutMs,
+            AutoRecycle = true,
+            IPv6Enabled = false,
+            UnsyncedEvents = false,
+            MaxFragmentsCount = options.MaxFragments,
+        };
+        LocalEndPoint = new IPEndPoint(options.ListenAddress, options.ListenPort);
+    }
+
+    /// <summary>This node's identity: the address of its node key.</summary>
+    public Address Address => _key.Address;
+
+    public NetworkOptions Options { get; }
+
+    /// <summary>The bound UDP endpoint (with the real port once started, if 0 was asked).</summary>
+    public IPEndPoint LocalEndPoint { get; private set; }
+
+    public NetworkMetrics Metrics { get; }
+
+    /// <summary>
+    /// Classifies authenticated peers as validators or observers. Set by the owner and replaced when
+    /// the validator set changes; read on every <see cref="Peer.Class"/> access.
+    /// </summary>
+    public Func<Address, bool> IsValidator
+    {
+        get => _isValidator;
+        set => _isValidator = value ?? throw new ArgumentNullException(nameof(value));
+    }
+
+    /// <summary>Authenticated peers now (a snapshot).</summary>
+    public IReadOnlyList<Peer> Peers => _peers.Active;
+
+    /// <summary>A peer completed the handshake. Raised on the network thread before any of its messages.</summary>
+    public event Action<Peer>? PeerConnected;
+
+    /// <summary>An authenticated peer went away, with the cause. Raised on the network thread.</summary>
+    public event Action<Peer, DisconnectCause>? PeerDisconnected;
+
+    internal IMessageSink Sink { get; }
+    internal PrivateKey NodeKey => _key;
+    internal ILogger Log { get; }
+    internal GossipSeenSet Seen { get; }
+    internal BanList Bans => _bans;
+    internal byte[] Preamble { get; private set; } = [];
+    internal int ConnectionCount => _peers.Count;
+    internal bool IsRunning => _running;
+
+    /// <summary>Binds the UDP socket and starts LiteNetLib and the network thread. Throws if the port is taken.</summary>
+    public void Start()
+    {
+        ObjectDisposedException.ThrowIf(Volatile.Read(ref _stopped) != 0, this);
+        if (Interlocked.Exchange(ref _started, 1) != 0) throw new InvalidOperationException("the host is already started");
+        Preamble = Handshake.Preamble(Options);
+        if (!_manager.Start(Options.ListenAddress, IPAddress.IPv6None, Options.ListenPort))
+            throw new InvalidOperationException($"cannot bind UDP {Options.ListenAddress}:{Options.ListenPort}");
+        LocalEndPoint = new IPEndPoint(Options.ListenAddress, _manager.LocalPort);
+        _running = true;
+        _thread = new Thread(Run) { IsBackground = true, Name = $"p2p {LocalEndPoint}" };
+        _thread.Start();
+        NetworkLog.Listening(Log, Address, LocalEndPoint);
+    }
+
+    /// <summary>
+    /// Says goodbye to every peer, stops the network thread and closes the socket. No events are
+    /// raised after it returns. Must not be called from the sink or an event handler.
+    /// </summary>
+    public void Stop()
+    {
+        if (Interlocked.Exchange(ref _stopped, 1) != 0) return;
+        if (_thread is not null && Thread.CurrentThread == _thread)
+            throw new InvalidOperationException("Stop must not be called on the network thread");
+        _running = false;
+        _wake.Set();
+        _thread?.Join();
+        if (Volatile.Read(ref _started) != 0)
+        {
+            _manager.DisconnectAll(Goodbye(DisconnectCause.ShuttingDown, "node stopping"));
+            _manager.Stop(sendDisconnectMessages: true);
+        }
+        _peers.Clear();
+        _wake.Dispose();
+    }
+
+    public void Dispose() => Stop();
+
+    /// <summary>
+    /// Sends to one authenticated peer. False if the peer is gone or its send queue is full (counted
+    /// as <see cref="DropReason.SendQueueFull"/>). Throws if the payload exceeds the channel's limit.
+    /// </summary>
+    public bool Send(Peer peer, Channel channel, ReadOnlySpan<byte> payload)
+    {
+        ArgumentNullException.ThrowIfNull(peer);
+        CheckSize(channel, payload.Length);
+        if (peer.State != PeerState.Active) return false;
+        byte[]? rented = null;
+        Span<byte> frame = payload.Length < StackFrameLimit ? stackalloc byte[payload.Length + 1] : Rent(payload.Length + 1, out rented);
+        try
+        {
+            frame[0] = FrameDirect;
+            payload.CopyTo(frame[1..]);
+            return SendFrame(peer, channel, frame);
+        }
+        finally
+        {
+            if (rented is not null) ArrayPool<byte>.Shared.Return(rented);
+        }
+    }
+
+    /// <summary>Sends to every authenticated peer but <paramref name="except"/>; returns how many accepted it.</summary>
+    public int Broadcast(Channel channel, ReadOnlySpan<byte> payload, Peer? except = null)
+    {
+        CheckSize(channel, payload.Length);
+        return SendToAll(channel, FrameDirect, payload, except);
+    }
+
+    /// <summary>
+    /// Floods a message through the network: every node that receives it for the first time delivers
+    /// it to its sink once and relays it once. False if this node had already seen it (keccak256 of
+    /// the payload, per channel, in a bounded seen-set), in which case nothing is sent.
+    /// </summary>
+    public bool Gossip(Channel channel, ReadOnlySpan<byte> payload)
+    {
+        CheckSize(channel, payload.Length);
+        if (!Seen.TryAdd(channel, Keccak256.Hash(payload), Environment.TickCount64)) return false;
+        SendToAll(channel, FrameGossip, payload, except: null);
+        return true;
+    }
+
+    /// <summary>
+    /// Adds misbehaviour points to a peer (consumers call it for invalid payloads: bad signature,
+    /// invalid block). Points decay over time; at <see cref="NetworkOptions.BanThreshold"/> the peer
+    /// is disconnected and its address and endpoint are banned for <see cref="NetworkOptions.BanDuration"/>.
+    /// </summary>
+    public void Penalize(Peer peer, string reason, int points)
+    {
+        ArgumentNullException.ThrowIfNull(peer);
+        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(points);
+        long now = Environment.TickCount64;
+        double score = peer.AddScore(points, now);
+        Metrics.CountPenalty(points);
+        if (score < Options.BanThreshold || !peer.TryIssueBan()) return;
+        _bans.Ban(peer.Address, peer.EndPoint, now + (long)Options.BanDuration.TotalMilliseconds);
+        Metrics.CountBan();
+        NetworkLog.Banned(Log, peer, Options.BanDuration.TotalMinutes, score, reason);
+        RequestDisconnect(peer, DisconnectCause.Banned, $"misbehaviour: {reason}");
+    }
+
+    /// <summary>The authenticated peer with this address, if connected.</summary>
+    public bool TryGetPeer(Address address, [NotNullWhen(true)] out Peer? peer)
+    {
+        foreach (var candidate in _peers.Active)
+        {
+            if (candidate.Address == address)
+            {
+                peer = candidate;
+                return true;
+            }
+        }
+        peer = null;
+        return false;
+    }
+
+    /// <summary>True while <paramref name="address"/> is banned on this node.</summary>
+    public bool IsBanned(Address address) => _bans.IsBanned(address, Environment.TickCount64);
+
+    internal PeerClass Classify(Address address) =>
+        !address.IsZero && _isValidator(address) ? PeerClass.Validator : PeerClass.Observer;
+
+    internal static DeliveryMethod DeliveryOf(byte channelNumber) =>
+        channelNumber is ControlChannel or (byte)Channel.Sync ? DeliveryMethod.ReliableOrdered : DeliveryMethod.ReliableUnordered;
+
+    internal static byte[] Goodbye(DisconnectCause cause, string detail)
+    {
+        // LiteNetLib carries disconnect data in one packet of at most MTU − 8 bytes.
+        if (detail.Length > 200) detail = detail[..200];
+        return new Goodbye { Reason = (GoodbyeReason)(int)cause, Detail = detail }.ToByteArray();
+    }
+
+    internal bool SendFrame(Peer peer, Channel channel, ReadOnlySpan<byte> frame)
+    {
+        byte number = (byte)channel;
+        DeliveryMethod method = DeliveryOf(number);
+        if (peer.Connection.GetPacketsCountInReliableQueue(number, method == DeliveryMethod.ReliableOrdered) >= Options.MaxQueuedPacketsPerChannel)
+        {
+            Metrics.CountDrop(DropReason.SendQueueFull);
+            return false;
+        }
+        peer.Connection.Send(frame, number, method);
+        Metrics.CountOut(number, frame.Length - 1);
+        return true;
+    }
+
+    internal void SendControl(Peer peer, ControlMessage message)
+    {
+        byte[] bytes = message.ToByteArray();
+        peer.Connection.Send(bytes, ControlChannel, DeliveryMethod.ReliableOrdered);
+        Metrics.CountOut(ControlChannel, bytes.Length);
+    }
+
+    /// <summary>Relays a received gossip frame as is to every other authenticated peer.</summary>
+    internal void Relay(Channel channel, ReadOnlySpan<byte> frame, Peer source)
+    {
+        foreach (var peer in _peers.Active)
+            if (peer != source && peer.State == PeerState.Active) SendFrame(peer, channel, frame);
+    }
+
+    internal NetPeer? Dial(IPEndPoint endPoint) => _manager.Connect(endPoint, Preamble);
+
+    /// <summary>Disconnects from any thread: the network thread does it after its current batch of events.</summary>
+    internal void RequestDisconnect(Peer peer, DisconnectCause cause, string detail)
+    {
+        _disconnectRequests.Enqueue((peer, cause, detail));
+        try
+        {
+            _wake.Set();
+        }
+        catch (ObjectDisposedException)
+        {
+            // Stopped meanwhile: every connection is closed anyway.
+        }
+    }
+
+    // ---- network thread only below ----
+
+    internal void AddConnection(Peer peer) => _peers.Add(peer);
+
+    internal Peer? FindConnection(IPEndPoint endPoint) => _peers.Find(endPoint);
+
+    /// <summary>Whether a verified identity may hold this connection; null if it may.</summary>
+    internal (DisconnectCause, string)? CheckIdentity(Peer peer, Address address)
+    {
+        if (address == Address) return (DisconnectCause.SelfConnection, "the peer has this node's key");
+        if (_bans.IsBanned(address, Environment.TickCount64)) return (DisconnectCause.Banned, $"{address} is banned");
+        if (_peers.TryGetVerified(address, out var existing) && existing != peer)
+            return (DisconnectCause.DuplicateIdentity, $"{address} is already connected from {existing!.EndPoint}");
+        var seed = _persistent.Find(peer.EndPoint, peer.ListenPort);
+        if (seed?.ExpectedAddress is { } expected && expected != address)
+            return (DisconnectCause.UnexpectedIdentity, $"{peer.EndPoint} should be {expected}, proved {address}");
+        return null;
+    }
+
+    internal void MarkVerified(Peer peer, Address address) => _peers.MarkVerified(peer, address);
+
+    internal void Activate(Peer peer)
+    {
+        peer.Activate();
+        _peers.PublishActive();
+        Metrics.CountHandshake();
+        NetworkLog.PeerAuthenticated(Log, peer.Address, peer.EndPoint, peer.Class);
+        try
+        {
+            PeerConnected?.Invoke(peer);
+        }
+        catch (Exception e)
+        {
+            NetworkLog.HandlerFailed(Log, e);
+        }
+    }
+
+    /// <summary>Closes a connection with a reason the peer receives.</summary>
+    internal void Disconnect(Peer peer, DisconnectCause cause, string detail)
+    {
+        if (peer.State == PeerState.Closed) return;
+        peer.LocalCause = cause;
+        Metrics.CountDisconnect(cause, byUs: true);
+        NetworkLog.Disconnected(Log, peer, cause, detail);
+        _manager.DisconnectPeer(peer.Connection, Goodbye(cause, detail));
+        Closed(peer, cause);
+    }
+
+    /// <summary>The peer closed the connection, or it was lost.</summary>
+    internal void ConnectionEnded(Peer peer, DisconnectCause cause, string detail)
+    {
+        if (peer.State == PeerState.Closed) return;
+        Metrics.CountDisconnect(cause, byUs: false);
+        NetworkLog.RemoteDisconnected(Log, peer, cause, detail);
+        Closed(peer, cause);
+    }
+
+    private void Closed(Peer peer, DisconnectCause cause)
+    {
+        bool wasActive = peer.State == PeerState.Active;
+        peer.Close();
+        _peers.Remove(peer);
+        if (!wasActive) return;
+        _peers.PublishActive();
+        try
+        {
+            PeerDisconnected?.Invoke(peer, cause);
+        }
+        catch (Exception e)
+        {
+            NetworkLog.HandlerFailed(Log, e);
+        }
+    }
+
+    private void Run()
+    {
+        long nextHousekeeping = 0;
+        while (_running)
+        {
+            try
+            {
+                _manager.PollEvents();
+                while (_disconnectRequests.TryDequeue(out var request))
+                    Disconnect(request.Peer, request.Cause, request.Detail);
+                long now = Environment.TickCount64;
+                if (now >= nextHousekeeping)
+                {
+                    Housekeeping(now);
+                    nextHousekeeping = now + HousekeepingPeriodMs;
+                }
+            }
+            catch (Exception e)
+            {
+                // A bug in one event must not take the node off the network.
+                NetworkLog.HandlerFailed(Log, e);
+            }
+            _wake.WaitOne(1);
+        }
+    }
+
+    private void Housekeeping(long now)
+    {
+        long timeout = (long)Options.HandshakeTimeout.TotalMilliseconds;
+        var late = _peers.HandshakesOlderThan(now, timeout);
+        if (late is not null)
+            foreach (var peer in late) Disconnect(peer, DisconnectCause.HandshakeTimeout, $"no handshake within {timeout} ms");
+        _persistent.Tick(this, now);
+        _bans.RemoveExpired(now);
+    }
+
+    private int SendToAll(Channel channel, byte kind, ReadOnlySpan<byte> payload, Peer? except)
+    {
+        byte[]? rented = null;
+        Span<byte> frame = payload.Length < StackFrameLimit ? stackalloc byte[payload.Length + 1] : Rent(payload.Length + 1, out rented);
+        try
+        {
+            frame[0] = kind;
+            payload.CopyTo(frame[1..]);
+            int sent = 0;
+            foreach (var peer in _peers.Active)
+                if (peer != except && peer.State == PeerState.Active && SendFrame(peer, channel, frame)) sent++;
+            return sent;
+        }
+        finally
+        {
+            if (rented is not null) ArrayPool<byte>.Shared.Return(rented);
+        }
+    }
+
+    private void CheckSize(Channel channel, int length)
+    {
+        int max = Options.LimitsOf(channel).MaxMessageBytes;
+        if (length > max) throw new ArgumentException($"{length}-byte payload exceeds the {channel} limit of {max} bytes", nameof(length));
+    }
+
+    private static Span<byte> Rent(int length, out byte[] rented)
+    {
+        rented = ArrayPool<byte>.Shared.Rent(length);
+        return rented.AsSpan(0, length);
+    }
+
+    private (int, int) CountPeers()
+    {
+        int validators = 0, observers = 0;
+        foreach (var peer in _peers.Active)
+        {
+            if (peer.Class == PeerClass.Validator) validators++;
+            else observers++;
+        }
+        return (validators, observers);
+    }
+}

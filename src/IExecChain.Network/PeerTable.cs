@@ -1,0 +1,68 @@
+using System.Net;
+using IExecChain.Core.Primitives;
+
+namespace IExecChain.Network;
+
+/// <summary>
+/// The connections of one host, by LiteNetLib peer id and by proven address. Changed only on the
+/// network thread; other threads read <see cref="Active"/>, an immutable snapshot republished on
+/// every change, so sends and broadcasts never take a lock.
+/// </summary>
+internal sealed class PeerTable
+{
+    private readonly Dictionary<int, Peer> _connections = [];
+    private readonly Dictionary<Address, Peer> _verified = [];
+    private volatile Peer[] _active = [];
+
+    /// <summary>Authenticated peers (any thread).</summary>
+    public Peer[] Active => _active;
+
+    public int Count => _connections.Count;
+
+    public void Add(Peer peer) => _connections[peer.Connection.Id] = peer;
+
+    public void MarkVerified(Peer peer, Address address)
+    {
+        peer.Verified(address);
+        _verified[address] = peer;
+    }
+
+    public bool TryGetVerified(Address address, out Peer? peer) => _verified.TryGetValue(address, out peer);
+
+    /// <summary>Forgets a closed connection.</summary>
+    public void Remove(Peer peer)
+    {
+        _connections.Remove(peer.Connection.Id);
+        if (!peer.Address.IsZero && _verified.TryGetValue(peer.Address, out var mapped) && mapped == peer)
+            _verified.Remove(peer.Address);
+    }
+
+    public void PublishActive()
+    {
+        var active = new List<Peer>(_connections.Count);
+        foreach (var peer in _connections.Values)
+            if (peer.State == PeerState.Active) active.Add(peer);
+        _active = active.ToArray();
+    }
+
+    public void Clear() => _active = [];
+
+    /// <summary>The connection to a node listening on <paramref name="endPoint"/>, whichever side dialed.</summary>
+    public Peer? Find(IPEndPoint endPoint)
+    {
+        foreach (var peer in _connections.Values)
+        {
+            if (!peer.EndPoint.Address.Equals(endPoint.Address)) continue;
+            if (peer.EndPoint.Port == endPoint.Port || peer.ListenPort == endPoint.Port) return peer;
+        }
+        return null;
+    }
+
+    public List<Peer>? HandshakesOlderThan(long nowMs, long timeoutMs)
+    {
+        List<Peer>? late = null;
+        foreach (var peer in _connections.Values)
+            if (peer.State != PeerState.Active && nowMs - peer.CreatedAtMs > timeoutMs) (late ??= []).Add(peer);
+        return late;
+    }
+}

@@ -1,0 +1,68 @@
+using System.Net;
+using LiteNetLib;
+
+namespace IExecChain.Network;
+
+/// <summary>
+/// Keeps the configured seed peers connected: dials each one that has no connection, and after a
+/// failed attempt or a disconnect waits an exponentially growing delay (from
+/// <see cref="NetworkOptions.RedialMinDelay"/> to <see cref="NetworkOptions.RedialMaxDelay"/>)
+/// before the next. A successful handshake resets the delay. Used only on the network thread.
+/// </summary>
+internal sealed class PersistentPeers
+{
+    private readonly SeedState[] _seeds;
+    private readonly long _minDelayMs;
+    private readonly long _maxDelayMs;
+
+    public PersistentPeers(NetworkOptions options)
+    {
+        _minDelayMs = (long)options.RedialMinDelay.TotalMilliseconds;
+        _maxDelayMs = (long)options.RedialMaxDelay.TotalMilliseconds;
+        _seeds = new SeedState[options.Seeds.Count];
+        for (int i = 0; i < _seeds.Length; i++) _seeds[i] = new SeedState(options.Seeds[i], _minDelayMs);
+    }
+
+    /// <summary>The seed a connection belongs to: same IP, and its port is the connection's or the peer's listen port.</summary>
+    public SeedPeer? Find(IPEndPoint endPoint, int listenPort)
+    {
+        foreach (var state in _seeds)
+        {
+            var seed = state.Seed.EndPoint;
+            if (seed.Address.Equals(endPoint.Address) && (seed.Port == endPoint.Port || seed.Port == listenPort)) return state.Seed;
+        }
+        return null;
+    }
+
+    public void Tick(P2PHost host, long nowMs)
+    {
+        foreach (var state in _seeds)
+        {
+            var endPoint = state.Seed.EndPoint;
+            if (endPoint.Equals(host.LocalEndPoint)) continue;
+            var connection = host.FindConnection(endPoint);
+            if (connection is not null)
+            {
+                if (connection.IsAuthenticated) state.DelayMs = _minDelayMs;
+                state.Pending = null;
+                continue;
+            }
+            // LiteNetLib repeats a connection request for a while (MaxConnectAttempts × ReconnectDelay) on its own.
+            if (state.Pending is { ConnectionState: ConnectionState.Outgoing }) continue;
+            state.Pending = null;
+            if (nowMs < state.NextAttemptMs) continue;
+            if (host.Bans.IsBanned(endPoint, nowMs) || host.ConnectionCount >= host.Options.MaxPeers) continue;
+            state.Pending = host.Dial(endPoint);
+            state.NextAttemptMs = nowMs + state.DelayMs;
+            state.DelayMs = Math.Min(state.DelayMs * 2, _maxDelayMs);
+        }
+    }
+
+    private sealed class SeedState(SeedPeer seed, long delayMs)
+    {
+        public SeedPeer Seed { get; } = seed;
+        public long DelayMs { get; set; } = delayMs;
+        public long NextAttemptMs { get; set; }
+        public NetPeer? Pending { get; set; }
+    }
+}
