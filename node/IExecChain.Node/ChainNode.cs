@@ -1,4 +1,6 @@
-using IExecChain.Consensus.Solo;
+using IExecChain.Consensus.Bft;
+using Microsoft.AspNetCore.Http;
+using IExecChain.Network;
 using IExecChain.Core.Crypto;
 using IExecChain.Core.Specs;
 using IExecChain.Core.Transactions;
@@ -14,25 +16,32 @@ using Microsoft.Extensions.Logging;
 
 namespace IExecChain.Node;
 
-/// <summary>The composition root: one node's storage, state, mempool, producer and RPC, wired once.</summary>
+/// <summary>
+/// The composition root: one node's storage, state, mempool, consensus driver, peer-to-peer host,
+/// gossip and RPC, wired once.
+/// </summary>
 public sealed partial class ChainNode : IAsyncDisposable
 {
     private readonly ILogger _logger;
     private readonly RocksDbStore _store;
-    private readonly SoloProducer? _producer;
     private readonly RpcServer? _rpc;
     private readonly NodeOptions _options;
+    private readonly P2PHost _host;
+    private readonly BftDriver _driver;
+    private readonly TransactionGossip _gossip;
     private bool _pidWritten;
 
     private ChainNode(NodeOptions options, ChainSpec spec, RocksDbStore store, BlockProcessor processor, Mempool mempool,
-        SoloProducer? producer, RpcServer? rpc, PrivateKey? key, ILogger logger)
+        P2PHost host, BftDriver driver, TransactionGossip gossip, RpcServer? rpc, PrivateKey? key, ILogger logger)
     {
         _options = options;
         Spec = spec;
         _store = store;
         Processor = processor;
         Mempool = mempool;
-        _producer = producer;
+        _host = host;
+        _driver = driver;
+        _gossip = gossip;
         _rpc = rpc;
         ValidatorKey = key;
         _logger = logger;
@@ -43,7 +52,9 @@ public sealed partial class ChainNode : IAsyncDisposable
     public Mempool Mempool { get; }
     public PrivateKey? ValidatorKey { get; }
     public Uri? RpcEndpoint => _rpc?.Endpoint;
-    public Exception? ProducerFault => _producer?.Fault;
+    public Exception? ProducerFault => _driver.Fault;
+    public P2PHost Network => _host;
+    public BftDriver Consensus => _driver;
 
     /// <summary>Creates the data directory with its chain spec and genesis; refuses to overwrite a different chain.</summary>
     public static Hash256Text Init(string specPath, string dataDir)
@@ -86,9 +97,18 @@ public sealed partial class ChainNode : IAsyncDisposable
             var processor = new BlockProcessor(spec, store, tree, blocks, verifier);
             var mempool = new Mempool(options.Mempool, processor.Executor, verifier, address => StateReader.Account(tree, address));
 
-            SoloProducer? producer = null;
-            if (validatorKey is not null)
-                producer = new SoloProducer(processor, mempool, validatorKey, spec, TimeProvider.System, loggerFactory.CreateLogger<SoloProducer>());
+            var transport = new P2PTransport();
+            var wal = new ConsensusWal(store);
+            var signer = validatorKey is null ? null : new ValidatorSigner(validatorKey, spec.ChainId, wal) { Equivocate = options.EquivocateForTesting };
+            var driver = new BftDriver(processor, mempool, spec, signer, wal, transport, loggerFactory.CreateLogger<BftDriver>());
+            var gossip = new TransactionGossip(mempool, transport, spec.ChainId, spec.Parameters.MaxTransactionBytes);
+            var host = new P2PHost(validatorKey ?? NodeKey(options.NodeKeyPath), NetworkOptionsFor(options, spec, processor), transport, loggerFactory.CreateLogger<P2PHost>())
+            {
+                IsValidator = driver.IsValidator,
+            };
+            transport.Host = host;
+            transport.Driver = driver;
+            transport.Gossip = gossip;
 
             // Node info reads the node itself, which exists only once the RPC server is built.
             ChainNode? self = null;
@@ -97,11 +117,17 @@ public sealed partial class ChainNode : IAsyncDisposable
             {
                 var registry = new RpcMethodRegistry();
                 new ChainRpcMethods(spec, processor, mempool, () => self!.NodeInfo()).RegisterAll(registry);
+                new GovernanceRpcMethods(processor).RegisterAll(registry);
                 var dispatcher = new JsonRpcDispatcher(registry, loggerFactory.CreateLogger<JsonRpcDispatcher>(), options.RpcMaxBatchSize);
                 rpc = new RpcServer(new RpcServerOptions { Host = options.RpcHost, Port = options.RpcPort, MaxRequestBytes = options.RpcMaxRequestBytes, MaxBatchSize = options.RpcMaxBatchSize },
                     dispatcher, loggerFactory);
+                rpc.MapGet("/metrics", context =>
+                {
+                    context.Response.ContentType = "text/plain; version=0.0.4";
+                    return context.Response.WriteAsync(NodeMetrics.Render(self!));
+                });
             }
-            var node = self = new ChainNode(options, spec, store, processor, mempool, producer, rpc, validatorKey, logger);
+            var node = self = new ChainNode(options, spec, store, processor, mempool, host, driver, gossip, rpc, validatorKey, logger);
             return node;
         }
         catch
@@ -119,9 +145,42 @@ public sealed partial class ChainNode : IAsyncDisposable
             await _rpc.StartAsync(ct).ConfigureAwait(false);
             LogRpc(_rpc.Endpoint.ToString());
         }
+        _host.Start();
+        LogP2P(_host.LocalEndPoint.ToString(), _host.Address.ToString(), _options.Peers.Count);
         File.WriteAllText(_options.PidPath, Environment.ProcessId.ToString());
         _pidWritten = true;
-        _producer?.Start();
+        _gossip.Start();
+        _driver.Start();
+    }
+
+    /// <summary>An observer's stable network identity, created on first run (a validator uses its own key).</summary>
+    private static PrivateKey NodeKey(string path)
+    {
+        if (File.Exists(path)) return PrivateKey.FromHex(File.ReadAllText(path).Trim());
+        var key = PrivateKey.Generate();
+        File.WriteAllText(path, key.ToHex());
+        File.SetUnixFileMode(path, UnixFileMode.UserRead | UnixFileMode.UserWrite);
+        return key;
+    }
+
+    private static NetworkOptions NetworkOptionsFor(NodeOptions options, ChainSpec spec, BlockProcessor processor)
+    {
+        var defaults = new NetworkOptions { ChainId = spec.ChainId, GenesisHash = processor.GenesisHash };
+        // A whole block must fit in a proposal and in a sync response.
+        int blockLimit = spec.Parameters.MaxBlockBytes + (256 << 10);
+        var seeds = options.Peers.Select(p => NodeOptions.TryParsePeer(p, out var seed, out _) ? seed! : throw new ArgumentException(p)).ToList();
+        var network = new NetworkOptions
+        {
+            ChainId = spec.ChainId,
+            GenesisHash = processor.GenesisHash,
+            ListenAddress = System.Net.IPAddress.Parse(options.P2PHost),
+            ListenPort = options.P2PPort,
+            Seeds = seeds,
+            Consensus = defaults.Consensus with { MaxMessageBytes = Math.Max(defaults.Consensus.MaxMessageBytes, blockLimit) },
+            Sync = defaults.Sync with { MaxMessageBytes = Math.Max(defaults.Sync.MaxMessageBytes, Math.Max(blockLimit, BftDriver.MaxResponseBytes + (256 << 10))) },
+        };
+        network.Validate();
+        return network;
     }
 
     public object NodeInfo()
@@ -145,14 +204,18 @@ public sealed partial class ChainNode : IAsyncDisposable
                 stake = RpcFormat.Quantity(Spec.Parameters.Fees.Stake),
                 unstake = RpcFormat.Quantity(Spec.Parameters.Fees.Unstake),
             },
-            peers = 0,
+            peers = _host.Peers.Count,
+            p2p = _host.LocalEndPoint.ToString(),
+            consensus = new { height = _driver.Metrics.Height, round = _driver.Metrics.Round },
             version = typeof(ChainNode).Assembly.GetName().Version?.ToString(),
         };
     }
 
     public async ValueTask DisposeAsync()
     {
-        _producer?.Dispose();
+        _driver.Dispose();
+        _gossip.Dispose();
+        _host.Dispose();
         if (_rpc is not null) await _rpc.DisposeAsync().ConfigureAwait(false);
         _store.Dispose();
         if (_pidWritten) File.Delete(_options.PidPath);
@@ -164,6 +227,9 @@ public sealed partial class ChainNode : IAsyncDisposable
 
     [LoggerMessage(Level = LogLevel.Information, Message = "JSON-RPC listening on {Endpoint}")]
     private partial void LogRpc(string endpoint);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "P2P listening on {Endpoint} as {Address}; {Peers} configured peers")]
+    private partial void LogP2P(string endpoint, string address, int peers);
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Node stopped at height {Height}")]
     private partial void LogStopped(ulong height);

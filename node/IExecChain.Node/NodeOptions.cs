@@ -13,6 +13,8 @@ public sealed class NodeOptions
     public const string ChainSpecFileName = "chain-spec.json";
     public const string DatabaseFolderName = "db";
     public const string PidFileName = "node.pid";
+    public const string NodeKeyFileName = "p2p-key";
+    public const int DefaultP2PPort = 30400;
 
     public required string DataDir { get; init; }
     public string RpcHost { get; init; } = DefaultRpcHost;
@@ -22,9 +24,19 @@ public sealed class NodeOptions
     public int RpcMaxBatchSize { get; init; } = 2000;
     public MempoolOptions Mempool { get; init; } = new();
 
+    public string P2PHost { get; init; } = DefaultRpcHost;
+    public int P2PPort { get; init; } = DefaultP2PPort;
+
+    /// <summary>Peers to keep connected, "host:port" or "0xADDRESS@host:port" (the address is then checked).</summary>
+    public IReadOnlyList<string> Peers { get; init; } = [];
+
+    /// <summary>Test-only fault injection: this validator signs a conflicting vote for every vote.</summary>
+    public bool EquivocateForTesting { get; init; }
+
     public string ChainSpecPath => Path.Combine(DataDir, ChainSpecFileName);
     public string DatabasePath => Path.Combine(DataDir, DatabaseFolderName);
     public string PidPath => Path.Combine(DataDir, PidFileName);
+    public string NodeKeyPath => Path.Combine(DataDir, NodeKeyFileName);
 
     /// <summary>Every problem with these settings, each as a sentence naming the setting.</summary>
     public List<string> Validate()
@@ -32,10 +44,49 @@ public sealed class NodeOptions
         var errors = new List<string>();
         if (string.IsNullOrWhiteSpace(DataDir)) errors.Add("--data: a data directory is required");
         if (RpcPort is < 0 or > 65535) errors.Add($"--rpc: port {RpcPort} is out of range 0-65535");
+        if (P2PPort is < 0 or > 65535) errors.Add($"--p2p: port {P2PPort} is out of range 0-65535");
+        if (!System.Net.IPAddress.TryParse(P2PHost, out _)) errors.Add($"--p2p: '{P2PHost}' is not an IP address");
+        foreach (var peer in Peers)
+            if (!TryParsePeer(peer, out _, out var peerError)) errors.Add($"--peer: {peerError}");
         if (RpcMaxRequestBytes < 1024) errors.Add("rpc max request size must be at least 1024 bytes");
         if (Mempool.MaxTransactions < 1) errors.Add("mempool max transactions must be positive");
         if (Mempool.MaxBytes < 1024) errors.Add("mempool max bytes must be at least 1024");
         return errors;
+    }
+
+    /// <summary>Parses a peer: "host:port" or "0xADDRESS@host:port"; the host must be an IP address or "localhost".</summary>
+    public static bool TryParsePeer(string text, out Network.SeedPeer? peer, out string? error)
+    {
+        peer = null;
+        Core.Primitives.Address? expected = null;
+        var s = text.Trim();
+        int at = s.IndexOf('@');
+        if (at >= 0)
+        {
+            if (!Core.Primitives.Address.TryParse(s[..at], out var address, out _))
+            {
+                error = $"'{text}': '{s[..at]}' is not a 20-byte hex address";
+                return false;
+            }
+            expected = address;
+            s = s[(at + 1)..];
+        }
+        int colon = s.LastIndexOf(':');
+        if (colon <= 0 || !int.TryParse(s[(colon + 1)..], out int port) || port is < 1 or > 65535)
+        {
+            error = $"'{text}' is not host:port (optionally prefixed by 0xADDRESS@) with a port from 1 to 65535";
+            return false;
+        }
+        var hostText = s[..colon];
+        if (hostText == "localhost") hostText = "127.0.0.1";
+        if (!System.Net.IPAddress.TryParse(hostText, out var ip))
+        {
+            error = $"'{text}': host '{hostText}' is not an IP address";
+            return false;
+        }
+        peer = new Network.SeedPeer(new System.Net.IPEndPoint(ip, port), expected);
+        error = null;
+        return true;
     }
 
     /// <summary>Parses "host:port" (or ":port" / "port") for --rpc.</summary>

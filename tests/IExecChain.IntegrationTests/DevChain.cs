@@ -19,7 +19,10 @@ internal sealed class DevChain : IDisposable
         var (code, output) = NodeProcess.Run("init", "--chain-spec", SpecPath, "--data", DataDir);
         if (code != 0) throw new InvalidOperationException("init failed: " + output);
         Port = NodeProcess.FreePort();
+        P2PPort = NodeProcess.FreeUdpPort();
     }
+
+    public int P2PPort { get; }
 
     public TempDir Dir { get; }
     public int Port { get; }
@@ -35,7 +38,7 @@ internal sealed class DevChain : IDisposable
     public static Address DevAddress(string role, int index) => DevKey(role, index).Address;
 
     public NodeProcess StartValidator(IReadOnlyDictionary<string, string?>? environment = null) =>
-        NodeProcess.Start(environment ?? new Dictionary<string, string?>(), "run", "--data", DataDir, "--key", ValidatorKeyFile, "--password-file", PasswordFile, "--rpc", $"127.0.0.1:{Port}");
+        NodeProcess.Start(environment ?? new Dictionary<string, string?>(), "run", "--data", DataDir, "--key", ValidatorKeyFile, "--password-file", PasswordFile, "--rpc", $"127.0.0.1:{Port}", "--p2p", $"127.0.0.1:{P2PPort}");
 
     private void Import(PrivateKey key, string file)
     {

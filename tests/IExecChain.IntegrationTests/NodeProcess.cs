@@ -92,6 +92,63 @@ internal sealed class NodeProcess : IDisposable
         _process.Dispose();
     }
 
+    public static int FreeUdpPort()
+    {
+        using var socket = new System.Net.Sockets.UdpClient(new IPEndPoint(IPAddress.Loopback, 0));
+        return ((IPEndPoint)socket.Client.LocalEndPoint!).Port;
+    }
+
+    /// <summary>A base port with <paramref name="count"/> consecutive free UDP ports (best effort).</summary>
+    public static int FreeUdpPorts(int count)
+    {
+        for (int attempt = 0; attempt < 50; attempt++)
+        {
+            int start = Random.Shared.Next(20_000, 60_000);
+            var sockets = new List<System.Net.Sockets.UdpClient>();
+            try
+            {
+                for (int i = 0; i < count; i++) sockets.Add(new System.Net.Sockets.UdpClient(new IPEndPoint(IPAddress.Loopback, start + i)));
+                return start;
+            }
+            catch (System.Net.Sockets.SocketException)
+            {
+            }
+            finally
+            {
+                foreach (var s in sockets) s.Dispose();
+            }
+        }
+        throw new InvalidOperationException($"no {count} consecutive free UDP ports found");
+    }
+
+    /// <summary>A base port with <paramref name="count"/> consecutive free TCP ports (best effort).</summary>
+    public static int FreePorts(int count)
+    {
+        for (int attempt = 0; attempt < 50; attempt++)
+        {
+            int start = Random.Shared.Next(20_000, 60_000);
+            var listeners = new List<TcpListener>();
+            try
+            {
+                for (int i = 0; i < count; i++)
+                {
+                    var listener = new TcpListener(IPAddress.Loopback, start + i);
+                    listener.Start();
+                    listeners.Add(listener);
+                }
+                return start;
+            }
+            catch (System.Net.Sockets.SocketException)
+            {
+            }
+            finally
+            {
+                foreach (var l in listeners) l.Stop();
+            }
+        }
+        throw new InvalidOperationException($"no {count} consecutive free TCP ports found");
+    }
+
     public static int FreePort()
     {
         using var listener = new TcpListener(IPAddress.Loopback, 0);

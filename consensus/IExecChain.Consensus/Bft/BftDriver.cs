@@ -210,9 +210,10 @@ public sealed partial class BftDriver : IConsensusContext, IDisposable
             Reject(from, $"proposal carries an undecodable block: {error}", 50);
             return;
         }
-        if (block!.Hash != hash || block.Height != p.Height || !block.Header.Proposer.Equals(p.Proposer))
+        // The block's own proposer may differ from the proposal's: a later round re-proposes the valid block of an earlier one.
+        if (block!.Hash != hash || block.Height != p.Height)
         {
-            Reject(from, "proposal's block does not match its hash, height or proposer", 50);
+            Reject(from, "proposal's block does not match its hash or height", 50);
             return;
         }
         if (p.Height == height) Log(p.Height, new ConsensusEnvelope { Proposal = p });

@@ -21,17 +21,39 @@ public static class NodeCommands
 
     public static Command BuildRun()
     {
-        var data = new Option<string>("--data") { Description = "Data directory made by `iexchain init`", Required = true };
-        var key = new Option<string?>("--key") { Description = "Validator keystore file; without it the node follows but does not produce blocks" };
+        var config = new Option<string?>("--config") { Description = "Node config JSON file (see docs/node-config.md); command-line options override it" };
+        var data = new Option<string?>("--data") { Description = "Data directory made by `iexchain init`" };
+        var key = new Option<string?>("--key") { Description = "Validator keystore file; without it the node follows but does not vote" };
         var password = new Option<string?>("--password-file") { Description = "File whose first line is the keystore password" };
-        var rpc = new Option<string>("--rpc") { Description = "JSON-RPC listen address host:port", DefaultValueFactory = _ => $"{NodeOptions.DefaultRpcHost}:{NodeOptions.DefaultRpcPort}" };
+        var rpc = new Option<string?>("--rpc") { Description = $"JSON-RPC listen address host:port (default {NodeOptions.DefaultRpcHost}:{NodeOptions.DefaultRpcPort})" };
+        var p2p = new Option<string?>("--p2p") { Description = $"UDP listen address ip:port for peers (default {NodeOptions.DefaultRpcHost}:{NodeOptions.DefaultP2PPort})" };
+        var peers = new Option<string[]>("--peer") { Description = "Peer to keep connected: host:port or 0xADDRESS@host:port (repeatable)", AllowMultipleArgumentsPerToken = false };
+        var equivocate = new Option<bool>("--equivocate-for-testing") { Description = "TEST ONLY: sign a conflicting vote for every vote (to prove slashing)", Hidden = true };
         var logLevel = LogOptions.Level();
-        var run = new Command("run", "Run a node") { data, key, password, rpc, logLevel };
+        var run = new Command("run", "Run a node") { config, data, key, password, rpc, p2p, peers, equivocate, logLevel };
         run.SetAction((r, ct) => Cli.RunAsync(async () =>
         {
-            if (!NodeOptions.TryParseEndpoint(r.GetValue(rpc)!, out var host, out var port, out var error)) throw new CliException($"--rpc: {error}");
-            var options = new NodeOptions { DataDir = r.GetValue(data)!, RpcHost = host, RpcPort = port };
-            PrivateKey? validatorKey = r.GetValue(key) is { } keyFile ? KeyFiles.Load(keyFile, r.GetValue(password)) : null;
+            var file = r.GetValue(config) is { } path ? NodeConfigFile.Load(path) : new NodeConfigFile();
+            var dataDir = r.GetValue(data) ?? file.Data ?? throw new CliException("--data (or \"data\" in --config) is required");
+            var rpcText = r.GetValue(rpc) ?? file.Rpc ?? $"{NodeOptions.DefaultRpcHost}:{NodeOptions.DefaultRpcPort}";
+            if (!NodeOptions.TryParseEndpoint(rpcText, out var host, out var port, out var error)) throw new CliException($"--rpc: {error}");
+            var p2pText = r.GetValue(p2p) ?? file.P2P ?? $"{NodeOptions.DefaultRpcHost}:{NodeOptions.DefaultP2PPort}";
+            if (!NodeOptions.TryParseEndpoint(p2pText, out var p2pHost, out var p2pPort, out error)) throw new CliException($"--p2p: {error}");
+            var peerList = r.GetValue(peers) is { Length: > 0 } given ? given : file.Peers ?? [];
+            var options = new NodeOptions
+            {
+                DataDir = dataDir,
+                RpcHost = host,
+                RpcPort = port,
+                P2PHost = p2pHost,
+                P2PPort = p2pPort,
+                Peers = peerList,
+                EquivocateForTesting = r.GetValue(equivocate),
+            };
+            var errors = options.Validate();
+            if (errors.Count > 0) throw new CliException(string.Join("; ", errors));
+            var keyFile = r.GetValue(key) ?? file.Key;
+            PrivateKey? validatorKey = keyFile is not null ? KeyFiles.Load(keyFile, r.GetValue(password) ?? file.PasswordFile) : null;
             using var loggerFactory = LogOptions.CreateFactory(r.GetValue(logLevel));
             await using var node = ChainNode.Open(options, validatorKey, loggerFactory);
             await node.StartAsync(ct);

@@ -1,0 +1,139 @@
+using System.Collections.Concurrent;
+using System.Diagnostics;
+using System.Globalization;
+using Google.Protobuf;
+using IExecChain.Core.Crypto;
+using IExecChain.Core.Primitives;
+using IExecChain.Core.Specs;
+using IExecChain.Core.Transactions;
+using IExecChain.Core.Wire;
+using IExecChain.Rpc.Client;
+
+namespace IExecChain.Node.Devnet;
+
+/// <summary>
+/// Watches the devnet through node 0's RPC (committed blocks, their transactions) and drives the
+/// demo load: transfers among dev accounts 1-9, sent round-robin to the nodes, each timed from
+/// submission until a committed block carries it.
+/// </summary>
+internal sealed class DevnetMonitor(Uri rpc, ChainSpec spec) : IDisposable
+{
+    public void Dispose() => _client.Dispose();
+
+    private readonly JsonRpcClient _client = new(rpc, TimeSpan.FromSeconds(5));
+    private readonly ConcurrentDictionary<string, long> _pending = new();
+    private readonly ConcurrentQueue<(long At, int Txs, double[] Finality)> _window = new();
+    private ulong _tracked;
+
+    public async Task WaitForGenesisAsync(IReadOnlyList<DevnetNode> nodes, CancellationToken ct)
+    {
+        var deadline = Stopwatch.GetTimestamp() + 60 * Stopwatch.Frequency;
+        while (Stopwatch.GetTimestamp() < deadline)
+        {
+            var heights = await Task.WhenAll(nodes.Select(n => n.HeightAsync())).ConfigureAwait(false);
+            if (heights.All(h => h is not null))
+            {
+                _tracked = heights[0]!.Value;
+                return;
+            }
+            await Task.Delay(200, ct).ConfigureAwait(false);
+        }
+        throw new InvalidOperationException("the devnet nodes did not open their RPC within 60 s; see their node.log files");
+    }
+
+    /// <summary>Reads node 0's blocks committed since the last call.</summary>
+    public async Task TrackBlocksAsync(CancellationToken ct)
+    {
+        try
+        {
+            ulong head = JsonRpcClient.Quantity(await _client.CallAsync("iex_blockNumber").ConfigureAwait(false));
+            for (ulong h = _tracked + 1; h <= head && !ct.IsCancellationRequested; h++)
+            {
+                var block = await _client.CallAsync("iex_getBlockByNumber", "0x" + h.ToString("x", CultureInfo.InvariantCulture), false).ConfigureAwait(false);
+                long now = Stopwatch.GetTimestamp();
+                var finality = new List<double>();
+                int count = 0;
+                foreach (var id in block.GetProperty("transactions").EnumerateArray())
+                {
+                    count++;
+                    if (_pending.TryRemove(id.GetString()!, out var sent)) finality.Add(Stopwatch.GetElapsedTime(sent, now).TotalMilliseconds);
+                }
+                _window.Enqueue((now, count, [.. finality]));
+                _tracked = h;
+            }
+        }
+        catch (Exception e) when (e is HttpRequestException or TaskCanceledException or JsonRpcClientException)
+        {
+            // Node 0 is down or restarting: the progress line shows it; tracking resumes when it is back.
+        }
+    }
+
+    public string Progress(IReadOnlyList<ulong?> heights, TimeSpan uptime)
+    {
+        long cutoff = Stopwatch.GetTimestamp() - 5 * Stopwatch.Frequency;
+        while (_window.TryPeek(out var oldest) && oldest.At < cutoff) _window.TryDequeue(out _);
+        var recent = _window.ToArray();
+        int blocks = recent.Length, txs = recent.Sum(b => b.Txs);
+        var finality = recent.SelectMany(b => b.Finality).Order().ToArray();
+        string p50 = finality.Length == 0 ? "-" : finality[finality.Length / 2].ToString("F0", CultureInfo.InvariantCulture) + " ms";
+        string p99 = finality.Length == 0 ? "-" : finality[Math.Min(finality.Length - 1, finality.Length * 99 / 100)].ToString("F0", CultureInfo.InvariantCulture) + " ms";
+        string heightText = string.Join(" ", heights.Select(h => h is { } v ? v.ToString(CultureInfo.InvariantCulture) : "[red]down[/]"));
+        return string.Create(CultureInfo.InvariantCulture,
+            $"[grey]{uptime:hh\\:mm\\:ss}[/] height [bold]{heightText}[/] · {blocks / 5.0:F1} blocks/s · {txs / 5.0:F0} tx/s · finality p50 {p50} p99 {p99}");
+    }
+
+    public async Task DemoLoadAsync(IReadOnlyList<DevnetNode> nodes, int rate, CancellationToken ct)
+    {
+        var senders = Enumerable.Range(1, DevnetCommand.DevAccounts - 1).Select(DevKeys.Account).ToArray();
+        var nonces = new ulong[senders.Length];
+        var clients = nodes.Select(n => new JsonRpcClient(n.Rpc, TimeSpan.FromSeconds(5))).ToArray();
+        try
+        {
+            for (int i = 0; i < senders.Length; i++) nonces[i] = await NonceAsync(clients[0], senders[i].Address).ConfigureAwait(false);
+            long sent = 0;
+            var start = Stopwatch.GetTimestamp();
+            while (!ct.IsCancellationRequested)
+            {
+                long due = (long)(Stopwatch.GetElapsedTime(start).TotalSeconds * rate);
+                for (; sent < due && !ct.IsCancellationRequested; sent++)
+                {
+                    int i = (int)(sent % senders.Length);
+                    var body = new TransactionBody
+                    {
+                        ChainId = spec.ChainId,
+                        Nonce = nonces[i],
+                        Fee = spec.Parameters.Fees.Transfer,
+                        Transfer = new Transfer { To = ByteString.CopyFrom(senders[(i + 1) % senders.Length].Address.ToArray()), Amount = 1 + (ulong)(sent % 1000) },
+                    };
+                    var signed = TransactionCodec.Sign(body, senders[i]);
+                    var id = Keccak256.Hash(signed).ToString();
+                    _pending[id] = Stopwatch.GetTimestamp();
+                    var client = clients[(int)(sent % clients.Length)];
+                    try
+                    {
+                        await client.CallAsync("iex_sendRawTransaction", Hex.Encode(signed)).ConfigureAwait(false);
+                        nonces[i]++;
+                    }
+                    catch (Exception e) when (e is HttpRequestException or TaskCanceledException or JsonRpcClientException)
+                    {
+                        _pending.TryRemove(id, out _);
+                        // That node is down or refused the nonce (e.g. after a restart): resynchronize from node 0.
+                        try { nonces[i] = await NonceAsync(clients[0], senders[i].Address).ConfigureAwait(false); }
+                        catch (Exception again) when (again is HttpRequestException or TaskCanceledException or JsonRpcClientException) { }
+                    }
+                }
+                try { await Task.Delay(10, ct).ConfigureAwait(false); } catch (OperationCanceledException) { break; }
+            }
+        }
+        finally
+        {
+            foreach (var c in clients) c.Dispose();
+        }
+    }
+
+    private static async Task<ulong> NonceAsync(JsonRpcClient client, Address address)
+    {
+        var account = await client.CallAsync("iex_getAccount", address.ToString()).ConfigureAwait(false);
+        return JsonRpcClient.Quantity(account.GetProperty("nonce"));
+    }
+}

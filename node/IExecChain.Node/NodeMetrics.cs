@@ -1,0 +1,66 @@
+using System.Globalization;
+using System.Text;
+using IExecChain.Network;
+
+namespace IExecChain.Node;
+
+/// <summary>The node's metrics in the Prometheus text exposition format (version 0.0.4), served at /metrics.</summary>
+internal static class NodeMetrics
+{
+    public static string Render(ChainNode node)
+    {
+        var c = node.Consensus.Metrics;
+        var n = node.Network.Metrics;
+        var text = new StringBuilder(4096);
+        Gauge(text, "iexec_height", "Height the consensus engine is deciding (head + 1).", c.Height);
+        Gauge(text, "iexec_head_height", "Height of the last committed block.", (long)node.Processor.Head.Height);
+        Gauge(text, "iexec_round", "Round of the current height.", c.Round);
+        Gauge(text, "iexec_rounds_last_height", "Rounds the last committed height needed (1 = first round).", c.LastHeightRounds);
+        Counter(text, "iexec_rounds_total", "Rounds used by all committed heights.", c.RoundsTotal);
+        Gauge(text, "iexec_block_interval_ms", "Time between the last two committed blocks.", c.BlockIntervalMs);
+        Gauge(text, "iexec_block_transactions", "Transactions in the last committed block.", c.LastBlockTransactions);
+        Counter(text, "iexec_committed_blocks_total", "Blocks committed by this node.", c.CommittedBlocks);
+        Counter(text, "iexec_committed_transactions_total", "Transactions in blocks committed by this node.", c.CommittedTransactions);
+        Counter(text, "iexec_synced_blocks_total", "Blocks committed through block sync.", c.SyncedBlocks);
+        Counter(text, "iexec_consensus_rejected_messages_total", "Consensus messages rejected (malformed, bad signature, not a validator, inbox full).", c.RejectedMessages);
+        Counter(text, "iexec_equivocations_seen_total", "Conflicting votes detected.", c.EquivocationsSeen);
+        Gauge(text, "iexec_mempool_transactions", "Pending transactions.", node.Mempool.Count);
+        Gauge(text, "iexec_mempool_bytes", "Bytes of pending transactions.", node.Mempool.Bytes);
+
+        var (validators, observers) = n.PeerCounts;
+        Header(text, "iexec_peers", "Authenticated peers by class.", "gauge");
+        text.Append("iexec_peers{class=\"validator\"} ").Append(validators).Append('\n');
+        text.Append("iexec_peers{class=\"observer\"} ").Append(observers).Append('\n');
+        Header(text, "iexec_p2p_messages_received_total", "Application messages received, by channel.", "counter");
+        foreach (var channel in Enum.GetValues<Channel>())
+            text.Append("iexec_p2p_messages_received_total{channel=\"").Append(channel.ToString().ToLowerInvariant()).Append("\"} ").Append(n.MessagesIn(channel)).Append('\n');
+        Header(text, "iexec_p2p_dropped_total", "Messages dropped by the transport, by reason.", "counter");
+        foreach (var reason in Enum.GetValues<DropReason>())
+            text.Append("iexec_p2p_dropped_total{reason=\"").Append(reason.ToString().ToLowerInvariant()).Append("\"} ").Append(n.Drops(reason)).Append('\n');
+
+        var finality = c.Finality;
+        Header(text, "iexec_finality_seconds", "Time from submission to this node until commit of its transactions.", "histogram");
+        var cumulative = finality.Cumulative();
+        for (int i = 0; i < finality.Bounds.Count; i++)
+            text.Append("iexec_finality_seconds_bucket{le=\"").Append(finality.Bounds[i].ToString(CultureInfo.InvariantCulture)).Append("\"} ").Append(cumulative[i]).Append('\n');
+        text.Append("iexec_finality_seconds_bucket{le=\"+Inf\"} ").Append(cumulative[^1]).Append('\n');
+        text.Append("iexec_finality_seconds_sum ").Append(finality.Sum.ToString(CultureInfo.InvariantCulture)).Append('\n');
+        text.Append("iexec_finality_seconds_count ").Append(finality.Count).Append('\n');
+        return text.ToString();
+    }
+
+    private static void Header(StringBuilder text, string name, string help, string type) =>
+        text.Append("# HELP ").Append(name).Append(' ').Append(help).Append("\n# TYPE ").Append(name).Append(' ').Append(type).Append('\n');
+
+    private static void Gauge(StringBuilder text, string name, string help, long value)
+    {
+        Header(text, name, help, "gauge");
+        text.Append(name).Append(' ').Append(value).Append('\n');
+    }
+
+    private static void Counter(StringBuilder text, string name, string help, long value)
+    {
+        Header(text, name, help, "counter");
+        text.Append(name).Append(' ').Append(value).Append('\n');
+    }
+}
