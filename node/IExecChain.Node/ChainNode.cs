@@ -200,9 +200,10 @@ public sealed partial class ChainNode : IAsyncDisposable
             mempool = new { count = Mempool.Count, bytes = Mempool.Bytes },
             fees = new
             {
-                transfer = RpcFormat.Quantity(Spec.Parameters.Fees.Transfer),
-                stake = RpcFormat.Quantity(Spec.Parameters.Fees.Stake),
-                unstake = RpcFormat.Quantity(Spec.Parameters.Fees.Unstake),
+                transfer = RpcFormat.Quantity(Processor.Executor.Parameters.Fees.Transfer),
+                stake = RpcFormat.Quantity(Processor.Executor.Parameters.Fees.Stake),
+                unstake = RpcFormat.Quantity(Processor.Executor.Parameters.Fees.Unstake),
+                governance = RpcFormat.Quantity(Processor.Executor.Parameters.Fees.Governance),
             },
             peers = _host.Peers.Count,
             p2p = _host.LocalEndPoint.ToString(),

@@ -14,6 +14,7 @@ public static class Program
         root.Subcommands.Add(NodeCommands.BuildRun());
         root.Subcommands.Add(DevnetCommand.Build());
         root.Subcommands.Add(TxCommands.Build());
+        root.Subcommands.Add(GovCommands.Build());
         root.Subcommands.Add(QueryCommands.Build());
         root.Subcommands.Add(BenchCommand.Build());
         return root.Parse(args).Invoke();

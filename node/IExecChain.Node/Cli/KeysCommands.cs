@@ -22,7 +22,8 @@ public static class KeysCommands
         var privateKey = new Option<string?>("--private-key") { Description = "Raw private key as hex" };
         var keystore = new Option<string?>("--keystore") { Description = "Keystore v3 file" };
         var inspectPassword = new Option<string?>("--password-file") { Description = "Password file for --keystore" };
-        var inspect = new Command("inspect", "Print the address of a private key or keystore") { privateKey, keystore, inspectPassword };
+        var showPublicKey = new Option<bool>("--public-key") { Description = "Also print the 64-byte public key (what `gov propose admit-validator` needs)" };
+        var inspect = new Command("inspect", "Print the address of a private key or keystore") { privateKey, keystore, inspectPassword, showPublicKey };
         inspect.SetAction(r => Cli.Run(() =>
         {
             var hex = r.GetValue(privateKey);
@@ -36,6 +37,7 @@ public static class KeysCommands
             }
             else key = KeyFiles.Load(file!, r.GetValue(inspectPassword));
             Console.WriteLine(key.Address.ToChecksumString());
+            if (r.GetValue(showPublicKey)) Console.WriteLine(Core.Primitives.Hex.Encode(key.PublicKey));
         }));
 
         var importKey = new Option<string>("--private-key") { Description = "Raw private key as hex (e.g. exported from a wallet)", Required = true };

@@ -56,7 +56,7 @@ public static class TxCommands
         return command;
     }
 
-    private static async Task<int> SubmitAsync(ParseResult r, CommonOptions common, Action<TransactionBody> setPayload, string feeKind)
+    internal static async Task<int> SubmitAsync(ParseResult r, CommonOptions common, Action<TransactionBody> setPayload, string feeKind)
     {
         var key = KeyFiles.Load(r.GetValue(common.Key)!, r.GetValue(common.PasswordFile));
         using var client = new JsonRpcClient(JsonRpcClient.ParseEndpoint(r.GetValue(common.Rpc)!));
@@ -90,7 +90,7 @@ public static class TxCommands
 
     private static ulong Quantity(JsonElement e) => JsonRpcClient.Quantity(e);
 
-    private sealed class CommonOptions
+    internal sealed class CommonOptions
     {
         public required Option<string> Key { get; init; }
         public required Option<string?> PasswordFile { get; init; }
