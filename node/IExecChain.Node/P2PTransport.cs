@@ -30,11 +30,22 @@ internal sealed class P2PTransport : IConsensusTransport, IMessageSink
         }
     }
 
-    public void Broadcast(ConsensusChannel channel, byte[] payload) => Host?.Broadcast(Map(channel), payload);
+    /// <summary>Messages the channel limits refused (a bug in a producer, never a reason to fail its caller).</summary>
+    public long Oversized => Interlocked.Read(ref _oversized);
+    private long _oversized;
+
+    public void Broadcast(ConsensusChannel channel, byte[] payload)
+    {
+        if (Host is null) return;
+        if (payload.Length > Host.Options.LimitsOf(Map(channel)).MaxMessageBytes) { Interlocked.Increment(ref _oversized); return; }
+        Host.Broadcast(Map(channel), payload);
+    }
 
     public void Send(Address peer, ConsensusChannel channel, byte[] payload)
     {
-        if (Host is not null && Host.TryGetPeer(peer, out var target)) Host.Send(target!, Map(channel), payload);
+        if (Host is null || !Host.TryGetPeer(peer, out var target)) return;
+        if (payload.Length > Host.Options.LimitsOf(Map(channel)).MaxMessageBytes) { Interlocked.Increment(ref _oversized); return; }
+        Host.Send(target!, Map(channel), payload);
     }
 
     public void Penalize(Address peer, string reason, int points)

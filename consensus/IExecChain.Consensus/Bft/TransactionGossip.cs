@@ -9,14 +9,15 @@ namespace IExecChain.Consensus.Bft;
 
 /// <summary>
 /// Mempool gossip that never touches the consensus thread: transactions submitted to this node
-/// are batched (every few milliseconds or 256 KiB) and broadcast; batches from peers are decoded
+/// are batched (every few milliseconds or <see cref="MaxBatchBytes"/>) and broadcast; batches from peers are decoded
 /// and verified on a worker (signatures in parallel) and added without being re-announced. When
 /// the inbound queue is full, batches are dropped: the sender's mempool still holds them, and a
 /// full node is exactly when back-pressure is wanted.
 /// </summary>
 public sealed class TransactionGossip : IDisposable
 {
-    public const int MaxBatchBytes = 256 << 10;
+    /// <summary>Stays under the network's 64 KiB transaction-channel limit with room for the framing.</summary>
+    public const int MaxBatchBytes = 56 << 10;
     private static readonly TimeSpan FlushInterval = TimeSpan.FromMilliseconds(10);
 
     private readonly Mempool _mempool;
@@ -60,9 +61,10 @@ public sealed class TransactionGossip : IDisposable
         TransactionBatch? full = null;
         lock (_lock)
         {
+            // Close the batch before it would pass the limit (a transaction adds its bytes and ~4 of framing).
+            if (_pendingBytes + tx.Size + 8 > MaxBatchBytes) full = TakePending();
             _pending.Transactions.Add(UnsafeByteOperations.UnsafeWrap(tx.SignedBytes));
-            _pendingBytes += tx.Size;
-            if (_pendingBytes >= MaxBatchBytes) full = TakePending();
+            _pendingBytes += tx.Size + 8;
         }
         if (full is not null) _transport.Broadcast(ConsensusChannel.Transactions, full.ToByteArray());
     }
