@@ -197,7 +197,7 @@ public sealed partial class Relayer
             string m = e.NodeMessage.ToLowerInvariant();
             if (m.Contains("already known") || m.Contains("already imported") || m.Contains("known transaction")) return null;
             if (m.Contains("nonce too low") || m.Contains("nonce has already been used")) return "nonce used";
-            if (m.Contains("underpriced") || m.Contains("fee too low") || m.Contains("too low for the next block") || m.Contains("less than block base fee") || m.Contains("base fee"))
+            if (m.Contains("underpriced") || m.Contains("fee too low") || m.Contains("too low for the next block") || m.Contains("base fee") || m.Contains("basefee"))
                 return e.NodeMessage;
             throw;
         }
