@@ -26,6 +26,7 @@ namespace IExecChain.Benchmarks;
 // (1,000-tx propose measured 16 ms instead of 6 ms), so warm up longer whatever the job says.
 [WarmupCount(30)]
 [IterationCount(10)]
+[System.Diagnostics.CodeAnalysis.SuppressMessage("Design", "CA1001", Justification = "BenchmarkDotNet releases the store in [GlobalCleanup]")]
 public class BlockCommitBenchmarks
 {
     private const ulong ChainId = 77;

@@ -37,6 +37,7 @@ public class StateTreeBenchmarks
 
 /// <summary>A whole block's state commit on RocksDB: Prepare, Commit into a batch, synced write.</summary>
 [MemoryDiagnoser]
+[System.Diagnostics.CodeAnalysis.SuppressMessage("Design", "CA1001", Justification = "BenchmarkDotNet releases the store in [GlobalCleanup]")]
 public class StateTreeRocksDbBenchmarks
 {
     private string _path = "";

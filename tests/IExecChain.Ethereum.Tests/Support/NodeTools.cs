@@ -1,0 +1,115 @@
+using System.Diagnostics;
+using System.Text.Json;
+using NUnit.Framework;
+
+namespace IExecChain.Ethereum.Tests.Support;
+
+/// <summary>
+/// node + the npm packages in js/ (ganache, solc, ethers; pinned by js/package-lock.json),
+/// installed next to the test binaries on first use. Without node or npm a test fails on CI
+/// (CI=true) and is ignored elsewhere.
+/// </summary>
+internal static class NodeTools
+{
+    private static readonly object InstallLock = new();
+    private static string? _problem;
+    private static bool _installed;
+
+    public static bool IsCi => string.Equals(Environment.GetEnvironmentVariable("CI"), "true", StringComparison.OrdinalIgnoreCase);
+
+    public static string ScriptDirectory => Path.Combine(TestContext.CurrentContext.TestDirectory, "js");
+
+    public static void EnsureInstalled()
+    {
+        lock (InstallLock)
+        {
+            if (!_installed && _problem is null)
+            {
+                _problem = FindTool("node") is null ? "node is not on PATH" : FindTool("npm") is null ? "npm is not on PATH" : null;
+                if (_problem is null && !File.Exists(Path.Combine(ScriptDirectory, "node_modules", "ganache", "package.json")))
+                {
+                    var (exit, _, error) = Run("npm", ["ci", "--no-audit", "--no-fund"], TimeSpan.FromMinutes(5));
+                    if (exit != 0) _problem = $"npm ci failed (exit {exit}): {error}";
+                }
+                _installed = _problem is null;
+            }
+        }
+        if (_problem is null) return;
+        string message = $"node tools unavailable: {_problem}";
+        if (IsCi) Assert.Fail(message + " (CI=true: node and npm are required)");
+        Assert.Ignore(message);
+    }
+
+    /// <summary>Runs a script in js/ and parses its stdout as JSON.</summary>
+    public static JsonElement RunScript(string script, params string[] arguments)
+    {
+        EnsureInstalled();
+        var (exit, output, error) = Run("node", [script, .. arguments], TimeSpan.FromMinutes(2));
+        if (exit != 0) Assert.Fail($"node {script} failed (exit {exit}): {error}");
+        return JsonDocument.Parse(output).RootElement.Clone();
+    }
+
+    /// <summary>Runs a script with <paramref name="input"/> written to a temporary JSON file passed as its argument.</summary>
+    public static JsonElement RunScriptWithInput(string script, object input)
+    {
+        string path = Path.Combine(Path.GetTempPath(), $"iexecchain-eth-{Guid.NewGuid():N}.json");
+        File.WriteAllText(path, JsonSerializer.Serialize(input));
+        try
+        {
+            return RunScript(script, path);
+        }
+        finally
+        {
+            File.Delete(path);
+        }
+    }
+
+    public static Process StartNode(IEnumerable<string> arguments)
+    {
+        var start = new ProcessStartInfo(FindTool("node")!)
+        {
+            WorkingDirectory = ScriptDirectory,
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+            RedirectStandardInput = true,
+            UseShellExecute = false,
+        };
+        foreach (var a in arguments) start.ArgumentList.Add(a);
+        start.Environment["CI"] = "true";
+        return Process.Start(start)!;
+    }
+
+    private static (int Exit, string Output, string Error) Run(string tool, string[] arguments, TimeSpan timeout)
+    {
+        var start = new ProcessStartInfo(FindTool(tool)!)
+        {
+            WorkingDirectory = ScriptDirectory,
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+            RedirectStandardInput = true,
+            UseShellExecute = false,
+        };
+        foreach (var a in arguments) start.ArgumentList.Add(a);
+        start.Environment["CI"] = "true";
+        using var process = Process.Start(start)!;
+        process.StandardInput.Close();
+        var output = process.StandardOutput.ReadToEndAsync();
+        var error = process.StandardError.ReadToEndAsync();
+        if (!process.WaitForExit(timeout))
+        {
+            process.Kill(entireProcessTree: true);
+            return (-1, "", $"{tool} timed out after {timeout}");
+        }
+        return (process.ExitCode, output.Result, error.Result);
+    }
+
+    private static string? FindTool(string name)
+    {
+        foreach (var directory in (Environment.GetEnvironmentVariable("PATH") ?? "").Split(Path.PathSeparator, StringSplitOptions.RemoveEmptyEntries))
+        {
+            string candidate = Path.Combine(directory, name);
+            if (File.Exists(candidate)) return candidate;
+        }
+        return null;
+    }
+}
