@@ -120,7 +120,8 @@ public sealed class P2PHost : IDisposable
             throw new InvalidOperationException($"cannot bind UDP {Options.ListenAddress}:{Options.ListenPort}");
         LocalEndPoint = new IPEndPoint(Options.ListenAddress, _manager.LocalPort);
         _running = true;
-        _thread = new Thread(Run) { IsBackground = true, Name = $"p2p {LocalEndPoint}" };
+        // Consensus messages must not wait behind transaction verification for a core.
+        _thread = new Thread(Run) { IsBackground = true, Name = $"p2p {LocalEndPoint}", Priority = ThreadPriority.AboveNormal };
         _thread.Start();
         NetworkLog.Listening(Log, Address, LocalEndPoint);
     }

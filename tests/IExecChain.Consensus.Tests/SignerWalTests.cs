@@ -35,6 +35,7 @@ public sealed class SignerWalTests
         {
             var signer = new ValidatorSigner(Key, 7, new ConsensusWal(store));
             first = signer.SignVote(VoteType.Prevote, 10, 2, A, 1)!;
+            signer.Flush();   // what the driver does before the vote leaves the node
             Assert.That(first, Is.Not.Null);
             var digest = VoteDigest.Compute(7, VoteType.Prevote, 10, 2, A);
             Assert.That(Secp256k1.TryRecoverAddress(digest, first.Signature.Span, out var signerAddress) && signerAddress == Key.Address, Is.True);

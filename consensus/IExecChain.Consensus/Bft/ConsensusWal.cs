@@ -38,8 +38,11 @@ public sealed class ConsensusWal
             record.BlockHash.Length == Hash256.Size ? new Hash256(record.BlockHash.Span) : Hash256.Zero, record.Signature.ToByteArray());
     }
 
-    /// <summary>Persists a signature with fsync; returns only once it is on disk.</summary>
-    public void RecordSigned(SignedPosition position)
+    /// <summary>
+    /// Persists a signature; with <paramref name="sync"/> it returns only once it is on disk (and so
+    /// is everything written before it, the logged messages included).
+    /// </summary>
+    public void RecordSigned(SignedPosition position, bool sync = true)
     {
         var record = new SignedRecord
         {
@@ -49,7 +52,7 @@ public sealed class ConsensusWal
             BlockHash = ByteString.CopyFrom(position.BlockHash.ToArray()),
             Signature = ByteString.CopyFrom(position.Signature),
         };
-        _store.Put(DbColumn.ConsensusWal, SignedKey, record.ToByteArray(), sync: true);
+        _store.Put(DbColumn.ConsensusWal, SignedKey, record.ToByteArray(), sync);
     }
 
     public void Append(ulong height, ConsensusEnvelope message)

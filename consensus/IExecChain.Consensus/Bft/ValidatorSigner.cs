@@ -8,8 +8,10 @@ namespace IExecChain.Consensus.Bft;
 
 /// <summary>
 /// The validator key behind the double-sign guard: every signature is checked against the last
-/// signed position and persisted (fsync) before it is returned. A test-only switch lets a node
-/// equivocate on purpose, to prove that the network catches and punishes it.
+/// signed position and recorded in the WAL. The caller must call <see cref="Flush"/> (one fsync for
+/// all signatures made since the last one) before any of them leaves the node; without a caller
+/// that batches, use <see cref="SyncEachSignature"/>. A test-only switch lets a node equivocate on
+/// purpose, to prove that the network catches and punishes it.
 /// </summary>
 public sealed class ValidatorSigner
 {
@@ -32,6 +34,19 @@ public sealed class ValidatorSigner
     public bool Equivocate { get; init; }
 
     public long Refusals { get; private set; }
+
+    /// <summary>Sync every signature as it is made instead of in <see cref="Flush"/>.</summary>
+    public bool SyncEachSignature { get; init; }
+
+    private bool _unsynced;
+
+    /// <summary>Makes every signature made so far durable (one fsync); a no-op when there is none.</summary>
+    public void Flush()
+    {
+        if (!_unsynced || _guard.Last is not { } last) return;
+        _wal.RecordSigned(last, sync: true);
+        _unsynced = false;
+    }
 
     public Proposal? SignProposal(ulong height, uint round, int polRound, ProposalValue value)
     {
@@ -85,7 +100,8 @@ public sealed class ValidatorSigner
         if (reuse is not null) return reuse;
         var signature = _key.Sign(digest);
         var position = new SignedPosition(height, round, step, hash, signature);
-        _wal.RecordSigned(position);
+        _wal.RecordSigned(position, SyncEachSignature);
+        _unsynced = !SyncEachSignature;
         _guard.Record(position);
         return signature;
     }
