@@ -25,9 +25,10 @@ internal sealed class TestChain
 
     private static PrivateKey Key(string name) => new(Keccak256.HashToArray(Encoding.ASCII.GetBytes("test/" + name)));
 
-    public TestChain(IKeyValueStore? store = null, int accounts = 5, ulong unbondingPeriod = 3, MempoolOptions? mempool = null)
+    public TestChain(IKeyValueStore? store = null, int accounts = 5, ulong unbondingPeriod = 3, MempoolOptions? mempool = null, ulong checkpointInterval = 100)
     {
-        Spec = BuildSpec(accounts, unbondingPeriod);
+        var spec = BuildSpec(accounts, unbondingPeriod);
+        Spec = spec with { Parameters = spec.Parameters with { CheckpointInterval = checkpointInterval } };
         Store = store ?? new MemoryStore();
         Tree = new StateTree(Store);
         Verifier = new TransactionVerifier();
@@ -90,7 +91,11 @@ internal sealed class TestChain
     public ExecutedBlock Produce(params Transaction[] candidates)
     {
         var executed = Processor.Propose(Validator.Address, Processor.Head.TimeUnixMs + 100, candidates, Processor.Head.Height == 0 ? null : Processor.Blocks.GetCommit(Processor.Head.Height));
-        Processor.Commit(executed, CommitFor(executed));
+        var commit = CommitFor(executed);
+        // As the BFT driver does: the precommit of a checkpoint's last block also signs the checkpoint.
+        if (Processor.CheckpointOf(executed) is { } checkpoint)
+            commit.Signatures[0].CheckpointSignature = ByteString.CopyFrom(Validator.Sign(checkpoint.Digest()));
+        Processor.Commit(executed, commit);
         Mempool.OnBlockCommitted(executed.Block.Transactions);
         return executed;
     }

@@ -399,12 +399,30 @@ public sealed partial class BftDriver : IConsensusContext, IDisposable
         var head = _processor.Head;
         if (head.Height == 0) return null;
         var votes = _engine.LastCommitVotes;
-        if (votes.Count == 0) return _processor.Blocks.GetCommit(head.Height);
+        if (votes.Count == 0) return WithValidCheckpointSignatures(_processor.Blocks.GetCommit(head.Height)!);
         var commit = new Commit { Height = head.Height, Round = votes[0].Round, BlockHash = ByteString.CopyFrom(head.Hash.ToArray()) };
         foreach (var vote in votes.OrderBy(v => new Address(v.Validator.Span)))
-            commit.Signatures.Add(new CommitSignature { Validator = vote.Validator, Signature = vote.Signature, TimeUnixMs = vote.TimeUnixMs });
+            commit.Signatures.Add(new CommitSignature { Validator = vote.Validator, Signature = vote.Signature, TimeUnixMs = vote.TimeUnixMs, CheckpointSignature = vote.CheckpointSignature });
         // Late precommits only add signers; the commit must still prove > 2/3 on its own.
-        return _processor.VerifyLastCommit(commit, head) is null ? commit : _processor.Blocks.GetCommit(head.Height);
+        if (_processor.VerifyLastCommit(commit, head) is not null) commit = _processor.Blocks.GetCommit(head.Height)!;
+        return WithValidCheckpointSignatures(commit);
+    }
+
+    // Checkpoint signatures ride on precommits unchecked (the vote signature does not cover them);
+    // a proposer keeps only those that verify, or its block would be invalid.
+    private Commit WithValidCheckpointSignatures(Commit commit)
+    {
+        if (_processor.HeadCheckpoint() is not { } checkpoint) return commit;
+        var digest = checkpoint.Digest();
+        var cleaned = commit.Clone();
+        foreach (var signature in cleaned.Signatures)
+        {
+            if (signature.CheckpointSignature.Length == 0) continue;
+            if (signature.CheckpointSignature.Length != 65 || !Secp256k1.TryRecoverAddress(digest, signature.CheckpointSignature.Span, out var signer)
+                || signer != new Address(signature.Validator.Span))
+                signature.CheckpointSignature = ByteString.Empty;
+        }
+        return cleaned;
     }
 
     bool IConsensusContext.IsValid(ulong height, ProposalValue value)
@@ -430,6 +448,10 @@ public sealed partial class BftDriver : IConsensusContext, IDisposable
     {
         if (_signer is null) return null;
         var vote = _signer.SignVote(type, height, round, blockHash, (ulong)DateTimeOffset.UtcNow.ToUnixTimeMilliseconds());
+        // The precommit for the last block of a checkpoint range also signs that checkpoint.
+        if (vote is not null && type == VoteType.Precommit && !blockHash.IsZero
+            && _executed.GetValueOrDefault(blockHash) is { } executed && _processor.CheckpointOf(executed) is { } checkpoint)
+            vote.CheckpointSignature = ByteString.CopyFrom(_signer.SignCheckpoint(checkpoint.Digest()));
         if (vote is not null && _signer.Equivocate)
         {
             // Fault injection: a conflicting vote for the same position goes out too.
@@ -454,7 +476,7 @@ public sealed partial class BftDriver : IConsensusContext, IDisposable
         var executed = _executed.GetValueOrDefault(value.Hash) ?? throw new InvalidOperationException($"decided block {value.Hash} was never executed");
         var commit = new Commit { Height = height, Round = round, BlockHash = ByteString.CopyFrom(value.Hash.ToArray()) };
         foreach (var vote in precommits.OrderBy(v => new Address(v.Validator.Span)))
-            commit.Signatures.Add(new CommitSignature { Validator = vote.Validator, Signature = vote.Signature, TimeUnixMs = vote.TimeUnixMs });
+            commit.Signatures.Add(new CommitSignature { Validator = vote.Validator, Signature = vote.Signature, TimeUnixMs = vote.TimeUnixMs, CheckpointSignature = vote.CheckpointSignature });
         CommitBlock(executed, commit, round, synced: false);
         long now = _clock.ElapsedMilliseconds;
         _startNextHeightAtMs = Math.Max(now, _heightStartedMs + _spec.Parameters.BlockIntervalMs);

@@ -71,6 +71,12 @@ public sealed class ValidatorSigner
         return signature is null ? null : MakeVote(type, height, round, blockHash, signature, timeUnixMs);
     }
 
+    /// <summary>
+    /// A signature over a checkpoint digest. No guard: it rides on a precommit the guard already
+    /// allowed, and the checkpoint is a function of the precommitted block.
+    /// </summary>
+    public byte[] SignCheckpoint(Hash256 digest) => _key.Sign(digest);
+
     /// <summary>A second vote for another block at the same position, bypassing the guard (fault injection only).</summary>
     public Vote SignConflicting(Vote vote, Hash256 otherHash)
     {

@@ -28,6 +28,9 @@ public sealed record ChainParameters
     public required ulong EpochLength { get; init; }
     public required FeeSchedule Fees { get; init; }
     public ConsensusParameters Consensus { get; init; } = new();
+    /// <summary>Blocks per checkpoint: checkpoint n covers heights (n-1)·C+1 .. n·C.</summary>
+    public ulong CheckpointInterval { get; init; } = DefaultCheckpointInterval;
+    public const ulong DefaultCheckpointInterval = 100;
 }
 
 /// <summary>

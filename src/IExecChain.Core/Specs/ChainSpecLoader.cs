@@ -56,7 +56,7 @@ public static class ChainSpecLoader
     private static ChainParameters ReadParameters(Reader r, JsonElement p)
     {
         r.ExpectObject(p, "blockIntervalMs", "maxBlockTransactions", "maxBlockBytes", "maxTransactionBytes", "unbondingPeriodBlocks",
-            "minValidatorStake", "minWorkerStake", "epochLength", "fees", "consensus");
+            "minValidatorStake", "minWorkerStake", "epochLength", "fees", "consensus", "checkpointInterval");
         var fees = r.Child(p, "fees", out var f);
         fees.ExpectObject(f, "transfer", "stake", "unstake", "governance");
         var defaults = new FeeSchedule { Transfer = 0, Stake = 0, Unstake = 0 };
@@ -78,6 +78,7 @@ public static class ChainSpecLoader
                 Governance = fees.OptionalUInt64(f, "governance", defaults.Governance, min: 0),
             },
             Consensus = p.TryGetProperty("consensus", out _) ? ReadConsensus(r.Child(p, "consensus", out var c), c) : new ConsensusParameters(),
+            CheckpointInterval = r.OptionalUInt64(p, "checkpointInterval", ChainParameters.DefaultCheckpointInterval, min: 1, max: 1_000_000),
         };
     }
 

@@ -6,6 +6,8 @@ using IExecChain.Core.Specs;
 using IExecChain.Core.Transactions;
 using IExecChain.Core.Wire;
 using IExecChain.State.Execution;
+using IExecChain.Core.Checkpoints;
+using IExecChain.State.Checkpoints;
 using IExecChain.State.Merkle;
 using IExecChain.State.Validators;
 using IExecChain.Storage;
@@ -108,8 +110,8 @@ public sealed class BlockProcessor
             if (accepted.Count >= ChainBlock.MaxEvidencePerBlock) break;
             if (Equivocation.Apply(state, e, _spec.ChainId, height, _executor.Parameters.Consensus) is null) accepted.Add(e);
         }
-        var header = FinishBlock(state, head, height, Math.Max(timeUnixMs, head.TimeUnixMs + 1), proposer, fees, included, receipts, lastCommit, accepted, out var update, out var receiptBytes);
-        return new ExecutedBlock(new ChainBlock(header, included, lastCommit, accepted), update, receipts, receiptBytes, excluded);
+        var header = FinishBlock(state, head, height, Math.Max(timeUnixMs, head.TimeUnixMs + 1), proposer, fees, included, receipts, lastCommit, accepted, out var update, out var receiptBytes, out var nextSet);
+        return new ExecutedBlock(new ChainBlock(header, included, lastCommit, accepted), update, receipts, receiptBytes, excluded, nextSet);
     }
 
     /// <summary>Re-executes someone else's block; null with an error when it is not valid on our head.</summary>
@@ -148,11 +150,23 @@ public sealed class BlockProcessor
             }
             receipts.Add(receipt);
         }
-        var expected = FinishBlock(state, head, h.Height, h.TimeUnixMs, new Address(h.Proposer.Span), fees, block.Transactions, receipts, block.LastCommit, block.Evidence, out var update, out var receiptBytes);
+        BlockHeader expected;
+        ValidatorSet nextSet;
+        StateUpdate update;
+        byte[][] receiptBytes;
+        try
+        {
+            expected = FinishBlock(state, head, h.Height, h.TimeUnixMs, new Address(h.Proposer.Span), fees, block.Transactions, receipts, block.LastCommit, block.Evidence, out update, out receiptBytes, out nextSet);
+        }
+        catch (InvalidBlockException e)
+        {
+            error = e.Message;
+            return null;
+        }
         if (!expected.StateRoot.Equals(h.StateRoot)) { error = $"state root {new Hash256(h.StateRoot.Span)} does not match executed {new Hash256(expected.StateRoot.Span)}"; return null; }
         if (!expected.ReceiptRoot.Equals(h.ReceiptRoot)) { error = "receipt root does not match"; return null; }
         if (!expected.ValidatorSetHash.Equals(h.ValidatorSetHash) || !expected.NextValidatorSetHash.Equals(h.NextValidatorSetHash)) { error = "validator set hash does not match"; return null; }
-        return new ExecutedBlock(block, update, receipts, receiptBytes, []);
+        return new ExecutedBlock(block, update, receipts, receiptBytes, [], nextSet);
     }
 
     /// <summary>Makes an executed block final: block, state, receipts and head in one synced write.</summary>
@@ -184,7 +198,7 @@ public sealed class BlockProcessor
 
     private BlockHeader FinishBlock(WorldState state, ChainHead head, ulong height, ulong time, Address proposer, ulong fees,
         IReadOnlyList<Transaction> txs, IReadOnlyList<Receipt> receipts, Commit? lastCommit, IReadOnlyList<DuplicateVoteEvidence> evidence,
-        out StateUpdate update, out byte[][] receiptBytes)
+        out StateUpdate update, out byte[][] receiptBytes, out ValidatorSet nextSet)
     {
         if (fees > 0)
         {
@@ -202,7 +216,14 @@ public sealed class BlockProcessor
             ValidatorLedger.ApplyLastCommit(state, signedBy, signers, parameters.Consensus);
         }
         Governance.ExpireProposals(state, height);
-        var nextSet = ValidatorLedger.AdvanceHeight(state, height, parameters.EpochLength, parameters.MinValidatorStake, parameters.Consensus);
+        if (lastCommit is not null && CheckpointLedger.IsLastOfRange(head.Height, _spec.Parameters.CheckpointInterval))
+        {
+            var signingSet = ValidatorLedger.CurrentSet(state);   // the set of this height = the one after the checkpoint
+            var checkpoint = BuildCheckpoint(head.Height, head.Hash, head.StateRoot, signingSet);
+            if (CheckpointLedger.VerifySignatures(lastCommit, checkpoint) is { } checkpointError) throw new InvalidBlockException(checkpointError);
+            CheckpointLedger.Record(state, checkpoint, signingSet, lastCommit, height);
+        }
+        nextSet = ValidatorLedger.AdvanceHeight(state, height, parameters.EpochLength, parameters.MinValidatorStake, parameters.Consensus);
         update = Tree.Prepare(state.CollectChanges());
 
         receiptBytes = new byte[receipts.Count][];
@@ -230,6 +251,36 @@ public sealed class BlockProcessor
             ReceiptRoot = UnsafeByteOperations.UnsafeWrap(MerkleRoot.Compute(receiptHashes).ToArray()),
             TxCount = (uint)txs.Count,
         };
+    }
+
+    /// <summary>The checkpoint an executed block ends, or null when it ends no checkpoint range.</summary>
+    public Checkpoint? CheckpointOf(ExecutedBlock executed)
+    {
+        var block = executed.Block;
+        if (!CheckpointLedger.IsLastOfRange(block.Height, _spec.Parameters.CheckpointInterval)) return null;
+        return BuildCheckpoint(block.Height, block.Hash, block.StateRoot, executed.NextValidators);
+    }
+
+    /// <summary>The checkpoint the head block ends (its commit carries the signatures), or null.</summary>
+    public Checkpoint? HeadCheckpoint()
+    {
+        var head = _head;
+        if (!CheckpointLedger.IsLastOfRange(head.Height, _spec.Parameters.CheckpointInterval)) return null;
+        return BuildCheckpoint(head.Height, head.Hash, head.StateRoot, _validators);
+    }
+
+    private Checkpoint BuildCheckpoint(ulong lastHeight, Hash256 lastHash, Hash256 stateRoot, ValidatorSet nextSet)
+    {
+        ulong interval = _spec.Parameters.CheckpointInterval;
+        var hashes = new Hash256[interval];
+        for (ulong i = 0; i + 1 < interval; i++)
+        {
+            ulong height = lastHeight - interval + 1 + i;
+            var commit = Blocks.GetCommit(height) ?? throw new InvalidDataException($"commit of block {height} is missing: the database is corrupt");
+            hashes[i] = new Hash256(commit.BlockHash.Span);
+        }
+        hashes[^1] = lastHash;
+        return CheckpointLedger.Build(_spec.ChainId, interval, lastHeight, hashes, stateRoot, nextSet);
     }
 
     /// <summary>
@@ -277,3 +328,6 @@ public sealed class BlockProcessor
         return ValidatorSet.Parser.ParseFrom(bytes);
     }
 }
+
+/// <summary>A block that breaks a rule found while finishing it (e.g. a bad checkpoint signature in its commit).</summary>
+public sealed class InvalidBlockException(string message) : Exception(message);

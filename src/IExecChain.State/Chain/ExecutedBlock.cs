@@ -8,8 +8,10 @@ namespace IExecChain.State.Chain;
 /// <summary>A block whose transactions have been executed on top of the head, ready to commit.</summary>
 public sealed class ExecutedBlock
 {
-    internal ExecutedBlock(ChainBlock block, StateUpdate stateUpdate, IReadOnlyList<Receipt> receipts, IReadOnlyList<byte[]> receiptBytes, IReadOnlyList<(Transaction Tx, string Reason)> excluded)
+    internal ExecutedBlock(ChainBlock block, StateUpdate stateUpdate, IReadOnlyList<Receipt> receipts, IReadOnlyList<byte[]> receiptBytes,
+        IReadOnlyList<(Transaction Tx, string Reason)> excluded, ValidatorSet nextValidators)
     {
+        NextValidators = nextValidators;
         Block = block;
         StateUpdate = stateUpdate;
         Receipts = receipts;
@@ -18,6 +20,9 @@ public sealed class ExecutedBlock
     }
 
     public ChainBlock Block { get; }
+
+    /// <summary>The validators of the following height, as this block's execution leaves them.</summary>
+    public ValidatorSet NextValidators { get; }
     public StateUpdate StateUpdate { get; }
     public IReadOnlyList<Receipt> Receipts { get; }
 

@@ -20,6 +20,8 @@ public static class StateKeys
     private const byte GovernanceProposalKind = 0x08;
     private const byte ChainTotalsKind = 0x09;
     private const byte ParameterOverridesKind = 0x0A;
+    // 0x0B: equivocation offence markers (Validators.Equivocation.OffenceKey)
+    private const byte CheckpointKind = 0x0C;
 
     public static Hash256 Account(Address address) => OfAddress(AccountKind, address);
 
@@ -49,6 +51,14 @@ public static class StateKeys
         Span<byte> buffer = stackalloc byte[9];
         buffer[0] = GovernanceProposalKind;
         BinaryPrimitives.WriteUInt64BigEndian(buffer[1..], id);
+        return Keccak256.Hash(buffer);
+    }
+
+    public static Hash256 Checkpoint(ulong number)
+    {
+        Span<byte> buffer = stackalloc byte[9];
+        buffer[0] = CheckpointKind;
+        BinaryPrimitives.WriteUInt64BigEndian(buffer[1..], number);
         return Keccak256.Hash(buffer);
     }
 

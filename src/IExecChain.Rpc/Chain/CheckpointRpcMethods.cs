@@ -1,0 +1,48 @@
+using System.Globalization;
+using IExecChain.Core.Checkpoints;
+using IExecChain.Core.Primitives;
+using IExecChain.Core.Wire;
+using IExecChain.State.Chain;
+using IExecChain.State.Checkpoints;
+using IExecChain.State.Execution;
+
+namespace IExecChain.Rpc.Chain;
+
+/// <summary>iex_getCheckpoint: a checkpoint recorded in the state, with the validators' signatures, for relayers.</summary>
+public sealed class CheckpointRpcMethods(ulong chainId, BlockProcessor processor)
+{
+    public void RegisterAll(RpcMethodRegistry registry) =>
+        registry.Register("iex_getCheckpoint", (p, _) => ValueTask.FromResult<object?>(GetCheckpoint(p)));
+
+    private object? GetCheckpoint(RpcParams p)
+    {
+        var text = p.GetString(0, "number");
+        ulong latest = StateReader.Totals(processor.Tree).LatestCheckpoint;
+        ulong number;
+        if (text == "latest") number = latest;
+        else if (!(text.StartsWith("0x", StringComparison.Ordinal)
+                ? ulong.TryParse(text.AsSpan(2), NumberStyles.AllowHexSpecifier, CultureInfo.InvariantCulture, out number)
+                : ulong.TryParse(text, NumberStyles.None, CultureInfo.InvariantCulture, out number)))
+            throw new RpcException(RpcErrorCodes.InvalidParams, $"number: '{text}' is not a checkpoint number (decimal, 0x-hex or \"latest\")");
+        if (number == 0) return null;
+        var bytes = processor.Tree.Get(StateKeys.Checkpoint(number));
+        if (bytes is null) return null;
+        var record = CheckpointRecord.Parser.ParseFrom(bytes);
+        var signed = CheckpointLedger.ToSigned(chainId, record);
+        return new
+        {
+            number = RpcFormat.Quantity(record.Number),
+            chainId = RpcFormat.Quantity(chainId),
+            firstHeight = RpcFormat.Quantity(record.FirstHeight),
+            lastHeight = RpcFormat.Quantity(record.LastHeight),
+            blocksRoot = signed.Checkpoint.BlocksRoot.ToString(),
+            stateRoot = signed.Checkpoint.StateRoot.ToString(),
+            nextValidatorSetHash = signed.Checkpoint.NextValidatorSetHash.ToString(),
+            digest = signed.Checkpoint.Digest().ToString(),
+            nextValidators = signed.NextValidatorSet.Select(v => new { address = v.Address.ToString(), power = RpcFormat.Quantity(v.Power) }).ToArray(),
+            signatures = signed.Signatures.Select(s => new { validator = s.Validator.ToString(), signature = Hex.Encode(s.Signature) }).ToArray(),
+            recordedAtHeight = RpcFormat.Quantity(record.RecordedAtHeight),
+            latest = RpcFormat.Quantity(latest),
+        };
+    }
+}
