@@ -15,6 +15,8 @@ public static class Program
         root.Subcommands.Add(DevnetCommand.Build());
         root.Subcommands.Add(TxCommands.Build());
         root.Subcommands.Add(GovCommands.Build());
+        root.Subcommands.Add(Anchoring.AnchorCommands.BuildAnchor());
+        root.Subcommands.Add(Anchoring.AnchorCommands.BuildRelayer());
         root.Subcommands.Add(QueryCommands.Build());
         root.Subcommands.Add(BenchCommand.Build());
         return root.Parse(args).Invoke();

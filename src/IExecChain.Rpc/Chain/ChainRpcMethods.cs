@@ -133,13 +133,22 @@ public sealed class ChainRpcMethods
             "stake" => StateKeys.Stake(address),
             _ => throw new RpcException(RpcErrorCodes.InvalidParams, "invalid params: record must be \"account\" or \"stake\""),
         };
-        // Root and proof are read together under the tree's own consistency: both describe the committed state.
+        // Root and proof are read together under the tree's own consistency. A block may commit while
+        // we read: the tree moves before the head does, so retry until both name the same block.
+        var head = _processor.Head;
         var proof = _processor.Tree.GetProof(key);
+        for (int attempt = 0; attempt < 20 && proof.Root != head.StateRoot; attempt++)
+        {
+            Thread.Yield();
+            head = _processor.Head;
+            proof = _processor.Tree.GetProof(key);
+        }
         return new
         {
             address = address.ToString(),
             record = kind,
             key = key.ToString(),
+            blockNumber = proof.Root == head.StateRoot ? RpcFormat.Quantity(head.Height) : null,
             stateRoot = proof.Root.ToString(),
             value = proof.Value is null ? null : RpcFormat.Bytes(proof.Value),
             siblings = proof.Siblings.Select(s => s.ToString()).ToArray(),

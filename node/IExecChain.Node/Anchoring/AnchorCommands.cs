@@ -1,0 +1,209 @@
+using System.CommandLine;
+using System.Globalization;
+using System.Text.Json;
+using IExecChain.Core.Blocks;
+using IExecChain.Core.Checkpoints;
+using IExecChain.Core.Crypto;
+using IExecChain.Core.Primitives;
+using IExecChain.Ethereum.Anchoring;
+using IExecChain.Ethereum.JsonRpc;
+using IExecChain.Ethereum.Transactions;
+using IExecChain.Node.Cli;
+using IExecChain.Rpc.Client;
+using Microsoft.Extensions.Logging;
+
+namespace IExecChain.Node.Anchoring;
+
+/// <summary>
+/// `iexchain anchor deploy|status|verify` and `iexchain relayer`: the Ethereum side of checkpoints.
+/// The contract's creation code comes from `scripts/compile-anchor.sh` (solc-js), never from a
+/// binary in the repository.
+/// </summary>
+public static class AnchorCommands
+{
+    public static Command BuildAnchor()
+    {
+        var anchor = new Command("anchor", "Deploy the anchor contract, show what is anchored, verify a block against it");
+        anchor.Subcommands.Add(BuildDeploy());
+        anchor.Subcommands.Add(BuildStatus());
+        anchor.Subcommands.Add(BuildVerify());
+        return anchor;
+    }
+
+    private static Option<string> SidechainRpc() => new("--rpc") { Description = "Sidechain node RPC URL", DefaultValueFactory = _ => $"http://{NodeOptions.DefaultRpcHost}:{NodeOptions.DefaultRpcPort}" };
+    private static Option<string> EthRpc() => new("--eth-rpc") { Description = "Ethereum JSON-RPC URL", Required = true };
+    private static Option<string> AnchorAddress() => new("--anchor") { Description = "Anchor contract address", Required = true };
+
+    private static Command BuildDeploy()
+    {
+        var rpc = SidechainRpc();
+        var ethRpc = EthRpc();
+        var key = new Option<string>("--eth-key") { Description = "Keystore of the Ethereum account that pays for the deployment", Required = true };
+        var password = new Option<string?>("--password-file") { Description = "Password file for --eth-key" };
+        var bytecode = new Option<string>("--bytecode") { Description = "File with the contract's creation code as hex (scripts/compile-anchor.sh writes it)", Required = true };
+        var command = new Command("deploy", "Deploy the anchor contract, starting after the sidechain's newest checkpoint with the set that signs the next") { rpc, ethRpc, key, password, bytecode };
+        command.SetAction(r => Cli.Cli.RunAsync(async () =>
+        {
+            var codeFile = r.GetValue(bytecode)!;
+            if (!File.Exists(codeFile)) throw new CliException($"--bytecode: file '{codeFile}' does not exist; run scripts/compile-anchor.sh");
+            if (!Hex.TryDecode(File.ReadAllText(codeFile).Trim(), out var code, out _) || code.Length == 0) throw new CliException($"--bytecode: '{codeFile}' does not hold hex creation code");
+            var payer = KeyFiles.Load(r.GetValue(key)!, r.GetValue(password));
+            using var side = new JsonRpcClient(JsonRpcClient.ParseEndpoint(r.GetValue(rpc)!));
+            var (chainId, firstNumber, firstHeight, set) = await StartingPointAsync(side);
+            using var eth = new EthereumRpcClient(ParseUri(r.GetValue(ethRpc)!, "--eth-rpc"));
+            ulong ethChainId = await eth.ChainIdAsync();
+            var data = AnchorContract.DeploymentData(code, chainId, firstNumber, firstHeight, set);
+            ulong nonce = await eth.GetTransactionCountAsync(payer.Address, "pending");
+            ulong gas = await eth.EstimateGasAsync(null, data, payer.Address) * 12 / 10;
+            var price = await eth.GasPriceAsync();
+            var tx = new Eip1559Transaction(ethChainId, nonce, price / 10 + 1, 2 * price + 1, gas, null, 0, data).Sign(payer);
+            var hash = await eth.SendRawTransactionAsync(tx.Raw);
+            var receipt = await WaitForReceiptAsync(eth, hash);
+            if (!receipt.Succeeded || receipt.ContractAddress is not { } address) throw new CliException($"deployment transaction {hash} reverted");
+            Console.WriteLine(address.ToString());
+            Console.Error.WriteLine($"anchor deployed at {address} (tx {hash}, gas {receipt.GasUsed}) for sidechain {chainId}, from checkpoint {firstNumber} at height {firstHeight}, {set.Count} validators");
+            return 0;
+        }));
+        return command;
+    }
+
+    /// <summary>The next checkpoint to anchor and the set that signs it: after the newest recorded checkpoint, or from genesis.</summary>
+    private static async Task<(ulong ChainId, ulong Number, ulong FirstHeight, List<ValidatorPower> Set)> StartingPointAsync(JsonRpcClient side)
+    {
+        var info = await side.CallAsync("iex_nodeInfo");
+        ulong chainId = JsonRpcClient.Quantity(info.GetProperty("chainId"));
+        var latest = await side.CallAsync("iex_getCheckpoint", "latest");
+        if (latest.ValueKind != JsonValueKind.Null)
+        {
+            var next = latest.GetProperty("nextValidators").EnumerateArray()
+                .Select(v => new ValidatorPower(Address.Parse(v.GetProperty("address").GetString()!), JsonRpcClient.Quantity(v.GetProperty("power")))).ToList();
+            return (chainId, JsonRpcClient.Quantity(latest.GetProperty("number")) + 1, JsonRpcClient.Quantity(latest.GetProperty("lastHeight")) + 1, next);
+        }
+        var validators = await side.CallAsync("iex_getValidators");
+        var set = validators.GetProperty("validators").EnumerateArray()
+            .Select(v => new ValidatorPower(Address.Parse(v.GetProperty("address").GetString()!), JsonRpcClient.Quantity(v.GetProperty("votingPower"))))
+            .OrderBy(v => v.Address).ToList();
+        return (chainId, 1, 1, set);
+    }
+
+    private static Command BuildStatus()
+    {
+        var ethRpc = EthRpc();
+        var address = AnchorAddress();
+        var command = new Command("status", "Show the newest anchored checkpoint and the stored validator set") { ethRpc, address };
+        command.SetAction(r => Cli.Cli.RunAsync(async () =>
+        {
+            using var eth = new EthereumRpcClient(ParseUri(r.GetValue(ethRpc)!, "--eth-rpc"));
+            var contract = new AnchorContract(eth, ParseAnchor(r.GetValue(address)));
+            var (latest, digest) = await contract.LatestCheckpointAsync();
+            var (next, nextHeight) = await contract.NextAsync();
+            var set = await contract.ValidatorSetAsync();
+            Console.WriteLine(JsonSerializer.Serialize(new
+            {
+                contract = contract.Address.ToString(),
+                sidechainId = await contract.ChainIdAsync(),
+                latestCheckpoint = latest,
+                latestDigest = digest.ToString(),
+                nextCheckpoint = next,
+                nextFirstHeight = nextHeight,
+                validatorSetHash = (await contract.ValidatorSetHashAsync()).ToString(),
+                validators = set.Select(v => new { address = v.Address.ToString(), power = v.Power }).ToArray(),
+            }, new JsonSerializerOptions { WriteIndented = true }));
+            return 0;
+        }));
+        return command;
+    }
+
+    private static Command BuildVerify()
+    {
+        var rpc = SidechainRpc();
+        var ethRpc = EthRpc();
+        var address = AnchorAddress();
+        var height = new Option<ulong>("--height") { Description = "Sidechain block to check against the anchored roots", Required = true };
+        var command = new Command("verify", "Check a sidechain block hash against the anchored checkpoint that covers it, with a Merkle proof") { rpc, ethRpc, address, height };
+        command.SetAction(r => Cli.Cli.RunAsync(async () =>
+        {
+            using var side = new JsonRpcClient(JsonRpcClient.ParseEndpoint(r.GetValue(rpc)!));
+            var source = new RpcCheckpointSource(side);
+            ulong h = r.GetValue(height);
+            if (h == 0) throw new CliException("--height: the genesis block is not in any checkpoint");
+            var info = await side.CallAsync("iex_getCheckpoint", "latest");
+            if (info.ValueKind == JsonValueKind.Null) throw new CliException("the sidechain has no checkpoint yet");
+            ulong interval = JsonRpcClient.Quantity(info.GetProperty("lastHeight")) / JsonRpcClient.Quantity(info.GetProperty("number"));
+            ulong number = (h + interval - 1) / interval;
+            var signed = await source.GetCheckpointAsync(number, CancellationToken.None) ?? throw new CliException($"block {h} is not in a recorded checkpoint yet");
+            var cp = signed.Checkpoint;
+            var hashes = new List<Hash256>();
+            for (ulong b = cp.FirstHeight; b <= cp.LastHeight; b++)
+            {
+                var block = await side.CallAsync("iex_getBlockByNumber", "0x" + b.ToString("x", CultureInfo.InvariantCulture), false);
+                hashes.Add(Hash256.Parse(block.GetProperty("hash").GetString()!));
+            }
+            if (MerkleRoot.Compute(hashes) != cp.BlocksRoot) throw new CliException($"the sidechain's blocks {cp.FirstHeight}..{cp.LastHeight} do not match checkpoint {number}'s root");
+            int index = (int)(h - cp.FirstHeight);
+            var proof = MerkleRoot.Prove(hashes, index);
+            using var eth = new EthereumRpcClient(ParseUri(r.GetValue(ethRpc)!, "--eth-rpc"));
+            var contract = new AnchorContract(eth, ParseAnchor(r.GetValue(address)));
+            bool anchored = await contract.IsAnchoredAsync(cp);
+            bool verified = anchored && await contract.VerifyBlockHashAsync(cp, h, hashes[index], proof);
+            Console.WriteLine($"block {h} {hashes[index]}: checkpoint {number} {(anchored ? "anchored" : "NOT anchored")}; block hash {(verified ? "verified by the contract" : "NOT verified")}");
+            return verified ? 0 : 1;
+        }));
+        return command;
+    }
+
+    public static Command BuildRelayer()
+    {
+        var rpc = SidechainRpc();
+        var ethRpc = EthRpc();
+        var key = new Option<string>("--eth-key") { Description = "Keystore of the Ethereum account that pays for anchoring", Required = true };
+        var password = new Option<string?>("--password-file") { Description = "Password file for --eth-key" };
+        var address = AnchorAddress();
+        var interval = new Option<double>("--interval") { Description = "Seconds between looks for new checkpoints", DefaultValueFactory = _ => 2 };
+        var once = new Option<bool>("--once") { Description = "Anchor what is pending, then exit" };
+        var logLevel = LogOptions.Level();
+        var command = new Command("relayer", "Carry signed checkpoints from a sidechain node to the anchor contract (several relayers may run at once)")
+            { rpc, ethRpc, key, password, address, interval, once, logLevel };
+        command.SetAction((r, ct) => Cli.Cli.RunAsync(async () =>
+        {
+            if (r.GetValue(interval) is < 0.1 or > 3600) throw new CliException("--interval must be from 0.1 to 3600 seconds");
+            var payer = KeyFiles.Load(r.GetValue(key)!, r.GetValue(password));
+            using var loggerFactory = LogOptions.CreateFactory(r.GetValue(logLevel));
+            using var side = new JsonRpcClient(JsonRpcClient.ParseEndpoint(r.GetValue(rpc)!));
+            using var eth = new EthereumRpcClient(ParseUri(r.GetValue(ethRpc)!, "--eth-rpc"));
+            var options = new RelayerOptions { AnchorContract = ParseAnchor(r.GetValue(address)), EthereumChainId = await eth.ChainIdAsync(ct), ReceiptPollInterval = TimeSpan.FromMilliseconds(200) };
+            var relayer = new Relayer(eth, new RpcCheckpointSource(side), payer, options, logger: loggerFactory.CreateLogger<Relayer>());
+            Console.Error.WriteLine($"relayer {payer.Address} → anchor {options.AnchorContract} on Ethereum chain {options.EthereumChainId}");
+            do
+            {
+                foreach (var outcome in await relayer.RunOnceAsync(ct))
+                    Console.WriteLine($"checkpoint {outcome.Number}: {outcome.Status}{(outcome.TransactionHash is { } h ? $" in {h}, gas {outcome.GasUsed}" : "")}");
+                if (r.GetValue(once)) break;
+                try { await Task.Delay(TimeSpan.FromSeconds(r.GetValue(interval)), ct); } catch (OperationCanceledException) { break; }
+            }
+            while (!ct.IsCancellationRequested);
+            return 0;
+        }));
+        return command;
+    }
+
+    private static Address ParseAnchor(string? text)
+    {
+        try { return RelayerOptions.ParseContractAddress(text); }
+        catch (ArgumentException e) { throw new CliException($"--anchor: {e.Message}"); }
+    }
+
+    private static Uri ParseUri(string text, string option) =>
+        Uri.TryCreate(text, UriKind.Absolute, out var uri) && (uri.Scheme == "http" || uri.Scheme == "https") ? uri : throw new CliException($"{option}: '{text}' is not an http(s) URL");
+
+    private static async Task<TransactionReceipt> WaitForReceiptAsync(EthereumRpcClient eth, Hash256 hash)
+    {
+        var deadline = DateTime.UtcNow + TimeSpan.FromMinutes(2);
+        while (DateTime.UtcNow < deadline)
+        {
+            if (await eth.GetTransactionReceiptAsync(hash) is { } receipt) return receipt;
+            await Task.Delay(250);
+        }
+        throw new CliException($"transaction {hash} was not mined within 2 minutes");
+    }
+}
