@@ -27,13 +27,7 @@ public static class StateKeys
 
     public static Hash256 Stake(Address address) => OfAddress(StakeKind, address);
 
-    public static Hash256 UnbondingQueue(ulong height)
-    {
-        Span<byte> buffer = stackalloc byte[9];
-        buffer[0] = UnbondingQueueKind;
-        BinaryPrimitives.WriteUInt64BigEndian(buffer[1..], height);
-        return Keccak256.Hash(buffer);
-    }
+    public static Hash256 UnbondingQueue(ulong height) => OfNumber(UnbondingQueueKind, height);
 
     /// <summary>The validators of the next height, with their proposer priorities.</summary>
     public static Hash256 ValidatorSet { get; } = Keccak256.Hash([ValidatorSetKind]);
@@ -46,25 +40,21 @@ public static class StateKeys
     /// <summary>Addresses admitted by governance (or genesis), sorted: candidates for the next epoch's set.</summary>
     public static Hash256 AdmittedValidators { get; } = Keccak256.Hash([AdmittedValidatorsKind]);
 
-    public static Hash256 GovernanceProposal(ulong id)
-    {
-        Span<byte> buffer = stackalloc byte[9];
-        buffer[0] = GovernanceProposalKind;
-        BinaryPrimitives.WriteUInt64BigEndian(buffer[1..], id);
-        return Keccak256.Hash(buffer);
-    }
+    public static Hash256 GovernanceProposal(ulong id) => OfNumber(GovernanceProposalKind, id);
 
-    public static Hash256 Checkpoint(ulong number)
-    {
-        Span<byte> buffer = stackalloc byte[9];
-        buffer[0] = CheckpointKind;
-        BinaryPrimitives.WriteUInt64BigEndian(buffer[1..], number);
-        return Keccak256.Hash(buffer);
-    }
+    public static Hash256 Checkpoint(ulong number) => OfNumber(CheckpointKind, number);
 
     public static Hash256 ChainTotals { get; } = Keccak256.Hash([ChainTotalsKind]);
 
     public static Hash256 ParameterOverrides { get; } = Keccak256.Hash([ParameterOverridesKind]);
+
+    private static Hash256 OfNumber(byte kind, ulong number)
+    {
+        Span<byte> buffer = stackalloc byte[9];
+        buffer[0] = kind;
+        BinaryPrimitives.WriteUInt64BigEndian(buffer[1..], number);
+        return Keccak256.Hash(buffer);
+    }
 
     private static Hash256 OfAddress(byte kind, Address address)
     {
