@@ -205,6 +205,7 @@ public sealed partial class ChainNode : IAsyncDisposable
                 stake = RpcFormat.Quantity(Processor.Executor.Parameters.Fees.Stake),
                 unstake = RpcFormat.Quantity(Processor.Executor.Parameters.Fees.Unstake),
                 governance = RpcFormat.Quantity(Processor.Executor.Parameters.Fees.Governance),
+                anchorReceipt = RpcFormat.Quantity(Processor.Executor.Parameters.Fees.AnchorReceipt),
             },
             peers = _host.Peers.Count,
             p2p = _host.LocalEndPoint.ToString(),

@@ -42,7 +42,7 @@ public class AnchoringEndToEndTests
         await AdmitNewcomerAsync(chain, rpc);
 
         using var relayer = NodeProcess.Start("relayer", "--rpc", rpc, "--eth-rpc", ganache.Endpoint.ToString(), "--eth-key", payerKey,
-            "--password-file", chain.PasswordFile, "--anchor", anchor, "--interval", "0.5");
+            "--password-file", chain.PasswordFile, "--anchor", anchor, "--interval", "0.5", "--sidechain-key", chain.AccountKeyFile(2));
         var contract = new AnchorContract(ganache.Rpc, Address.Parse(anchor));
         var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(150);
         ulong latest = 0;
@@ -66,6 +66,21 @@ public class AnchoringEndToEndTests
             anchored++;
         }
         Assert.That(anchored, Is.GreaterThanOrEqualTo(10), "consecutive checkpoints anchored, each with the digest the sidechain recorded");
+
+        // The relayer recorded its Ethereum transactions on the sidechain (AnchorReceipt).
+        JsonElement reported = default;
+        deadline = DateTime.UtcNow + TimeSpan.FromSeconds(20);
+        while (DateTime.UtcNow < deadline)
+        {
+            reported = await side.CallAsync("iex_getCheckpoint", (latest - 1).ToString(CultureInfo.InvariantCulture));
+            if (reported.GetProperty("anchors").GetArrayLength() > 0) break;
+            await Task.Delay(250);
+        }
+        var entry = reported.GetProperty("anchors")[0];
+        Assert.That(entry.GetProperty("anchorContract").GetString(), Is.EqualTo(anchor.ToLowerInvariant()));
+        Assert.That(entry.GetProperty("relayer").GetString(), Is.EqualTo(DevChain.DevAddress("account", 2).ToString()));
+        var ethReceipt = await ganache.Rpc.GetTransactionReceiptAsync(Hash256.Parse(entry.GetProperty("ethTxHash").GetString()!));
+        Assert.That(ethReceipt is { Succeeded: true }, Is.True, "the reported transaction is a successful one on Ethereum");
         var set = await contract.ValidatorSetAsync();
         Assert.That(set.Select(v => v.Address), Does.Contain(DevChain.DevKey("newcomer", 0).Address), "the contract rotated to the set with the newcomer");
 

@@ -60,4 +60,34 @@ public sealed class CheckpointTests
         Assert.That(follower.Processor.Execute(new ChainBlock(header, third.Block.Transactions, forged), out error), Is.Null);
         Assert.That(error, Does.Contain("checkpoint 1 signature of"));
     }
+
+    [Test]
+    public void An_anchor_receipt_is_kept_with_its_checkpoint_once_and_refused_for_an_unknown_one()
+    {
+        var chain = new TestChain(checkpointInterval: 3);
+        while (chain.Processor.Head.Height < 4) chain.Produce();
+        AnchorReceipt Receipt(ulong number, byte tx) => new()
+        {
+            CheckpointNumber = number,
+            EthChainId = 1,
+            AnchorContract = ByteString.CopyFrom(new byte[20]),
+            EthTxHash = ByteString.CopyFrom(Enumerable.Repeat(tx, 32).ToArray()),
+            EthBlockNumber = 99,
+        };
+        var relayer = TestChain.Account(0);
+        var executed = chain.Produce(
+            chain.Sign(relayer, 0, b => b.AnchorReceipt = Receipt(1, 7), 1000),
+            chain.Sign(relayer, 1, b => b.AnchorReceipt = Receipt(1, 7), 1000),
+            chain.Sign(relayer, 2, b => b.AnchorReceipt = Receipt(5, 8), 1000));
+        Assert.That(executed.Receipts.Select(r => r.Error), Is.EqualTo(new[]
+        {
+            "",
+            "Ethereum transaction 0x0707070707070707070707070707070707070707070707070707070707070707 is already recorded for checkpoint 1",
+            "checkpoint 5 is not recorded on this chain",
+        }));
+        var anchors = Record(chain, 1)!.Anchors;
+        Assert.That(anchors, Has.Count.EqualTo(1));
+        Assert.That(new Address(anchors[0].Relayer.Span), Is.EqualTo(relayer.Address));
+        Assert.That(anchors[0].Receipt.EthBlockNumber, Is.EqualTo(99));
+    }
 }

@@ -161,13 +161,15 @@ public static class AnchorCommands
         var address = AnchorAddress();
         var interval = new Option<double>("--interval") { Description = "Seconds between looks for new checkpoints", DefaultValueFactory = _ => 2 };
         var once = new Option<bool>("--once") { Description = "Anchor what is pending, then exit" };
+        var sidechainKey = new Option<string?>("--sidechain-key") { Description = "Keystore of a sidechain account: after each anchoring, an AnchorReceipt transaction records it on the sidechain (same --password-file)" };
         var logLevel = LogOptions.Level();
         var command = new Command("relayer", "Carry signed checkpoints from a sidechain node to the anchor contract (several relayers may run at once)")
-            { rpc, ethRpc, key, password, address, interval, once, logLevel };
+            { rpc, ethRpc, key, password, address, interval, once, sidechainKey, logLevel };
         command.SetAction((r, ct) => Cli.Cli.RunAsync(async () =>
         {
             if (r.GetValue(interval) is < 0.1 or > 3600) throw new CliException("--interval must be from 0.1 to 3600 seconds");
             var payer = KeyFiles.Load(r.GetValue(key)!, r.GetValue(password));
+            var reporter = r.GetValue(sidechainKey) is { } reporterFile ? KeyFiles.Load(reporterFile, r.GetValue(password)) : null;
             using var loggerFactory = LogOptions.CreateFactory(r.GetValue(logLevel));
             using var side = new JsonRpcClient(JsonRpcClient.ParseEndpoint(r.GetValue(rpc)!));
             using var eth = new EthereumRpcClient(ParseUri(r.GetValue(ethRpc)!, "--eth-rpc"));
@@ -177,7 +179,11 @@ public static class AnchorCommands
             do
             {
                 foreach (var outcome in await relayer.RunOnceAsync(ct))
+                {
                     Console.WriteLine($"checkpoint {outcome.Number}: {outcome.Status}{(outcome.TransactionHash is { } h ? $" in {h}, gas {outcome.GasUsed}" : "")}");
+                    if (reporter is not null && outcome.Status == AnchorStatus.Anchored && outcome.TransactionHash is { } txHash)
+                        await ReportAnchorAsync(side, eth, reporter, options, outcome.Number, txHash, ct);
+                }
                 if (r.GetValue(once)) break;
                 try { await Task.Delay(TimeSpan.FromSeconds(r.GetValue(interval)), ct); } catch (OperationCanceledException) { break; }
             }
@@ -185,6 +191,37 @@ public static class AnchorCommands
             return 0;
         }));
         return command;
+    }
+
+    /// <summary>Records an anchoring on the sidechain (AnchorReceipt); a failure is reported, never fatal.</summary>
+    private static async Task ReportAnchorAsync(JsonRpcClient side, EthereumRpcClient eth, PrivateKey reporter, RelayerOptions options, ulong number, Hash256 txHash, CancellationToken ct)
+    {
+        try
+        {
+            var receipt = await eth.GetTransactionReceiptAsync(txHash, ct);
+            var info = await side.CallAsync("iex_nodeInfo");
+            var account = await side.CallAsync("iex_getAccount", reporter.Address.ToString());
+            var body = new Core.Wire.TransactionBody
+            {
+                ChainId = JsonRpcClient.Quantity(info.GetProperty("chainId")),
+                Nonce = JsonRpcClient.Quantity(account.GetProperty("nonce")),
+                Fee = JsonRpcClient.Quantity(info.GetProperty("fees").GetProperty("anchorReceipt")),
+                AnchorReceipt = new Core.Wire.AnchorReceipt
+                {
+                    CheckpointNumber = number,
+                    EthChainId = options.EthereumChainId,
+                    AnchorContract = Google.Protobuf.ByteString.CopyFrom(options.AnchorContract.ToArray()),
+                    EthTxHash = Google.Protobuf.ByteString.CopyFrom(txHash.ToArray()),
+                    EthBlockNumber = receipt?.BlockNumber ?? 0,
+                },
+            };
+            var id = await side.CallAsync("iex_sendRawTransaction", Hex.Encode(Core.Transactions.TransactionCodec.Sign(body, reporter)));
+            Console.WriteLine($"checkpoint {number}: anchor receipt submitted to the sidechain as {id.GetString()}");
+        }
+        catch (Exception e) when (e is JsonRpcClientException or HttpRequestException or EthereumRpcException or EthereumUnavailableException)
+        {
+            Console.Error.WriteLine($"checkpoint {number}: could not record the anchor receipt on the sidechain: {e.Message}");
+        }
     }
 
     private static Address ParseAnchor(string? text)

@@ -70,6 +70,7 @@ public sealed record FeeSchedule
     public required ulong Stake { get; init; }
     public required ulong Unstake { get; init; }
     public ulong Governance { get; init; } = 10_000;
+    public ulong AnchorReceipt { get; init; } = 1_000;
 }
 
 public sealed record GenesisAccount(Address Address, ulong Balance);

@@ -58,7 +58,7 @@ public static class ChainSpecLoader
         r.ExpectObject(p, "blockIntervalMs", "maxBlockTransactions", "maxBlockBytes", "maxTransactionBytes", "unbondingPeriodBlocks",
             "minValidatorStake", "minWorkerStake", "epochLength", "fees", "consensus", "checkpointInterval");
         var fees = r.Child(p, "fees", out var f);
-        fees.ExpectObject(f, "transfer", "stake", "unstake", "governance");
+        fees.ExpectObject(f, "transfer", "stake", "unstake", "governance", "anchorReceipt");
         var defaults = new FeeSchedule { Transfer = 0, Stake = 0, Unstake = 0 };
         return new ChainParameters
         {
@@ -76,6 +76,7 @@ public static class ChainSpecLoader
                 Stake = fees.UInt64(f, "stake", min: 0),
                 Unstake = fees.UInt64(f, "unstake", min: 0),
                 Governance = fees.OptionalUInt64(f, "governance", defaults.Governance, min: 0),
+                AnchorReceipt = fees.OptionalUInt64(f, "anchorReceipt", defaults.AnchorReceipt, min: 0),
             },
             Consensus = p.TryGetProperty("consensus", out _) ? ReadConsensus(r.Child(p, "consensus", out var c), c) : new ConsensusParameters(),
             CheckpointInterval = r.OptionalUInt64(p, "checkpointInterval", ChainParameters.DefaultCheckpointInterval, min: 1, max: 1_000_000),

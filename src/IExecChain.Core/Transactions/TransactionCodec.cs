@@ -99,6 +99,13 @@ public static class TransactionCodec
                 if (body.Propose.ActionCase == GovernancePropose.ActionOneofCase.None) error = "propose has no action";
                 else if (body.Propose.DescriptionHash.Length != 32) error = $"propose.description_hash must be 32 bytes, got {body.Propose.DescriptionHash.Length}";
                 break;
+            case TransactionBody.PayloadOneofCase.AnchorReceipt:
+                var receipt = body.AnchorReceipt;
+                if (receipt.CheckpointNumber == 0) error = "anchor_receipt.checkpoint_number must be positive";
+                else if (receipt.EthTxHash.Length != 32) error = $"anchor_receipt.eth_tx_hash must be 32 bytes, got {receipt.EthTxHash.Length}";
+                else if (receipt.AnchorContract.Length != 20) error = $"anchor_receipt.anchor_contract must be 20 bytes, got {receipt.AnchorContract.Length}";
+                else if (receipt.EthChainId == 0) error = "anchor_receipt.eth_chain_id must be positive";
+                break;
             case TransactionBody.PayloadOneofCase.Vote:
                 if (body.Vote.ProposalId == 0) error = "vote.proposal_id must be positive";
                 break;

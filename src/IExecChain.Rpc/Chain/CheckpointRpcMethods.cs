@@ -42,6 +42,15 @@ public sealed class CheckpointRpcMethods(ulong chainId, BlockProcessor processor
             nextValidators = signed.NextValidatorSet.Select(v => new { address = v.Address.ToString(), power = RpcFormat.Quantity(v.Power) }).ToArray(),
             signatures = signed.Signatures.Select(s => new { validator = s.Validator.ToString(), signature = Hex.Encode(s.Signature) }).ToArray(),
             recordedAtHeight = RpcFormat.Quantity(record.RecordedAtHeight),
+            anchors = record.Anchors.Select(a => new
+            {
+                relayer = new Address(a.Relayer.Span).ToString(),
+                ethChainId = RpcFormat.Quantity(a.Receipt.EthChainId),
+                anchorContract = new Address(a.Receipt.AnchorContract.Span).ToString(),
+                ethTxHash = "0x" + Convert.ToHexStringLower(a.Receipt.EthTxHash.Span),
+                ethBlockNumber = RpcFormat.Quantity(a.Receipt.EthBlockNumber),
+                reportedAtHeight = RpcFormat.Quantity(a.ReportedAtHeight),
+            }).ToArray(),
             latest = RpcFormat.Quantity(latest),
         };
     }

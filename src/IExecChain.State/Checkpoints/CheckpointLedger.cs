@@ -63,6 +63,23 @@ public static class CheckpointLedger
         state.SetRecord(StateKeys.ChainTotals, totals);
     }
 
+    /// <summary>Most anchoring transactions kept per checkpoint (relayers may race; the first few reports are enough).</summary>
+    public const int MaxAnchorsPerCheckpoint = 4;
+
+    /// <summary>An AnchorReceipt: kept with its checkpoint; null on success, else why it had no effect.</summary>
+    public static string? RecordAnchor(WorldState state, Address relayer, AnchorReceipt receipt, ulong height)
+    {
+        var key = StateKeys.Checkpoint(receipt.CheckpointNumber);
+        var record = state.GetRecord(key, CheckpointRecord.Parser);
+        if (record is null) return $"checkpoint {receipt.CheckpointNumber} is not recorded on this chain";
+        if (record.Anchors.Any(a => a.Receipt.EthTxHash.Equals(receipt.EthTxHash) && a.Receipt.EthChainId == receipt.EthChainId))
+            return $"Ethereum transaction 0x{Convert.ToHexStringLower(receipt.EthTxHash.Span)} is already recorded for checkpoint {receipt.CheckpointNumber}";
+        if (record.Anchors.Count >= MaxAnchorsPerCheckpoint) return $"checkpoint {receipt.CheckpointNumber} already holds {MaxAnchorsPerCheckpoint} anchor receipts";
+        record.Anchors.Add(new AnchorEntry { Relayer = ByteString.CopyFrom(relayer.ToArray()), Receipt = receipt, ReportedAtHeight = height });
+        state.SetRecord(key, record);
+        return null;
+    }
+
     /// <summary>Null when every checkpoint signature present in the commit is the named validator's, else why not.</summary>
     public static string? VerifySignatures(Commit commit, Checkpoint checkpoint)
     {

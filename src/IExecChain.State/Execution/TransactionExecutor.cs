@@ -55,6 +55,7 @@ public sealed class TransactionExecutor
         TransactionBody.PayloadOneofCase.Stake => _parameters.Fees.Stake,
         TransactionBody.PayloadOneofCase.Unstake => _parameters.Fees.Unstake,
         TransactionBody.PayloadOneofCase.Propose or TransactionBody.PayloadOneofCase.Vote => _parameters.Fees.Governance,
+        TransactionBody.PayloadOneofCase.AnchorReceipt => _parameters.Fees.AnchorReceipt,
         _ => ulong.MaxValue,
     };
 
@@ -93,6 +94,7 @@ public sealed class TransactionExecutor
             TransactionBody.PayloadOneofCase.Unstake => Unstake(state, sender, tx.Body.Unstake, height),
             TransactionBody.PayloadOneofCase.Propose => Governance.Propose(state, sender, tx.Body.Propose, height, _parameters.Consensus),
             TransactionBody.PayloadOneofCase.Vote => Governance.Vote(state, sender, tx.Body.Vote, height, _parameters.Consensus),
+            TransactionBody.PayloadOneofCase.AnchorReceipt => Checkpoints.CheckpointLedger.RecordAnchor(state, sender, tx.Body.AnchorReceipt, height),
             _ => $"payload {tx.Kind} is not executable",
         };
         receipt = new Receipt
