@@ -33,4 +33,14 @@ public class DevnetTests
         Assert.That(code, Is.EqualTo(2));
         Assert.That(output, Does.Contain($"--validators {count}: must be from 1 to 16"));
     }
+
+    [TestCase(new[] { "--eth-rpc", "http://127.0.0.1:1" }, "--eth-rpc needs --eth-key FILE")]
+    [TestCase(new[] { "--anchor", "0x0000000000000000000000000000000000000001" }, "--eth-key and --anchor need --eth-rpc")]
+    [TestCase(new[] { "--eth-rpc", "ftp://x", "--eth-key", "k.json" }, "--eth-rpc: 'ftp://x' is not an http(s) URL")]
+    public void Devnet_anchoring_options_are_checked_before_anything_starts(string[] options, string message)
+    {
+        var (code, output) = NodeProcess.Run(["devnet", "--data", Path.Combine(Path.GetTempPath(), "unused-devnet"), .. options]);
+        Assert.That(code, Is.EqualTo(2));
+        Assert.That(output, Does.Contain(message));
+    }
 }

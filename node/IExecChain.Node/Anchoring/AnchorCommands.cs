@@ -49,22 +49,35 @@ public static class AnchorCommands
             if (!Hex.TryDecode(File.ReadAllText(codeFile).Trim(), out var code, out _) || code.Length == 0) throw new CliException($"--bytecode: '{codeFile}' does not hold hex creation code");
             var payer = KeyFiles.Load(r.GetValue(key)!, r.GetValue(password));
             using var side = new JsonRpcClient(JsonRpcClient.ParseEndpoint(r.GetValue(rpc)!));
-            var (chainId, firstNumber, firstHeight, set) = await StartingPointAsync(side);
             using var eth = new EthereumRpcClient(ParseUri(r.GetValue(ethRpc)!, "--eth-rpc"));
-            ulong ethChainId = await eth.ChainIdAsync();
-            var data = AnchorContract.DeploymentData(code, chainId, firstNumber, firstHeight, set);
-            ulong nonce = await eth.GetTransactionCountAsync(payer.Address, "pending");
-            ulong gas = await eth.EstimateGasAsync(null, data, payer.Address) * 12 / 10;
-            var price = await eth.GasPriceAsync();
-            var tx = new Eip1559Transaction(ethChainId, nonce, price / 10 + 1, 2 * price + 1, gas, null, 0, data).Sign(payer);
-            var hash = await eth.SendRawTransactionAsync(tx.Raw);
-            var receipt = await WaitForReceiptAsync(eth, hash);
-            if (!receipt.Succeeded || receipt.ContractAddress is not { } address) throw new CliException($"deployment transaction {hash} reverted");
-            Console.WriteLine(address.ToString());
-            Console.Error.WriteLine($"anchor deployed at {address} (tx {hash}, gas {receipt.GasUsed}) for sidechain {chainId}, from checkpoint {firstNumber} at height {firstHeight}, {set.Count} validators");
+            var deployed = await DeployAsync(side, eth, payer, code);
+            Console.WriteLine(deployed.Address.ToString());
+            Console.Error.WriteLine(deployed.Describe());
             return 0;
         }));
         return command;
+    }
+
+    public sealed record Deployment(Address Address, Hash256 Transaction, ulong GasUsed, ulong SidechainId, ulong FirstNumber, ulong FirstHeight, int Validators)
+    {
+        public string Describe() =>
+            $"anchor deployed at {Address} (tx {Transaction}, gas {GasUsed}) for sidechain {SidechainId}, from checkpoint {FirstNumber} at height {FirstHeight}, {Validators} validators";
+    }
+
+    /// <summary>Deploys the anchor contract for the sidechain behind <paramref name="side"/>, paid by <paramref name="payer"/>.</summary>
+    public static async Task<Deployment> DeployAsync(JsonRpcClient side, EthereumRpcClient eth, PrivateKey payer, byte[] code)
+    {
+        var (chainId, firstNumber, firstHeight, set) = await StartingPointAsync(side);
+        ulong ethChainId = await eth.ChainIdAsync();
+        var data = AnchorContract.DeploymentData(code, chainId, firstNumber, firstHeight, set);
+        ulong nonce = await eth.GetTransactionCountAsync(payer.Address, "pending");
+        ulong gas = await eth.EstimateGasAsync(null, data, payer.Address) * 12 / 10;
+        var price = await eth.GasPriceAsync();
+        var tx = new Eip1559Transaction(ethChainId, nonce, price / 10 + 1, 2 * price + 1, gas, null, 0, data).Sign(payer);
+        var hash = await eth.SendRawTransactionAsync(tx.Raw);
+        var receipt = await WaitForReceiptAsync(eth, hash);
+        if (!receipt.Succeeded || receipt.ContractAddress is not { } address) throw new CliException($"deployment transaction {hash} reverted");
+        return new Deployment(address, hash, receipt.GasUsed, chainId, firstNumber, firstHeight, set.Count);
     }
 
     /// <summary>The next checkpoint to anchor and the set that signs it: after the newest recorded checkpoint, or from genesis.</summary>
@@ -224,13 +237,13 @@ public static class AnchorCommands
         }
     }
 
-    private static Address ParseAnchor(string? text)
+    public static Address ParseAnchor(string? text)
     {
         try { return RelayerOptions.ParseContractAddress(text); }
         catch (ArgumentException e) { throw new CliException($"--anchor: {e.Message}"); }
     }
 
-    private static Uri ParseUri(string text, string option) =>
+    public static Uri ParseUri(string text, string option) =>
         Uri.TryCreate(text, UriKind.Absolute, out var uri) && (uri.Scheme == "http" || uri.Scheme == "https") ? uri : throw new CliException($"{option}: '{text}' is not an http(s) URL");
 
     private static async Task<TransactionReceipt> WaitForReceiptAsync(EthereumRpcClient eth, Hash256 hash)

@@ -30,11 +30,25 @@ public static class DevnetCommand
         var p2p = new Option<int>("--p2p-port") { Description = "UDP port of node 0; node i listens on port + i", DefaultValueFactory = _ => NodeOptions.DefaultP2PPort };
         var load = new Option<int>("--load") { Description = "Demo transfers per second among dev accounts 1-9 (0 = none)", DefaultValueFactory = _ => 20 };
         var reset = new Option<bool>("--reset") { Description = "Delete the data directory first" };
+        var ethRpc = new Option<string?>("--eth-rpc") { Description = "Ethereum JSON-RPC URL: deploy the anchor contract there (or use --anchor) and relay every checkpoint" };
+        var ethKey = new Option<string?>("--eth-key") { Description = "Keystore of the Ethereum account paying for anchoring (with --eth-rpc; password from devnet's password file or --eth-password-file)" };
+        var ethPassword = new Option<string?>("--eth-password-file") { Description = "Password file for --eth-key (default: the devnet password file)" };
+        var anchor = new Option<string?>("--anchor") { Description = "Use this deployed anchor contract instead of deploying one" };
         var logLevel = LogOptions.Level();
         logLevel.DefaultValueFactory = _ => LogLevel.Warning;
-        var devnet = new Command("devnet", "Run a local development network on embedded defaults") { validators, data, stopAt, rpc, p2p, load, reset, logLevel };
-        devnet.SetAction((r, ct) => Cli.Cli.RunAsync(() => RunAsync(r.GetValue(validators), r.GetValue(data)!, r.GetValue(stopAt), r.GetValue(rpc)!,
-            r.GetValue(p2p), r.GetValue(load), r.GetValue(reset), r.GetValue(logLevel), ct)));
+        var devnet = new Command("devnet", "Run a local development network on embedded defaults") { validators, data, stopAt, rpc, p2p, load, reset, ethRpc, ethKey, ethPassword, anchor, logLevel };
+        devnet.SetAction((r, ct) => Cli.Cli.RunAsync(() =>
+        {
+            DevnetAnchoringOptions? anchoring = null;
+            if (r.GetValue(ethRpc) is { } url)
+            {
+                var key = r.GetValue(ethKey) ?? throw new CliException("--eth-rpc needs --eth-key FILE: the Ethereum account that pays for deployment and anchoring");
+                anchoring = new DevnetAnchoringOptions(Anchoring.AnchorCommands.ParseUri(url, "--eth-rpc"), key, r.GetValue(anchor));
+            }
+            else if (r.GetValue(ethKey) is not null || r.GetValue(anchor) is not null) throw new CliException("--eth-key and --anchor need --eth-rpc");
+            return RunAsync(r.GetValue(validators), r.GetValue(data)!, r.GetValue(stopAt), r.GetValue(rpc)!,
+                r.GetValue(p2p), r.GetValue(load), r.GetValue(reset), r.GetValue(logLevel), anchoring, r.GetValue(ethPassword), ct);
+        }));
         return devnet;
     }
 
@@ -46,7 +60,8 @@ public static class DevnetCommand
         return reader.ReadToEnd();
     }
 
-    private static async Task<int> RunAsync(int validators, string dataDir, ulong? stopAt, string rpc, int p2pPort, int load, bool reset, LogLevel logLevel, CancellationToken ct)
+    private static async Task<int> RunAsync(int validators, string dataDir, ulong? stopAt, string rpc, int p2pPort, int load, bool reset, LogLevel logLevel,
+        DevnetAnchoringOptions? anchoring, string? ethPasswordFile, CancellationToken ct)
     {
         if (validators is < 1 or > MaxValidators) throw new CliException($"--validators {validators}: must be from 1 to {MaxValidators}");
         if (load < 0) throw new CliException("--load must be 0 or more");
@@ -72,6 +87,10 @@ public static class DevnetCommand
             using var monitor = new DevnetMonitor(nodes[0].Rpc, spec);
             await monitor.WaitForGenesisAsync(nodes, stop.Token);
             var loadTask = load > 0 ? Task.Run(() => monitor.DemoLoadAsync(nodes, load, stop.Token), CancellationToken.None) : Task.CompletedTask;
+            void Report(string line) => AnsiConsole.MarkupLine($"[blue]{Markup.Escape(line)}[/]");
+            using var relay = anchoring is null ? null
+                : await DevnetAnchoring.StartAsync(anchoring, nodes[0].Rpc, dataDir, ethPasswordFile ?? Path.Combine(dataDir, "password.txt"), Report);
+            var relayTask = relay is null ? Task.CompletedTask : Task.Run(() => relay.RunAsync(Report, stop.Token), CancellationToken.None);
             var started = Stopwatch.GetTimestamp();
             while (!stop.IsCancellationRequested)
             {
@@ -88,6 +107,7 @@ public static class DevnetCommand
             }
             await stop.CancelAsync();
             await loadTask;
+            await relayTask;
         }
         catch (OperationCanceledException) when (stop.IsCancellationRequested)
         {

@@ -1,0 +1,122 @@
+using System.Diagnostics;
+using IExecChain.Core.Crypto;
+using IExecChain.Core.Primitives;
+using IExecChain.Ethereum.Anchoring;
+using IExecChain.Ethereum.JsonRpc;
+using IExecChain.Node.Anchoring;
+using IExecChain.Node.Cli;
+using IExecChain.Rpc.Client;
+
+namespace IExecChain.Node.Devnet;
+
+/// <summary>Devnet options for anchoring to an Ethereum node: `--eth-rpc`, `--eth-key`, `--anchor`.</summary>
+public sealed record DevnetAnchoringOptions(Uri EthRpc, string EthKeyFile, string? Anchor);
+
+/// <summary>
+/// The devnet's relayer: deploys the anchor contract (compiled with solc-js by
+/// scripts/compile-anchor.sh) unless an address is given, then anchors every checkpoint the devnet
+/// signs and reports each one on the progress stream.
+/// </summary>
+internal sealed class DevnetAnchoring : IDisposable
+{
+    private readonly EthereumRpcClient _eth;
+    private readonly JsonRpcClient _side;
+    private readonly Relayer _relayer;
+
+    private DevnetAnchoring(EthereumRpcClient eth, JsonRpcClient side, Relayer relayer, Address anchor)
+    {
+        _eth = eth;
+        _side = side;
+        _relayer = relayer;
+        Anchor = anchor;
+    }
+
+    public Address Anchor { get; }
+
+    public static async Task<DevnetAnchoring> StartAsync(DevnetAnchoringOptions options, Uri sidechain, string dataDir, string passwordFile, Action<string> report)
+    {
+        var payer = KeyFiles.Load(options.EthKeyFile, passwordFile);
+        var eth = new EthereumRpcClient(options.EthRpc, new EthereumRpcOptions { MaxRetries = 20, RetryDelay = TimeSpan.FromMilliseconds(250) });
+        var side = new JsonRpcClient(sidechain);
+        try
+        {
+            ulong ethChainId = await eth.ChainIdAsync();
+            Address anchor;
+            if (options.Anchor is { } given)
+            {
+                anchor = AnchorCommands.ParseAnchor(given);
+            }
+            else
+            {
+                var bytecode = Compile(dataDir);
+                var deployed = await AnchorCommands.DeployAsync(side, eth, payer, bytecode);
+                report(deployed.Describe());
+                anchor = deployed.Address;
+            }
+            var relayer = new Relayer(eth, new RpcCheckpointSource(side), payer,
+                new RelayerOptions { AnchorContract = anchor, EthereumChainId = ethChainId, ReceiptPollInterval = TimeSpan.FromMilliseconds(200) });
+            report($"relaying checkpoints to anchor {anchor} on Ethereum chain {ethChainId} as {payer.Address}");
+            return new DevnetAnchoring(eth, side, relayer, anchor);
+        }
+        catch
+        {
+            eth.Dispose();
+            side.Dispose();
+            throw;
+        }
+    }
+
+    /// <summary>Anchors what the devnet has signed, reporting each checkpoint, until cancelled.</summary>
+    public async Task RunAsync(Action<string> report, CancellationToken ct)
+    {
+        while (!ct.IsCancellationRequested)
+        {
+            try
+            {
+                foreach (var outcome in await _relayer.RunOnceAsync(ct))
+                    report($"checkpoint {outcome.Number} anchored: {outcome.Status}{(outcome.TransactionHash is { } h ? $" in {h}, {outcome.GasUsed} gas" : "")}");
+            }
+            catch (Exception e) when (e is EthereumRpcException or EthereumUnavailableException or AnchoringException or JsonRpcClientException or HttpRequestException)
+            {
+                report($"anchoring paused: {e.Message}");
+            }
+            catch (OperationCanceledException)
+            {
+                return;
+            }
+            try { await Task.Delay(1000, ct); } catch (OperationCanceledException) { return; }
+        }
+    }
+
+    /// <summary>solc-js through the repository's script: the contract's code is never a committed binary.</summary>
+    private static byte[] Compile(string dataDir)
+    {
+        var script = FindScript() ?? throw new CliException("--eth-rpc: deploying needs scripts/compile-anchor.sh of the repository (run devnet from the repository, or pass --anchor ADDRESS)");
+        var output = Path.GetFullPath(Path.Combine(dataDir, "anchor.bin"));
+        var info = new ProcessStartInfo("bash", [script, output]) { RedirectStandardError = true, RedirectStandardOutput = true };
+        using var process = Process.Start(info) ?? throw new CliException("could not start bash to compile the anchor contract");
+        string errors = process.StandardError.ReadToEnd();
+        process.WaitForExit();
+        if (process.ExitCode != 0) throw new CliException($"compiling the anchor contract failed: {errors.Trim()}");
+        return Hex.Decode(File.ReadAllText(output).Trim());
+    }
+
+    private static string? FindScript()
+    {
+        foreach (var start in new[] { Directory.GetCurrentDirectory(), AppContext.BaseDirectory })
+        {
+            for (var dir = new DirectoryInfo(start); dir is not null; dir = dir.Parent)
+            {
+                var candidate = Path.Combine(dir.FullName, "scripts", "compile-anchor.sh");
+                if (File.Exists(candidate)) return candidate;
+            }
+        }
+        return null;
+    }
+
+    public void Dispose()
+    {
+        _eth.Dispose();
+        _side.Dispose();
+    }
+}
