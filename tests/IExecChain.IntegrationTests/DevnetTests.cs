@@ -43,4 +43,16 @@ public class DevnetTests
         Assert.That(code, Is.EqualTo(2));
         Assert.That(output, Does.Contain(message));
     }
+
+    [TestCase(new[] { "--role", "relayer" }, "--role relayer needs --eth-rpc URL")]
+    [TestCase(new[] { "--role", "relayer", "--eth-rpc", "http://127.0.0.1:1" }, "--role relayer needs --eth-key FILE")]
+    [TestCase(new[] { "--role", "relayer", "--eth-rpc", "http://127.0.0.1:1", "--eth-key", "k.json" }, "--role relayer needs --anchor ADDRESS")]
+    [TestCase(new[] { "--eth-rpc", "http://127.0.0.1:1" }, "--eth-rpc, --eth-key and --anchor are for --role relayer")]
+    [TestCase(new[] { "--role", "validator" }, "--role validator needs --key FILE")]
+    public void Run_roles_are_checked_before_the_node_opens(string[] options, string message)
+    {
+        var (code, output) = NodeProcess.Run(["run", "--data", Path.Combine(Path.GetTempPath(), "unused-node"), .. options]);
+        Assert.That(code, Is.EqualTo(2));
+        Assert.That(output, Does.Contain(message));
+    }
 }

@@ -28,9 +28,14 @@ public static class NodeCommands
         var rpc = new Option<string?>("--rpc") { Description = $"JSON-RPC listen address host:port (default {NodeOptions.DefaultRpcHost}:{NodeOptions.DefaultRpcPort})" };
         var p2p = new Option<string?>("--p2p") { Description = $"UDP listen address ip:port for peers (default {NodeOptions.DefaultRpcHost}:{NodeOptions.DefaultP2PPort})" };
         var peers = new Option<string[]>("--peer") { Description = "Peer to keep connected: host:port or 0xADDRESS@host:port (repeatable)", AllowMultipleArgumentsPerToken = false };
+        var role = new Option<string[]>("--role") { Description = "validator (default with --key), relayer (needs --eth-rpc, --eth-key, --anchor); repeatable", AllowMultipleArgumentsPerToken = false };
+        role.AcceptOnlyFromAmong("validator", "relayer", "full");
+        var ethRpc = new Option<string?>("--eth-rpc") { Description = "Relayer: Ethereum JSON-RPC URL" };
+        var ethKey = new Option<string?>("--eth-key") { Description = "Relayer: keystore of the Ethereum account that pays (same --password-file)" };
+        var anchor = new Option<string?>("--anchor") { Description = "Relayer: anchor contract address" };
         var equivocate = new Option<bool>("--equivocate-for-testing") { Description = "TEST ONLY: sign a conflicting vote for every vote (to prove slashing)", Hidden = true };
         var logLevel = LogOptions.Level();
-        var run = new Command("run", "Run a node") { config, data, key, password, rpc, p2p, peers, equivocate, logLevel };
+        var run = new Command("run", "Run a node") { config, data, key, password, rpc, p2p, peers, role, ethRpc, ethKey, anchor, equivocate, logLevel };
         run.SetAction((r, ct) => Cli.RunAsync(async () =>
         {
             var file = r.GetValue(config) is { } path ? NodeConfigFile.Load(path) : new NodeConfigFile();
@@ -52,12 +57,37 @@ public static class NodeCommands
             };
             var errors = options.Validate();
             if (errors.Count > 0) throw new CliException(string.Join("; ", errors));
+            var roles = r.GetValue(role) ?? [];
+            Anchoring.RelayerServiceOptions? relaying = null;
+            if (roles.Contains("relayer"))
+            {
+                var ethUrl = r.GetValue(ethRpc) ?? throw new CliException("--role relayer needs --eth-rpc URL");
+                var ethKeyFile = r.GetValue(ethKey) ?? throw new CliException("--role relayer needs --eth-key FILE");
+                var anchorAddress = r.GetValue(anchor) ?? throw new CliException("--role relayer needs --anchor ADDRESS (deploy one with `iexchain anchor deploy`)");
+                relaying = new Anchoring.RelayerServiceOptions(Anchoring.AnchorCommands.ParseUri(ethUrl, "--eth-rpc"), ethKeyFile, anchorAddress);
+            }
+            else if (r.GetValue(ethRpc) is not null || r.GetValue(ethKey) is not null || r.GetValue(anchor) is not null)
+                throw new CliException("--eth-rpc, --eth-key and --anchor are for --role relayer");
             var keyFile = r.GetValue(key) ?? file.Key;
+            if (roles.Contains("validator") && keyFile is null) throw new CliException("--role validator needs --key FILE");
             PrivateKey? validatorKey = keyFile is not null ? KeyFiles.Load(keyFile, r.GetValue(password) ?? file.PasswordFile) : null;
             using var loggerFactory = LogOptions.CreateFactory(r.GetValue(logLevel));
             await using var node = ChainNode.Open(options, validatorKey, loggerFactory);
             await node.StartAsync(ct);
+            using var relayStop = CancellationTokenSource.CreateLinkedTokenSource(ct);
+            Task relayTask = Task.CompletedTask;
+            Anchoring.RelayerService? relayer = null;
+            if (relaying is not null)
+            {
+                void Report(string line) => Console.WriteLine(line);
+                relayer = await Anchoring.RelayerService.StartAsync(relaying, node.RpcEndpoint!, options.DataDir,
+                    r.GetValue(password) ?? file.PasswordFile, Report);
+                relayTask = Task.Run(() => relayer.RunAsync(Report, relayStop.Token), CancellationToken.None);
+            }
             await WaitForShutdownAsync(node, ct);
+            await relayStop.CancelAsync();
+            await relayTask;
+            relayer?.Dispose();
             return node.ProducerFault is null ? 0 : 1;
         }));
         return run;

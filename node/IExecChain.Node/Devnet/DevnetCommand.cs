@@ -39,11 +39,11 @@ public static class DevnetCommand
         var devnet = new Command("devnet", "Run a local development network on embedded defaults") { validators, data, stopAt, rpc, p2p, load, reset, ethRpc, ethKey, ethPassword, anchor, logLevel };
         devnet.SetAction((r, ct) => Cli.Cli.RunAsync(() =>
         {
-            DevnetAnchoringOptions? anchoring = null;
+            Anchoring.RelayerServiceOptions? anchoring = null;
             if (r.GetValue(ethRpc) is { } url)
             {
                 var key = r.GetValue(ethKey) ?? throw new CliException("--eth-rpc needs --eth-key FILE: the Ethereum account that pays for deployment and anchoring");
-                anchoring = new DevnetAnchoringOptions(Anchoring.AnchorCommands.ParseUri(url, "--eth-rpc"), key, r.GetValue(anchor));
+                anchoring = new Anchoring.RelayerServiceOptions(Anchoring.AnchorCommands.ParseUri(url, "--eth-rpc"), key, r.GetValue(anchor));
             }
             else if (r.GetValue(ethKey) is not null || r.GetValue(anchor) is not null) throw new CliException("--eth-key and --anchor need --eth-rpc");
             return RunAsync(r.GetValue(validators), r.GetValue(data)!, r.GetValue(stopAt), r.GetValue(rpc)!,
@@ -61,7 +61,7 @@ public static class DevnetCommand
     }
 
     private static async Task<int> RunAsync(int validators, string dataDir, ulong? stopAt, string rpc, int p2pPort, int load, bool reset, LogLevel logLevel,
-        DevnetAnchoringOptions? anchoring, string? ethPasswordFile, CancellationToken ct)
+        Anchoring.RelayerServiceOptions? anchoring, string? ethPasswordFile, CancellationToken ct)
     {
         if (validators is < 1 or > MaxValidators) throw new CliException($"--validators {validators}: must be from 1 to {MaxValidators}");
         if (load < 0) throw new CliException("--load must be 0 or more");
@@ -89,7 +89,7 @@ public static class DevnetCommand
             var loadTask = load > 0 ? Task.Run(() => monitor.DemoLoadAsync(nodes, load, stop.Token), CancellationToken.None) : Task.CompletedTask;
             void Report(string line) => AnsiConsole.MarkupLine($"[blue]{Markup.Escape(line)}[/]");
             using var relay = anchoring is null ? null
-                : await DevnetAnchoring.StartAsync(anchoring, nodes[0].Rpc, dataDir, ethPasswordFile ?? Path.Combine(dataDir, "password.txt"), Report);
+                : await Anchoring.RelayerService.StartAsync(anchoring, nodes[0].Rpc, dataDir, ethPasswordFile ?? Path.Combine(dataDir, "password.txt"), Report);
             var relayTask = relay is null ? Task.CompletedTask : Task.Run(() => relay.RunAsync(Report, stop.Token), CancellationToken.None);
             var started = Stopwatch.GetTimestamp();
             while (!stop.IsCancellationRequested)

@@ -3,27 +3,26 @@ using IExecChain.Core.Crypto;
 using IExecChain.Core.Primitives;
 using IExecChain.Ethereum.Anchoring;
 using IExecChain.Ethereum.JsonRpc;
-using IExecChain.Node.Anchoring;
 using IExecChain.Node.Cli;
 using IExecChain.Rpc.Client;
 
-namespace IExecChain.Node.Devnet;
+namespace IExecChain.Node.Anchoring;
 
-/// <summary>Devnet options for anchoring to an Ethereum node: `--eth-rpc`, `--eth-key`, `--anchor`.</summary>
-public sealed record DevnetAnchoringOptions(Uri EthRpc, string EthKeyFile, string? Anchor);
+/// <summary>Where and as whom to anchor: `--eth-rpc`, `--eth-key`, `--anchor` (null: deploy one).</summary>
+public sealed record RelayerServiceOptions(Uri EthRpc, string EthKeyFile, string? Anchor);
 
 /// <summary>
-/// The devnet's relayer: deploys the anchor contract (compiled with solc-js by
-/// scripts/compile-anchor.sh) unless an address is given, then anchors every checkpoint the devnet
-/// signs and reports each one on the progress stream.
+/// A relayer inside a node process (`run --role relayer`) or the devnet: deploys the anchor
+/// contract (compiled with solc-js by scripts/compile-anchor.sh) unless an address is given, then
+/// anchors every checkpoint the sidechain signs and reports each one.
 /// </summary>
-internal sealed class DevnetAnchoring : IDisposable
+internal sealed class RelayerService : IDisposable
 {
     private readonly EthereumRpcClient _eth;
     private readonly JsonRpcClient _side;
     private readonly Relayer _relayer;
 
-    private DevnetAnchoring(EthereumRpcClient eth, JsonRpcClient side, Relayer relayer, Address anchor)
+    private RelayerService(EthereumRpcClient eth, JsonRpcClient side, Relayer relayer, Address anchor)
     {
         _eth = eth;
         _side = side;
@@ -33,7 +32,7 @@ internal sealed class DevnetAnchoring : IDisposable
 
     public Address Anchor { get; }
 
-    public static async Task<DevnetAnchoring> StartAsync(DevnetAnchoringOptions options, Uri sidechain, string dataDir, string passwordFile, Action<string> report)
+    public static async Task<RelayerService> StartAsync(RelayerServiceOptions options, Uri sidechain, string dataDir, string? passwordFile, Action<string> report)
     {
         var payer = KeyFiles.Load(options.EthKeyFile, passwordFile);
         var eth = new EthereumRpcClient(options.EthRpc, new EthereumRpcOptions { MaxRetries = 20, RetryDelay = TimeSpan.FromMilliseconds(250) });
@@ -56,7 +55,7 @@ internal sealed class DevnetAnchoring : IDisposable
             var relayer = new Relayer(eth, new RpcCheckpointSource(side), payer,
                 new RelayerOptions { AnchorContract = anchor, EthereumChainId = ethChainId, ReceiptPollInterval = TimeSpan.FromMilliseconds(200) });
             report($"relaying checkpoints to anchor {anchor} on Ethereum chain {ethChainId} as {payer.Address}");
-            return new DevnetAnchoring(eth, side, relayer, anchor);
+            return new RelayerService(eth, side, relayer, anchor);
         }
         catch
         {
