@@ -1,6 +1,7 @@
-using System.Diagnostics;
 using System.Text.Json;
 using NUnit.Framework;
+
+using IExecChain.TestSupport;
 
 namespace IExecChain.Core.Tests.Crypto;
 
@@ -18,8 +19,8 @@ internal static class EthersVectors
     /// <summary>Makes sure node and ethers are usable; fails or ignores the fixture otherwise.</summary>
     public static void EnsureInstalled()
     {
-        string? problem = FindTool("node") is null ? "node is not on PATH"
-            : FindTool("npm") is null ? "npm is not on PATH"
+        string? problem = ExternalTool.Find("node") is null ? "node is not on PATH"
+            : ExternalTool.Find("npm") is null ? "npm is not on PATH"
             : null;
         if (problem is null)
         {
@@ -28,7 +29,7 @@ internal static class EthersVectors
             {
                 if (!File.Exists(Path.Combine(ScriptDirectory, "node_modules", "ethers", "package.json")))
                 {
-                    var (exit, _, error) = Run("npm", ["install", "--no-audit", "--no-fund"], input: null, TimeSpan.FromMinutes(5));
+                    var (exit, _, error) = ExternalTool.Run("npm", ["install", "--no-audit", "--no-fund"], ScriptDirectory, TimeSpan.FromMinutes(5));
                     if (exit != 0) problem = $"npm install of ethers failed (exit {exit}): {error}";
                 }
             }
@@ -50,7 +51,7 @@ internal static class EthersVectors
         File.WriteAllText(inputPath, JsonSerializer.Serialize(input));
         try
         {
-            var (exit, output, error) = Run("node", ["vectors.mjs", mode, inputPath], input: null, TimeSpan.FromMinutes(2));
+            var (exit, output, error) = ExternalTool.Run("node", ["vectors.mjs", mode, inputPath], ScriptDirectory, TimeSpan.FromMinutes(2));
             if (exit != 0) Assert.Fail($"node vectors.mjs {mode} failed (exit {exit}): {error}");
             return JsonDocument.Parse(output).RootElement.Clone();
         }
@@ -58,42 +59,5 @@ internal static class EthersVectors
         {
             File.Delete(inputPath);
         }
-    }
-
-    private static (int Exit, string Output, string Error) Run(string tool, string[] arguments, string? input, TimeSpan timeout)
-    {
-        var start = new ProcessStartInfo(FindTool(tool)!)
-        {
-            WorkingDirectory = ScriptDirectory,
-            RedirectStandardOutput = true,
-            RedirectStandardError = true,
-            RedirectStandardInput = input is not null,
-            UseShellExecute = false,
-        };
-        foreach (var argument in arguments) start.ArgumentList.Add(argument);
-        using var process = Process.Start(start)!;
-        if (input is not null)
-        {
-            process.StandardInput.Write(input);
-            process.StandardInput.Close();
-        }
-        var output = process.StandardOutput.ReadToEndAsync();
-        var error = process.StandardError.ReadToEndAsync();
-        if (!process.WaitForExit(timeout))
-        {
-            process.Kill(entireProcessTree: true);
-            return (-1, "", $"{tool} timed out after {timeout}");
-        }
-        return (process.ExitCode, output.Result, error.Result);
-    }
-
-    private static string? FindTool(string name)
-    {
-        foreach (var directory in (Environment.GetEnvironmentVariable("PATH") ?? "").Split(Path.PathSeparator, StringSplitOptions.RemoveEmptyEntries))
-        {
-            string candidate = Path.Combine(directory, name);
-            if (File.Exists(candidate)) return candidate;
-        }
-        return null;
     }
 }

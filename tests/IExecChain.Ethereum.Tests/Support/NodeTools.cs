@@ -2,6 +2,8 @@ using System.Diagnostics;
 using System.Text.Json;
 using NUnit.Framework;
 
+using IExecChain.TestSupport;
+
 namespace IExecChain.Ethereum.Tests.Support;
 
 /// <summary>
@@ -25,10 +27,10 @@ internal static class NodeTools
         {
             if (!_installed && _problem is null)
             {
-                _problem = FindTool("node") is null ? "node is not on PATH" : FindTool("npm") is null ? "npm is not on PATH" : null;
+                _problem = ExternalTool.Find("node") is null ? "node is not on PATH" : ExternalTool.Find("npm") is null ? "npm is not on PATH" : null;
                 if (_problem is null && !File.Exists(Path.Combine(ScriptDirectory, "node_modules", "ganache", "package.json")))
                 {
-                    var (exit, _, error) = Run("npm", ["ci", "--no-audit", "--no-fund"], TimeSpan.FromMinutes(5));
+                    var (exit, _, error) = ExternalTool.Run("npm", ["ci", "--no-audit", "--no-fund"], ScriptDirectory, TimeSpan.FromMinutes(5));
                     if (exit != 0) _problem = $"npm ci failed (exit {exit}): {error}";
                 }
                 _installed = _problem is null;
@@ -44,7 +46,7 @@ internal static class NodeTools
     public static JsonElement RunScript(string script, params string[] arguments)
     {
         EnsureInstalled();
-        var (exit, output, error) = Run("node", [script, .. arguments], TimeSpan.FromMinutes(2));
+        var (exit, output, error) = ExternalTool.Run("node", [script, .. arguments], ScriptDirectory, TimeSpan.FromMinutes(2));
         if (exit != 0) Assert.Fail($"node {script} failed (exit {exit}): {error}");
         return JsonDocument.Parse(output).RootElement.Clone();
     }
@@ -64,52 +66,5 @@ internal static class NodeTools
         }
     }
 
-    public static Process StartNode(IEnumerable<string> arguments)
-    {
-        var start = new ProcessStartInfo(FindTool("node")!)
-        {
-            WorkingDirectory = ScriptDirectory,
-            RedirectStandardOutput = true,
-            RedirectStandardError = true,
-            RedirectStandardInput = true,
-            UseShellExecute = false,
-        };
-        foreach (var a in arguments) start.ArgumentList.Add(a);
-        start.Environment["CI"] = "true";
-        return Process.Start(start)!;
-    }
-
-    private static (int Exit, string Output, string Error) Run(string tool, string[] arguments, TimeSpan timeout)
-    {
-        var start = new ProcessStartInfo(FindTool(tool)!)
-        {
-            WorkingDirectory = ScriptDirectory,
-            RedirectStandardOutput = true,
-            RedirectStandardError = true,
-            RedirectStandardInput = true,
-            UseShellExecute = false,
-        };
-        foreach (var a in arguments) start.ArgumentList.Add(a);
-        start.Environment["CI"] = "true";
-        using var process = Process.Start(start)!;
-        process.StandardInput.Close();
-        var output = process.StandardOutput.ReadToEndAsync();
-        var error = process.StandardError.ReadToEndAsync();
-        if (!process.WaitForExit(timeout))
-        {
-            process.Kill(entireProcessTree: true);
-            return (-1, "", $"{tool} timed out after {timeout}");
-        }
-        return (process.ExitCode, output.Result, error.Result);
-    }
-
-    private static string? FindTool(string name)
-    {
-        foreach (var directory in (Environment.GetEnvironmentVariable("PATH") ?? "").Split(Path.PathSeparator, StringSplitOptions.RemoveEmptyEntries))
-        {
-            string candidate = Path.Combine(directory, name);
-            if (File.Exists(candidate)) return candidate;
-        }
-        return null;
-    }
+    public static Process StartNode(IEnumerable<string> arguments) => ExternalTool.Start("node", arguments, ScriptDirectory);
 }

@@ -1,0 +1,53 @@
+using System.Diagnostics;
+
+namespace IExecChain.TestSupport;
+
+/// <summary>
+/// Runs an external tool (node, npm) for tests that check our encodings against other systems.
+/// Linked into every test project that needs it, so the lookup and the timeout handling live once.
+/// </summary>
+internal static class ExternalTool
+{
+    /// <summary>The tool's full path on PATH, or null when it is not installed.</summary>
+    public static string? Find(string name)
+    {
+        foreach (var directory in (Environment.GetEnvironmentVariable("PATH") ?? "").Split(Path.PathSeparator, StringSplitOptions.RemoveEmptyEntries))
+        {
+            string candidate = Path.Combine(directory, name);
+            if (File.Exists(candidate)) return candidate;
+        }
+        return null;
+    }
+
+    /// <summary>Starts the tool in <paramref name="workingDirectory"/> with CI=true and every stream redirected.</summary>
+    public static Process Start(string tool, IEnumerable<string> arguments, string workingDirectory)
+    {
+        var start = new ProcessStartInfo(Find(tool) ?? throw new InvalidOperationException($"{tool} is not on PATH"))
+        {
+            WorkingDirectory = workingDirectory,
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+            RedirectStandardInput = true,
+            UseShellExecute = false,
+        };
+        foreach (var argument in arguments) start.ArgumentList.Add(argument);
+        start.Environment["CI"] = "true";
+        return Process.Start(start)!;
+    }
+
+    /// <summary>Runs the tool to completion (killed after <paramref name="timeout"/>), with <paramref name="input"/> on stdin.</summary>
+    public static (int Exit, string Output, string Error) Run(string tool, string[] arguments, string workingDirectory, TimeSpan timeout, string? input = null)
+    {
+        using var process = Start(tool, arguments, workingDirectory);
+        if (input is not null) process.StandardInput.Write(input);
+        process.StandardInput.Close();
+        var output = process.StandardOutput.ReadToEndAsync();
+        var error = process.StandardError.ReadToEndAsync();
+        if (!process.WaitForExit(timeout))
+        {
+            process.Kill(entireProcessTree: true);
+            return (-1, "", $"{tool} timed out after {timeout}");
+        }
+        return (process.ExitCode, output.Result, error.Result);
+    }
+}
