@@ -19,4 +19,6 @@ public enum DbColumn : byte
     StateNodes,
     /// <summary>Reserved for the BFT engine's write-ahead log.</summary>
     ConsensusWal,
+    /// <summary>Open market orders (order hash → empty): rebuilds the in-memory order book at startup.</summary>
+    MarketOrders,
 }

@@ -31,7 +31,48 @@ public sealed record ChainParameters
     /// <summary>Blocks per checkpoint: checkpoint n covers heights (n-1)·C+1 .. n·C.</summary>
     public ulong CheckpointInterval { get; init; } = DefaultCheckpointInterval;
     public const ulong DefaultCheckpointInterval = 100;
+    public MarketParameters Market { get; init; } = new();
 }
+
+/// <summary>
+/// Proof-of-Contribution rules (docs/market.md). The initializers are the defaults; a chain spec may
+/// omit any field of its "market" section.
+/// </summary>
+public sealed record MarketParameters
+{
+    /// <summary>Task categories: the time reference T (in blocks) and the WebAssembly limits of each.</summary>
+    public IReadOnlyList<TaskCategory> Categories { get; init; } = DefaultCategories;
+
+    public static readonly IReadOnlyList<TaskCategory> DefaultCategories =
+    [
+        new(0, "XS", TimeRefBlocks: 25, MaxFuel: 1_000_000_000, MaxMemoryMb: 64),
+        new(1, "S", TimeRefBlocks: 100, MaxFuel: 10_000_000_000, MaxMemoryMb: 256),
+        new(2, "M", TimeRefBlocks: 500, MaxFuel: 100_000_000_000, MaxMemoryMb: 1024),
+    ];
+
+    /// <summary>Open replicas a worker may hold at once; tasks wait for a free worker beyond that.</summary>
+    public int MaxAssignmentsPerWorker { get; init; } = 8;
+    /// <summary>Tasks started (initialized and assigned) per block at most: bounded end-of-block work.</summary>
+    public int MaxTaskStartsPerBlock { get; init; } = 1000;
+    /// <summary>Replicas one task may ever have.</summary>
+    public int MaxReplicasPerTask { get; init; } = 16;
+    /// <summary>Fixed size of content chunks (apps and datasets), bytes.</summary>
+    public int ChunkSize { get; init; } = 65536;
+    /// <summary>Apps need a passed governance proposal before they match.</summary>
+    public bool RequireAppApproval { get; init; }
+
+    public TaskCategory? Category(ulong id)
+    {
+        foreach (var c in Categories) if (c.Id == id) return c;
+        return null;
+    }
+}
+
+/// <summary>
+/// A task category: deadlines count from task start in units of T (contribution 7T, reveal 2T after
+/// consensus, final 10T); a replica must contribute within 2T of its assignment.
+/// </summary>
+public sealed record TaskCategory(ulong Id, string Name, ulong TimeRefBlocks, ulong MaxFuel, ulong MaxMemoryMb);
 
 /// <summary>
 /// BFT and validator-set rules. The initializers are the single source of defaults: a chain spec
@@ -71,6 +112,12 @@ public sealed record FeeSchedule
     public required ulong Unstake { get; init; }
     public ulong Governance { get; init; } = 10_000;
     public ulong AnchorReceipt { get; init; } = 1_000;
+    /// <summary>RegisterApp, RegisterDataset, RegisterWorkerpool, JoinPool, LeavePool.</summary>
+    public ulong Registry { get; init; } = 10_000;
+    /// <summary>PlaceOrder, CancelOrder.</summary>
+    public ulong Order { get; init; } = 1_000;
+    /// <summary>Contribute, Reveal.</summary>
+    public ulong Contribution { get; init; } = 100;
 }
 
 public sealed record GenesisAccount(Address Address, ulong Balance);

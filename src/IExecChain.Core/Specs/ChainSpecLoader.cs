@@ -56,9 +56,9 @@ public static class ChainSpecLoader
     private static ChainParameters ReadParameters(Reader r, JsonElement p)
     {
         r.ExpectObject(p, "blockIntervalMs", "maxBlockTransactions", "maxBlockBytes", "maxTransactionBytes", "unbondingPeriodBlocks",
-            "minValidatorStake", "minWorkerStake", "epochLength", "fees", "consensus", "checkpointInterval");
+            "minValidatorStake", "minWorkerStake", "epochLength", "fees", "consensus", "checkpointInterval", "market");
         var fees = r.Child(p, "fees", out var f);
-        fees.ExpectObject(f, "transfer", "stake", "unstake", "governance", "anchorReceipt");
+        fees.ExpectObject(f, "transfer", "stake", "unstake", "governance", "anchorReceipt", "registry", "order", "contribution");
         var defaults = new FeeSchedule { Transfer = 0, Stake = 0, Unstake = 0 };
         return new ChainParameters
         {
@@ -77,9 +77,45 @@ public static class ChainSpecLoader
                 Unstake = fees.UInt64(f, "unstake", min: 0),
                 Governance = fees.OptionalUInt64(f, "governance", defaults.Governance, min: 0),
                 AnchorReceipt = fees.OptionalUInt64(f, "anchorReceipt", defaults.AnchorReceipt, min: 0),
+                Registry = fees.OptionalUInt64(f, "registry", defaults.Registry, min: 0),
+                Order = fees.OptionalUInt64(f, "order", defaults.Order, min: 0),
+                Contribution = fees.OptionalUInt64(f, "contribution", defaults.Contribution, min: 0),
             },
             Consensus = p.TryGetProperty("consensus", out _) ? ReadConsensus(r.Child(p, "consensus", out var c), c) : new ConsensusParameters(),
             CheckpointInterval = r.OptionalUInt64(p, "checkpointInterval", ChainParameters.DefaultCheckpointInterval, min: 1, max: 1_000_000),
+            Market = p.TryGetProperty("market", out _) ? ReadMarket(r.Child(p, "market", out var m), m) : new MarketParameters(),
+        };
+    }
+
+    private static MarketParameters ReadMarket(Reader r, JsonElement m)
+    {
+        r.ExpectObject(m, "categories", "maxAssignmentsPerWorker", "maxTaskStartsPerBlock", "maxReplicasPerTask", "chunkSize", "requireAppApproval");
+        var d = new MarketParameters();
+        var categories = d.Categories;
+        if (m.TryGetProperty("categories", out _))
+        {
+            var list = new List<TaskCategory>();
+            int i = 0;
+            foreach (var item in r.Array(m, "categories"))
+            {
+                var cr = new Reader($"{r.Path}.categories[{i++}]");
+                cr.ExpectObject(item, "id", "name", "timeRefBlocks", "maxFuel", "maxMemoryMb");
+                var category = new TaskCategory(cr.UInt64(item, "id", min: 0, max: 1_000_000), cr.String(item, "name", maxLength: 32),
+                    cr.UInt64(item, "timeRefBlocks", min: 1, max: 1_000_000), cr.UInt64(item, "maxFuel", min: 1), cr.UInt64(item, "maxMemoryMb", min: 1, max: 4096));
+                if (list.Exists(c => c.Id == category.Id)) throw new ChainSpecException($"{cr.Path}.id: category {category.Id} appears twice");
+                list.Add(category);
+            }
+            if (list.Count == 0) throw new ChainSpecException($"{r.Path}.categories: at least one category is required");
+            categories = list;
+        }
+        return new MarketParameters
+        {
+            Categories = categories,
+            MaxAssignmentsPerWorker = (int)r.OptionalUInt64(m, "maxAssignmentsPerWorker", (ulong)d.MaxAssignmentsPerWorker, min: 1, max: 1024),
+            MaxTaskStartsPerBlock = (int)r.OptionalUInt64(m, "maxTaskStartsPerBlock", (ulong)d.MaxTaskStartsPerBlock, min: 1, max: 100_000),
+            MaxReplicasPerTask = (int)r.OptionalUInt64(m, "maxReplicasPerTask", (ulong)d.MaxReplicasPerTask, min: 1, max: 64),
+            ChunkSize = (int)r.OptionalUInt64(m, "chunkSize", (ulong)d.ChunkSize, min: 1024, max: 1 << 20),
+            RequireAppApproval = r.OptionalBool(m, "requireAppApproval", d.RequireAppApproval),
         };
     }
 
@@ -222,6 +258,13 @@ public static class ChainSpecLoader
 
         public ulong OptionalUInt64(JsonElement e, string name, ulong fallback, ulong min, ulong max = ulong.MaxValue) =>
             e.TryGetProperty(name, out _) ? UInt64(e, name, min, max) : fallback;
+
+        public bool OptionalBool(JsonElement e, string name, bool fallback)
+        {
+            if (!e.TryGetProperty(name, out var v)) return fallback;
+            if (v.ValueKind is not (JsonValueKind.True or JsonValueKind.False)) throw Error($"{Path}.{name}", $"must be true or false, got {Kind(v)}");
+            return v.GetBoolean();
+        }
 
         public Address Address(JsonElement e, string name)
         {

@@ -76,6 +76,20 @@ public static class TransactionCodec
         return buffer.SequenceEqual(original);
     }
 
+    private static string? Length(ByteString bytes, int expected, string field) =>
+        bytes.Length == expected ? null : $"{field} must be {expected} bytes, got {bytes.Length}";
+
+    private static string? Name(string name, string field) =>
+        name.Length is 0 or > 64 ? $"{field} must be 1 to 64 characters"
+        : name.Any(c => c < 0x20 || c > 0x7E) ? $"{field} must be printable ASCII"
+        : null;
+
+    /// <summary>An http(s) URL of at most 256 characters.</summary>
+    private static string? Endpoint(string url, string field) =>
+        url.Length is 0 or > 256 || !Uri.TryCreate(url, UriKind.Absolute, out var uri) || (uri.Scheme != "http" && uri.Scheme != "https")
+            ? $"{field} must be an http(s) URL of at most 256 characters, got '{(url.Length > 64 ? url[..64] + "..." : url)}'"
+            : null;
+
     private static bool TryCheckPayload(TransactionBody body, out string? error)
     {
         error = null;
@@ -108,6 +122,48 @@ public static class TransactionCodec
                 break;
             case TransactionBody.PayloadOneofCase.Vote:
                 if (body.Vote.ProposalId == 0) error = "vote.proposal_id must be positive";
+                break;
+            case TransactionBody.PayloadOneofCase.RegisterApp:
+                var app = body.RegisterApp;
+                error = Name(app.Name, "register_app.name")
+                    ?? (app.Runtime is AppRuntime.Wasm or AppRuntime.Native ? null : "register_app.runtime must be wasm or native")
+                    ?? Length(app.ContentRoot, 32, "register_app.content_root")
+                    ?? (app.Runtime == AppRuntime.Wasm && app.ContentSize == 0 ? "register_app.content_size must be positive" : null)
+                    ?? (app.Runtime == AppRuntime.Wasm ? Endpoint(app.Endpoint, "register_app.endpoint") : null)
+                    ?? (app.Runtime == AppRuntime.Native && string.IsNullOrWhiteSpace(app.Manifest) ? "register_app.manifest must name the command of a native app" : null)
+                    ?? (app.Manifest.Length > 1024 ? "register_app.manifest is longer than 1,024 characters" : null);
+                break;
+            case TransactionBody.PayloadOneofCase.RegisterDataset:
+                var dataset = body.RegisterDataset;
+                error = Name(dataset.Name, "register_dataset.name") ?? Length(dataset.ContentRoot, 32, "register_dataset.content_root")
+                    ?? Endpoint(dataset.Endpoint, "register_dataset.endpoint");
+                break;
+            case TransactionBody.PayloadOneofCase.RegisterWorkerpool:
+                var pool = body.RegisterWorkerpool;
+                error = pool.Description.Length > 256 ? "register_workerpool.description is longer than 256 characters"
+                    : pool.WorkerStakeRatio > 100 ? "register_workerpool.worker_stake_ratio is a percentage (0..100)"
+                    : pool.SchedulerRewardRatio > 100 ? "register_workerpool.scheduler_reward_ratio is a percentage (0..100)"
+                    : pool.WorkerAllow.Count > 64 ? "register_workerpool.worker_allow lists at most 64 workers"
+                    : pool.WorkerAllow.Any(a => a.Length != Address.Size) ? "register_workerpool.worker_allow entries must be 20-byte addresses"
+                    : null;
+                break;
+            case TransactionBody.PayloadOneofCase.JoinPool:
+                error = Length(body.JoinPool.Workerpool, Address.Size, "join_pool.workerpool") ?? Endpoint(body.JoinPool.Endpoint, "join_pool.endpoint");
+                break;
+            case TransactionBody.PayloadOneofCase.LeavePool:
+                break;
+            case TransactionBody.PayloadOneofCase.PlaceOrder:
+                if (body.PlaceOrder.OrderCase == PlaceOrder.OrderOneofCase.None) error = "place_order carries no order";
+                break;
+            case TransactionBody.PayloadOneofCase.CancelOrder:
+                error = Length(body.CancelOrder.OrderHash, 32, "cancel_order.order_hash");
+                break;
+            case TransactionBody.PayloadOneofCase.Contribute:
+                error = Length(body.Contribute.TaskId, 32, "contribute.task_id") ?? Length(body.Contribute.ResultHash, 32, "contribute.result_hash")
+                    ?? Length(body.Contribute.ResultSeal, 32, "contribute.result_seal");
+                break;
+            case TransactionBody.PayloadOneofCase.Reveal:
+                error = Length(body.Reveal.TaskId, 32, "reveal.task_id") ?? Length(body.Reveal.ResultDigest, 32, "reveal.result_digest");
                 break;
             case TransactionBody.PayloadOneofCase.None:
                 error = "transaction has no payload (or a payload type this node does not know)";

@@ -8,6 +8,7 @@ using IExecChain.Core.Wire;
 using IExecChain.State.Execution;
 using IExecChain.Core.Checkpoints;
 using IExecChain.State.Checkpoints;
+using IExecChain.State.Market;
 using IExecChain.State.Merkle;
 using IExecChain.State.Validators;
 using IExecChain.Storage;
@@ -27,6 +28,7 @@ public sealed class BlockProcessor
     private readonly IKeyValueStore _store;
     private readonly TransactionExecutor _executor;
     private readonly TransactionVerifier _verifier;
+    private readonly MarketLedger _market;
     private ValidatorSet _validators;
     private volatile ChainHead _head;
 
@@ -64,9 +66,13 @@ public sealed class BlockProcessor
         GenesisHash = genesisBlock.Hash;
         _validators = LoadValidators();
         _executor.ApplyOverrides(LoadOverrides());
+        _market = new MarketLedger(spec, tree, store);
     }
 
     public ChainHead Head => _head;
+
+    /// <summary>The order book and the market's block bookkeeping (consensus thread only).</summary>
+    public MarketLedger Market => _market;
     public Hash256 GenesisHash { get; }
     public StateTree Tree { get; }
     public BlockStore Blocks { get; }
@@ -85,6 +91,7 @@ public sealed class BlockProcessor
     {
         var head = _head;
         var state = new WorldState(Tree);
+        var market = _market.Begin(state, head.Height + 1, head.Hash, _executor.Parameters);
         var included = new List<Transaction>();
         var receipts = new List<Receipt>();
         var excluded = new List<(Transaction, string)>();
@@ -94,7 +101,7 @@ public sealed class BlockProcessor
         {
             if (included.Count >= _spec.Parameters.MaxBlockTransactions || bytes + tx.Size > _spec.Parameters.MaxBlockBytes) break;
             if (!_verifier.TryVerify(tx, out var verifyError)) { excluded.Add((tx, verifyError!)); continue; }
-            if (!_executor.TryExecute(state, tx, height, (uint)included.Count, ref fees, out var receipt, out var reason))
+            if (!_executor.TryExecute(state, market, tx, height, (uint)included.Count, ref fees, out var receipt, out var reason))
             {
                 excluded.Add((tx, reason!));
                 continue;
@@ -110,8 +117,8 @@ public sealed class BlockProcessor
             if (accepted.Count >= ChainBlock.MaxEvidencePerBlock) break;
             if (Equivocation.Apply(state, e, _spec.ChainId, height, _executor.Parameters.Consensus) is null) accepted.Add(e);
         }
-        var header = FinishBlock(state, head, height, Math.Max(timeUnixMs, head.TimeUnixMs + 1), proposer, fees, included, receipts, lastCommit, accepted, out var update, out var receiptBytes, out var nextSet);
-        return new ExecutedBlock(new ChainBlock(header, included, lastCommit, accepted), update, receipts, receiptBytes, excluded, nextSet);
+        var header = FinishBlock(state, market, head, height, Math.Max(timeUnixMs, head.TimeUnixMs + 1), proposer, fees, included, receipts, lastCommit, accepted, out var update, out var receiptBytes, out var nextSet);
+        return new ExecutedBlock(new ChainBlock(header, included, lastCommit, accepted), update, receipts, receiptBytes, excluded, nextSet) { Market = market };
     }
 
     /// <summary>Re-executes someone else's block; null with an error when it is not valid on our head.</summary>
@@ -134,6 +141,7 @@ public sealed class BlockProcessor
             if (errors[i] is not null) { error = $"transaction {i}: {errors[i]}"; return null; }
 
         var state = new WorldState(Tree);
+        var market = _market.Begin(state, h.Height, head.Hash, _executor.Parameters);
         var receipts = new List<Receipt>(block.Transactions.Count);
         ulong fees = 0;
         for (int i = 0; i < block.Evidence.Count; i++)
@@ -143,7 +151,7 @@ public sealed class BlockProcessor
         }
         for (int i = 0; i < block.Transactions.Count; i++)
         {
-            if (!_executor.TryExecute(state, block.Transactions[i], h.Height, (uint)i, ref fees, out var receipt, out var reason))
+            if (!_executor.TryExecute(state, market, block.Transactions[i], h.Height, (uint)i, ref fees, out var receipt, out var reason))
             {
                 error = $"transaction {i} ({block.Transactions[i].Id}) is not includable: {reason}";
                 return null;
@@ -156,7 +164,7 @@ public sealed class BlockProcessor
         byte[][] receiptBytes;
         try
         {
-            expected = FinishBlock(state, head, h.Height, h.TimeUnixMs, new Address(h.Proposer.Span), fees, block.Transactions, receipts, block.LastCommit, block.Evidence, out update, out receiptBytes, out nextSet);
+            expected = FinishBlock(state, market, head, h.Height, h.TimeUnixMs, new Address(h.Proposer.Span), fees, block.Transactions, receipts, block.LastCommit, block.Evidence, out update, out receiptBytes, out nextSet);
         }
         catch (InvalidBlockException e)
         {
@@ -166,7 +174,7 @@ public sealed class BlockProcessor
         if (!expected.StateRoot.Equals(h.StateRoot)) { error = $"state root {new Hash256(h.StateRoot.Span)} does not match executed {new Hash256(expected.StateRoot.Span)}"; return null; }
         if (!expected.ReceiptRoot.Equals(h.ReceiptRoot)) { error = "receipt root does not match"; return null; }
         if (!expected.ValidatorSetHash.Equals(h.ValidatorSetHash) || !expected.NextValidatorSetHash.Equals(h.NextValidatorSetHash)) { error = "validator set hash does not match"; return null; }
-        return new ExecutedBlock(block, update, receipts, receiptBytes, [], nextSet);
+        return new ExecutedBlock(block, update, receipts, receiptBytes, [], nextSet) { Market = market };
     }
 
     /// <summary>Makes an executed block final: block, state, receipts and head in one synced write.</summary>
@@ -181,8 +189,10 @@ public sealed class BlockProcessor
         {
             Tree.Commit(executed.StateUpdate, batch);
             Blocks.AddBlock(batch, block, commit, executed.ReceiptBytes);
+            _market.Commit(executed.Market, batch);
             _store.Write(batch, sync: true);
         }
+        _market.AfterCommit(executed.Market);
         _head = ChainHead.Of(block);
         _validators = LoadValidators();
         _executor.ApplyOverrides(LoadOverrides());
@@ -196,7 +206,7 @@ public sealed class BlockProcessor
         return null;
     }
 
-    private BlockHeader FinishBlock(WorldState state, ChainHead head, ulong height, ulong time, Address proposer, ulong fees,
+    private BlockHeader FinishBlock(WorldState state, MarketBlock market, ChainHead head, ulong height, ulong time, Address proposer, ulong fees,
         IReadOnlyList<Transaction> txs, IReadOnlyList<Receipt> receipts, Commit? lastCommit, IReadOnlyList<DuplicateVoteEvidence> evidence,
         out StateUpdate update, out byte[][] receiptBytes, out ValidatorSet nextSet)
     {
@@ -207,6 +217,7 @@ public sealed class BlockProcessor
             state.MarkAccountDirty(proposer);
         }
         TransactionExecutor.ReleaseUnbondings(state, height);
+        market.Finish();
         var parameters = _executor.Parameters;
         if (lastCommit is not null && height > 1)
         {

@@ -21,6 +21,9 @@ public sealed class ExecutedBlock
 
     public ChainBlock Block { get; }
 
+    /// <summary>The market's part of the execution: order-book journal, order-index changes, task events.</summary>
+    public Market.MarketBlock? Market { get; init; }
+
     /// <summary>The validators of the following height, as this block's execution leaves them.</summary>
     public ValidatorSet NextValidators { get; }
     public StateUpdate StateUpdate { get; }

@@ -22,6 +22,15 @@ public static class StateKeys
     private const byte ParameterOverridesKind = 0x0A;
     // 0x0B: equivocation offence markers (Validators.Equivocation.OffenceKey)
     private const byte CheckpointKind = 0x0C;
+    private const byte AppKind = 0x0D;
+    private const byte DatasetKind = 0x0E;
+    private const byte WorkerpoolKind = 0x0F;
+    private const byte WorkerKind = 0x10;
+    private const byte OrderKind = 0x11;
+    private const byte DealKind = 0x12;
+    private const byte TaskKind = 0x13;
+    private const byte TaskTimersKind = 0x14;
+    private const byte MarketTotalsKind = 0x15;
 
     public static Hash256 Account(Address address) => OfAddress(AccountKind, address);
 
@@ -46,6 +55,25 @@ public static class StateKeys
 
     public static Hash256 ChainTotals { get; } = Keccak256.Hash([ChainTotalsKind]);
 
+    public static Hash256 App(Address id) => OfAddress(AppKind, id);
+
+    public static Hash256 Dataset(Address id) => OfAddress(DatasetKind, id);
+
+    public static Hash256 Workerpool(Address id) => OfAddress(WorkerpoolKind, id);
+
+    public static Hash256 Worker(Address worker) => OfAddress(WorkerKind, worker);
+
+    public static Hash256 Order(Hash256 hash) => OfHash(OrderKind, hash);
+
+    public static Hash256 Deal(Hash256 id) => OfHash(DealKind, id);
+
+    public static Hash256 Task(Hash256 id) => OfHash(TaskKind, id);
+
+    /// <summary>Tasks with a deadline at this height (checked in that block's end-block work).</summary>
+    public static Hash256 TaskTimers(ulong height) => OfNumber(TaskTimersKind, height);
+
+    public static Hash256 MarketTotals { get; } = Keccak256.Hash([MarketTotalsKind]);
+
     public static Hash256 ParameterOverrides { get; } = Keccak256.Hash([ParameterOverridesKind]);
 
     private static Hash256 OfNumber(byte kind, ulong number)
@@ -53,6 +81,14 @@ public static class StateKeys
         Span<byte> buffer = stackalloc byte[9];
         buffer[0] = kind;
         BinaryPrimitives.WriteUInt64BigEndian(buffer[1..], number);
+        return Keccak256.Hash(buffer);
+    }
+
+    private static Hash256 OfHash(byte kind, Hash256 hash)
+    {
+        Span<byte> buffer = stackalloc byte[1 + Hash256.Size];
+        buffer[0] = kind;
+        hash.CopyTo(buffer[1..]);
         return Keccak256.Hash(buffer);
     }
 

@@ -3,6 +3,7 @@ using IExecChain.Core.Primitives;
 using IExecChain.Core.Specs;
 using IExecChain.Core.Transactions;
 using IExecChain.Core.Wire;
+using IExecChain.State.Market;
 using IExecChain.State.Validators;
 
 namespace IExecChain.State.Execution;
@@ -40,6 +41,9 @@ public sealed class TransactionExecutor
                     "fees.stake" => p with { Fees = p.Fees with { Stake = o.Value } },
                     "fees.unstake" => p with { Fees = p.Fees with { Unstake = o.Value } },
                     "fees.governance" => p with { Fees = p.Fees with { Governance = o.Value } },
+                    "fees.registry" => p with { Fees = p.Fees with { Registry = o.Value } },
+                    "fees.order" => p with { Fees = p.Fees with { Order = o.Value } },
+                    "fees.contribution" => p with { Fees = p.Fees with { Contribution = o.Value } },
                     "minValidatorStake" => p with { MinValidatorStake = o.Value },
                     "minWorkerStake" => p with { MinWorkerStake = o.Value },
                     _ => throw new InvalidDataException($"unknown parameter override '{o.Name}' in state"),
@@ -56,6 +60,10 @@ public sealed class TransactionExecutor
         TransactionBody.PayloadOneofCase.Unstake => _parameters.Fees.Unstake,
         TransactionBody.PayloadOneofCase.Propose or TransactionBody.PayloadOneofCase.Vote => _parameters.Fees.Governance,
         TransactionBody.PayloadOneofCase.AnchorReceipt => _parameters.Fees.AnchorReceipt,
+        TransactionBody.PayloadOneofCase.RegisterApp or TransactionBody.PayloadOneofCase.RegisterDataset or TransactionBody.PayloadOneofCase.RegisterWorkerpool
+            or TransactionBody.PayloadOneofCase.JoinPool or TransactionBody.PayloadOneofCase.LeavePool => _parameters.Fees.Registry,
+        TransactionBody.PayloadOneofCase.PlaceOrder or TransactionBody.PayloadOneofCase.CancelOrder => _parameters.Fees.Order,
+        TransactionBody.PayloadOneofCase.Contribute or TransactionBody.PayloadOneofCase.Reveal => _parameters.Fees.Contribution,
         _ => ulong.MaxValue,
     };
 
@@ -74,7 +82,7 @@ public sealed class TransactionExecutor
     /// Executes a verified transaction. Returns false, changing nothing, when the transaction is not
     /// includable; otherwise fills <paramref name="receipt"/> and adds the fee to <paramref name="feesCollected"/>.
     /// </summary>
-    public bool TryExecute(WorldState state, Transaction tx, ulong height, uint index, ref ulong feesCollected, out Receipt receipt, out string? invalidReason)
+    public bool TryExecute(WorldState state, MarketBlock market, Transaction tx, ulong height, uint index, ref ulong feesCollected, out Receipt receipt, out string? invalidReason)
     {
         receipt = null!;
         var sender = tx.Sender;
@@ -91,10 +99,14 @@ public sealed class TransactionExecutor
         {
             TransactionBody.PayloadOneofCase.Transfer => Transfer(state, sender, account, tx.Body.Transfer),
             TransactionBody.PayloadOneofCase.Stake => Stake(state, sender, account, tx.Body.Stake),
-            TransactionBody.PayloadOneofCase.Unstake => Unstake(state, sender, tx.Body.Unstake, height),
+            TransactionBody.PayloadOneofCase.Unstake => Unstake(state, market, sender, tx.Body.Unstake, height),
             TransactionBody.PayloadOneofCase.Propose => Governance.Propose(state, sender, tx.Body.Propose, height, _parameters.Consensus),
             TransactionBody.PayloadOneofCase.Vote => Governance.Vote(state, sender, tx.Body.Vote, height, _parameters.Consensus),
             TransactionBody.PayloadOneofCase.AnchorReceipt => Checkpoints.CheckpointLedger.RecordAnchor(state, sender, tx.Body.AnchorReceipt, height),
+            TransactionBody.PayloadOneofCase.RegisterApp or TransactionBody.PayloadOneofCase.RegisterDataset or TransactionBody.PayloadOneofCase.RegisterWorkerpool
+                or TransactionBody.PayloadOneofCase.JoinPool or TransactionBody.PayloadOneofCase.LeavePool or TransactionBody.PayloadOneofCase.PlaceOrder
+                or TransactionBody.PayloadOneofCase.CancelOrder or TransactionBody.PayloadOneofCase.Contribute or TransactionBody.PayloadOneofCase.Reveal
+                => market.Execute(sender, tx.Nonce, tx.Body),
             _ => $"payload {tx.Kind} is not executable",
         };
         receipt = new Receipt
@@ -134,7 +146,7 @@ public sealed class TransactionExecutor
         return null;
     }
 
-    private string? Unstake(WorldState state, Address staker, Core.Wire.Unstake unstake, ulong height)
+    private string? Unstake(WorldState state, MarketBlock market, Address staker, Core.Wire.Unstake unstake, ulong height)
     {
         var record = state.GetStake(staker);
         ulong staked = unstake.Role == StakeRole.Validator ? record.ValidatorStake : record.WorkerStake;
@@ -142,6 +154,8 @@ public sealed class TransactionExecutor
         ulong minimum = unstake.Role == StakeRole.Validator ? _parameters.MinValidatorStake : _parameters.MinWorkerStake;
         ulong remaining = staked - unstake.Amount;
         if (remaining != 0 && remaining < minimum) return $"remaining {unstake.Role} stake {remaining} would be below the minimum {minimum}; unstake all or less";
+        if (unstake.Role == StakeRole.Worker && remaining < Math.Max(minimum, 1) && market.IsPoolMember(staker))
+            return $"a workerpool member keeps at least the minimum worker stake {minimum}; leave the pool first";
         if (unstake.Role == StakeRole.Validator) record.ValidatorStake = remaining; else record.WorkerStake = remaining;
         ulong release = checked(height + _parameters.UnbondingPeriodBlocks);
         record.Unbonding.Add(new Unbonding { Role = unstake.Role, Amount = unstake.Amount, ReleaseHeight = release });

@@ -41,8 +41,28 @@ public sealed class OrderBook
     private readonly Dictionary<Address, List<OfferEntry>> _offersByPool = [];
     private readonly SortedList<long, BookEntry<TaskOrder>> _requests = [];
     private long _nextSequence;
+    private BookJournal? _journal;
 
     public OrderBook(IWorkerpoolStatistics statistics) => _statistics = statistics;
+
+    /// <summary>
+    /// Records every change from now on into <paramref name="journal"/> (null: stop recording), so a
+    /// block's changes can be undone when the block is not committed and redone when it is.
+    /// </summary>
+    public void Record(BookJournal? journal) => _journal = journal;
+
+    /// <summary>The open order with this hash (an AppOffer, DatasetOffer, ResourceOffer or TaskOrder), or null.</summary>
+    public object? Find(Hash256 hash) => _byHash.TryGetValue(hash, out var e) ? OrderOf(e) : null;
+
+    /// <summary>Placement sequence of an open order.</summary>
+    public long SequenceOf(Hash256 hash) => _byHash.TryGetValue(hash, out var e) ? e switch
+    {
+        OfferEntry o => o.Sequence,
+        BookEntry<AppOffer> a => a.Sequence,
+        BookEntry<DatasetOffer> d => d.Sequence,
+        BookEntry<TaskOrder> r => r.Sequence,
+        _ => -1,
+    } : -1;
 
     public int Count => _byHash.Count;
 
@@ -52,10 +72,16 @@ public sealed class OrderBook
 
     /// <summary>Adds an order with its remaining volume (default: all of it). Sequence numbers order requests; by default the next one.</summary>
     public bool TryAdd(AppOffer order, ulong? remaining = null, long? sequence = null) =>
-        AddSorted(_apps, order.App, order, order.Hash, order.Price, remaining ?? order.Volume, sequence);
+        Journaled(AddSorted(_apps, order.App, order, order.Hash, order.Price, remaining ?? order.Volume, sequence), order.Hash);
 
     public bool TryAdd(DatasetOffer order, ulong? remaining = null, long? sequence = null) =>
-        AddSorted(_datasets, order.Dataset, order, order.Hash, order.Price, remaining ?? order.Volume, sequence);
+        Journaled(AddSorted(_datasets, order.Dataset, order, order.Hash, order.Price, remaining ?? order.Volume, sequence), order.Hash);
+
+    private bool Journaled(bool added, Hash256 hash)
+    {
+        if (added && _journal is not null) _journal.Add(new BookJournal.Entry(BookJournal.Op.Added, Find(hash)!, hash, Remaining(hash), SequenceOf(hash), 0));
+        return added;
+    }
 
     public bool TryAdd(ResourceOffer order, ulong? remaining = null, long? sequence = null)
     {
@@ -70,7 +96,7 @@ public sealed class OrderBook
         index.Add(entry);
         if (!_offersByPool.TryGetValue(order.Workerpool, out var list)) _offersByPool[order.Workerpool] = list = [];
         list.Add(entry);
-        return true;
+        return Journaled(true, order.Hash);
     }
 
     public bool TryAdd(TaskOrder order, ulong? remaining = null, long? sequence = null)
@@ -81,7 +107,7 @@ public sealed class OrderBook
         if (_requests.ContainsKey(entry.Sequence)) return false;
         _byHash.Add(order.Hash, entry);
         _requests.Add(entry.Sequence, entry);
-        return true;
+        return Journaled(true, order.Hash);
     }
 
     /// <summary>Remaining volume of an open order; 0 when it is not in the book.</summary>
@@ -98,6 +124,17 @@ public sealed class OrderBook
     public void Consume(Hash256 hash, ulong volume)
     {
         if (!_byHash.TryGetValue(hash, out var e)) throw new KeyNotFoundException($"order {hash} is not in the book");
+        if (_journal is { } journal)
+        {
+            _journal = null;
+            try
+            {
+                journal.Add(new BookJournal.Entry(BookJournal.Op.Consumed, OrderOf(e), hash, Remaining(hash), SequenceOf(hash), volume));
+                Consume(hash, volume);
+            }
+            finally { _journal = journal; }
+            return;
+        }
         switch (e)
         {
             case OfferEntry o: o.Remaining = checked(o.Remaining - volume); if (o.Remaining == 0) Remove(hash); break;
@@ -110,6 +147,8 @@ public sealed class OrderBook
     /// <summary>Removes an order (cancelled, expired or used up).</summary>
     public bool Remove(Hash256 hash)
     {
+        if (_journal is not null && _byHash.TryGetValue(hash, out var existing))
+            _journal.Add(new BookJournal.Entry(BookJournal.Op.Removed, OrderOf(existing), hash, Remaining(hash), SequenceOf(hash), 0));
         if (!_byHash.Remove(hash, out var e)) return false;
         switch (e)
         {
@@ -169,6 +208,40 @@ public sealed class OrderBook
         return lo;
     }
 
+    /// <summary>Sets an open order's remaining volume (journal undo).</summary>
+    internal void SetRemaining(Hash256 hash, ulong remaining)
+    {
+        switch (_byHash[hash])
+        {
+            case OfferEntry o: o.Remaining = remaining; break;
+            case BookEntry<AppOffer> a: a.Remaining = remaining; break;
+            case BookEntry<DatasetOffer> d: d.Remaining = remaining; break;
+            case BookEntry<TaskOrder> r: r.Remaining = remaining; break;
+        }
+    }
+
+    internal void AddOrder(object order, ulong remaining, long sequence)
+    {
+        bool added = order switch
+        {
+            AppOffer a => TryAdd(a, remaining, sequence),
+            DatasetOffer d => TryAdd(d, remaining, sequence),
+            ResourceOffer o => TryAdd(o, remaining, sequence),
+            TaskOrder r => TryAdd(r, remaining, sequence),
+            _ => throw new ArgumentException($"not an order: {order.GetType().Name}", nameof(order)),
+        };
+        if (!added) throw new InvalidOperationException("order book journal is out of step with the book");
+    }
+
+    private static object OrderOf(object entry) => entry switch
+    {
+        OfferEntry o => o.Offer,
+        BookEntry<AppOffer> a => a.Order,
+        BookEntry<DatasetOffer> d => d.Order,
+        BookEntry<TaskOrder> r => r.Order,
+        _ => throw new InvalidOperationException(),
+    };
+
     internal OfferIndex? Offers(ulong category) => _categories.TryGetValue(category, out var i) ? i : null;
 
     private long Sequence(long? given)
@@ -200,5 +273,55 @@ public sealed class OrderBook
         };
         int c = p.CompareTo(price);
         return c != 0 ? c : h.CompareTo(hash);
+    }
+}
+
+/// <summary>
+/// The changes one block made to the <see cref="OrderBook"/>, in order. A block is executed before it
+/// is known to be committed (proposals, other rounds): its changes are undone before another block is
+/// executed on the same parent, and redone if it is the one committed.
+/// </summary>
+public sealed class BookJournal
+{
+    public enum Op : byte { Added, Removed, Consumed }
+
+    public readonly record struct Entry(Op Op, object Order, Hash256 Hash, ulong RemainingBefore, long Sequence, ulong Volume);
+
+    private readonly List<Entry> _entries = [];
+
+    public int Count => _entries.Count;
+
+    internal void Add(Entry entry) => _entries.Add(entry);
+
+    /// <summary>Reverts the changes, newest first. The book must not be recording.</summary>
+    public void Undo(OrderBook book)
+    {
+        for (int i = _entries.Count - 1; i >= 0; i--)
+        {
+            var e = _entries[i];
+            switch (e.Op)
+            {
+                case Op.Added: book.Remove(e.Hash); break;
+                case Op.Removed: book.AddOrder(e.Order, e.RemainingBefore, e.Sequence); break;
+                case Op.Consumed:
+                    if (book.Contains(e.Hash)) book.SetRemaining(e.Hash, e.RemainingBefore);
+                    else book.AddOrder(e.Order, e.RemainingBefore, e.Sequence);
+                    break;
+            }
+        }
+    }
+
+    /// <summary>Applies the changes again, oldest first. The book must not be recording.</summary>
+    public void Redo(OrderBook book)
+    {
+        foreach (var e in _entries)
+        {
+            switch (e.Op)
+            {
+                case Op.Added: book.AddOrder(e.Order, e.RemainingBefore, e.Sequence); break;
+                case Op.Removed: book.Remove(e.Hash); break;
+                case Op.Consumed: book.Consume(e.Hash, e.Volume); break;
+            }
+        }
     }
 }
