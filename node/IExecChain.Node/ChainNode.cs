@@ -119,6 +119,7 @@ public sealed partial class ChainNode : IAsyncDisposable
                 new ChainRpcMethods(spec, processor, mempool, () => self!.NodeInfo()).RegisterAll(registry);
                 new GovernanceRpcMethods(processor).RegisterAll(registry);
                 new CheckpointRpcMethods(spec.ChainId, processor).RegisterAll(registry);
+                new MarketRpcMethods(processor, store).RegisterAll(registry);
                 var dispatcher = new JsonRpcDispatcher(registry, loggerFactory.CreateLogger<JsonRpcDispatcher>(), options.RpcMaxBatchSize);
                 rpc = new RpcServer(new RpcServerOptions { Host = options.RpcHost, Port = options.RpcPort, MaxRequestBytes = options.RpcMaxRequestBytes, MaxBatchSize = options.RpcMaxBatchSize },
                     dispatcher, loggerFactory);
@@ -206,6 +207,9 @@ public sealed partial class ChainNode : IAsyncDisposable
                 unstake = RpcFormat.Quantity(Processor.Executor.Parameters.Fees.Unstake),
                 governance = RpcFormat.Quantity(Processor.Executor.Parameters.Fees.Governance),
                 anchorReceipt = RpcFormat.Quantity(Processor.Executor.Parameters.Fees.AnchorReceipt),
+                registry = RpcFormat.Quantity(Processor.Executor.Parameters.Fees.Registry),
+                order = RpcFormat.Quantity(Processor.Executor.Parameters.Fees.Order),
+                contribution = RpcFormat.Quantity(Processor.Executor.Parameters.Fees.Contribution),
             },
             peers = _host.Peers.Count,
             p2p = _host.LocalEndPoint.ToString(),

@@ -15,6 +15,7 @@ public static class Program
         root.Subcommands.Add(DevnetCommand.Build());
         root.Subcommands.Add(TxCommands.Build());
         root.Subcommands.Add(GovCommands.Build());
+        foreach (var command in MarketCommands.Build()) root.Subcommands.Add(command);
         root.Subcommands.Add(Anchoring.AnchorCommands.BuildAnchor());
         root.Subcommands.Add(Anchoring.AnchorCommands.BuildRelayer());
         root.Subcommands.Add(QueryCommands.Build());

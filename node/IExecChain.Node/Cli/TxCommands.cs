@@ -56,9 +56,10 @@ public static class TxCommands
         return command;
     }
 
-    internal static async Task<int> SubmitAsync(ParseResult r, CommonOptions common, Action<TransactionBody> setPayload, string feeKind)
+    internal static async Task<int> SubmitAsync(ParseResult r, CommonOptions common, Action<TransactionBody> setPayload, string feeKind,
+        Action<TransactionBody, Address>? describe = null, PrivateKey? loadedKey = null)
     {
-        var key = KeyFiles.Load(r.GetValue(common.Key)!, r.GetValue(common.PasswordFile));
+        var key = loadedKey ?? KeyFiles.Load(r.GetValue(common.Key)!, r.GetValue(common.PasswordFile));
         using var client = new JsonRpcClient(JsonRpcClient.ParseEndpoint(r.GetValue(common.Rpc)!));
         var info = await client.CallAsync("iex_nodeInfo");
         var body = new TransactionBody
@@ -68,6 +69,7 @@ public static class TxCommands
             Fee = r.GetValue(common.Fee) is { } fee ? Amounts.Parse(fee, "--fee") : Quantity(info.GetProperty("fees").GetProperty(feeKind)),
         };
         setPayload(body);
+        describe?.Invoke(body, key.Address);
         var signed = TransactionCodec.Sign(body, key);
         var id = (await client.CallAsync("iex_sendRawTransaction", Hex.Encode(signed))).GetString()!;
         Console.WriteLine($"submitted {id}");

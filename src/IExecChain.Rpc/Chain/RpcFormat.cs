@@ -58,6 +58,10 @@ public static class RpcFormat
             TransactionBody.PayloadOneofCase.Transfer => new { to = Bytes(b.Transfer.To.Span), amount = Quantity(b.Transfer.Amount) },
             TransactionBody.PayloadOneofCase.Stake => new { role = RoleName(b.Stake.Role), amount = Quantity(b.Stake.Amount) },
             TransactionBody.PayloadOneofCase.Unstake => new { role = RoleName(b.Unstake.Role), amount = Quantity(b.Unstake.Amount) },
+            TransactionBody.PayloadOneofCase.Contribute => new { taskId = Bytes(b.Contribute.TaskId.Span), resultHash = Bytes(b.Contribute.ResultHash.Span), resultSeal = Bytes(b.Contribute.ResultSeal.Span) },
+            TransactionBody.PayloadOneofCase.Reveal => new { taskId = Bytes(b.Reveal.TaskId.Span), resultDigest = Bytes(b.Reveal.ResultDigest.Span) },
+            TransactionBody.PayloadOneofCase.CancelOrder => new { orderHash = Bytes(b.CancelOrder.OrderHash.Span) },
+            TransactionBody.PayloadOneofCase.JoinPool => new { workerpool = Bytes(b.JoinPool.Workerpool.Span), endpoint = b.JoinPool.Endpoint },
             _ => null,
         };
         return new
@@ -91,6 +95,18 @@ public static class RpcFormat
         TransactionBody.PayloadOneofCase.Transfer => "transfer",
         TransactionBody.PayloadOneofCase.Stake => "stake",
         TransactionBody.PayloadOneofCase.Unstake => "unstake",
+        TransactionBody.PayloadOneofCase.Propose => "propose",
+        TransactionBody.PayloadOneofCase.Vote => "vote",
+        TransactionBody.PayloadOneofCase.AnchorReceipt => "anchor-receipt",
+        TransactionBody.PayloadOneofCase.RegisterApp => "register-app",
+        TransactionBody.PayloadOneofCase.RegisterDataset => "register-dataset",
+        TransactionBody.PayloadOneofCase.RegisterWorkerpool => "register-workerpool",
+        TransactionBody.PayloadOneofCase.JoinPool => "join-pool",
+        TransactionBody.PayloadOneofCase.LeavePool => "leave-pool",
+        TransactionBody.PayloadOneofCase.PlaceOrder => "place-order",
+        TransactionBody.PayloadOneofCase.CancelOrder => "cancel-order",
+        TransactionBody.PayloadOneofCase.Contribute => "contribute",
+        TransactionBody.PayloadOneofCase.Reveal => "reveal",
         _ => "unknown",
     };
 

@@ -1,0 +1,211 @@
+using System.CommandLine;
+using System.Text.Json;
+using Google.Protobuf;
+using IExecChain.Core.Crypto;
+using IExecChain.Core.Primitives;
+using IExecChain.Core.Wire;
+using IExecChain.Rpc.Client;
+using IExecChain.State.Market;
+
+namespace IExecChain.Node.Cli;
+
+/// <summary>
+/// The market from the command line: `app register`, `dataset register`, `pool register|join|leave`,
+/// `order place|cancel|show`, `deal show`, `task show`. Content (WebAssembly modules, datasets) is
+/// uploaded to the node given by --rpc, which serves it to workers (iex_getChunk); that node's URL is
+/// the endpoint registered on chain unless --endpoint says otherwise.
+/// </summary>
+public static class MarketCommands
+{
+    public static IEnumerable<Command> Build() => [BuildApp(), BuildDataset(), BuildPool(), BuildOrder(), BuildShow("deal", "iex_getDeal"), BuildShow("task", "iex_getTask")];
+
+    private static Command BuildApp()
+    {
+        var name = new Option<string>("--name") { Description = "App name (1..64 characters)", Required = true };
+        var wasm = new Option<string?>("--wasm") { Description = "WebAssembly module (.wasm) to register; uploaded to the node" };
+        var native = new Option<string?>("--native") { Description = "Native executable path on the workers' machines (pools that allow native apps)" };
+        var endpoint = new Option<string?>("--endpoint") { Description = "URL serving the module to workers (default: the --rpc node)" };
+        var register = new Command("register", "Register an app") { name, wasm, native, endpoint };
+        var common = TxCommands.CommonOptions.AddTo(register);
+        register.SetAction(r => Cli.RunAsync(async () =>
+        {
+            string? wasmPath = r.GetValue(wasm), nativePath = r.GetValue(native);
+            if ((wasmPath is null) == (nativePath is null)) throw new CliException("give exactly one of --wasm FILE or --native PATH");
+            var app = new RegisterApp { Name = r.GetValue(name)! };
+            if (wasmPath is not null)
+            {
+                var (root, size) = await UploadAsync(r.GetValue(common.Rpc)!, wasmPath, "--wasm");
+                app.Runtime = AppRuntime.Wasm;
+                app.ContentRoot = ByteString.CopyFrom(root.ToArray());
+                app.ContentSize = size;
+                app.Endpoint = r.GetValue(endpoint) ?? r.GetValue(common.Rpc)!;
+            }
+            else
+            {
+                if (!File.Exists(nativePath)) throw new CliException($"--native: '{nativePath}' does not exist here; workers run the same path and check its hash");
+                app.Runtime = AppRuntime.Native;
+                app.ContentRoot = ByteString.CopyFrom(Keccak256.HashToArray(File.ReadAllBytes(nativePath!)));
+                app.ContentSize = (ulong)new FileInfo(nativePath!).Length;
+                app.Manifest = Path.GetFullPath(nativePath!);
+            }
+            return await TxCommands.SubmitAsync(r, common, b => b.RegisterApp = app, "registry",
+                (b, sender) => Console.WriteLine($"app {MarketBlock.ResourceId(MarketBlock.AppIdKind, sender, b.Nonce)}"));
+        }));
+        var app = new Command("app", "Register apps");
+        app.Subcommands.Add(register);
+        return app;
+    }
+
+    private static Command BuildDataset()
+    {
+        var name = new Option<string>("--name") { Description = "Dataset name", Required = true };
+        var file = new Option<string>("--file") { Description = "The dataset; uploaded to the node, which serves its chunks with proofs", Required = true };
+        var endpoint = new Option<string?>("--endpoint") { Description = "URL serving the chunks to workers (default: the --rpc node)" };
+        var register = new Command("register", "Register a dataset") { name, file, endpoint };
+        var common = TxCommands.CommonOptions.AddTo(register);
+        register.SetAction(r => Cli.RunAsync(async () =>
+        {
+            var (root, size) = await UploadAsync(r.GetValue(common.Rpc)!, r.GetValue(file)!, "--file");
+            var dataset = new RegisterDataset { Name = r.GetValue(name)!, ContentRoot = ByteString.CopyFrom(root.ToArray()), Size = size, Endpoint = r.GetValue(endpoint) ?? r.GetValue(common.Rpc)! };
+            return await TxCommands.SubmitAsync(r, common, b => b.RegisterDataset = dataset, "registry",
+                (b, sender) => Console.WriteLine($"dataset {MarketBlock.ResourceId(MarketBlock.DatasetIdKind, sender, b.Nonce)} (root {root}, {size} bytes)"));
+        }));
+        var dataset = new Command("dataset", "Register datasets");
+        dataset.Subcommands.Add(register);
+        return dataset;
+    }
+
+    private static Command BuildPool()
+    {
+        var description = new Option<string>("--description") { Description = "What the pool offers", DefaultValueFactory = _ => "" };
+        var stakeRatio = new Option<uint>("--worker-stake-ratio") { Description = "Percent of the pool price each contribution locks", DefaultValueFactory = _ => 10 };
+        var schedulerRatio = new Option<uint>("--scheduler-ratio") { Description = "Percent of the reward pot kept by the pool owner", DefaultValueFactory = _ => 10 };
+        var allowNative = new Option<bool>("--allow-native") { Description = "Workers of this pool run native apps" };
+        var allow = new Option<string[]>("--worker") { Description = "Admit only these workers (repeatable; default: anyone with the minimum worker stake)", AllowMultipleArgumentsPerToken = true };
+        var register = new Command("register", "Register a workerpool") { description, stakeRatio, schedulerRatio, allowNative, allow };
+        var registerCommon = TxCommands.CommonOptions.AddTo(register);
+        register.SetAction(r => Cli.RunAsync(async () =>
+        {
+            if (r.GetValue(stakeRatio) > 100 || r.GetValue(schedulerRatio) > 100) throw new CliException("--worker-stake-ratio and --scheduler-ratio are percentages (0..100)");
+            var pool = new RegisterWorkerpool { Description = r.GetValue(description)!, WorkerStakeRatio = r.GetValue(stakeRatio), SchedulerRewardRatio = r.GetValue(schedulerRatio), AllowNative = r.GetValue(allowNative) };
+            foreach (var w in r.GetValue(allow) ?? [])
+                pool.WorkerAllow.Add(ByteString.CopyFrom((Address.TryParse(w, out var a, out var e) ? a : throw new CliException($"--worker: {e}")).ToArray()));
+            return await TxCommands.SubmitAsync(r, registerCommon, b => b.RegisterWorkerpool = pool, "registry",
+                (b, sender) => Console.WriteLine($"workerpool {MarketBlock.ResourceId(MarketBlock.WorkerpoolIdKind, sender, b.Nonce)}"));
+        }));
+
+        var poolOption = new Option<string>("--pool") { Description = "Workerpool address", Required = true };
+        var endpoint = new Option<string>("--endpoint") { Description = "This worker node's RPC URL, where beneficiaries fetch results", Required = true };
+        var join = new Command("join", "Join a workerpool (needs the minimum worker stake: `tx stake --role worker`)") { poolOption, endpoint };
+        var joinCommon = TxCommands.CommonOptions.AddTo(join);
+        join.SetAction(r => Cli.RunAsync(async () =>
+        {
+            if (!Address.TryParse(r.GetValue(poolOption), out var poolId, out var error)) throw new CliException($"--pool: {error}");
+            var payload = new JoinPool { Workerpool = ByteString.CopyFrom(poolId.ToArray()), Endpoint = r.GetValue(endpoint)! };
+            return await TxCommands.SubmitAsync(r, joinCommon, b => b.JoinPool = payload, "registry");
+        }));
+
+        var leave = new Command("leave", "Leave the current workerpool");
+        var leaveCommon = TxCommands.CommonOptions.AddTo(leave);
+        leave.SetAction(r => Cli.RunAsync(() => TxCommands.SubmitAsync(r, leaveCommon, b => b.LeavePool = new LeavePool(), "registry")));
+
+        var show = BuildShow("show", "iex_getPool", "Show a workerpool: policies, members and their scores, SLA counters");
+        var pool = new Command("pool", "Workerpools: register, join, leave, show");
+        pool.Subcommands.Add(register);
+        pool.Subcommands.Add(join);
+        pool.Subcommands.Add(leave);
+        pool.Subcommands.Add(show);
+        return pool;
+    }
+
+    private static Command BuildOrder()
+    {
+        var file = new Argument<string>("file") { Description = "Order JSON, iExec style: {\"requestorder\": {\"app\": \"0x..\", \"appmaxprice\": 1000, ...}}" };
+        var place = new Command("place", "Place an app, dataset, workerpool or request order") { file };
+        var placeCommon = TxCommands.CommonOptions.AddTo(place);
+        place.SetAction(r => Cli.RunAsync(async () =>
+        {
+            var path = r.GetValue(file)!;
+            if (!File.Exists(path)) throw new CliException($"order file '{path}' does not exist");
+            var key = KeyFiles.Load(r.GetValue(placeCommon.Key)!, r.GetValue(placeCommon.PasswordFile));
+            var order = OrderJson.Parse(File.ReadAllText(path), key.Address);
+            var (kind, wire, error) = order.OrderCase switch
+            {
+                PlaceOrder.OrderOneofCase.App => (OrderCodec.Kind.App, (IMessage)order.App, OrderCodec.TryDecode(order.App, out _, out var e1) ? null : e1),
+                PlaceOrder.OrderOneofCase.Dataset => (OrderCodec.Kind.Dataset, order.Dataset, OrderCodec.TryDecode(order.Dataset, out _, out var e2) ? null : e2),
+                PlaceOrder.OrderOneofCase.Workerpool => (OrderCodec.Kind.Workerpool, order.Workerpool, OrderCodec.TryDecode(order.Workerpool, out _, out var e3) ? null : e3),
+                _ => (OrderCodec.Kind.Request, (IMessage)order.Request, OrderCodec.TryDecode(order.Request, out _, out var e4) ? null : e4),
+            };
+            if (error is not null) throw new CliException($"{path}: {error}");
+            Console.WriteLine($"order {OrderCodec.HashOf(kind, wire)}");
+            return await TxCommands.SubmitAsync(r, placeCommon, b => b.PlaceOrder = order, "order", loadedKey: key);
+        }));
+
+        var hash = new Argument<string>("hash") { Description = "Order hash" };
+        var cancel = new Command("cancel", "Cancel an open order; its remaining lock returns to the balance") { hash };
+        var cancelCommon = TxCommands.CommonOptions.AddTo(cancel);
+        cancel.SetAction(r => Cli.RunAsync(async () =>
+        {
+            if (!Hex.TryDecode(r.GetValue(hash), out var bytes, out _) || bytes.Length != 32) throw new CliException("hash: must be a 32-byte hex string");
+            return await TxCommands.SubmitAsync(r, cancelCommon, b => b.CancelOrder = new CancelOrder { OrderHash = ByteString.CopyFrom(bytes) }, "order");
+        }));
+
+        var order = new Command("order", "Place, cancel and show market orders");
+        order.Subcommands.Add(place);
+        order.Subcommands.Add(cancel);
+        order.Subcommands.Add(BuildShow("show", "iex_getOrder", "Show an order: remaining volume, status, deals"));
+        order.Subcommands.Add(BuildBook());
+        return order;
+    }
+
+    private static Command BuildBook()
+    {
+        var kind = new Option<string?>("--kind") { Description = "app, dataset, workerpool or request" };
+        var rpc = RpcOption();
+        var book = new Command("book", "List the open orders") { kind, rpc };
+        book.SetAction(r => Cli.RunAsync(async () =>
+        {
+            using var client = new JsonRpcClient(JsonRpcClient.ParseEndpoint(r.GetValue(rpc)!));
+            var filter = r.GetValue(kind) is { } k ? new Dictionary<string, object> { ["kind"] = k } : new Dictionary<string, object>();
+            Print(await client.CallAsync("iex_getOrderBook", filter));
+            return 0;
+        }));
+        return book;
+    }
+
+    private static Command BuildShow(string name, string method, string? description = null)
+    {
+        var id = new Argument<string>("id") { Description = "Address or hash" };
+        var rpc = RpcOption();
+        bool nested = name is "deal" or "task";
+        var command = new Command(nested ? "show" : name, description ?? $"Show a {name}") { id, rpc };
+        command.SetAction(r => Cli.RunAsync(async () =>
+        {
+            using var client = new JsonRpcClient(JsonRpcClient.ParseEndpoint(r.GetValue(rpc)!));
+            var result = await client.CallAsync(method, r.GetValue(id)!);
+            if (result.ValueKind == JsonValueKind.Null) throw new CliException($"{r.GetValue(id)} does not exist");
+            Print(result);
+            return 0;
+        }));
+        if (!nested) return command;
+        var parent = new Command(name, name == "deal" ? "Show deals" : "Show tasks and get their results");
+        parent.Subcommands.Add(command);
+        return parent;
+    }
+
+    internal static Option<string> RpcOption() => new("--rpc") { Description = "Node RPC URL", DefaultValueFactory = _ => $"http://{NodeOptions.DefaultRpcHost}:{NodeOptions.DefaultRpcPort}" };
+
+    internal static void Print(JsonElement result) => Console.WriteLine(JsonSerializer.Serialize(result, new JsonSerializerOptions { WriteIndented = true }));
+
+    /// <summary>Uploads a file to the node's content store (iex_putContent) and returns its content root.</summary>
+    private static async Task<(Hash256 Root, ulong Size)> UploadAsync(string rpc, string path, string option)
+    {
+        if (!File.Exists(path)) throw new CliException($"{option}: '{path}' does not exist");
+        var bytes = await File.ReadAllBytesAsync(path);
+        if (bytes.Length == 0) throw new CliException($"{option}: '{path}' is empty");
+        using var client = new JsonRpcClient(JsonRpcClient.ParseEndpoint(rpc), TimeSpan.FromMinutes(2));
+        var result = await client.CallAsync("iex_putContent", Hex.Encode(bytes));
+        var root = new Hash256(Hex.Decode(result.GetProperty("root").GetString()!));
+        return (root, JsonRpcClient.Quantity(result.GetProperty("size")));
+    }
+}
