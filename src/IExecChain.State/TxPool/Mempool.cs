@@ -39,6 +39,19 @@ public sealed class Mempool
 
     public bool Contains(Hash256 id) => _byId.ContainsKey(id);
 
+    /// <summary>The nonce a sender's next transaction should use: its committed nonce, past its contiguous pending transactions.</summary>
+    public ulong NextNonce(Address sender)
+    {
+        ulong committed = _committedAccount(sender).Nonce;
+        lock (_lock)
+        {
+            if (!_senders.TryGetValue(sender, out var queue)) return committed;
+            ulong next = Math.Max(queue.CommittedNonce, committed);
+            while (queue.Pending.ContainsKey(next)) next++;
+            return next;
+        }
+    }
+
     /// <summary>Raised (outside the pool's lock) for each transaction accepted with announce = true.</summary>
     public event Action<Transaction>? Announce;
 
