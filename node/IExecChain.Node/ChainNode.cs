@@ -7,6 +7,7 @@ using IExecChain.Core.Transactions;
 using IExecChain.Core.Wire;
 using IExecChain.Rpc;
 using IExecChain.Rpc.Chain;
+using IExecChain.Rpc.Subscriptions;
 using IExecChain.State.Chain;
 using IExecChain.State.Execution;
 using IExecChain.State.Merkle;
@@ -32,8 +33,9 @@ public sealed partial class ChainNode : IAsyncDisposable
     private bool _pidWritten;
 
     private ChainNode(NodeOptions options, ChainSpec spec, RocksDbStore store, BlockProcessor processor, Mempool mempool,
-        P2PHost host, BftDriver driver, TransactionGossip gossip, RpcServer? rpc, PrivateKey? key, ILogger logger)
+        P2PHost host, BftDriver driver, TransactionGossip gossip, RpcServer? rpc, PrivateKey? key, ILogger logger, RpcEventHub events)
     {
+        Events = events;
         _options = options;
         Spec = spec;
         _store = store;
@@ -52,6 +54,9 @@ public sealed partial class ChainNode : IAsyncDisposable
     public Mempool Mempool { get; }
     public PrivateKey? ValidatorKey { get; }
     public Uri? RpcEndpoint => _rpc?.Endpoint;
+
+    /// <summary>Events for iex_subscribe clients. Always present, RPC or not: publishing with nobody subscribed costs nothing.</summary>
+    public RpcEventHub Events { get; }
     public Exception? ProducerFault => _driver.Fault;
     public P2PHost Network => _host;
     public BftDriver Consensus => _driver;
@@ -110,12 +115,16 @@ public sealed partial class ChainNode : IAsyncDisposable
             transport.Driver = driver;
             transport.Gossip = gossip;
 
+            var events = new RpcEventHub();
+            processor.BlockCommitted += (executed, _) => events.PublishNewHead(executed.Block);
+
             // Node info reads the node itself, which exists only once the RPC server is built.
             ChainNode? self = null;
             RpcServer? rpc = null;
             if (options.RpcEnabled)
             {
                 var registry = new RpcMethodRegistry();
+                new SubscriptionRpcMethods(events).RegisterAll(registry);
                 new ChainRpcMethods(spec, processor, mempool, () => self!.NodeInfo()).RegisterAll(registry);
                 new GovernanceRpcMethods(processor).RegisterAll(registry);
                 new CheckpointRpcMethods(spec.ChainId, processor).RegisterAll(registry);
@@ -129,7 +138,7 @@ public sealed partial class ChainNode : IAsyncDisposable
                     return context.Response.WriteAsync(NodeMetrics.Render(self!));
                 });
             }
-            var node = self = new ChainNode(options, spec, store, processor, mempool, host, driver, gossip, rpc, validatorKey, logger);
+            var node = self = new ChainNode(options, spec, store, processor, mempool, host, driver, gossip, rpc, validatorKey, logger, events);
             return node;
         }
         catch

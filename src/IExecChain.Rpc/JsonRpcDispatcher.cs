@@ -31,7 +31,11 @@ public sealed class JsonRpcDispatcher
 
     public int MaxBatchSize => _maxBatchSize;
 
-    public async ValueTask<byte[]?> HandleAsync(ReadOnlyMemory<byte> utf8Request, CancellationToken ct)
+    public ValueTask<byte[]?> HandleAsync(ReadOnlyMemory<byte> utf8Request, CancellationToken ct) =>
+        HandleAsync(utf8Request, null, ct);
+
+    /// <param name="connection">The WebSocket connection the request came on; null for HTTP.</param>
+    public async ValueTask<byte[]?> HandleAsync(ReadOnlyMemory<byte> utf8Request, RpcConnection? connection, CancellationToken ct)
     {
         JsonDocument document;
         try
@@ -50,7 +54,7 @@ public sealed class JsonRpcDispatcher
             if (root.ValueKind != JsonValueKind.Array)
             {
                 using var single = new RpcResponseWriter(_logger);
-                return await HandleRequestAsync(root, single, ct) ? single.ToArray() : null;
+                return await HandleRequestAsync(root, single, connection, ct) ? single.ToArray() : null;
             }
 
             int count = root.GetArrayLength();
@@ -69,7 +73,7 @@ public sealed class JsonRpcDispatcher
             // applied in order (nonce n before n + 1).
             foreach (JsonElement item in root.EnumerateArray())
             {
-                if (await HandleRequestAsync(item, batch, ct)) responses++;
+                if (await HandleRequestAsync(item, batch, connection, ct)) responses++;
             }
             if (responses == 0) return null;
             batch.EndBatch();
@@ -86,7 +90,7 @@ public sealed class JsonRpcDispatcher
     }
 
     /// <returns>Whether a response was written (false for notifications).</returns>
-    private async ValueTask<bool> HandleRequestAsync(JsonElement request, RpcResponseWriter response, CancellationToken ct)
+    private async ValueTask<bool> HandleRequestAsync(JsonElement request, RpcResponseWriter response, RpcConnection? connection, CancellationToken ct)
     {
         if (!TryReadEnvelope(request, out JsonElement id, out JsonElement method, out JsonElement parameters, out string? problem))
         {
@@ -95,7 +99,7 @@ public sealed class JsonRpcDispatcher
         }
 
         bool isNotification = id.ValueKind == JsonValueKind.Undefined;
-        if (!TryFindHandler(method, out RpcHandler? handler))
+        if (!TryFindHandler(method, out RpcConnectionHandler? handler))
         {
             if (isNotification) return false;
             response.WriteError(id, RpcErrorCodes.MethodNotFound, $"method not found: {Truncate(MethodName(method))}", null);
@@ -105,7 +109,7 @@ public sealed class JsonRpcDispatcher
         object? result;
         try
         {
-            result = await handler(new RpcParams(parameters), ct);
+            result = await handler(new RpcParams(parameters), connection, ct);
         }
         catch (RpcException ex)
         {
@@ -180,7 +184,7 @@ public sealed class JsonRpcDispatcher
         return true;
     }
 
-    private bool TryFindHandler(JsonElement method, [System.Diagnostics.CodeAnalysis.NotNullWhen(true)] out RpcHandler? handler)
+    private bool TryFindHandler(JsonElement method, [System.Diagnostics.CodeAnalysis.NotNullWhen(true)] out RpcConnectionHandler? handler)
     {
         // Look the name up without allocating a string: the raw literal is plain ASCII for every
         // real method name, and anything escaped or oversized takes the slow path.

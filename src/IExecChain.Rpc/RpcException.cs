@@ -27,5 +27,7 @@ public static class RpcErrorCodes
     // Application codes, from the -32000..-32099 range the JSON-RPC 2.0 spec leaves to servers.
     public const int TransactionRejected = -32000;
     public const int NotFound = -32001;
+    /// <summary>The method exists but not on this transport (iex_subscribe over HTTP); -32004 as in EIP-1474.</summary>
+    public const int NotSupported = -32004;
     public const int ResourceLimit = -32005;
 }

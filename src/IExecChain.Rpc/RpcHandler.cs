@@ -10,3 +10,10 @@ namespace IExecChain.Rpc;
 /// <see cref="System.Text.Json.JsonElement.Clone"/> an element.
 /// </remarks>
 public delegate ValueTask<object?> RpcHandler(RpcParams parameters, CancellationToken cancellationToken);
+
+/// <summary>
+/// A method that needs the connection it was called on, such as <c>iex_subscribe</c>.
+/// <paramref name="connection"/> is null for HTTP requests, which have no connection beyond the
+/// call; the handler decides whether that is an error.
+/// </summary>
+public delegate ValueTask<object?> RpcConnectionHandler(RpcParams parameters, RpcConnection? connection, CancellationToken cancellationToken);

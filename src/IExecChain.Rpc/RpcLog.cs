@@ -24,4 +24,22 @@ internal static partial class RpcLog
 
     [LoggerMessage(EventId = 7, Level = LogLevel.Information, Message = "JSON-RPC server stopped")]
     public static partial void Stopped(this ILogger logger);
+
+    [LoggerMessage(EventId = 8, Level = LogLevel.Warning, Message = "Refused WebSocket connection from {Remote}: {Reason}")]
+    public static partial void WebSocketRefused(this ILogger logger, string? remote, string reason);
+
+    [LoggerMessage(EventId = 9, Level = LogLevel.Debug, Message = "WebSocket connection {Id} from {Remote} opened")]
+    public static partial void WebSocketOpened(this ILogger logger, long id, string? remote);
+
+    [LoggerMessage(EventId = 10, Level = LogLevel.Debug, Message = "WebSocket connection {Id} closed ({Status}: {Reason})")]
+    public static partial void WebSocketClosed(this ILogger logger, long id, System.Net.WebSockets.WebSocketCloseStatus status, string reason);
+
+    [LoggerMessage(EventId = 11, Level = LogLevel.Warning, Message = "Closing WebSocket connection {Id}: {Reason}")]
+    public static partial void WebSocketClosing(this ILogger logger, long id, string reason);
+
+    [LoggerMessage(EventId = 12, Level = LogLevel.Debug, Message = "WebSocket connection {Id} dropped: {Reason}")]
+    public static partial void WebSocketDropped(this ILogger logger, long id, string reason);
+
+    [LoggerMessage(EventId = 13, Level = LogLevel.Error, Message = "WebSocket connection {Id} failed")]
+    public static partial void WebSocketFailed(this ILogger logger, long id, Exception exception);
 }

@@ -1,5 +1,6 @@
 using System.Buffers;
 using System.Net;
+using IExecChain.Rpc.WebSockets;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Connections;
 using Microsoft.AspNetCore.Hosting;
@@ -12,18 +13,21 @@ using Microsoft.Extensions.Logging;
 namespace IExecChain.Rpc;
 
 /// <summary>
-/// HTTP transport for <see cref="JsonRpcDispatcher"/> on Kestrel: POST / carries JSON-RPC,
+/// HTTP and WebSocket transports for <see cref="JsonRpcDispatcher"/> on Kestrel: POST / carries
+/// JSON-RPC, a WebSocket upgrade on /ws (or /) carries JSON-RPC and subscription notifications,
 /// GET / says what the endpoint is, and extra GET paths can be added before start.
 /// </summary>
 public sealed class RpcServer : IAsyncDisposable
 {
-    private const string EndpointDescription = "iExecChain JSON-RPC 2.0 endpoint: POST requests with Content-Type: application/json\n";
+    private const string EndpointDescription = "iExecChain JSON-RPC 2.0 endpoint: POST requests with Content-Type: application/json, or a WebSocket on /ws\n";
+    private const string WebSocketPath = "/ws";
 
     private readonly RpcServerOptions _options;
     private readonly JsonRpcDispatcher _dispatcher;
     private readonly ILoggerFactory _loggerFactory;
     private readonly ILogger _logger;
     private readonly List<(string Path, Func<HttpContext, Task> Handler)> _extraGets = [];
+    private readonly WebSocketEndpoint _webSockets;
     private WebApplication? _app;
     private Uri? _endpoint;
 
@@ -39,7 +43,10 @@ public sealed class RpcServer : IAsyncDisposable
         _dispatcher = dispatcher;
         _loggerFactory = loggerFactory;
         _logger = loggerFactory.CreateLogger<RpcServer>();
+        _webSockets = new WebSocketEndpoint(options, dispatcher, _logger);
     }
+
+    public WebSocketStats WebSockets => _webSockets.Stats;
 
     /// <summary>The bound address, with the real port when <see cref="RpcServerOptions.Port"/> is 0.</summary>
     public Uri Endpoint => _endpoint ?? throw new InvalidOperationException("the RPC server has not been started");
@@ -49,7 +56,7 @@ public sealed class RpcServer : IAsyncDisposable
         ArgumentException.ThrowIfNullOrEmpty(path);
         ArgumentNullException.ThrowIfNull(handler);
         if (_app is not null) throw new InvalidOperationException("extra endpoints must be mapped before the RPC server starts");
-        if (path == "/") throw new ArgumentException("GET / is the RPC endpoint's own description", nameof(path));
+        if (path is "/" or WebSocketPath) throw new ArgumentException($"{path} is the RPC endpoint's own", nameof(path));
         _extraGets.Add((path, handler));
     }
 
@@ -75,7 +82,9 @@ public sealed class RpcServer : IAsyncDisposable
         builder.Services.Replace(ServiceDescriptor.Singleton<IHostLifetime, NodeOwnedLifetime>());
 
         WebApplication app = builder.Build();
+        app.UseWebSockets();
         app.Map("/", HandleRootAsync);
+        app.Map(WebSocketPath, HandleWebSocketPathAsync);
         foreach ((string path, Func<HttpContext, Task> handler) in _extraGets)
             app.MapGet(path, (RequestDelegate)(context => handler(context)));
 
@@ -104,6 +113,9 @@ public sealed class RpcServer : IAsyncDisposable
         WebApplication? app = _app;
         if (app is null) return;
         _app = null;
+        // Before Kestrel stops: it would otherwise wait out its timeout on every open socket,
+        // and the clients would see a dropped connection instead of a close frame.
+        await _webSockets.CloseAllAsync();
         using (var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(5)))
             await app.StopAsync(timeout.Token);
         await app.DisposeAsync();
@@ -120,6 +132,7 @@ public sealed class RpcServer : IAsyncDisposable
 
     private Task HandleRootAsync(HttpContext context)
     {
+        if (context.WebSockets.IsWebSocketRequest) return _webSockets.HandleAsync(context);
         string method = context.Request.Method;
         if (HttpMethods.IsPost(method)) return HandleRpcAsync(context);
         if (HttpMethods.IsGet(method) || HttpMethods.IsHead(method))
@@ -130,6 +143,14 @@ public sealed class RpcServer : IAsyncDisposable
         context.Response.Headers.Allow = "GET, HEAD, POST";
         return WriteErrorAsync(context, StatusCodes.Status405MethodNotAllowed,
             $"invalid request: HTTP method {method} is not supported, use POST");
+    }
+
+    private Task HandleWebSocketPathAsync(HttpContext context)
+    {
+        if (context.WebSockets.IsWebSocketRequest) return _webSockets.HandleAsync(context);
+        context.Response.Headers.Upgrade = "websocket";
+        return WriteErrorAsync(context, StatusCodes.Status426UpgradeRequired, RpcErrorCodes.InvalidRequest,
+            $"invalid request: {WebSocketPath} takes WebSocket connections; plain HTTP requests go to POST /");
     }
 
     private async Task HandleRpcAsync(HttpContext context)
@@ -204,9 +225,12 @@ public sealed class RpcServer : IAsyncDisposable
             $"request too large (limit {_options.MaxRequestBytes} bytes)");
     }
 
-    private static Task WriteErrorAsync(HttpContext context, int statusCode, string message)
+    private static Task WriteErrorAsync(HttpContext context, int statusCode, string message) =>
+        WriteErrorAsync(context, statusCode, RpcErrorCodes.InvalidRequest, message);
+
+    internal static Task WriteErrorAsync(HttpContext context, int statusCode, int code, string message)
     {
-        byte[] body = JsonRpcDispatcher.ErrorResponse(RpcErrorCodes.InvalidRequest, message);
+        byte[] body = JsonRpcDispatcher.ErrorResponse(code, message);
         context.Response.StatusCode = statusCode;
         context.Response.ContentType = "application/json";
         context.Response.ContentLength = body.Length;

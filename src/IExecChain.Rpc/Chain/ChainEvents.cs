@@ -1,0 +1,39 @@
+using IExecChain.Core.Blocks;
+using IExecChain.Rpc.Subscriptions;
+
+namespace IExecChain.Rpc.Chain;
+
+/// <summary>The chain's events on the <see cref="RpcEventHub"/>, shaped like the RPC results they summarize.</summary>
+public static class ChainEvents
+{
+    /// <summary>
+    /// Publishes a committed block on <c>newHeads</c>. Called on the consensus thread: with no
+    /// subscriber it allocates nothing, otherwise it serializes one small object and queues it.
+    /// </summary>
+    /// <returns>How many subscriptions the event was queued for.</returns>
+    public static int PublishNewHead(this RpcEventHub hub, ChainBlock block)
+    {
+        ArgumentNullException.ThrowIfNull(hub);
+        ArgumentNullException.ThrowIfNull(block);
+        string topic = RpcTopic.NewHeads.Name;
+        return hub.HasSubscribers(topic) ? hub.Publish(topic, NewHead(block)) : 0;
+    }
+
+    /// <summary>The header fields of a block, named as in iex_getBlockByNumber.</summary>
+    public static object NewHead(ChainBlock block)
+    {
+        ArgumentNullException.ThrowIfNull(block);
+        var h = block.Header;
+        return new
+        {
+            number = RpcFormat.Quantity(h.Height),
+            hash = block.Hash.ToString(),
+            parentHash = RpcFormat.Bytes(h.ParentHash.Span),
+            timestamp = RpcFormat.Quantity(h.TimeUnixMs),
+            stateRoot = RpcFormat.Bytes(h.StateRoot.Span),
+            transactionsRoot = RpcFormat.Bytes(h.TxRoot.Span),
+            transactionCount = RpcFormat.Quantity(h.TxCount),
+            proposer = RpcFormat.Bytes(h.Proposer.Span),
+        };
+    }
+}
