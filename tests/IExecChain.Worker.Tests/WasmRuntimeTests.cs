@@ -78,6 +78,8 @@ public sealed class WasmRuntimeTests
         Assert.That(result.OutputFiles[0].Name, Is.EqualTo("wc.txt"));
         Assert.That(Text(result.OutputFiles[0].Content), Is.EqualTo("3 6 29\n"));
         Assert.That(result.Digest, Is.EqualTo(ResultDigest.Compute(0, result.Stdout, result.OutputFiles)));
+        // Pinned: the iex_getResult example in docs/rpc.md; a change here is a change of the result format.
+        Assert.That(result.Digest.ToString(), Is.EqualTo("0x539aeca81c830ca601ab3b751caca2bca1a195587db264a2f1371fab762fb4dc"));
     }
 
     [Test]
