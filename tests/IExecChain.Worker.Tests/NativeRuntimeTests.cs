@@ -5,10 +5,11 @@ using NUnit.Framework;
 
 namespace IExecChain.Worker.Tests;
 
-/// <summary>Real /bin/sh scripts under the real limits (prlimit when installed, ulimit otherwise).</summary>
-[TestFixture]
+/// <summary>Real /bin/sh scripts under the real limits, set once with prlimit and once with the shell's ulimit.</summary>
+[TestFixture(true)]
+[TestFixture(false)]
 [Platform("Linux")]
-public sealed class NativeRuntimeTests
+public sealed class NativeRuntimeTests(bool withPrlimit)
 {
     private static readonly ExecutionLimits Limits = new()
     {
@@ -17,7 +18,14 @@ public sealed class NativeRuntimeTests
         WallClock = TimeSpan.FromSeconds(30),
     };
 
-    private readonly NativeRuntime _runtime = new();
+    private readonly NativeRuntime _runtime = new(withPrlimit ? new NativeRuntimeOptions() : new NativeRuntimeOptions { PrlimitPath = "/nonexistent/prlimit" });
+
+    [OneTimeSetUp]
+    public void RequirePrlimitWhereExpected()
+    {
+        if (withPrlimit && !_runtime.UsesPrlimit) Assert.Ignore("prlimit (util-linux) is not installed");
+        Assert.That(_runtime.UsesPrlimit, Is.EqualTo(withPrlimit));
+    }
 
     private Task<ExecutionResult> Sh(string script, ExecutionLimits? limits = null, byte[]? dataset = null) =>
         _runtime.RunAsync("/bin/sh", new TaskInput { AppName = "script", Args = ["-c", script], Dataset = dataset }, limits ?? Limits);

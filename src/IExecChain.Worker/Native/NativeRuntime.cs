@@ -200,7 +200,7 @@ public sealed class NativeRuntime
             command.Add(_options.ShellPath);
             command.Add("-c");
             command.Add(string.Create(CultureInfo.InvariantCulture,
-                $"ulimit -v {(limits.MemoryBytes + 1023) / 1024} && ulimit -t {cpu} && ulimit -c 0 && exec \"$0\" \"$@\""));
+                $"ulimit -v {(limits.MemoryBytes + 1023) / 1024} && ulimit -S -t {cpu} && ulimit -H -t {cpu + 1} && ulimit -c 0 && exec \"$0\" \"$@\""));
             command.Add(program);
         }
         // argv[0] is the program path as executed; the app name is not passed as a separate argument

@@ -32,8 +32,16 @@ public sealed class WasmRuntime : IDisposable
     {
         _options = options ?? new WasmRuntimeOptions();
         _options.Validate();
+        using (var pooling = new PoolingAllocationConfig())
         using (var config = new Config())
         {
+            // Pre-reserved instance and memory slots make instantiation a few tens of
+            // microseconds instead of an mmap/munmap of the whole reservation per run.
+            pooling.WithMaxCoreInstances((uint)_options.MaxConcurrentRuns)
+                .WithMaxMemories((uint)_options.MaxConcurrentRuns)
+                .WithMaxTables((uint)_options.MaxConcurrentRuns)
+                .WithMaxTableElements(200_000)
+                .WithMaxMemorySize((nuint)_options.MaxMemoryBytes);
             config.WithFuelConsumption(true)
                 .WithEpochInterruption(true)
                 // Replicas on different CPUs must agree bit for bit: canonical NaNs, and no
@@ -41,14 +49,7 @@ public sealed class WasmRuntime : IDisposable
                 .WithCraneliftNaNCanonicalization(true)
                 .WithRelaxedSIMD(false, true)
                 .WithWasmThreads(false)
-                // Pre-reserved instance and memory slots make instantiation a few tens of
-                // microseconds instead of an mmap/munmap of the whole reservation per run.
-                .WithPoolingAllocationStrategy(new PoolingAllocationConfig()
-                    .WithMaxCoreInstances((uint)_options.MaxConcurrentRuns)
-                    .WithMaxMemories((uint)_options.MaxConcurrentRuns)
-                    .WithMaxTables((uint)_options.MaxConcurrentRuns)
-                    .WithMaxTableElements(200_000)
-                    .WithMaxMemorySize((nuint)_options.MaxMemoryBytes));
+                .WithPoolingAllocationStrategy(pooling);
             _engine = new Engine(config);
         }
         _linker = new Linker(_engine);
