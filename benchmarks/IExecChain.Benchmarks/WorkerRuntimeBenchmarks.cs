@@ -10,6 +10,7 @@ namespace IExecChain.Benchmarks;
 /// at least 1,000 trivial tasks/s on 2 cores.
 /// </summary>
 [MemoryDiagnoser]
+[System.Diagnostics.CodeAnalysis.SuppressMessage("Design", "CA1001", Justification = "Disposed in GlobalCleanup")]
 public class WorkerRuntimeBenchmarks
 {
     private const int ParallelTasks = 200;
