@@ -32,7 +32,7 @@ internal sealed class LruCache<TKey, TValue>(int capacity, Action<TValue>? onEvi
     }
 
     /// <summary>Returns the cached value for <paramref name="key"/>, or adds <paramref name="value"/> and returns it.</summary>
-    public TValue GetOrAdd(TKey key, TValue value, Func<TValue, TValue>? onHit = null)
+    public TValue GetOrAdd(TKey key, TValue value)
     {
         TValue? evicted = default;
         bool hasEvicted = false;
@@ -43,7 +43,7 @@ internal sealed class LruCache<TKey, TValue>(int capacity, Action<TValue>? onEvi
             {
                 _order.Remove(existing);
                 _order.AddFirst(existing);
-                result = onHit is null ? existing.Value.Value : onHit(existing.Value.Value);
+                result = existing.Value.Value;
             }
             else
             {
