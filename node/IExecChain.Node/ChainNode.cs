@@ -129,6 +129,7 @@ public sealed partial class ChainNode : IAsyncDisposable
                 new GovernanceRpcMethods(processor).RegisterAll(registry);
                 new CheckpointRpcMethods(spec.ChainId, processor).RegisterAll(registry);
                 new MarketRpcMethods(processor, store).RegisterAll(registry);
+                new ContentRpcMethods(new IExecChain.Worker.Content.ContentStore(Path.Combine(options.DataDir, "content"))).RegisterAll(registry);
                 var dispatcher = new JsonRpcDispatcher(registry, loggerFactory.CreateLogger<JsonRpcDispatcher>(), options.RpcMaxBatchSize);
                 rpc = new RpcServer(new RpcServerOptions { Host = options.RpcHost, Port = options.RpcPort, MaxRequestBytes = options.RpcMaxRequestBytes, MaxBatchSize = options.RpcMaxBatchSize },
                     dispatcher, loggerFactory);

@@ -1,0 +1,36 @@
+using IExecChain.Core.Primitives;
+using IExecChain.Worker.Results;
+
+namespace IExecChain.Rpc.Chain;
+
+/// <summary>iex_getResult: a task's result as this worker stored it (stdout and output files), null when it has none.</summary>
+public sealed class ResultRpcMethods(ResultStore store)
+{
+    public void RegisterAll(RpcMethodRegistry registry) =>
+        registry.Register("iex_getResult", (p, _) => ValueTask.FromResult<object?>(GetResult(p)));
+
+    private object? GetResult(RpcParams p)
+    {
+        string text = p.GetString(0, "taskId");
+        if (!Hash256.TryParse(text, out var taskId))
+            throw new RpcException(RpcErrorCodes.InvalidParams, $"invalid params: taskId '{text}' is not a 32-byte 0x-hex hash");
+        StoredResult? result;
+        try
+        {
+            result = store.TryGet(taskId);
+        }
+        catch (InvalidDataException e)
+        {
+            throw new RpcException(RpcErrorCodes.InternalError, e.Message);
+        }
+        if (result is null) return null;
+        return new
+        {
+            taskId = taskId.ToString(),
+            digest = result.Digest.ToString(),
+            exitCode = result.ExitCode,
+            stdout = RpcFormat.Bytes(result.Stdout),
+            files = result.Files.Select(f => new { name = f.Name, data = RpcFormat.Bytes(f.Content) }).ToArray(),
+        };
+    }
+}
