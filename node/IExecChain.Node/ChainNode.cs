@@ -57,6 +57,12 @@ public sealed partial class ChainNode : IAsyncDisposable
 
     /// <summary>Events for iex_subscribe clients. Always present, RPC or not: publishing with nobody subscribed costs nothing.</summary>
     public RpcEventHub Events { get; }
+
+    /// <summary>Content this node serves (iex_getChunk): uploaded apps and datasets, and what its worker fetched.</summary>
+    public required IExecChain.Worker.Content.ContentStore Content { get; init; }
+
+    /// <summary>Results of this node's worker (iex_getResult).</summary>
+    public required IExecChain.Worker.Results.ResultStore Results { get; init; }
     public Exception? ProducerFault => _driver.Fault;
     public P2PHost Network => _host;
     public BftDriver Consensus => _driver;
@@ -116,7 +122,13 @@ public sealed partial class ChainNode : IAsyncDisposable
             transport.Gossip = gossip;
 
             var events = new RpcEventHub();
-            processor.BlockCommitted += (executed, _) => events.PublishNewHead(executed.Block);
+            var content = new IExecChain.Worker.Content.ContentStore(Path.Combine(options.DataDir, "content"));
+            var results = new IExecChain.Worker.Results.ResultStore(Path.Combine(options.DataDir, "results"));
+            processor.BlockCommitted += (executed, _) =>
+            {
+                events.PublishNewHead(executed.Block);
+                if (executed.Market is { } market) events.PublishTaskEvents(market.Events);
+            };
 
             // Node info reads the node itself, which exists only once the RPC server is built.
             ChainNode? self = null;
@@ -129,7 +141,8 @@ public sealed partial class ChainNode : IAsyncDisposable
                 new GovernanceRpcMethods(processor).RegisterAll(registry);
                 new CheckpointRpcMethods(spec.ChainId, processor).RegisterAll(registry);
                 new MarketRpcMethods(processor, store).RegisterAll(registry);
-                new ContentRpcMethods(new IExecChain.Worker.Content.ContentStore(Path.Combine(options.DataDir, "content"))).RegisterAll(registry);
+                new ContentRpcMethods(content).RegisterAll(registry);
+                new ResultRpcMethods(results).RegisterAll(registry);
                 var dispatcher = new JsonRpcDispatcher(registry, loggerFactory.CreateLogger<JsonRpcDispatcher>(), options.RpcMaxBatchSize);
                 rpc = new RpcServer(new RpcServerOptions { Host = options.RpcHost, Port = options.RpcPort, MaxRequestBytes = options.RpcMaxRequestBytes, MaxBatchSize = options.RpcMaxBatchSize },
                     dispatcher, loggerFactory);
@@ -139,7 +152,7 @@ public sealed partial class ChainNode : IAsyncDisposable
                     return context.Response.WriteAsync(NodeMetrics.Render(self!));
                 });
             }
-            var node = self = new ChainNode(options, spec, store, processor, mempool, host, driver, gossip, rpc, validatorKey, logger, events);
+            var node = self = new ChainNode(options, spec, store, processor, mempool, host, driver, gossip, rpc, validatorKey, logger, events) { Content = content, Results = results };
             return node;
         }
         catch

@@ -28,14 +28,16 @@ public static class NodeCommands
         var rpc = new Option<string?>("--rpc") { Description = $"JSON-RPC listen address host:port (default {NodeOptions.DefaultRpcHost}:{NodeOptions.DefaultRpcPort})" };
         var p2p = new Option<string?>("--p2p") { Description = $"UDP listen address ip:port for peers (default {NodeOptions.DefaultRpcHost}:{NodeOptions.DefaultP2PPort})" };
         var peers = new Option<string[]>("--peer") { Description = "Peer to keep connected: host:port or 0xADDRESS@host:port (repeatable)", AllowMultipleArgumentsPerToken = false };
-        var role = new Option<string[]>("--role") { Description = "validator (default with --key), relayer (needs --eth-rpc, --eth-key, --anchor); repeatable", AllowMultipleArgumentsPerToken = false };
-        role.AcceptOnlyFromAmong("validator", "relayer", "full");
+        var role = new Option<string[]>("--role") { Description = "validator (default with --key), relayer (needs --eth-rpc, --eth-key, --anchor), worker (needs --worker-key); repeatable", AllowMultipleArgumentsPerToken = false };
+        role.AcceptOnlyFromAmong("validator", "relayer", "worker", "full");
+        var workerKey = new Option<string?>("--worker-key") { Description = "Worker: keystore of the worker account (staked, member of a pool; same --password-file)" };
+        var sabotage = new Option<bool>("--sabotage-for-testing") { Description = "TEST ONLY: the worker contributes wrong results", Hidden = true };
         var ethRpc = new Option<string?>("--eth-rpc") { Description = "Relayer: Ethereum JSON-RPC URL" };
         var ethKey = new Option<string?>("--eth-key") { Description = "Relayer: keystore of the Ethereum account that pays (same --password-file)" };
         var anchor = new Option<string?>("--anchor") { Description = "Relayer: anchor contract address" };
         var equivocate = new Option<bool>("--equivocate-for-testing") { Description = "TEST ONLY: sign a conflicting vote for every vote (to prove slashing)", Hidden = true };
         var logLevel = LogOptions.Level();
-        var run = new Command("run", "Run a node") { config, data, key, password, rpc, p2p, peers, role, ethRpc, ethKey, anchor, equivocate, logLevel };
+        var run = new Command("run", "Run a node") { config, data, key, password, rpc, p2p, peers, role, ethRpc, ethKey, anchor, workerKey, sabotage, equivocate, logLevel };
         run.SetAction((r, ct) => Cli.RunAsync(async () =>
         {
             var file = r.GetValue(config) is { } path ? NodeConfigFile.Load(path) : new NodeConfigFile();
@@ -68,6 +70,8 @@ public static class NodeCommands
             }
             else if (r.GetValue(ethRpc) is not null || r.GetValue(ethKey) is not null || r.GetValue(anchor) is not null)
                 throw new CliException("--eth-rpc, --eth-key and --anchor are for --role relayer");
+            if (roles.Contains("worker") && r.GetValue(workerKey) is null) throw new CliException("--role worker needs --worker-key FILE");
+            if (!roles.Contains("worker") && (r.GetValue(workerKey) is not null || r.GetValue(sabotage))) throw new CliException("--worker-key is for --role worker");
             var keyFile = r.GetValue(key) ?? file.Key;
             if (roles.Contains("validator") && keyFile is null) throw new CliException("--role validator needs --key FILE");
             PrivateKey? validatorKey = keyFile is not null ? KeyFiles.Load(keyFile, r.GetValue(password) ?? file.PasswordFile) : null;
@@ -84,6 +88,11 @@ public static class NodeCommands
                     r.GetValue(password) ?? file.PasswordFile, Report);
                 relayTask = Task.Run(() => relayer.RunAsync(Report, relayStop.Token), CancellationToken.None);
             }
+            await using var worker = roles.Contains("worker")
+                ? new Worker.WorkerService(node, KeyFiles.Load(r.GetValue(workerKey)!, r.GetValue(password) ?? file.PasswordFile),
+                    node.Content, node.Results, loggerFactory.CreateLogger<Worker.WorkerService>()) { SabotageForTesting = r.GetValue(sabotage) }
+                : null;
+            worker?.Start();
             await WaitForShutdownAsync(node, ct);
             await relayStop.CancelAsync();
             await relayTask;

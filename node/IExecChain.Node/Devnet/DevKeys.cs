@@ -15,6 +15,11 @@ public static class DevKeys
 
     public static PrivateKey Account(int index) => Derive("account", index);
 
+    public static PrivateKey Worker(int index) => Derive("worker", index);
+
+    /// <summary>The demo market's parties: 0 app owner, 1 pool owner, 2 requester.</summary>
+    public static PrivateKey Market(int index) => Derive("market", index);
+
     private static PrivateKey Derive(string role, int index) =>
         new(Keccak256.HashToArray(Encoding.ASCII.GetBytes($"iexecchain-devnet/{role}/{index}")));
 }

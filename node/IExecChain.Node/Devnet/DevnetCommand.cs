@@ -34,9 +34,10 @@ public static class DevnetCommand
         var ethKey = new Option<string?>("--eth-key") { Description = "Keystore of the Ethereum account paying for anchoring (with --eth-rpc; password from devnet's password file or --eth-password-file)" };
         var ethPassword = new Option<string?>("--eth-password-file") { Description = "Password file for --eth-key (default: the devnet password file)" };
         var anchor = new Option<string?>("--anchor") { Description = "Use this deployed anchor contract instead of deploying one" };
+        var workers = new Option<int>("--workers") { Description = "Worker processes of the demo workerpool (0 = no market demo)", DefaultValueFactory = _ => 3 };
         var logLevel = LogOptions.Level();
         logLevel.DefaultValueFactory = _ => LogLevel.Warning;
-        var devnet = new Command("devnet", "Run a local development network on embedded defaults") { validators, data, stopAt, rpc, p2p, load, reset, ethRpc, ethKey, ethPassword, anchor, logLevel };
+        var devnet = new Command("devnet", "Run a local development network on embedded defaults") { validators, data, stopAt, rpc, p2p, load, reset, ethRpc, ethKey, ethPassword, anchor, workers, logLevel };
         devnet.SetAction((r, ct) => Cli.Cli.RunAsync(() =>
         {
             Anchoring.RelayerServiceOptions? anchoring = null;
@@ -47,7 +48,7 @@ public static class DevnetCommand
             }
             else if (r.GetValue(ethKey) is not null || r.GetValue(anchor) is not null) throw new CliException("--eth-key and --anchor need --eth-rpc");
             return RunAsync(r.GetValue(validators), r.GetValue(data)!, r.GetValue(stopAt), r.GetValue(rpc)!,
-                r.GetValue(p2p), r.GetValue(load), r.GetValue(reset), r.GetValue(logLevel), anchoring, r.GetValue(ethPassword), ct);
+                r.GetValue(p2p), r.GetValue(load), r.GetValue(reset), r.GetValue(logLevel), anchoring, r.GetValue(ethPassword), r.GetValue(workers), ct);
         }));
         return devnet;
     }
@@ -61,22 +62,27 @@ public static class DevnetCommand
     }
 
     private static async Task<int> RunAsync(int validators, string dataDir, ulong? stopAt, string rpc, int p2pPort, int load, bool reset, LogLevel logLevel,
-        Anchoring.RelayerServiceOptions? anchoring, string? ethPasswordFile, CancellationToken ct)
+        Anchoring.RelayerServiceOptions? anchoring, string? ethPasswordFile, int workerCount, CancellationToken ct)
     {
         if (validators is < 1 or > MaxValidators) throw new CliException($"--validators {validators}: must be from 1 to {MaxValidators}");
+        if (workerCount is < 0 or > MaxWorkers) throw new CliException($"--workers {workerCount}: must be from 0 to {MaxWorkers}");
         if (load < 0) throw new CliException("--load must be 0 or more");
         if (!NodeOptions.TryParseEndpoint(rpc, out var host, out var rpcPort, out var endpointError)) throw new CliException($"--rpc: {endpointError}");
-        if (rpcPort + validators - 1 > 65535 || rpcPort == 0) throw new CliException($"--rpc: ports {rpcPort}..{rpcPort + validators - 1} are needed");
-        if (p2pPort is < 1 || p2pPort + validators - 1 > 65535) throw new CliException($"--p2p-port: ports {p2pPort}..{p2pPort + validators - 1} are needed");
+        int lastOffset = workerCount > 0 ? DevnetNode.WorkerPortOffset + workerCount - 1 : validators - 1;
+        if (rpcPort + lastOffset > 65535 || rpcPort == 0) throw new CliException($"--rpc: ports {rpcPort}..{rpcPort + lastOffset} are needed");
+        if (p2pPort is < 1 || p2pPort + lastOffset > 65535) throw new CliException($"--p2p-port: ports {p2pPort}..{p2pPort + lastOffset} are needed");
         if (reset && Directory.Exists(dataDir)) Directory.Delete(dataDir, recursive: true);
 
         // Logs and CI capture output without a terminal: keep one progress line per line.
         if (Console.IsOutputRedirected) AnsiConsole.Profile.Width = 200;
-        var spec = Prepare(dataDir, validators);
+        var spec = Prepare(dataDir, validators, workerCount);
         var nodes = Enumerable.Range(0, validators).Select(i => new DevnetNode(dataDir, i, validators, host, rpcPort, p2pPort, logLevel)).ToArray();
+        var workerNodes = Enumerable.Range(0, workerCount).Select(i => DevnetNode.Worker(dataDir, i, validators, host, rpcPort, p2pPort, logLevel, sabotage: false)).ToArray();
         AnsiConsole.MarkupLine($"[bold]iExecChain devnet[/] chain [green]{Markup.Escape(spec.Name)}[/] (id {spec.ChainId}), {validators} validator process(es), data {Markup.Escape(Path.GetFullPath(dataDir))}");
         foreach (var node in nodes)
             AnsiConsole.MarkupLine($"  node {node.Index}: validator {DevKeys.Validator(node.Index).Address} · RPC {node.Rpc} · p2p 127.0.0.1:{p2pPort + node.Index} · log {Markup.Escape(node.LogPath)}");
+        foreach (var worker in workerNodes)
+            AnsiConsole.MarkupLine($"  worker {worker.Index}: {DevKeys.Worker(worker.Index).Address} · RPC {worker.Rpc} · log {Markup.Escape(worker.LogPath)}");
         AnsiConsole.MarkupLine($"dev keys in {Markup.Escape(Path.Combine(dataDir, "keys"))} (password file {Markup.Escape(Path.Combine(dataDir, "password.txt"))}); Ctrl+C stops");
 
         using var stop = CancellationTokenSource.CreateLinkedTokenSource(ct);
@@ -84,8 +90,17 @@ public static class DevnetCommand
         try
         {
             foreach (var node in nodes) node.Start();
+            foreach (var worker in workerNodes) worker.Start();
             using var monitor = new DevnetMonitor(nodes[0].Rpc, spec);
             await monitor.WaitForGenesisAsync(nodes, stop.Token);
+            void MarketReport(string line) => AnsiConsole.MarkupLine($"[green]{Markup.Escape(line)}[/]");
+            using var market = workerCount > 0 ? new DevnetMarket(spec, nodes[0].Rpc, workerNodes, MarketReport) : null;
+            var marketTask = market is null ? Task.CompletedTask : Task.Run(async () =>
+            {
+                try { await market.RunAsync(stop.Token); }
+                catch (OperationCanceledException) { }
+                catch (Exception e) { AnsiConsole.MarkupLine($"[red]market demo stopped: {Markup.Escape(e.Message)}[/]"); }
+            }, CancellationToken.None);
             var loadTask = load > 0 ? Task.Run(() => monitor.DemoLoadAsync(nodes, load, stop.Token), CancellationToken.None) : Task.CompletedTask;
             // Blocks are read every 50 ms, so the finality shown is not inflated by the display's pace.
             var trackTask = Task.Run(async () =>
@@ -104,7 +119,7 @@ public static class DevnetCommand
             while (!stop.IsCancellationRequested)
             {
                 await Task.Delay(1000, stop.Token);
-                foreach (var node in nodes) node.RestartIfExited(message => AnsiConsole.MarkupLine($"[yellow]{Markup.Escape(message)}[/]"));
+                foreach (var node in nodes.Concat(workerNodes)) node.RestartIfExited(message => AnsiConsole.MarkupLine($"[yellow]{Markup.Escape(message)}[/]"));
                 var heights = await Task.WhenAll(nodes.Select(n => n.HeightAsync()));
                 AnsiConsole.MarkupLine(monitor.Progress(heights, Stopwatch.GetElapsedTime(started)));
                 if (stopAt is { } h && heights.All(x => x is { } v && v >= h))
@@ -114,6 +129,7 @@ public static class DevnetCommand
                 }
             }
             await stop.CancelAsync();
+            await marketTask;
             await loadTask;
             await trackTask;
             await relayTask;
@@ -123,20 +139,21 @@ public static class DevnetCommand
         }
         finally
         {
-            await Task.WhenAll(nodes.Select(n => n.StopAsync()));
-            foreach (var node in nodes) node.Dispose();
+            await Task.WhenAll(nodes.Concat(workerNodes).Select(n => n.StopAsync()));
+            foreach (var node in nodes.Concat(workerNodes)) node.Dispose();
         }
         return 0;
     }
 
     public const int MaxValidators = 16;
+    public const int MaxWorkers = 16;
     public const ulong DevValidatorStake = 100_000_000_000_000;
 
     /// <summary>
     /// Creates keys, the password file, the chain spec (the embedded one with <paramref name="validators"/>
     /// dev validators) and one initialized node directory per validator; later runs reuse them.
     /// </summary>
-    private static ChainSpec Prepare(string dataDir, int validators)
+    private static ChainSpec Prepare(string dataDir, int validators, int workers)
     {
         Directory.CreateDirectory(dataDir);
         var passwordFile = Path.Combine(dataDir, "password.txt");
@@ -154,6 +171,11 @@ public static class DevnetCommand
             var file = Path.Combine(keys, $"account-{i}.json");
             if (!File.Exists(file)) KeyFiles.Write(file, DevKeys.Account(i), DevKeys.Password, scryptN: 4096);
         }
+        for (int i = 0; i < workers; i++)
+        {
+            var file = Path.Combine(keys, $"worker-{i}.json");
+            if (!File.Exists(file)) KeyFiles.Write(file, DevKeys.Worker(i), DevKeys.Password, scryptN: 4096);
+        }
         var specFile = Path.Combine(dataDir, "chain-spec.json");
         var specJson = SpecWithValidators(EmbeddedSpecJson(), validators);
         if (File.Exists(specFile) && File.ReadAllText(specFile) != specJson)
@@ -162,6 +184,11 @@ public static class DevnetCommand
         for (int i = 0; i < validators; i++)
         {
             var nodeDir = Path.Combine(dataDir, $"node-{i}");
+            if (!File.Exists(Path.Combine(nodeDir, NodeOptions.ChainSpecFileName))) ChainNode.Init(specFile, nodeDir);
+        }
+        for (int i = 0; i < workers; i++)
+        {
+            var nodeDir = Path.Combine(dataDir, $"worker-{i}");
             if (!File.Exists(Path.Combine(nodeDir, NodeOptions.ChainSpecFileName))) ChainNode.Init(specFile, nodeDir);
         }
         return ChainSpecLoader.Parse(specJson);

@@ -21,8 +21,46 @@ internal sealed class DevnetNode : IDisposable
     private long _exitedAt = -1;
     private bool _stopping;
 
+    private DevnetNode(int index, string nodeDir, Uri rpc, string[] arguments, string name)
+    {
+        Index = index;
+        Name = name;
+        LogPath = Path.Combine(nodeDir, "node.log");
+        Rpc = rpc;
+        _arguments = arguments;
+        _client = new JsonRpcClient(Rpc, TimeSpan.FromSeconds(2));
+    }
+
+    /// <summary>
+    /// Worker <paramref name="index"/>: a non-voting node with the worker role, its own data in
+    /// DIR/worker-i, RPC on port + 100 + i (it serves its results there), UDP on p2p port + 100 + i.
+    /// </summary>
+    public static DevnetNode Worker(string dataDir, int index, int validators, string host, int rpcPort, int p2pPort, LogLevel logLevel, bool sabotage)
+    {
+        var nodeDir = Path.Combine(dataDir, $"worker-{index}");
+        var rpc = new Uri($"http://{host}:{rpcPort + WorkerPortOffset + index}/");
+        var args = new List<string>
+        {
+            "run", "--data", nodeDir, "--role", "worker",
+            "--worker-key", Path.Combine(dataDir, "keys", $"worker-{index}.json"),
+            "--password-file", Path.Combine(dataDir, "password.txt"),
+            "--rpc", $"{host}:{rpcPort + WorkerPortOffset + index}",
+            "--p2p", $"127.0.0.1:{p2pPort + WorkerPortOffset + index}",
+            "--log-level", logLevel.ToString(),
+        };
+        if (sabotage) args.Add("--sabotage-for-testing");
+        for (int j = 0; j < validators; j++) args.AddRange(["--peer", $"{DevKeys.Validator(j).Address}@127.0.0.1:{p2pPort + j}"]);
+        return new DevnetNode(index, nodeDir, rpc, [.. args], $"worker {index}");
+    }
+
+    /// <summary>Workers' ports start this far above the validators'.</summary>
+    public const int WorkerPortOffset = 100;
+
+    public string Name { get; } = "";
+
     public DevnetNode(string dataDir, int index, int count, string host, int rpcPort, int p2pPort, LogLevel logLevel)
     {
+        Name = $"node {index}";
         Index = index;
         var nodeDir = Path.Combine(dataDir, $"node-{index}");
         LogPath = Path.Combine(nodeDir, "node.log");
@@ -70,13 +108,13 @@ internal sealed class DevnetNode : IDisposable
         if (_exitedAt < 0)
         {
             _exitedAt = Stopwatch.GetTimestamp();
-            report($"node {Index} exited with code {_process.ExitCode}; restarting in {RestartDelay.TotalSeconds:F0}s (log: {LogPath})");
+            report($"{Name} exited with code {_process.ExitCode}; restarting in {RestartDelay.TotalSeconds:F0}s (log: {LogPath})");
             return;
         }
         if (Stopwatch.GetElapsedTime(_exitedAt) < RestartDelay) return;
         _process.Dispose();
         Start();
-        report($"node {Index} restarted");
+        report($"{Name} restarted");
     }
 
     public async Task<ulong?> HeightAsync()

@@ -36,4 +36,27 @@ public static class ChainEvents
             proposer = RpcFormat.Bytes(h.Proposer.Span),
         };
     }
+
+    /// <summary>Publishes a block's market events (task started, replica assigned, contributed, consensus, revealed, completed, failed...) on <c>tasks</c>.</summary>
+    public static int PublishTaskEvents(this RpcEventHub hub, IReadOnlyList<State.Market.MarketEvent> events)
+    {
+        ArgumentNullException.ThrowIfNull(hub);
+        string topic = RpcTopic.Tasks.Name;
+        if (events.Count == 0 || !hub.HasSubscribers(topic)) return 0;
+        int queued = 0;
+        foreach (var e in events)
+        {
+            queued += hub.Publish(topic, new
+            {
+                @event = e.Kind,
+                taskId = e.TaskId.ToString(),
+                dealId = e.DealId.ToString(),
+                requester = e.Requester.ToString().ToLowerInvariant(),
+                worker = e.Worker.IsZero ? null : e.Worker.ToString().ToLowerInvariant(),
+                status = e.Status,
+                blockNumber = RpcFormat.Quantity(e.Height),
+            });
+        }
+        return queued;
+    }
 }

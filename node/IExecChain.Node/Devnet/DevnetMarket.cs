@@ -1,0 +1,220 @@
+using System.Globalization;
+using System.Text.Json;
+using Google.Protobuf;
+using IExecChain.Core.Primitives;
+using IExecChain.Core.Specs;
+using IExecChain.Core.Transactions;
+using IExecChain.Core.Wire;
+using IExecChain.Rpc.Client;
+using IExecChain.State.Market;
+using IExecChain.Worker.Wasm;
+
+namespace IExecChain.Node.Devnet;
+
+/// <summary>
+/// The devnet's demo market: funds the market parties and the workers from dev account 0, registers
+/// the sample WebAssembly apps of chain-spec/apps (embedded in this build) and a workerpool, stakes
+/// and joins the workers, offers the apps and the pool, then places a task order every few seconds
+/// and reports every task as it moves through its states.
+/// </summary>
+internal sealed class DevnetMarket(ChainSpec spec, Uri rpc, IReadOnlyList<DevnetNode> workers, Action<string> report) : IDisposable
+{
+    public static readonly (string File, string Params, ulong Trust)[] Workload =
+    [
+        ("echo.wat", "hello from the devnet", 1),
+        ("fib.wat", "25", 5),
+        ("echo.wat", "replicated task", 5),
+    ];
+
+    public const ulong Funding = 10_000_000_000_000;  // 10,000 RLC each
+    public const ulong AppPrice = 1_000_000, PoolPrice = 10_000_000;
+
+    private readonly JsonRpcClient _client = new(rpc, TimeSpan.FromSeconds(30));
+    private readonly Dictionary<Address, ulong> _nonces = [];
+    private readonly Dictionary<string, Address> _apps = [];
+    private readonly Dictionary<string, string> _taskStates = [];
+    private Address _pool;
+
+    private static readonly Core.Crypto.PrivateKey AppOwner = DevKeys.Market(0), PoolOwner = DevKeys.Market(1), Requester = DevKeys.Market(2);
+
+    public int TasksCompleted { get; private set; }
+
+    public async Task RunAsync(CancellationToken ct)
+    {
+        await SetUpAsync(ct).ConfigureAwait(false);
+        int round = 0;
+        var next = DateTime.UtcNow;
+        while (!ct.IsCancellationRequested)
+        {
+            if (DateTime.UtcNow >= next)
+            {
+                var (file, parameters, trust) = Workload[round++ % Workload.Length];
+                await SendAsync(Requester, b => b.PlaceOrder = new PlaceOrder
+                {
+                    Request = new RequestOrder
+                    {
+                        App = Bytes(_apps[file]), AppMaxPrice = AppPrice, WorkerpoolMaxPrice = PoolPrice, Requester = Bytes(Requester.Address),
+                        Volume = 1, Category = 0, Trust = trust, Params = parameters, Salt = ByteString.CopyFrom(BitConverter.GetBytes(round)),
+                    },
+                }, ct).ConfigureAwait(false);
+                next = DateTime.UtcNow.AddSeconds(3);
+            }
+            await TrackAsync().ConfigureAwait(false);
+            await Task.Delay(500, ct).ConfigureAwait(false);
+        }
+    }
+
+    private async Task SetUpAsync(CancellationToken ct)
+    {
+        var funder = DevKeys.Account(0);
+        var parties = new[] { AppOwner, PoolOwner, Requester }.Concat(Enumerable.Range(0, workers.Count).Select(DevKeys.Worker)).ToList();
+        foreach (var p in parties)
+            await SendAsync(funder, b => b.Transfer = new Transfer { To = Bytes(p.Address), Amount = Funding }, ct).ConfigureAwait(false);
+        await WaitIncludedAsync(funder, ct).ConfigureAwait(false);
+
+        foreach (var (file, _, _) in Workload.DistinctBy(w => w.File))
+        {
+            var wasm = WasmCode.FromText(SampleApp(file)).Bytes.ToArray();
+            var uploaded = await _client.CallAsync("iex_putContent", Hex.Encode(wasm)).ConfigureAwait(false);
+            var root = Hex.Decode(uploaded.GetProperty("root").GetString()!);
+            ulong nonce = await NonceAsync(AppOwner.Address).ConfigureAwait(false);
+            _apps[file] = MarketBlock.ResourceId(MarketBlock.AppIdKind, AppOwner.Address, nonce);
+            await SendAsync(AppOwner, b => b.RegisterApp = new RegisterApp
+            {
+                Name = Path.GetFileNameWithoutExtension(file), Runtime = AppRuntime.Wasm, ContentRoot = ByteString.CopyFrom(root),
+                ContentSize = (ulong)wasm.Length, Endpoint = rpc.ToString(),
+            }, ct).ConfigureAwait(false);
+        }
+        _pool = MarketBlock.ResourceId(MarketBlock.WorkerpoolIdKind, PoolOwner.Address, await NonceAsync(PoolOwner.Address).ConfigureAwait(false));
+        await SendAsync(PoolOwner, b => b.RegisterWorkerpool = new RegisterWorkerpool { Description = "devnet pool", WorkerStakeRatio = 10, SchedulerRewardRatio = 10 }, ct).ConfigureAwait(false);
+        for (int i = 0; i < workers.Count; i++)
+            await SendAsync(DevKeys.Worker(i), b => b.Stake = new Stake { Role = StakeRole.Worker, Amount = Math.Max(spec.Parameters.MinWorkerStake, 1) }, ct).ConfigureAwait(false);
+        await WaitIncludedAsync(PoolOwner, ct).ConfigureAwait(false);
+        await WaitIncludedAsync(AppOwner, ct).ConfigureAwait(false);
+        for (int i = 0; i < workers.Count; i++)
+        {
+            await WaitIncludedAsync(DevKeys.Worker(i), ct).ConfigureAwait(false);
+            var endpoint = workers[i].Rpc.ToString();
+            await SendAsync(DevKeys.Worker(i), b => b.JoinPool = new JoinPool { Workerpool = Bytes(_pool), Endpoint = endpoint }, ct).ConfigureAwait(false);
+        }
+        foreach (var app in _apps.Values)
+            await SendAsync(AppOwner, b => b.PlaceOrder = new PlaceOrder { App = new AppOrder { App = Bytes(app), Price = AppPrice, Volume = 100_000 } }, ct).ConfigureAwait(false);
+        await SendAsync(PoolOwner, b => b.PlaceOrder = new PlaceOrder
+        {
+            Workerpool = new WorkerpoolOrder { Workerpool = Bytes(_pool), Price = PoolPrice, Volume = 100_000, Category = 0, Trust = 1_000, Performance = 500_000, EnergyEfficiency = 500_000 },
+        }, ct).ConfigureAwait(false);
+        await WaitIncludedAsync(PoolOwner, ct).ConfigureAwait(false);
+        report($"market: apps {string.Join(", ", _apps.Select(a => $"{Path.GetFileNameWithoutExtension(a.Key)} {a.Value}"))}; workerpool {_pool} with {workers.Count} worker(s); a task order every 3 s");
+    }
+
+    /// <summary>Reports each task of the requester's deals when its state changes.</summary>
+    private async Task TrackAsync()
+    {
+        try
+        {
+            foreach (var taskId in await RequesterTasksAsync().ConfigureAwait(false))
+            {
+                if (_taskStates.TryGetValue(taskId, out var known) && known is "completed" or "failed") continue;
+                var task = await _client.CallAsync("iex_getTask", taskId).ConfigureAwait(false);
+                if (task.ValueKind != JsonValueKind.Object) continue;
+                var status = task.GetProperty("status").GetString()!;
+                int replicas = task.GetProperty("replicas").GetArrayLength();
+                string state = $"{status}/{replicas}";
+                if (_taskStates.TryGetValue(taskId, out var previous) && previous == state) continue;
+                _taskStates[taskId] = status is "completed" or "failed" ? status : state;
+                if (status == "completed") TasksCompleted++;
+                string detail = status switch
+                {
+                    "completed" => $"completed, result digest {task.GetProperty("resultDigest").GetString()![..18]}…",
+                    "failed" => $"failed: {task.GetProperty("outcome").GetString()}",
+                    _ => $"{status} with {replicas} replica(s)",
+                };
+                report($"task {taskId[..18]}… {detail}");
+            }
+        }
+        catch (Exception e) when (e is HttpRequestException or TaskCanceledException or JsonRpcClientException)
+        {
+        }
+    }
+
+    private readonly List<string> _dealTasks = [];
+    private readonly HashSet<string> _seenDeals = [];
+
+    private async Task<IReadOnlyList<string>> RequesterTasksAsync()
+    {
+        // The requester's orders lead to their deals, and the deals to their tasks.
+        foreach (var hash in _placed)
+        {
+            var order = await _client.CallAsync("iex_getOrder", hash).ConfigureAwait(false);
+            if (order.ValueKind != JsonValueKind.Object) continue;
+            if (order.GetProperty("status").GetString() != "open") _filled.Add(hash);
+            foreach (var deal in order.GetProperty("deals").EnumerateArray())
+            {
+                var id = deal.GetString()!;
+                if (!_seenDeals.Add(id)) continue;
+                var d = await _client.CallAsync("iex_getDeal", id).ConfigureAwait(false);
+                foreach (var t in d.GetProperty("tasks").EnumerateArray()) _dealTasks.Add(t.GetString()!);
+            }
+        }
+        _placed.RemoveAll(h => _filled.Contains(h));
+        return _dealTasks;
+    }
+
+    private readonly List<string> _placed = [];
+    private readonly HashSet<string> _filled = [];
+
+    private async Task SendAsync(Core.Crypto.PrivateKey from, Action<TransactionBody> payload, CancellationToken ct)
+    {
+        if (!_nonces.TryGetValue(from.Address, out var nonce)) nonce = await NonceAsync(from.Address).ConfigureAwait(false);
+        var body = new TransactionBody { ChainId = spec.ChainId, Nonce = nonce, Fee = 0 };
+        payload(body);
+        body.Fee = FeeOf(body.PayloadCase);
+        if (body.PlaceOrder?.Request is { } request)
+            _placed.Add(OrderCodec.HashOf(OrderCodec.Kind.Request, request).ToString());
+        await _client.CallAsync("iex_sendRawTransaction", Hex.Encode(TransactionCodec.Sign(body, from))).ConfigureAwait(false);
+        _nonces[from.Address] = nonce + 1;
+        ct.ThrowIfCancellationRequested();
+    }
+
+    private ulong FeeOf(TransactionBody.PayloadOneofCase kind)
+    {
+        var f = spec.Parameters.Fees;
+        return kind switch
+        {
+            TransactionBody.PayloadOneofCase.Transfer => f.Transfer,
+            TransactionBody.PayloadOneofCase.Stake => f.Stake,
+            TransactionBody.PayloadOneofCase.PlaceOrder or TransactionBody.PayloadOneofCase.CancelOrder => f.Order,
+            _ => f.Registry,
+        };
+    }
+
+    private async Task<ulong> NonceAsync(Address address) =>
+        _nonces.TryGetValue(address, out var n) ? n
+        : JsonRpcClient.Quantity((await _client.CallAsync("iex_getAccount", address.ToString()).ConfigureAwait(false)).GetProperty("nonce"));
+
+    /// <summary>Waits until every transaction sent from <paramref name="from"/> is in a block.</summary>
+    private async Task WaitIncludedAsync(Core.Crypto.PrivateKey from, CancellationToken ct)
+    {
+        if (!_nonces.TryGetValue(from.Address, out var expected)) return;
+        var deadline = DateTime.UtcNow.AddSeconds(60);
+        while (DateTime.UtcNow < deadline)
+        {
+            var account = await _client.CallAsync("iex_getAccount", from.Address.ToString()).ConfigureAwait(false);
+            if (JsonRpcClient.Quantity(account.GetProperty("nonce")) >= expected) return;
+            await Task.Delay(100, ct).ConfigureAwait(false);
+        }
+        throw new TimeoutException($"transactions of {from.Address} were not included within 60 s");
+    }
+
+    public static string SampleApp(string file)
+    {
+        using var stream = typeof(DevnetMarket).Assembly.GetManifestResourceStream($"apps/{file}")
+            ?? throw new InvalidOperationException($"sample app {file} is not embedded in this build");
+        using var reader = new StreamReader(stream);
+        return reader.ReadToEnd();
+    }
+
+    private static ByteString Bytes(Address a) => ByteString.CopyFrom(a.ToArray());
+
+    public void Dispose() => _client.Dispose();
+}

@@ -1,0 +1,267 @@
+using System.Collections.Concurrent;
+using System.Text;
+using Google.Protobuf;
+using IExecChain.Core.Crypto;
+using IExecChain.Core.Primitives;
+using IExecChain.Core.Transactions;
+using IExecChain.Core.Wire;
+using IExecChain.State.Chain;
+using IExecChain.State.Market;
+using IExecChain.Worker.Content;
+using IExecChain.Worker.Execution;
+using IExecChain.Worker.Results;
+using IExecChain.Worker.Wasm;
+using Microsoft.Extensions.Logging;
+using TaskStatus = IExecChain.Core.Wire.TaskStatus;
+
+namespace IExecChain.Node.Worker;
+
+/// <summary>
+/// The embedded worker (`run --role worker`): after each committed block it reads the replicas the
+/// chain assigned to its key, fetches the app (and dataset) from their owners' nodes with chunk proofs,
+/// runs the task on Wasmtime within the category's limits, stores the result (served by iex_getResult),
+/// contributes the commit, and reveals it once its result reached consensus. Results are stored before
+/// the commit is sent, so a restarted worker contributes and reveals what it already computed; a task in
+/// flight when the process dies costs only that replica (the chain reassigns it after its deadline).
+/// </summary>
+public sealed class WorkerService : IAsyncDisposable
+{
+    private readonly ChainNode _node;
+    private readonly PrivateKey _key;
+    private readonly ILogger _logger;
+    private readonly ContentStore _content;
+    private readonly ResultStore _results;
+    private readonly ContentFetcher _fetcher = new();
+    private readonly WasmRuntime _wasm = new();
+    private readonly ConcurrentDictionary<Hash256, WasmCode> _modules = new();
+    private readonly ConcurrentDictionary<Hash256, byte> _running = new();
+    private readonly ConcurrentDictionary<Hash256, Hash256> _contributed = new();   // task → digest sent
+    private readonly ConcurrentDictionary<Hash256, string> _failed = new();         // task → why it could not run
+    private readonly ConcurrentDictionary<Hash256, ulong> _revealedAt = new();      // task → height its reveal was last sent at
+    private readonly ConcurrentDictionary<Hash256, ulong> _sentAt = new();          // task → height its commit was last sent at
+    private readonly SemaphoreSlim _signal = new(0, 1);
+    private readonly SemaphoreSlim _slots;
+    private readonly object _submit = new();
+    private readonly CancellationTokenSource _stop = new();
+    private Task? _loop;
+
+    public WorkerService(ChainNode node, PrivateKey key, ContentStore content, ResultStore results, ILogger logger, int concurrency = 0)
+    {
+        _node = node;
+        _key = key;
+        _content = content;
+        _results = results;
+        _logger = logger;
+        _slots = new SemaphoreSlim(concurrency > 0 ? concurrency : Math.Max(1, Environment.ProcessorCount));
+    }
+
+    /// <summary>Test-only fault injection: contribute a wrong digest for every task.</summary>
+    public bool SabotageForTesting { get; init; }
+
+    public Address Address => _key.Address;
+
+    /// <summary>A commit still unconfirmed after this many blocks is sent again.</summary>
+    public const ulong ResendAfterBlocks = 8;
+
+    public long TasksRun;
+    public long Contributions;
+    public long Reveals;
+
+    public void Start()
+    {
+        // Results computed before a restart are contributed or revealed instead of recomputed.
+        foreach (var taskId in _results.List())
+            if (_results.TryGet(taskId) is { } stored) _contributed.TryAdd(taskId, MaybeSabotage(taskId, stored.Digest));
+        _node.Processor.BlockCommitted += (_, _) => Wake();
+        _loop = Task.Run(LoopAsync);
+        Wake();
+        _logger.LogInformation("worker {Address} started ({Known} stored results)", Address, _contributed.Count);
+    }
+
+    private void Wake()
+    {
+        if (_signal.CurrentCount == 0) try { _signal.Release(); } catch (SemaphoreFullException) { }
+    }
+
+    private async Task LoopAsync()
+    {
+        while (!_stop.IsCancellationRequested)
+        {
+            try
+            {
+                await _signal.WaitAsync(TimeSpan.FromSeconds(1), _stop.Token).ConfigureAwait(false);
+                Scan();
+            }
+            catch (OperationCanceledException) when (_stop.IsCancellationRequested)
+            {
+                return;
+            }
+            catch (Exception e)
+            {
+                _logger.LogError(e, "worker scan failed");
+            }
+        }
+    }
+
+    private void Scan()
+    {
+        var tree = _node.Processor.Tree;
+        var me = MarketReader.Worker(tree, Address);
+        if (me is not null)
+        {
+            foreach (var raw in me.Assignments)
+            {
+                var taskId = new Hash256(raw.Span);
+                if (_running.ContainsKey(taskId) || _failed.ContainsKey(taskId)) continue;
+                if (_contributed.TryGetValue(taskId, out var digest))
+                {
+                    // Computed before a restart, or the commit was lost: send it again (not every block).
+                    ulong head = _node.Processor.Head.Height;
+                    if (_sentAt.TryGetValue(taskId, out var sent) && head < sent + ResendAfterBlocks) continue;
+                    _sentAt[taskId] = head;
+                    Submit(taskId, b => b.Contribute = Commit(taskId, digest), "contribute");
+                    continue;
+                }
+                _running.TryAdd(taskId, 0);
+                _ = Task.Run(() => RunAsync(taskId));
+            }
+        }
+        foreach (var (taskId, digest) in _contributed)
+        {
+            var task = MarketReader.Task(tree, taskId);
+            if (task is null) continue;
+            var mine = task.Replicas.FirstOrDefault(r => new Address(r.Worker.Span) == Address);
+            if (task.Status is TaskStatus.Completed or TaskStatus.Failed || mine is null || mine.Status is not (ReplicaStatus.Contributed or ReplicaStatus.Assigned))
+            {
+                _contributed.TryRemove(taskId, out _);
+                _sentAt.TryRemove(taskId, out _);
+                _revealedAt.TryRemove(taskId, out _);
+                continue;
+            }
+            if (task.Status != TaskStatus.Revealing || mine.Status != ReplicaStatus.Contributed || mine.ResultHash != task.ConsensusHash) continue;
+            ulong now = _node.Processor.Head.Height;
+            if (_revealedAt.TryGetValue(taskId, out var at) && now < at + ResendAfterBlocks) continue;
+            _revealedAt[taskId] = now;
+            Submit(taskId, b => b.Reveal = new Reveal { TaskId = Bytes(taskId), ResultDigest = Bytes(digest) }, "reveal");
+            Interlocked.Increment(ref Reveals);
+        }
+    }
+
+    private async Task RunAsync(Hash256 taskId)
+    {
+        await _slots.WaitAsync(_stop.Token).ConfigureAwait(false);
+        try
+        {
+            var tree = _node.Processor.Tree;
+            var task = MarketReader.Task(tree, taskId) ?? throw new InvalidOperationException($"task {taskId} vanished");
+            var deal = MarketReader.Deal(tree, new Hash256(task.DealId.Span))!;
+            var app = MarketReader.App(tree, new Address(deal.App.Span))!;
+            var category = _node.Spec.Parameters.Market.Category(deal.Category)!;
+            if (app.Registration.Runtime != AppRuntime.Wasm)
+            {
+                _failed[taskId] = "native apps are not run by this worker";
+                _logger.LogWarning("task {Task}: app {App} is native; this worker runs WebAssembly only", taskId, new Address(deal.App.Span));
+                return;
+            }
+            var code = await ModuleAsync(app).ConfigureAwait(false);
+            byte[]? dataset = null;
+            if (!deal.Dataset.IsEmpty)
+            {
+                var record = MarketReader.Dataset(tree, new Address(deal.Dataset.Span))!;
+                dataset = await ContentAsync(record.Registration.Endpoint, new Hash256(record.Registration.ContentRoot.Span), (long)record.Registration.Size).ConfigureAwait(false);
+            }
+            var limits = new ExecutionLimits
+            {
+                Fuel = category.MaxFuel,
+                MemoryBytes = (long)category.MaxMemoryMb << 20,
+                WallClock = TimeSpan.FromMilliseconds(Math.Max(1000, (double)category.TimeRefBlocks * _node.Spec.Parameters.BlockIntervalMs)),
+            };
+            var input = new TaskInput { AppName = app.Registration.Name, Args = TaskArguments.Split(deal.Params), Dataset = dataset, RandomSeed = taskId };
+            var result = _wasm.Run(code, input, limits);
+            Interlocked.Increment(ref TasksRun);
+            if (result.Digest is not { } digest)
+            {
+                _failed[taskId] = $"{result.Status}: {result.Error}";
+                _logger.LogWarning("task {Task} did not produce a result: {Status} {Error}", taskId, result.Status, result.Error);
+                return;
+            }
+            _results.Save(taskId, result);
+            digest = MaybeSabotage(taskId, digest);
+            _contributed[taskId] = digest;
+            _sentAt[taskId] = _node.Processor.Head.Height;
+            Submit(taskId, b => b.Contribute = Commit(taskId, digest), "contribute");
+            Interlocked.Increment(ref Contributions);
+        }
+        catch (OperationCanceledException) when (_stop.IsCancellationRequested)
+        {
+        }
+        catch (Exception e)
+        {
+            _failed[taskId] = e.Message;
+            _logger.LogWarning("task {Task} failed on this worker: {Error}", taskId, e.Message);
+        }
+        finally
+        {
+            _running.TryRemove(taskId, out _);
+            _slots.Release();
+        }
+    }
+
+    private Hash256 MaybeSabotage(Hash256 taskId, Hash256 digest) =>
+        SabotageForTesting ? Keccak256.HashConcat(digest.ToArray(), Encoding.ASCII.GetBytes("sabotage")) : digest;
+
+    private Contribute Commit(Hash256 taskId, Hash256 digest) => new()
+    {
+        TaskId = Bytes(taskId),
+        ResultHash = Bytes(MarketBlock.ResultHash(taskId, digest)),
+        ResultSeal = Bytes(MarketBlock.ResultSeal(Address, taskId, digest)),
+    };
+
+    private async Task<WasmCode> ModuleAsync(AppRecord app)
+    {
+        var root = new Hash256(app.Registration.ContentRoot.Span);
+        if (_modules.TryGetValue(root, out var code)) return code;
+        var bytes = await ContentAsync(app.Registration.Endpoint, root, (long)app.Registration.ContentSize).ConfigureAwait(false);
+        return _modules.GetOrAdd(root, _ => new WasmCode(bytes));
+    }
+
+    /// <summary>Content from the local store, or fetched chunk by chunk with proofs from its owner's node and kept.</summary>
+    private async Task<byte[]> ContentAsync(string endpoint, Hash256 root, long size)
+    {
+        if (_content.Has(root)) return _content.ReadAllBytes(root);
+        var bytes = await _fetcher.FetchAsync(new Uri(endpoint), root, size, _stop.Token).ConfigureAwait(false);
+        _content.Put(bytes, _node.Spec.Parameters.Market.ChunkSize);
+        return bytes;
+    }
+
+    private void Submit(Hash256 taskId, Action<TransactionBody> payload, string what)
+    {
+        lock (_submit)
+        {
+            var body = new TransactionBody
+            {
+                ChainId = _node.Spec.ChainId,
+                Nonce = _node.Mempool.NextNonce(Address),
+                Fee = _node.Processor.Executor.Parameters.Fees.Contribution,
+            };
+            payload(body);
+            if (!TransactionCodec.TryDecode(TransactionCodec.Sign(body, _key), _node.Spec.ChainId, _node.Spec.Parameters.MaxTransactionBytes, out var tx, out var error))
+                throw new InvalidOperationException(error);
+            var added = _node.Mempool.Add(tx!);
+            if (added.Kind is not (State.TxPool.MempoolResultKind.Accepted or State.TxPool.MempoolResultKind.Duplicate))
+                _logger.LogWarning("{What} for task {Task} was refused by the mempool: {Reason}", what, taskId, added.Reason);
+            else
+                _logger.LogDebug("{What} task {Task} (nonce {Nonce})", what, taskId, body.Nonce);
+        }
+    }
+
+    private static ByteString Bytes(Hash256 h) => ByteString.CopyFrom(h.ToArray());
+
+    public async ValueTask DisposeAsync()
+    {
+        await _stop.CancelAsync().ConfigureAwait(false);
+        if (_loop is not null) await _loop.ConfigureAwait(false);
+        _wasm.Dispose();
+        _fetcher.Dispose();
+    }
+}
