@@ -17,7 +17,108 @@ namespace IExecChain.Node.Cli;
 /// </summary>
 public static class MarketCommands
 {
-    public static IEnumerable<Command> Build() => [BuildApp(), BuildDataset(), BuildPool(), BuildOrder(), BuildShow("deal", "iex_getDeal"), BuildShow("task", "iex_getTask")];
+    public static IEnumerable<Command> Build()
+    {
+        var task = BuildShow("task", "iex_getTask");
+        task.Subcommands.Add(BuildWatch());
+        return [BuildApp(), BuildDataset(), BuildPool(), BuildOrder(), BuildShow("deal", "iex_getDeal"), task, BuildResult()];
+    }
+
+    /// <summary>`task watch [ID]`: the tasks topic over WebSocket, until the task finishes (or forever without an id).</summary>
+    private static Command BuildWatch()
+    {
+        var id = new Argument<string?>("id") { Description = "Task id (default: every task)", Arity = ArgumentArity.ZeroOrOne };
+        var requester = new Option<string?>("--requester") { Description = "Only tasks of this requester" };
+        var rpc = RpcOption();
+        var watch = new Command("watch", "Print task events as blocks commit them (WebSocket subscription)") { id, requester, rpc };
+        watch.SetAction((r, ct) => Cli.RunAsync(async () =>
+        {
+            var filter = new Dictionary<string, string>();
+            if (r.GetValue(id) is { } task) filter["taskId"] = task;
+            if (r.GetValue(requester) is { } who) filter["requester"] = who;
+            await using var client = await JsonRpcWebSocketClient.ConnectAsync(JsonRpcClient.ParseEndpoint(r.GetValue(rpc)!), ct);
+            var subscription = await client.SubscribeAsync("tasks", filter, ct: ct);
+            try
+            {
+                await foreach (var e in subscription.ReadAllAsync(ct))
+                {
+                    string status = e.GetProperty("status").GetString()!;
+                    Console.WriteLine($"block {JsonRpcClient.Quantity(e.GetProperty("blockNumber"))} task {e.GetProperty("taskId").GetString()} {e.GetProperty("event").GetString()} -> {status}"
+                        + (e.TryGetProperty("worker", out var w) ? $" (worker {w.GetString()})" : ""));
+                    if (r.GetValue(id) is not null && status is "completed" or "failed") return status == "completed" ? 0 : 1;
+                }
+            }
+            catch (OperationCanceledException) { }
+            return 0;
+        }));
+        return watch;
+    }
+
+    /// <summary>
+    /// `result get TASK --out DIR`: fetches a completed task's result from a worker that revealed it and
+    /// checks it against the digest agreed on chain before writing it.
+    /// </summary>
+    private static Command BuildResult()
+    {
+        var id = new Argument<string>("task") { Description = "Task id" };
+        var output = new Option<string>("--out") { Description = "Directory to write stdout and the output files to", Required = true };
+        var rpc = RpcOption();
+        var get = new Command("get", "Download a completed task's result from a worker and verify it against the on-chain digest") { id, output, rpc };
+        get.SetAction(r => Cli.RunAsync(async () =>
+        {
+            using var client = new JsonRpcClient(JsonRpcClient.ParseEndpoint(r.GetValue(rpc)!));
+            var task = await client.CallAsync("iex_getTask", r.GetValue(id)!);
+            if (task.ValueKind == JsonValueKind.Null) throw new CliException($"task {r.GetValue(id)} does not exist");
+            if (task.GetProperty("status").GetString() != "completed")
+                throw new CliException($"task {r.GetValue(id)} is {task.GetProperty("status").GetString()}: only a completed task has an agreed result");
+            var digest = Hash256.Parse(task.GetProperty("resultDigest").GetString()!);
+            var errors = new List<string>();
+            foreach (var replica in task.GetProperty("replicas").EnumerateArray())
+            {
+                if (replica.GetProperty("status").GetString() != "revealed") continue;
+                var worker = replica.GetProperty("worker").GetString()!;
+                try
+                {
+                    var info = await client.CallAsync("iex_getWorker", worker);
+                    using var workerClient = new JsonRpcClient(JsonRpcClient.ParseEndpoint(info.GetProperty("endpoint").GetString()!), TimeSpan.FromSeconds(30));
+                    var result = await workerClient.CallAsync("iex_getResult", r.GetValue(id)!);
+                    if (result.ValueKind == JsonValueKind.Null) { errors.Add($"{worker}: has no stored result"); continue; }
+                    var stdout = Hex.Decode(result.GetProperty("stdout").GetString()!);
+                    var files = result.GetProperty("files").EnumerateArray()
+                        .Select(f => new IExecChain.Worker.Execution.OutputFile(f.GetProperty("name").GetString()!, Hex.Decode(f.GetProperty("data").GetString()!))).ToList();
+                    int exitCode = result.GetProperty("exitCode").GetInt32();
+                    var computed = IExecChain.Worker.Execution.ResultDigest.Compute(exitCode, stdout, files);
+                    if (computed != digest) { errors.Add($"{worker}: served a result whose digest {computed} is not the agreed {digest}"); continue; }
+                    Write(r.GetValue(output)!, stdout, files);
+                    Console.WriteLine($"result of task {r.GetValue(id)} from worker {worker}: exit code {exitCode}, {stdout.Length} bytes of stdout, {files.Count} file(s), digest {digest} verified; written to {Path.GetFullPath(r.GetValue(output)!)}");
+                    return 0;
+                }
+                catch (Exception e) when (e is HttpRequestException or TaskCanceledException or JsonRpcClientException or FormatException or KeyNotFoundException or InvalidOperationException)
+                {
+                    errors.Add($"{worker}: {e.Message}");
+                }
+            }
+            throw new CliException($"no worker served a result matching the agreed digest {digest}: {(errors.Count == 0 ? "no revealed replica" : string.Join("; ", errors))}");
+        }));
+        var result = new Command("result", "Task results");
+        result.Subcommands.Add(get);
+        return result;
+    }
+
+    private static void Write(string directory, byte[] stdout, IReadOnlyList<IExecChain.Worker.Execution.OutputFile> files)
+    {
+        var root = Path.GetFullPath(directory);
+        Directory.CreateDirectory(root);
+        File.WriteAllBytes(Path.Combine(root, "stdout"), stdout);
+        foreach (var f in files)
+        {
+            var path = Path.GetFullPath(Path.Combine(root, "out", f.Name));
+            if (!path.StartsWith(Path.Combine(root, "out") + Path.DirectorySeparatorChar, StringComparison.Ordinal))
+                throw new CliException($"output file name '{f.Name}' leaves the output directory");
+            Directory.CreateDirectory(Path.GetDirectoryName(path)!);
+            File.WriteAllBytes(path, f.Content);
+        }
+    }
 
     private static Command BuildApp()
     {
