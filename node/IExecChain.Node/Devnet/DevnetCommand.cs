@@ -35,9 +35,13 @@ public static class DevnetCommand
         var ethPassword = new Option<string?>("--eth-password-file") { Description = "Password file for --eth-key (default: the devnet password file)" };
         var anchor = new Option<string?>("--anchor") { Description = "Use this deployed anchor contract instead of deploying one" };
         var workers = new Option<int>("--workers") { Description = "Worker processes of the demo workerpool (0 = no market demo)", DefaultValueFactory = _ => 3 };
+        var saboteurs = new Option<int>("--saboteurs") { Description = "TEST ONLY: the last N workers contribute wrong results for about half their tasks", Hidden = true };
+        var marketTrust = new Option<ulong?>("--market-trust") { Description = "TEST ONLY: trust of every demo task order", Hidden = true };
+        var marketVolume = new Option<ulong>("--market-volume") { Description = "TEST ONLY: tasks per demo task order", Hidden = true, DefaultValueFactory = _ => 1 };
+        var workerRestart = new Option<int>("--worker-restart-delay") { Description = "TEST ONLY: seconds before a dead worker is restarted", Hidden = true, DefaultValueFactory = _ => 2 };
         var logLevel = LogOptions.Level();
         logLevel.DefaultValueFactory = _ => LogLevel.Warning;
-        var devnet = new Command("devnet", "Run a local development network on embedded defaults") { validators, data, stopAt, rpc, p2p, load, reset, ethRpc, ethKey, ethPassword, anchor, workers, logLevel };
+        var devnet = new Command("devnet", "Run a local development network on embedded defaults") { validators, data, stopAt, rpc, p2p, load, reset, ethRpc, ethKey, ethPassword, anchor, workers, saboteurs, marketTrust, marketVolume, workerRestart, logLevel };
         devnet.SetAction((r, ct) => Cli.Cli.RunAsync(() =>
         {
             Anchoring.RelayerServiceOptions? anchoring = null;
@@ -48,7 +52,8 @@ public static class DevnetCommand
             }
             else if (r.GetValue(ethKey) is not null || r.GetValue(anchor) is not null) throw new CliException("--eth-key and --anchor need --eth-rpc");
             return RunAsync(r.GetValue(validators), r.GetValue(data)!, r.GetValue(stopAt), r.GetValue(rpc)!,
-                r.GetValue(p2p), r.GetValue(load), r.GetValue(reset), r.GetValue(logLevel), anchoring, r.GetValue(ethPassword), r.GetValue(workers), ct);
+                r.GetValue(p2p), r.GetValue(load), r.GetValue(reset), r.GetValue(logLevel), anchoring, r.GetValue(ethPassword),
+                new MarketDemoOptions(r.GetValue(workers), r.GetValue(saboteurs), r.GetValue(marketTrust), r.GetValue(marketVolume), r.GetValue(workerRestart)), ct);
         }));
         return devnet;
     }
@@ -62,8 +67,11 @@ public static class DevnetCommand
     }
 
     private static async Task<int> RunAsync(int validators, string dataDir, ulong? stopAt, string rpc, int p2pPort, int load, bool reset, LogLevel logLevel,
-        Anchoring.RelayerServiceOptions? anchoring, string? ethPasswordFile, int workerCount, CancellationToken ct)
+        Anchoring.RelayerServiceOptions? anchoring, string? ethPasswordFile, MarketDemoOptions demo, CancellationToken ct)
     {
+        int workerCount = demo.Workers;
+        if (demo.Saboteurs < 0 || demo.Saboteurs > workerCount) throw new CliException($"--saboteurs {demo.Saboteurs}: must be from 0 to --workers");
+        if (demo.RestartDelaySeconds is < 0 or > 3600) throw new CliException("--worker-restart-delay: 0 to 3600 seconds");
         if (validators is < 1 or > MaxValidators) throw new CliException($"--validators {validators}: must be from 1 to {MaxValidators}");
         if (workerCount is < 0 or > MaxWorkers) throw new CliException($"--workers {workerCount}: must be from 0 to {MaxWorkers}");
         if (load < 0) throw new CliException("--load must be 0 or more");
@@ -77,7 +85,8 @@ public static class DevnetCommand
         if (Console.IsOutputRedirected) AnsiConsole.Profile.Width = 200;
         var spec = Prepare(dataDir, validators, workerCount);
         var nodes = Enumerable.Range(0, validators).Select(i => new DevnetNode(dataDir, i, validators, host, rpcPort, p2pPort, logLevel)).ToArray();
-        var workerNodes = Enumerable.Range(0, workerCount).Select(i => DevnetNode.Worker(dataDir, i, validators, host, rpcPort, p2pPort, logLevel, sabotage: false)).ToArray();
+        var workerNodes = Enumerable.Range(0, workerCount).Select(i => DevnetNode.Worker(dataDir, i, validators, host, rpcPort, p2pPort, logLevel, sabotage: i >= workerCount - demo.Saboteurs,
+            TimeSpan.FromSeconds(demo.RestartDelaySeconds))).ToArray();
         AnsiConsole.MarkupLine($"[bold]iExecChain devnet[/] chain [green]{Markup.Escape(spec.Name)}[/] (id {spec.ChainId}), {validators} validator process(es), data {Markup.Escape(Path.GetFullPath(dataDir))}");
         foreach (var node in nodes)
             AnsiConsole.MarkupLine($"  node {node.Index}: validator {DevKeys.Validator(node.Index).Address} · RPC {node.Rpc} · p2p 127.0.0.1:{p2pPort + node.Index} · log {Markup.Escape(node.LogPath)}");
@@ -94,7 +103,7 @@ public static class DevnetCommand
             using var monitor = new DevnetMonitor(nodes[0].Rpc, spec);
             await monitor.WaitForGenesisAsync(nodes, stop.Token);
             void MarketReport(string line) => AnsiConsole.MarkupLine($"[green]{Markup.Escape(line)}[/]");
-            using var market = workerCount > 0 ? new DevnetMarket(spec, nodes[0].Rpc, workerNodes, MarketReport) : null;
+            using var market = workerCount > 0 ? new DevnetMarket(spec, nodes[0].Rpc, workerNodes, MarketReport) { Trust = demo.Trust, Volume = Math.Clamp(demo.Volume, 1, 1000) } : null;
             var marketTask = market is null ? Task.CompletedTask : Task.Run(async () =>
             {
                 try { await market.RunAsync(stop.Token); }
@@ -147,6 +156,8 @@ public static class DevnetCommand
 
     public const int MaxValidators = 16;
     public const int MaxWorkers = 16;
+
+    private sealed record MarketDemoOptions(int Workers, int Saboteurs, ulong? Trust, ulong Volume, int RestartDelaySeconds);
     public const ulong DevValidatorStake = 100_000_000_000_000;
 
     /// <summary>

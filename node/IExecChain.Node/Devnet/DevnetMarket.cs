@@ -39,6 +39,12 @@ internal sealed class DevnetMarket(ChainSpec spec, Uri rpc, IReadOnlyList<Devnet
 
     public int TasksCompleted { get; private set; }
 
+    /// <summary>Overrides the trust of every task order (tests).</summary>
+    public ulong? Trust { get; init; }
+
+    /// <summary>Tasks per task order (tests: several tasks at once spread replicas over every worker).</summary>
+    public ulong Volume { get; init; } = 1;
+
     public async Task RunAsync(CancellationToken ct)
     {
         await SetUpAsync(ct).ConfigureAwait(false);
@@ -54,7 +60,7 @@ internal sealed class DevnetMarket(ChainSpec spec, Uri rpc, IReadOnlyList<Devnet
                     Request = new RequestOrder
                     {
                         App = Bytes(_apps[file]), AppMaxPrice = AppPrice, WorkerpoolMaxPrice = PoolPrice, Requester = Bytes(Requester.Address),
-                        Volume = 1, Category = 0, Trust = trust, Params = parameters, Salt = ByteString.CopyFrom(BitConverter.GetBytes(round)),
+                        Volume = Volume, Category = 0, Trust = Trust ?? trust, Params = parameters, Salt = ByteString.CopyFrom(BitConverter.GetBytes(round)),
                     },
                 }, ct).ConfigureAwait(false);
                 next = DateTime.UtcNow.AddSeconds(3);

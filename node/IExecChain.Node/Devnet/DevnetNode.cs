@@ -14,7 +14,7 @@ internal sealed class DevnetNode : IDisposable
         _process?.Dispose();
     }
 
-    private static readonly TimeSpan RestartDelay = TimeSpan.FromSeconds(2);
+    private TimeSpan RestartDelay { get; init; } = TimeSpan.FromSeconds(2);
     private readonly string[] _arguments;
     private readonly JsonRpcClient _client;
     private Process? _process;
@@ -35,7 +35,7 @@ internal sealed class DevnetNode : IDisposable
     /// Worker <paramref name="index"/>: a non-voting node with the worker role, its own data in
     /// DIR/worker-i, RPC on port + 100 + i (it serves its results there), UDP on p2p port + 100 + i.
     /// </summary>
-    public static DevnetNode Worker(string dataDir, int index, int validators, string host, int rpcPort, int p2pPort, LogLevel logLevel, bool sabotage)
+    public static DevnetNode Worker(string dataDir, int index, int validators, string host, int rpcPort, int p2pPort, LogLevel logLevel, bool sabotage, TimeSpan restartDelay)
     {
         var nodeDir = Path.Combine(dataDir, $"worker-{index}");
         var rpc = new Uri($"http://{host}:{rpcPort + WorkerPortOffset + index}/");
@@ -50,7 +50,7 @@ internal sealed class DevnetNode : IDisposable
         };
         if (sabotage) args.Add("--sabotage-for-testing");
         for (int j = 0; j < validators; j++) args.AddRange(["--peer", $"{DevKeys.Validator(j).Address}@127.0.0.1:{p2pPort + j}"]);
-        return new DevnetNode(index, nodeDir, rpc, [.. args], $"worker {index}");
+        return new DevnetNode(index, nodeDir, rpc, [.. args], $"worker {index}") { RestartDelay = restartDelay };
     }
 
     /// <summary>Workers' ports start this far above the validators'.</summary>

@@ -1,0 +1,168 @@
+using System.Diagnostics;
+using System.Globalization;
+using System.Text.Json;
+using IExecChain.Core.Primitives;
+using IExecChain.Rpc.Client;
+using IExecChain.Worker.Content;
+using IExecChain.Worker.Execution;
+using IExecChain.Worker.Wasm;
+using NUnit.Framework;
+
+namespace IExecChain.IntegrationTests;
+
+/// <summary>
+/// The market on real processes: `devnet --validators 4 --workers 5` with one saboteur (wrong results for
+/// about half its tasks) at trust 3. Every task must complete with the result an independent run of the
+/// app gives; the saboteur loses stakes and score; a worker frozen then killed while holding a replica has
+/// that replica reassigned, and the task still completes.
+/// </summary>
+[NonParallelizable]
+public class MarketEndToEndTests
+{
+    private static ulong Q(JsonElement e) => JsonRpcClient.Quantity(e);
+
+    [Test, CancelAfter(600_000)]
+    public async Task Four_validators_and_five_workers_complete_every_task_despite_a_saboteur_and_a_killed_worker()
+    {
+        using var dir = new TempDir();
+        int rpcBase = NodeProcess.FreePorts(105), p2pBase = NodeProcess.FreeUdpPorts(105);
+        // Workers listen 100 ports above the validators.
+        var data = dir.File("devnet");
+        using var devnet = NodeProcess.Start("devnet", "--validators", "4", "--workers", "5", "--saboteurs", "1", "--market-trust", "3", "--market-volume", "4",
+            "--worker-restart-delay", "40", "--data", data, "--rpc", $"127.0.0.1:{rpcBase}", "--p2p-port", p2pBase.ToString(CultureInfo.InvariantCulture),
+            "--load", "0", "--log-level", "Warning");
+        var rpc = new Uri($"http://127.0.0.1:{rpcBase}/");
+        using var client = new JsonRpcClient(rpc, TimeSpan.FromSeconds(10));
+
+        await WaitAsync(async () => Q((await client.CallAsync("iex_getOrderBook")).GetProperty("totals").GetProperty("tasksCompleted")) >= 2,
+            TimeSpan.FromSeconds(240), "the first two tasks to complete", devnet);
+
+        // Freeze honest worker 0 (it cannot contribute), wait until the chain gives it a replica, then kill it.
+        var victim = Address(await client.CallAsync("iex_getWorker", WorkerAddress(0)));
+        int pid = int.Parse(File.ReadAllText(Path.Combine(data, "worker-0", "node.pid")).Trim(), CultureInfo.InvariantCulture);
+        Signal("STOP", pid);
+        string? stranded = null;
+        await WaitAsync(async () =>
+        {
+            var w = await client.CallAsync("iex_getWorker", victim);
+            var assignments = w.GetProperty("assignments");
+            if (assignments.GetArrayLength() == 0) return false;
+            stranded = assignments[0].GetString();
+            return true;
+        }, TimeSpan.FromSeconds(120), "a replica for the frozen worker", devnet);
+        Signal("KILL", pid);
+        TestContext.Out.WriteLine($"killed worker 0 ({victim}) holding a replica of task {stranded}");
+
+        await WaitAsync(async () => (await client.CallAsync("iex_getTask", stranded!)).GetProperty("status").GetString() == "completed",
+            TimeSpan.FromSeconds(180), $"task {stranded} to complete without the killed worker", devnet);
+        var task = await client.CallAsync("iex_getTask", stranded!);
+        var killedReplica = task.GetProperty("replicas").EnumerateArray().Single(r => r.GetProperty("worker").GetString()!.Equals(victim, StringComparison.OrdinalIgnoreCase));
+        Assert.That(killedReplica.GetProperty("status").GetString(), Is.EqualTo("timed-out"), "the dead worker's replica timed out");
+        Assert.That(task.GetProperty("replicas").EnumerateArray().Count(r => r.GetProperty("status").GetString() == "revealed"), Is.GreaterThanOrEqualTo(1));
+
+        // Let the saboteur both win and lose, then check every finished task.
+        var saboteur = WorkerAddress(4);
+        await WaitAsync(async () =>
+        {
+            var w = await client.CallAsync("iex_getWorker", saboteur);
+            return Q(w.GetProperty("losses")) >= 2 && Q(w.GetProperty("wins")) >= 1;
+        }, TimeSpan.FromSeconds(240), "the saboteur to win and lose tasks", devnet);
+
+        var totals = (await client.CallAsync("iex_getOrderBook")).GetProperty("totals");
+        Assert.That(Q(totals.GetProperty("tasksFailed")), Is.Zero, "no task failed");
+        var sab = await client.CallAsync("iex_getWorker", saboteur);
+        Assert.That(Q(sab.GetProperty("score")), Is.LessThan(Q(sab.GetProperty("wins"))), "losses cut the saboteur's score below its wins (each replicated win adds 1)");
+
+        // Every completed task's agreed digest is what an independent run of its app gives.
+        using var fetcher = new ContentFetcher();
+        using var wasm = new WasmRuntime();
+        var expected = new Dictionary<(string App, string Params), Hash256>();
+        int checkedTasks = 0, saboteurLosses = 0;
+        foreach (var taskId in await CompletedTasksAsync(client))
+        {
+            var t = await client.CallAsync("iex_getTask", taskId);
+            var deal = await client.CallAsync("iex_getDeal", t.GetProperty("dealId").GetString()!);
+            var key = (deal.GetProperty("app").GetString()!, deal.GetProperty("params").GetString()!);
+            if (!expected.TryGetValue(key, out var digest))
+            {
+                var app = await client.CallAsync("iex_getApp", key.Item1);
+                var code = await fetcher.FetchAsync(new Uri(app.GetProperty("endpoint").GetString()!), Hash256.Parse(app.GetProperty("contentRoot").GetString()!),
+                    (long)Q(app.GetProperty("contentSize")));
+                var run = wasm.Run(new WasmCode(code), new TaskInput { AppName = app.GetProperty("name").GetString()!, Args = TaskArguments.Split(key.Item2), RandomSeed = Hash256.Parse(taskId) },
+                    new ExecutionLimits());
+                digest = expected[key] = run.Digest ?? throw new AssertionException($"local run of {key} failed: {run.Error}");
+            }
+            Assert.That(t.GetProperty("resultDigest").GetString(), Is.EqualTo(digest.ToString()), $"task {taskId} ({key})");
+            checkedTasks++;
+            foreach (var r in t.GetProperty("replicas").EnumerateArray())
+                if (r.GetProperty("worker").GetString()!.Equals(saboteur, StringComparison.OrdinalIgnoreCase) && r.TryGetProperty("resultHash", out var h)
+                    && h.ValueKind == JsonValueKind.String && h.GetString() != t.GetProperty("consensusHash").GetString())
+                    saboteurLosses++;
+        }
+        TestContext.Out.WriteLine($"{checkedTasks} completed tasks checked; saboteur outvoted on {saboteurLosses}; totals {totals}");
+        Assert.That(checkedTasks, Is.GreaterThanOrEqualTo(5));
+        Assert.That(saboteurLosses, Is.GreaterThanOrEqualTo(2), "the saboteur's wrong results were outvoted, never accepted");
+    }
+
+    private static string WorkerAddress(int i) => DevChain.DevAddress("worker", i).ToString();
+
+    private static string Address(JsonElement worker) => worker.GetProperty("address").GetString()!;
+
+    /// <summary>Completed tasks of the demo requester's orders (every order it placed leads to its deals).</summary>
+    private static async Task<List<string>> CompletedTasksAsync(JsonRpcClient client)
+    {
+        var tasks = new List<string>();
+        var requester = DevChain.DevAddress("market", 2);
+        // Deals are found from the blocks' place-order transactions of the requester.
+        ulong head = Q(await client.CallAsync("iex_blockNumber"));
+        for (ulong h = 1; h <= head; h++)
+        {
+            var block = await client.CallAsync("iex_getBlockByNumber", "0x" + h.ToString("x", CultureInfo.InvariantCulture), true);
+            foreach (var tx in block.GetProperty("transactions").EnumerateArray())
+            {
+                if (tx.GetProperty("type").GetString() != "place-order" || !tx.GetProperty("from").GetString()!.Equals(requester.ToString(), StringComparison.OrdinalIgnoreCase)) continue;
+                var hash = Keccak(tx);
+                var order = await client.CallAsync("iex_getOrder", hash);
+                foreach (var dealId in order.GetProperty("deals").EnumerateArray())
+                {
+                    var deal = await client.CallAsync("iex_getDeal", dealId.GetString()!);
+                    foreach (var t in deal.GetProperty("tasks").EnumerateArray())
+                        if ((await client.CallAsync("iex_getTask", t.GetString()!)).GetProperty("status").GetString() == "completed") tasks.Add(t.GetString()!);
+                }
+            }
+        }
+        return tasks;
+    }
+
+    /// <summary>The order hash of a place-order transaction: keccak256(kind ‖ order bytes), from the signed body.</summary>
+    private static string Keccak(JsonElement tx)
+    {
+        var signed = Core.Wire.SignedTransaction.Parser.ParseFrom(Hex.Decode(tx.GetProperty("raw").GetString()!));
+        var body = Core.Wire.TransactionBody.Parser.ParseFrom(signed.Body);
+        return State.Market.OrderCodec.HashOf(State.Market.OrderCodec.Kind.Request, body.PlaceOrder.Request).ToString();
+    }
+
+    private static void Signal(string signal, int pid) => Process.Start("kill", [$"-{signal}", pid.ToString(CultureInfo.InvariantCulture)])!.WaitForExit();
+
+    private static async Task WaitAsync(Func<Task<bool>> condition, TimeSpan timeout, string what, NodeProcess devnet)
+    {
+        var deadline = DateTime.UtcNow + timeout;
+        Exception? last = null;
+        while (DateTime.UtcNow < deadline)
+        {
+            if (devnet.HasExited) Assert.Fail($"devnet exited with {devnet.ExitCode} while waiting for {what}:\n{devnet.Output}");
+            try
+            {
+                if (await condition()) return;
+            }
+            catch (Exception e) when (e is JsonRpcClientException or HttpRequestException or TaskCanceledException or InvalidOperationException or KeyNotFoundException)
+            {
+                last = e;
+            }
+            await Task.Delay(500);
+        }
+        Assert.Fail($"timed out after {timeout.TotalSeconds} s waiting for {what} (last error: {last?.Message}):\n{Tail(devnet.Output)}");
+    }
+
+    private static string Tail(string text) => text.Length > 6000 ? text[^6000..] : text;
+}
