@@ -39,7 +39,124 @@ public static class BenchCommand
         }));
         var bench = new Command("bench", "Load generators");
         bench.Subcommands.Add(transfers);
+        bench.Subcommands.Add(BuildTasks());
         return bench;
+    }
+
+    /// <summary>
+    /// `bench tasks`: one task order of --volume tasks for an app offered on the chain (default: the
+    /// first open app order's), then waits for every task to finish and reports the whole lifecycle's
+    /// rate (match, assignment, contribute, reveal, finalize) and each task's start-to-finish blocks.
+    /// </summary>
+    private static Command BuildTasks()
+    {
+        var rpc = MarketCommands.RpcOption();
+        var volume = new Option<ulong>("--volume") { Description = "Tasks in the order", DefaultValueFactory = _ => 1000 };
+        var trust = new Option<ulong>("--trust") { Description = "Trust of the order (1: one contribution per task)", DefaultValueFactory = _ => 1 };
+        var app = new Option<string?>("--app") { Description = "App address (default: the app of the first open app order)" };
+        var parameters = new Option<string>("--params") { Description = "Task arguments", DefaultValueFactory = _ => "bench" };
+        var funderKey = new Option<string?>("--funder-key") { Description = "Keystore of the account that funds the requester (default: devnet account 0)" };
+        var password = new Option<string?>("--password-file") { Description = "Password file for --funder-key" };
+        var timeout = new Option<int>("--timeout") { Description = "Seconds to wait for the tasks", DefaultValueFactory = _ => 600 };
+        var tasks = new Command("tasks", "Order tasks and measure the whole task lifecycle: tasks/s and blocks per task") { rpc, volume, trust, app, parameters, funderKey, password, timeout };
+        tasks.SetAction((r, ct) => Cli.RunAsync(async () =>
+        {
+            using var client = new JsonRpcClient(JsonRpcClient.ParseEndpoint(r.GetValue(rpc)!), TimeSpan.FromSeconds(30));
+            var info = await client.CallAsync("iex_nodeInfo");
+            ulong chainId = JsonRpcClient.Quantity(info.GetProperty("chainId"));
+            var fees = info.GetProperty("fees");
+            var book = await client.CallAsync("iex_getOrderBook", new Dictionary<string, object> { ["limit"] = 1000 });
+            var orders = book.GetProperty("orders").EnumerateArray().ToList();
+            var appOrder = orders.FirstOrDefault(o => o.GetProperty("kind").GetString() == "app"
+                && (r.GetValue(app) is not { } wanted || o.GetProperty("order").GetProperty("app").GetString() is { } a && Convert.ToHexString(Convert.FromBase64String(a)).Equals(wanted[2..], StringComparison.OrdinalIgnoreCase)));
+            var poolOrder = orders.FirstOrDefault(o => o.GetProperty("kind").GetString() == "workerpool");
+            if (appOrder.ValueKind == System.Text.Json.JsonValueKind.Undefined || poolOrder.ValueKind == System.Text.Json.JsonValueKind.Undefined)
+                throw new CliException("no open app order and workerpool order to buy from (run `iexchain devnet`, which offers its sample apps)");
+            var appAddress = new Core.Primitives.Address(Convert.FromBase64String(appOrder.GetProperty("order").GetProperty("app").GetString()!));
+            ulong appPrice = ulong.Parse(appOrder.GetProperty("order").TryGetProperty("price", out var ap) ? ap.GetString()! : "0", CultureInfo.InvariantCulture);
+            ulong poolPrice = ulong.Parse(poolOrder.GetProperty("order").TryGetProperty("price", out var pp) ? pp.GetString()! : "0", CultureInfo.InvariantCulture);
+
+            // A fresh requester, funded for the whole order.
+            var funder = r.GetValue(funderKey) is { } file ? KeyFiles.Load(file, r.GetValue(password)) : DevKeys.Account(0);
+            var requester = new Core.Crypto.PrivateKey(System.Security.Cryptography.RandomNumberGenerator.GetBytes(32));
+            ulong n = r.GetValue(volume);
+            ulong cost = checked((appPrice + poolPrice) * n + 10 * JsonRpcClient.Quantity(fees.GetProperty("order")));
+            ulong funderNonce = JsonRpcClient.Quantity((await client.CallAsync("iex_getAccount", funder.Address.ToString())).GetProperty("nonce"));
+            await Send(client, funder, new Core.Wire.TransactionBody
+            {
+                ChainId = chainId, Nonce = funderNonce, Fee = JsonRpcClient.Quantity(fees.GetProperty("transfer")),
+                Transfer = new Core.Wire.Transfer { To = Google.Protobuf.ByteString.CopyFrom(requester.Address.ToArray()), Amount = cost },
+            });
+            await WaitNonce(client, requester.Address, funder.Address, funderNonce + 1);
+            var order = new Core.Wire.RequestOrder
+            {
+                App = Google.Protobuf.ByteString.CopyFrom(appAddress.ToArray()), AppMaxPrice = appPrice, WorkerpoolMaxPrice = poolPrice,
+                Requester = Google.Protobuf.ByteString.CopyFrom(requester.Address.ToArray()), Volume = n, Category = 0, Trust = r.GetValue(trust), Params = r.GetValue(parameters)!,
+                Salt = Google.Protobuf.ByteString.CopyFrom(System.Security.Cryptography.RandomNumberGenerator.GetBytes(8)),
+            };
+            var hash = State.Market.OrderCodec.HashOf(State.Market.OrderCodec.Kind.Request, order).ToString();
+            ulong startHeight = JsonRpcClient.Quantity(await client.CallAsync("iex_blockNumber"));
+            var started = System.Diagnostics.Stopwatch.GetTimestamp();
+            await Send(client, requester, new Core.Wire.TransactionBody
+            {
+                ChainId = chainId, Nonce = 0, Fee = JsonRpcClient.Quantity(fees.GetProperty("order")), PlaceOrder = new Core.Wire.PlaceOrder { Request = order },
+            });
+            Console.Error.WriteLine($"ordered {n} tasks of app {appAddress} at trust {r.GetValue(trust)} (order {hash})");
+            var deadline = DateTime.UtcNow.AddSeconds(r.GetValue(timeout));
+            ulong done = 0, completed = 0, lastReported = 0;
+            var dealIds = new List<string>();
+            while (DateTime.UtcNow < deadline)
+            {
+                await Task.Delay(200, ct);
+                var o = await client.CallAsync("iex_getOrder", hash);
+                if (o.ValueKind != System.Text.Json.JsonValueKind.Object) continue;
+                dealIds = o.GetProperty("deals").EnumerateArray().Select(d => d.GetString()!).ToList();
+                done = completed = 0;
+                foreach (var d in dealIds)
+                {
+                    var deal = await client.CallAsync("iex_getDeal", d);
+                    completed += JsonRpcClient.Quantity(deal.GetProperty("completed"));
+                    done += JsonRpcClient.Quantity(deal.GetProperty("completed")) + JsonRpcClient.Quantity(deal.GetProperty("failed"));
+                }
+                if (done - lastReported >= Math.Max(1, n / 10)) { Console.Error.WriteLine($"  {done}/{n} finished after {System.Diagnostics.Stopwatch.GetElapsedTime(started).TotalSeconds:F1} s"); lastReported = done; }
+                if (done >= n) break;
+            }
+            double seconds = System.Diagnostics.Stopwatch.GetElapsedTime(started).TotalSeconds;
+            ulong endHeight = JsonRpcClient.Quantity(await client.CallAsync("iex_blockNumber"));
+            // Blocks from task start to finish, over a sample of tasks.
+            var spans = new List<ulong>();
+            foreach (var d in dealIds)
+            {
+                var deal = await client.CallAsync("iex_getDeal", d);
+                foreach (var t in deal.GetProperty("tasks").EnumerateArray().Take(200))
+                {
+                    var task = await client.CallAsync("iex_getTask", t.GetString()!);
+                    if (task.ValueKind == System.Text.Json.JsonValueKind.Object && task.TryGetProperty("finishedAt", out var f) && f.ValueKind == System.Text.Json.JsonValueKind.String)
+                        spans.Add(JsonRpcClient.Quantity(f) - JsonRpcClient.Quantity(task.GetProperty("startHeight")));
+                }
+            }
+            spans.Sort();
+            var c = CultureInfo.InvariantCulture;
+            Console.WriteLine(string.Create(c, $"{completed} of {n} tasks completed, {done - completed} failed, in {seconds:F1} s (blocks {startHeight}..{endHeight}): {done / seconds:F0} tasks/s"));
+            if (spans.Count > 0)
+                Console.WriteLine(string.Create(c, $"blocks from task start to finish: p50 {spans[spans.Count / 2]}, p99 {spans[Math.Min(spans.Count - 1, spans.Count * 99 / 100)]} (sample of {spans.Count})"));
+            return done >= n ? 0 : 1;
+        }));
+        return tasks;
+    }
+
+    private static async Task Send(JsonRpcClient client, Core.Crypto.PrivateKey key, Core.Wire.TransactionBody body) =>
+        await client.CallAsync("iex_sendRawTransaction", Core.Primitives.Hex.Encode(Core.Transactions.TransactionCodec.Sign(body, key)));
+
+    private static async Task WaitNonce(JsonRpcClient client, Core.Primitives.Address _, Core.Primitives.Address funder, ulong nonce)
+    {
+        var deadline = DateTime.UtcNow.AddSeconds(60);
+        while (DateTime.UtcNow < deadline)
+        {
+            if (JsonRpcClient.Quantity((await client.CallAsync("iex_getAccount", funder.ToString())).GetProperty("nonce")) >= nonce) return;
+            await Task.Delay(100);
+        }
+        throw new CliException("the funding transfer was not included within 60 s");
     }
 
     private static void Print(TransferLoadReport r)
