@@ -68,11 +68,11 @@ public static class BenchCommand
             var book = await client.CallAsync("iex_getOrderBook", new Dictionary<string, object> { ["limit"] = 1000 });
             var orders = book.GetProperty("orders").EnumerateArray().ToList();
             var appOrder = orders.FirstOrDefault(o => o.GetProperty("kind").GetString() == "app"
-                && (r.GetValue(app) is not { } wanted || o.GetProperty("order").GetProperty("app").GetString() is { } a && Convert.ToHexString(Convert.FromBase64String(a)).Equals(wanted[2..], StringComparison.OrdinalIgnoreCase)));
+                && (r.GetValue(app) is not { } wanted || o.GetProperty("order").GetProperty("app").GetString()!.Equals(wanted, StringComparison.OrdinalIgnoreCase)));
             var poolOrder = orders.FirstOrDefault(o => o.GetProperty("kind").GetString() == "workerpool");
             if (appOrder.ValueKind == System.Text.Json.JsonValueKind.Undefined || poolOrder.ValueKind == System.Text.Json.JsonValueKind.Undefined)
                 throw new CliException("no open app order and workerpool order to buy from (run `iexchain devnet`, which offers its sample apps)");
-            var appAddress = new Core.Primitives.Address(Convert.FromBase64String(appOrder.GetProperty("order").GetProperty("app").GetString()!));
+            var appAddress = Core.Primitives.Address.Parse(appOrder.GetProperty("order").GetProperty("app").GetString()!);
             ulong appPrice = ulong.Parse(appOrder.GetProperty("order").TryGetProperty("price", out var ap) ? ap.GetString()! : "0", CultureInfo.InvariantCulture);
             ulong poolPrice = ulong.Parse(poolOrder.GetProperty("order").TryGetProperty("price", out var pp) ? pp.GetString()! : "0", CultureInfo.InvariantCulture);
 

@@ -17,7 +17,6 @@ public sealed class MarketRpcMethods(BlockProcessor processor, IKeyValueStore st
 {
     public const int MaxBookEntries = 1000;
 
-    private static readonly JsonFormatter Formatter = new(JsonFormatter.Settings.Default.WithFormatDefaultValues(false));
 
     public void RegisterAll(RpcMethodRegistry registry)
     {
@@ -105,7 +104,6 @@ public sealed class MarketRpcMethods(BlockProcessor processor, IKeyValueStore st
             OrderKind.Workerpool => WorkerpoolOrder.Parser.ParseFrom(o.Order),
             _ => RequestOrder.Parser.ParseFrom(o.Order),
         };
-        using var json = JsonDocument.Parse(Formatter.Format(wire));
         return new
         {
             hash = hash.ToString(),
@@ -116,8 +114,9 @@ public sealed class MarketRpcMethods(BlockProcessor processor, IKeyValueStore st
             sequence = RpcFormat.Quantity(o.Sequence),
             placedAt = RpcFormat.Quantity(o.PlacedAt),
             lockPerUnit = RpcFormat.Quantity(o.LockPerUnit),
-            deals = o.Deals.Select(Hash).ToArray(),
-            order = json.RootElement.Clone(),
+            dealCount = RpcFormat.Quantity(o.DealCount),
+            deals = o.Kind == OrderKind.Request ? o.Deals.Select(Hash).ToArray() : null,
+            order = Fields(wire),
         };
     }
 
@@ -249,6 +248,39 @@ public sealed class MarketRpcMethods(BlockProcessor processor, IKeyValueStore st
                 kitty = RpcFormat.Quantity(totals.Kitty),
             },
         };
+    }
+
+    /// <summary>
+    /// An order's fields as JSON, named as in the .proto (camelCase): addresses and other bytes as 0x-hex,
+    /// amounts as decimal strings, default values left out, attributes as {name: value}.
+    /// </summary>
+    private static Dictionary<string, object?> Fields(IMessage message)
+    {
+        var result = new Dictionary<string, object?>();
+        foreach (var field in message.Descriptor.Fields.InDeclarationOrder())
+        {
+            var value = field.Accessor.GetValue(message);
+            object? json = field switch
+            {
+                { IsRepeated: true, FieldType: Google.Protobuf.Reflection.FieldType.Bytes } => ((IEnumerable<ByteString>)value).Select(b => Hex.Encode(b.Span)).ToArray() is { Length: > 0 } list ? list : null,
+                { IsRepeated: true } when field.MessageType == Core.Wire.Attribute.Descriptor =>
+                    ((IEnumerable<Core.Wire.Attribute>)value).ToDictionary(a => a.Name, a => a.ValueCase switch
+                    {
+                        Core.Wire.Attribute.ValueOneofCase.IntValue => (object)a.IntValue,
+                        Core.Wire.Attribute.ValueOneofCase.BoolValue => a.BoolValue,
+                        _ => a.StringValue,
+                    }) is { Count: > 0 } attributes ? attributes : null,
+                { FieldType: Google.Protobuf.Reflection.FieldType.Bytes } => ((ByteString)value).IsEmpty ? null : Hex.Encode(((ByteString)value).Span),
+                { FieldType: Google.Protobuf.Reflection.FieldType.Message } => value is IMessage inner ? Fields(inner) : null,
+                { FieldType: Google.Protobuf.Reflection.FieldType.String } => (string)value is { Length: > 0 } text ? text : null,
+                { FieldType: Google.Protobuf.Reflection.FieldType.Fixed64 } => (ulong)value == 0 ? null : "0x" + ((ulong)value).ToString("x16", System.Globalization.CultureInfo.InvariantCulture),
+                { FieldType: Google.Protobuf.Reflection.FieldType.UInt64 } => (ulong)value == 0 ? null : ((ulong)value).ToString(System.Globalization.CultureInfo.InvariantCulture),
+                { FieldType: Google.Protobuf.Reflection.FieldType.UInt32 } => (uint)value == 0 ? null : (uint)value,
+                _ => value.ToString(),
+            };
+            if (json is not null) result[field.JsonName] = json;
+        }
+        return result;
     }
 
     private static string KindName(OrderKind kind) => kind switch

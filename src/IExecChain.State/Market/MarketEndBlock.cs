@@ -218,7 +218,9 @@ public sealed partial class MarketBlock
     {
         var record = Order(hash)!;
         record.Remaining = checked(record.Remaining - volume);
-        record.Deals.Add(Bytes(dealId));
+        // A request's deals are few (at most its volume); a sell order may feed thousands, so it only counts them.
+        if (record.Kind == OrderKind.Request) record.Deals.Add(Bytes(dealId));
+        record.DealCount++;
         if (record.Remaining == 0)
         {
             record.Status = OrderStatus.Filled;
