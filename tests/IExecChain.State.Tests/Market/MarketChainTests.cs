@@ -319,6 +319,55 @@ public sealed class MarketChainTests
     }
 
     [Test]
+    public void Contributions_and_reveals_that_break_the_rules_are_refused_with_the_reason()
+    {
+        var m = new MarketChain(workers: 3);
+        m.SetUp();
+        m.Produce(m.PlaceRequest(volume: 1, trust: 5));
+        var taskId = m.StartedTasks().Single();
+        var task = m.Task(taskId);
+        Assert.That(task.Replicas, Has.Count.EqualTo(3));
+        var good = MarketChain.Digest(taskId, "ok");
+        // Everyone is assigned (3 workers, 3 replicas): an outsider is a fourth account.
+        var outsider = m.Tx(MarketChain.Requester, b => b.Contribute = new Contribute
+        {
+            TaskId = MarketChain.Bytes(taskId), ResultHash = MarketChain.Bytes(MarketBlock.ResultHash(taskId, good)),
+            ResultSeal = MarketChain.Bytes(MarketBlock.ResultSeal(MarketChain.Key(MarketChain.Requester).Address, taskId, good)),
+        }, fee: 100);
+        int w0 = m.WorkerIndex(task.Replicas[0].Worker), w1 = m.WorkerIndex(task.Replicas[1].Worker), w2 = m.WorkerIndex(task.Replicas[2].Worker);
+        var first = m.Produce(outsider, m.Contribute(w0, taskId, good), m.Contribute(w0, taskId, good, m.Nonce(MarketChain.FirstWorker + w0) + 1),
+            m.Reveal(w1, taskId, good));
+        Assert.That(first.Receipts[0].Error, Does.Contain("is not assigned to task"));
+        Assert.That(first.Receipts[1].Status, Is.EqualTo(ReceiptStatus.Success));
+        Assert.That(first.Receipts[2].Error, Does.Contain("cannot contribute").And.Contain("Contributed"));
+        Assert.That(first.Receipts[3].Error, Does.Contain("nothing to reveal"));
+
+        m.Produce(m.Contribute(w1, taskId, good), m.Contribute(w2, taskId, good));
+        Assert.That(m.Task(taskId).Status, Is.EqualTo(TaskStatus.Revealing));
+        var wrongDigest = MarketChain.Digest(taskId, "not what was committed");
+        var second = m.Produce(m.Reveal(w0, taskId, wrongDigest), m.Contribute(w1, taskId, good, m.Nonce(MarketChain.FirstWorker + w1)));
+        Assert.That(second.Receipts[0].Error, Does.Contain("does not open"));
+        Assert.That(second.Receipts[1].Error, Does.Contain("contributions are closed"));
+        Assert.That(m.Task(taskId).Replicas[0].Status, Is.EqualTo(ReplicaStatus.Contributed), "a failed reveal changes nothing");
+    }
+
+    [Test]
+    public void A_contribution_after_the_replica_deadline_is_refused_and_the_replica_replaced()
+    {
+        var m = new MarketChain(workers: 2);
+        m.SetUp();
+        m.Produce(m.PlaceRequest(volume: 1, trust: 1));
+        var taskId = m.StartedTasks().Single();
+        var late = m.WorkerIndex(m.Task(taskId).Replicas[0].Worker);
+        ulong deadline = m.Task(taskId).Replicas[0].Deadline;
+        while (m.Chain.Processor.Head.Height < deadline) m.Produce();
+        var executed = m.Produce(m.Contribute(late, taskId, MarketChain.Digest(taskId, "ok")));
+        Assert.That(executed.Receipts[0].Error, Does.Contain("cannot contribute").Or.Contain("timed out"));
+        Assert.That(m.Task(taskId).Replicas.Select(r => r.Status), Is.EqualTo(new[] { ReplicaStatus.TimedOut, ReplicaStatus.Assigned }));
+        Assert.That(m.Chain.AccountOf(m.WorkerKey(late).Address).Frozen, Is.Zero, "no stake was locked by the refused contribution");
+    }
+
+    [Test]
     public void Cancelling_an_open_request_returns_its_lock()
     {
         var m = new MarketChain(workers: 1);
