@@ -77,18 +77,27 @@ public class MarketEndToEndTests
         using var fetcher = new ContentFetcher();
         using var wasm = new WasmRuntime();
         var expected = new Dictionary<(string App, string Params), Hash256>();
+        int withDataset = 0;
         int checkedTasks = 0, saboteurLosses = 0;
         foreach (var taskId in await CompletedTasksAsync(client))
         {
             var t = await client.CallAsync("iex_getTask", taskId);
             var deal = await client.CallAsync("iex_getDeal", t.GetProperty("dealId").GetString()!);
             var key = (deal.GetProperty("app").GetString()!, deal.GetProperty("params").GetString()!);
+            byte[]? dataset = null;
+            if (deal.TryGetProperty("dataset", out var ds) && ds.ValueKind == JsonValueKind.String)
+            {
+                withDataset++;
+                var record = await client.CallAsync("iex_getDataset", ds.GetString()!);
+                dataset = await fetcher.FetchAsync(new Uri(record.GetProperty("endpoint").GetString()!), Hash256.Parse(record.GetProperty("contentRoot").GetString()!),
+                    (long)Q(record.GetProperty("size")));
+            }
             if (!expected.TryGetValue(key, out var digest))
             {
                 var app = await client.CallAsync("iex_getApp", key.Item1);
                 var code = await fetcher.FetchAsync(new Uri(app.GetProperty("endpoint").GetString()!), Hash256.Parse(app.GetProperty("contentRoot").GetString()!),
                     (long)Q(app.GetProperty("contentSize")));
-                var run = wasm.Run(new WasmCode(code), new TaskInput { AppName = app.GetProperty("name").GetString()!, Args = TaskArguments.Split(key.Item2), RandomSeed = Hash256.Parse(taskId) },
+                var run = wasm.Run(new WasmCode(code), new TaskInput { AppName = app.GetProperty("name").GetString()!, Args = TaskArguments.Split(key.Item2), RandomSeed = Hash256.Parse(taskId), Dataset = dataset },
                     new ExecutionLimits());
                 digest = expected[key] = run.Digest ?? throw new AssertionException($"local run of {key} failed: {run.Error}");
             }
@@ -101,6 +110,7 @@ public class MarketEndToEndTests
         }
         TestContext.Out.WriteLine($"{checkedTasks} completed tasks checked; saboteur outvoted on {saboteurLosses}; totals {totals}");
         Assert.That(checkedTasks, Is.GreaterThanOrEqualTo(5));
+        Assert.That(withDataset, Is.GreaterThanOrEqualTo(1), "tasks on the chunked dataset ran and agreed");
         Assert.That(saboteurLosses, Is.GreaterThanOrEqualTo(2), "the saboteur's wrong results were outvoted, never accepted");
     }
 

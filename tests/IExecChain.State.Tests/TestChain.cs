@@ -25,10 +25,14 @@ internal sealed class TestChain
 
     private static PrivateKey Key(string name) => new(Keccak256.HashToArray(Encoding.ASCII.GetBytes("test/" + name)));
 
-    public TestChain(IKeyValueStore? store = null, int accounts = 5, ulong unbondingPeriod = 3, MempoolOptions? mempool = null, ulong checkpointInterval = 100)
+    public TestChain(IKeyValueStore? store = null, int accounts = 5, ulong unbondingPeriod = 3, MempoolOptions? mempool = null, ulong checkpointInterval = 100,
+        bool requireAppApproval = false)
     {
         var spec = BuildSpec(accounts, unbondingPeriod);
-        Spec = spec with { Parameters = spec.Parameters with { CheckpointInterval = checkpointInterval } };
+        Spec = spec with
+        {
+            Parameters = spec.Parameters with { CheckpointInterval = checkpointInterval, Market = new MarketParameters { RequireAppApproval = requireAppApproval } },
+        };
         Store = store ?? new MemoryStore();
         Tree = new StateTree(Store);
         Verifier = new TransactionVerifier();

@@ -21,6 +21,8 @@ public static class GovCommands
         propose.Subcommands.Add(BuildAdmit());
         propose.Subcommands.Add(BuildRemove());
         propose.Subcommands.Add(BuildParameter());
+        propose.Subcommands.Add(BuildApp("approve-app", "Approve an app pending approval (chain spec market.requireAppApproval)", revoke: false));
+        propose.Subcommands.Add(BuildApp("revoke-app", "Revoke an app: its orders leave the book and it no longer matches", revoke: true));
         gov.Subcommands.Add(propose);
         gov.Subcommands.Add(BuildVote());
         gov.Subcommands.Add(BuildShow());
@@ -63,7 +65,7 @@ public static class GovCommands
 
     private static Command BuildParameter()
     {
-        var name = new Option<string>("--name") { Description = "fees.transfer, fees.stake, fees.unstake, fees.governance, minValidatorStake or minWorkerStake", Required = true };
+        var name = new Option<string>("--name") { Description = "A governable parameter: fees.transfer, fees.stake, fees.unstake, fees.governance, fees.registry, fees.order, fees.contribution, minValidatorStake, minWorkerStake", Required = true };
         var value = new Option<string>("--value") { Description = "New value (nRLC, or RLC with a suffix)", Required = true };
         var description = Description();
         var command = new Command("change-parameter", "Change a governable chain parameter") { name, value, description };
@@ -77,6 +79,23 @@ public static class GovCommands
                 ChangeParameter = new ChangeParameter { Name = r.GetValue(name)!, Value = Amounts.Parse(r.GetValue(value)!, "--value") },
                 DescriptionHash = DescriptionHash(r.GetValue(description)!),
             };
+            return await TxCommands.SubmitAsync(r, common, body => body.Propose = action, "governance");
+        }));
+        return command;
+    }
+
+    private static Command BuildApp(string name, string help, bool revoke)
+    {
+        var app = new Option<string>("--app") { Description = "App address", Required = true };
+        var description = Description();
+        var command = new Command(name, help) { app, description };
+        var common = TxCommands.CommonOptions.AddTo(command);
+        command.SetAction(r => Cli.RunAsync(async () =>
+        {
+            if (!Address.TryParse(r.GetValue(app), out var id, out var error)) throw new CliException($"--app: {error}");
+            var decision = new AppDecision { App = ByteString.CopyFrom(id.ToArray()) };
+            var action = new GovernancePropose { DescriptionHash = DescriptionHash(r.GetValue(description)!) };
+            if (revoke) action.RevokeApp = decision; else action.ApproveApp = decision;
             return await TxCommands.SubmitAsync(r, common, body => body.Propose = action, "governance");
         }));
         return command;

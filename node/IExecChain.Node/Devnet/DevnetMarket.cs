@@ -23,8 +23,15 @@ internal sealed class DevnetMarket(ChainSpec spec, Uri rpc, IReadOnlyList<Devnet
     [
         ("echo.wat", "hello from the devnet", 1),
         ("fib.wat", "25", 5),
+        ("wordcount.wat", "", 1),
         ("echo.wat", "replicated task", 5),
     ];
+
+    /// <summary>The demo dataset: ~200 KB of text, so workers fetch and verify several chunks.</summary>
+    public static byte[] DatasetBytes() => System.Text.Encoding.ASCII.GetBytes(string.Concat(Enumerable.Range(0, 4000)
+        .Select(i => $"line {i}: the requester pays for the app, the dataset and the pool\n")));
+
+    public const ulong DatasetPrice = 500_000;
 
     public const ulong Funding = 10_000_000_000_000;  // 10,000 RLC each
     public const ulong AppPrice = 1_000_000, PoolPrice = 10_000_000;
@@ -35,7 +42,8 @@ internal sealed class DevnetMarket(ChainSpec spec, Uri rpc, IReadOnlyList<Devnet
     private readonly Dictionary<string, string> _taskStates = [];
     private Address _pool;
 
-    private static readonly Core.Crypto.PrivateKey AppOwner = DevKeys.Market(0), PoolOwner = DevKeys.Market(1), Requester = DevKeys.Market(2);
+    private static readonly Core.Crypto.PrivateKey AppOwner = DevKeys.Market(0), PoolOwner = DevKeys.Market(1), Requester = DevKeys.Market(2), DatasetOwner = DevKeys.Market(3);
+    private Address _dataset;
 
     public int TasksCompleted { get; private set; }
 
@@ -55,11 +63,13 @@ internal sealed class DevnetMarket(ChainSpec spec, Uri rpc, IReadOnlyList<Devnet
             if (DateTime.UtcNow >= next)
             {
                 var (file, parameters, trust) = Workload[round++ % Workload.Length];
+                bool withDataset = file == "wordcount.wat";
                 await SendAsync(Requester, b => b.PlaceOrder = new PlaceOrder
                 {
                     Request = new RequestOrder
                     {
                         App = Bytes(_apps[file]), AppMaxPrice = AppPrice, WorkerpoolMaxPrice = PoolPrice, Requester = Bytes(Requester.Address),
+                        Dataset = withDataset ? Bytes(_dataset) : ByteString.Empty, DatasetMaxPrice = withDataset ? DatasetPrice : 0,
                         Volume = Volume, Category = 0, Trust = Trust ?? trust, Params = parameters, Salt = ByteString.CopyFrom(BitConverter.GetBytes(round)),
                     },
                 }, ct).ConfigureAwait(false);
@@ -73,7 +83,7 @@ internal sealed class DevnetMarket(ChainSpec spec, Uri rpc, IReadOnlyList<Devnet
     private async Task SetUpAsync(CancellationToken ct)
     {
         var funder = DevKeys.Account(0);
-        var parties = new[] { AppOwner, PoolOwner, Requester }.Concat(Enumerable.Range(0, workers.Count).Select(DevKeys.Worker)).ToList();
+        var parties = new[] { AppOwner, PoolOwner, Requester, DatasetOwner }.Concat(Enumerable.Range(0, workers.Count).Select(DevKeys.Worker)).ToList();
         foreach (var p in parties)
             await SendAsync(funder, b => b.Transfer = new Transfer { To = Bytes(p.Address), Amount = Funding }, ct).ConfigureAwait(false);
         await WaitIncludedAsync(funder, ct).ConfigureAwait(false);
@@ -91,6 +101,15 @@ internal sealed class DevnetMarket(ChainSpec spec, Uri rpc, IReadOnlyList<Devnet
                 ContentSize = (ulong)wasm.Length, Endpoint = rpc.ToString(),
             }, ct).ConfigureAwait(false);
         }
+        var data = DatasetBytes();
+        var stored = await _client.CallAsync("iex_putContent", Hex.Encode(data)).ConfigureAwait(false);
+        _dataset = MarketBlock.ResourceId(MarketBlock.DatasetIdKind, DatasetOwner.Address, await NonceAsync(DatasetOwner.Address).ConfigureAwait(false));
+        await SendAsync(DatasetOwner, b => b.RegisterDataset = new RegisterDataset
+        {
+            Name = "demo-text", ContentRoot = ByteString.CopyFrom(Hex.Decode(stored.GetProperty("root").GetString()!)), Size = (ulong)data.Length, Endpoint = rpc.ToString(),
+        }, ct).ConfigureAwait(false);
+        await WaitIncludedAsync(DatasetOwner, ct).ConfigureAwait(false);
+        await SendAsync(DatasetOwner, b => b.PlaceOrder = new PlaceOrder { Dataset = new DatasetOrder { Dataset = Bytes(_dataset), Price = DatasetPrice, Volume = 100_000 } }, ct).ConfigureAwait(false);
         _pool = MarketBlock.ResourceId(MarketBlock.WorkerpoolIdKind, PoolOwner.Address, await NonceAsync(PoolOwner.Address).ConfigureAwait(false));
         await SendAsync(PoolOwner, b => b.RegisterWorkerpool = new RegisterWorkerpool { Description = "devnet pool", WorkerStakeRatio = 10, SchedulerRewardRatio = 10 }, ct).ConfigureAwait(false);
         for (int i = 0; i < workers.Count; i++)
@@ -110,7 +129,7 @@ internal sealed class DevnetMarket(ChainSpec spec, Uri rpc, IReadOnlyList<Devnet
             Workerpool = new WorkerpoolOrder { Workerpool = Bytes(_pool), Price = PoolPrice, Volume = 100_000, Category = 0, Trust = 1_000, Performance = 500_000, EnergyEfficiency = 500_000 },
         }, ct).ConfigureAwait(false);
         await WaitIncludedAsync(PoolOwner, ct).ConfigureAwait(false);
-        report($"market: apps {string.Join(", ", _apps.Select(a => $"{Path.GetFileNameWithoutExtension(a.Key)} {a.Value}"))}; workerpool {_pool} with {workers.Count} worker(s); a task order every 3 s");
+        report($"market: apps {string.Join(", ", _apps.Select(a => $"{Path.GetFileNameWithoutExtension(a.Key)} {a.Value}"))}; dataset {_dataset} ({data.Length} bytes); workerpool {_pool} with {workers.Count} worker(s); a task order every 3 s");
     }
 
     /// <summary>Reports each task of the requester's deals when its state changes.</summary>

@@ -33,6 +33,7 @@ public sealed class WorkerService : IAsyncDisposable
     private readonly ResultStore _results;
     private readonly ContentFetcher _fetcher = new();
     private readonly WasmRuntime _wasm = new();
+    private readonly IExecChain.Worker.Native.NativeRuntime _native = new();
     private readonly ConcurrentDictionary<Hash256, WasmCode> _modules = new();
     private readonly ConcurrentDictionary<Hash256, byte> _running = new();
     private readonly ConcurrentDictionary<Hash256, Hash256> _contributed = new();   // task → digest sent
@@ -160,13 +161,6 @@ public sealed class WorkerService : IAsyncDisposable
             var deal = MarketReader.Deal(tree, new Hash256(task.DealId.Span))!;
             var app = MarketReader.App(tree, new Address(deal.App.Span))!;
             var category = _node.Spec.Parameters.Market.Category(deal.Category)!;
-            if (app.Registration.Runtime != AppRuntime.Wasm)
-            {
-                _failed[taskId] = "native apps are not run by this worker";
-                _logger.LogWarning("task {Task}: app {App} is native; this worker runs WebAssembly only", taskId, new Address(deal.App.Span));
-                return;
-            }
-            var code = await ModuleAsync(app).ConfigureAwait(false);
             byte[]? dataset = null;
             if (!deal.Dataset.IsEmpty)
             {
@@ -180,7 +174,21 @@ public sealed class WorkerService : IAsyncDisposable
                 WallClock = TimeSpan.FromMilliseconds(Math.Max(1000, (double)category.TimeRefBlocks * _node.Spec.Parameters.BlockIntervalMs)),
             };
             var input = new TaskInput { AppName = app.Registration.Name, Args = TaskArguments.Split(deal.Params), Dataset = dataset, RandomSeed = taskId };
-            var result = _wasm.Run(code, input, limits);
+            ExecutionResult result;
+            if (app.Registration.Runtime == AppRuntime.Native)
+            {
+                var pool = MarketReader.Workerpool(tree, new Address(deal.Workerpool.Span))!;
+                if (!pool.Registration.AllowNative) { Refuse(taskId, "the pool does not allow native apps"); return; }
+                var executable = app.Registration.Manifest;
+                if (!File.Exists(executable)) { Refuse(taskId, $"native executable '{executable}' is not on this machine"); return; }
+                var hash = Keccak256.Hash(await File.ReadAllBytesAsync(executable, _stop.Token).ConfigureAwait(false));
+                if (hash != new Hash256(app.Registration.ContentRoot.Span)) { Refuse(taskId, $"native executable '{executable}' is not the registered one (hash {hash})"); return; }
+                result = await _native.RunAsync(executable, input, limits with { Fuel = ulong.MaxValue }, _stop.Token).ConfigureAwait(false);
+            }
+            else
+            {
+                result = _wasm.Run(await ModuleAsync(app).ConfigureAwait(false), input, limits);
+            }
             Interlocked.Increment(ref TasksRun);
             if (result.Digest is not { } digest)
             {
@@ -208,6 +216,12 @@ public sealed class WorkerService : IAsyncDisposable
             _running.TryRemove(taskId, out _);
             _slots.Release();
         }
+    }
+
+    private void Refuse(Hash256 taskId, string reason)
+    {
+        _failed[taskId] = reason;
+        _logger.LogWarning("task {Task} not run: {Reason}", taskId, reason);
     }
 
     private Hash256 MaybeSabotage(Hash256 taskId, Hash256 digest) =>

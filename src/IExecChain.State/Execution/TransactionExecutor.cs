@@ -100,8 +100,8 @@ public sealed class TransactionExecutor
             TransactionBody.PayloadOneofCase.Transfer => Transfer(state, sender, account, tx.Body.Transfer),
             TransactionBody.PayloadOneofCase.Stake => Stake(state, sender, account, tx.Body.Stake),
             TransactionBody.PayloadOneofCase.Unstake => Unstake(state, market, sender, tx.Body.Unstake, height),
-            TransactionBody.PayloadOneofCase.Propose => Governance.Propose(state, sender, tx.Body.Propose, height, _parameters.Consensus),
-            TransactionBody.PayloadOneofCase.Vote => Governance.Vote(state, sender, tx.Body.Vote, height, _parameters.Consensus),
+            TransactionBody.PayloadOneofCase.Propose => Governance.Propose(state, sender, tx.Body.Propose, height, _parameters.Consensus, market),
+            TransactionBody.PayloadOneofCase.Vote => Governance.Vote(state, sender, tx.Body.Vote, height, _parameters.Consensus, market),
             TransactionBody.PayloadOneofCase.AnchorReceipt => Checkpoints.CheckpointLedger.RecordAnchor(state, sender, tx.Body.AnchorReceipt, height),
             TransactionBody.PayloadOneofCase.RegisterApp or TransactionBody.PayloadOneofCase.RegisterDataset or TransactionBody.PayloadOneofCase.RegisterWorkerpool
                 or TransactionBody.PayloadOneofCase.JoinPool or TransactionBody.PayloadOneofCase.LeavePool or TransactionBody.PayloadOneofCase.PlaceOrder

@@ -105,6 +105,37 @@ public sealed partial class MarketBlock
         return null;
     }
 
+    /// <summary>
+    /// Applies a passed governance decision on an app: approval makes a pending app active; revocation
+    /// takes its open app orders out of the book (cancelled, nothing was locked for them), so requests
+    /// for it no longer match and new orders for it are refused. Deals already made run to the end.
+    /// </summary>
+    public string? DecideApp(Address id, bool revoke)
+    {
+        var app = App(id);
+        if (app is null) return $"app {id} does not exist";
+        if (!revoke)
+        {
+            if (app.Status != AppStatus.PendingApproval) return $"app {id} is not pending approval";
+            app.Status = AppStatus.Active;
+            Save(app);
+            return null;
+        }
+        app.Status = AppStatus.Revoked;
+        Save(app);
+        foreach (var entry in Book.AppOrders(id).ToList())
+        {
+            var hash = entry.Order.Hash;
+            var record = Order(hash)!;
+            record.Status = OrderStatus.Cancelled;
+            record.Remaining = 0;
+            Save(hash, record);
+            Book.Remove(hash);
+            IndexChanges[hash] = false;
+        }
+        return null;
+    }
+
     /// <summary>True when <paramref name="worker"/> is in a pool (its worker stake must stay above the minimum).</summary>
     public bool IsPoolMember(Address worker) => Worker(worker) is { Workerpool.IsEmpty: false };
 

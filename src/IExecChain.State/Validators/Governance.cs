@@ -23,9 +23,12 @@ public static class Governance
         ["fees.governance"] = (0, 1_000_000_000_000),
         ["minValidatorStake"] = (0, ulong.MaxValue),
         ["minWorkerStake"] = (0, ulong.MaxValue),
+        ["fees.registry"] = (0, 1_000_000_000_000),
+        ["fees.order"] = (0, 1_000_000_000_000),
+        ["fees.contribution"] = (0, 1_000_000_000_000),
     };
 
-    public static string? Propose(WorldState state, Address sender, GovernancePropose proposal, ulong height, ConsensusParameters p)
+    public static string? Propose(WorldState state, Address sender, GovernancePropose proposal, ulong height, ConsensusParameters p, Market.MarketBlock? market = null)
     {
         var set = ValidatorLedger.CurrentSet(state);
         if (ValidatorLedger.PowerIn(set, sender) == 0) return "only validators of the current set may propose";
@@ -35,6 +38,8 @@ public static class Governance
             GovernancePropose.ActionOneofCase.AdmitValidator => CheckAdmit(state, proposal.AdmitValidator),
             GovernancePropose.ActionOneofCase.RemoveValidator => CheckRemove(state, proposal.RemoveValidator),
             GovernancePropose.ActionOneofCase.ChangeParameter => CheckParameter(proposal.ChangeParameter),
+            GovernancePropose.ActionOneofCase.ApproveApp => CheckApp(market, proposal.ApproveApp, revoke: false),
+            GovernancePropose.ActionOneofCase.RevokeApp => CheckApp(market, proposal.RevokeApp, revoke: true),
             _ => "proposal has no action",
         };
         if (invalid is not null) return invalid;
@@ -53,11 +58,11 @@ public static class Governance
         record.Yes.Add(record.Proposer);
         totals.OpenProposals.Add(record.Id);
         state.SetRecord(StateKeys.ChainTotals, totals);
-        Tally(state, record, set, p);
+        Tally(state, record, set, p, market);
         return null;
     }
 
-    public static string? Vote(WorldState state, Address sender, GovernanceVote vote, ulong height, ConsensusParameters p)
+    public static string? Vote(WorldState state, Address sender, GovernanceVote vote, ulong height, ConsensusParameters p, Market.MarketBlock? market = null)
     {
         var set = ValidatorLedger.CurrentSet(state);
         if (ValidatorLedger.PowerIn(set, sender) == 0) return "only validators of the current set may vote";
@@ -68,7 +73,7 @@ public static class Governance
         var voter = ByteString.CopyFrom(sender.ToArray());
         if (record.Yes.Contains(voter) || record.No.Contains(voter)) return $"{sender} already voted on proposal {vote.ProposalId}";
         (vote.Approve ? record.Yes : record.No).Add(voter);
-        Tally(state, record, set, p);
+        Tally(state, record, set, p, market);
         return null;
     }
 
@@ -98,14 +103,14 @@ public static class Governance
         if (changed) state.SetRecord(StateKeys.ChainTotals, totals);
     }
 
-    private static void Tally(WorldState state, GovernanceProposalRecord record, ValidatorSet set, ConsensusParameters p)
+    private static void Tally(WorldState state, GovernanceProposalRecord record, ValidatorSet set, ConsensusParameters p, Market.MarketBlock? market)
     {
         ulong total = ValidatorLedger.TotalPower(set), yes = 0, no = 0;
         foreach (var voter in record.Yes) yes += ValidatorLedger.PowerIn(set, new Address(voter.Span));
         foreach (var voter in record.No) no += ValidatorLedger.PowerIn(set, new Address(voter.Span));
         if ((UInt128)yes * 3 > (UInt128)total * 2)
         {
-            string? failure = Apply(state, record.Proposal, p);
+            string? failure = Apply(state, record.Proposal, p, market);
             record.Status = failure is null ? ProposalStatus.Passed : ProposalStatus.Failed;
             record.Outcome = failure ?? "passed";
         }
@@ -123,10 +128,14 @@ public static class Governance
         state.SetRecord(StateKeys.GovernanceProposal(record.Id), record);
     }
 
-    private static string? Apply(WorldState state, GovernancePropose proposal, ConsensusParameters p)
+    private static string? Apply(WorldState state, GovernancePropose proposal, ConsensusParameters p, Market.MarketBlock? market)
     {
         switch (proposal.ActionCase)
         {
+            case GovernancePropose.ActionOneofCase.ApproveApp:
+                return market?.DecideApp(new Address(proposal.ApproveApp.App.Span), revoke: false) ?? "the market is not available here";
+            case GovernancePropose.ActionOneofCase.RevokeApp:
+                return market?.DecideApp(new Address(proposal.RevokeApp.App.Span), revoke: true) ?? "the market is not available here";
             case GovernancePropose.ActionOneofCase.AdmitValidator:
                 var key = proposal.AdmitValidator.PublicKey;
                 ValidatorLedger.Admit(state, Address.FromPublicKey(key.Span), key, p);
@@ -148,6 +157,17 @@ public static class Governance
             default:
                 return "proposal has no action";
         }
+    }
+
+    private static string? CheckApp(Market.MarketBlock? market, AppDecision decision, bool revoke)
+    {
+        if (decision.App.Length != Address.Size) return $"app must be a 20-byte address, got {decision.App.Length} bytes";
+        if (market is null) return "the market is not available here";
+        var app = market.App(new Address(decision.App.Span));
+        if (app is null) return $"app {new Address(decision.App.Span)} does not exist";
+        if (app.Status == AppStatus.Revoked) return $"app {new Address(decision.App.Span)} is already revoked";
+        if (!revoke && app.Status == AppStatus.Active) return $"app {new Address(decision.App.Span)} is already active";
+        return null;
     }
 
     private static string? CheckAdmit(WorldState state, AdmitValidator admit)

@@ -17,10 +17,10 @@ internal sealed class MarketChain
     public const int AppOwner = 0, PoolOwner = 1, Requester = 2, FirstWorker = 3;
     public const ulong AppPrice = 1_000, PoolPrice = 10_000, WorkerStake = 1_000;
 
-    public MarketChain(int workers, IKeyValueStore? store = null)
+    public MarketChain(int workers, IKeyValueStore? store = null, bool requireAppApproval = false)
     {
         Workers = workers;
-        Chain = new TestChain(store, accounts: FirstWorker + workers);
+        Chain = new TestChain(store, accounts: FirstWorker + workers, requireAppApproval: requireAppApproval);
     }
 
     public TestChain Chain { get; }
@@ -365,6 +365,42 @@ public sealed class MarketChainTests
         Assert.That(executed.Receipts[0].Error, Does.Contain("cannot contribute").Or.Contain("timed out"));
         Assert.That(m.Task(taskId).Replicas.Select(r => r.Status), Is.EqualTo(new[] { ReplicaStatus.TimedOut, ReplicaStatus.Assigned }));
         Assert.That(m.Chain.AccountOf(m.WorkerKey(late).Address).Frozen, Is.Zero, "no stake was locked by the refused contribution");
+    }
+
+    [Test]
+    public void Governance_approves_an_app_before_it_is_offered_and_a_revoked_app_no_longer_matches()
+    {
+        var m = new MarketChain(workers: 2, requireAppApproval: true);
+        var appId = MarketBlock.ResourceId(MarketBlock.AppIdKind, MarketChain.Key(MarketChain.AppOwner).Address, 0);
+        m.Produce(m.Tx(MarketChain.AppOwner, b => b.RegisterApp = new RegisterApp { Name = "echo", Runtime = AppRuntime.Wasm, ContentRoot = ByteString.CopyFrom(new byte[32]), ContentSize = 1, Endpoint = "http://127.0.0.1:1" }));
+        Assert.That(MarketReader.App(m.Chain.Tree, appId)!.Status, Is.EqualTo(AppStatus.PendingApproval));
+        var offer = m.Tx(MarketChain.AppOwner, b => b.PlaceOrder = new PlaceOrder { App = new AppOrder { App = MarketChain.Bytes(appId), Price = 1, Volume = 5 } });
+        Assert.That(m.Produce(offer).Receipts[0].Error, Does.Contain("not approved yet"));
+
+        // The single validator holds all the power: its proposal passes at once.
+        ulong validatorNonce = m.Chain.AccountOf(TestChain.Validator.Address).Nonce;
+        var approve = m.Chain.Sign(TestChain.Validator, validatorNonce, b => b.Propose = new GovernancePropose
+        {
+            ApproveApp = new AppDecision { App = MarketChain.Bytes(appId) }, DescriptionHash = ByteString.CopyFrom(new byte[32]),
+        }, 10_000);
+        MarketChain.AssertAllSucceeded(m.Produce(approve));
+        Assert.That(MarketReader.App(m.Chain.Tree, appId)!.Status, Is.EqualTo(AppStatus.Active));
+        MarketChain.AssertAllSucceeded(m.Produce(m.Tx(MarketChain.AppOwner, b => b.PlaceOrder = new PlaceOrder { App = new AppOrder { App = MarketChain.Bytes(appId), Price = 1, Volume = 5 } })));
+        Assert.That(m.Chain.Processor.Market.Book.AppOrders(appId), Has.Count.EqualTo(1));
+
+        var revoke = m.Chain.Sign(TestChain.Validator, validatorNonce + 1, b => b.Propose = new GovernancePropose
+        {
+            RevokeApp = new AppDecision { App = MarketChain.Bytes(appId) }, DescriptionHash = ByteString.CopyFrom(new byte[32]),
+        }, 10_000);
+        MarketChain.AssertAllSucceeded(m.Produce(revoke));
+        Assert.That(MarketReader.App(m.Chain.Tree, appId)!.Status, Is.EqualTo(AppStatus.Revoked));
+        Assert.That(m.Chain.Processor.Market.Book.AppOrders(appId), Is.Empty, "the revoked app's orders left the book");
+        Assert.That(MarketReader.OpenOrders(m.Chain.Store), Is.Empty, "and the index");
+        var request = m.Tx(MarketChain.Requester, b => b.PlaceOrder = new PlaceOrder
+        {
+            Request = new RequestOrder { App = MarketChain.Bytes(appId), Requester = MarketChain.Bytes(MarketChain.Key(MarketChain.Requester).Address), Volume = 1 },
+        });
+        Assert.That(m.Produce(request).Receipts[0].Error, Does.Contain("revoked"));
     }
 
     [Test]
