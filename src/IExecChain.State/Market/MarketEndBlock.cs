@@ -369,12 +369,7 @@ public sealed partial class MarketBlock
             if (c.Winner) worker.Wins++; else worker.Losses++;
             Save(c.Worker, worker);
         }
-        foreach (var r in task.Replicas)
-        {
-            if (r.Status != ReplicaStatus.Assigned) continue;
-            r.Status = ReplicaStatus.Cancelled;
-            Unassign(Addr(r.Worker), task.Id);
-        }
+        CancelOpenReplicas(task);
         task.Status = TaskStatus.Completed;
         task.FinishedAt = Height;
         task.Outcome = $"completed: {contributions.Count(c => c.Winner)} of {contributions.Count} contributions agreed";
@@ -387,15 +382,9 @@ public sealed partial class MarketBlock
     {
         var contributions = new List<SettledContribution>();
         foreach (var r in task.Replicas)
-        {
             if (r.Status is ReplicaStatus.Contributed or ReplicaStatus.Revealed or ReplicaStatus.Rejected)
                 contributions.Add(new SettledContribution(Addr(r.Worker), 0, 0, false));
-            else if (r.Status == ReplicaStatus.Assigned)
-            {
-                r.Status = ReplicaStatus.Cancelled;
-                Unassign(Addr(r.Worker), task.Id);
-            }
-        }
+        CancelOpenReplicas(task);
         Apply(TaskSettlement.Fail(Terms(deal), contributions));
         task.Status = TaskStatus.Failed;
         task.FinishedAt = Height;

@@ -125,13 +125,7 @@ public sealed partial class MarketBlock
         Save(app);
         foreach (var entry in Book.AppOrders(id).ToList())
         {
-            var hash = entry.Order.Hash;
-            var record = Order(hash)!;
-            record.Status = OrderStatus.Cancelled;
-            record.Remaining = 0;
-            Save(hash, record);
-            Book.Remove(hash);
-            IndexChanges[hash] = false;
+            Cancel(entry.Order.Hash, Order(entry.Order.Hash)!);
         }
         return null;
     }
@@ -237,12 +231,18 @@ public sealed partial class MarketBlock
         if (Addr(record.Owner) != sender) return $"order {hash} belongs to {Addr(record.Owner)}";
         if (record.Status != OrderStatus.Open) return $"order {hash} is already {(record.Status == OrderStatus.Filled ? "filled" : "cancelled")}";
         Unfreeze(sender, checked(record.Remaining * record.LockPerUnit));
+        Cancel(hash, record);
+        return null;
+    }
+
+    /// <summary>Takes an open order out of the book, the index and the market (its lock is the caller's business).</summary>
+    private void Cancel(Hash256 hash, OrderRecord record)
+    {
         record.Status = OrderStatus.Cancelled;
         record.Remaining = 0;
         Save(hash, record);
         Book.Remove(hash);
         IndexChanges[hash] = false;
-        return null;
     }
 
     private string? Contribute(Address sender, Contribute contribution)
@@ -280,12 +280,7 @@ public sealed partial class MarketBlock
             task.ConsensusHash = contribution.ResultHash;
             task.RevealDeadline = Height + 2 * category.TimeRefBlocks;
             AddTimer(task.RevealDeadline, taskId);
-            foreach (var other in task.Replicas)
-            {
-                if (other.Status != ReplicaStatus.Assigned) continue;
-                other.Status = ReplicaStatus.Cancelled;
-                Unassign(Addr(other.Worker), task.Id);
-            }
+            CancelOpenReplicas(task);
             Emit("consensus", task, deal, sender);
         }
         else
@@ -345,6 +340,17 @@ public sealed partial class MarketBlock
         foreach (var r in task.Replicas)
             if (r.Status is ReplicaStatus.Contributed or ReplicaStatus.Revealed) tally.Contribute(H(r.ResultHash), r.Score);
         return tally;
+    }
+
+    /// <summary>Replicas still waiting to contribute are no longer needed (consensus reached, or the task settled).</summary>
+    private void CancelOpenReplicas(TaskRecord task)
+    {
+        foreach (var r in task.Replicas)
+        {
+            if (r.Status != ReplicaStatus.Assigned) continue;
+            r.Status = ReplicaStatus.Cancelled;
+            Unassign(Addr(r.Worker), task.Id);
+        }
     }
 
     private void Unassign(Address worker, ByteString taskId)
