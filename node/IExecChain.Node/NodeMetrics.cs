@@ -27,6 +27,16 @@ internal static class NodeMetrics
         Gauge(text, "iexec_mempool_transactions", "Pending transactions.", node.Mempool.Count);
         Gauge(text, "iexec_mempool_bytes", "Bytes of pending transactions.", node.Mempool.Bytes);
 
+        // The market as committed (one state read).
+        var market = State.Market.MarketReader.Totals(node.Processor.Tree);
+        Counter(text, "iexec_market_deals_total", "Deals made by matching.", (long)market.Deals);
+        Counter(text, "iexec_market_tasks_started_total", "Tasks started (initialized with replicas).", (long)market.TasksStarted);
+        Counter(text, "iexec_market_tasks_completed_total", "Tasks completed with a revealed consensus.", (long)market.TasksCompleted);
+        Counter(text, "iexec_market_tasks_failed_total", "Tasks failed (final deadline) or expired before starting.", (long)market.TasksFailed);
+        Gauge(text, "iexec_market_tasks_awaiting_workers", "Started tasks waiting for a free worker.", market.TasksAwaitingWorkers.Count);
+        Gauge(text, "iexec_market_deals_waiting_to_start", "Deals with tasks not started yet.", market.DealsToStart.Count);
+        Gauge(text, "iexec_market_open_orders", "Orders in the book.", node.Processor.Market.Book.Count);
+
         var (validators, observers) = n.PeerCounts;
         Header(text, "iexec_peers", "Authenticated peers by class.", "gauge");
         text.Append("iexec_peers{class=\"validator\"} ").Append(validators).Append('\n');
