@@ -91,12 +91,19 @@ public sealed partial class MarketBlock
     private void Save(DealRecord r) => Put(StateKeys.Deal(H(r.Id)), r);
     private void Save(TaskRecord r) => Put(StateKeys.Task(H(r.Id)), r);
 
+    /// <summary>Per height, the ids already in its timer list this block (a block may add thousands: no linear search).</summary>
+    private readonly Dictionary<ulong, HashSet<Hash256>> _timerIds = [];
+
     private void AddTimer(ulong height, Hash256 task)
     {
         var key = StateKeys.TaskTimers(height);
         var list = Get(key, HashList.Parser) ?? new HashList();
-        var raw = Bytes(task);
-        if (!list.Hashes.Contains(raw)) list.Hashes.Add(raw);
+        if (!_timerIds.TryGetValue(height, out var ids))
+        {
+            _timerIds[height] = ids = new HashSet<Hash256>(list.Hashes.Count);
+            foreach (var h in list.Hashes) ids.Add(H(h));
+        }
+        if (ids.Add(task)) list.Hashes.Add(Bytes(task));
         Put(key, list);
     }
 
