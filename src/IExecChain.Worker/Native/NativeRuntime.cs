@@ -251,6 +251,7 @@ public sealed class NativeRuntime
     private static void KillAll(Process process, int groupId)
     {
         ProcessGroup.Kill(groupId);
+        ProcessGroup.WaitGone(groupId, TimeSpan.FromSeconds(2));
         try
         {
             if (!process.HasExited) process.Kill(entireProcessTree: true);
