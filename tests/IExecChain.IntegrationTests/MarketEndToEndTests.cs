@@ -74,34 +74,15 @@ public class MarketEndToEndTests
         Assert.That(Q(totals.GetProperty("tasksFailed")), Is.Zero, "no task failed");
 
         // Every completed task's agreed digest is what an independent run of its app gives.
-        using var fetcher = new ContentFetcher();
-        using var wasm = new WasmRuntime();
-        var expected = new Dictionary<(string App, string Params), Hash256>();
+        using var runs = new LocalRuns(client);
         int withDataset = 0;
         int checkedTasks = 0, saboteurLosses = 0;
         foreach (var taskId in await CompletedTasksAsync(client))
         {
             var t = await client.CallAsync("iex_getTask", taskId);
-            var deal = await client.CallAsync("iex_getDeal", t.GetProperty("dealId").GetString()!);
-            var key = (deal.GetProperty("app").GetString()!, deal.GetProperty("params").GetString()!);
-            byte[]? dataset = null;
-            if (deal.TryGetProperty("dataset", out var ds) && ds.ValueKind == JsonValueKind.String)
-            {
-                withDataset++;
-                var record = await client.CallAsync("iex_getDataset", ds.GetString()!);
-                dataset = await fetcher.FetchAsync(new Uri(record.GetProperty("endpoint").GetString()!), Hash256.Parse(record.GetProperty("contentRoot").GetString()!),
-                    (long)Q(record.GetProperty("size")));
-            }
-            if (!expected.TryGetValue(key, out var digest))
-            {
-                var app = await client.CallAsync("iex_getApp", key.Item1);
-                var code = await fetcher.FetchAsync(new Uri(app.GetProperty("endpoint").GetString()!), Hash256.Parse(app.GetProperty("contentRoot").GetString()!),
-                    (long)Q(app.GetProperty("contentSize")));
-                var run = wasm.Run(new WasmCode(code), new TaskInput { AppName = app.GetProperty("name").GetString()!, Args = TaskArguments.Split(key.Item2), RandomSeed = Hash256.Parse(taskId), Dataset = dataset },
-                    new ExecutionLimits());
-                digest = expected[key] = run.Digest ?? throw new AssertionException($"local run of {key} failed: {run.Error}");
-            }
-            Assert.That(t.GetProperty("resultDigest").GetString(), Is.EqualTo(digest.ToString()), $"task {taskId} ({key})");
+            var (digest, hasDataset) = await runs.ExpectedAsync(taskId);
+            if (hasDataset) withDataset++;
+            Assert.That(t.GetProperty("resultDigest").GetString(), Is.EqualTo(digest.ToString()), $"task {taskId}");
             checkedTasks++;
             foreach (var r in t.GetProperty("replicas").EnumerateArray())
                 if (r.GetProperty("worker").GetString()!.Equals(saboteur, StringComparison.OrdinalIgnoreCase) && r.TryGetProperty("resultHash", out var h)
@@ -112,6 +93,117 @@ public class MarketEndToEndTests
         Assert.That(checkedTasks, Is.GreaterThanOrEqualTo(5));
         Assert.That(withDataset, Is.GreaterThanOrEqualTo(1), "tasks on the chunked dataset ran and agreed");
         Assert.That(saboteurLosses, Is.GreaterThanOrEqualTo(2), "the saboteur's wrong results were outvoted, never accepted");
+    }
+
+    /// <summary>
+    /// At trust 1 a task has one replica, so the saboteur's wrong results are accepted. A worker challenges
+    /// one inside its rollback window with `task challenge`; verifiers (other pool members) re-run it, and
+    /// the chain reverses the result to what an independent run gives.
+    /// </summary>
+    [Test, CancelAfter(600_000)]
+    public async Task A_challenged_wrong_result_inside_the_window_is_reversed()
+    {
+        using var dir = new TempDir();
+        int rpcBase = NodeProcess.FreePorts(105), p2pBase = NodeProcess.FreeUdpPorts(105);
+        var data = dir.File("devnet");
+        using var devnet = NodeProcess.Start("devnet", "--validators", "4", "--workers", "5", "--saboteurs", "1", "--market-trust", "1", "--market-volume", "4",
+            "--data", data, "--rpc", $"127.0.0.1:{rpcBase}", "--p2p-port", p2pBase.ToString(CultureInfo.InvariantCulture), "--load", "0", "--log-level", "Warning");
+        var rpc = $"http://127.0.0.1:{rpcBase}/";
+        using var client = new JsonRpcClient(new Uri(rpc), TimeSpan.FromSeconds(10));
+        using var runs = new LocalRuns(client);
+        var saboteur = WorkerAddress(4);
+
+        // A completed task whose only winner is the saboteur, with a wrong digest, not yet verified, window open.
+        string? wrongTask = null;
+        string? wrongDigest = null;
+        Hash256 expected = default;
+        var seen = new HashSet<string>();
+        await WaitAsync(async () =>
+        {
+            ulong head = Q(await client.CallAsync("iex_blockNumber"));
+            foreach (var taskId in await CompletedTasksAsync(client))
+            {
+                if (!seen.Add(taskId)) continue;
+                var t = await client.CallAsync("iex_getTask", taskId);
+                var pending = t.GetProperty("pending");
+                // Null fields are left out of RPC answers: no "verification" means none ran.
+                if (t.TryGetProperty("verification", out _) || pending.GetArrayLength() != 1
+                    || !pending[0].GetProperty("worker").GetString()!.Equals(saboteur, StringComparison.OrdinalIgnoreCase)
+                    || Q(t.GetProperty("windowEnd")) < head + 60) continue;
+                var (digest, _) = await runs.ExpectedAsync(taskId);
+                if (t.GetProperty("resultDigest").GetString() == digest.ToString()) continue;
+                (wrongTask, wrongDigest, expected) = (taskId, t.GetProperty("resultDigest").GetString(), digest);
+                return true;
+            }
+            return false;
+        }, TimeSpan.FromSeconds(240), "a wrong result of the saboteur accepted at trust 1", devnet);
+        TestContext.Out.WriteLine($"challenging task {wrongTask}: accepted {wrongDigest}, an independent run gives {expected}");
+
+        var (code, output) = NodeProcess.Run("task", "challenge", wrongTask!, "--key", Path.Combine(data, "keys", "worker-0.json"),
+            "--password-file", Path.Combine(data, "password.txt"), "--rpc", rpc, "--wait");
+        Assert.That(code, Is.Zero, output);
+
+        JsonElement task = default;
+        await WaitAsync(async () =>
+        {
+            task = await client.CallAsync("iex_getTask", wrongTask!);
+            return task.TryGetProperty("verification", out var v) && v.GetProperty("phase").GetString() is "reversed" or "upheld" or "inconclusive";
+        }, TimeSpan.FromSeconds(180), $"the verification of task {wrongTask} to conclude", devnet);
+        var verification = task.GetProperty("verification");
+        TestContext.Out.WriteLine($"verification: {verification}");
+        Assert.That(verification.GetProperty("kind").GetString(), Is.EqualTo("challenge"));
+        Assert.That(verification.GetProperty("challenger").GetString(), Is.EqualTo(WorkerAddress(0)).IgnoreCase);
+        Assert.That(verification.GetProperty("phase").GetString(), Is.EqualTo("reversed"), verification.ToString());
+        Assert.That(task.GetProperty("resultDigest").GetString(), Is.EqualTo(expected.ToString()), "the result is now the one an independent run gives");
+        Assert.That(task.GetProperty("originalDigest").GetString(), Is.EqualTo(wrongDigest));
+        Assert.That(task.GetProperty("pending").GetArrayLength(), Is.Zero, "the saboteur's pending reward was taken");
+        var verifiers = verification.GetProperty("verifiers").EnumerateArray().Where(r => r.GetProperty("status").GetString() == "revealed").ToList();
+        Assert.That(verifiers, Has.Count.EqualTo(2));
+        foreach (var r in verifiers)
+        {
+            Assert.That(r.GetProperty("worker").GetString(), Is.Not.EqualTo(saboteur).IgnoreCase.And.Not.EqualTo(WorkerAddress(0)).IgnoreCase);
+            Assert.That(r.GetProperty("resultDigest").GetString(), Is.EqualTo(expected.ToString()));
+        }
+        var totals = (await client.CallAsync("iex_getOrderBook")).GetProperty("totals");
+        Assert.That(Q(totals.GetProperty("reversals")), Is.GreaterThanOrEqualTo(1));
+        Assert.That(Q(totals.GetProperty("challenges")), Is.GreaterThanOrEqualTo(1));
+    }
+
+    /// <summary>Independent local runs of tasks: the app (and dataset) fetched from the chain's endpoints with chunk proofs, run on Wasmtime.</summary>
+    private sealed class LocalRuns(JsonRpcClient client) : IDisposable
+    {
+        private readonly ContentFetcher _fetcher = new();
+        private readonly WasmRuntime _wasm = new();
+        private readonly Dictionary<(string App, string Params), Hash256> _digests = [];
+
+        public async Task<(Hash256 Digest, bool HasDataset)> ExpectedAsync(string taskId)
+        {
+            var t = await client.CallAsync("iex_getTask", taskId);
+            var deal = await client.CallAsync("iex_getDeal", t.GetProperty("dealId").GetString()!);
+            var key = (deal.GetProperty("app").GetString()!, deal.GetProperty("params").GetString()!);
+            bool hasDataset = deal.TryGetProperty("dataset", out var ds) && ds.ValueKind == JsonValueKind.String;
+            if (_digests.TryGetValue(key, out var digest)) return (digest, hasDataset);
+            byte[]? dataset = null;
+            if (hasDataset)
+            {
+                var record = await client.CallAsync("iex_getDataset", ds.GetString()!);
+                dataset = await _fetcher.FetchAsync(new Uri(record.GetProperty("endpoint").GetString()!), Hash256.Parse(record.GetProperty("contentRoot").GetString()!),
+                    (long)Q(record.GetProperty("size")));
+            }
+            var app = await client.CallAsync("iex_getApp", key.Item1);
+            var code = await _fetcher.FetchAsync(new Uri(app.GetProperty("endpoint").GetString()!), Hash256.Parse(app.GetProperty("contentRoot").GetString()!),
+                (long)Q(app.GetProperty("contentSize")));
+            var run = _wasm.Run(new WasmCode(code), new TaskInput { AppName = app.GetProperty("name").GetString()!, Args = TaskArguments.Split(key.Item2), RandomSeed = Hash256.Parse(taskId), Dataset = dataset },
+                new ExecutionLimits());
+            digest = _digests[key] = run.Digest ?? throw new AssertionException($"local run of {key} failed: {run.Error}");
+            return (digest, hasDataset);
+        }
+
+        public void Dispose()
+        {
+            _wasm.Dispose();
+            _fetcher.Dispose();
+        }
     }
 
     private static string WorkerAddress(int i) => DevChain.DevAddress("worker", i).ToString();

@@ -26,12 +26,12 @@ internal sealed class TestChain
     private static PrivateKey Key(string name) => new(Keccak256.HashToArray(Encoding.ASCII.GetBytes("test/" + name)));
 
     public TestChain(IKeyValueStore? store = null, int accounts = 5, ulong unbondingPeriod = 3, MempoolOptions? mempool = null, ulong checkpointInterval = 100,
-        bool requireAppApproval = false)
+        bool requireAppApproval = false, MarketParameters? market = null)
     {
         var spec = BuildSpec(accounts, unbondingPeriod);
         Spec = spec with
         {
-            Parameters = spec.Parameters with { CheckpointInterval = checkpointInterval, Market = new MarketParameters { RequireAppApproval = requireAppApproval } },
+            Parameters = spec.Parameters with { CheckpointInterval = checkpointInterval, Market = (market ?? new MarketParameters()) with { RequireAppApproval = requireAppApproval } },
         };
         Store = store ?? new MemoryStore();
         Tree = new StateTree(Store);

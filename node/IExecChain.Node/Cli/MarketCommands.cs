@@ -21,7 +21,23 @@ public static class MarketCommands
     {
         var task = BuildShow("task", "iex_getTask");
         task.Subcommands.Add(BuildWatch());
+        task.Subcommands.Add(BuildChallenge());
         return [BuildApp(), BuildDataset(), BuildPool(), BuildOrder(), BuildShow("deal", "iex_getDeal"), task, BuildResult()];
+    }
+
+    /// <summary>`task challenge ID`: dispute a completed task's result inside its rollback window, locking the bond.</summary>
+    private static Command BuildChallenge()
+    {
+        var id = new Argument<string>("id") { Description = "Task id" };
+        var challenge = new Command("challenge",
+            "Challenge a completed task's result inside its rollback window: locks the chain's challenge bond (a staked key only); verifiers re-run the task and a wrong result is reversed") { id };
+        var common = TxCommands.CommonOptions.AddTo(challenge);
+        challenge.SetAction(r => Cli.RunAsync(async () =>
+        {
+            if (!Hex.TryDecode(r.GetValue(id), out var bytes, out _) || bytes.Length != 32) throw new CliException("id: must be a 32-byte hex task id");
+            return await TxCommands.SubmitAsync(r, common, b => b.Challenge = new Challenge { TaskId = ByteString.CopyFrom(bytes) }, "order");
+        }));
+        return challenge;
     }
 
     /// <summary>`task watch [ID]`: the tasks topic over WebSocket, until the task finishes (or forever without an id).</summary>

@@ -23,6 +23,7 @@ namespace IExecChain.Node.Worker;
 /// contributes the commit, and reveals it once its result reached consensus. Results are stored before
 /// the commit is sent, so a restarted worker contributes and reveals what it already computed; a task in
 /// flight when the process dies costs only that replica (the chain reassigns it after its deadline).
+/// Verifications (spot-checks and challenges) reach it the same way: the task appears in its assignments.
 /// </summary>
 public sealed class WorkerService : IAsyncDisposable
 {
@@ -134,15 +135,23 @@ public sealed class WorkerService : IAsyncDisposable
         {
             var task = MarketReader.Task(tree, taskId);
             if (task is null) continue;
-            var mine = task.Replicas.FirstOrDefault(r => new Address(r.Worker.Span) == Address);
-            if (task.Status is TaskStatus.Completed or TaskStatus.Failed || mine is null || mine.Status is not (ReplicaStatus.Contributed or ReplicaStatus.Assigned))
+            // A verifier of a spot-checked or challenged task commits and reveals like a replica.
+            var verifier = task.Verification?.Replicas.FirstOrDefault(r => new Address(r.Worker.Span) == Address);
+            var mine = verifier ?? task.Replicas.FirstOrDefault(r => new Address(r.Worker.Span) == Address);
+            bool open = verifier is not null
+                ? task.Verification!.Phase is VerificationPhase.Committing or VerificationPhase.Revealing
+                : task.Status is not (TaskStatus.Completed or TaskStatus.Failed);
+            if (!open || mine is null || mine.Status is not (ReplicaStatus.Contributed or ReplicaStatus.Assigned))
             {
                 _contributed.TryRemove(taskId, out _);
                 _sentAt.TryRemove(taskId, out _);
                 _revealedAt.TryRemove(taskId, out _);
                 continue;
             }
-            if (task.Status != TaskStatus.Revealing || mine.Status != ReplicaStatus.Contributed || mine.ResultHash != task.ConsensusHash) continue;
+            bool revealNow = verifier is not null
+                ? task.Verification!.Phase == VerificationPhase.Revealing && mine.Status == ReplicaStatus.Contributed
+                : task.Status == TaskStatus.Revealing && mine.Status == ReplicaStatus.Contributed && mine.ResultHash == task.ConsensusHash;
+            if (!revealNow) continue;
             ulong now = _node.Processor.Head.Height;
             if (_revealedAt.TryGetValue(taskId, out var at) && now < at + ResendAfterBlocks) continue;
             _revealedAt[taskId] = now;

@@ -61,6 +61,23 @@ public sealed record MarketParameters
     /// <summary>Apps need a passed governance proposal before they match.</summary>
     public bool RequireAppApproval { get; init; }
 
+    /// <summary>
+    /// Rollback window W in blocks: a completed task's winners get their stakes, rewards and score
+    /// gains only W blocks after it completed, and the result may be challenged until then. 0 pays at
+    /// once and allows no challenge (the whitepaper's window is 14 days).
+    /// </summary>
+    public ulong RollbackWindowBlocks { get; init; }
+    /// <summary>nRLC a challenger locks; forfeited to the verifiers when they uphold the result.</summary>
+    public ulong ChallengeBond { get; init; } = 1_000_000_000;
+    /// <summary>Share of the slashed winners' stakes paid to a challenger whose challenge reversed a result, in percent.</summary>
+    public uint ChallengeRewardPercent { get; init; } = 50;
+    /// <summary>Completed tasks spot-checked, in parts per million (drawn from the block hash); needs a rollback window.</summary>
+    public ulong SpotCheckPpm { get; init; }
+    /// <summary>Verifiers that re-run a spot-checked or challenged task; all must agree for a verdict.</summary>
+    public int Verifiers { get; init; } = 2;
+    /// <summary>nRLC paid from the kitty to each verifier of a spot-check that upheld its result (as far as the kitty goes).</summary>
+    public ulong SpotCheckReward { get; init; }
+
     public TaskCategory? Category(ulong id)
     {
         foreach (var c in Categories) if (c.Id == id) return c;

@@ -89,7 +89,8 @@ public static class ChainSpecLoader
 
     private static MarketParameters ReadMarket(Reader r, JsonElement m)
     {
-        r.ExpectObject(m, "categories", "maxAssignmentsPerWorker", "maxTaskStartsPerBlock", "maxReplicasPerTask", "chunkSize", "requireAppApproval");
+        r.ExpectObject(m, "categories", "maxAssignmentsPerWorker", "maxTaskStartsPerBlock", "maxReplicasPerTask", "chunkSize", "requireAppApproval",
+            "rollbackWindowBlocks", "challengeBond", "challengeRewardPercent", "spotCheckPpm", "verifiers", "spotCheckReward");
         var d = new MarketParameters();
         var categories = d.Categories;
         if (m.TryGetProperty("categories", out _))
@@ -108,7 +109,7 @@ public static class ChainSpecLoader
             if (list.Count == 0) throw new ChainSpecException($"{r.Path}.categories: at least one category is required");
             categories = list;
         }
-        return new MarketParameters
+        var market = new MarketParameters
         {
             Categories = categories,
             MaxAssignmentsPerWorker = (int)r.OptionalUInt64(m, "maxAssignmentsPerWorker", (ulong)d.MaxAssignmentsPerWorker, min: 1, max: 1024),
@@ -116,7 +117,16 @@ public static class ChainSpecLoader
             MaxReplicasPerTask = (int)r.OptionalUInt64(m, "maxReplicasPerTask", (ulong)d.MaxReplicasPerTask, min: 1, max: 64),
             ChunkSize = (int)r.OptionalUInt64(m, "chunkSize", (ulong)d.ChunkSize, min: 1024, max: 1 << 20),
             RequireAppApproval = r.OptionalBool(m, "requireAppApproval", d.RequireAppApproval),
+            RollbackWindowBlocks = r.OptionalUInt64(m, "rollbackWindowBlocks", d.RollbackWindowBlocks, min: 0, max: 100_000_000),
+            ChallengeBond = r.OptionalUInt64(m, "challengeBond", d.ChallengeBond, min: 1),
+            ChallengeRewardPercent = (uint)r.OptionalUInt64(m, "challengeRewardPercent", d.ChallengeRewardPercent, min: 0, max: 100),
+            SpotCheckPpm = r.OptionalUInt64(m, "spotCheckPpm", d.SpotCheckPpm, min: 0, max: 1_000_000),
+            Verifiers = (int)r.OptionalUInt64(m, "verifiers", (ulong)d.Verifiers, min: 1, max: 16),
+            SpotCheckReward = r.OptionalUInt64(m, "spotCheckReward", d.SpotCheckReward, min: 0),
         };
+        if (market.SpotCheckPpm > 0 && market.RollbackWindowBlocks == 0)
+            throw new ChainSpecException($"{r.Path}.spotCheckPpm: spot-checks need a rollback window (rollbackWindowBlocks > 0)");
+        return market;
     }
 
     private static ConsensusParameters ReadConsensus(Reader r, JsonElement c)

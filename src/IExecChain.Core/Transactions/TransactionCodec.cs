@@ -165,6 +165,9 @@ public static class TransactionCodec
             case TransactionBody.PayloadOneofCase.Reveal:
                 error = Length(body.Reveal.TaskId, 32, "reveal.task_id") ?? Length(body.Reveal.ResultDigest, 32, "reveal.result_digest");
                 break;
+            case TransactionBody.PayloadOneofCase.Challenge:
+                error = Length(body.Challenge.TaskId, 32, "challenge.task_id");
+                break;
             case TransactionBody.PayloadOneofCase.None:
                 error = "transaction has no payload (or a payload type this node does not know)";
                 break;

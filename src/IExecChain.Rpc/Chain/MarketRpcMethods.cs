@@ -170,18 +170,43 @@ public sealed class MarketRpcMethods(BlockProcessor processor, IKeyValueStore st
             finishedAt = t.Status is TaskStatus.Completed or TaskStatus.Failed ? RpcFormat.Quantity(t.FinishedAt) : null,
             outcome = string.IsNullOrEmpty(t.Outcome) ? null : t.Outcome,
             awaitingWorkers = t.AwaitingWorkers,
-            replicas = t.Replicas.Select(r => new
+            replicas = t.Replicas.Select(FormatReplica).ToArray(),
+            windowEnd = t.WindowEnd == 0 ? null : RpcFormat.Quantity(t.WindowEnd),
+            pending = t.Pending.Select(p => new
             {
-                worker = Addr(r.Worker),
-                status = r.Status.ToString().ToLowerInvariant() switch { "timedout" => "timed-out", var s => s },
-                assignedAt = RpcFormat.Quantity(r.AssignedAt),
-                deadline = RpcFormat.Quantity(r.Deadline),
-                resultHash = r.ResultHash.IsEmpty ? null : Hash(r.ResultHash),
-                score = r.ResultHash.IsEmpty ? null : RpcFormat.Quantity(r.Score),
-                resultDigest = r.ResultDigest.IsEmpty ? null : Hash(r.ResultDigest),
+                worker = Addr(p.Worker),
+                stake = RpcFormat.Quantity(p.Stake),
+                reward = RpcFormat.Quantity(p.Reward),
+                scoreGain = p.ScoreGain,
             }).ToArray(),
+            originalDigest = t.OriginalDigest.IsEmpty ? null : Hash(t.OriginalDigest),
+            verification = t.Verification is not { } v ? null : new
+            {
+                kind = v.Challenger.IsEmpty ? "spot-check" : "challenge",
+                challenger = v.Challenger.IsEmpty ? null : Addr(v.Challenger),
+                bond = v.Challenger.IsEmpty ? null : RpcFormat.Quantity(v.Bond),
+                phase = MarketBlock.PhaseName(v.Phase),
+                startedAt = RpcFormat.Quantity(v.StartedAt),
+                revealDeadline = v.RevealDeadline == 0 ? null : RpcFormat.Quantity(v.RevealDeadline),
+                finalDeadline = RpcFormat.Quantity(v.FinalDeadline),
+                resultDigest = v.ResultDigest.IsEmpty ? null : Hash(v.ResultDigest),
+                concludedAt = v.ConcludedAt == 0 ? null : RpcFormat.Quantity(v.ConcludedAt),
+                outcome = string.IsNullOrEmpty(v.Outcome) ? null : v.Outcome,
+                verifiers = v.Replicas.Select(FormatReplica).ToArray(),
+            },
         };
     }
+
+    private static object FormatReplica(Replica r) => new
+    {
+        worker = Addr(r.Worker),
+        status = r.Status.ToString().ToLowerInvariant() switch { "timedout" => "timed-out", var s => s },
+        assignedAt = RpcFormat.Quantity(r.AssignedAt),
+        deadline = RpcFormat.Quantity(r.Deadline),
+        resultHash = r.ResultHash.IsEmpty ? null : Hash(r.ResultHash),
+        score = r.ResultHash.IsEmpty ? null : RpcFormat.Quantity(r.Score),
+        resultDigest = r.ResultDigest.IsEmpty ? null : Hash(r.ResultDigest),
+    };
 
     /// <summary>Open orders (committed), by placement sequence; filters: kind, category (workerpool and request orders), limit.</summary>
     private object OrderBook(RpcParams p)
@@ -246,6 +271,9 @@ public sealed class MarketRpcMethods(BlockProcessor processor, IKeyValueStore st
                 tasksAwaitingWorkers = totals.TasksAwaitingWorkers.Count,
                 dealsWaitingToStart = totals.DealsToStart.Count,
                 kitty = RpcFormat.Quantity(totals.Kitty),
+                spotChecks = RpcFormat.Quantity(totals.SpotChecks),
+                challenges = RpcFormat.Quantity(totals.Challenges),
+                reversals = RpcFormat.Quantity(totals.Reversals),
             },
         };
     }

@@ -60,6 +60,7 @@ public static class RpcFormat
             TransactionBody.PayloadOneofCase.Unstake => new { role = RoleName(b.Unstake.Role), amount = Quantity(b.Unstake.Amount) },
             TransactionBody.PayloadOneofCase.Contribute => new { taskId = Bytes(b.Contribute.TaskId.Span), resultHash = Bytes(b.Contribute.ResultHash.Span), resultSeal = Bytes(b.Contribute.ResultSeal.Span) },
             TransactionBody.PayloadOneofCase.Reveal => new { taskId = Bytes(b.Reveal.TaskId.Span), resultDigest = Bytes(b.Reveal.ResultDigest.Span) },
+            TransactionBody.PayloadOneofCase.Challenge => new { taskId = Bytes(b.Challenge.TaskId.Span) },
             TransactionBody.PayloadOneofCase.CancelOrder => new { orderHash = Bytes(b.CancelOrder.OrderHash.Span) },
             TransactionBody.PayloadOneofCase.JoinPool => new { workerpool = Bytes(b.JoinPool.Workerpool.Span), endpoint = b.JoinPool.Endpoint },
             _ => null,
@@ -107,6 +108,7 @@ public static class RpcFormat
         TransactionBody.PayloadOneofCase.CancelOrder => "cancel-order",
         TransactionBody.PayloadOneofCase.Contribute => "contribute",
         TransactionBody.PayloadOneofCase.Reveal => "reveal",
+        TransactionBody.PayloadOneofCase.Challenge => "challenge",
         _ => "unknown",
     };
 

@@ -62,7 +62,7 @@ public sealed class TransactionExecutor
         TransactionBody.PayloadOneofCase.AnchorReceipt => _parameters.Fees.AnchorReceipt,
         TransactionBody.PayloadOneofCase.RegisterApp or TransactionBody.PayloadOneofCase.RegisterDataset or TransactionBody.PayloadOneofCase.RegisterWorkerpool
             or TransactionBody.PayloadOneofCase.JoinPool or TransactionBody.PayloadOneofCase.LeavePool => _parameters.Fees.Registry,
-        TransactionBody.PayloadOneofCase.PlaceOrder or TransactionBody.PayloadOneofCase.CancelOrder => _parameters.Fees.Order,
+        TransactionBody.PayloadOneofCase.PlaceOrder or TransactionBody.PayloadOneofCase.CancelOrder or TransactionBody.PayloadOneofCase.Challenge => _parameters.Fees.Order,
         TransactionBody.PayloadOneofCase.Contribute or TransactionBody.PayloadOneofCase.Reveal => _parameters.Fees.Contribution,
         _ => ulong.MaxValue,
     };
@@ -106,6 +106,7 @@ public sealed class TransactionExecutor
             TransactionBody.PayloadOneofCase.RegisterApp or TransactionBody.PayloadOneofCase.RegisterDataset or TransactionBody.PayloadOneofCase.RegisterWorkerpool
                 or TransactionBody.PayloadOneofCase.JoinPool or TransactionBody.PayloadOneofCase.LeavePool or TransactionBody.PayloadOneofCase.PlaceOrder
                 or TransactionBody.PayloadOneofCase.CancelOrder or TransactionBody.PayloadOneofCase.Contribute or TransactionBody.PayloadOneofCase.Reveal
+                or TransactionBody.PayloadOneofCase.Challenge
                 => market.Execute(sender, tx.Nonce, tx.Body),
             _ => $"payload {tx.Kind} is not executable",
         };

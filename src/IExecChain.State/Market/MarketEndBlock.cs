@@ -51,8 +51,14 @@ public sealed partial class MarketBlock
                 if (Deal(H(raw)) is { } expiring) ExpireUnstarted(expiring);
                 continue;
             }
-            if (task.Status is TaskStatus.Completed or TaskStatus.Failed) continue;
+            if (task.Status == TaskStatus.Failed) continue;
             var deal = Deal(H(task.DealId))!;
+            if (task.Status == TaskStatus.Completed)
+            {
+                CompletedTaskTimers(task, deal);
+                Save(task);
+                continue;
+            }
             if (Height >= task.FinalDeadline)
             {
                 Fail(task, deal, "final deadline passed without a revealed consensus");
@@ -349,7 +355,10 @@ public sealed partial class MarketBlock
         return Keccak256.Hash(buffer);
     }
 
-    /// <summary>Pays a task whose consensus was revealed: iExec's reward split, stakes back, scores updated.</summary>
+    /// <summary>
+    /// Pays a task whose consensus was revealed: iExec's reward split, stakes back, scores updated. With a
+    /// rollback window the winners' stakes, rewards and score gains are held until it closes.
+    /// </summary>
     private void Finalize(TaskRecord task, DealRecord deal)
     {
         var contributions = new List<SettledContribution>();
@@ -362,7 +371,10 @@ public sealed partial class MarketBlock
         }
         var settlement = TaskSettlement.Complete(Terms(deal), contributions);
         Apply(settlement);
-        foreach (var change in settlement.ScoreChanges) SetScore(change.Worker, change.NewScore);
+        bool hold = Market.RollbackWindowBlocks > 0;
+        foreach (var change in settlement.ScoreChanges)
+            if (!hold || change.NewScore < change.OldScore || !IsWinner(contributions, change.Worker)) SetScore(change.Worker, change.NewScore);
+        if (hold) HoldForWindow(task, settlement, contributions, deal.WorkerStake);
         foreach (var c in contributions)
         {
             var worker = Worker(c.Worker)!;
@@ -375,6 +387,12 @@ public sealed partial class MarketBlock
         task.Outcome = $"completed: {contributions.Count(c => c.Winner)} of {contributions.Count} contributions agreed";
         Count(deal, completed: true);
         Emit("completed", task, deal, default);
+    }
+
+    private static bool IsWinner(List<SettledContribution> contributions, Address worker)
+    {
+        foreach (var c in contributions) if (c.Winner && c.Worker == worker) return true;
+        return false;
     }
 
     /// <summary>A task without a revealed consensus by its final deadline: requester refunded, pool stake seized, worker stakes back.</summary>

@@ -126,7 +126,9 @@ public sealed class StateWorkerpoolStatistics(StateTree tree) : IWorkerpoolStati
         if (bytes is null) return default;
         var pool = WorkerpoolRecord.Parser.ParseFrom(bytes);
         ulong mean = pool.Workers.Count == 0 ? 0 : pool.ScoreSum / (ulong)pool.Workers.Count;
-        return new WorkerpoolStats(pool.TasksCompleted, pool.TasksFailed, mean);
+        // A reversed result counts as a failure, not a completion.
+        ulong reversed = Math.Min(pool.TasksReversed, pool.TasksCompleted);
+        return new WorkerpoolStats(pool.TasksCompleted - reversed, pool.TasksFailed + reversed, mean);
     }
 }
 

@@ -27,6 +27,7 @@ public sealed partial class MarketBlock
                 TransactionBody.PayloadOneofCase.CancelOrder => CancelOrder(sender, new Hash256(body.CancelOrder.OrderHash.Span)),
                 TransactionBody.PayloadOneofCase.Contribute => Contribute(sender, body.Contribute),
                 TransactionBody.PayloadOneofCase.Reveal => Reveal(sender, body.Reveal),
+                TransactionBody.PayloadOneofCase.Challenge => Challenge(sender, new Hash256(body.Challenge.TaskId.Span)),
                 _ => $"payload {body.PayloadCase} is not a market transaction",
             };
         }
@@ -250,6 +251,7 @@ public sealed partial class MarketBlock
         var taskId = H(contribution.TaskId);
         var task = Task(taskId);
         if (task is null) return $"task {taskId} does not exist";
+        if (task.Status == TaskStatus.Completed && task.Verification is { Phase: VerificationPhase.Committing }) return VerifierContribute(sender, task, contribution);
         if (task.Status != TaskStatus.Active) return $"task {taskId} is {StatusName(task.Status)}: contributions are closed";
         if (Height > task.ContributionDeadline) return $"task {taskId}: the contribution deadline (block {task.ContributionDeadline}) has passed";
         var replica = FindReplica(task, sender);
@@ -297,6 +299,7 @@ public sealed partial class MarketBlock
         var taskId = H(reveal.TaskId);
         var task = Task(taskId);
         if (task is null) return $"task {taskId} does not exist";
+        if (task.Status == TaskStatus.Completed && task.Verification is { Phase: VerificationPhase.Revealing }) return VerifierReveal(sender, task, reveal);
         if (task.Status != TaskStatus.Revealing) return $"task {taskId} is {StatusName(task.Status)}: nothing to reveal";
         if (Height > task.RevealDeadline) return $"task {taskId}: the reveal deadline (block {task.RevealDeadline}) has passed";
         var replica = FindReplica(task, sender);

@@ -1,6 +1,7 @@
 using Google.Protobuf;
 using IExecChain.Core.Crypto;
 using IExecChain.Core.Primitives;
+using IExecChain.Core.Specs;
 using IExecChain.Core.Transactions;
 using IExecChain.Core.Wire;
 using IExecChain.State.Chain;
@@ -17,10 +18,10 @@ internal sealed class MarketChain
     public const int AppOwner = 0, PoolOwner = 1, Requester = 2, FirstWorker = 3;
     public const ulong AppPrice = 1_000, PoolPrice = 10_000, WorkerStake = 1_000;
 
-    public MarketChain(int workers, IKeyValueStore? store = null, bool requireAppApproval = false)
+    public MarketChain(int workers, IKeyValueStore? store = null, bool requireAppApproval = false, MarketParameters? market = null)
     {
         Workers = workers;
-        Chain = new TestChain(store, accounts: FirstWorker + workers, requireAppApproval: requireAppApproval);
+        Chain = new TestChain(store, accounts: FirstWorker + workers, requireAppApproval: requireAppApproval, market: market);
     }
 
     public TestChain Chain { get; }
@@ -157,6 +158,13 @@ internal sealed class MarketChain
         foreach (var taskId in StartedTasks())
         {
             var t = Task(taskId);
+            // Rollback window: winners' stakes and rewards; a running verification: the bond and verifier stakes.
+            foreach (var p in t.Pending) total += p.Stake + p.Reward;
+            if (t.Verification is { Phase: VerificationPhase.Committing or VerificationPhase.Revealing } v)
+            {
+                var deal = MarketReader.Deal(Chain.Tree, new Hash256(t.DealId.Span))!;
+                total += v.Bond + (ulong)v.Replicas.Count(r => r.Status is ReplicaStatus.Contributed or ReplicaStatus.Revealed) * deal.WorkerStake;
+            }
             if (t.Status is TaskStatus.Completed or TaskStatus.Failed) continue;
             var d = MarketReader.Deal(Chain.Tree, new Hash256(t.DealId.Span))!;
             total += (ulong)t.Replicas.Count(r => r.Status is ReplicaStatus.Contributed or ReplicaStatus.Revealed or ReplicaStatus.Rejected) * d.WorkerStake;
@@ -461,20 +469,44 @@ public sealed class MarketChainTests
     }
 
     [Test]
-    public void Invariants_hold_after_every_block_of_a_long_seeded_random_run([Values(1, 2, 3)] int seed)
+    public void Invariants_hold_after_every_block_of_a_long_seeded_random_run([Values(1, 2, 3)] int seed) => RandomRun(seed, market: null);
+
+    /// <summary>
+    /// The same with a rollback window: winners wait, tasks are spot-checked (20%) and challenged at random
+    /// by workers, verifiers (the saboteur among them) commit, reveal or stay silent. Trust stays low (one
+    /// or two replicas), so the saboteur's lies are sometimes accepted and then reversed.
+    /// </summary>
+    [Test]
+    public void Invariants_hold_with_a_rollback_window_spot_checks_and_challenges([Values(4, 5)] int seed)
+    {
+        var totals = RandomRun(seed, new MarketParameters
+        {
+            Categories = [new TaskCategory(0, "XS", TimeRefBlocks: 4, MaxFuel: 1_000_000, MaxMemoryMb: 64)],
+            RollbackWindowBlocks = 30,
+            ChallengeBond = 20_000,
+            SpotCheckPpm = 200_000,
+            SpotCheckReward = 500,
+        }, maxTrust: 3);
+        Assert.That(totals.SpotChecks, Is.GreaterThan(0), "the run exercises spot-checks");
+        Assert.That(totals.Challenges, Is.GreaterThan(0), "the run exercises challenges");
+        Assert.That(totals.Reversals, Is.GreaterThan(0), "the run exercises reversals");
+    }
+
+    private static MarketTotals RandomRun(int seed, MarketParameters? market, int maxTrust = 12)
     {
         var random = new Random(seed);
-        var m = new MarketChain(workers: 6);
+        var m = new MarketChain(workers: 6, market: market);
         m.SetUp(poolVolume: 1_000, poolTrust: 1_000, appVolume: 1_000);
         ulong supply = m.Supply();
         int saboteur = 5;
         var revealed = new HashSet<(Hash256, int)>();
+        var challenged = new HashSet<Hash256>();
         for (int block = 0; block < 400; block++)
         {
             var txs = new List<Transaction>();
             if (random.Next(4) == 0)
             {
-                var tx = m.PlaceRequest((ulong)random.Next(1, 4), (ulong)random.Next(0, 12));
+                var tx = m.PlaceRequest((ulong)random.Next(1, 4), (ulong)random.Next(0, maxTrust));
                 txs.Add(tx);
             }
             for (int w = 0; w < m.Workers; w++)
@@ -492,6 +524,23 @@ public sealed class MarketChainTests
                 foreach (var taskId in m.StartedTasks())
                 {
                     var task = m.Task(taskId);
+                    if (task.Verification is { Phase: VerificationPhase.Revealing } v && !revealed.Contains((taskId, w)))
+                    {
+                        var verifier = v.Replicas.FirstOrDefault(r => new Address(r.Worker.Span) == m.WorkerKey(w).Address);
+                        if (verifier is { Status: ReplicaStatus.Contributed } && random.Next(6) != 0)
+                        {
+                            bool lied = verifier.ResultHash == MarketChain.Bytes(MarketBlock.ResultHash(taskId, MarketChain.Digest(taskId, "lie")));
+                            txs.Add(m.Reveal(w, taskId, MarketChain.Digest(taskId, lied ? "lie" : "ok"), nonce++));
+                            revealed.Add((taskId, w));
+                        }
+                        continue;
+                    }
+                    if (market is not null && task.Status == TaskStatus.Completed && task.Verification is null && task.Pending.Count > 0
+                        && task.WindowEnd > m.Chain.Processor.Head.Height + 1 && random.Next(15) == 0 && challenged.Add(taskId))
+                    {
+                        txs.Add(m.Tx(MarketChain.FirstWorker + w, b => b.Challenge = new Challenge { TaskId = MarketChain.Bytes(taskId) }, nonce++));
+                        continue;
+                    }
                     if (task.Status != TaskStatus.Revealing || revealed.Contains((taskId, w))) continue;
                     var mine = task.Replicas.FirstOrDefault(r => new Address(r.Worker.Span) == m.WorkerKey(w).Address);
                     if (mine is null || mine.Status != ReplicaStatus.Contributed || mine.ResultHash != task.ConsensusHash) continue;
@@ -511,10 +560,11 @@ public sealed class MarketChainTests
             Assert.That(m.Frozen(), Is.EqualTo(m.ExpectedFrozen(m.Orders)), $"frozen funds equal the open locks at block {executed.Block.Height}");
         }
         var totals = MarketReader.Totals(m.Chain.Tree);
-        TestContext.Out.WriteLine($"seed {seed}: {totals.TasksStarted} started, {totals.TasksCompleted} completed, {totals.TasksFailed} failed, kitty {totals.Kitty}");
+        TestContext.Out.WriteLine($"seed {seed}: {totals.TasksStarted} started, {totals.TasksCompleted} completed, {totals.TasksFailed} failed, kitty {totals.Kitty}, {totals.SpotChecks} spot-checks, {totals.Challenges} challenges, {totals.Reversals} reversals");
         Assert.That(totals.TasksCompleted, Is.GreaterThan(20), "the run exercises completions");
         Assert.That(totals.TasksFailed, Is.GreaterThan(0), "the run exercises failures");
         Assert.That(m.Events.Count(e => e.Kind == "timeout"), Is.GreaterThan(0), "the run exercises replica timeouts");
         Assert.That(totals.TasksCompleted + totals.TasksFailed, Is.GreaterThan(totals.TasksStarted / 2));
+        return totals;
     }
 }

@@ -1,0 +1,450 @@
+using System.Buffers.Binary;
+using IExecChain.Core.Crypto;
+using IExecChain.Core.Primitives;
+using IExecChain.Core.Wire;
+
+using TaskStatus = IExecChain.Core.Wire.TaskStatus;
+
+namespace IExecChain.State.Market;
+
+/// <summary>
+/// The rollback window and verification (docs/market.md, "Rollback window"). With a window W, a
+/// completed task's winners keep their stakes and rewards frozen, and their score gains pending, for W
+/// blocks. Within W a staked party may challenge the result with a bond, and the chain spot-checks a
+/// fraction of tasks drawn from the hash of the block that completed them. Either starts a
+/// verification: the task's pool members that were not on it, highest score first, re-run the task and
+/// commit then reveal like replicas. If every revealed verifier agrees on a digest other than the
+/// accepted one, the result is reversed: the winners' pending rewards and stakes are taken, their scores
+/// cut, the challenger rewarded, outvoted honest contributors refunded and the verifiers paid.
+/// </summary>
+public sealed partial class MarketBlock
+{
+    private static readonly byte[] SpotCheckDomain = "iexecchain/spot-check"u8.ToArray();
+
+    public static string PhaseName(VerificationPhase phase) => phase switch
+    {
+        VerificationPhase.Committing => "committing",
+        VerificationPhase.Revealing => "revealing",
+        VerificationPhase.Upheld => "upheld",
+        VerificationPhase.Reversed => "reversed",
+        VerificationPhase.Inconclusive => "inconclusive",
+        _ => phase.ToString().ToLowerInvariant(),
+    };
+
+    private static bool InProgress(Verification? v) => v is { Phase: VerificationPhase.Committing or VerificationPhase.Revealing };
+
+    /// <summary>
+    /// A winner's stake and reward stay frozen on its account until the window closes (the settlement has
+    /// just credited them, so they are frozen again); its score gain waits too.
+    /// </summary>
+    private void HoldForWindow(TaskRecord task, Settlement settlement, IReadOnlyList<SettledContribution> contributions, ulong workerStake)
+    {
+        foreach (var c in contributions)
+        {
+            if (!c.Winner) continue;
+            ulong reward = settlement.CreditedTo(c.Worker, CreditKind.WorkerReward);
+            Freeze(c.Worker, checked(workerStake + reward));
+            bool gain = false;
+            foreach (var s in settlement.ScoreChanges) gain |= s.Worker == c.Worker && s.NewScore > s.OldScore;
+            task.Pending.Add(new PendingReward { Worker = Bytes(c.Worker), Stake = workerStake, Reward = reward, ScoreGain = gain });
+        }
+        task.WindowEnd = Height + Market.RollbackWindowBlocks;
+        AddTimer(task.WindowEnd, H(task.Id));
+        // The spot-check draw uses the next block's seed: the hash of this block, unknown to whoever revealed.
+        if (Market.SpotCheckPpm > 0) AddTimer(Height + 1, H(task.Id));
+    }
+
+    /// <summary>Deadlines and window end of a completed task.</summary>
+    private void CompletedTaskTimers(TaskRecord task, DealRecord deal)
+    {
+        if (task.Verification is null && task.Pending.Count > 0 && Height == task.FinishedAt + 1 && Market.SpotCheckPpm > 0 && SpotCheckDrawn(H(task.Id)))
+        {
+            Totals.SpotChecks++;
+            TotalsChanged();
+            StartVerification(task, deal, challenger: null, bond: 0);
+        }
+        var v = task.Verification;
+        if (InProgress(v))
+        {
+            if (Height >= v!.FinalDeadline) Conclude(task, deal);
+            else if (v.Phase == VerificationPhase.Committing)
+            {
+                bool timedOut = false;
+                foreach (var r in v.Replicas)
+                {
+                    if (r.Status != ReplicaStatus.Assigned || r.Deadline > Height) continue;
+                    r.Status = ReplicaStatus.TimedOut;
+                    Unassign(Addr(r.Worker), task.Id);
+                    timedOut = true;
+                    Emit("verifier-timeout", task, deal, Addr(r.Worker), PhaseName(v.Phase));
+                }
+                if (timedOut) AssignVerifiers(task, deal);
+                if (!HasOpenVerifier(v)) EndCommitting(task, deal);
+            }
+            else if (Height >= v.RevealDeadline) Conclude(task, deal);
+        }
+        if (task.Pending.Count > 0 && Height >= task.WindowEnd && !InProgress(task.Verification)) ReleasePending(task, deal);
+    }
+
+    /// <summary>keccak256(domain ‖ seed ‖ task) mod 10⁶ below the rate: the seed is the parent block's hash.</summary>
+    private bool SpotCheckDrawn(Hash256 taskId)
+    {
+        Span<byte> buffer = stackalloc byte[21 + 64];
+        SpotCheckDomain.CopyTo(buffer);
+        Seed.CopyTo(buffer[21..]);
+        taskId.CopyTo(buffer[(21 + 32)..]);
+        var draw = Keccak256.Hash(buffer);
+        Span<byte> bytes = stackalloc byte[32];
+        draw.CopyTo(bytes);
+        return BinaryPrimitives.ReadUInt64BigEndian(bytes) % 1_000_000 < Market.SpotCheckPpm;
+    }
+
+    /// <summary>The window closed with no verification running: winners get stakes, rewards and score gains.</summary>
+    private void ReleasePending(TaskRecord task, DealRecord deal)
+    {
+        foreach (var p in task.Pending)
+        {
+            var worker = Addr(p.Worker);
+            Unfreeze(worker, checked(p.Stake + p.Reward));
+            if (p.ScoreGain) SetScore(worker, checked(Worker(worker)!.Score + 1));
+        }
+        task.Pending.Clear();
+        Emit("released", task, deal, default);
+    }
+
+    private string? Challenge(Address sender, Hash256 taskId)
+    {
+        if (Market.RollbackWindowBlocks == 0) return "this chain has no rollback window (market.rollbackWindowBlocks = 0): results cannot be challenged";
+        var task = Task(taskId);
+        if (task is null) return $"task {taskId} does not exist";
+        if (task.Status != TaskStatus.Completed) return $"task {taskId} is {StatusName(task.Status)}: only a completed task's result can be challenged";
+        if (task.Verification is { } existing)
+            return $"task {taskId} already had a {(existing.Challenger.IsEmpty ? "spot-check" : "challenge")} ({PhaseName(existing.Phase)}): a result is verified once";
+        if (task.Pending.Count == 0 || Height >= task.WindowEnd) return $"task {taskId}: its rollback window closed at block {task.WindowEnd}";
+        var stake = _state.GetStake(sender);
+        if (stake.ValidatorStake == 0 && stake.WorkerStake < Math.Max(Parameters.MinWorkerStake, 1))
+            return $"{sender} is not staked: only validators and workers with the minimum stake may challenge";
+        ulong bond = Market.ChallengeBond;
+        var account = _state.GetAccount(sender);
+        if (account.Balance < bond) return $"balance {account.Balance} cannot lock the challenge bond {bond}";
+        var deal = Deal(H(task.DealId))!;
+        Freeze(sender, bond);
+        Totals.Challenges++;
+        TotalsChanged();
+        StartVerification(task, deal, sender, bond);
+        Save(task);
+        return null;
+    }
+
+    private void StartVerification(TaskRecord task, DealRecord deal, Address? challenger, ulong bond)
+    {
+        var category = Market.Category(deal.Category)!;
+        task.Verification = new Verification
+        {
+            Challenger = challenger is { } c ? Bytes(c) : Google.Protobuf.ByteString.Empty,
+            Bond = bond,
+            Phase = VerificationPhase.Committing,
+            StartedAt = Height,
+            FinalDeadline = Height + 10 * category.TimeRefBlocks,
+        };
+        AddTimer(task.Verification.FinalDeadline, H(task.Id));
+        Emit(challenger is null ? "spot-check" : "challenged", task, deal, challenger ?? default, "committing");
+        AssignVerifiers(task, deal);
+        if (!HasOpenVerifier(task.Verification)) EndCommitting(task, deal);
+    }
+
+    /// <summary>
+    /// Verifiers up to the chain spec's count: members of the task's pool that never had a replica of it
+    /// nor verified it and are not the challenger, with the minimum stake and a free slot; highest score first, then least loaded,
+    /// then the per-block keccak draw.
+    /// </summary>
+    private void AssignVerifiers(TaskRecord task, DealRecord deal)
+    {
+        var v = task.Verification!;
+        int active = 0;
+        foreach (var r in v.Replicas) if (r.Status is ReplicaStatus.Assigned or ReplicaStatus.Contributed) active++;
+        int needed = Market.Verifiers - active;
+        if (needed <= 0 || v.Replicas.Count >= Market.MaxReplicasPerTask) return;
+        var taskId = H(task.Id);
+        var pool = Pool(Addr(deal.Workerpool))!;
+        var candidates = new List<(Address Worker, int Load, ulong Score, Hash256 Draw)>();
+        foreach (var raw in pool.Workers)
+        {
+            var address = Addr(raw);
+            if (FindReplica(task, address) is not null || FindVerifier(v, address) is not null || v.Challenger == raw) continue;
+            var worker = Worker(address);
+            if (worker is null || worker.Assignments.Count >= Market.MaxAssignmentsPerWorker) continue;
+            if (_state.GetStake(address).WorkerStake < Math.Max(Parameters.MinWorkerStake, 1)) continue;
+            candidates.Add((address, worker.Assignments.Count, worker.Score, Draw(taskId, address)));
+        }
+        candidates.Sort((a, b) =>
+        {
+            int c = b.Score.CompareTo(a.Score);
+            if (c != 0) return c;
+            c = a.Load.CompareTo(b.Load);
+            return c != 0 ? c : a.Draw.CompareTo(b.Draw);
+        });
+        var category = Market.Category(deal.Category)!;
+        foreach (var (address, _, _, _) in candidates)
+        {
+            if (needed == 0 || v.Replicas.Count >= Market.MaxReplicasPerTask) break;
+            var replica = new Replica
+            {
+                Worker = Bytes(address),
+                Status = ReplicaStatus.Assigned,
+                AssignedAt = Height,
+                Deadline = Math.Min(Height + 2 * category.TimeRefBlocks, v.FinalDeadline),
+            };
+            v.Replicas.Add(replica);
+            var worker = Worker(address)!;
+            worker.Assignments.Add(task.Id);
+            Save(address, worker);
+            AddTimer(replica.Deadline, taskId);
+            needed--;
+            Emit("verifier-assigned", task, deal, address, PhaseName(v.Phase));
+        }
+    }
+
+    private static Replica? FindVerifier(Verification v, Address worker)
+    {
+        var raw = worker.ToArray();
+        foreach (var r in v.Replicas) if (r.Worker.Span.SequenceEqual(raw)) return r;
+        return null;
+    }
+
+    private static bool HasOpenVerifier(Verification v)
+    {
+        foreach (var r in v.Replicas) if (r.Status == ReplicaStatus.Assigned) return true;
+        return false;
+    }
+
+    /// <summary>No verifier is left to commit: reveal what was committed, or conclude when nothing was.</summary>
+    private void EndCommitting(TaskRecord task, DealRecord deal)
+    {
+        var v = task.Verification!;
+        bool anyCommitted = false;
+        foreach (var r in v.Replicas) anyCommitted |= r.Status == ReplicaStatus.Contributed;
+        if (!anyCommitted)
+        {
+            Conclude(task, deal);
+            return;
+        }
+        var category = Market.Category(deal.Category)!;
+        v.Phase = VerificationPhase.Revealing;
+        v.RevealDeadline = Math.Min(Height + 2 * category.TimeRefBlocks, v.FinalDeadline);
+        AddTimer(v.RevealDeadline, H(task.Id));
+        Emit("verification-revealing", task, deal, default, PhaseName(v.Phase));
+    }
+
+    private string? VerifierContribute(Address sender, TaskRecord task, Contribute contribution)
+    {
+        var taskId = H(task.Id);
+        var v = task.Verification!;
+        var replica = FindVerifier(v, sender);
+        if (replica is null) return $"worker {sender} is not a verifier of task {taskId}";
+        if (replica.Status != ReplicaStatus.Assigned) return $"verifier {sender} cannot commit on task {taskId}: its replica is {replica.Status}";
+        if (Height > replica.Deadline) return $"verifier {sender}'s replica of task {taskId} timed out at block {replica.Deadline}";
+        var deal = Deal(H(task.DealId))!;
+        var account = _state.GetAccount(sender);
+        if (account.Balance < deal.WorkerStake) return $"balance {account.Balance} cannot lock the worker stake {deal.WorkerStake}";
+        var worker = Worker(sender)!;
+        Freeze(sender, deal.WorkerStake);
+        replica.Status = ReplicaStatus.Contributed;
+        replica.ResultHash = contribution.ResultHash;
+        replica.ResultSeal = contribution.ResultSeal;
+        replica.Score = worker.Score;
+        replica.ContributedAt = Height;
+        worker.Assignments.Remove(task.Id);
+        Save(sender, worker);
+        Emit("verifier-committed", task, deal, sender, PhaseName(v.Phase));
+        if (!HasOpenVerifier(v)) EndCommitting(task, deal);
+        Save(task);
+        return null;
+    }
+
+    private string? VerifierReveal(Address sender, TaskRecord task, Reveal reveal)
+    {
+        var taskId = H(task.Id);
+        var v = task.Verification!;
+        if (Height > v.RevealDeadline) return $"task {taskId}: the verifiers' reveal deadline (block {v.RevealDeadline}) has passed";
+        var replica = FindVerifier(v, sender);
+        if (replica is null) return $"worker {sender} is not a verifier of task {taskId}";
+        if (replica.Status == ReplicaStatus.Revealed) return $"verifier {sender} already revealed task {taskId}";
+        if (replica.Status != ReplicaStatus.Contributed) return $"verifier {sender} did not commit on task {taskId}";
+        var digest = H(reveal.ResultDigest);
+        if (ResultHash(taskId, digest) != H(replica.ResultHash) || ResultSeal(sender, taskId, digest) != H(replica.ResultSeal))
+            return $"the digest does not open verifier {sender}'s commit on task {taskId}";
+        replica.Status = ReplicaStatus.Revealed;
+        replica.ResultDigest = reveal.ResultDigest;
+        var deal = Deal(H(task.DealId))!;
+        Emit("verifier-revealed", task, deal, sender, PhaseName(v.Phase));
+        bool waiting = false;
+        foreach (var r in v.Replicas) waiting |= r.Status == ReplicaStatus.Contributed;
+        if (!waiting) Conclude(task, deal);
+        Save(task);
+        return null;
+    }
+
+    /// <summary>
+    /// The verdict. Verifiers that committed and never revealed lose their stake to the kitty; the others
+    /// get theirs back. All revealed digests equal: upheld when it is the accepted digest, reversed
+    /// otherwise. No reveal, or verifiers that disagree: inconclusive (a challenger's bond goes back).
+    /// </summary>
+    private void Conclude(TaskRecord task, DealRecord deal)
+    {
+        var v = task.Verification!;
+        foreach (var r in v.Replicas)
+        {
+            if (r.Status == ReplicaStatus.Assigned)
+            {
+                r.Status = ReplicaStatus.Cancelled;
+                Unassign(Addr(r.Worker), task.Id);
+            }
+        }
+        var verifiers = new List<Address>();
+        Hash256? agreed = null;
+        bool disagree = false;
+        foreach (var r in v.Replicas)
+        {
+            var address = Addr(r.Worker);
+            if (r.Status == ReplicaStatus.Contributed) SeizeToKitty(address, deal.WorkerStake);
+            if (r.Status != ReplicaStatus.Revealed) continue;
+            Unfreeze(address, deal.WorkerStake);
+            verifiers.Add(address);
+            var digest = H(r.ResultDigest);
+            if (agreed is null) agreed = digest;
+            else disagree |= agreed != digest;
+        }
+        Address? challenger = v.Challenger.IsEmpty ? null : Addr(v.Challenger);
+        if (agreed is null || disagree)
+        {
+            v.Phase = VerificationPhase.Inconclusive;
+            v.Outcome = agreed is null ? "no verifier revealed a result" : "the verifiers disagree among themselves";
+            if (challenger is { } c) Unfreeze(c, v.Bond);
+        }
+        else if (agreed.Value == H(task.ResultDigest))
+        {
+            v.Phase = VerificationPhase.Upheld;
+            v.ResultDigest = Bytes(agreed.Value);
+            if (challenger is { } c)
+            {
+                // The bond pays the verifiers' work; the rounding remainder goes to the kitty.
+                SeizeFrozen(c, v.Bond);
+                ulong share = v.Bond / (ulong)verifiers.Count;
+                foreach (var verifier in verifiers) Credit(verifier, share);
+                AddToKitty(v.Bond - share * (ulong)verifiers.Count);
+                v.Outcome = $"upheld by {verifiers.Count} verifier(s); the challenger's bond of {v.Bond} nRLC paid them";
+            }
+            else
+            {
+                ulong paid = 0;
+                foreach (var verifier in verifiers)
+                {
+                    ulong reward = Math.Min(Market.SpotCheckReward, Totals.Kitty);
+                    Totals.Kitty -= reward;
+                    Credit(verifier, reward);
+                    paid += reward;
+                }
+                TotalsChanged();
+                v.Outcome = $"upheld by {verifiers.Count} verifier(s), paid {paid} nRLC from the kitty";
+            }
+        }
+        else
+        {
+            Reverse(task, deal, agreed.Value, verifiers, challenger, v.Bond);
+        }
+        v.ConcludedAt = Height;
+        Emit("verified", task, deal, default, PhaseName(v.Phase));
+        if (task.Pending.Count > 0 && Height >= task.WindowEnd) ReleasePending(task, deal);
+    }
+
+    /// <summary>
+    /// The verifiers agreed on another result. From the winners: pending rewards and stakes are taken,
+    /// scores cut to ⌊2·score/3⌋ and their wins counted as losses. Out of that pot, in order: the
+    /// challenger's share of the slashed stakes, the stakes of contributors that had committed the
+    /// verifiers' result and were seized as losers, then the verifiers in equal shares; the remainder
+    /// goes to the kitty. The task's result becomes the verifiers' digest.
+    /// </summary>
+    private void Reverse(TaskRecord task, DealRecord deal, Hash256 corrected, List<Address> verifiers, Address? challenger, ulong bond)
+    {
+        var v = task.Verification!;
+        var taskId = H(task.Id);
+        ulong rewards = 0, slashed = 0;
+        foreach (var p in task.Pending)
+        {
+            var address = Addr(p.Worker);
+            SeizeFrozen(address, checked(p.Stake + p.Reward));
+            rewards = checked(rewards + p.Reward);
+            slashed = checked(slashed + p.Stake);
+            var worker = Worker(address)!;
+            SetScore(address, TaskSettlement.MulDiv(worker.Score, 2, 3));
+            worker = Worker(address)!;
+            if (worker.Wins > 0) worker.Wins--;
+            worker.Losses++;
+            Save(address, worker);
+        }
+        task.Pending.Clear();
+        ulong pot = checked(rewards + slashed);
+        if (challenger is { } c)
+        {
+            Unfreeze(c, bond);
+            ulong reward = TaskSettlement.MulDiv(slashed, Market.ChallengeRewardPercent, 100);
+            Credit(c, reward);
+            pot -= reward;
+        }
+        var correctHash = Bytes(ResultHash(taskId, corrected));
+        foreach (var r in task.Replicas)
+        {
+            if (r.Status is not (ReplicaStatus.Contributed or ReplicaStatus.Rejected) || r.ResultHash != correctHash) continue;
+            ulong refund = Math.Min(deal.WorkerStake, pot);
+            Credit(Addr(r.Worker), refund);
+            pot -= refund;
+        }
+        ulong share = pot / (ulong)verifiers.Count;
+        foreach (var verifier in verifiers) Credit(verifier, share);
+        AddToKitty(pot - share * (ulong)verifiers.Count);
+
+        task.OriginalDigest = task.ResultDigest;
+        task.ResultDigest = Bytes(corrected);
+        task.Outcome = $"reversed: {verifiers.Count} verifier(s) agreed on another result";
+        v.Phase = VerificationPhase.Reversed;
+        v.ResultDigest = Bytes(corrected);
+        v.Outcome = $"reversed: {rewards} nRLC of pending rewards and {slashed} nRLC of stakes taken from the winners";
+        Totals.Reversals++;
+        TotalsChanged();
+        var pool = Pool(Addr(deal.Workerpool))!;
+        pool.TasksReversed++;
+        Save(pool);
+        TouchedPools.Add(Addr(deal.Workerpool));
+    }
+
+    /// <summary>Takes frozen funds off an account (they leave it: the caller credits them elsewhere).</summary>
+    private void SeizeFrozen(Address owner, ulong amount)
+    {
+        if (amount == 0) return;
+        var account = _state.GetAccount(owner);
+        account.Frozen = checked(account.Frozen - amount);
+        _state.MarkAccountDirty(owner);
+    }
+
+    private void SeizeToKitty(Address owner, ulong amount)
+    {
+        SeizeFrozen(owner, amount);
+        AddToKitty(amount);
+    }
+
+    private void AddToKitty(ulong amount)
+    {
+        if (amount == 0) return;
+        Totals.Kitty = checked(Totals.Kitty + amount);
+        TotalsChanged();
+    }
+
+    private void Credit(Address to, ulong amount)
+    {
+        if (amount == 0) return;
+        var account = _state.GetAccount(to);
+        account.Balance = checked(account.Balance + amount);
+        _state.MarkAccountDirty(to);
+    }
+}
