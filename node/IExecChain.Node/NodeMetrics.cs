@@ -33,6 +33,10 @@ internal static class NodeMetrics
         Counter(text, "iexec_market_tasks_started_total", "Tasks started (initialized with replicas).", (long)market.TasksStarted);
         Counter(text, "iexec_market_tasks_completed_total", "Tasks completed with a revealed consensus.", (long)market.TasksCompleted);
         Counter(text, "iexec_market_tasks_failed_total", "Tasks failed (final deadline) or expired before starting.", (long)market.TasksFailed);
+        Counter(text, "iexec_market_spot_checks_total", "Completed tasks drawn for a spot-check.", (long)market.SpotChecks);
+        Counter(text, "iexec_market_challenges_total", "Challenges accepted (bond locked).", (long)market.Challenges);
+        Counter(text, "iexec_market_reversals_total", "Task results reversed by a verification.", (long)market.Reversals);
+        Gauge(text, "iexec_market_kitty_nrlc", "Seized funds held by the market (nRLC).", (long)Math.Min(market.Kitty, long.MaxValue));
         Gauge(text, "iexec_market_tasks_awaiting_workers", "Started tasks waiting for a free worker.", market.TasksAwaitingWorkers.Count);
         Gauge(text, "iexec_market_deals_waiting_to_start", "Deals with tasks not started yet.", market.DealsToStart.Count);
         Gauge(text, "iexec_market_open_orders", "Orders in the book.", node.Processor.Market.Book.Count);

@@ -69,6 +69,26 @@ public class ChainSpecLoaderTests
     }
 
     [Test]
+    public void Devnet_market_has_a_rollback_window_with_spot_checks()
+    {
+        var market = ChainSpecLoader.LoadFile(DevnetPath).Parameters.Market;
+        Assert.That(market.RollbackWindowBlocks, Is.EqualTo(300));
+        Assert.That(market.SpotCheckPpm, Is.EqualTo(20_000));
+        Assert.That(market.Verifiers, Is.EqualTo(2));
+        Assert.That(market.ChallengeBond, Is.EqualTo(1_000_000_000));
+    }
+
+    [Test]
+    public void Spot_checks_without_a_rollback_window_and_bad_verification_settings_are_rejected()
+    {
+        Assert.That(Reject(n => n["parameters"]!["market"]!["rollbackWindowBlocks"] = 0),
+            Is.EqualTo("$.parameters.market.spotCheckPpm: spot-checks need a rollback window (rollbackWindowBlocks > 0)"));
+        Assert.That(Reject(n => n["parameters"]!["market"]!["verifiers"] = 0), Does.StartWith("$.parameters.market.verifiers: must be at least 1"));
+        Assert.That(Reject(n => n["parameters"]!["market"]!["challengeRewardPercent"] = 101), Does.StartWith("$.parameters.market.challengeRewardPercent: must be at most 100"));
+        Assert.That(Reject(n => n["parameters"]!["market"]!["spotCheckPpm"] = 1_000_001), Does.StartWith("$.parameters.market.spotCheckPpm: must be at most 1000000"));
+    }
+
+    [Test]
     public void Invalid_json_is_reported_as_such()
     {
         var e = Assert.Throws<ChainSpecException>(() => ChainSpecLoader.Parse("{ \"name\": "))!;

@@ -156,12 +156,19 @@ internal sealed class DevnetMarket(ChainSpec spec, Uri rpc, IReadOnlyList<Devnet
                 };
                 report($"task {taskId[..18]}… {detail}");
             }
+            // Spot-checks and challenges (rollback window), reported when their counts change.
+            var totals = (await _client.CallAsync("iex_getOrderBook", new Dictionary<string, object> { ["limit"] = 1 }).ConfigureAwait(false)).GetProperty("totals");
+            string verification = $"{JsonRpcClient.Quantity(totals.GetProperty("spotChecks"))} spot-check(s), {JsonRpcClient.Quantity(totals.GetProperty("challenges"))} challenge(s), "
+                + $"{JsonRpcClient.Quantity(totals.GetProperty("reversals"))} result(s) reversed";
+            if (verification != _verification && !verification.StartsWith("0 spot-check(s), 0 challenge(s)", StringComparison.Ordinal)) report($"verification: {verification}");
+            _verification = verification;
         }
         catch (Exception e) when (e is HttpRequestException or TaskCanceledException or JsonRpcClientException)
         {
         }
     }
 
+    private string _verification = "";
     private readonly List<string> _dealTasks = [];
     private readonly HashSet<string> _seenDeals = [];
 

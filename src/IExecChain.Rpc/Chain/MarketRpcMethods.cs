@@ -74,6 +74,7 @@ public sealed class MarketRpcMethods(BlockProcessor processor, IKeyValueStore st
             workers = pool.Workers.Select(w => new { address = Addr(w), score = RpcFormat.Quantity(MarketReader.Worker(processor.Tree, new Address(w.Span))?.Score ?? 0) }).ToArray(),
             tasksCompleted = RpcFormat.Quantity(pool.TasksCompleted),
             tasksFailed = RpcFormat.Quantity(pool.TasksFailed),
+            tasksReversed = RpcFormat.Quantity(pool.TasksReversed),
             meanWorkerScore = RpcFormat.Quantity(stats.MeanWorkerScore),
             reliability = stats.Reliability,
             trust = stats.Trust,
