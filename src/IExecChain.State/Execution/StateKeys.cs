@@ -31,6 +31,7 @@ public static class StateKeys
     private const byte TaskKind = 0x13;
     private const byte TaskTimersKind = 0x14;
     private const byte MarketTotalsKind = 0x15;
+    private const byte SpotCheckQueueKind = 0x16;
 
     public static Hash256 Account(Address address) => OfAddress(AccountKind, address);
 
@@ -71,6 +72,9 @@ public static class StateKeys
 
     /// <summary>Tasks with a deadline at this height (checked in that block's end-block work).</summary>
     public static Hash256 TaskTimers(ulong height) => OfNumber(TaskTimersKind, height);
+
+    /// <summary>Tasks completed at height h − 1 with a rollback window: the spot-check draw of block h.</summary>
+    public static Hash256 SpotCheckQueue(ulong height) => OfNumber(SpotCheckQueueKind, height);
 
     public static Hash256 MarketTotals { get; } = Keccak256.Hash([MarketTotalsKind]);
 

@@ -10,7 +10,7 @@ using TaskStatus = IExecChain.Core.Wire.TaskStatus;
 namespace IExecChain.State.Market;
 
 /// <summary>
-/// End-of-block work, in this order: deadlines that fall at this height (replica timeouts, reveal
+/// End-of-block work, in this order: spot-checks drawn among the previous block's completions, deadlines that fall at this height (replica timeouts, reveal
 /// deadlines, final deadlines), tasks waiting for free workers, matching, then starting the tasks of
 /// matched deals. Every step has a per-block bound from the chain spec, so the work of a block is bounded.
 /// </summary>
@@ -26,6 +26,7 @@ public sealed partial class MarketBlock
     {
         try
         {
+            RunSpotChecks();
             RunTimers();
             RetryAwaitingTasks();
             Match();
@@ -55,8 +56,8 @@ public sealed partial class MarketBlock
             var deal = Deal(H(task.DealId))!;
             if (task.Status == TaskStatus.Completed)
             {
-                CompletedTaskTimers(task, deal);
-                Save(task);
+                // Most timers of a completed task are its old deadlines: nothing to write then.
+                if (CompletedTaskTimers(task, deal)) Save(task);
                 continue;
             }
             if (Height >= task.FinalDeadline)

@@ -2,6 +2,7 @@ using System.Buffers.Binary;
 using IExecChain.Core.Crypto;
 using IExecChain.Core.Primitives;
 using IExecChain.Core.Wire;
+using IExecChain.State.Execution;
 
 using TaskStatus = IExecChain.Core.Wire.TaskStatus;
 
@@ -51,21 +52,45 @@ public sealed partial class MarketBlock
         task.WindowEnd = Height + Market.RollbackWindowBlocks;
         AddTimer(task.WindowEnd, H(task.Id));
         // The spot-check draw uses the next block's seed: the hash of this block, unknown to whoever revealed.
-        if (Market.SpotCheckPpm > 0) AddTimer(Height + 1, H(task.Id));
+        // The queue holds ids only, so the next block reads just the tasks it draws.
+        if (Market.SpotCheckPpm > 0)
+        {
+            var key = StateKeys.SpotCheckQueue(Height + 1);
+            var queue = Get(key, HashList.Parser) ?? new HashList();
+            queue.Hashes.Add(task.Id);
+            Put(key, queue);
+        }
     }
 
-    /// <summary>Deadlines and window end of a completed task.</summary>
-    private void CompletedTaskTimers(TaskRecord task, DealRecord deal)
+    /// <summary>Draws this block's spot-checks among the tasks completed in the previous block.</summary>
+    private void RunSpotChecks()
     {
-        if (task.Verification is null && task.Pending.Count > 0 && Height == task.FinishedAt + 1 && Market.SpotCheckPpm > 0 && SpotCheckDrawn(H(task.Id)))
+        var key = StateKeys.SpotCheckQueue(Height);
+        var queue = Get(key, HashList.Parser);
+        if (queue is null) return;
+        foreach (var raw in queue.Hashes)
         {
+            if (!SpotCheckDrawn(H(raw))) continue;
+            var task = Task(H(raw));
+            if (task is null || task.Status != TaskStatus.Completed || task.Verification is not null || task.Pending.Count == 0) continue;
             Totals.SpotChecks++;
             TotalsChanged();
-            StartVerification(task, deal, challenger: null, bond: 0);
+            StartVerification(task, Deal(H(task.DealId))!, challenger: null, bond: 0);
+            Save(task);
         }
+        _records.Remove(key);
+        _dirty.Remove(key);
+        _state.SetRecord(key, null);
+    }
+
+    /// <summary>Deadlines and window end of a completed task; returns whether the task changed.</summary>
+    private bool CompletedTaskTimers(TaskRecord task, DealRecord deal)
+    {
         var v = task.Verification;
+        bool changed = false;
         if (InProgress(v))
         {
+            changed = true;
             if (Height >= v!.FinalDeadline) Conclude(task, deal);
             else if (v.Phase == VerificationPhase.Committing)
             {
@@ -83,7 +108,12 @@ public sealed partial class MarketBlock
             }
             else if (Height >= v.RevealDeadline) Conclude(task, deal);
         }
-        if (task.Pending.Count > 0 && Height >= task.WindowEnd && !InProgress(task.Verification)) ReleasePending(task, deal);
+        if (task.Pending.Count > 0 && Height >= task.WindowEnd && !InProgress(task.Verification))
+        {
+            ReleasePending(task, deal);
+            changed = true;
+        }
+        return changed;
     }
 
     /// <summary>keccak256(domain ‖ seed ‖ task) mod 10⁶ below the rate: the seed is the parent block's hash.</summary>
