@@ -13,8 +13,9 @@ namespace IExecChain.IntegrationTests;
 /// <summary>
 /// The market on real processes: `devnet --validators 4 --workers 5` with one saboteur (wrong results for
 /// about half its tasks) at trust 3. Every task must complete with the result an independent run of the
-/// app gives; the saboteur loses stakes and score; a worker frozen then killed while holding a replica has
-/// that replica reassigned, and the task still completes.
+/// app gives (WebAssembly apps, and a native script the pool allows); the saboteur loses stakes and score;
+/// a worker frozen then killed while holding a replica has that replica reassigned, and the task still
+/// completes.
 /// </summary>
 [NonParallelizable]
 public class MarketEndToEndTests
@@ -92,6 +93,7 @@ public class MarketEndToEndTests
         TestContext.Out.WriteLine($"{checkedTasks} completed tasks checked; saboteur outvoted on {saboteurLosses}; totals {totals}");
         Assert.That(checkedTasks, Is.GreaterThanOrEqualTo(5));
         Assert.That(withDataset, Is.GreaterThanOrEqualTo(1), "tasks on the chunked dataset ran and agreed");
+        Assert.That(runs.NativeTasks, Is.GreaterThanOrEqualTo(1), "native tasks (a script, on a pool that allows them) ran and agreed");
         Assert.That(saboteurLosses, Is.GreaterThanOrEqualTo(2), "the saboteur's wrong results were outvoted, never accepted");
     }
 
@@ -174,6 +176,7 @@ public class MarketEndToEndTests
     {
         private readonly ContentFetcher _fetcher = new();
         private readonly WasmRuntime _wasm = new();
+        private readonly Worker.Native.NativeRuntime _native = new();
         private readonly Dictionary<(string App, string Params), Hash256> _digests = [];
 
         public async Task<(Hash256 Digest, bool HasDataset)> ExpectedAsync(string taskId)
@@ -191,13 +194,28 @@ public class MarketEndToEndTests
                     (long)Q(record.GetProperty("size")));
             }
             var app = await client.CallAsync("iex_getApp", key.Item1);
-            var code = await _fetcher.FetchAsync(new Uri(app.GetProperty("endpoint").GetString()!), Hash256.Parse(app.GetProperty("contentRoot").GetString()!),
-                (long)Q(app.GetProperty("contentSize")));
-            var run = _wasm.Run(new WasmCode(code), new TaskInput { AppName = app.GetProperty("name").GetString()!, Args = TaskArguments.Split(key.Item2), RandomSeed = Hash256.Parse(taskId), Dataset = dataset },
-                new ExecutionLimits());
+            var input = new TaskInput { AppName = app.GetProperty("name").GetString()!, Args = TaskArguments.Split(key.Item2), RandomSeed = Hash256.Parse(taskId), Dataset = dataset };
+            ExecutionResult run;
+            if (app.GetProperty("runtime").GetString() == "native")
+            {
+                // The devnet's native app is a script on this machine; its registered hash must match it.
+                string executable = app.GetProperty("manifest").GetString()!;
+                Assert.That(Core.Crypto.Keccak256.Hash(await File.ReadAllBytesAsync(executable)).ToString(), Is.EqualTo(app.GetProperty("contentRoot").GetString()));
+                NativeTasks++;
+                run = await _native.RunAsync(executable, input, new ExecutionLimits { Fuel = ulong.MaxValue }, CancellationToken.None);
+            }
+            else
+            {
+                var code = await _fetcher.FetchAsync(new Uri(app.GetProperty("endpoint").GetString()!), Hash256.Parse(app.GetProperty("contentRoot").GetString()!),
+                    (long)Q(app.GetProperty("contentSize")));
+                run = _wasm.Run(new WasmCode(code), input, new ExecutionLimits());
+            }
             digest = _digests[key] = run.Digest ?? throw new AssertionException($"local run of {key} failed: {run.Error}");
             return (digest, hasDataset);
         }
+
+        /// <summary>Distinct native (app, params) pairs run locally.</summary>
+        public int NativeTasks { get; private set; }
 
         public void Dispose()
         {

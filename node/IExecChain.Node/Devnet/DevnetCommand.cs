@@ -103,7 +103,7 @@ public static class DevnetCommand
             using var monitor = new DevnetMonitor(nodes[0].Rpc, spec);
             await monitor.WaitForGenesisAsync(nodes, stop.Token);
             void MarketReport(string line) => AnsiConsole.MarkupLine($"[green]{Markup.Escape(line)}[/]");
-            using var market = workerCount > 0 ? new DevnetMarket(spec, nodes[0].Rpc, workerNodes, MarketReport) { Trust = demo.Trust, Volume = Math.Clamp(demo.Volume, 1, 1000) } : null;
+            using var market = workerCount > 0 ? new DevnetMarket(spec, nodes[0].Rpc, workerNodes, Path.GetFullPath(dataDir), MarketReport) { Trust = demo.Trust, Volume = Math.Clamp(demo.Volume, 1, 1000) } : null;
             var marketTask = market is null ? Task.CompletedTask : Task.Run(async () =>
             {
                 try { await market.RunAsync(stop.Token); }

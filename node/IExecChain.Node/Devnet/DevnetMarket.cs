@@ -17,15 +17,19 @@ namespace IExecChain.Node.Devnet;
 /// and joins the workers, offers the apps and the pool, then places a task order every few seconds
 /// and reports every task as it moves through its states.
 /// </summary>
-internal sealed class DevnetMarket(ChainSpec spec, Uri rpc, IReadOnlyList<DevnetNode> workers, Action<string> report) : IDisposable
+internal sealed class DevnetMarket(ChainSpec spec, Uri rpc, IReadOnlyList<DevnetNode> workers, string dataDir, Action<string> report) : IDisposable
 {
     public static readonly (string File, string Params, ulong Trust)[] Workload =
     [
         ("echo.wat", "hello from the devnet", 1),
+        ("linecount.sh", "native", 1),
         ("fib.wat", "25", 5),
         ("wordcount.wat", "", 1),
         ("echo.wat", "replicated task", 5),
     ];
+
+    /// <summary>Apps of the workload that read the demo dataset.</summary>
+    public static bool UsesDataset(string file) => file is "wordcount.wat" or "linecount.sh";
 
     /// <summary>The demo dataset: ~200 KB of text, so workers fetch and verify several chunks.</summary>
     public static byte[] DatasetBytes() => System.Text.Encoding.ASCII.GetBytes(string.Concat(Enumerable.Range(0, 4000)
@@ -63,7 +67,7 @@ internal sealed class DevnetMarket(ChainSpec spec, Uri rpc, IReadOnlyList<Devnet
             if (DateTime.UtcNow >= next)
             {
                 var (file, parameters, trust) = Workload[round++ % Workload.Length];
-                bool withDataset = file == "wordcount.wat";
+                bool withDataset = UsesDataset(file);
                 await SendAsync(Requester, b => b.PlaceOrder = new PlaceOrder
                 {
                     Request = new RequestOrder
@@ -90,6 +94,11 @@ internal sealed class DevnetMarket(ChainSpec spec, Uri rpc, IReadOnlyList<Devnet
 
         foreach (var (file, _, _) in Workload.DistinctBy(w => w.File))
         {
+            if (file.EndsWith(".sh", StringComparison.Ordinal))
+            {
+                await RegisterNativeAsync(file, ct).ConfigureAwait(false);
+                continue;
+            }
             var wasm = WasmCode.FromText(SampleApp(file)).Bytes.ToArray();
             var uploaded = await _client.CallAsync("iex_putContent", Hex.Encode(wasm)).ConfigureAwait(false);
             var root = Hex.Decode(uploaded.GetProperty("root").GetString()!);
@@ -111,7 +120,8 @@ internal sealed class DevnetMarket(ChainSpec spec, Uri rpc, IReadOnlyList<Devnet
         await WaitIncludedAsync(DatasetOwner, ct).ConfigureAwait(false);
         await SendAsync(DatasetOwner, b => b.PlaceOrder = new PlaceOrder { Dataset = new DatasetOrder { Dataset = Bytes(_dataset), Price = DatasetPrice, Volume = 100_000 } }, ct).ConfigureAwait(false);
         _pool = MarketBlock.ResourceId(MarketBlock.WorkerpoolIdKind, PoolOwner.Address, await NonceAsync(PoolOwner.Address).ConfigureAwait(false));
-        await SendAsync(PoolOwner, b => b.RegisterWorkerpool = new RegisterWorkerpool { Description = "devnet pool", WorkerStakeRatio = 10, SchedulerRewardRatio = 10 }, ct).ConfigureAwait(false);
+        // The devnet's pool runs native apps too: its workers are this machine's processes.
+        await SendAsync(PoolOwner, b => b.RegisterWorkerpool = new RegisterWorkerpool { Description = "devnet pool", WorkerStakeRatio = 10, SchedulerRewardRatio = 10, AllowNative = true }, ct).ConfigureAwait(false);
         for (int i = 0; i < workers.Count; i++)
             await SendAsync(DevKeys.Worker(i), b => b.Stake = new Stake { Role = StakeRole.Worker, Amount = Math.Max(spec.Parameters.MinWorkerStake, 1) }, ct).ConfigureAwait(false);
         await WaitIncludedAsync(PoolOwner, ct).ConfigureAwait(false);
@@ -236,6 +246,27 @@ internal sealed class DevnetMarket(ChainSpec spec, Uri rpc, IReadOnlyList<Devnet
             await Task.Delay(100, ct).ConfigureAwait(false);
         }
         throw new TimeoutException($"transactions of {from.Address} were not included within 60 s");
+    }
+
+    /// <summary>
+    /// A native app is an executable on the worker's machine: the script is written next to the devnet's
+    /// data (every worker runs on this machine) and registered with its path and keccak256 hash.
+    /// </summary>
+    private async Task RegisterNativeAsync(string file, CancellationToken ct)
+    {
+        string path = Path.Combine(dataDir, "apps", file);
+        Directory.CreateDirectory(Path.GetDirectoryName(path)!);
+        var bytes = System.Text.Encoding.UTF8.GetBytes(SampleApp(file));
+        await File.WriteAllBytesAsync(path, bytes, ct).ConfigureAwait(false);
+        File.SetUnixFileMode(path, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute | UnixFileMode.GroupRead | UnixFileMode.GroupExecute
+            | UnixFileMode.OtherRead | UnixFileMode.OtherExecute);
+        ulong nonce = await NonceAsync(AppOwner.Address).ConfigureAwait(false);
+        _apps[file] = MarketBlock.ResourceId(MarketBlock.AppIdKind, AppOwner.Address, nonce);
+        await SendAsync(AppOwner, b => b.RegisterApp = new RegisterApp
+        {
+            Name = Path.GetFileNameWithoutExtension(file), Runtime = AppRuntime.Native, Manifest = path,
+            ContentRoot = ByteString.CopyFrom(Core.Crypto.Keccak256.HashToArray(bytes)), ContentSize = (ulong)bytes.Length,
+        }, ct).ConfigureAwait(false);
     }
 
     public static string SampleApp(string file)
