@@ -297,16 +297,7 @@ public sealed partial class MarketBlock
             if (r.Status == ReplicaStatus.Assigned) tally.Contribute(assumed, Worker(Addr(r.Worker))?.Score ?? 0);
         if (tally.HasConsensus(assumed) && tally.Contributions > 0) { task.AwaitingWorkers = false; return 0; }
 
-        var candidates = new List<(Address Worker, int Load, ulong Score, Hash256 Draw)>();
-        foreach (var raw in pool.Workers)
-        {
-            var address = Addr(raw);
-            if (FindReplica(task, address) is not null) continue;
-            var worker = Worker(address);
-            if (worker is null || worker.Assignments.Count >= Market.MaxAssignmentsPerWorker) continue;
-            if (_state.GetStake(address).WorkerStake < Math.Max(Parameters.MinWorkerStake, 1)) continue;
-            candidates.Add((address, worker.Assignments.Count, worker.Score, Draw(taskId, address)));
-        }
+        var candidates = FreeMembers(pool, taskId, address => FindReplica(task, address) is not null);
         candidates.Sort((a, b) =>
         {
             int c = a.Load.CompareTo(b.Load);
@@ -345,6 +336,24 @@ public sealed partial class MarketBlock
         }
         else if (!needMore) task.AwaitingWorkers = false;
         return assigned;
+    }
+
+    private readonly record struct Candidate(Address Worker, int Load, ulong Score, Hash256 Draw);
+
+    /// <summary>Pool members that can take a replica of the task: not skipped, below the open-replica cap, with the minimum worker stake.</summary>
+    private List<Candidate> FreeMembers(WorkerpoolRecord pool, Hash256 taskId, Func<Address, bool> skip)
+    {
+        var candidates = new List<Candidate>();
+        foreach (var raw in pool.Workers)
+        {
+            var address = Addr(raw);
+            if (skip(address)) continue;
+            var worker = Worker(address);
+            if (worker is null || worker.Assignments.Count >= Market.MaxAssignmentsPerWorker) continue;
+            if (_state.GetStake(address).WorkerStake < Math.Max(Parameters.MinWorkerStake, 1)) continue;
+            candidates.Add(new Candidate(address, worker.Assignments.Count, worker.Score, Draw(taskId, address)));
+        }
+        return candidates;
     }
 
     private Hash256 Draw(Hash256 taskId, Address worker)

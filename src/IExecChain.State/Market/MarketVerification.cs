@@ -197,16 +197,8 @@ public sealed partial class MarketBlock
         if (needed <= 0 || v.Replicas.Count >= Market.MaxReplicasPerTask) return;
         var taskId = H(task.Id);
         var pool = Pool(Addr(deal.Workerpool))!;
-        var candidates = new List<(Address Worker, int Load, ulong Score, Hash256 Draw)>();
-        foreach (var raw in pool.Workers)
-        {
-            var address = Addr(raw);
-            if (FindReplica(task, address) is not null || FindVerifier(v, address) is not null || v.Challenger == raw) continue;
-            var worker = Worker(address);
-            if (worker is null || worker.Assignments.Count >= Market.MaxAssignmentsPerWorker) continue;
-            if (_state.GetStake(address).WorkerStake < Math.Max(Parameters.MinWorkerStake, 1)) continue;
-            candidates.Add((address, worker.Assignments.Count, worker.Score, Draw(taskId, address)));
-        }
+        var challenger = v.Challenger.IsEmpty ? (Address?)null : Addr(v.Challenger);
+        var candidates = FreeMembers(pool, taskId, address => FindReplica(task, address) is not null || FindVerifier(v, address) is not null || address == challenger);
         candidates.Sort((a, b) =>
         {
             int c = b.Score.CompareTo(a.Score);
