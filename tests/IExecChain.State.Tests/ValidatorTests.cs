@@ -165,6 +165,20 @@ public sealed class ValidatorTests
         var forged = new ChainBlock(header, [], again.Block.LastCommit, [evidence]);
         Assert.That(chain.Processor.Execute(forged, out var error), Is.Null);
         Assert.That(error, Does.Contain("already punished"));
+
+        // An offence at another height of the same incident (before the jail ends): not slashed again.
+        var other = new DuplicateVoteEvidence
+        {
+            VoteA = SignedPrecommit(TestChain.Validator, 2, chain.Processor.Blocks.GetBlock(2)!.Hash),
+            VoteB = SignedPrecommit(TestChain.Validator, 2, Hash256.Zero),
+        };
+        var later = chain.Processor.Propose(TestChain.Validator.Address, chain.Processor.Head.TimeUnixMs + 1, [], chain.Processor.Blocks.GetCommit(3), [other]);
+        Assert.That(later.Block.Evidence, Is.Empty, "the proposer leaves it out");
+        header = later.Block.Header.Clone();
+        header.EvidenceHash = ByteString.CopyFrom(ChainBlock.ComputeEvidenceRoot([other]).ToArray());
+        Assert.That(chain.Processor.Execute(new ChainBlock(header, [], later.Block.LastCommit, [other]), out error), Is.Null);
+        Assert.That(error, Does.Contain("part of the incident already punished at block 3"));
+        Assert.That(StateReader.Totals(chain.Tree).Burned, Is.EqualTo(penalty), "one slash for the incident");
     }
 
     [Test]

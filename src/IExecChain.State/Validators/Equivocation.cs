@@ -11,8 +11,11 @@ namespace IExecChain.State.Validators;
 /// <summary>
 /// Proof that a validator signed two different votes for one (height, round, type), and its
 /// consequence: a share of its validator stake (bonded and unbonding) is burned, its reputation is
-/// zeroed and it is jailed, which takes it out of the set at the next epoch boundary. One offence
-/// per validator and height is punished once.
+/// zeroed and it is jailed, which takes it out of the set at the next epoch boundary. One incident is
+/// punished once: a validator that double-signs usually does so at many heights (a duplicated key, a
+/// faulty setup), so offences committed before the end of the jail that punished an earlier one are
+/// part of that incident and are not slashed again (Cosmos "tombstones" for the same reason). After the
+/// jail, a new offence is a new incident.
 /// </summary>
 public static class Equivocation
 {
@@ -61,6 +64,8 @@ public static class Equivocation
         if (info is null) return $"{offender} has never been a validator";
         var key = OffenceKey(offender, offenceHeight);
         if (state.GetRecord(key, ChainTotals.Parser) is not null) return $"equivocation of {offender} at height {offenceHeight} is already punished";
+        if (info.EquivocationPunishedAt != 0 && offenceHeight < info.JailedUntil)
+            return $"equivocation of {offender} at height {offenceHeight} is part of the incident already punished at block {info.EquivocationPunishedAt} (jailed until {info.JailedUntil})";
 
         var stake = state.GetStake(offender);
         ulong bonded = stake.ValidatorStake, unbonding = 0;
@@ -81,6 +86,7 @@ public static class Equivocation
         info.Slashed = checked(info.Slashed + penalty);
         info.Reputation = 0;
         info.JailedUntil = Math.Max(info.JailedUntil, checked(height + p.JailBlocks));
+        info.EquivocationPunishedAt = height;
         state.SetRecord(StateKeys.ValidatorInfo(offender), info);
 
         var totals = state.GetRecord(StateKeys.ChainTotals, ChainTotals.Parser) ?? new ChainTotals { NextProposalId = 1 };
