@@ -79,11 +79,39 @@ public sealed class ResultStoreTests
         using var dir = new TempDirectory();
         var store = new ResultStore(dir.Path);
         store.Save(TaskA, Result(0, "out", new OutputFile("r.txt", [9, 9])));
-        string file = Directory.GetFiles(dir.Path, "r.txt", SearchOption.AllDirectories).Single();
-        File.WriteAllBytes(file, [9, 8]);
+        // The file's content ends the result file: change its last byte.
+        string file = Directory.GetFiles(dir.Path).Single();
+        byte[] bytes = File.ReadAllBytes(file);
+        bytes[^1] = 8;
+        File.WriteAllBytes(file, bytes);
 
         var error = Assert.Throws<InvalidDataException>(() => store.TryGet(TaskA));
 
         Assert.That(error!.Message, Does.Contain("do not match the stored digest"));
+
+        File.WriteAllBytes(file, bytes[..^3]);
+        Assert.That(Assert.Throws<InvalidDataException>(() => store.TryGet(TaskA))!.Message, Does.Contain("truncated"));
+    }
+
+    [Test]
+    public void A_result_in_the_earlier_directory_layout_is_read_listed_and_replaced()
+    {
+        using var dir = new TempDirectory();
+        var result = Result(0, "old\n", new OutputFile("out/a.txt", [7]));
+        string folder = Path.Combine(dir.Path, TaskA.ToString()[2..]);
+        Directory.CreateDirectory(Path.Combine(folder, "files", "out"));
+        File.WriteAllText(Path.Combine(folder, "result.json"), $$"""{"digest":"{{result.Digest}}","exitCode":0,"files":["out/a.txt"]}""");
+        File.WriteAllBytes(Path.Combine(folder, "stdout"), result.Stdout);
+        File.WriteAllBytes(Path.Combine(folder, "files", "out", "a.txt"), [7]);
+        var store = new ResultStore(dir.Path);
+
+        Assert.That(store.List(), Is.EqualTo(new[] { TaskA }));
+        Assert.That(store.TryGet(TaskA)!.Digest, Is.EqualTo(result.Digest));
+        Assert.That(store.TryGet(TaskA)!.Files.Single().Content, Is.EqualTo(new byte[] { 7 }));
+
+        store.Save(TaskA, Result(0, "new"));
+        Assert.That(Directory.Exists(folder), Is.False, "the new result replaces the old directory");
+        Assert.That(store.TryGet(TaskA)!.Stdout, Is.EqualTo("new"u8.ToArray()));
+        Assert.That(store.List(), Is.EqualTo(new[] { TaskA }));
     }
 }
