@@ -52,6 +52,9 @@ public sealed partial class ChainNode : IAsyncDisposable
     public ChainSpec Spec { get; }
     public BlockProcessor Processor { get; }
     public Mempool Mempool { get; }
+
+    /// <summary>Transaction gossip (its counters feed /metrics).</summary>
+    public TransactionGossip Gossip => _gossip;
     public PrivateKey? ValidatorKey { get; }
     public Uri? RpcEndpoint => _rpc?.Endpoint;
 

@@ -26,6 +26,8 @@ internal static class NodeMetrics
         Counter(text, "iexec_equivocations_seen_total", "Conflicting votes detected.", c.EquivocationsSeen);
         Gauge(text, "iexec_mempool_transactions", "Pending transactions.", node.Mempool.Count);
         Gauge(text, "iexec_mempool_bytes", "Bytes of pending transactions.", node.Mempool.Bytes);
+        Counter(text, "iexec_tx_gossip_dropped_batches_total", "Transaction batches from peers dropped because the inbound queue was full.", node.Gossip.Dropped);
+        Counter(text, "iexec_tx_rebroadcast_total", "Local transactions sent again because they were still pending.", node.Gossip.Rebroadcast);
 
         // The market as committed (one state read).
         var market = State.Market.MarketReader.Totals(node.Processor.Tree);

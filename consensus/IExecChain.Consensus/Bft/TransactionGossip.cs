@@ -12,13 +12,25 @@ namespace IExecChain.Consensus.Bft;
 /// are batched (every few milliseconds or <see cref="MaxBatchBytes"/>) and broadcast; batches from peers are decoded
 /// and verified on a worker (signatures in parallel) and added without being re-announced. When
 /// the inbound queue is full, batches are dropped: the sender's mempool still holds them, and a
-/// full node is exactly when back-pressure is wanted.
+/// full node is exactly when back-pressure is wanted. So that a dropped batch is not lost for good
+/// (one lost transaction blocks every later nonce of its sender), transactions submitted here that
+/// are still in the mempool <see cref="RebroadcastAfterMs"/> after they were sent are sent again,
+/// at most <see cref="MaxRebroadcasts"/> times.
 /// </summary>
 public sealed class TransactionGossip : IDisposable
 {
     /// <summary>Stays under the network's 64 KiB transaction-channel limit with room for the framing.</summary>
     public const int MaxBatchBytes = 56 << 10;
     private static readonly TimeSpan FlushInterval = TimeSpan.FromMilliseconds(10);
+
+    /// <summary>A local transaction still pending this long after it was sent is sent again.</summary>
+    public const long RebroadcastAfterMs = 2_000;
+
+    /// <summary>Times a local transaction is sent again at most (then only its own mempool keeps it).</summary>
+    public const int MaxRebroadcasts = 10;
+
+    /// <summary>Local transactions tracked for rebroadcast at most; beyond it new ones are sent once.</summary>
+    public const int MaxTracked = 200_000;
 
     private readonly Mempool _mempool;
     private readonly IConsensusTransport _transport;
@@ -30,6 +42,7 @@ public sealed class TransactionGossip : IDisposable
     private readonly CancellationTokenSource _stop = new();
     private TransactionBatch _pending = new();
     private int _pendingBytes;
+    private readonly Queue<(Transaction Tx, long SentAtMs, int Sends)> _local = new();  // by send time; under _lock
     private Task? _flusher, _receiver;
 
     public TransactionGossip(Mempool mempool, IConsensusTransport transport, ulong chainId, int maxTxBytes)
@@ -43,6 +56,7 @@ public sealed class TransactionGossip : IDisposable
 
     public long Received { get; private set; }
     public long Dropped { get; private set; }
+    public long Rebroadcast { get; private set; }
 
     public void Start()
     {
@@ -57,6 +71,13 @@ public sealed class TransactionGossip : IDisposable
     }
 
     private void OnAnnounce(Transaction tx)
+    {
+        lock (_lock)
+            if (_local.Count < MaxTracked) _local.Enqueue((tx, Environment.TickCount64, 0));
+        Send(tx);
+    }
+
+    private void Send(Transaction tx)
     {
         TransactionBatch? full = null;
         lock (_lock)
@@ -78,11 +99,43 @@ public sealed class TransactionGossip : IDisposable
         return batch;
     }
 
+    /// <summary>
+    /// Sends again the local transactions sent at least <see cref="RebroadcastAfterMs"/> before
+    /// <paramref name="nowMs"/> that are still in the mempool (not committed, not evicted); returns how many.
+    /// </summary>
+    public int RebroadcastStale(long nowMs)
+    {
+        var due = new List<(Transaction Tx, int Sends)>();
+        lock (_lock)
+            while (_local.Count > 0 && nowMs - _local.Peek().SentAtMs >= RebroadcastAfterMs)
+            {
+                var (tx, _, sends) = _local.Dequeue();
+                due.Add((tx, sends));
+            }
+        int sent = 0;
+        foreach (var (tx, sends) in due)
+        {
+            if (!_mempool.Contains(tx.Id) || sends >= MaxRebroadcasts) continue;
+            lock (_lock) _local.Enqueue((tx, nowMs, sends + 1));
+            Send(tx);
+            sent++;
+        }
+        Rebroadcast += sent;
+        return sent;
+    }
+
     private async Task FlushLoop()
     {
         using var timer = new PeriodicTimer(FlushInterval);
+        long lastCheck = Environment.TickCount64;
         while (await timer.WaitForNextTickAsync(_stop.Token).ConfigureAwait(false))
         {
+            long now = Environment.TickCount64;
+            if (now - lastCheck >= 500)
+            {
+                lastCheck = now;
+                RebroadcastStale(now);
+            }
             TransactionBatch? batch;
             lock (_lock) batch = TakePending();
             if (batch is not null) _transport.Broadcast(ConsensusChannel.Transactions, batch.ToByteArray());
