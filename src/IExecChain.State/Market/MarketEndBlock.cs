@@ -312,18 +312,7 @@ public sealed partial class MarketBlock
         foreach (var (address, _, score, _) in candidates)
         {
             if (task.Replicas.Count >= Market.MaxReplicasPerTask) break;
-            var replica = new Replica
-            {
-                Worker = Bytes(address),
-                Status = ReplicaStatus.Assigned,
-                AssignedAt = Height,
-                Deadline = Math.Min(Height + 2 * category.TimeRefBlocks, task.ContributionDeadline),
-            };
-            task.Replicas.Add(replica);
-            var worker = Worker(address)!;
-            worker.Assignments.Add(task.Id);
-            Save(address, worker);
-            AddTimer(replica.Deadline, taskId);
+            Assign(task, task.Replicas, address, Math.Min(Height + 2 * category.TimeRefBlocks, task.ContributionDeadline));
             assigned++;
             Emit("assigned", task, deal, address);
             if (tally.Contribute(assumed, score)) { reached = true; break; }
@@ -336,6 +325,16 @@ public sealed partial class MarketBlock
         }
         else if (!needMore) task.AwaitingWorkers = false;
         return assigned;
+    }
+
+    /// <summary>Adds an open replica of <paramref name="task"/> for <paramref name="worker"/> to <paramref name="replicas"/> (the task's or its verification's), with its deadline timer.</summary>
+    private void Assign(TaskRecord task, Google.Protobuf.Collections.RepeatedField<Replica> replicas, Address worker, ulong deadline)
+    {
+        replicas.Add(new Replica { Worker = Bytes(worker), Status = ReplicaStatus.Assigned, AssignedAt = Height, Deadline = deadline });
+        var record = Worker(worker)!;
+        record.Assignments.Add(task.Id);
+        Save(worker, record);
+        AddTimer(deadline, H(task.Id));
     }
 
     private readonly record struct Candidate(Address Worker, int Load, ulong Score, Hash256 Draw);

@@ -256,20 +256,9 @@ public sealed partial class MarketBlock
         if (Height > task.ContributionDeadline) return $"task {taskId}: the contribution deadline (block {task.ContributionDeadline}) has passed";
         var replica = FindReplica(task, sender);
         if (replica is null) return $"worker {sender} is not assigned to task {taskId}";
-        if (replica.Status != ReplicaStatus.Assigned) return $"worker {sender} cannot contribute to task {taskId}: its replica is {replica.Status}";
-        if (Height > replica.Deadline) return $"worker {sender}'s replica of task {taskId} timed out at block {replica.Deadline}";
         var deal = Deal(H(task.DealId))!;
-        var account = _state.GetAccount(sender);
-        if (account.Balance < deal.WorkerStake) return $"balance {account.Balance} cannot lock the worker stake {deal.WorkerStake}";
+        if (Commit(sender, task, deal, replica, contribution, "worker", "contribute to") is { } refused) return refused;
         var worker = Worker(sender)!;
-
-        Freeze(sender, deal.WorkerStake);
-        replica.Status = ReplicaStatus.Contributed;
-        replica.ResultHash = contribution.ResultHash;
-        replica.ResultSeal = contribution.ResultSeal;
-        replica.Score = worker.Score;
-        replica.ContributedAt = Height;
-        worker.Assignments.Remove(task.Id);
         worker.Contributions++;
         Save(sender, worker);
 
@@ -294,6 +283,33 @@ public sealed partial class MarketBlock
         return null;
     }
 
+    /// <summary>
+    /// Records a commit on an open replica (the task's or its verification's): checks its state, deadline
+    /// and the worker's balance, locks the worker stake and takes the task out of the worker's assignments.
+    /// </summary>
+    private string? Commit(Address sender, TaskRecord task, DealRecord deal, Replica replica, Contribute contribution, string role, string verb)
+    {
+        var taskId = H(task.Id);
+        if (replica.Status != ReplicaStatus.Assigned) return $"{role} {sender} cannot {verb} task {taskId}: its replica is {replica.Status}";
+        if (Height > replica.Deadline) return $"{role} {sender}'s replica of task {taskId} timed out at block {replica.Deadline}";
+        var account = _state.GetAccount(sender);
+        if (account.Balance < deal.WorkerStake) return $"balance {account.Balance} cannot lock the worker stake {deal.WorkerStake}";
+        var worker = Worker(sender)!;
+        Freeze(sender, deal.WorkerStake);
+        replica.Status = ReplicaStatus.Contributed;
+        replica.ResultHash = contribution.ResultHash;
+        replica.ResultSeal = contribution.ResultSeal;
+        replica.Score = worker.Score;
+        replica.ContributedAt = Height;
+        worker.Assignments.Remove(task.Id);
+        Save(sender, worker);
+        return null;
+    }
+
+    /// <summary>Whether <paramref name="digest"/> opens the replica's commit: keccak(task ‖ digest) and the worker's seal.</summary>
+    private static bool Opens(Replica replica, Address sender, Hash256 taskId, Hash256 digest) =>
+        ResultHash(taskId, digest) == H(replica.ResultHash) && ResultSeal(sender, taskId, digest) == H(replica.ResultSeal);
+
     private string? Reveal(Address sender, Reveal reveal)
     {
         var taskId = H(reveal.TaskId);
@@ -308,8 +324,7 @@ public sealed partial class MarketBlock
         if (replica.Status != ReplicaStatus.Contributed || replica.ResultHash != task.ConsensusHash)
             return $"worker {sender} did not contribute the consensus result of task {taskId}";
         var digest = H(reveal.ResultDigest);
-        if (ResultHash(taskId, digest) != H(replica.ResultHash) || ResultSeal(sender, taskId, digest) != H(replica.ResultSeal))
-            return $"the digest does not open worker {sender}'s commit on task {taskId}";
+        if (!Opens(replica, sender, taskId, digest)) return $"the digest does not open worker {sender}'s commit on task {taskId}";
         replica.Status = ReplicaStatus.Revealed;
         replica.ResultDigest = reveal.ResultDigest;
         if (task.ResultDigest.IsEmpty) task.ResultDigest = reveal.ResultDigest;

@@ -210,18 +210,7 @@ public sealed partial class MarketBlock
         foreach (var (address, _, _, _) in candidates)
         {
             if (needed == 0 || v.Replicas.Count >= Market.MaxReplicasPerTask) break;
-            var replica = new Replica
-            {
-                Worker = Bytes(address),
-                Status = ReplicaStatus.Assigned,
-                AssignedAt = Height,
-                Deadline = Math.Min(Height + 2 * category.TimeRefBlocks, v.FinalDeadline),
-            };
-            v.Replicas.Add(replica);
-            var worker = Worker(address)!;
-            worker.Assignments.Add(task.Id);
-            Save(address, worker);
-            AddTimer(replica.Deadline, taskId);
+            Assign(task, v.Replicas, address, Math.Min(Height + 2 * category.TimeRefBlocks, v.FinalDeadline));
             needed--;
             Emit("verifier-assigned", task, deal, address, PhaseName(v.Phase));
         }
@@ -264,20 +253,8 @@ public sealed partial class MarketBlock
         var v = task.Verification!;
         var replica = FindVerifier(v, sender);
         if (replica is null) return $"worker {sender} is not a verifier of task {taskId}";
-        if (replica.Status != ReplicaStatus.Assigned) return $"verifier {sender} cannot commit on task {taskId}: its replica is {replica.Status}";
-        if (Height > replica.Deadline) return $"verifier {sender}'s replica of task {taskId} timed out at block {replica.Deadline}";
         var deal = Deal(H(task.DealId))!;
-        var account = _state.GetAccount(sender);
-        if (account.Balance < deal.WorkerStake) return $"balance {account.Balance} cannot lock the worker stake {deal.WorkerStake}";
-        var worker = Worker(sender)!;
-        Freeze(sender, deal.WorkerStake);
-        replica.Status = ReplicaStatus.Contributed;
-        replica.ResultHash = contribution.ResultHash;
-        replica.ResultSeal = contribution.ResultSeal;
-        replica.Score = worker.Score;
-        replica.ContributedAt = Height;
-        worker.Assignments.Remove(task.Id);
-        Save(sender, worker);
+        if (Commit(sender, task, deal, replica, contribution, "verifier", "commit on") is { } refused) return refused;
         Emit("verifier-committed", task, deal, sender, PhaseName(v.Phase));
         if (!HasOpenVerifier(v)) EndCommitting(task, deal);
         Save(task);
@@ -294,8 +271,7 @@ public sealed partial class MarketBlock
         if (replica.Status == ReplicaStatus.Revealed) return $"verifier {sender} already revealed task {taskId}";
         if (replica.Status != ReplicaStatus.Contributed) return $"verifier {sender} did not commit on task {taskId}";
         var digest = H(reveal.ResultDigest);
-        if (ResultHash(taskId, digest) != H(replica.ResultHash) || ResultSeal(sender, taskId, digest) != H(replica.ResultSeal))
-            return $"the digest does not open verifier {sender}'s commit on task {taskId}";
+        if (!Opens(replica, sender, taskId, digest)) return $"the digest does not open verifier {sender}'s commit on task {taskId}";
         replica.Status = ReplicaStatus.Revealed;
         replica.ResultDigest = reveal.ResultDigest;
         var deal = Deal(H(task.DealId))!;
