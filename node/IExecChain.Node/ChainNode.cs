@@ -109,7 +109,7 @@ public sealed partial class ChainNode : IAsyncDisposable
             var blocks = new BlockStore(store, spec.ChainId, spec.Parameters.MaxTransactionBytes);
             var verifier = new TransactionVerifier();
             var processor = new BlockProcessor(spec, store, tree, blocks, verifier);
-            var mempool = new Mempool(options.Mempool, processor.Executor, verifier, address => StateReader.Account(tree, address));
+            var mempool = new Mempool(MempoolOptionsFor(options.Mempool, spec), processor.Executor, verifier, address => StateReader.Account(tree, address));
 
             var transport = new P2PTransport();
             var wal = new ConsensusWal(store);
@@ -140,7 +140,8 @@ public sealed partial class ChainNode : IAsyncDisposable
             {
                 var registry = new RpcMethodRegistry();
                 new SubscriptionRpcMethods(events).RegisterAll(registry);
-                new ChainRpcMethods(spec, processor, mempool, () => self!.NodeInfo()).RegisterAll(registry);
+                new ChainRpcMethods(spec, processor, mempool, () => self!.NodeInfo(), File.ReadAllText(options.ChainSpecPath)).RegisterAll(registry);
+                new WorkerRpcMethods(processor).RegisterAll(registry);
                 new GovernanceRpcMethods(processor).RegisterAll(registry);
                 new CheckpointRpcMethods(spec.ChainId, processor).RegisterAll(registry);
                 new MarketRpcMethods(processor, store).RegisterAll(registry);
@@ -179,6 +180,22 @@ public sealed partial class ChainNode : IAsyncDisposable
         _pidWritten = true;
         _gossip.Start();
         _driver.Start();
+    }
+
+    /// <summary>
+    /// A busy worker has a commit and a reveal in flight for each of its open replicas, plus verifications:
+    /// the per-sender nonce window grows with the spec's maxAssignmentsPerWorker so it never refuses them.
+    /// </summary>
+    internal static MempoolOptions MempoolOptionsFor(MempoolOptions options, ChainSpec spec)
+    {
+        int workerWindow = (int)Math.Min(int.MaxValue / 8, spec.Parameters.Market.MaxAssignmentsPerWorker) * 4;
+        return workerWindow <= options.MaxNonceGap ? options : new MempoolOptions
+        {
+            MaxTransactions = options.MaxTransactions,
+            MaxBytes = options.MaxBytes,
+            MaxNonceGap = workerWindow,
+            ReplacementFeeBumpPercent = options.ReplacementFeeBumpPercent,
+        };
     }
 
     /// <summary>An observer's stable network identity, created on first run (a validator uses its own key).</summary>

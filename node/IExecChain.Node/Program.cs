@@ -12,6 +12,7 @@ public static class Program
         root.Subcommands.Add(KeysCommands.Build());
         root.Subcommands.Add(NodeCommands.BuildInit());
         root.Subcommands.Add(NodeCommands.BuildRun());
+        root.Subcommands.Add(WorkerCommand.Build());
         root.Subcommands.Add(DevnetCommand.Build());
         root.Subcommands.Add(TxCommands.Build());
         root.Subcommands.Add(GovCommands.Build());

@@ -15,7 +15,7 @@ namespace IExecChain.IntegrationTests;
 /// about half its tasks) at trust 3. Every task must complete with the result an independent run of the
 /// app gives (WebAssembly apps, and a native script the pool allows); the saboteur loses stakes and score;
 /// a worker frozen then killed while holding a replica has that replica reassigned, and the task still
-/// completes.
+/// completes. The devnet's workers are light workers (`iexchain worker`) unless a test asks for full nodes.
 /// </summary>
 [NonParallelizable]
 public class MarketEndToEndTests
@@ -100,7 +100,8 @@ public class MarketEndToEndTests
     /// <summary>
     /// At trust 1 a task has one replica, so the saboteur's wrong results are accepted. A staked account
     /// challenges one inside its rollback window with `task challenge`; verifiers (other pool members) re-run it, and
-    /// the chain reverses the result to what an independent run gives.
+    /// the chain reverses the result to what an independent run gives. Its workers are full nodes
+    /// (`--worker-mode full`); the other test's are light workers, so both kinds run tasks end to end.
     /// </summary>
     [Test, CancelAfter(600_000)]
     public async Task A_challenged_wrong_result_inside_the_window_is_reversed()
@@ -109,7 +110,7 @@ public class MarketEndToEndTests
         int rpcBase = NodeProcess.FreePorts(105), p2pBase = NodeProcess.FreeUdpPorts(105);
         var data = dir.File("devnet");
         using var devnet = NodeProcess.Start("devnet", "--validators", "4", "--workers", "5", "--saboteurs", "1", "--market-trust", "1", "--market-volume", "4",
-            "--data", data, "--rpc", $"127.0.0.1:{rpcBase}", "--p2p-port", p2pBase.ToString(CultureInfo.InvariantCulture), "--load", "0", "--log-level", "Warning");
+            "--worker-mode", "full", "--data", data, "--rpc", $"127.0.0.1:{rpcBase}", "--p2p-port", p2pBase.ToString(CultureInfo.InvariantCulture), "--load", "0", "--log-level", "Warning");
         var rpc = $"http://127.0.0.1:{rpcBase}/";
         using var client = new JsonRpcClient(new Uri(rpc), TimeSpan.FromSeconds(10));
         using var runs = new LocalRuns(client);

@@ -25,6 +25,7 @@ internal sealed class NodeProcess : IDisposable
 
     public string Output { get { lock (_output) return _output.ToString(); } }
     public bool HasExited => _process.HasExited;
+    public int Pid => _process.Id;
     public int ExitCode => _process.ExitCode;
 
     public static NodeProcess Start(params string[] args) => Start(new Dictionary<string, string?>(), args);

@@ -125,6 +125,7 @@ public static class BenchCommand
             ulong endHeight = JsonRpcClient.Quantity(await client.CallAsync("iex_blockNumber"));
             // Blocks from task start to finish, over a sample of tasks.
             var spans = new List<ulong>();
+            var contributions = new SortedDictionary<int, int>();   // contributions per task → tasks
             foreach (var d in dealIds)
             {
                 var deal = await client.CallAsync("iex_getDeal", d);
@@ -132,14 +133,18 @@ public static class BenchCommand
                 {
                     var task = await client.CallAsync("iex_getTask", t.GetString()!);
                     if (task.ValueKind == System.Text.Json.JsonValueKind.Object && task.TryGetProperty("finishedAt", out var f) && f.ValueKind == System.Text.Json.JsonValueKind.String)
+                    {
                         spans.Add(JsonRpcClient.Quantity(f) - JsonRpcClient.Quantity(task.GetProperty("startHeight")));
+                        int count = task.GetProperty("replicas").EnumerateArray().Count(r => r.TryGetProperty("resultHash", out _));
+                        contributions[count] = contributions.GetValueOrDefault(count) + 1;
+                    }
                 }
             }
             spans.Sort();
             var c = CultureInfo.InvariantCulture;
             Console.WriteLine(string.Create(c, $"{completed} of {n} tasks completed, {done - completed} failed, in {seconds:F1} s (blocks {startHeight}..{endHeight}): {done / seconds:F0} tasks/s"));
             if (spans.Count > 0)
-                Console.WriteLine(string.Create(c, $"blocks from task start to finish: p50 {spans[spans.Count / 2]}, p99 {spans[Math.Min(spans.Count - 1, spans.Count * 99 / 100)]} (sample of {spans.Count})"));
+                Console.WriteLine(string.Create(c, $"blocks from task start to finish: p50 {spans[spans.Count / 2]}, p99 {spans[Math.Min(spans.Count - 1, spans.Count * 99 / 100)]}; contributions per task: {string.Join(", ", contributions.Select(kv => $"{kv.Key} in {kv.Value}"))} (sample of {spans.Count})"));
             return done >= n ? 0 : 1;
         }));
         return tasks;

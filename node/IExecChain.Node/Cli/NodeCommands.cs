@@ -89,7 +89,7 @@ public static class NodeCommands
                 relayTask = Task.Run(() => relayer.RunAsync(Report, relayStop.Token), CancellationToken.None);
             }
             await using var worker = roles.Contains("worker")
-                ? new Worker.WorkerService(node, KeyFiles.Load(r.GetValue(workerKey)!, r.GetValue(password) ?? file.PasswordFile),
+                ? new Worker.WorkerService(new Worker.NodeWorkerChain(node, loggerFactory.CreateLogger<Worker.NodeWorkerChain>()), KeyFiles.Load(r.GetValue(workerKey)!, r.GetValue(password) ?? file.PasswordFile),
                     node.Content, node.Results, loggerFactory.CreateLogger<Worker.WorkerService>()) { SabotageForTesting = r.GetValue(sabotage) }
                 : null;
             worker?.Start();

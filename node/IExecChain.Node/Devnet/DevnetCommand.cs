@@ -38,10 +38,12 @@ public static class DevnetCommand
         var saboteurs = new Option<int>("--saboteurs") { Description = "TEST ONLY: the last N workers contribute wrong results for about half their tasks", Hidden = true };
         var marketTrust = new Option<ulong?>("--market-trust") { Description = "TEST ONLY: trust of every demo task order", Hidden = true };
         var marketVolume = new Option<ulong>("--market-volume") { Description = "TEST ONLY: tasks per demo task order", Hidden = true, DefaultValueFactory = _ => 1 };
+        var workerMode = new Option<string>("--worker-mode") { Description = "light: workers follow a validator over RPC (`iexchain worker`); full: each worker is a full node (`run --role worker`)", DefaultValueFactory = _ => "light" };
+        workerMode.AcceptOnlyFromAmong("light", "full");
         var workerRestart = new Option<int>("--worker-restart-delay") { Description = "TEST ONLY: seconds before a dead worker is restarted", Hidden = true, DefaultValueFactory = _ => 2 };
         var logLevel = LogOptions.Level();
         logLevel.DefaultValueFactory = _ => LogLevel.Warning;
-        var devnet = new Command("devnet", "Run a local development network on embedded defaults") { validators, data, stopAt, rpc, p2p, load, reset, ethRpc, ethKey, ethPassword, anchor, workers, saboteurs, marketTrust, marketVolume, workerRestart, logLevel };
+        var devnet = new Command("devnet", "Run a local development network on embedded defaults") { validators, data, stopAt, rpc, p2p, load, reset, ethRpc, ethKey, ethPassword, anchor, workers, saboteurs, marketTrust, marketVolume, workerMode, workerRestart, logLevel };
         devnet.SetAction((r, ct) => Cli.Cli.RunAsync(() =>
         {
             Anchoring.RelayerServiceOptions? anchoring = null;
@@ -53,7 +55,7 @@ public static class DevnetCommand
             else if (r.GetValue(ethKey) is not null || r.GetValue(anchor) is not null) throw new CliException("--eth-key and --anchor need --eth-rpc");
             return RunAsync(r.GetValue(validators), r.GetValue(data)!, r.GetValue(stopAt), r.GetValue(rpc)!,
                 r.GetValue(p2p), r.GetValue(load), r.GetValue(reset), r.GetValue(logLevel), anchoring, r.GetValue(ethPassword),
-                new MarketDemoOptions(r.GetValue(workers), r.GetValue(saboteurs), r.GetValue(marketTrust), r.GetValue(marketVolume), r.GetValue(workerRestart)), ct);
+                new MarketDemoOptions(r.GetValue(workers), r.GetValue(saboteurs), r.GetValue(marketTrust), r.GetValue(marketVolume), r.GetValue(workerRestart), r.GetValue(workerMode) == "light"), ct);
         }));
         return devnet;
     }
@@ -83,10 +85,10 @@ public static class DevnetCommand
 
         // Logs and CI capture output without a terminal: keep one progress line per line.
         if (Console.IsOutputRedirected) AnsiConsole.Profile.Width = 200;
-        var spec = Prepare(dataDir, validators, workerCount);
+        var spec = Prepare(dataDir, validators, workerCount, demo.LightWorkers);
         var nodes = Enumerable.Range(0, validators).Select(i => new DevnetNode(dataDir, i, validators, host, rpcPort, p2pPort, logLevel)).ToArray();
         var workerNodes = Enumerable.Range(0, workerCount).Select(i => DevnetNode.Worker(dataDir, i, validators, host, rpcPort, p2pPort, logLevel, sabotage: i >= workerCount - demo.Saboteurs,
-            TimeSpan.FromSeconds(demo.RestartDelaySeconds))).ToArray();
+            TimeSpan.FromSeconds(demo.RestartDelaySeconds), demo.LightWorkers)).ToArray();
         AnsiConsole.MarkupLine($"[bold]iExecChain devnet[/] chain [green]{Markup.Escape(spec.Name)}[/] (id {spec.ChainId}), {validators} validator process(es), data {Markup.Escape(Path.GetFullPath(dataDir))}");
         foreach (var node in nodes)
             AnsiConsole.MarkupLine($"  node {node.Index}: validator {DevKeys.Validator(node.Index).Address} · RPC {node.Rpc} · p2p 127.0.0.1:{p2pPort + node.Index} · log {Markup.Escape(node.LogPath)}");
@@ -157,14 +159,14 @@ public static class DevnetCommand
     public const int MaxValidators = 16;
     public const int MaxWorkers = 16;
 
-    private sealed record MarketDemoOptions(int Workers, int Saboteurs, ulong? Trust, ulong Volume, int RestartDelaySeconds);
+    private sealed record MarketDemoOptions(int Workers, int Saboteurs, ulong? Trust, ulong Volume, int RestartDelaySeconds, bool LightWorkers);
     public const ulong DevValidatorStake = 100_000_000_000_000;
 
     /// <summary>
     /// Creates keys, the password file, the chain spec (the embedded one with <paramref name="validators"/>
     /// dev validators) and one initialized node directory per validator; later runs reuse them.
     /// </summary>
-    private static ChainSpec Prepare(string dataDir, int validators, int workers)
+    private static ChainSpec Prepare(string dataDir, int validators, int workers, bool lightWorkers)
     {
         Directory.CreateDirectory(dataDir);
         var passwordFile = Path.Combine(dataDir, "password.txt");
@@ -200,7 +202,8 @@ public static class DevnetCommand
         for (int i = 0; i < workers; i++)
         {
             var nodeDir = Path.Combine(dataDir, $"worker-{i}");
-            if (!File.Exists(Path.Combine(nodeDir, NodeOptions.ChainSpecFileName))) ChainNode.Init(specFile, nodeDir);
+            if (lightWorkers) Directory.CreateDirectory(nodeDir);
+            else if (!File.Exists(Path.Combine(nodeDir, NodeOptions.ChainSpecFileName))) ChainNode.Init(specFile, nodeDir);
         }
         return ChainSpecLoader.Parse(specJson);
     }

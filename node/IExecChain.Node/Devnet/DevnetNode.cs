@@ -32,25 +32,33 @@ internal sealed class DevnetNode : IDisposable
     }
 
     /// <summary>
-    /// Worker <paramref name="index"/>: a non-voting node with the worker role, its own data in
-    /// DIR/worker-i, RPC on port + 100 + i (it serves its results there), UDP on p2p port + 100 + i.
+    /// Worker <paramref name="index"/>, its own data in DIR/worker-i, RPC on port + 100 + i (it serves its
+    /// results there). A light worker (`iexchain worker`) follows validator i mod n over RPC (the others are
+    /// its fallbacks); a full one (`run --role worker`) is a non-voting node on UDP port p2p port + 100 + i.
     /// </summary>
-    public static DevnetNode Worker(string dataDir, int index, int validators, string host, int rpcPort, int p2pPort, LogLevel logLevel, bool sabotage, TimeSpan restartDelay)
+    public static DevnetNode Worker(string dataDir, int index, int validators, string host, int rpcPort, int p2pPort, LogLevel logLevel, bool sabotage, TimeSpan restartDelay, bool light)
     {
         var nodeDir = Path.Combine(dataDir, $"worker-{index}");
         var rpc = new Uri($"http://{host}:{rpcPort + WorkerPortOffset + index}/");
         var args = new List<string>
         {
-            "run", "--data", nodeDir, "--role", "worker",
+            light ? "worker" : "run", "--data", nodeDir,
             "--worker-key", Path.Combine(dataDir, "keys", $"worker-{index}.json"),
             "--password-file", Path.Combine(dataDir, "password.txt"),
             "--rpc", $"{host}:{rpcPort + WorkerPortOffset + index}",
-            "--p2p", $"127.0.0.1:{p2pPort + WorkerPortOffset + index}",
             "--log-level", logLevel.ToString(),
         };
         if (sabotage) args.Add("--sabotage-for-testing");
-        for (int j = 0; j < validators; j++) args.AddRange(["--peer", $"{DevKeys.Validator(j).Address}@127.0.0.1:{p2pPort + j}"]);
-        return new DevnetNode(index, nodeDir, rpc, [.. args], $"worker {index}") { RestartDelay = restartDelay };
+        if (light)
+        {
+            for (int j = 0; j < validators; j++) args.AddRange(["--node", $"http://{host}:{rpcPort + (index + j) % validators}/"]);
+        }
+        else
+        {
+            args.AddRange(["--role", "worker", "--p2p", $"127.0.0.1:{p2pPort + WorkerPortOffset + index}"]);
+            for (int j = 0; j < validators; j++) args.AddRange(["--peer", $"{DevKeys.Validator(j).Address}@127.0.0.1:{p2pPort + j}"]);
+        }
+        return new DevnetNode(index, nodeDir, rpc, [.. args], $"{(light ? "light " : "")}worker {index}") { RestartDelay = restartDelay };
     }
 
     /// <summary>Workers' ports start this far above the validators'.</summary>

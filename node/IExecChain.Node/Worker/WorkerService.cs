@@ -17,8 +17,8 @@ using TaskStatus = IExecChain.Core.Wire.TaskStatus;
 namespace IExecChain.Node.Worker;
 
 /// <summary>
-/// The embedded worker (`run --role worker`): after each committed block it reads the replicas the
-/// chain assigned to its key, fetches the app (and dataset) from their owners' nodes with chunk proofs,
+/// The embedded worker (`run --role worker` on a full node, or `worker --node URL` following a trusted node):
+/// after each block it reads the replicas the chain assigned to its key, fetches the app (and dataset) from their owners' nodes with chunk proofs,
 /// runs the task on Wasmtime within the category's limits, stores the result (served by iex_getResult),
 /// contributes the commit, and reveals it once its result reached consensus. Results are stored before
 /// the commit is sent, so a restarted worker contributes and reveals what it already computed; a task in
@@ -27,7 +27,7 @@ namespace IExecChain.Node.Worker;
 /// </summary>
 public sealed class WorkerService : IAsyncDisposable
 {
-    private readonly ChainNode _node;
+    private readonly IWorkerChain _chain;
     private readonly PrivateKey _key;
     private readonly ILogger _logger;
     private readonly ContentStore _content;
@@ -47,9 +47,9 @@ public sealed class WorkerService : IAsyncDisposable
     private readonly CancellationTokenSource _stop = new();
     private Task? _loop;
 
-    public WorkerService(ChainNode node, PrivateKey key, ContentStore content, ResultStore results, ILogger logger, int concurrency = 0)
+    public WorkerService(IWorkerChain chain, PrivateKey key, ContentStore content, ResultStore results, ILogger logger, int concurrency = 0)
     {
-        _node = node;
+        _chain = chain;
         _key = key;
         _content = content;
         _results = results;
@@ -77,7 +77,7 @@ public sealed class WorkerService : IAsyncDisposable
         // Results computed before a restart are contributed or revealed instead of recomputed.
         foreach (var taskId in _results.List())
             if (_results.TryGet(taskId) is { } stored) _contributed.TryAdd(taskId, MaybeSabotage(taskId, stored.Digest));
-        _node.Processor.BlockCommitted += (_, _) => Wake();
+        _chain.Advanced += Wake;
         _loop = Task.Run(LoopAsync);
         Wake();
         _logger.LogInformation("worker {Address} started ({Known} stored results)", Address, _contributed.Count);
@@ -95,7 +95,7 @@ public sealed class WorkerService : IAsyncDisposable
             try
             {
                 await _signal.WaitAsync(TimeSpan.FromSeconds(1), _stop.Token).ConfigureAwait(false);
-                Scan();
+                await ScanAsync().ConfigureAwait(false);
             }
             catch (OperationCanceledException) when (_stop.IsCancellationRequested)
             {
@@ -108,86 +108,81 @@ public sealed class WorkerService : IAsyncDisposable
         }
     }
 
-    private void Scan()
+    private async Task ScanAsync()
     {
-        var tree = _node.Processor.Tree;
-        var me = MarketReader.Worker(tree, Address);
-        if (me is not null)
+        var view = await _chain.ReadAsync(Address, _contributed.Keys.ToList(), _stop.Token).ConfigureAwait(false);
+        var fresh = new List<Hash256>();
+        foreach (var taskId in view.Assigned)
         {
-            foreach (var raw in me.Assignments)
+            if (_running.ContainsKey(taskId) || _failed.ContainsKey(taskId)) continue;
+            if (_contributed.TryGetValue(taskId, out var digest))
             {
-                var taskId = new Hash256(raw.Span);
-                if (_running.ContainsKey(taskId) || _failed.ContainsKey(taskId)) continue;
-                if (_contributed.TryGetValue(taskId, out var digest))
-                {
-                    // Computed before a restart, or the commit was lost: send it again (not every block).
-                    ulong head = _node.Processor.Head.Height;
-                    if (_sentAt.TryGetValue(taskId, out var sent) && head < sent + ResendAfterBlocks) continue;
-                    _sentAt[taskId] = head;
-                    Submit(taskId, b => b.Contribute = Commit(taskId, digest), "contribute");
-                    continue;
-                }
-                _running.TryAdd(taskId, 0);
-                _ = Task.Run(() => RunAsync(taskId));
-            }
-        }
-        foreach (var (taskId, digest) in _contributed)
-        {
-            var task = MarketReader.Task(tree, taskId);
-            if (task is null) continue;
-            // A verifier of a spot-checked or challenged task commits and reveals like a replica.
-            var verifier = task.Verification?.Replicas.FirstOrDefault(r => new Address(r.Worker.Span) == Address);
-            var mine = verifier ?? task.Replicas.FirstOrDefault(r => new Address(r.Worker.Span) == Address);
-            bool open = verifier is not null
-                ? task.Verification!.Phase is VerificationPhase.Committing or VerificationPhase.Revealing
-                : task.Status is not (TaskStatus.Completed or TaskStatus.Failed);
-            if (!open || mine is null || mine.Status is not (ReplicaStatus.Contributed or ReplicaStatus.Assigned))
-            {
-                _contributed.TryRemove(taskId, out _);
-                _sentAt.TryRemove(taskId, out _);
-                _revealedAt.TryRemove(taskId, out _);
+                // Computed before a restart, or the commit was lost: send it again (not every block).
+                if (_sentAt.TryGetValue(taskId, out var sent) && view.Height < sent + ResendAfterBlocks) continue;
+                _sentAt[taskId] = view.Height;
+                Submit(taskId, b => b.Contribute = Commit(taskId, digest), "contribute");
                 continue;
             }
-            bool revealNow = verifier is not null
-                ? task.Verification!.Phase == VerificationPhase.Revealing && mine.Status == ReplicaStatus.Contributed
-                : task.Status == TaskStatus.Revealing && mine.Status == ReplicaStatus.Contributed && mine.ResultHash == task.ConsensusHash;
-            if (!revealNow) continue;
-            ulong now = _node.Processor.Head.Height;
-            if (_revealedAt.TryGetValue(taskId, out var at) && now < at + ResendAfterBlocks) continue;
-            _revealedAt[taskId] = now;
+            if (_running.TryAdd(taskId, 0)) fresh.Add(taskId);
+        }
+        if (fresh.Count > 0)
+        {
+            IReadOnlyDictionary<Hash256, WorkerJob> jobs;
+            try
+            {
+                jobs = await _chain.JobsAsync(fresh, _stop.Token).ConfigureAwait(false);
+            }
+            catch
+            {
+                foreach (var taskId in fresh) _running.TryRemove(taskId, out _);
+                throw;
+            }
+            foreach (var taskId in fresh)
+            {
+                if (jobs.TryGetValue(taskId, out var job)) _ = Task.Run(() => RunAsync(job));
+                else _running.TryRemove(taskId, out _);
+            }
+        }
+        foreach (var taskId in view.Closed)
+        {
+            _contributed.TryRemove(taskId, out _);
+            _sentAt.TryRemove(taskId, out _);
+            _revealedAt.TryRemove(taskId, out _);
+        }
+        foreach (var taskId in view.Reveal)
+        {
+            if (!_contributed.TryGetValue(taskId, out var digest)) continue;
+            if (_revealedAt.TryGetValue(taskId, out var at) && view.Height < at + ResendAfterBlocks) continue;
+            _revealedAt[taskId] = view.Height;
             Submit(taskId, b => b.Reveal = new Reveal { TaskId = Bytes(taskId), ResultDigest = Bytes(digest) }, "reveal");
             Interlocked.Increment(ref Reveals);
         }
     }
 
-    private async Task RunAsync(Hash256 taskId)
+    private async Task RunAsync(WorkerJob job)
     {
+        var taskId = job.TaskId;
         await _slots.WaitAsync(_stop.Token).ConfigureAwait(false);
         try
         {
-            var tree = _node.Processor.Tree;
-            var task = MarketReader.Task(tree, taskId) ?? throw new InvalidOperationException($"task {taskId} vanished");
-            var deal = MarketReader.Deal(tree, new Hash256(task.DealId.Span))!;
-            var app = MarketReader.App(tree, new Address(deal.App.Span))!;
-            var category = _node.Spec.Parameters.Market.Category(deal.Category)!;
+            var deal = job.Deal;
+            var app = job.App;
+            var spec = _chain.Spec;
+            var category = spec.Parameters.Market.Category(deal.Category) ?? throw new InvalidOperationException($"category {deal.Category} is not in the chain spec");
             byte[]? dataset = null;
-            if (!deal.Dataset.IsEmpty)
-            {
-                var record = MarketReader.Dataset(tree, new Address(deal.Dataset.Span))!;
+            if (job.Dataset is { } record)
                 dataset = await ContentAsync(record.Registration.Endpoint, new Hash256(record.Registration.ContentRoot.Span), (long)record.Registration.Size).ConfigureAwait(false);
-            }
             var limits = new ExecutionLimits
             {
                 Fuel = category.MaxFuel,
                 MemoryBytes = (long)category.MaxMemoryMb << 20,
-                WallClock = TimeSpan.FromMilliseconds(Math.Max(1000, (double)category.TimeRefBlocks * _node.Spec.Parameters.BlockIntervalMs)),
+                WallClock = TimeSpan.FromMilliseconds(Math.Max(1000, (double)category.TimeRefBlocks * spec.Parameters.BlockIntervalMs)),
             };
             var input = new TaskInput { AppName = app.Registration.Name, Args = TaskArguments.Split(deal.Params), Dataset = dataset, RandomSeed = taskId };
             ExecutionResult result;
             if (app.Registration.Runtime == AppRuntime.Native)
             {
-                var pool = MarketReader.Workerpool(tree, new Address(deal.Workerpool.Span))!;
-                if (!pool.Registration.AllowNative) { Refuse(taskId, "the pool does not allow native apps"); return; }
+                if (!job.PoolAllowsNative) { Refuse(taskId, "the pool does not allow native apps"); return; }
                 var executable = app.Registration.Manifest;
                 if (!File.Exists(executable)) { Refuse(taskId, $"native executable '{executable}' is not on this machine"); return; }
                 var hash = Keccak256.Hash(await File.ReadAllBytesAsync(executable, _stop.Token).ConfigureAwait(false));
@@ -208,7 +203,7 @@ public sealed class WorkerService : IAsyncDisposable
             _results.Save(taskId, result);
             digest = MaybeSabotage(taskId, digest);
             _contributed[taskId] = digest;
-            _sentAt[taskId] = _node.Processor.Head.Height;
+            _sentAt[taskId] = _chain.Head;
             Submit(taskId, b => b.Contribute = Commit(taskId, digest), "contribute");
             Interlocked.Increment(ref Contributions);
         }
@@ -256,7 +251,7 @@ public sealed class WorkerService : IAsyncDisposable
     {
         if (_content.Has(root)) return _content.ReadAllBytes(root);
         var bytes = await _fetcher.FetchAsync(new Uri(endpoint), root, size, _stop.Token).ConfigureAwait(false);
-        _content.Put(bytes, _node.Spec.Parameters.Market.ChunkSize);
+        _content.Put(bytes, _chain.Spec.Parameters.Market.ChunkSize);
         return bytes;
     }
 
@@ -266,18 +261,20 @@ public sealed class WorkerService : IAsyncDisposable
         {
             var body = new TransactionBody
             {
-                ChainId = _node.Spec.ChainId,
-                Nonce = _node.Mempool.NextNonce(Address),
-                Fee = _node.Processor.Executor.Parameters.Fees.Contribution,
+                ChainId = _chain.Spec.ChainId,
+                Nonce = _chain.NextNonce(Address),
+                Fee = _chain.ContributionFee,
             };
             payload(body);
-            if (!TransactionCodec.TryDecode(TransactionCodec.Sign(body, _key), _node.Spec.ChainId, _node.Spec.Parameters.MaxTransactionBytes, out var tx, out var error))
-                throw new InvalidOperationException(error);
-            var added = _node.Mempool.Add(tx!);
-            if (added.Kind is not (State.TxPool.MempoolResultKind.Accepted or State.TxPool.MempoolResultKind.Duplicate))
-                _logger.LogWarning("{What} for task {Task} was refused by the mempool: {Reason}", what, taskId, added.Reason);
-            else
-                _logger.LogDebug("{What} task {Task} (nonce {Nonce})", what, taskId, body.Nonce);
+            try
+            {
+                _chain.Submit(TransactionCodec.Sign(body, _key), body.Nonce, taskId, what);
+            }
+            catch (Exception e) when (e is not OperationCanceledException)
+            {
+                // Not sent: an unconfirmed commit or reveal is sent again after ResendAfterBlocks.
+                _logger.LogWarning("{What} for task {Task} could not be sent: {Error}", what, taskId, e.Message);
+            }
         }
     }
 

@@ -15,13 +15,16 @@ public sealed class ChainRpcMethods
     private readonly BlockProcessor _processor;
     private readonly Mempool _mempool;
     private readonly Func<object> _nodeInfo;
+    private readonly string? _specJson;
 
-    public ChainRpcMethods(ChainSpec spec, BlockProcessor processor, Mempool mempool, Func<object> nodeInfo)
+    /// <param name="specJson">The chain spec file this node runs, served by iex_chainSpec (null: the method answers null).</param>
+    public ChainRpcMethods(ChainSpec spec, BlockProcessor processor, Mempool mempool, Func<object> nodeInfo, string? specJson = null)
     {
         _spec = spec;
         _processor = processor;
         _mempool = mempool;
         _nodeInfo = nodeInfo;
+        _specJson = specJson;
     }
 
     public void RegisterAll(RpcMethodRegistry registry)
@@ -36,6 +39,7 @@ public sealed class ChainRpcMethods
         registry.Register("iex_getAccount", (p, _) => Done(GetAccount(p)));
         registry.Register("iex_getProof", (p, _) => Done(GetProof(p)));
         registry.Register("iex_nodeInfo", (_, _) => Done(_nodeInfo()));
+        registry.Register("iex_chainSpec", (_, _) => Done(_specJson));
     }
 
     private static ValueTask<object?> Done(object? result) => ValueTask.FromResult(result);
@@ -117,6 +121,7 @@ public sealed class ChainRpcMethods
             balance = RpcFormat.Quantity(account.Balance),
             frozen = RpcFormat.Quantity(account.Frozen),
             nonce = RpcFormat.Quantity(account.Nonce),
+            pendingNonce = RpcFormat.Quantity(_mempool.NextNonce(address)),
             validatorStake = RpcFormat.Quantity(stake.ValidatorStake),
             workerStake = RpcFormat.Quantity(stake.WorkerStake),
             unbonding = stake.Unbonding.Select(u => new { role = RpcFormat.RoleName(u.Role), amount = RpcFormat.Quantity(u.Amount), releaseHeight = RpcFormat.Quantity(u.ReleaseHeight) }).ToArray(),

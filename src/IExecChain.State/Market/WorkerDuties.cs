@@ -1,0 +1,71 @@
+using IExecChain.Core.Primitives;
+using IExecChain.Core.Wire;
+using IExecChain.State.Merkle;
+using TaskStatus = IExecChain.Core.Wire.TaskStatus;
+
+namespace IExecChain.State.Market;
+
+/// <summary>What a worker must do about a task it has committed to.</summary>
+public enum DutyStatus
+{
+    /// <summary>The commit is not on chain yet, or the task has not reached consensus: nothing to do now.</summary>
+    Wait,
+
+    /// <summary>The worker's commit is on chain and its reveal is due now.</summary>
+    Reveal,
+
+    /// <summary>The task or the worker's part in it is over (completed, failed, replica timed out, revealed).</summary>
+    Closed,
+}
+
+/// <summary>
+/// Everything a worker needs to run one task: the deal (app, dataset, params, category), the app and
+/// dataset records, and whether the pool allows native apps.
+/// </summary>
+public sealed record WorkerJob(Hash256 TaskId, DealRecord Deal, AppRecord App, DatasetRecord? Dataset, bool PoolAllowsNative);
+
+/// <summary>
+/// A worker's view of the chain, read from committed state. The embedded worker of a full node reads it
+/// in process; a light worker asks its node for the same answers (iex_getWorkerDuties, iex_getWorkerJob),
+/// so both decide from one piece of code.
+/// </summary>
+public static class WorkerDuties
+{
+    /// <summary>Task ids with a replica assigned to <paramref name="worker"/> and not yet committed.</summary>
+    public static IReadOnlyList<Hash256> Assigned(StateTree tree, Address worker) =>
+        MarketReader.Worker(tree, worker) is { } record ? record.Assignments.Select(a => new Hash256(a.Span)).ToList() : [];
+
+    /// <summary>
+    /// Whether <paramref name="worker"/>, having sent a commit for <paramref name="taskId"/>, must reveal now,
+    /// wait, or forget the task. A verifier of a spot-checked or challenged task reveals like a replica.
+    /// </summary>
+    public static DutyStatus Status(StateTree tree, Address worker, Hash256 taskId)
+    {
+        var task = MarketReader.Task(tree, taskId);
+        if (task is null) return DutyStatus.Closed;
+        var verifier = task.Verification?.Replicas.FirstOrDefault(r => new Address(r.Worker.Span) == worker);
+        var mine = verifier ?? task.Replicas.FirstOrDefault(r => new Address(r.Worker.Span) == worker);
+        bool open = verifier is not null
+            ? task.Verification!.Phase is VerificationPhase.Committing or VerificationPhase.Revealing
+            : task.Status is not (TaskStatus.Completed or TaskStatus.Failed);
+        if (!open || mine is null || mine.Status is not (ReplicaStatus.Contributed or ReplicaStatus.Assigned)) return DutyStatus.Closed;
+        bool revealNow = verifier is not null
+            ? task.Verification!.Phase == VerificationPhase.Revealing && mine.Status == ReplicaStatus.Contributed
+            : task.Status == TaskStatus.Revealing && mine.Status == ReplicaStatus.Contributed && mine.ResultHash == task.ConsensusHash;
+        return revealNow ? DutyStatus.Reveal : DutyStatus.Wait;
+    }
+
+    /// <summary>The records needed to run <paramref name="taskId"/>, or null when the task (or its deal or app) is unknown.</summary>
+    public static WorkerJob? Job(StateTree tree, Hash256 taskId)
+    {
+        var task = MarketReader.Task(tree, taskId);
+        if (task is null) return null;
+        var deal = MarketReader.Deal(tree, new Hash256(task.DealId.Span));
+        if (deal is null) return null;
+        var app = MarketReader.App(tree, new Address(deal.App.Span));
+        if (app is null) return null;
+        var dataset = deal.Dataset.IsEmpty ? null : MarketReader.Dataset(tree, new Address(deal.Dataset.Span));
+        var pool = MarketReader.Workerpool(tree, new Address(deal.Workerpool.Span));
+        return new WorkerJob(taskId, deal, app, dataset, pool?.Registration.AllowNative ?? false);
+    }
+}
