@@ -32,16 +32,7 @@ public sealed class NodeWorkerChain : IWorkerChain
     {
         var tree = _node.Processor.Tree;
         ulong height = _node.Processor.Head.Height;
-        var reveal = new List<Hash256>();
-        var closed = new List<Hash256>();
-        foreach (var task in committed)
-        {
-            switch (WorkerDuties.Status(tree, worker, task))
-            {
-                case DutyStatus.Reveal: reveal.Add(task); break;
-                case DutyStatus.Closed: closed.Add(task); break;
-            }
-        }
+        var (reveal, closed) = WorkerDuties.Sort(tree, worker, committed);
         return Task.FromResult(new WorkerView(height, WorkerDuties.Assigned(tree, worker), reveal, closed));
     }
 

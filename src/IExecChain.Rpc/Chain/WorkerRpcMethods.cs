@@ -30,22 +30,13 @@ public sealed class WorkerRpcMethods(BlockProcessor processor)
         // One state snapshot answers the whole call.
         var tree = processor.Tree;
         ulong height = processor.Head.Height;
-        var reveal = new List<string>();
-        var closed = new List<string>();
-        foreach (var task in tasks)
-        {
-            switch (WorkerDuties.Status(tree, worker, task))
-            {
-                case DutyStatus.Reveal: reveal.Add(task.ToString()); break;
-                case DutyStatus.Closed: closed.Add(task.ToString()); break;
-            }
-        }
+        var (reveal, closed) = WorkerDuties.Sort(tree, worker, tasks);
         return new
         {
             blockNumber = RpcFormat.Quantity(height),
             assigned = WorkerDuties.Assigned(tree, worker).Select(t => t.ToString()).ToArray(),
-            reveal,
-            closed,
+            reveal = reveal.Select(t => t.ToString()).ToArray(),
+            closed = closed.Select(t => t.ToString()).ToArray(),
         };
     }
 

@@ -55,6 +55,22 @@ public static class WorkerDuties
         return revealNow ? DutyStatus.Reveal : DutyStatus.Wait;
     }
 
+    /// <summary>The tasks of <paramref name="committed"/> whose reveal is due, and those the worker can forget; the rest wait.</summary>
+    public static (List<Hash256> Reveal, List<Hash256> Closed) Sort(StateTree tree, Address worker, IEnumerable<Hash256> committed)
+    {
+        var reveal = new List<Hash256>();
+        var closed = new List<Hash256>();
+        foreach (var task in committed)
+        {
+            switch (Status(tree, worker, task))
+            {
+                case DutyStatus.Reveal: reveal.Add(task); break;
+                case DutyStatus.Closed: closed.Add(task); break;
+            }
+        }
+        return (reveal, closed);
+    }
+
     /// <summary>The records needed to run <paramref name="taskId"/>, or null when the task (or its deal or app) is unknown.</summary>
     public static WorkerJob? Job(StateTree tree, Hash256 taskId)
     {
