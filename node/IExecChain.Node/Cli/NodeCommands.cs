@@ -103,13 +103,16 @@ public static class NodeCommands
     }
 
     /// <summary>Blocks until Ctrl+C / SIGTERM or until block production fails.</summary>
-    public static async Task WaitForShutdownAsync(ChainNode node, CancellationToken ct)
+    public static Task WaitForShutdownAsync(ChainNode node, CancellationToken ct) => WaitForShutdownAsync(() => node.ProducerFault is not null, ct);
+
+    /// <summary>Blocks until Ctrl+C / SIGTERM, or until <paramref name="failed"/> says the process cannot go on.</summary>
+    public static async Task WaitForShutdownAsync(Func<bool> failed, CancellationToken ct)
     {
         using var stop = CancellationTokenSource.CreateLinkedTokenSource(ct);
         using var sigterm = System.Runtime.InteropServices.PosixSignalRegistration.Create(System.Runtime.InteropServices.PosixSignal.SIGTERM, c => { c.Cancel = true; stop.Cancel(); });
         try
         {
-            while (!stop.IsCancellationRequested && node.ProducerFault is null)
+            while (!stop.IsCancellationRequested && !failed())
                 await Task.Delay(200, stop.Token);
         }
         catch (OperationCanceledException)

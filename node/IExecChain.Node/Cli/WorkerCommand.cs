@@ -81,7 +81,7 @@ public static class WorkerCommand
                 key.Address, chain.Node, chain.Spec.Name, chain.Spec.ChainId, chain.Head, server is null ? "" : $"; results on {server.Endpoint}");
             try
             {
-                await WaitForSignalAsync(ct);
+                await NodeCommands.WaitForShutdownAsync(() => false, ct);
             }
             finally
             {
@@ -115,19 +115,5 @@ public static class WorkerCommand
         new ResultRpcMethods(results).RegisterAll(registry);
         var dispatcher = new JsonRpcDispatcher(registry, loggerFactory.CreateLogger<JsonRpcDispatcher>());
         return new RpcServer(new RpcServerOptions { Host = host, Port = port }, dispatcher, loggerFactory);
-    }
-
-    /// <summary>Blocks until Ctrl+C or SIGTERM.</summary>
-    private static async Task WaitForSignalAsync(CancellationToken ct)
-    {
-        using var stop = CancellationTokenSource.CreateLinkedTokenSource(ct);
-        using var sigterm = System.Runtime.InteropServices.PosixSignalRegistration.Create(System.Runtime.InteropServices.PosixSignal.SIGTERM, c => { c.Cancel = true; stop.Cancel(); });
-        try
-        {
-            await Task.Delay(Timeout.Infinite, stop.Token);
-        }
-        catch (OperationCanceledException)
-        {
-        }
     }
 }
