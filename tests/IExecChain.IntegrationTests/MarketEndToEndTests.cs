@@ -42,15 +42,28 @@ public class MarketEndToEndTests
         var victim = Address(await client.CallAsync("iex_getWorker", WorkerAddress(0)));
         int pid = int.Parse(File.ReadAllText(Path.Combine(data, "worker-0", "node.pid")).Trim(), CultureInfo.InvariantCulture);
         Signal("STOP", pid);
+        // A commit the worker sent just before it froze may still be on its way into a block: let a few blocks
+        // pass, then take only a replica that is still merely assigned (the frozen worker can never commit it).
+        ulong frozenAt = Q(await client.CallAsync("iex_blockNumber"));
+        await WaitAsync(async () => Q(await client.CallAsync("iex_blockNumber")) >= frozenAt + 4,
+            TimeSpan.FromSeconds(60), "four blocks after the freeze", devnet);
         string? stranded = null;
         await WaitAsync(async () =>
         {
             var w = await client.CallAsync("iex_getWorker", victim);
-            var assignments = w.GetProperty("assignments");
-            if (assignments.GetArrayLength() == 0) return false;
-            stranded = assignments[0].GetString();
-            return true;
-        }, TimeSpan.FromSeconds(120), "a replica for the frozen worker", devnet);
+            foreach (var assigned in w.GetProperty("assignments").EnumerateArray())
+            {
+                var t = await client.CallAsync("iex_getTask", assigned.GetString()!);
+                if (t.GetProperty("replicas").EnumerateArray().Any(r =>
+                        r.GetProperty("worker").GetString()!.Equals(victim, StringComparison.OrdinalIgnoreCase)
+                        && r.GetProperty("status").GetString() == "assigned"))
+                {
+                    stranded = assigned.GetString();
+                    return true;
+                }
+            }
+            return false;
+        }, TimeSpan.FromSeconds(120), "a replica the frozen worker has not committed", devnet);
         Signal("KILL", pid);
         TestContext.Out.WriteLine($"killed worker 0 ({victim}) holding a replica of task {stranded}");
 
