@@ -53,6 +53,9 @@ public sealed partial class ChainNode : IAsyncDisposable
     public BlockProcessor Processor { get; }
     public Mempool Mempool { get; }
 
+    /// <summary>The node's one signature verifier (mempool and blocks share its cache; its counter feeds /metrics).</summary>
+    public required TransactionVerifier Verifier { get; init; }
+
     /// <summary>Transaction gossip (its counters feed /metrics).</summary>
     public TransactionGossip Gossip => _gossip;
     public PrivateKey? ValidatorKey { get; }
@@ -156,7 +159,7 @@ public sealed partial class ChainNode : IAsyncDisposable
                     return context.Response.WriteAsync(NodeMetrics.Render(self!));
                 });
             }
-            var node = self = new ChainNode(options, spec, store, processor, mempool, host, driver, gossip, rpc, validatorKey, logger, events) { Content = content, Results = results };
+            var node = self = new ChainNode(options, spec, store, processor, mempool, host, driver, gossip, rpc, validatorKey, logger, events) { Content = content, Results = results, Verifier = verifier };
             return node;
         }
         catch

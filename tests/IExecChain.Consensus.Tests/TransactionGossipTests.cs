@@ -49,6 +49,8 @@ public sealed class TransactionGossipTests
 
     private Mempool NewMempool()
     {
+        _committedNonce = 0; // NUnit reuses the fixture instance across tests
+
         var parameters = new ChainParameters
         {
             BlockIntervalMs = 100, MaxBlockTransactions = 100, MaxBlockBytes = 1 << 20, MaxTransactionBytes = 4096, UnbondingPeriodBlocks = 1,
@@ -94,7 +96,44 @@ public sealed class TransactionGossipTests
         long now = Environment.TickCount64;
         int total = 0;
         for (int i = 1; i <= TransactionGossip.MaxRebroadcasts + 5; i++)
-            total += gossip.RebroadcastStale(now + i * TransactionGossip.RebroadcastAfterMs);
+            total += gossip.RebroadcastStale(now + i * (TransactionGossip.RebroadcastAfterMs << TransactionGossip.MaxBackoffShift));
         Assert.That(total, Is.EqualTo(TransactionGossip.MaxRebroadcasts));
+    }
+
+    [Test]
+    public void The_wait_between_sends_doubles()
+    {
+        var mempool = NewMempool();
+        using var gossip = new TransactionGossip(mempool, new RecordingTransport(), ChainId, 4096);
+        Assert.That(mempool.Add(Transfer(0)).IsAccepted, Is.True);
+        long t = Environment.TickCount64 + TransactionGossip.RebroadcastAfterMs;
+        Assert.That(gossip.RebroadcastStale(t), Is.EqualTo(1), "first re-send after the base wait");
+        Assert.That(gossip.RebroadcastStale(t + TransactionGossip.RebroadcastAfterMs), Is.Zero, "the second waits twice as long");
+        Assert.That(gossip.RebroadcastStale(t + 2 * TransactionGossip.RebroadcastAfterMs), Is.EqualTo(1));
+        Assert.That(gossip.RebroadcastStale(t + 5 * TransactionGossip.RebroadcastAfterMs), Is.Zero, "the third waits four times as long");
+        Assert.That(gossip.RebroadcastStale(t + 6 * TransactionGossip.RebroadcastAfterMs), Is.EqualTo(1));
+    }
+
+    /// <summary>
+    /// A backlog must not feed itself: transactions queued behind their sender's next nonce are not
+    /// re-sent (a loss of the next one is what blocks the sender, and it is re-sent); once the next one
+    /// is committed, the following one becomes next and is re-sent if it is still pending.
+    /// </summary>
+    [Test]
+    public void Only_a_senders_next_executable_transaction_is_sent_again()
+    {
+        var mempool = NewMempool();
+        using var gossip = new TransactionGossip(mempool, new RecordingTransport(), ChainId, 4096);
+        var txs = Enumerable.Range(0, 5).Select(n => Transfer((ulong)n)).ToList();
+        foreach (var tx in txs) Assert.That(mempool.Add(tx).IsAccepted, Is.True);
+        Assert.That(mempool.IsNextExecutable(txs[0]), Is.True);
+        Assert.That(mempool.IsNextExecutable(txs[1]), Is.False);
+        long t = Environment.TickCount64 + TransactionGossip.RebroadcastAfterMs;
+        Assert.That(gossip.RebroadcastStale(t), Is.EqualTo(1), "only nonce 0 of five pending");
+
+        _committedNonce = 1;
+        mempool.OnBlockCommitted([txs[0]]);
+        Assert.That(mempool.IsNextExecutable(txs[1]), Is.True);
+        Assert.That(gossip.RebroadcastStale(t + TransactionGossip.RebroadcastAfterMs), Is.EqualTo(1), "now nonce 1, checked again after the base wait");
     }
 }

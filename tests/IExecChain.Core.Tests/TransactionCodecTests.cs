@@ -133,4 +133,34 @@ public class TransactionCodecTests
         for (int i = 0; i < 40; i++)
             Assert.That(errors[i] is null, Is.EqualTo(i % 10 != 3), $"tx {i}");
     }
+
+    /// <summary>
+    /// A copy decoded again (a late gossip batch, a rebroadcast, the block) costs no second recovery,
+    /// and the cache forgets the oldest ids only generation by generation, keeping the recent ones.
+    /// </summary>
+    [Test]
+    public void The_verifier_recovers_each_id_once_and_keeps_the_recent_generation()
+    {
+        var verifier = new TransactionVerifier(capacity: 8); // generations of 4
+        var bytes = Enumerable.Range(0, 9).Select(n => TransactionCodec.Sign(Transfer(nonce: (ulong)n), Alice)).ToList();
+        foreach (var b in bytes.Take(4)) Assert.That(verifier.TryVerify(Decode(b), out _), Is.True);
+        Assert.That(verifier.Recoveries, Is.EqualTo(4));
+
+        var copy = Decode(bytes[0]);
+        Assert.That(verifier.TryVerify(copy, out _), Is.True);
+        Assert.That(copy.Sender, Is.EqualTo(Alice.Address), "the cached sender is given to the copy");
+        Assert.That(verifier.Recoveries, Is.EqualTo(4), "a copy of a known id is not recovered again");
+
+        // The fourth filled the first generation: ids 0-3 became the previous one, still known. Three
+        // more go to the new current generation.
+        foreach (var b in bytes.Skip(4).Take(3)) verifier.TryVerify(Decode(b), out _);
+        verifier.TryVerify(Decode(bytes[3]), out _);
+        Assert.That(verifier.Recoveries, Is.EqualTo(7), "id 3 is in the previous generation");
+        // The next one fills the current generation: ids 4-7 become the previous one, 0-3 are dropped.
+        verifier.TryVerify(Decode(bytes[7]), out _);
+        verifier.TryVerify(Decode(bytes[4]), out _);
+        Assert.That(verifier.Recoveries, Is.EqualTo(8));
+        verifier.TryVerify(Decode(bytes[0]), out _);
+        Assert.That(verifier.Recoveries, Is.EqualTo(9), "the oldest generation was dropped");
+    }
 }

@@ -37,7 +37,7 @@ public sealed partial class BftDriver : IConsensusContext, IDisposable
     private readonly IConsensusTransport _transport;
     private readonly ILogger _logger;
     private readonly ConsensusEngine _engine;
-    private readonly BlockingCollection<Action> _inbox = new(InboxCapacity);
+    private readonly DriverInbox _inbox = new(InboxCapacity);
     private readonly PriorityQueue<TimeoutEvent, long> _timers = new();
     private readonly Dictionary<Hash256, ExecutedBlock?> _executed = [];
     private readonly EvidencePool _evidence = new();

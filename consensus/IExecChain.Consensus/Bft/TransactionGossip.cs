@@ -13,10 +13,17 @@ namespace IExecChain.Consensus.Bft;
 /// and verified on a worker (signatures in parallel) and added without being re-announced. When
 /// the inbound queue is full, batches are dropped: the sender's mempool still holds them, and a
 /// full node is exactly when back-pressure is wanted. So that a dropped batch is not lost for good
-/// (one lost transaction blocks every later nonce of its sender), transactions submitted here that
-/// are still in the mempool <see cref="RebroadcastAfterMs"/> after they were sent are sent again,
-/// at most <see cref="MaxRebroadcasts"/> times.
+/// (one lost transaction blocks every later nonce of its sender), a transaction submitted here that
+/// is still pending <see cref="RebroadcastAfterMs"/> after it was sent, and is by then its sender's
+/// next executable one, is sent again, with the wait doubling after each send (up to
+/// <see cref="MaxBackoffShift"/> doublings), at most <see cref="MaxRebroadcasts"/> times.
 /// </summary>
+/// <remarks>
+/// Only the sender's next transaction is re-sent because that is the one a loss blocks; its later
+/// nonces follow it into blocks wherever they were received. Re-sending everything still pending
+/// made a backlog feed itself: under overload nearly every transaction waited over 2 s, so each was
+/// sent up to ten times, and the peers spent their CPU decoding copies instead of committing.
+/// </remarks>
 public sealed class TransactionGossip : IDisposable
 {
     /// <summary>Stays under the network's 64 KiB transaction-channel limit with room for the framing.</summary>
@@ -28,6 +35,9 @@ public sealed class TransactionGossip : IDisposable
 
     /// <summary>Times a local transaction is sent again at most (then only its own mempool keeps it).</summary>
     public const int MaxRebroadcasts = 10;
+
+    /// <summary>The wait before the next re-send doubles after each send, up to 2^this × <see cref="RebroadcastAfterMs"/>.</summary>
+    public const int MaxBackoffShift = 3;
 
     /// <summary>Local transactions tracked for rebroadcast at most; beyond it new ones are sent once.</summary>
     public const int MaxTracked = 200_000;
@@ -42,7 +52,7 @@ public sealed class TransactionGossip : IDisposable
     private readonly CancellationTokenSource _stop = new();
     private TransactionBatch _pending = new();
     private int _pendingBytes;
-    private readonly Queue<(Transaction Tx, long SentAtMs, int Sends)> _local = new();  // by send time; under _lock
+    private readonly PriorityQueue<(Transaction Tx, int Sends), long> _local = new();  // by due time; under _lock
     private Task? _flusher, _receiver;
 
     public TransactionGossip(Mempool mempool, IConsensusTransport transport, ulong chainId, int maxTxBytes)
@@ -73,7 +83,7 @@ public sealed class TransactionGossip : IDisposable
     private void OnAnnounce(Transaction tx)
     {
         lock (_lock)
-            if (_local.Count < MaxTracked) _local.Enqueue((tx, Environment.TickCount64, 0));
+            if (_local.Count < MaxTracked) _local.Enqueue((tx, 0), Environment.TickCount64 + RebroadcastAfterMs);
         Send(tx);
     }
 
@@ -100,23 +110,26 @@ public sealed class TransactionGossip : IDisposable
     }
 
     /// <summary>
-    /// Sends again the local transactions sent at least <see cref="RebroadcastAfterMs"/> before
-    /// <paramref name="nowMs"/> that are still in the mempool (not committed, not evicted); returns how many.
+    /// Sends again the local transactions due by <paramref name="nowMs"/> that are still pending and are
+    /// their sender's next executable transaction; returns how many. Pending ones behind their sender's
+    /// next nonce are checked again <see cref="RebroadcastAfterMs"/> later without being sent.
     /// </summary>
     public int RebroadcastStale(long nowMs)
     {
         var due = new List<(Transaction Tx, int Sends)>();
         lock (_lock)
-            while (_local.Count > 0 && nowMs - _local.Peek().SentAtMs >= RebroadcastAfterMs)
-            {
-                var (tx, _, sends) = _local.Dequeue();
-                due.Add((tx, sends));
-            }
+            while (_local.TryPeek(out _, out long dueAt) && dueAt <= nowMs)
+                due.Add(_local.Dequeue());
         int sent = 0;
         foreach (var (tx, sends) in due)
         {
             if (!_mempool.Contains(tx.Id) || sends >= MaxRebroadcasts) continue;
-            lock (_lock) _local.Enqueue((tx, nowMs, sends + 1));
+            if (!_mempool.IsNextExecutable(tx))
+            {
+                lock (_lock) _local.Enqueue((tx, sends), nowMs + RebroadcastAfterMs);
+                continue;
+            }
+            lock (_lock) _local.Enqueue((tx, sends + 1), nowMs + (RebroadcastAfterMs << Math.Min(sends + 1, MaxBackoffShift)));
             Send(tx);
             sent++;
         }

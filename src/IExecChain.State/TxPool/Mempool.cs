@@ -39,6 +39,13 @@ public sealed class Mempool
 
     public bool Contains(Hash256 id) => _byId.ContainsKey(id);
 
+    /// <summary>
+    /// Whether <paramref name="tx"/> is pending and is its sender's next executable transaction (its
+    /// nonce is the committed one). Read without the lock: a racing commit only makes the answer stale.
+    /// </summary>
+    public bool IsNextExecutable(Transaction tx) =>
+        _byId.ContainsKey(tx.Id) && _senders.TryGetValue(tx.Sender, out var queue) && queue.CommittedNonce == tx.Nonce;
+
     /// <summary>The nonce a sender's next transaction should use: its committed nonce, past its contiguous pending transactions.</summary>
     public ulong NextNonce(Address sender)
     {
@@ -169,7 +176,6 @@ public sealed class Mempool
                 if (queue.Pending.Count == 0) _senders.TryRemove(sender, out _);
             }
         }
-        _verifier.Forget(included.Select(t => t.Id));
     }
 
     // Reads storage: call outside the lock (inside it only in the rare case where the queue
