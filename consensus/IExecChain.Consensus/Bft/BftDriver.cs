@@ -27,6 +27,18 @@ public sealed partial class BftDriver : IConsensusContext, IDisposable
     public const int MaxBlocksPerResponse = 32;
     public const int MaxResponseBytes = 6 << 20;
     public const ulong MaxClockDriftMs = 10_000;
+
+    /// <summary>
+    /// A proposal that other validators must receive takes at most this many transactions and
+    /// <see cref="MaxSharedProposalBytes"/>, below the chain's block limits: a 20,000-transfer block
+    /// (2.4 MB) sent to three peers on a loaded machine outlasted the propose timeout, the round failed
+    /// and the next proposer did the same. A sole validator sends its proposal to nobody and uses the
+    /// chain's limits. A proposer-side choice, not a validity rule: blocks up to the chain's limits stay valid.
+    /// </summary>
+    public const int MaxSharedProposalTransactions = 4_000;
+
+    /// <summary>See <see cref="MaxSharedProposalTransactions"/>.</summary>
+    public const long MaxSharedProposalBytes = 1 << 20;
     private static readonly TimeSpan TickInterval = TimeSpan.FromMilliseconds(250);
 
     private readonly BlockProcessor _processor;
@@ -385,7 +397,8 @@ public sealed partial class BftDriver : IConsensusContext, IDisposable
 
     ProposalValue IConsensusContext.CreateProposal(ulong height, uint round)
     {
-        var candidates = _mempool.SelectForBlock(_spec.Parameters.MaxBlockTransactions, _spec.Parameters.MaxBlockBytes);
+        var (maxCount, maxBytes) = ProposalLimits();
+        var candidates = _mempool.SelectForBlock(maxCount, maxBytes);
         ulong now = (ulong)DateTimeOffset.UtcNow.ToUnixTimeMilliseconds();
         long started = _clock.ElapsedMilliseconds;
         var executed = _processor.Propose(_signer!.Address, now, candidates, LastCommit(), _evidence.Pending());
@@ -393,6 +406,10 @@ public sealed partial class BftDriver : IConsensusContext, IDisposable
         _executed[executed.Block.Hash] = executed;
         return new ProposalValue(executed.Block.Hash, executed.Block.ToBytes(), executed.Block);
     }
+
+    private (int Count, long Bytes) ProposalLimits() => _processor.Validators.Validators.Count <= 1
+        ? (_spec.Parameters.MaxBlockTransactions, _spec.Parameters.MaxBlockBytes)
+        : (Math.Min(_spec.Parameters.MaxBlockTransactions, MaxSharedProposalTransactions), Math.Min(_spec.Parameters.MaxBlockBytes, MaxSharedProposalBytes));
 
     private Commit? LastCommit()
     {
@@ -509,7 +526,7 @@ public sealed partial class BftDriver : IConsensusContext, IDisposable
             }
         Metrics.BlockCommitted(round, block.Transactions.Count, _lastBlockMs == 0 ? 0 : now - _lastBlockMs, synced);
         _lastBlockMs = now;
-        _lastBlockFull = block.Transactions.Count >= _spec.Parameters.MaxBlockTransactions;
+        _lastBlockFull = block.Transactions.Count >= ProposalLimits().Count;
         LogCommitted(block.Height, round, block.Transactions.Count, block.Hash.ToString(), synced);
         LogTiming(block.Height, decidedAt - _heightStartedMs, _proposalAtMs, _proposeMs, _executeMs, writeMs, _inbox.Count);
     }
