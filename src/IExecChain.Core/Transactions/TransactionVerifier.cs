@@ -32,9 +32,6 @@ public sealed class TransactionVerifier
         _generationCapacity = capacity / 2;
     }
 
-    /// <summary>Ids remembered in the current generation.</summary>
-    public int CacheCount => Volatile.Read(ref _currentCount);
-
     /// <summary>Signature recoveries done (cache misses): what verification actually cost this node.</summary>
     public long Recoveries => Interlocked.Read(ref _recoveries);
 
