@@ -217,7 +217,9 @@ public static class AnchorCommands
             var body = new Core.Wire.TransactionBody
             {
                 ChainId = JsonRpcClient.Quantity(info.GetProperty("chainId")),
-                Nonce = JsonRpcClient.Quantity(account.GetProperty("nonce")),
+                // The pool's next nonce, not the committed one: one round can anchor several
+                // checkpoints, and the receipt of the one before may still be pending.
+                Nonce = JsonRpcClient.Quantity(account.GetProperty("pendingNonce")),
                 Fee = JsonRpcClient.Quantity(info.GetProperty("fees").GetProperty("anchorReceipt")),
                 AnchorReceipt = new Core.Wire.AnchorReceipt
                 {
