@@ -95,21 +95,28 @@ public sealed class TransactionExecutor
         state.MarkAccountDirty(sender);
         feesCollected = checked(feesCollected + tx.Fee);
 
-        string? failure = tx.Kind switch
+        // The fee and nonce above stay whatever happens; the payload applies whole or not at all.
+        state.BeginTransaction();
+        market.BeginTransaction();
+        string? failure;
+        try
         {
-            TransactionBody.PayloadOneofCase.Transfer => Transfer(state, sender, account, tx.Body.Transfer),
-            TransactionBody.PayloadOneofCase.Stake => Stake(state, sender, account, tx.Body.Stake),
-            TransactionBody.PayloadOneofCase.Unstake => Unstake(state, market, sender, tx.Body.Unstake, height),
-            TransactionBody.PayloadOneofCase.Propose => Governance.Propose(state, sender, tx.Body.Propose, height, _parameters.Consensus, market),
-            TransactionBody.PayloadOneofCase.Vote => Governance.Vote(state, sender, tx.Body.Vote, height, _parameters.Consensus, market),
-            TransactionBody.PayloadOneofCase.AnchorReceipt => Checkpoints.CheckpointLedger.RecordAnchor(state, sender, tx.Body.AnchorReceipt, height),
-            TransactionBody.PayloadOneofCase.RegisterApp or TransactionBody.PayloadOneofCase.RegisterDataset or TransactionBody.PayloadOneofCase.RegisterWorkerpool
-                or TransactionBody.PayloadOneofCase.JoinPool or TransactionBody.PayloadOneofCase.LeavePool or TransactionBody.PayloadOneofCase.PlaceOrder
-                or TransactionBody.PayloadOneofCase.CancelOrder or TransactionBody.PayloadOneofCase.Contribute or TransactionBody.PayloadOneofCase.Reveal
-                or TransactionBody.PayloadOneofCase.Challenge
-                => market.Execute(sender, tx.Nonce, tx.Body),
-            _ => $"payload {tx.Kind} is not executable",
-        };
+            failure = ExecutePayload(state, market, tx, height);
+        }
+        catch (OverflowException)
+        {
+            failure = "an amount overflows 64 bits of nRLC";
+        }
+        if (failure is null)
+        {
+            market.CommitTransaction();
+            state.CommitTransaction();
+        }
+        else
+        {
+            market.RollbackTransaction();
+            state.RollbackTransaction();
+        }
         receipt = new Receipt
         {
             TxId = UnsafeByteOperations.UnsafeWrap(tx.Id.ToArray()),
@@ -123,8 +130,29 @@ public sealed class TransactionExecutor
         return true;
     }
 
-    private static string? Transfer(WorldState state, Address from, AccountRecord sender, Core.Wire.Transfer transfer)
+    private string? ExecutePayload(WorldState state, MarketBlock market, Transaction tx, ulong height)
     {
+        var sender = tx.Sender;
+        return tx.Kind switch
+        {
+            TransactionBody.PayloadOneofCase.Transfer => Transfer(state, sender, tx.Body.Transfer),
+            TransactionBody.PayloadOneofCase.Stake => Stake(state, sender, tx.Body.Stake),
+            TransactionBody.PayloadOneofCase.Unstake => Unstake(state, market, sender, tx.Body.Unstake, height),
+            TransactionBody.PayloadOneofCase.Propose => Governance.Propose(state, sender, tx.Body.Propose, height, _parameters.Consensus, market),
+            TransactionBody.PayloadOneofCase.Vote => Governance.Vote(state, sender, tx.Body.Vote, height, _parameters.Consensus, market),
+            TransactionBody.PayloadOneofCase.AnchorReceipt => Checkpoints.CheckpointLedger.RecordAnchor(state, sender, tx.Body.AnchorReceipt, height),
+            TransactionBody.PayloadOneofCase.RegisterApp or TransactionBody.PayloadOneofCase.RegisterDataset or TransactionBody.PayloadOneofCase.RegisterWorkerpool
+                or TransactionBody.PayloadOneofCase.JoinPool or TransactionBody.PayloadOneofCase.LeavePool or TransactionBody.PayloadOneofCase.PlaceOrder
+                or TransactionBody.PayloadOneofCase.CancelOrder or TransactionBody.PayloadOneofCase.Contribute or TransactionBody.PayloadOneofCase.Reveal
+                or TransactionBody.PayloadOneofCase.Challenge
+                => market.Execute(sender, tx.Nonce, tx.Body),
+            _ => $"payload {tx.Kind} is not executable",
+        };
+    }
+
+    private static string? Transfer(WorldState state, Address from, Core.Wire.Transfer transfer)
+    {
+        var sender = state.GetAccount(from);
         if (sender.Balance < transfer.Amount) return $"insufficient balance: {sender.Balance} < {transfer.Amount}";
         var to = new Address(transfer.To.Span);
         sender.Balance -= transfer.Amount;
@@ -134,8 +162,9 @@ public sealed class TransactionExecutor
         return null;
     }
 
-    private string? Stake(WorldState state, Address staker, AccountRecord account, Core.Wire.Stake stake)
+    private string? Stake(WorldState state, Address staker, Core.Wire.Stake stake)
     {
+        var account = state.GetAccount(staker);
         if (account.Balance < stake.Amount) return $"insufficient balance: {account.Balance} < {stake.Amount}";
         var record = state.GetStake(staker);
         ulong after = (stake.Role == StakeRole.Validator ? record.ValidatorStake : record.WorkerStake) + stake.Amount;

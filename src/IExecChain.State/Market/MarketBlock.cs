@@ -26,6 +26,16 @@ public sealed partial class MarketBlock
     private readonly HashSet<Hash256> _dirty = [];
     private MarketTotals? _totals;
 
+    // The open transaction's undo log (see BeginTransaction); unused during end-of-block work. Reads
+    // copy with the record's own Clone; a record replaced by Put without a read first is copied through its encoding.
+    private readonly UndoLog<Hash256, IMessage> _recordLog = new(r => r.Descriptor.Parser.ParseFrom(r.ToByteString()));
+    private bool _inTransaction;
+    private MarketTotals? _totalsBefore;
+    private bool _totalsTouched;
+    private int _bookMark, _eventMark;
+    private readonly Dictionary<Hash256, bool?> _indexBefore = [];
+    private readonly List<Address> _poolsTouched = [];
+
     internal MarketBlock(MarketLedger ledger, WorldState state, ulong height, Hash256 seed, ChainParameters parameters)
     {
         _ledger = ledger;
@@ -51,6 +61,62 @@ public sealed partial class MarketBlock
 
     public HashSet<Address> TouchedPools { get; } = [];
 
+    /// <summary>
+    /// Starts one transaction's changes: market records, the book, the order index, events and the
+    /// pools to re-rank are logged until <see cref="CommitTransaction"/> or <see cref="RollbackTransaction"/>.
+    /// Account and stake changes are the <see cref="WorldState"/>'s to log.
+    /// </summary>
+    public void BeginTransaction()
+    {
+        if (_inTransaction) throw new InvalidOperationException("a transaction is already open on this market block");
+        _inTransaction = true;
+        _totalsTouched = false;
+        _bookMark = Journal.Count;
+        _eventMark = Events.Count;
+    }
+
+    public void CommitTransaction()
+    {
+        _inTransaction = false;
+        _recordLog.Clear();
+        _totalsBefore = null;
+        _indexBefore.Clear();
+        _poolsTouched.Clear();
+    }
+
+    /// <summary>Takes back everything the open transaction did to the market.</summary>
+    public void RollbackTransaction()
+    {
+        _inTransaction = false;
+        _recordLog.Rollback(_records, _dirty);
+        if (_totalsTouched) _totals = _totalsBefore;
+        _totalsBefore = null;
+        _ledger.UndoSince(Journal, _bookMark);
+        Events.RemoveRange(_eventMark, Events.Count - _eventMark);
+        foreach (var (hash, before) in _indexBefore)
+        {
+            if (before is { } open) IndexChanges[hash] = open;
+            else IndexChanges.Remove(hash);
+        }
+        _indexBefore.Clear();
+        foreach (var pool in _poolsTouched) TouchedPools.Remove(pool);
+        _poolsTouched.Clear();
+        // A timer list may have been put back as it was: its id cache is rebuilt from the list on next use.
+        _timerIds.Clear();
+    }
+
+    private void SetIndexChange(Hash256 order, bool open)
+    {
+        if (_inTransaction && !_indexBefore.ContainsKey(order))
+            _indexBefore[order] = IndexChanges.TryGetValue(order, out var before) ? before : null;
+        IndexChanges[order] = open;
+    }
+
+    private void TouchPool(Address pool)
+    {
+        if (TouchedPools.Add(pool) && _inTransaction) _poolsTouched.Add(pool);
+    }
+
     public List<MarketEvent> Events { get; } = [];
 
     private OrderBook Book => _ledger.Book;
@@ -59,6 +125,7 @@ public sealed partial class MarketBlock
 
     private T? Get<T>(Hash256 key, MessageParser<T> parser) where T : class, IMessage<T>
     {
+        if (_inTransaction) _recordLog.Touch(key, _records, static r => ((T)r).Clone());
         if (_records.TryGetValue(key, out var cached)) return (T)cached;
         var record = _state.GetRecord(key, parser);
         if (record is not null) _records[key] = record;
@@ -67,13 +134,34 @@ public sealed partial class MarketBlock
 
     private void Put(Hash256 key, IMessage record)
     {
+        if (_inTransaction)
+        {
+            _recordLog.Touch(key, _records);
+            _recordLog.MarkDirty(key, _dirty);
+        }
+        else _dirty.Add(key);
         _records[key] = record;
-        _dirty.Add(key);
     }
 
-    private MarketTotals Totals => _totals ??= _state.GetRecord(StateKeys.MarketTotals, MarketTotals.Parser) ?? new MarketTotals();
+    private MarketTotals Totals
+    {
+        get
+        {
+            _totals ??= _state.GetRecord(StateKeys.MarketTotals, MarketTotals.Parser) ?? new MarketTotals();
+            if (_inTransaction && !_totalsTouched)
+            {
+                _totalsTouched = true;
+                _totalsBefore = _totals.Clone();
+            }
+            return _totals;
+        }
+    }
 
-    private void TotalsChanged() => _dirty.Add(StateKeys.MarketTotals);
+    private void TotalsChanged()
+    {
+        if (_inTransaction) _recordLog.MarkDirty(StateKeys.MarketTotals, _dirty);
+        else _dirty.Add(StateKeys.MarketTotals);
+    }
 
     internal AppRecord? App(Address id) => Get(StateKeys.App(id), AppRecord.Parser);
     internal DatasetRecord? Dataset(Address id) => Get(StateKeys.Dataset(id), DatasetRecord.Parser);

@@ -115,7 +115,7 @@ public sealed partial class MarketBlock
         var pool = Pool(Addr(deal.Workerpool))!;
         pool.TasksFailed += left;
         Save(pool);
-        TouchedPools.Add(Addr(deal.Workerpool));
+        TouchPool(Addr(deal.Workerpool));
         deal.Failed += left;
         deal.Expired = left;
         deal.Initialized = deal.Volume;
@@ -231,7 +231,7 @@ public sealed partial class MarketBlock
         if (record.Remaining == 0)
         {
             record.Status = OrderStatus.Filled;
-            IndexChanges[hash] = false;
+            SetIndexChange(hash, false);
         }
         Save(hash, record);
         return record;
@@ -428,7 +428,7 @@ public sealed partial class MarketBlock
         Save(deal);
         Save(pool);
         TotalsChanged();
-        TouchedPools.Add(Addr(deal.Workerpool));
+        TouchPool(Addr(deal.Workerpool));
     }
 
     private void SetScore(Address address, ulong score)
@@ -439,7 +439,7 @@ public sealed partial class MarketBlock
             var pool = Pool(Addr(worker.Workerpool))!;
             pool.ScoreSum = checked(pool.ScoreSum - Math.Min(pool.ScoreSum, worker.Score) + score);
             Save(pool);
-            TouchedPools.Add(Addr(worker.Workerpool));
+            TouchPool(Addr(worker.Workerpool));
         }
         worker.Score = score;
         Save(address, worker);

@@ -48,6 +48,14 @@ public sealed class MarketLedger
         return block;
     }
 
+    /// <summary>Takes one failed transaction's changes out of the book, which goes on recording the block's.</summary>
+    internal void UndoSince(BookJournal journal, int mark)
+    {
+        Book.Record(null);
+        journal.UndoSince(Book, mark);
+        Book.Record(journal);
+    }
+
     /// <summary>Ends the recording of a block's book changes (its changes stay applied until the next Begin or Commit).</summary>
     internal void Stop() => Book.Record(null);
 

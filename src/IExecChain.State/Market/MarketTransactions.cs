@@ -7,35 +7,26 @@ using TaskStatus = IExecChain.Core.Wire.TaskStatus;
 namespace IExecChain.State.Market;
 
 /// <summary>
-/// Market transactions. Each handler checks everything before it changes anything and returns the
-/// reason it failed (the transaction is then included with a failed receipt, having paid its fee).
+/// Market transactions. Each handler returns the reason it failed; the transaction is then included
+/// with a failed receipt, having paid its fee, and whatever the handler changed is rolled back.
 /// </summary>
 public sealed partial class MarketBlock
 {
-    public string? Execute(Address sender, ulong nonce, TransactionBody body)
+    /// <summary>Applies a market transaction; an <see cref="OverflowException"/> is the executor's to turn into a failed receipt (it rolls the transaction back).</summary>
+    public string? Execute(Address sender, ulong nonce, TransactionBody body) => body.PayloadCase switch
     {
-        try
-        {
-            return body.PayloadCase switch
-            {
-                TransactionBody.PayloadOneofCase.RegisterApp => RegisterApp(sender, nonce, body.RegisterApp),
-                TransactionBody.PayloadOneofCase.RegisterDataset => RegisterDataset(sender, nonce, body.RegisterDataset),
-                TransactionBody.PayloadOneofCase.RegisterWorkerpool => RegisterWorkerpool(sender, nonce, body.RegisterWorkerpool),
-                TransactionBody.PayloadOneofCase.JoinPool => JoinPool(sender, body.JoinPool),
-                TransactionBody.PayloadOneofCase.LeavePool => LeavePool(sender),
-                TransactionBody.PayloadOneofCase.PlaceOrder => PlaceOrder(sender, body.PlaceOrder),
-                TransactionBody.PayloadOneofCase.CancelOrder => CancelOrder(sender, new Hash256(body.CancelOrder.OrderHash.Span)),
-                TransactionBody.PayloadOneofCase.Contribute => Contribute(sender, body.Contribute),
-                TransactionBody.PayloadOneofCase.Reveal => Reveal(sender, body.Reveal),
-                TransactionBody.PayloadOneofCase.Challenge => Challenge(sender, new Hash256(body.Challenge.TaskId.Span)),
-                _ => $"payload {body.PayloadCase} is not a market transaction",
-            };
-        }
-        catch (OverflowException)
-        {
-            return "an amount overflows 64 bits of nRLC";
-        }
-    }
+        TransactionBody.PayloadOneofCase.RegisterApp => RegisterApp(sender, nonce, body.RegisterApp),
+        TransactionBody.PayloadOneofCase.RegisterDataset => RegisterDataset(sender, nonce, body.RegisterDataset),
+        TransactionBody.PayloadOneofCase.RegisterWorkerpool => RegisterWorkerpool(sender, nonce, body.RegisterWorkerpool),
+        TransactionBody.PayloadOneofCase.JoinPool => JoinPool(sender, body.JoinPool),
+        TransactionBody.PayloadOneofCase.LeavePool => LeavePool(sender),
+        TransactionBody.PayloadOneofCase.PlaceOrder => PlaceOrder(sender, body.PlaceOrder),
+        TransactionBody.PayloadOneofCase.CancelOrder => CancelOrder(sender, new Hash256(body.CancelOrder.OrderHash.Span)),
+        TransactionBody.PayloadOneofCase.Contribute => Contribute(sender, body.Contribute),
+        TransactionBody.PayloadOneofCase.Reveal => Reveal(sender, body.Reveal),
+        TransactionBody.PayloadOneofCase.Challenge => Challenge(sender, new Hash256(body.Challenge.TaskId.Span)),
+        _ => $"payload {body.PayloadCase} is not a market transaction",
+    };
 
     private string? RegisterApp(Address sender, ulong nonce, RegisterApp registration)
     {
@@ -87,7 +78,7 @@ public sealed partial class MarketBlock
         InsertSorted(pool.Workers, Bytes(sender));
         pool.ScoreSum = checked(pool.ScoreSum + worker.Score);
         Save(pool);
-        TouchedPools.Add(poolId);
+        TouchPool(poolId);
         return null;
     }
 
@@ -102,7 +93,7 @@ public sealed partial class MarketBlock
         Save(pool);
         worker.Workerpool = ByteString.Empty;
         Save(sender, worker);
-        TouchedPools.Add(poolId);
+        TouchPool(poolId);
         return null;
     }
 
@@ -221,7 +212,7 @@ public sealed partial class MarketBlock
             Status = OrderStatus.Open,
         });
         Book.AddOrder(order!, volume, (long)sequence);
-        IndexChanges[hash] = true;
+        SetIndexChange(hash, true);
         return null;
     }
 
@@ -243,7 +234,7 @@ public sealed partial class MarketBlock
         record.Remaining = 0;
         Save(hash, record);
         Book.Remove(hash);
-        IndexChanges[hash] = false;
+        SetIndexChange(hash, false);
     }
 
     private string? Contribute(Address sender, Contribute contribution)

@@ -413,7 +413,7 @@ public sealed partial class MarketBlock
         var pool = Pool(Addr(deal.Workerpool))!;
         pool.TasksReversed++;
         Save(pool);
-        TouchedPools.Add(Addr(deal.Workerpool));
+        TouchPool(Addr(deal.Workerpool));
     }
 
     /// <summary>Takes frozen funds off an account (they leave it: the caller credits them elsewhere).</summary>

@@ -294,9 +294,18 @@ public sealed class BookJournal
     internal void Add(Entry entry) => _entries.Add(entry);
 
     /// <summary>Reverts the changes, newest first. The book must not be recording.</summary>
-    public void Undo(OrderBook book)
+    public void Undo(OrderBook book) => Revert(book, 0);
+
+    /// <summary>Reverts and forgets the changes from entry <paramref name="mark"/> on (one failed transaction's). The book must not be recording.</summary>
+    public void UndoSince(OrderBook book, int mark)
     {
-        for (int i = _entries.Count - 1; i >= 0; i--)
+        Revert(book, mark);
+        _entries.RemoveRange(mark, _entries.Count - mark);
+    }
+
+    private void Revert(OrderBook book, int mark)
+    {
+        for (int i = _entries.Count - 1; i >= mark; i--)
         {
             var e = _entries[i];
             switch (e.Op)
