@@ -26,11 +26,12 @@ internal sealed class TestChain
     private static PrivateKey Key(string name) => new(Keccak256.HashToArray(Encoding.ASCII.GetBytes("test/" + name)));
 
     public TestChain(IKeyValueStore? store = null, int accounts = 5, ulong unbondingPeriod = 3, MempoolOptions? mempool = null, ulong checkpointInterval = 100,
-        bool requireAppApproval = false, MarketParameters? market = null)
+        bool requireAppApproval = false, MarketParameters? market = null, IReadOnlyList<GenesisAccount>? extraAccounts = null)
     {
         var spec = BuildSpec(accounts, unbondingPeriod);
         Spec = spec with
         {
+            Accounts = [.. spec.Accounts, .. extraAccounts ?? []],
             Parameters = spec.Parameters with { CheckpointInterval = checkpointInterval, Market = (market ?? new MarketParameters()) with { RequireAppApproval = requireAppApproval } },
         };
         Store = store ?? new MemoryStore();
@@ -91,10 +92,14 @@ internal sealed class TestChain
     public Transaction Unstake(PrivateKey from, StakeRole role, ulong amount, ulong nonce) =>
         Sign(from, nonce, b => b.Unstake = new Core.Wire.Unstake { Role = role, Amount = amount }, 300);
 
+    /// <summary>Executes the next block with these candidates as the validator would propose it, without committing it.</summary>
+    public ExecutedBlock Propose(params Transaction[] candidates) =>
+        Processor.Propose(Validator.Address, Processor.Head.TimeUnixMs + 100, candidates, Processor.Head.Height == 0 ? null : Processor.Blocks.GetCommit(Processor.Head.Height));
+
     /// <summary>Proposes a block with these candidates and commits it.</summary>
     public ExecutedBlock Produce(params Transaction[] candidates)
     {
-        var executed = Processor.Propose(Validator.Address, Processor.Head.TimeUnixMs + 100, candidates, Processor.Head.Height == 0 ? null : Processor.Blocks.GetCommit(Processor.Head.Height));
+        var executed = Propose(candidates);
         var commit = CommitFor(executed);
         // As the BFT driver does: the precommit of a checkpoint's last block also signs the checkpoint.
         if (Processor.CheckpointOf(executed) is { } checkpoint)
