@@ -63,7 +63,7 @@ public sealed class AtomicTransactionTests
             var reference = m.Chain.Propose([.. txs.Select(t => failed.Contains(t.Id) ? random.FailsBeforeWriting(t) : t)]);
             Assert.That(Root(executed), Is.EqualTo(Root(reference)),
                 $"seed {seed}, block {executed.Block.Height}: failed transactions changed the state beyond their fees ({failed.Count} failed: "
-                + string.Join("; ", executed.Receipts.Where(r => r.Status != ReceiptStatus.Success).Select(r => r.Error)) + ")");
+                + string.Join("; ", executed.Receipts.Where(r => r.Status != ReceiptStatus.Success).Select(r => r.ErrorText())) + ")");
 
             var committed = m.Produce(txs);
             Assert.That(Root(committed), Is.EqualTo(Root(executed)), "executing the same block twice on one parent gives one state");

@@ -79,7 +79,7 @@ public sealed class CheckpointTests
             chain.Sign(relayer, 0, b => b.AnchorReceipt = Receipt(1, 7), 1000),
             chain.Sign(relayer, 1, b => b.AnchorReceipt = Receipt(1, 7), 1000),
             chain.Sign(relayer, 2, b => b.AnchorReceipt = Receipt(5, 8), 1000));
-        Assert.That(executed.Receipts.Select(r => r.Error), Is.EqualTo(new[]
+        Assert.That(executed.Receipts.Select(r => r.ErrorText()), Is.EqualTo(new[]
         {
             "",
             "Ethereum transaction 0x0707070707070707070707070707070707070707070707070707070707070707 is already recorded for checkpoint 1",

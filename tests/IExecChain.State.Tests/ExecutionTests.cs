@@ -35,7 +35,7 @@ public class ExecutionTests
         var executed = chain.Produce(chain.Transfer(alice, TestChain.Account(1).Address, TestChain.InitialBalance, nonce: 0));
 
         Assert.That(executed.Receipts[0].Status, Is.EqualTo(ReceiptStatus.Failed));
-        Assert.That(executed.Receipts[0].Error, Does.Contain("insufficient balance"));
+        Assert.That(executed.Receipts[0].ErrorText(), Does.Contain("insufficient balance"));
         Assert.That(chain.AccountOf(alice.Address).Balance, Is.EqualTo(TestChain.InitialBalance - TestChain.TransferFee));
         Assert.That(chain.AccountOf(alice.Address).Nonce, Is.EqualTo(1));
     }
@@ -89,8 +89,8 @@ public class ExecutionTests
         var executed = chain.Produce(
             chain.Stake(dave, StakeRole.Validator, 10, nonce: 0),
             chain.Unstake(dave, StakeRole.Worker, 1, nonce: 1));
-        Assert.That(executed.Receipts[0].Error, Does.Contain("below the minimum"));
-        Assert.That(executed.Receipts[1].Error, Does.Contain("cannot unstake"));
+        Assert.That(executed.Receipts[0].ErrorText(), Does.Contain("below the minimum"));
+        Assert.That(executed.Receipts[1].ErrorText(), Does.Contain("cannot unstake"));
     }
 
     [Test]

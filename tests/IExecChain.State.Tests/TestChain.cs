@@ -138,3 +138,9 @@ internal sealed class TestChain
         return total;
     }
 }
+
+/// <summary>The words a user would read for a receipt's failure, as the RPC makes them.</summary>
+internal static class ReceiptText
+{
+    public static string ErrorText(this Receipt receipt, TransactionBody? body = null) => ReasonText.Default.Describe(receipt.Failure, body);
+}

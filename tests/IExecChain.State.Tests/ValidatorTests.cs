@@ -46,7 +46,7 @@ public sealed class ValidatorTests
         var fund = chain.Transfer(TestChain.Account(0), Newcomer.Address, 100_000, 0);
         chain.Produce(fund);
         var executed = chain.Produce(admit);
-        Assert.That(executed.Receipts[0].Status, Is.EqualTo(ReceiptStatus.Success), executed.Receipts[0].Error);
+        Assert.That(executed.Receipts[0].Status, Is.EqualTo(ReceiptStatus.Success), executed.Receipts[0].ErrorText());
         var record = StateReader.Proposal(chain.Tree, 1)!;
         Assert.That(record.Status, Is.EqualTo(ProposalStatus.Passed), "the only validator holds all the power");
         chain.Produce(chain.Stake(Newcomer, StakeRole.Validator, 50_000, 0));
@@ -70,7 +70,7 @@ public sealed class ValidatorTests
     {
         var chain = FundedChain();
         var executed = chain.Produce(Propose(chain, TestChain.Validator, 0, p => p.ChangeParameter = new ChangeParameter { Name = "fees.transfer", Value = 7 }));
-        Assert.That(executed.Receipts[0].Status, Is.EqualTo(ReceiptStatus.Success), executed.Receipts[0].Error);
+        Assert.That(executed.Receipts[0].Status, Is.EqualTo(ReceiptStatus.Success), executed.Receipts[0].ErrorText());
         Assert.That(chain.Processor.Executor.RequiredFee(TransactionBody.PayloadOneofCase.Transfer), Is.EqualTo(7));
         var cheap = chain.Produce(chain.Transfer(TestChain.Account(0), TestChain.Account(1).Address, 1, 0, fee: 7));
         Assert.That(cheap.Block.Transactions, Has.Count.EqualTo(1));
@@ -85,10 +85,10 @@ public sealed class ValidatorTests
             Propose(chain, TestChain.Validator, 0, p => p.ChangeParameter = new ChangeParameter { Name = "blockIntervalMs", Value = 1 }),
             Propose(chain, TestChain.Validator, 1, p => p.AdmitValidator = new AdmitValidator { PublicKey = ByteString.CopyFrom(new byte[33]) }),
             chain.Sign(TestChain.Validator, 2, b => b.Vote = new GovernanceVote { ProposalId = 42, Approve = true }, 10_000));
-        Assert.That(executed.Receipts.Select(r => r.Error), Is.EqualTo(new[]
+        Assert.That(executed.Receipts.Select((r, i) => r.ErrorText(executed.Block.Transactions[i].Body)), Is.EqualTo(new[]
         {
             "only validators of the current set may propose",
-            "parameter 'blockIntervalMs' is not governable (governable: fees.transfer, fees.stake, fees.unstake, fees.governance, minValidatorStake, minWorkerStake, fees.registry, fees.order, fees.contribution)",
+            "parameter 'blockIntervalMs' is not governable (governable: fees.contribution, fees.governance, fees.order, fees.registry, fees.stake, fees.transfer, fees.unstake, minValidatorStake, minWorkerStake)",
             "validator public key must be 64 bytes (uncompressed, no prefix), got 33",
             "proposal 42 does not exist",
         }));

@@ -105,7 +105,10 @@ public sealed class ChainRpcMethods
     {
         var id = ParseHash(p.GetString(0, "hash"), "hash");
         var receipt = _processor.Blocks.GetReceipt(id);
-        return receipt is null ? null : RpcFormat.Receipt(receipt);
+        if (receipt is null) return null;
+        var block = _processor.Blocks.GetBlock(receipt.Height);
+        var body = block is not null && receipt.Index < block.Transactions.Count ? block.Transactions[(int)receipt.Index].Body : null;
+        return RpcFormat.Receipt(receipt, body);
     }
 
     private object GetAccount(RpcParams p)

@@ -78,7 +78,8 @@ public sealed class GovernanceRpcMethods(BlockProcessor processor)
             yes = record.Yes.Select(a => new Address(a.Span).ToString()).ToArray(),
             no = record.No.Select(a => new Address(a.Span).ToString()).ToArray(),
             status = record.Status.ToString(),
-            outcome = record.Outcome,
+            outcome = record.Outcome is null ? null : ReasonText.Default.Describe(record.Outcome, new TransactionBody { Propose = record.Proposal }),
+            outcomeReason = record.Outcome is null ? null : RpcFormat.Reason(record.Outcome),
         };
     }
 }

@@ -3,6 +3,7 @@ using Google.Protobuf;
 using IExecChain.Core.Primitives;
 using IExecChain.Core.Wire;
 using IExecChain.State.Chain;
+using IExecChain.State.Execution;
 using IExecChain.State.Market;
 using IExecChain.Storage;
 using TaskStatus = IExecChain.Core.Wire.TaskStatus;
@@ -169,7 +170,8 @@ public sealed class MarketRpcMethods(BlockProcessor processor, IKeyValueStore st
             consensusHash = t.ConsensusHash.IsEmpty ? null : Hash(t.ConsensusHash),
             resultDigest = t.ResultDigest.IsEmpty ? null : Hash(t.ResultDigest),
             finishedAt = t.Status is TaskStatus.Completed or TaskStatus.Failed ? RpcFormat.Quantity(t.FinishedAt) : null,
-            outcome = string.IsNullOrEmpty(t.Outcome) ? null : t.Outcome,
+            outcome = t.Outcome is null ? null : ReasonText.Default.Describe(t.Outcome),
+            outcomeReason = t.Outcome is null ? null : RpcFormat.Reason(t.Outcome),
             awaitingWorkers = t.AwaitingWorkers,
             replicas = t.Replicas.Select(FormatReplica).ToArray(),
             windowEnd = t.WindowEnd == 0 ? null : RpcFormat.Quantity(t.WindowEnd),
@@ -192,7 +194,8 @@ public sealed class MarketRpcMethods(BlockProcessor processor, IKeyValueStore st
                 finalDeadline = RpcFormat.Quantity(v.FinalDeadline),
                 resultDigest = v.ResultDigest.IsEmpty ? null : Hash(v.ResultDigest),
                 concludedAt = v.ConcludedAt == 0 ? null : RpcFormat.Quantity(v.ConcludedAt),
-                outcome = string.IsNullOrEmpty(v.Outcome) ? null : v.Outcome,
+                outcome = v.Outcome is null ? null : ReasonText.Default.Describe(v.Outcome),
+                outcomeReason = v.Outcome is null ? null : RpcFormat.Reason(v.Outcome),
                 verifiers = v.Replicas.Select(FormatReplica).ToArray(),
             },
         };

@@ -2,6 +2,7 @@ using IExecChain.Core.Blocks;
 using IExecChain.Core.Primitives;
 using IExecChain.Core.Transactions;
 using IExecChain.Core.Wire;
+using IExecChain.State.Execution;
 
 namespace IExecChain.Rpc.Chain;
 
@@ -80,15 +81,26 @@ public static class RpcFormat
         };
     }
 
-    public static object Receipt(Receipt r) => new
+    /// <summary>A receipt; <paramref name="body"/> (the transaction's) lets the error text name what only the transaction holds.</summary>
+    public static object Receipt(Receipt r, TransactionBody? body) => new
     {
         transactionHash = Bytes(r.TxId.Span),
         blockNumber = Quantity(r.Height),
         transactionIndex = Quantity(r.Index),
         from = Bytes(r.Sender.Span),
         status = r.Status == ReceiptStatus.Success ? "success" : "failed",
-        error = r.Status == ReceiptStatus.Success ? null : r.Error,
+        error = r.Status == ReceiptStatus.Success ? null : ReasonText.Default.Describe(r.Failure, body),
+        failure = r.Failure is null ? null : Reason(r.Failure),
         feePaid = Quantity(r.FeePaid),
+    };
+
+    /// <summary>What the chain keeps of a reason (code and arguments), for programs; the text is beside it for people.</summary>
+    public static object Reason(Reason reason) => new
+    {
+        code = (int)reason.Code,
+        name = ReasonsReflection.Descriptor.EnumTypes[0].FindValueByNumber((int)reason.Code)?.Name ?? reason.Code.ToString(),
+        numbers = reason.Numbers.Select(Quantity).ToArray(),
+        ids = reason.Ids.Select(id => Bytes(id.Span)).ToArray(),
     };
 
     public static string TypeName(TransactionBody.PayloadOneofCase kind) => kind switch

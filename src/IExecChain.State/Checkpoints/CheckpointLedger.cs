@@ -67,14 +67,14 @@ public static class CheckpointLedger
     public const int MaxAnchorsPerCheckpoint = 4;
 
     /// <summary>An AnchorReceipt: kept with its checkpoint; null on success, else why it had no effect.</summary>
-    public static string? RecordAnchor(WorldState state, Address relayer, AnchorReceipt receipt, ulong height)
+    public static Reason? RecordAnchor(WorldState state, Address relayer, AnchorReceipt receipt, ulong height)
     {
         var key = StateKeys.Checkpoint(receipt.CheckpointNumber);
         var record = state.GetRecord(key, CheckpointRecord.Parser);
-        if (record is null) return $"checkpoint {receipt.CheckpointNumber} is not recorded on this chain";
+        if (record is null) return Reasons.Of(ReasonCode.ReasonCheckpointNotRecorded).Number(receipt.CheckpointNumber);
         if (record.Anchors.Any(a => a.Receipt.EthTxHash.Equals(receipt.EthTxHash) && a.Receipt.EthChainId == receipt.EthChainId))
-            return $"Ethereum transaction 0x{Convert.ToHexStringLower(receipt.EthTxHash.Span)} is already recorded for checkpoint {receipt.CheckpointNumber}";
-        if (record.Anchors.Count >= MaxAnchorsPerCheckpoint) return $"checkpoint {receipt.CheckpointNumber} already holds {MaxAnchorsPerCheckpoint} anchor receipts";
+            return Reasons.Of(ReasonCode.ReasonAnchorAlreadyRecorded).Number(receipt.CheckpointNumber).Id(receipt.EthTxHash);
+        if (record.Anchors.Count >= MaxAnchorsPerCheckpoint) return Reasons.Of(ReasonCode.ReasonCheckpointAnchorsFull).Number(receipt.CheckpointNumber).Number((ulong)MaxAnchorsPerCheckpoint);
         record.Anchors.Add(new AnchorEntry { Relayer = ByteString.CopyFrom(relayer.ToArray()), Receipt = receipt, ReportedAtHeight = height });
         state.SetRecord(key, record);
         return null;

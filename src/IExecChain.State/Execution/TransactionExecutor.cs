@@ -11,7 +11,8 @@ namespace IExecChain.State.Execution;
 /// <summary>
 /// Applies transactions to a <see cref="WorldState"/>. A transaction is either invalid (wrong
 /// nonce, cannot pay its fee: it must not be in a block at all) or included; an included one pays
-/// its fee and consumes its nonce even when its payload fails, and its receipt says why.
+/// its fee and consumes its nonce even when its payload fails, and its receipt says why (a
+/// <see cref="Reason"/>: a code and arguments, never text, because receipts are hashed into headers).
 /// </summary>
 public sealed class TransactionExecutor
 {
@@ -98,14 +99,14 @@ public sealed class TransactionExecutor
         // The fee and nonce above stay whatever happens; the payload applies whole or not at all.
         state.BeginTransaction();
         market.BeginTransaction();
-        string? failure;
+        Reason? failure;
         try
         {
             failure = ExecutePayload(state, market, tx, height);
         }
         catch (OverflowException)
         {
-            failure = "an amount overflows 64 bits of nRLC";
+            failure = Reasons.Of(ReasonCode.ReasonAmountOverflow);
         }
         if (failure is null)
         {
@@ -123,14 +124,14 @@ public sealed class TransactionExecutor
             Height = height,
             Index = index,
             Status = failure is null ? ReceiptStatus.Success : ReceiptStatus.Failed,
-            Error = failure ?? "",
             FeePaid = tx.Fee,
             Sender = UnsafeByteOperations.UnsafeWrap(sender.ToArray()),
+            Failure = failure,
         };
         return true;
     }
 
-    private string? ExecutePayload(WorldState state, MarketBlock market, Transaction tx, ulong height)
+    private Reason? ExecutePayload(WorldState state, MarketBlock market, Transaction tx, ulong height)
     {
         var sender = tx.Sender;
         return tx.Kind switch
@@ -146,14 +147,14 @@ public sealed class TransactionExecutor
                 or TransactionBody.PayloadOneofCase.CancelOrder or TransactionBody.PayloadOneofCase.Contribute or TransactionBody.PayloadOneofCase.Reveal
                 or TransactionBody.PayloadOneofCase.Challenge
                 => market.Execute(sender, tx.Nonce, tx.Body),
-            _ => $"payload {tx.Kind} is not executable",
+            _ => Reasons.Of(ReasonCode.ReasonPayloadNotExecutable).Number(tx.Kind),
         };
     }
 
-    private static string? Transfer(WorldState state, Address from, Core.Wire.Transfer transfer)
+    private static Reason? Transfer(WorldState state, Address from, Core.Wire.Transfer transfer)
     {
         var sender = state.GetAccount(from);
-        if (sender.Balance < transfer.Amount) return $"insufficient balance: {sender.Balance} < {transfer.Amount}";
+        if (sender.Balance < transfer.Amount) return Reasons.Of(ReasonCode.ReasonInsufficientBalance).Number(sender.Balance).Number(transfer.Amount);
         var to = new Address(transfer.To.Span);
         sender.Balance -= transfer.Amount;
         var recipient = to == from ? sender : state.GetAccount(to);
@@ -162,30 +163,30 @@ public sealed class TransactionExecutor
         return null;
     }
 
-    private string? Stake(WorldState state, Address staker, Core.Wire.Stake stake)
+    private Reason? Stake(WorldState state, Address staker, Core.Wire.Stake stake)
     {
         var account = state.GetAccount(staker);
-        if (account.Balance < stake.Amount) return $"insufficient balance: {account.Balance} < {stake.Amount}";
+        if (account.Balance < stake.Amount) return Reasons.Of(ReasonCode.ReasonInsufficientBalance).Number(account.Balance).Number(stake.Amount);
         var record = state.GetStake(staker);
         ulong after = (stake.Role == StakeRole.Validator ? record.ValidatorStake : record.WorkerStake) + stake.Amount;
         ulong minimum = stake.Role == StakeRole.Validator ? _parameters.MinValidatorStake : _parameters.MinWorkerStake;
-        if (after < minimum) return $"{stake.Role} stake would be {after}, below the minimum {minimum}";
+        if (after < minimum) return Reasons.Of(ReasonCode.ReasonStakeBelowMinimum).Number(stake.Role).Number(after).Number(minimum);
         account.Balance -= stake.Amount;
         if (stake.Role == StakeRole.Validator) record.ValidatorStake = after; else record.WorkerStake = after;
         state.MarkStakeDirty(staker);
         return null;
     }
 
-    private string? Unstake(WorldState state, MarketBlock market, Address staker, Core.Wire.Unstake unstake, ulong height)
+    private Reason? Unstake(WorldState state, MarketBlock market, Address staker, Core.Wire.Unstake unstake, ulong height)
     {
         var record = state.GetStake(staker);
         ulong staked = unstake.Role == StakeRole.Validator ? record.ValidatorStake : record.WorkerStake;
-        if (staked < unstake.Amount) return $"{unstake.Role} stake is {staked}, cannot unstake {unstake.Amount}";
+        if (staked < unstake.Amount) return Reasons.Of(ReasonCode.ReasonUnstakeExceedsStake).Number(unstake.Role).Number(staked).Number(unstake.Amount);
         ulong minimum = unstake.Role == StakeRole.Validator ? _parameters.MinValidatorStake : _parameters.MinWorkerStake;
         ulong remaining = staked - unstake.Amount;
-        if (remaining != 0 && remaining < minimum) return $"remaining {unstake.Role} stake {remaining} would be below the minimum {minimum}; unstake all or less";
+        if (remaining != 0 && remaining < minimum) return Reasons.Of(ReasonCode.ReasonUnstakeRemainderBelowMinimum).Number(unstake.Role).Number(remaining).Number(minimum);
         if (unstake.Role == StakeRole.Worker && remaining < Math.Max(minimum, 1) && market.IsPoolMember(staker))
-            return $"a workerpool member keeps at least the minimum worker stake {minimum}; leave the pool first";
+            return Reasons.Of(ReasonCode.ReasonPoolMemberKeepsMinimumStake).Number(minimum);
         if (unstake.Role == StakeRole.Validator) record.ValidatorStake = remaining; else record.WorkerStake = remaining;
         ulong release = checked(height + _parameters.UnbondingPeriodBlocks);
         record.Unbonding.Add(new Unbonding { Role = unstake.Role, Amount = unstake.Amount, ReleaseHeight = release });

@@ -62,7 +62,7 @@ public sealed partial class MarketBlock
             }
             if (Height >= task.FinalDeadline)
             {
-                Fail(task, deal, "final deadline passed without a revealed consensus");
+                Fail(task, deal, Reasons.Of(ReasonCode.ReasonTaskFinalDeadlinePassed));
             }
             else if (task.Status == TaskStatus.Revealing && Height >= task.RevealDeadline)
             {
@@ -393,7 +393,7 @@ public sealed partial class MarketBlock
         CancelOpenReplicas(task);
         task.Status = TaskStatus.Completed;
         task.FinishedAt = Height;
-        task.Outcome = $"completed: {contributions.Count(c => c.Winner)} of {contributions.Count} contributions agreed";
+        task.Outcome = Reasons.Of(ReasonCode.ReasonTaskCompleted).Number((ulong)contributions.Count(c => c.Winner)).Number((ulong)contributions.Count);
         Count(deal, completed: true);
         Emit("completed", task, deal, default);
     }
@@ -405,7 +405,7 @@ public sealed partial class MarketBlock
     }
 
     /// <summary>A task without a revealed consensus by its final deadline: requester refunded, pool stake seized, worker stakes back.</summary>
-    private void Fail(TaskRecord task, DealRecord deal, string reason)
+    private void Fail(TaskRecord task, DealRecord deal, Reason reason)
     {
         var contributions = new List<SettledContribution>();
         foreach (var r in task.Replicas)
@@ -415,7 +415,7 @@ public sealed partial class MarketBlock
         Apply(TaskSettlement.Fail(Terms(deal), contributions));
         task.Status = TaskStatus.Failed;
         task.FinishedAt = Height;
-        task.Outcome = $"failed: {reason}";
+        task.Outcome = reason;
         Count(deal, completed: false);
         Emit("failed", task, deal, default);
     }

@@ -1,6 +1,7 @@
 using Google.Protobuf;
 using IExecChain.Core.Primitives;
 using IExecChain.Core.Wire;
+using IExecChain.State.Execution;
 
 using TaskStatus = IExecChain.Core.Wire.TaskStatus;
 
@@ -13,7 +14,7 @@ namespace IExecChain.State.Market;
 public sealed partial class MarketBlock
 {
     /// <summary>Applies a market transaction; an <see cref="OverflowException"/> is the executor's to turn into a failed receipt (it rolls the transaction back).</summary>
-    public string? Execute(Address sender, ulong nonce, TransactionBody body) => body.PayloadCase switch
+    public Reason? Execute(Address sender, ulong nonce, TransactionBody body) => body.PayloadCase switch
     {
         TransactionBody.PayloadOneofCase.RegisterApp => RegisterApp(sender, nonce, body.RegisterApp),
         TransactionBody.PayloadOneofCase.RegisterDataset => RegisterDataset(sender, nonce, body.RegisterDataset),
@@ -25,13 +26,13 @@ public sealed partial class MarketBlock
         TransactionBody.PayloadOneofCase.Contribute => Contribute(sender, body.Contribute),
         TransactionBody.PayloadOneofCase.Reveal => Reveal(sender, body.Reveal),
         TransactionBody.PayloadOneofCase.Challenge => Challenge(sender, new Hash256(body.Challenge.TaskId.Span)),
-        _ => $"payload {body.PayloadCase} is not a market transaction",
+        _ => Reasons.Of(ReasonCode.ReasonPayloadNotExecutable).Number(body.PayloadCase),
     };
 
-    private string? RegisterApp(Address sender, ulong nonce, RegisterApp registration)
+    private Reason? RegisterApp(Address sender, ulong nonce, RegisterApp registration)
     {
         var id = ResourceId(AppIdKind, sender, nonce);
-        if (App(id) is not null) return $"app {id} already exists";
+        if (App(id) is not null) Reasons.Of(ReasonCode.ReasonAppExists).Id(id);
         Save(new AppRecord
         {
             Id = Bytes(id),
@@ -43,35 +44,35 @@ public sealed partial class MarketBlock
         return null;
     }
 
-    private string? RegisterDataset(Address sender, ulong nonce, RegisterDataset registration)
+    private Reason? RegisterDataset(Address sender, ulong nonce, RegisterDataset registration)
     {
-        if (registration.Size == 0) return "register_dataset.size must be positive";
+        if (registration.Size == 0) return Reasons.Of(ReasonCode.ReasonDatasetSizeZero);
         var id = ResourceId(DatasetIdKind, sender, nonce);
-        if (Dataset(id) is not null) return $"dataset {id} already exists";
+        if (Dataset(id) is not null) Reasons.Of(ReasonCode.ReasonDatasetExists).Id(id);
         Save(new DatasetRecord { Id = Bytes(id), Owner = Bytes(sender), Registration = registration, RegisteredAt = Height });
         return null;
     }
 
-    private string? RegisterWorkerpool(Address sender, ulong nonce, RegisterWorkerpool registration)
+    private Reason? RegisterWorkerpool(Address sender, ulong nonce, RegisterWorkerpool registration)
     {
         var id = ResourceId(WorkerpoolIdKind, sender, nonce);
-        if (Pool(id) is not null) return $"workerpool {id} already exists";
+        if (Pool(id) is not null) Reasons.Of(ReasonCode.ReasonWorkerpoolExists).Id(id);
         Save(new WorkerpoolRecord { Id = Bytes(id), Owner = Bytes(sender), Registration = registration, RegisteredAt = Height });
         return null;
     }
 
-    private string? JoinPool(Address sender, JoinPool join)
+    private Reason? JoinPool(Address sender, JoinPool join)
     {
         var poolId = Addr(join.Workerpool);
         var pool = Pool(poolId);
-        if (pool is null) return $"workerpool {poolId} does not exist";
+        if (pool is null) return Reasons.Of(ReasonCode.ReasonWorkerpoolNotFound).Id(poolId);
         var allow = pool.Registration.WorkerAllow;
-        if (allow.Count > 0 && !allow.Contains(Bytes(sender))) return $"workerpool {poolId} does not admit worker {sender}";
+        if (allow.Count > 0 && !allow.Contains(Bytes(sender))) return Reasons.Of(ReasonCode.ReasonWorkerNotAdmitted).Id(poolId).Id(sender);
         ulong stake = _state.GetStake(sender).WorkerStake;
-        if (stake < Math.Max(Parameters.MinWorkerStake, 1)) return $"worker stake {stake} is below the minimum {Parameters.MinWorkerStake} nRLC";
+        if (stake < Math.Max(Parameters.MinWorkerStake, 1)) return Reasons.Of(ReasonCode.ReasonWorkerStakeBelowMinimum).Number(stake).Number(Parameters.MinWorkerStake);
         var worker = Worker(sender) ?? new WorkerRecord();
         if (!worker.Workerpool.IsEmpty)
-            return Addr(worker.Workerpool) == poolId ? $"already a member of workerpool {poolId}" : $"already a member of workerpool {Addr(worker.Workerpool)}; leave it first";
+            return Addr(worker.Workerpool) == poolId ? Reasons.Of(ReasonCode.ReasonAlreadyInThisPool).Id(poolId) : Reasons.Of(ReasonCode.ReasonAlreadyInAnotherPool).Id(worker.Workerpool);
         worker.Workerpool = join.Workerpool;
         worker.Endpoint = join.Endpoint;
         Save(sender, worker);
@@ -82,10 +83,10 @@ public sealed partial class MarketBlock
         return null;
     }
 
-    private string? LeavePool(Address sender)
+    private Reason? LeavePool(Address sender)
     {
         var worker = Worker(sender);
-        if (worker is null || worker.Workerpool.IsEmpty) return "not a member of any workerpool";
+        if (worker is null || worker.Workerpool.IsEmpty) return Reasons.Of(ReasonCode.ReasonNotInAPool);
         var poolId = Addr(worker.Workerpool);
         var pool = Pool(poolId)!;
         pool.Workers.Remove(Bytes(sender));
@@ -102,13 +103,13 @@ public sealed partial class MarketBlock
     /// takes its open app orders out of the book (cancelled, nothing was locked for them), so requests
     /// for it no longer match and new orders for it are refused. Deals already made run to the end.
     /// </summary>
-    public string? DecideApp(Address id, bool revoke)
+    public Reason? DecideApp(Address id, bool revoke)
     {
         var app = App(id);
-        if (app is null) return $"app {id} does not exist";
+        if (app is null) return Reasons.Of(ReasonCode.ReasonAppNotFound).Id(id);
         if (!revoke)
         {
-            if (app.Status != AppStatus.PendingApproval) return $"app {id} is not pending approval";
+            if (app.Status != AppStatus.PendingApproval) return Reasons.Of(ReasonCode.ReasonAppNotPending).Id(id);
             app.Status = AppStatus.Active;
             Save(app);
             return null;
@@ -125,7 +126,7 @@ public sealed partial class MarketBlock
     /// <summary>True when <paramref name="worker"/> is in a pool (its worker stake must stay above the minimum).</summary>
     public bool IsPoolMember(Address worker) => Worker(worker) is { Workerpool.IsEmpty: false };
 
-    private string? PlaceOrder(Address sender, PlaceOrder place)
+    private Reason? PlaceOrder(Address sender, PlaceOrder place)
     {
         OrderKind kind;
         object? order;
@@ -138,11 +139,11 @@ public sealed partial class MarketBlock
             {
                 kind = OrderKind.App;
                 wire = place.App;
-                if (!OrderCodec.TryDecode(place.App, out var a, out error)) return $"app order: {error}";
+                if (!OrderCodec.TryDecode(place.App, out var a, out error)) return Reasons.Of(ReasonCode.ReasonInvalidOrder).Number(OrderKind.App);
                 var app = App(a!.App);
-                if (app is null) return $"app {a.App} does not exist";
-                if (Addr(app.Owner) != sender) return $"only the owner of app {a.App} may sell it";
-                if (app.Status != AppStatus.Active) return $"app {a.App} is {(app.Status == AppStatus.Revoked ? "revoked" : "not approved yet")}";
+                if (app is null) return Reasons.Of(ReasonCode.ReasonAppNotFound).Id(a.App);
+                if (Addr(app.Owner) != sender) return Reasons.Of(ReasonCode.ReasonNotAppOwner).Id(a.App);
+                if (app.Status != AppStatus.Active) return (app.Status == AppStatus.Revoked ? Reasons.Of(ReasonCode.ReasonAppRevoked) : Reasons.Of(ReasonCode.ReasonAppNotApproved)).Id(a.App);
                 order = a; volume = a.Volume;
                 break;
             }
@@ -150,10 +151,10 @@ public sealed partial class MarketBlock
             {
                 kind = OrderKind.Dataset;
                 wire = place.Dataset;
-                if (!OrderCodec.TryDecode(place.Dataset, out var d, out error)) return $"dataset order: {error}";
+                if (!OrderCodec.TryDecode(place.Dataset, out var d, out error)) return Reasons.Of(ReasonCode.ReasonInvalidOrder).Number(OrderKind.Dataset);
                 var dataset = Dataset(d!.Dataset);
-                if (dataset is null) return $"dataset {d.Dataset} does not exist";
-                if (Addr(dataset.Owner) != sender) return $"only the owner of dataset {d.Dataset} may sell it";
+                if (dataset is null) return Reasons.Of(ReasonCode.ReasonDatasetNotFound).Id(d.Dataset);
+                if (Addr(dataset.Owner) != sender) return Reasons.Of(ReasonCode.ReasonNotDatasetOwner).Id(d.Dataset);
                 order = d; volume = d.Volume;
                 break;
             }
@@ -161,11 +162,11 @@ public sealed partial class MarketBlock
             {
                 kind = OrderKind.Workerpool;
                 wire = place.Workerpool;
-                if (!OrderCodec.TryDecode(place.Workerpool, out var w, out error)) return $"workerpool order: {error}";
+                if (!OrderCodec.TryDecode(place.Workerpool, out var w, out error)) return Reasons.Of(ReasonCode.ReasonInvalidOrder).Number(OrderKind.Workerpool);
                 var pool = Pool(w!.Workerpool);
-                if (pool is null) return $"workerpool {w.Workerpool} does not exist";
-                if (Addr(pool.Owner) != sender) return $"only the owner of workerpool {w.Workerpool} may offer it";
-                if (Market.Category(w.Category) is null) return $"category {w.Category} does not exist";
+                if (pool is null) return Reasons.Of(ReasonCode.ReasonWorkerpoolNotFound).Id(w.Workerpool);
+                if (Addr(pool.Owner) != sender) return Reasons.Of(ReasonCode.ReasonNotWorkerpoolOwner).Id(w.Workerpool);
+                if (Market.Category(w.Category) is null) return Reasons.Of(ReasonCode.ReasonCategoryNotFound).Number(w.Category);
                 lockPerUnit = DealTerms.PoolStakeFor(w.Price);
                 order = w; volume = w.Volume;
                 break;
@@ -174,29 +175,28 @@ public sealed partial class MarketBlock
             {
                 kind = OrderKind.Request;
                 wire = place.Request;
-                if (!OrderCodec.TryDecode(place.Request, out var r, out error)) return $"request order: {error}";
-                if (r!.Requester != sender) return $"requester {r.Requester} is not the sender {sender}";
+                if (!OrderCodec.TryDecode(place.Request, out var r, out error)) return Reasons.Of(ReasonCode.ReasonInvalidOrder).Number(OrderKind.Request);
+                if (r!.Requester != sender) return Reasons.Of(ReasonCode.ReasonRequesterNotSender).Id(r.Requester).Id(sender);
                 var app = App(r.App);
-                if (app is null) return $"app {r.App} does not exist";
-                if (app.Status == AppStatus.Revoked) return $"app {r.App} is revoked";
-                if (r.HasDataset && Dataset(r.Dataset) is null) return $"dataset {r.Dataset} does not exist";
-                if (!r.Workerpool.IsZero && Pool(r.Workerpool) is null) return $"workerpool {r.Workerpool} does not exist";
-                if (Market.Category(r.Category) is null) return $"category {r.Category} does not exist";
+                if (app is null) return Reasons.Of(ReasonCode.ReasonAppNotFound).Id(r.App);
+                if (app.Status == AppStatus.Revoked) return Reasons.Of(ReasonCode.ReasonAppRevoked).Id(r.App);
+                if (r.HasDataset && Dataset(r.Dataset) is null) return Reasons.Of(ReasonCode.ReasonDatasetNotFound).Id(r.Dataset);
+                if (!r.Workerpool.IsZero && Pool(r.Workerpool) is null) return Reasons.Of(ReasonCode.ReasonWorkerpoolNotFound).Id(r.Workerpool);
+                if (Market.Category(r.Category) is null) return Reasons.Of(ReasonCode.ReasonCategoryNotFound).Number(r.Category);
                 lockPerUnit = checked(r.AppMaxPrice + r.DatasetMaxPrice + r.WorkerpoolMaxPrice);
                 order = r; volume = r.Volume;
                 break;
             }
             default:
-                return "place_order carries no order";
+                return Reasons.Of(ReasonCode.ReasonNoOrder);
         }
         var hash = OrderCodec.HashOf((OrderCodec.Kind)kind, wire);
-        if (Order(hash) is not null) return $"order {hash} was already placed (change its salt to place the same terms again)";
+        if (Order(hash) is not null) return Reasons.Of(ReasonCode.ReasonOrderExists).Id(hash);
         ulong total = checked(lockPerUnit * volume);
         var account = _state.GetAccount(sender);
         if (account.Balance < total)
-            return kind == OrderKind.Request
-                ? $"balance {account.Balance} cannot lock the order's maximum cost {total} ({lockPerUnit} per task x {volume})"
-                : $"balance {account.Balance} cannot lock the pool stake {total} ({lockPerUnit} per task x {volume})";
+            return Reasons.Of(kind == OrderKind.Request ? ReasonCode.ReasonCannotLockOrderCost : ReasonCode.ReasonCannotLockPoolStake)
+                .Number(account.Balance).Number(total).Number(lockPerUnit).Number(volume);
         Freeze(sender, total);
         ulong sequence = Totals.NextOrderSequence++;
         TotalsChanged();
@@ -216,12 +216,12 @@ public sealed partial class MarketBlock
         return null;
     }
 
-    private string? CancelOrder(Address sender, Hash256 hash)
+    private Reason? CancelOrder(Address sender, Hash256 hash)
     {
         var record = Order(hash);
-        if (record is null) return $"order {hash} does not exist";
-        if (Addr(record.Owner) != sender) return $"order {hash} belongs to {Addr(record.Owner)}";
-        if (record.Status != OrderStatus.Open) return $"order {hash} is already {(record.Status == OrderStatus.Filled ? "filled" : "cancelled")}";
+        if (record is null) return Reasons.Of(ReasonCode.ReasonOrderNotFound).Id(hash);
+        if (Addr(record.Owner) != sender) return Reasons.Of(ReasonCode.ReasonOrderNotOwned).Id(hash).Id(record.Owner);
+        if (record.Status != OrderStatus.Open) return (record.Status == OrderStatus.Filled ? Reasons.Of(ReasonCode.ReasonOrderFilled) : Reasons.Of(ReasonCode.ReasonOrderCancelled)).Id(hash);
         Unfreeze(sender, checked(record.Remaining * record.LockPerUnit));
         Cancel(hash, record);
         return null;
@@ -237,18 +237,18 @@ public sealed partial class MarketBlock
         SetIndexChange(hash, false);
     }
 
-    private string? Contribute(Address sender, Contribute contribution)
+    private Reason? Contribute(Address sender, Contribute contribution)
     {
         var taskId = H(contribution.TaskId);
         var task = Task(taskId);
-        if (task is null) return $"task {taskId} does not exist";
+        if (task is null) return Reasons.Of(ReasonCode.ReasonTaskNotFound).Id(taskId);
         if (task.Status == TaskStatus.Completed && task.Verification is { Phase: VerificationPhase.Committing }) return VerifierContribute(sender, task, contribution);
-        if (task.Status != TaskStatus.Active) return $"task {taskId} is {StatusName(task.Status)}: contributions are closed";
-        if (Height > task.ContributionDeadline) return $"task {taskId}: the contribution deadline (block {task.ContributionDeadline}) has passed";
+        if (task.Status != TaskStatus.Active) return Reasons.Of(ReasonCode.ReasonContributionsClosed).Number(task.Status).Id(taskId);
+        if (Height > task.ContributionDeadline) return Reasons.Of(ReasonCode.ReasonContributionDeadlinePassed).Number(task.ContributionDeadline).Id(taskId);
         var replica = FindReplica(task, sender);
-        if (replica is null) return $"worker {sender} is not assigned to task {taskId}";
+        if (replica is null) return Reasons.Of(ReasonCode.ReasonNotAssigned).Id(sender).Id(taskId);
         var deal = Deal(H(task.DealId))!;
-        if (Commit(sender, task, deal, replica, contribution, "worker", "contribute to") is { } refused) return refused;
+        if (Commit(sender, task, deal, replica, contribution, verifier: false) is { } refused) return refused;
         var worker = Worker(sender)!;
         worker.Contributions++;
         Save(sender, worker);
@@ -278,13 +278,15 @@ public sealed partial class MarketBlock
     /// Records a commit on an open replica (the task's or its verification's): checks its state, deadline
     /// and the worker's balance, locks the worker stake and takes the task out of the worker's assignments.
     /// </summary>
-    private string? Commit(Address sender, TaskRecord task, DealRecord deal, Replica replica, Contribute contribution, string role, string verb)
+    private Reason? Commit(Address sender, TaskRecord task, DealRecord deal, Replica replica, Contribute contribution, bool verifier)
     {
         var taskId = H(task.Id);
-        if (replica.Status != ReplicaStatus.Assigned) return $"{role} {sender} cannot {verb} task {taskId}: its replica is {replica.Status}";
-        if (Height > replica.Deadline) return $"{role} {sender}'s replica of task {taskId} timed out at block {replica.Deadline}";
+        if (replica.Status != ReplicaStatus.Assigned)
+            return Reasons.Of(verifier ? ReasonCode.ReasonVerifierReplicaNotOpen : ReasonCode.ReasonReplicaNotOpen).Number(replica.Status).Id(sender).Id(taskId);
+        if (Height > replica.Deadline)
+            return Reasons.Of(verifier ? ReasonCode.ReasonVerifierReplicaTimedOut : ReasonCode.ReasonReplicaTimedOut).Number(replica.Deadline).Id(sender).Id(taskId);
         var account = _state.GetAccount(sender);
-        if (account.Balance < deal.WorkerStake) return $"balance {account.Balance} cannot lock the worker stake {deal.WorkerStake}";
+        if (account.Balance < deal.WorkerStake) return Reasons.Of(ReasonCode.ReasonCannotLockWorkerStake).Number(account.Balance).Number(deal.WorkerStake);
         var worker = Worker(sender)!;
         Freeze(sender, deal.WorkerStake);
         replica.Status = ReplicaStatus.Contributed;
@@ -301,21 +303,21 @@ public sealed partial class MarketBlock
     private static bool Opens(Replica replica, Address sender, Hash256 taskId, Hash256 digest) =>
         ResultHash(taskId, digest) == H(replica.ResultHash) && ResultSeal(sender, taskId, digest) == H(replica.ResultSeal);
 
-    private string? Reveal(Address sender, Reveal reveal)
+    private Reason? Reveal(Address sender, Reveal reveal)
     {
         var taskId = H(reveal.TaskId);
         var task = Task(taskId);
-        if (task is null) return $"task {taskId} does not exist";
+        if (task is null) return Reasons.Of(ReasonCode.ReasonTaskNotFound).Id(taskId);
         if (task.Status == TaskStatus.Completed && task.Verification is { Phase: VerificationPhase.Revealing }) return VerifierReveal(sender, task, reveal);
-        if (task.Status != TaskStatus.Revealing) return $"task {taskId} is {StatusName(task.Status)}: nothing to reveal";
-        if (Height > task.RevealDeadline) return $"task {taskId}: the reveal deadline (block {task.RevealDeadline}) has passed";
+        if (task.Status != TaskStatus.Revealing) return Reasons.Of(ReasonCode.ReasonNothingToReveal).Number(task.Status).Id(taskId);
+        if (Height > task.RevealDeadline) return Reasons.Of(ReasonCode.ReasonRevealDeadlinePassed).Number(task.RevealDeadline).Id(taskId);
         var replica = FindReplica(task, sender);
-        if (replica is null) return $"worker {sender} has no replica of task {taskId}";
-        if (replica.Status == ReplicaStatus.Revealed) return $"worker {sender} already revealed task {taskId}";
+        if (replica is null) return Reasons.Of(ReasonCode.ReasonNoReplica).Id(sender).Id(taskId);
+        if (replica.Status == ReplicaStatus.Revealed) return Reasons.Of(ReasonCode.ReasonAlreadyRevealed).Id(sender).Id(taskId);
         if (replica.Status != ReplicaStatus.Contributed || replica.ResultHash != task.ConsensusHash)
-            return $"worker {sender} did not contribute the consensus result of task {taskId}";
+            return Reasons.Of(ReasonCode.ReasonNotConsensusContributor).Id(sender).Id(taskId);
         var digest = H(reveal.ResultDigest);
-        if (!Opens(replica, sender, taskId, digest)) return $"the digest does not open worker {sender}'s commit on task {taskId}";
+        if (!Opens(replica, sender, taskId, digest)) return Reasons.Of(ReasonCode.ReasonDigestDoesNotOpen).Id(sender).Id(taskId);
         replica.Status = ReplicaStatus.Revealed;
         replica.ResultDigest = reveal.ResultDigest;
         if (task.ResultDigest.IsEmpty) task.ResultDigest = reveal.ResultDigest;

@@ -142,21 +142,21 @@ public sealed partial class MarketBlock
         Emit("released", task, deal, default);
     }
 
-    private string? Challenge(Address sender, Hash256 taskId)
+    private Reason? Challenge(Address sender, Hash256 taskId)
     {
-        if (Market.RollbackWindowBlocks == 0) return "this chain has no rollback window (market.rollbackWindowBlocks = 0): results cannot be challenged";
+        if (Market.RollbackWindowBlocks == 0) return Reasons.Of(ReasonCode.ReasonNoRollbackWindow);
         var task = Task(taskId);
-        if (task is null) return $"task {taskId} does not exist";
-        if (task.Status != TaskStatus.Completed) return $"task {taskId} is {StatusName(task.Status)}: only a completed task's result can be challenged";
+        if (task is null) return Reasons.Of(ReasonCode.ReasonTaskNotFound).Id(taskId);
+        if (task.Status != TaskStatus.Completed) return Reasons.Of(ReasonCode.ReasonNotChallengeable).Number(task.Status).Id(taskId);
         if (task.Verification is { } existing)
-            return $"task {taskId} already had a {(existing.Challenger.IsEmpty ? "spot-check" : "challenge")} ({PhaseName(existing.Phase)}): a result is verified once";
-        if (task.Pending.Count == 0 || Height >= task.WindowEnd) return $"task {taskId}: its rollback window closed at block {task.WindowEnd}";
+            return Reasons.Of(ReasonCode.ReasonAlreadyVerified).Number(existing.Challenger.IsEmpty ? 0UL : 1UL).Number(existing.Phase).Id(taskId);
+        if (task.Pending.Count == 0 || Height >= task.WindowEnd) return Reasons.Of(ReasonCode.ReasonWindowClosed).Number(task.WindowEnd).Id(taskId);
         var stake = _state.GetStake(sender);
         if (stake.ValidatorStake == 0 && stake.WorkerStake < Math.Max(Parameters.MinWorkerStake, 1))
-            return $"{sender} is not staked: only validators and workers with the minimum stake may challenge";
+            return Reasons.Of(ReasonCode.ReasonChallengerNotStaked).Id(sender);
         ulong bond = Market.ChallengeBond;
         var account = _state.GetAccount(sender);
-        if (account.Balance < bond) return $"balance {account.Balance} cannot lock the challenge bond {bond}";
+        if (account.Balance < bond) return Reasons.Of(ReasonCode.ReasonCannotLockBond).Number(account.Balance).Number(bond);
         var deal = Deal(H(task.DealId))!;
         Freeze(sender, bond);
         Totals.Challenges++;
@@ -247,31 +247,31 @@ public sealed partial class MarketBlock
         Emit("verification-revealing", task, deal, default, PhaseName(v.Phase));
     }
 
-    private string? VerifierContribute(Address sender, TaskRecord task, Contribute contribution)
+    private Reason? VerifierContribute(Address sender, TaskRecord task, Contribute contribution)
     {
         var taskId = H(task.Id);
         var v = task.Verification!;
         var replica = FindVerifier(v, sender);
-        if (replica is null) return $"worker {sender} is not a verifier of task {taskId}";
+        if (replica is null) return Reasons.Of(ReasonCode.ReasonNotAVerifier).Id(sender).Id(taskId);
         var deal = Deal(H(task.DealId))!;
-        if (Commit(sender, task, deal, replica, contribution, "verifier", "commit on") is { } refused) return refused;
+        if (Commit(sender, task, deal, replica, contribution, verifier: true) is { } refused) return refused;
         Emit("verifier-committed", task, deal, sender, PhaseName(v.Phase));
         if (!HasOpenVerifier(v)) EndCommitting(task, deal);
         Save(task);
         return null;
     }
 
-    private string? VerifierReveal(Address sender, TaskRecord task, Reveal reveal)
+    private Reason? VerifierReveal(Address sender, TaskRecord task, Reveal reveal)
     {
         var taskId = H(task.Id);
         var v = task.Verification!;
-        if (Height > v.RevealDeadline) return $"task {taskId}: the verifiers' reveal deadline (block {v.RevealDeadline}) has passed";
+        if (Height > v.RevealDeadline) return Reasons.Of(ReasonCode.ReasonVerifierRevealDeadlinePassed).Number(v.RevealDeadline).Id(taskId);
         var replica = FindVerifier(v, sender);
-        if (replica is null) return $"worker {sender} is not a verifier of task {taskId}";
-        if (replica.Status == ReplicaStatus.Revealed) return $"verifier {sender} already revealed task {taskId}";
-        if (replica.Status != ReplicaStatus.Contributed) return $"verifier {sender} did not commit on task {taskId}";
+        if (replica is null) return Reasons.Of(ReasonCode.ReasonNotAVerifier).Id(sender).Id(taskId);
+        if (replica.Status == ReplicaStatus.Revealed) return Reasons.Of(ReasonCode.ReasonVerifierAlreadyRevealed).Id(sender).Id(taskId);
+        if (replica.Status != ReplicaStatus.Contributed) return Reasons.Of(ReasonCode.ReasonVerifierDidNotCommit).Id(sender).Id(taskId);
         var digest = H(reveal.ResultDigest);
-        if (!Opens(replica, sender, taskId, digest)) return $"the digest does not open verifier {sender}'s commit on task {taskId}";
+        if (!Opens(replica, sender, taskId, digest)) return Reasons.Of(ReasonCode.ReasonVerifierDigestDoesNotOpen).Id(sender).Id(taskId);
         replica.Status = ReplicaStatus.Revealed;
         replica.ResultDigest = reveal.ResultDigest;
         var deal = Deal(H(task.DealId))!;
@@ -317,7 +317,7 @@ public sealed partial class MarketBlock
         if (agreed is null || disagree)
         {
             v.Phase = VerificationPhase.Inconclusive;
-            v.Outcome = agreed is null ? "no verifier revealed a result" : "the verifiers disagree among themselves";
+            v.Outcome = Reasons.Of(agreed is null ? ReasonCode.ReasonVerificationNoReveal : ReasonCode.ReasonVerifiersDisagree);
             if (challenger is { } c) Unfreeze(c, v.Bond);
         }
         else if (agreed.Value == H(task.ResultDigest))
@@ -331,7 +331,7 @@ public sealed partial class MarketBlock
                 ulong share = v.Bond / (ulong)verifiers.Count;
                 foreach (var verifier in verifiers) Credit(verifier, share);
                 AddToKitty(v.Bond - share * (ulong)verifiers.Count);
-                v.Outcome = $"upheld by {verifiers.Count} verifier(s); the challenger's bond of {v.Bond} nRLC paid them";
+                v.Outcome = Reasons.Of(ReasonCode.ReasonUpheldPaidByBond).Number((ulong)verifiers.Count).Number(v.Bond);
             }
             else
             {
@@ -344,7 +344,7 @@ public sealed partial class MarketBlock
                     paid += reward;
                 }
                 TotalsChanged();
-                v.Outcome = $"upheld by {verifiers.Count} verifier(s), paid {paid} nRLC from the kitty";
+                v.Outcome = Reasons.Of(ReasonCode.ReasonUpheldPaidByKitty).Number((ulong)verifiers.Count).Number(paid);
             }
         }
         else
@@ -404,10 +404,10 @@ public sealed partial class MarketBlock
 
         task.OriginalDigest = task.ResultDigest;
         task.ResultDigest = Bytes(corrected);
-        task.Outcome = $"reversed: {verifiers.Count} verifier(s) agreed on another result";
+        task.Outcome = Reasons.Of(ReasonCode.ReasonTaskReversed).Number((ulong)verifiers.Count);
         v.Phase = VerificationPhase.Reversed;
         v.ResultDigest = Bytes(corrected);
-        v.Outcome = $"reversed: {rewards} nRLC of pending rewards and {slashed} nRLC of stakes taken from the winners";
+        v.Outcome = Reasons.Of(ReasonCode.ReasonVerificationReversed).Number(rewards).Number(slashed);
         Totals.Reversals++;
         TotalsChanged();
         var pool = Pool(Addr(deal.Workerpool))!;

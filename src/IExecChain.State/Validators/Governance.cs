@@ -28,19 +28,19 @@ public static class Governance
         ["fees.contribution"] = (0, 1_000_000_000_000),
     };
 
-    public static string? Propose(WorldState state, Address sender, GovernancePropose proposal, ulong height, ConsensusParameters p, Market.MarketBlock? market = null)
+    public static Reason? Propose(WorldState state, Address sender, GovernancePropose proposal, ulong height, ConsensusParameters p, Market.MarketBlock? market = null)
     {
         var set = ValidatorLedger.CurrentSet(state);
-        if (ValidatorLedger.PowerIn(set, sender) == 0) return "only validators of the current set may propose";
-        if (proposal.DescriptionHash.Length != Hash256.Size) return $"description hash must be 32 bytes, got {proposal.DescriptionHash.Length}";
-        string? invalid = proposal.ActionCase switch
+        if (ValidatorLedger.PowerIn(set, sender) == 0) return Reasons.Of(ReasonCode.ReasonProposerNotValidator);
+        if (proposal.DescriptionHash.Length != Hash256.Size) return Reasons.Of(ReasonCode.ReasonDescriptionHashLength).Number((ulong)proposal.DescriptionHash.Length);
+        Reason? invalid = proposal.ActionCase switch
         {
             GovernancePropose.ActionOneofCase.AdmitValidator => CheckAdmit(state, proposal.AdmitValidator),
             GovernancePropose.ActionOneofCase.RemoveValidator => CheckRemove(state, proposal.RemoveValidator),
             GovernancePropose.ActionOneofCase.ChangeParameter => CheckParameter(proposal.ChangeParameter),
             GovernancePropose.ActionOneofCase.ApproveApp => CheckApp(market, proposal.ApproveApp, revoke: false),
             GovernancePropose.ActionOneofCase.RevokeApp => CheckApp(market, proposal.RevokeApp, revoke: true),
-            _ => "proposal has no action",
+            _ => Reasons.Of(ReasonCode.ReasonNoAction),
         };
         if (invalid is not null) return invalid;
 
@@ -62,16 +62,16 @@ public static class Governance
         return null;
     }
 
-    public static string? Vote(WorldState state, Address sender, GovernanceVote vote, ulong height, ConsensusParameters p, Market.MarketBlock? market = null)
+    public static Reason? Vote(WorldState state, Address sender, GovernanceVote vote, ulong height, ConsensusParameters p, Market.MarketBlock? market = null)
     {
         var set = ValidatorLedger.CurrentSet(state);
-        if (ValidatorLedger.PowerIn(set, sender) == 0) return "only validators of the current set may vote";
+        if (ValidatorLedger.PowerIn(set, sender) == 0) return Reasons.Of(ReasonCode.ReasonVoterNotValidator);
         var record = state.GetRecord(StateKeys.GovernanceProposal(vote.ProposalId), GovernanceProposalRecord.Parser);
-        if (record is null) return $"proposal {vote.ProposalId} does not exist";
-        if (record.Status != ProposalStatus.Open) return $"proposal {vote.ProposalId} is closed ({record.Status})";
-        if (height > record.DeadlineHeight) return $"proposal {vote.ProposalId} expired at height {record.DeadlineHeight}";
+        if (record is null) return Reasons.Of(ReasonCode.ReasonProposalNotFound).Number(vote.ProposalId);
+        if (record.Status != ProposalStatus.Open) return Reasons.Of(ReasonCode.ReasonProposalClosed).Number(vote.ProposalId).Number(record.Status);
+        if (height > record.DeadlineHeight) return Reasons.Of(ReasonCode.ReasonProposalExpired).Number(vote.ProposalId).Number(record.DeadlineHeight);
         var voter = ByteString.CopyFrom(sender.ToArray());
-        if (record.Yes.Contains(voter) || record.No.Contains(voter)) return $"{sender} already voted on proposal {vote.ProposalId}";
+        if (record.Yes.Contains(voter) || record.No.Contains(voter)) return Reasons.Of(ReasonCode.ReasonAlreadyVoted).Number(vote.ProposalId).Id(sender);
         (vote.Approve ? record.Yes : record.No).Add(voter);
         Tally(state, record, set, p, market);
         return null;
@@ -95,7 +95,7 @@ public static class Governance
             }
             if (height < record.DeadlineHeight) continue;
             record.Status = ProposalStatus.Expired;
-            record.Outcome = $"expired at height {height} without > 2/3 of the voting power";
+            record.Outcome = Reasons.Of(ReasonCode.ReasonProposalExpiredWithoutQuorum).Number(height);
             state.SetRecord(key, record);
             totals.OpenProposals.RemoveAt(i);
             changed = true;
@@ -110,14 +110,14 @@ public static class Governance
         foreach (var voter in record.No) no += ValidatorLedger.PowerIn(set, new Address(voter.Span));
         if ((UInt128)yes * 3 > (UInt128)total * 2)
         {
-            string? failure = Apply(state, record.Proposal, p, market);
+            var failure = Apply(state, record.Proposal, p, market);
             record.Status = failure is null ? ProposalStatus.Passed : ProposalStatus.Failed;
-            record.Outcome = failure ?? "passed";
+            record.Outcome = failure ?? Reasons.Of(ReasonCode.ReasonProposalPassed);
         }
         else if ((UInt128)no * 3 >= total)
         {
             record.Status = ProposalStatus.Rejected;
-            record.Outcome = "rejected: at least 1/3 of the voting power voted no";
+            record.Outcome = Reasons.Of(ReasonCode.ReasonProposalRejected);
         }
         if (record.Status != ProposalStatus.Open)
         {
@@ -128,14 +128,14 @@ public static class Governance
         state.SetRecord(StateKeys.GovernanceProposal(record.Id), record);
     }
 
-    private static string? Apply(WorldState state, GovernancePropose proposal, ConsensusParameters p, Market.MarketBlock? market)
+    private static Reason? Apply(WorldState state, GovernancePropose proposal, ConsensusParameters p, Market.MarketBlock? market)
     {
         switch (proposal.ActionCase)
         {
             case GovernancePropose.ActionOneofCase.ApproveApp:
-                return market?.DecideApp(new Address(proposal.ApproveApp.App.Span), revoke: false) ?? "the market is not available here";
+                return market?.DecideApp(new Address(proposal.ApproveApp.App.Span), revoke: false) ?? Reasons.Of(ReasonCode.ReasonMarketUnavailable);
             case GovernancePropose.ActionOneofCase.RevokeApp:
-                return market?.DecideApp(new Address(proposal.RevokeApp.App.Span), revoke: true) ?? "the market is not available here";
+                return market?.DecideApp(new Address(proposal.RevokeApp.App.Span), revoke: true) ?? Reasons.Of(ReasonCode.ReasonMarketUnavailable);
             case GovernancePropose.ActionOneofCase.AdmitValidator:
                 var key = proposal.AdmitValidator.PublicKey;
                 ValidatorLedger.Admit(state, Address.FromPublicKey(key.Span), key, p);
@@ -143,7 +143,7 @@ public static class Governance
             case GovernancePropose.ActionOneofCase.RemoveValidator:
                 var address = new Address(proposal.RemoveValidator.Address.Span);
                 var admitted = state.GetRecord(StateKeys.AdmittedValidators, AddressList.Parser);
-                if (admitted is not null && admitted.Addresses.Count <= 1) return "cannot remove the last admitted validator";
+                if (admitted is not null && admitted.Addresses.Count <= 1) return Reasons.Of(ReasonCode.ReasonLastValidator);
                 ValidatorLedger.Remove(state, address);
                 return null;
             case GovernancePropose.ActionOneofCase.ChangeParameter:
@@ -155,40 +155,40 @@ public static class Governance
                 state.SetRecord(StateKeys.ParameterOverrides, overrides);
                 return null;
             default:
-                return "proposal has no action";
+                return Reasons.Of(ReasonCode.ReasonNoAction);
         }
     }
 
-    private static string? CheckApp(Market.MarketBlock? market, AppDecision decision, bool revoke)
+    private static Reason? CheckApp(Market.MarketBlock? market, AppDecision decision, bool revoke)
     {
-        if (decision.App.Length != Address.Size) return $"app must be a 20-byte address, got {decision.App.Length} bytes";
-        if (market is null) return "the market is not available here";
+        if (decision.App.Length != Address.Size) return Reasons.Of(ReasonCode.ReasonAppAddressLength).Number((ulong)decision.App.Length);
+        if (market is null) return Reasons.Of(ReasonCode.ReasonMarketUnavailable);
         var app = market.App(new Address(decision.App.Span));
-        if (app is null) return $"app {new Address(decision.App.Span)} does not exist";
-        if (app.Status == AppStatus.Revoked) return $"app {new Address(decision.App.Span)} is already revoked";
-        if (!revoke && app.Status == AppStatus.Active) return $"app {new Address(decision.App.Span)} is already active";
+        if (app is null) return Reasons.Of(ReasonCode.ReasonAppNotFound).Id(decision.App);
+        if (app.Status == AppStatus.Revoked) return Reasons.Of(ReasonCode.ReasonAppAlreadyRevoked).Id(decision.App);
+        if (!revoke && app.Status == AppStatus.Active) return Reasons.Of(ReasonCode.ReasonAppAlreadyActive).Id(decision.App);
         return null;
     }
 
-    private static string? CheckAdmit(WorldState state, AdmitValidator admit)
+    private static Reason? CheckAdmit(WorldState state, AdmitValidator admit)
     {
-        if (admit.PublicKey.Length != 64) return $"validator public key must be 64 bytes (uncompressed, no prefix), got {admit.PublicKey.Length}";
+        if (admit.PublicKey.Length != 64) return Reasons.Of(ReasonCode.ReasonPublicKeyLength).Number((ulong)admit.PublicKey.Length);
         var address = Address.FromPublicKey(admit.PublicKey.Span);
-        return ValidatorLedger.IsAdmitted(state, address) ? $"validator {address} is already admitted" : null;
+        return ValidatorLedger.IsAdmitted(state, address) ? Reasons.Of(ReasonCode.ReasonValidatorAlreadyAdmitted).Id(address) : null;
     }
 
-    private static string? CheckRemove(WorldState state, RemoveValidator remove)
+    private static Reason? CheckRemove(WorldState state, RemoveValidator remove)
     {
-        if (remove.Address.Length != Address.Size) return $"address must be 20 bytes, got {remove.Address.Length}";
+        if (remove.Address.Length != Address.Size) return Reasons.Of(ReasonCode.ReasonAddressLength).Number((ulong)remove.Address.Length);
         var address = new Address(remove.Address.Span);
-        return ValidatorLedger.IsAdmitted(state, address) ? null : $"validator {address} is not admitted";
+        return ValidatorLedger.IsAdmitted(state, address) ? null : Reasons.Of(ReasonCode.ReasonValidatorNotAdmitted).Id(address);
     }
 
-    private static string? CheckParameter(ChangeParameter change)
+    private static Reason? CheckParameter(ChangeParameter change)
     {
         if (!Parameters.TryGetValue(change.Name, out var range))
-            return $"parameter '{change.Name}' is not governable (governable: {string.Join(", ", Parameters.Keys)})";
-        if (change.Value < range.Min || change.Value > range.Max) return $"parameter '{change.Name}' must be in [{range.Min}, {range.Max}], got {change.Value}";
+            return Reasons.Of(ReasonCode.ReasonParameterNotGovernable);
+        if (change.Value < range.Min || change.Value > range.Max) return Reasons.Of(ReasonCode.ReasonParameterOutOfRange).Number(range.Min).Number(range.Max).Number(change.Value);
         return null;
     }
 }

@@ -120,7 +120,7 @@ internal sealed class MarketChain
     public static void AssertAllSucceeded(ExecutedBlock executed)
     {
         foreach (var r in executed.Receipts)
-            Assert.That(r.Status, Is.EqualTo(ReceiptStatus.Success), $"receipt error: {r.Error}");
+            Assert.That(r.Status, Is.EqualTo(ReceiptStatus.Success), $"receipt error: {r.ErrorText()}");
     }
 
     public IEnumerable<Address> Everyone() =>
@@ -316,7 +316,7 @@ public sealed class MarketChainTests
             m.Tx(MarketChain.Requester, b => b.PlaceOrder = new PlaceOrder { App = new AppOrder { App = MarketChain.Bytes(m.AppId), Volume = 1, Price = 1 } }, m.Nonce(MarketChain.Requester) + 3),
             m.Contribute(0, Keccak256.Hash([1, 2, 3]), Keccak256.Hash([4])),
             m.Tx(MarketChain.Requester, b => b.CancelOrder = new CancelOrder { OrderHash = MarketChain.Bytes(Keccak256.Hash([9])) }, m.Nonce(MarketChain.Requester) + 4));
-        var errors = executed.Receipts.Select(r => r.Error).ToList();
+        var errors = executed.Receipts.Select((r, i) => r.ErrorText(executed.Block.Transactions[i].Body)).ToList();
         Assert.That(executed.Receipts.All(r => r.Status == ReceiptStatus.Failed));
         Assert.That(errors[0], Does.Contain("does not exist"));
         Assert.That(errors[1], Does.Contain("cannot lock the order's maximum cost"));
@@ -346,17 +346,17 @@ public sealed class MarketChainTests
         int w0 = m.WorkerIndex(task.Replicas[0].Worker), w1 = m.WorkerIndex(task.Replicas[1].Worker), w2 = m.WorkerIndex(task.Replicas[2].Worker);
         var first = m.Produce(outsider, m.Contribute(w0, taskId, good), m.Contribute(w0, taskId, good, m.Nonce(MarketChain.FirstWorker + w0) + 1),
             m.Reveal(w1, taskId, good));
-        Assert.That(first.Receipts[0].Error, Does.Contain("is not assigned to task"));
+        Assert.That(first.Receipts[0].ErrorText(), Does.Contain("is not assigned to task"));
         Assert.That(first.Receipts[1].Status, Is.EqualTo(ReceiptStatus.Success));
-        Assert.That(first.Receipts[2].Error, Does.Contain("cannot contribute").And.Contain("Contributed"));
-        Assert.That(first.Receipts[3].Error, Does.Contain("nothing to reveal"));
+        Assert.That(first.Receipts[2].ErrorText(), Does.Contain("cannot contribute").And.Contain("Contributed"));
+        Assert.That(first.Receipts[3].ErrorText(), Does.Contain("nothing to reveal"));
 
         m.Produce(m.Contribute(w1, taskId, good), m.Contribute(w2, taskId, good));
         Assert.That(m.Task(taskId).Status, Is.EqualTo(TaskStatus.Revealing));
         var wrongDigest = MarketChain.Digest(taskId, "not what was committed");
         var second = m.Produce(m.Reveal(w0, taskId, wrongDigest), m.Contribute(w1, taskId, good, m.Nonce(MarketChain.FirstWorker + w1)));
-        Assert.That(second.Receipts[0].Error, Does.Contain("does not open"));
-        Assert.That(second.Receipts[1].Error, Does.Contain("contributions are closed"));
+        Assert.That(second.Receipts[0].ErrorText(), Does.Contain("does not open"));
+        Assert.That(second.Receipts[1].ErrorText(), Does.Contain("contributions are closed"));
         Assert.That(m.Task(taskId).Replicas[0].Status, Is.EqualTo(ReplicaStatus.Contributed), "a failed reveal changes nothing");
     }
 
@@ -371,7 +371,7 @@ public sealed class MarketChainTests
         ulong deadline = m.Task(taskId).Replicas[0].Deadline;
         while (m.Chain.Processor.Head.Height < deadline) m.Produce();
         var executed = m.Produce(m.Contribute(late, taskId, MarketChain.Digest(taskId, "ok")));
-        Assert.That(executed.Receipts[0].Error, Does.Contain("cannot contribute").Or.Contain("timed out"));
+        Assert.That(executed.Receipts[0].ErrorText(), Does.Contain("cannot contribute").Or.Contain("timed out"));
         Assert.That(m.Task(taskId).Replicas.Select(r => r.Status), Is.EqualTo(new[] { ReplicaStatus.TimedOut, ReplicaStatus.Assigned }));
         Assert.That(m.Chain.AccountOf(m.WorkerKey(late).Address).Frozen, Is.Zero, "no stake was locked by the refused contribution");
     }
@@ -384,7 +384,7 @@ public sealed class MarketChainTests
         m.Produce(m.Tx(MarketChain.AppOwner, b => b.RegisterApp = new RegisterApp { Name = "echo", Runtime = AppRuntime.Wasm, ContentRoot = ByteString.CopyFrom(new byte[32]), ContentSize = 1, Endpoint = "http://127.0.0.1:1" }));
         Assert.That(MarketReader.App(m.Chain.Tree, appId)!.Status, Is.EqualTo(AppStatus.PendingApproval));
         var offer = m.Tx(MarketChain.AppOwner, b => b.PlaceOrder = new PlaceOrder { App = new AppOrder { App = MarketChain.Bytes(appId), Price = 1, Volume = 5 } });
-        Assert.That(m.Produce(offer).Receipts[0].Error, Does.Contain("not approved yet"));
+        Assert.That(m.Produce(offer).Receipts[0].ErrorText(), Does.Contain("not approved yet"));
 
         // The single validator holds all the power: its proposal passes at once.
         ulong validatorNonce = m.Chain.AccountOf(TestChain.Validator.Address).Nonce;
@@ -409,7 +409,7 @@ public sealed class MarketChainTests
         {
             Request = new RequestOrder { App = MarketChain.Bytes(appId), Requester = MarketChain.Bytes(MarketChain.Key(MarketChain.Requester).Address), Volume = 1 },
         });
-        Assert.That(m.Produce(request).Receipts[0].Error, Does.Contain("revoked"));
+        Assert.That(m.Produce(request).Receipts[0].ErrorText(), Does.Contain("revoked"));
     }
 
     [Test]

@@ -3,6 +3,7 @@ using IExecChain.Core.Specs;
 using IExecChain.Core.Transactions;
 using IExecChain.Core.Wire;
 using IExecChain.State.Chain;
+using IExecChain.State.Execution;
 using IExecChain.State.Market;
 using NUnit.Framework;
 using TaskStatus = IExecChain.Core.Wire.TaskStatus;
@@ -244,7 +245,7 @@ public sealed class RollbackWindowTests
 
         var task = m.Task(taskId);
         Assert.That(task.Verification.Phase, Is.EqualTo(VerificationPhase.Inconclusive));
-        Assert.That(task.Verification.Outcome, Does.Contain("disagree"));
+        Assert.That(ReasonText.Default.Describe(task.Verification.Outcome), Does.Contain("disagree"));
         Assert.That(Account(m, challenger).Balance, Is.EqualTo(challengerBalance - TxFee));
         Assert.That(Account(m, challenger).Frozen, Is.Zero);
         Assert.That(new Hash256(task.ResultDigest.Span), Is.EqualTo(MarketChain.Digest(taskId, "ok")));
@@ -325,9 +326,9 @@ public sealed class RollbackWindowTests
             Challenge(m, MarketChain.Requester, taskId),
             Challenge(m, MarketChain.FirstWorker + challenger, active, m.Nonce(MarketChain.FirstWorker + challenger)),
             Challenge(m, MarketChain.FirstWorker + challenger, new Hash256(new byte[32]), m.Nonce(MarketChain.FirstWorker + challenger) + 1));
-        Assert.That(first.Receipts[0].Error, Does.Contain("is not staked"));
-        Assert.That(first.Receipts[1].Error, Does.Contain("only a completed task's result can be challenged"));
-        Assert.That(first.Receipts[2].Error, Does.Contain("does not exist"));
+        Assert.That(first.Receipts[0].ErrorText(), Does.Contain("is not staked"));
+        Assert.That(first.Receipts[1].ErrorText(), Does.Contain("only a completed task's result can be challenged"));
+        Assert.That(first.Receipts[2].ErrorText(), Does.Contain("does not exist"));
         Assert.That(m.Chain.AccountOf(MarketChain.Key(MarketChain.Requester).Address).Frozen, Is.EqualTo(requesterFrozen));
         Assert.That(Account(m, challenger).Frozen, Is.Zero);
 
@@ -337,21 +338,21 @@ public sealed class RollbackWindowTests
             Challenge(m, MarketChain.FirstWorker + challenger, taskId),
             m.Contribute(worker, taskId, MarketChain.Digest(taskId, "ok")),
             m.Reveal(verifier, taskId, MarketChain.Digest(taskId, "ok")));
-        Assert.That(second.Receipts[0].Error, Does.Contain("already had a challenge"));
-        Assert.That(second.Receipts[1].Error, Does.Contain("is not a verifier"));
-        Assert.That(second.Receipts[2].Error, Does.Contain("nothing to reveal").Or.Contain("did not commit"));
+        Assert.That(second.Receipts[0].ErrorText(), Does.Contain("already had a challenge"));
+        Assert.That(second.Receipts[1].ErrorText(), Does.Contain("is not a verifier"));
+        Assert.That(second.Receipts[2].ErrorText(), Does.Contain("nothing to reveal").Or.Contain("did not commit"));
         Assert.That(Account(m, challenger).Frozen, Is.EqualTo(Bond), "one bond, for the one accepted challenge");
 
         MarketChain.AssertAllSucceeded(m.Produce(m.Task(taskId).Verification.Replicas.Select(r =>
             m.Contribute(m.WorkerIndex(r.Worker), taskId, MarketChain.Digest(taskId, "ok"))).ToArray()));
         var third = m.Produce(m.Reveal(verifier, taskId, MarketChain.Digest(taskId, "forged")));
-        Assert.That(third.Receipts[0].Error, Does.Contain("does not open verifier"));
+        Assert.That(third.Receipts[0].ErrorText(), Does.Contain("does not open verifier"));
 
         // Another task, challenged after its window.
         var (late, lateWorker) = Complete(m, "ok");
         ProduceUntil(m, m.Task(late).WindowEnd);
         var fourth = m.Produce(Challenge(m, MarketChain.FirstWorker + (lateWorker + 1) % m.Workers, late));
-        Assert.That(fourth.Receipts[0].Error, Does.Contain("rollback window closed"));
+        Assert.That(fourth.Receipts[0].ErrorText(), Does.Contain("rollback window closed"));
     }
 
     [Test]
@@ -363,6 +364,6 @@ public sealed class RollbackWindowTests
         Assert.That(m.Task(taskId).Pending, Is.Empty);
         Assert.That(Account(m, worker).Frozen, Is.Zero);
         var executed = m.Produce(Challenge(m, MarketChain.FirstWorker + (worker + 1) % m.Workers, taskId));
-        Assert.That(executed.Receipts[0].Error, Does.Contain("no rollback window"));
+        Assert.That(executed.Receipts[0].ErrorText(), Does.Contain("no rollback window"));
     }
 }
