@@ -14,20 +14,6 @@ namespace IExecChain.State.Validators;
 /// </summary>
 public static class Governance
 {
-    /// <summary>Parameters governance may change, with their allowed range.</summary>
-    public static readonly IReadOnlyDictionary<string, (ulong Min, ulong Max)> Parameters = new Dictionary<string, (ulong, ulong)>
-    {
-        ["fees.transfer"] = (0, 1_000_000_000_000),
-        ["fees.stake"] = (0, 1_000_000_000_000),
-        ["fees.unstake"] = (0, 1_000_000_000_000),
-        ["fees.governance"] = (0, 1_000_000_000_000),
-        ["minValidatorStake"] = (0, ulong.MaxValue),
-        ["minWorkerStake"] = (0, ulong.MaxValue),
-        ["fees.registry"] = (0, 1_000_000_000_000),
-        ["fees.order"] = (0, 1_000_000_000_000),
-        ["fees.contribution"] = (0, 1_000_000_000_000),
-    };
-
     public static string? Propose(WorldState state, Address sender, GovernancePropose proposal, ulong height, ConsensusParameters p, Market.MarketBlock? market = null)
     {
         var set = ValidatorLedger.CurrentSet(state);
@@ -186,9 +172,10 @@ public static class Governance
 
     private static string? CheckParameter(ChangeParameter change)
     {
-        if (!Parameters.TryGetValue(change.Name, out var range))
-            return $"parameter '{change.Name}' is not governable (governable: {string.Join(", ", Parameters.Keys)})";
-        if (change.Value < range.Min || change.Value > range.Max) return $"parameter '{change.Name}' must be in [{range.Min}, {range.Max}], got {change.Value}";
+        var parameter = GovernableParameters.Find(change.Name);
+        if (parameter is null)
+            return $"parameter '{change.Name}' is not governable (governable: {GovernableParameters.NameList})";
+        if (!parameter.Allows(change.Value)) return $"parameter '{change.Name}' must be in [{parameter.Min}, {parameter.Max}], got {change.Value}";
         return null;
     }
 }
