@@ -145,7 +145,7 @@ public sealed partial class ChainNode : IAsyncDisposable
                 new SubscriptionRpcMethods(events).RegisterAll(registry);
                 new ChainRpcMethods(spec, processor, mempool, () => self!.NodeInfo(), File.ReadAllText(options.ChainSpecPath)).RegisterAll(registry);
                 new WorkerRpcMethods(processor).RegisterAll(registry);
-                new GovernanceRpcMethods(processor).RegisterAll(registry);
+                new GovernanceRpcMethods(spec, processor).RegisterAll(registry);
                 new CheckpointRpcMethods(spec.ChainId, processor).RegisterAll(registry);
                 new MarketRpcMethods(processor, store).RegisterAll(registry);
                 new ContentRpcMethods(content).RegisterAll(registry);

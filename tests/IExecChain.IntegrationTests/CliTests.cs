@@ -1,4 +1,6 @@
+using System.Text.RegularExpressions;
 using IExecChain.Core.Crypto;
+using IExecChain.State.Validators;
 using NUnit.Framework;
 
 namespace IExecChain.IntegrationTests;
@@ -103,6 +105,31 @@ public class CliTests
         Assert.That(code, Is.EqualTo(0), output);
         // Changing this hash means changing the devnet chain: genesis encoding, state tree rules or devnet.json.
         Assert.That(output, Does.Contain("genesis " + GenesisPin.DevnetGenesisHash));
+    }
+
+    [Test]
+    public void Change_parameter_help_lists_every_governable_parameter_with_its_doc()
+    {
+        var (code, output) = NodeProcess.Run("gov", "propose", "change-parameter", "--help");
+        Assert.That(code, Is.EqualTo(0), output);
+        // Help may wrap to the terminal's width.
+        var help = Regex.Replace(output, @"\s+", " ");
+        foreach (var p in GovernableParameters.All)
+            Assert.That(help, Does.Contain($"{p.Name}: {Regex.Replace(p.Doc, @"\s+", " ")}"), p.Name);
+    }
+
+    [Test]
+    public void Change_parameter_refuses_an_unknown_name_or_an_out_of_range_value_before_sending()
+    {
+        // No key, no description and no node: the refusal must come first.
+        string[] rest = ["--description", "missing.txt", "--key", "missing.json", "--rpc", "http://127.0.0.1:1"];
+        var (code, output) = NodeProcess.Run(["gov", "propose", "change-parameter", "--name", "fees.anchorReceipt", "--value", "1", .. rest]);
+        Assert.That(code, Is.EqualTo(2));
+        Assert.That(output, Does.Contain($"--name: 'fees.anchorReceipt' is not governable (governable: {GovernableParameters.NameList})"));
+
+        (code, output) = NodeProcess.Run(["gov", "propose", "change-parameter", "--name", "fees.transfer", "--value", "1000.5RLC", .. rest]);
+        Assert.That(code, Is.EqualTo(2));
+        Assert.That(output, Does.Contain("--value: fees.transfer must be between 0 RLC and 1000 RLC, got 1000.5 RLC"));
     }
 }
 

@@ -88,7 +88,7 @@ public sealed class ValidatorTests
         Assert.That(executed.Receipts.Select((r, i) => r.ErrorText(executed.Block.Transactions[i].Body)), Is.EqualTo(new[]
         {
             "only validators of the current set may propose",
-            "parameter 'blockIntervalMs' is not governable (governable: fees.contribution, fees.governance, fees.order, fees.registry, fees.stake, fees.transfer, fees.unstake, minValidatorStake, minWorkerStake)",
+            "parameter 'blockIntervalMs' is not governable (governable: fees.transfer, fees.stake, fees.unstake, fees.governance, minValidatorStake, minWorkerStake, fees.registry, fees.order, fees.contribution)",
             "validator public key must be 64 bytes (uncompressed, no prefix), got 33",
             "proposal 42 does not exist",
         }));

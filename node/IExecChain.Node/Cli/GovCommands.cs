@@ -1,10 +1,12 @@
 using System.CommandLine;
+using System.Diagnostics;
 using System.Text.Json;
 using Google.Protobuf;
 using IExecChain.Core.Crypto;
 using IExecChain.Core.Primitives;
 using IExecChain.Core.Wire;
 using IExecChain.Rpc.Client;
+using IExecChain.State.Validators;
 
 namespace IExecChain.Node.Cli;
 
@@ -65,24 +67,48 @@ public static class GovCommands
 
     private static Command BuildParameter()
     {
-        var name = new Option<string>("--name") { Description = "A governable parameter: fees.transfer, fees.stake, fees.unstake, fees.governance, fees.registry, fees.order, fees.contribution, minValidatorStake, minWorkerStake", Required = true };
-        var value = new Option<string>("--value") { Description = "New value (nRLC, or RLC with a suffix)", Required = true };
+        var name = new Option<string>("--name") { Description = "The parameter to change (one of those listed above)", Required = true };
+        var value = new Option<string>("--value") { Description = "New value (nRLC, or RLC with a suffix: 2.5RLC)", Required = true };
         var description = Description();
-        var command = new Command("change-parameter", "Change a governable chain parameter") { name, value, description };
+        var command = new Command("change-parameter", ParameterHelp()) { name, value, description };
         var common = TxCommands.CommonOptions.AddTo(command);
         command.SetAction(r => Cli.RunAsync(async () =>
         {
-            if (!State.Validators.Governance.Parameters.ContainsKey(r.GetValue(name)!))
-                throw new CliException($"--name: '{r.GetValue(name)}' is not governable (governable: {string.Join(", ", State.Validators.Governance.Parameters.Keys)})");
+            // Checked here too so that a typo costs no governance fee and no proposal number.
+            var parameter = GovernableParameters.Find(r.GetValue(name)!)
+                ?? throw new CliException($"--name: '{r.GetValue(name)}' is not governable (governable: {GovernableParameters.NameList})");
+            ulong newValue = ParseValue(parameter, r.GetValue(value)!);
+            if (!parameter.Allows(newValue))
+                throw new CliException($"--value: {parameter.Name} must be between {Show(parameter, parameter.Min)} and {Show(parameter, parameter.Max)}, got {Show(parameter, newValue)}");
             var action = new GovernancePropose
             {
-                ChangeParameter = new ChangeParameter { Name = r.GetValue(name)!, Value = Amounts.Parse(r.GetValue(value)!, "--value") },
+                ChangeParameter = new ChangeParameter { Name = parameter.Name, Value = newValue },
                 DescriptionHash = DescriptionHash(r.GetValue(description)!),
             };
             return await TxCommands.SubmitAsync(r, common, body => body.Propose = action, "governance");
         }));
         return command;
     }
+
+    private static string ParameterHelp()
+    {
+        var help = new System.Text.StringBuilder("Change a governable chain parameter; a passed change applies from the next block. Governable parameters:");
+        foreach (var p in GovernableParameters.All)
+            help.Append($"\n  {p.Name}: {p.Doc} Allowed: {Show(p, p.Min)} to {Show(p, p.Max)}.");
+        return help.ToString();
+    }
+
+    private static ulong ParseValue(GovernableParameter parameter, string text) => parameter.Unit switch
+    {
+        ParameterUnit.NanoRlc => Amounts.Parse(text, "--value"),
+        _ => throw new UnreachableException($"no parser for {parameter.Unit}"),
+    };
+
+    private static string Show(GovernableParameter parameter, ulong value) => parameter.Unit switch
+    {
+        ParameterUnit.NanoRlc => Amounts.Format(value),
+        _ => throw new UnreachableException($"no format for {parameter.Unit}"),
+    };
 
     private static Command BuildApp(string name, string help, bool revoke)
     {

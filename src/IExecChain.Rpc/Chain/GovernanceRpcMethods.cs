@@ -1,18 +1,46 @@
 using IExecChain.Core.Primitives;
+using IExecChain.Core.Specs;
 using IExecChain.Core.Wire;
 using IExecChain.State.Chain;
 using IExecChain.State.Execution;
+using IExecChain.State.Validators;
 
 namespace IExecChain.Rpc.Chain;
 
-/// <summary>iex_getValidators and iex_getProposal: the validator set, standing of each validator, governance proposals.</summary>
-public sealed class GovernanceRpcMethods(BlockProcessor processor)
+/// <summary>
+/// iex_getValidators, iex_getProposal and iex_getGovernableParameters: the validator set, standing of
+/// each validator, governance proposals, and the parameters governance may change.
+/// </summary>
+/// <param name="spec">The chain spec, whose values hold until governance overrides them.</param>
+public sealed class GovernanceRpcMethods(ChainSpec spec, BlockProcessor processor)
 {
     public void RegisterAll(RpcMethodRegistry registry)
     {
         registry.Register("iex_getValidators", (_, _) => ValueTask.FromResult<object?>(GetValidators()));
         registry.Register("iex_getProposal", (p, _) => ValueTask.FromResult<object?>(GetProposal(p)));
+        registry.Register("iex_getGovernableParameters", (_, _) => ValueTask.FromResult<object?>(GetGovernableParameters()));
     }
+
+    private GovernableParametersResult GetGovernableParameters()
+    {
+        var head = processor.Head;
+        // Not read atomically with the head: while a block commits the two may be one block apart.
+        var current = processor.Executor.Parameters;
+        var rows = new GovernableParameterInfo[GovernableParameters.All.Count];
+        for (int i = 0; i < rows.Length; i++)
+        {
+            var p = GovernableParameters.All[i];
+            rows[i] = new GovernableParameterInfo(p.Name, UnitName(p.Unit), RpcFormat.Quantity(p.Read(current)), RpcFormat.Quantity(p.Read(spec.Parameters)),
+                RpcFormat.Quantity(p.Min), RpcFormat.Quantity(p.Max), p.Doc);
+        }
+        return new GovernableParametersResult(RpcFormat.Quantity(head.Height), rows);
+    }
+
+    private static string UnitName(ParameterUnit unit) => unit switch
+    {
+        ParameterUnit.NanoRlc => "nRLC",
+        _ => throw new System.Diagnostics.UnreachableException($"no name for unit {unit}"),
+    };
 
     private object GetValidators()
     {
@@ -83,3 +111,13 @@ public sealed class GovernanceRpcMethods(BlockProcessor processor)
         };
     }
 }
+
+/// <summary>Result of iex_getGovernableParameters: the parameters in table order, for the block after <paramref name="BlockNumber"/>.</summary>
+public sealed record GovernableParametersResult(string BlockNumber, IReadOnlyList<GovernableParameterInfo> Parameters);
+
+/// <summary>
+/// One governable parameter. <paramref name="Value"/> is the one in force (chain spec with governance
+/// overrides), <paramref name="SpecValue"/> the chain spec's; a proposal must stay within
+/// [<paramref name="Min"/>, <paramref name="Max"/>]. Quantities are 0x-hex like every amount in RPC.
+/// </summary>
+public sealed record GovernableParameterInfo(string Name, string Unit, string Value, string SpecValue, string Min, string Max, string Doc);

@@ -139,7 +139,7 @@ public sealed class ReasonText(IReadOnlyDictionary<ReasonCode, Func<ReasonText.A
         [ReasonCode.ReasonAddressLength] = a => $"address must be 20 bytes, got {a.N(0)}",
         [ReasonCode.ReasonValidatorNotAdmitted] = a => $"validator {a.Id(0)} is not admitted",
         [ReasonCode.ReasonParameterNotGovernable] = a =>
-            $"parameter '{ParameterName(a)}' is not governable (governable: {string.Join(", ", Validators.Governance.Parameters.Keys.Order(StringComparer.Ordinal))})",
+            $"parameter '{ParameterName(a)}' is not governable (governable: {Validators.GovernableParameters.NameList})",
         [ReasonCode.ReasonParameterOutOfRange] = a => $"parameter '{ParameterName(a)}' must be in [{a.N(0)}, {a.N(1)}], got {a.N(2)}",
 
         [ReasonCode.ReasonProposalPassed] = _ => "passed",

@@ -14,21 +14,7 @@ namespace IExecChain.State.Validators;
 /// </summary>
 public static class Governance
 {
-    /// <summary>Parameters governance may change, with their allowed range.</summary>
-    public static readonly IReadOnlyDictionary<string, (ulong Min, ulong Max)> Parameters = new Dictionary<string, (ulong, ulong)>
-    {
-        ["fees.transfer"] = (0, 1_000_000_000_000),
-        ["fees.stake"] = (0, 1_000_000_000_000),
-        ["fees.unstake"] = (0, 1_000_000_000_000),
-        ["fees.governance"] = (0, 1_000_000_000_000),
-        ["minValidatorStake"] = (0, ulong.MaxValue),
-        ["minWorkerStake"] = (0, ulong.MaxValue),
-        ["fees.registry"] = (0, 1_000_000_000_000),
-        ["fees.order"] = (0, 1_000_000_000_000),
-        ["fees.contribution"] = (0, 1_000_000_000_000),
-    };
-
-    public static Reason? Propose(WorldState state, Address sender, GovernancePropose proposal, ulong height, ConsensusParameters p, Market.MarketBlock? market = null)
+    public static string? Propose(WorldState state, Address sender, GovernancePropose proposal, ulong height, ConsensusParameters p, Market.MarketBlock? market = null)
     {
         var set = ValidatorLedger.CurrentSet(state);
         if (ValidatorLedger.PowerIn(set, sender) == 0) return Reasons.Of(ReasonCode.ReasonProposerNotValidator);
@@ -186,9 +172,9 @@ public static class Governance
 
     private static Reason? CheckParameter(ChangeParameter change)
     {
-        if (!Parameters.TryGetValue(change.Name, out var range))
-            return Reasons.Of(ReasonCode.ReasonParameterNotGovernable);
-        if (change.Value < range.Min || change.Value > range.Max) return Reasons.Of(ReasonCode.ReasonParameterOutOfRange).Number(range.Min).Number(range.Max).Number(change.Value);
+        var parameter = GovernableParameters.Find(change.Name);
+        if (parameter is null) return Reasons.Of(ReasonCode.ReasonParameterNotGovernable);
+        if (!parameter.Allows(change.Value)) return Reasons.Of(ReasonCode.ReasonParameterOutOfRange).Number(parameter.Min).Number(parameter.Max).Number(change.Value);
         return null;
     }
 }

@@ -1,0 +1,68 @@
+using System.Text;
+using System.Text.Json;
+using IExecChain.Core.Crypto;
+using IExecChain.Core.Specs;
+using IExecChain.Core.Transactions;
+using IExecChain.Core.Wire;
+using IExecChain.Rpc.Chain;
+using IExecChain.State.Chain;
+using IExecChain.State.Merkle;
+using IExecChain.State.Validators;
+using IExecChain.Storage;
+using NUnit.Framework;
+
+namespace IExecChain.Rpc.Tests;
+
+/// <summary>iex_getGovernableParameters through the dispatcher, on a one-validator chain in memory.</summary>
+[TestFixture]
+public sealed class GovernableParametersRpcTests
+{
+    private static readonly PrivateKey Validator = new(Keccak256.HashToArray(Encoding.ASCII.GetBytes("test/validator")));
+
+    private static ChainSpec Spec() => new()
+    {
+        Name = "test",
+        ChainId = 77,
+        GenesisTimeUnixMs = 1_700_000_000_000,
+        Parameters = new ChainParameters
+        {
+            BlockIntervalMs = 100,
+            MaxBlockTransactions = 1000,
+            MaxBlockBytes = 1 << 20,
+            MaxTransactionBytes = 4096,
+            UnbondingPeriodBlocks = 3,
+            MinValidatorStake = 1000,
+            MinWorkerStake = 10,
+            EpochLength = 10,
+            Fees = new FeeSchedule { Transfer = 100, Stake = 200, Unstake = 300 },
+            Consensus = new ConsensusParameters { PowerUnit = 1 },
+        },
+        Accounts = [],
+        Validators = [new GenesisValidator(Validator.Address, Validator.PublicKey, 5000)],
+    };
+
+    [Test]
+    public async Task Each_governable_parameter_is_served_with_its_value_in_force_spec_value_bounds_and_doc()
+    {
+        var spec = Spec();
+        var store = new MemoryStore();
+        var processor = new BlockProcessor(spec, store, new StateTree(store), new BlockStore(store, spec.ChainId, spec.Parameters.MaxTransactionBytes), new TransactionVerifier());
+        processor.Executor.ApplyOverrides(new ParameterOverrides { Values = { new ChangeParameter { Name = "fees.order", Value = 5 } } });
+        var registry = new RpcMethodRegistry();
+        new GovernanceRpcMethods(spec, processor).RegisterAll(registry);
+        var dispatcher = new JsonRpcDispatcher(registry);
+
+        byte[] request = JsonSerializer.SerializeToUtf8Bytes(new { jsonrpc = "2.0", id = 1, method = "iex_getGovernableParameters", @params = Array.Empty<object>() });
+        using var response = JsonDocument.Parse((await dispatcher.HandleAsync(request, CancellationToken.None))!);
+        var result = response.RootElement.GetProperty("result").Deserialize<GovernableParametersResult>(new JsonSerializerOptions(JsonSerializerDefaults.Web))!;
+
+        Assert.That(result.BlockNumber, Is.EqualTo("0x0"));
+        Assert.That(result.Parameters.Select(p => p.Name), Is.EqualTo(GovernableParameters.All.Select(p => p.Name)), "every row, in table order");
+        foreach (var (served, row) in result.Parameters.Zip(GovernableParameters.All))
+        {
+            ulong inForce = row.Name == "fees.order" ? 5 : row.Read(spec.Parameters);
+            Assert.That(served, Is.EqualTo(new GovernableParameterInfo(row.Name, "nRLC", RpcFormat.Quantity(inForce), RpcFormat.Quantity(row.Read(spec.Parameters)),
+                RpcFormat.Quantity(row.Min), RpcFormat.Quantity(row.Max), row.Doc)), row.Name);
+        }
+    }
+}
