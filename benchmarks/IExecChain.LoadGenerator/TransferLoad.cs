@@ -11,15 +11,25 @@ using IExecChain.Rpc.Client;
 
 namespace IExecChain.LoadGenerator;
 
+/// <summary>Settings of a transfer load; `iexchain bench transfers` takes its option defaults from the constants here.</summary>
 public sealed class TransferLoadOptions
 {
+    public const int DefaultAccounts = 2000;
+    public const int DefaultRate = 1000;
+    public const int DefaultDurationSeconds = 10;
+    public const int DefaultBatchSize = 200;
+    public const int DefaultConnections = 8;
+
+    /// <summary>Concurrent HTTP requests at most: what one client connects to its node.</summary>
+    public const int MaxConnections = JsonRpcClient.MaxConnectionsPerServer;
+
     public required Uri Rpc { get; init; }
     public required PrivateKey Funder { get; init; }
-    public int Accounts { get; init; } = 1000;
-    public int Rate { get; init; } = 1000;
-    public int DurationSeconds { get; init; } = 10;
-    public int BatchSize { get; init; } = 200;
-    public int Connections { get; init; } = 8;
+    public int Accounts { get; init; } = DefaultAccounts;
+    public int Rate { get; init; } = DefaultRate;
+    public int DurationSeconds { get; init; } = DefaultDurationSeconds;
+    public int BatchSize { get; init; } = DefaultBatchSize;
+    public int Connections { get; init; } = DefaultConnections;
     public int DrainSeconds { get; init; } = 30;
     /// <summary>Seeds the sending accounts; a new seed gives fresh accounts (nonce 0) on a running chain.</summary>
     public int Seed { get; init; } = Environment.TickCount;

@@ -1,30 +1,36 @@
+using IExecChain.Network;
+using IExecChain.Rpc;
 using IExecChain.State.TxPool;
 
 namespace IExecChain.Node;
 
 /// <summary>
-/// Operator settings of one node, with every default in this one place. What consensus depends
-/// on is in the chain spec, never here.
+/// Operator settings of one node. What consensus depends on is in the chain spec, never here.
+/// Defaults of settings that belong to a component are that component's own (RPC limits and
+/// address: <see cref="RpcServerOptions"/>; UDP port: <see cref="NetworkOptions"/>; mempool:
+/// <see cref="MempoolOptions"/>), referred to here, never repeated; the CLI and the devnet take
+/// them from these constants.
 /// </summary>
 public sealed class NodeOptions
 {
-    public const string DefaultRpcHost = "127.0.0.1";
-    public const int DefaultRpcPort = 8645;
+    public const string DefaultRpcHost = RpcServerOptions.DefaultHost;
+    public const int DefaultRpcPort = RpcServerOptions.DefaultPort;
+    public const string DefaultP2PHost = NetworkOptions.DefaultListenHost;
+    public const int DefaultP2PPort = NetworkOptions.DefaultListenPort;
     public const string ChainSpecFileName = "chain-spec.json";
     public const string DatabaseFolderName = "db";
     public const string PidFileName = "node.pid";
     public const string NodeKeyFileName = "p2p-key";
-    public const int DefaultP2PPort = 30400;
 
     public required string DataDir { get; init; }
     public string RpcHost { get; init; } = DefaultRpcHost;
     public int RpcPort { get; init; } = DefaultRpcPort;
     public bool RpcEnabled { get; init; } = true;
-    public long RpcMaxRequestBytes { get; init; } = 8 * 1024 * 1024;
-    public int RpcMaxBatchSize { get; init; } = 2000;
+    public long RpcMaxRequestBytes { get; init; } = RpcServerOptions.DefaultMaxRequestBytes;
+    public int RpcMaxBatchSize { get; init; } = RpcServerOptions.DefaultMaxBatchSize;
     public MempoolOptions Mempool { get; init; } = new();
 
-    public string P2PHost { get; init; } = DefaultRpcHost;
+    public string P2PHost { get; init; } = DefaultP2PHost;
     public int P2PPort { get; init; } = DefaultP2PPort;
 
     /// <summary>Peers to keep connected, "host:port" or "0xADDRESS@host:port" (the address is then checked).</summary>
@@ -49,6 +55,7 @@ public sealed class NodeOptions
         foreach (var peer in Peers)
             if (!TryParsePeer(peer, out _, out var peerError)) errors.Add($"--peer: {peerError}");
         if (RpcMaxRequestBytes < 1024) errors.Add("rpc max request size must be at least 1024 bytes");
+        if (RpcMaxBatchSize < 1) errors.Add("rpc max batch size must be positive");
         if (Mempool.MaxTransactions < 1) errors.Add("mempool max transactions must be positive");
         if (Mempool.MaxBytes < 1024) errors.Add("mempool max bytes must be at least 1024");
         return errors;

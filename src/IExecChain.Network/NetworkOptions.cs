@@ -33,10 +33,16 @@ public sealed class NetworkOptions
     public required ulong ChainId { get; init; }
     public required Hash256 GenesisHash { get; init; }
 
-    public IPAddress ListenAddress { get; init; } = IPAddress.Loopback;
+    /// <summary>The node's default listen address: loopback, so a node joins no network unless told to.</summary>
+    public const string DefaultListenHost = "127.0.0.1";
+
+    public IPAddress ListenAddress { get; init; } = IPAddress.Parse(DefaultListenHost);
+
+    /// <summary>The node's default UDP port (NodeOptions and the devnet's base port refer to it).</summary>
+    public const int DefaultListenPort = 30400;
 
     /// <summary>UDP port to listen on; 0 picks a free port (see <see cref="P2PHost.LocalEndPoint"/>).</summary>
-    public int ListenPort { get; init; } = 30400;
+    public int ListenPort { get; init; } = DefaultListenPort;
 
     public IReadOnlyList<SeedPeer> Seeds { get; init; } = [];
 

@@ -20,7 +20,7 @@ public sealed class JsonRpcDispatcher
     private readonly ILogger _logger;
     private readonly int _maxBatchSize;
 
-    public JsonRpcDispatcher(RpcMethodRegistry registry, ILogger? logger = null, int maxBatchSize = 1000)
+    public JsonRpcDispatcher(RpcMethodRegistry registry, ILogger? logger = null, int maxBatchSize = RpcServerOptions.DefaultMaxBatchSize)
     {
         ArgumentNullException.ThrowIfNull(registry);
         ArgumentOutOfRangeException.ThrowIfLessThan(maxBatchSize, 1);

@@ -1,17 +1,30 @@
 namespace IExecChain.Rpc;
 
+/// <summary>
+/// Settings of the JSON-RPC server. The initializers are the only defaults of these settings: the node
+/// (NodeOptions), the light worker and the dispatcher refer to the constants below, and docs/rpc.md
+/// quotes them (a test compares the two).
+/// </summary>
 public sealed class RpcServerOptions
 {
+    public const string DefaultHost = "127.0.0.1";
+    public const int DefaultPort = 8645;
+
+    /// <summary>8 MiB: iex_putContent takes content hex-encoded, so about 4 MiB of content fits in one call.</summary>
+    public const long DefaultMaxRequestBytes = 8 * 1024 * 1024;
+
+    public const int DefaultMaxBatchSize = 2000;
+
     /// <summary>IP address to listen on, or "localhost". The default keeps the API off the network.</summary>
-    public string Host { get; set; } = "127.0.0.1";
+    public string Host { get; set; } = DefaultHost;
 
     /// <summary>TCP port; 0 picks a free one (read it back from <see cref="RpcServer.Endpoint"/>).</summary>
-    public int Port { get; set; } = 8645;
+    public int Port { get; set; } = DefaultPort;
 
     /// <summary>Largest request: an HTTP body or one WebSocket message.</summary>
-    public long MaxRequestBytes { get; set; } = 5 * 1024 * 1024;
+    public long MaxRequestBytes { get; set; } = DefaultMaxRequestBytes;
 
-    public int MaxBatchSize { get; set; } = 1000;
+    public int MaxBatchSize { get; set; } = DefaultMaxBatchSize;
 
     /// <summary>Open WebSocket connections at most; further upgrades get HTTP 503. 0 turns WebSockets off.</summary>
     public int MaxWebSocketConnections { get; set; } = 100;

@@ -125,7 +125,7 @@ public sealed class VoteSetTests
     [Test]
     public void Timeouts_stay_flat_for_the_first_rounds_then_grow_to_a_cap()
     {
-        var timeouts = new ConsensusTimeouts { ProposeMs = 1000, FlatRounds = 2, GrowthPercent = 50, MaxMs = 3000 };
+        var timeouts = new ConsensusTimeouts { ProposeMs = 1000, PrevoteMs = 400, PrecommitMs = 400, FlatRounds = 2, GrowthPercent = 50, MaxMs = 3000 };
         Assert.That(timeouts.For(RoundStep.Propose, 0).TotalMilliseconds, Is.EqualTo(1000));
         Assert.That(timeouts.For(RoundStep.Propose, 1).TotalMilliseconds, Is.EqualTo(1000));
         Assert.That(timeouts.For(RoundStep.Propose, 2).TotalMilliseconds, Is.EqualTo(1500));

@@ -20,6 +20,20 @@ public class ChainSpecLoaderTests
         Assert.That(spec.Parameters.Fees.Transfer, Is.EqualTo(1000));
     }
 
+    [Test]
+    public void Devnet_spec_states_round_timeouts_equal_to_the_code_defaults()
+    {
+        // The chain spec is the source of the timeouts; the defaults only fill a field a spec leaves
+        // out, and must not silently differ from the devnet's (docs/decisions.md, "Consensus").
+        var section = Devnet()["parameters"]!["consensus"]!.AsObject();
+        foreach (var field in new[] { "timeoutProposeMs", "timeoutPrevoteMs", "timeoutPrecommitMs", "timeoutFlatRounds", "timeoutGrowthPercent" })
+            Assert.That(section.ContainsKey(field), Is.True, $"devnet.json states {field}");
+        var devnet = ChainSpecLoader.LoadFile(DevnetPath).Parameters.Consensus;
+        var defaults = new ConsensusParameters();
+        Assert.That((devnet.TimeoutProposeMs, devnet.TimeoutPrevoteMs, devnet.TimeoutPrecommitMs, devnet.TimeoutFlatRounds, devnet.TimeoutGrowthPercent),
+            Is.EqualTo((defaults.TimeoutProposeMs, defaults.TimeoutPrevoteMs, defaults.TimeoutPrecommitMs, defaults.TimeoutFlatRounds, defaults.TimeoutGrowthPercent)));
+    }
+
     private static string Reject(Action<JsonNode> change)
     {
         var node = Devnet();

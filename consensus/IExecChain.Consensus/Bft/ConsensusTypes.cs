@@ -1,4 +1,5 @@
 using IExecChain.Core.Primitives;
+using IExecChain.Core.Specs;
 using IExecChain.Core.Wire;
 
 namespace IExecChain.Consensus.Bft;
@@ -35,15 +36,34 @@ public sealed class ProposalValue
 /// Round timeouts: flat for the first <see cref="FlatRounds"/> rounds (a single slow proposer
 /// should not slow the next rounds), then growing by <see cref="GrowthPercent"/> of the base per
 /// round so that, after a long partition, eventually every timeout outlasts the network delay.
+/// The base values come from the chain spec (<see cref="From"/>), which holds their only defaults;
+/// tests set their own.
 /// </summary>
 public sealed record ConsensusTimeouts
 {
-    public int ProposeMs { get; init; } = 1000;
-    public int PrevoteMs { get; init; } = 500;
-    public int PrecommitMs { get; init; } = 500;
-    public int FlatRounds { get; init; } = 2;
-    public int GrowthPercent { get; init; } = 50;
-    public int MaxMs { get; init; } = 30_000;
+    /// <summary>No timeout grows beyond this (docs/consensus.md quotes it).</summary>
+    public const int DefaultMaxMs = 30_000;
+
+    public required int ProposeMs { get; init; }
+    public required int PrevoteMs { get; init; }
+    public required int PrecommitMs { get; init; }
+    public required int FlatRounds { get; init; }
+    public required int GrowthPercent { get; init; }
+    public int MaxMs { get; init; } = DefaultMaxMs;
+
+    /// <summary>The timeouts a chain spec's "consensus" section sets.</summary>
+    public static ConsensusTimeouts From(ConsensusParameters parameters)
+    {
+        ArgumentNullException.ThrowIfNull(parameters);
+        return new ConsensusTimeouts
+        {
+            ProposeMs = parameters.TimeoutProposeMs,
+            PrevoteMs = parameters.TimeoutPrevoteMs,
+            PrecommitMs = parameters.TimeoutPrecommitMs,
+            FlatRounds = parameters.TimeoutFlatRounds,
+            GrowthPercent = parameters.TimeoutGrowthPercent,
+        };
+    }
 
     public TimeSpan For(RoundStep step, uint round)
     {

@@ -2,6 +2,7 @@ using System.CommandLine;
 using System.Globalization;
 using IExecChain.LoadGenerator;
 using IExecChain.Node.Devnet;
+using IExecChain.Rpc;
 using IExecChain.Rpc.Client;
 
 namespace IExecChain.Node.Cli;
@@ -11,13 +12,13 @@ public static class BenchCommand
     public static Command Build()
     {
         var rpc = new Option<string>("--rpc") { Description = "Node RPC URL", DefaultValueFactory = _ => $"http://{NodeOptions.DefaultRpcHost}:{NodeOptions.DefaultRpcPort}" };
-        var accounts = new Option<int>("--accounts") { Description = "Number of sending accounts (funded first)", DefaultValueFactory = _ => 2000 };
-        var rate = new Option<int>("--rate") { Description = "Transfers per second to submit", DefaultValueFactory = _ => 1000 };
-        var duration = new Option<int>("--duration") { Description = "Seconds of load", DefaultValueFactory = _ => 10 };
+        var accounts = new Option<int>("--accounts") { Description = "Number of sending accounts (funded first)", DefaultValueFactory = _ => TransferLoadOptions.DefaultAccounts };
+        var rate = new Option<int>("--rate") { Description = "Transfers per second to submit", DefaultValueFactory = _ => TransferLoadOptions.DefaultRate };
+        var duration = new Option<int>("--duration") { Description = "Seconds of load", DefaultValueFactory = _ => TransferLoadOptions.DefaultDurationSeconds };
         var funderKey = new Option<string?>("--funder-key") { Description = "Keystore of the funding account (default: devnet account 0)" };
         var password = new Option<string?>("--password-file") { Description = "Password file for --funder-key" };
-        var batch = new Option<int>("--batch") { Description = "Transactions per JSON-RPC batch", DefaultValueFactory = _ => 200 };
-        var connections = new Option<int>("--connections") { Description = "Concurrent HTTP requests", DefaultValueFactory = _ => 8 };
+        var batch = new Option<int>("--batch") { Description = $"Transactions per JSON-RPC batch (at most {RpcServerOptions.DefaultMaxBatchSize}, the node's default limit)", DefaultValueFactory = _ => TransferLoadOptions.DefaultBatchSize };
+        var connections = new Option<int>("--connections") { Description = $"Concurrent HTTP requests (at most {TransferLoadOptions.MaxConnections})", DefaultValueFactory = _ => TransferLoadOptions.DefaultConnections };
         var transfers = new Command("transfers", "Submit transfers at a fixed rate; report committed tx/s and submit-to-finality latency")
         { rpc, accounts, rate, duration, funderKey, password, batch, connections };
         transfers.SetAction((r, ct) => Cli.RunAsync(async () =>
@@ -30,8 +31,8 @@ public static class BenchCommand
                 Accounts = r.GetValue(accounts),
                 Rate = r.GetValue(rate),
                 DurationSeconds = r.GetValue(duration),
-                BatchSize = Math.Clamp(r.GetValue(batch), 1, 2000),
-                Connections = Math.Clamp(r.GetValue(connections), 1, 64),
+                BatchSize = Math.Clamp(r.GetValue(batch), 1, RpcServerOptions.DefaultMaxBatchSize),
+                Connections = Math.Clamp(r.GetValue(connections), 1, TransferLoadOptions.MaxConnections),
             };
             var report = await TransferLoad.RunAsync(options, line => Console.Error.WriteLine(line), ct);
             Print(report);

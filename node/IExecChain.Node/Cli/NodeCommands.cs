@@ -26,7 +26,7 @@ public static class NodeCommands
         var key = new Option<string?>("--key") { Description = "Validator keystore file; without it the node follows but does not vote" };
         var password = new Option<string?>("--password-file") { Description = "File whose first line is the keystore password" };
         var rpc = new Option<string?>("--rpc") { Description = $"JSON-RPC listen address host:port (default {NodeOptions.DefaultRpcHost}:{NodeOptions.DefaultRpcPort})" };
-        var p2p = new Option<string?>("--p2p") { Description = $"UDP listen address ip:port for peers (default {NodeOptions.DefaultRpcHost}:{NodeOptions.DefaultP2PPort})" };
+        var p2p = new Option<string?>("--p2p") { Description = $"UDP listen address ip:port for peers (default {NodeOptions.DefaultP2PHost}:{NodeOptions.DefaultP2PPort})" };
         var peers = new Option<string[]>("--peer") { Description = "Peer to keep connected: host:port or 0xADDRESS@host:port (repeatable)", AllowMultipleArgumentsPerToken = false };
         var role = new Option<string[]>("--role") { Description = "validator (default with --key), relayer (needs --eth-rpc, --eth-key, --anchor), worker (needs --worker-key); repeatable", AllowMultipleArgumentsPerToken = false };
         role.AcceptOnlyFromAmong("validator", "relayer", "worker", "full");
@@ -44,7 +44,7 @@ public static class NodeCommands
             var dataDir = r.GetValue(data) ?? file.Data ?? throw new CliException("--data (or \"data\" in --config) is required");
             var rpcText = r.GetValue(rpc) ?? file.Rpc ?? $"{NodeOptions.DefaultRpcHost}:{NodeOptions.DefaultRpcPort}";
             if (!NodeOptions.TryParseEndpoint(rpcText, out var host, out var port, out var error)) throw new CliException($"--rpc: {error}");
-            var p2pText = r.GetValue(p2p) ?? file.P2P ?? $"{NodeOptions.DefaultRpcHost}:{NodeOptions.DefaultP2PPort}";
+            var p2pText = r.GetValue(p2p) ?? file.P2P ?? $"{NodeOptions.DefaultP2PHost}:{NodeOptions.DefaultP2PPort}";
             if (!NodeOptions.TryParseEndpoint(p2pText, out var p2pHost, out var p2pPort, out error)) throw new CliException($"--p2p: {error}");
             var peerList = r.GetValue(peers) is { Length: > 0 } given ? given : file.Peers ?? [];
             var options = new NodeOptions

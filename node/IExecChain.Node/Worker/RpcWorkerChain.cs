@@ -10,7 +10,7 @@ using Microsoft.Extensions.Logging;
 namespace IExecChain.Node.Worker;
 
 /// <summary>
-/// A light worker's chain: a node it trusts, over JSON-RPC (docs/workers.md "Light workers"). It polls the
+/// A light worker's chain: a node it trusts, over JSON-RPC (docs/worker.md "Full and light workers"). It polls the
 /// node's head, asks for its duties (iex_getWorkerDuties) and jobs (iex_getWorkerJob, batched), keeps its own
 /// nonce and sends its transactions in batches. With several node addresses it moves to the next one when
 /// the current one cannot be reached. The node is trusted for what it reports, never with the worker's key:

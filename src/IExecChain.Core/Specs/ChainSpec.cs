@@ -93,13 +93,14 @@ public sealed record TaskCategory(ulong Id, string Name, ulong TimeRefBlocks, ul
 
 /// <summary>
 /// BFT and validator-set rules. The initializers are the single source of defaults: a chain spec
-/// may omit any field of its "consensus" section.
+/// may omit any field of its "consensus" section. The round timeouts equal those that
+/// chain-spec/devnet.json states (a test compares them; docs/decisions.md, "Consensus", says why).
 /// </summary>
 public sealed record ConsensusParameters
 {
     public int TimeoutProposeMs { get; init; } = 1000;
-    public int TimeoutPrevoteMs { get; init; } = 500;
-    public int TimeoutPrecommitMs { get; init; } = 500;
+    public int TimeoutPrevoteMs { get; init; } = 400;
+    public int TimeoutPrecommitMs { get; init; } = 400;
     /// <summary>Rounds whose timeouts stay at the base value before they start to grow.</summary>
     public int TimeoutFlatRounds { get; init; } = 2;
     /// <summary>Growth per round after the flat ones, in percent of the base timeout.</summary>

@@ -7,7 +7,7 @@ using IExecChain.State.Market;
 namespace IExecChain.Rpc.Chain;
 
 /// <summary>
-/// What a light worker asks its node (docs/rpc.md "Light workers"): iex_getWorkerDuties, the tasks assigned
+/// What a light worker asks its node (each method has its section in docs/rpc.md): iex_getWorkerDuties, the tasks assigned
 /// to a worker and which of its commits must be revealed now, and iex_getWorkerJob, the records to run a task
 /// (protobuf bytes as in state, so the worker decodes exactly what a full node reads).
 /// </summary>

@@ -12,6 +12,9 @@ public sealed class JsonRpcClientException(int code, string message) : Exception
 /// <summary>A JSON-RPC 2.0 client over HTTP for the CLI and the load generator.</summary>
 public sealed class JsonRpcClient : IDisposable
 {
+    /// <summary>HTTP connections this client opens to its node at most; concurrent calls beyond it queue.</summary>
+    public const int MaxConnectionsPerServer = 64;
+
     private readonly HttpClient _http;
     private readonly Uri _endpoint;
     private long _nextId;
@@ -19,7 +22,7 @@ public sealed class JsonRpcClient : IDisposable
     public JsonRpcClient(Uri endpoint, TimeSpan? timeout = null)
     {
         _endpoint = endpoint;
-        _http = new HttpClient(new SocketsHttpHandler { MaxConnectionsPerServer = 64, PooledConnectionLifetime = TimeSpan.FromMinutes(5) })
+        _http = new HttpClient(new SocketsHttpHandler { MaxConnectionsPerServer = MaxConnectionsPerServer, PooledConnectionLifetime = TimeSpan.FromMinutes(5) })
         {
             Timeout = timeout ?? TimeSpan.FromSeconds(30),
         };
@@ -42,7 +45,7 @@ public sealed class JsonRpcClient : IDisposable
     {
         if (!text.Contains("://", StringComparison.Ordinal)) text = "http://" + text;
         if (!Uri.TryCreate(text, UriKind.Absolute, out var uri) || (uri.Scheme != "http" && uri.Scheme != "https"))
-            throw new ArgumentException($"'{text}' is not an http(s) RPC address such as http://127.0.0.1:8645");
+            throw new ArgumentException($"'{text}' is not an http(s) RPC address such as http://{RpcServerOptions.DefaultHost}:{RpcServerOptions.DefaultPort}");
         return uri;
     }
 
