@@ -86,8 +86,9 @@ public sealed class GovernableParametersTests
         for (int i = 0; i < expected.Count; i++)
         {
             var receipt = executed.Receipts[i];
-            Assert.That(receipt.Status, Is.EqualTo(expected[i].Error is null ? ReceiptStatus.Success : ReceiptStatus.Failed), $"{expected[i].What}: {receipt.Error}");
-            Assert.That(receipt.Error, Is.EqualTo(expected[i].Error ?? ""), expected[i].What);
+            string error = receipt.ErrorText(executed.Block.Transactions[i].Body);
+            Assert.That(receipt.Status, Is.EqualTo(expected[i].Error is null ? ReceiptStatus.Success : ReceiptStatus.Failed), $"{expected[i].What}: {error}");
+            Assert.That(error, Is.EqualTo(expected[i].Error ?? ""), expected[i].What);
         }
         foreach (var p in GovernableParameters.All)
             Assert.That(p.Read(chain.Processor.Executor.Parameters), Is.EqualTo(p.Min), $"{p.Name}: the last passed proposal is in force");

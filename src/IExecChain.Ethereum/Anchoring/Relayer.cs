@@ -203,13 +203,24 @@ public sealed partial class Relayer
         }
     }
 
+    /// <summary>
+    /// A receipt of one of the candidates (replacements of one nonce), the successful one when there
+    /// is one: a node may mine more than one of them (ganache 7 with its miner paused does), and then
+    /// the first in our list can be a revert behind our own successful replacement.
+    /// </summary>
     private async Task<TransactionReceipt?> WaitForReceiptAsync(List<Hash256> candidates, TimeSpan patience, CancellationToken ct)
     {
         var deadline = DateTime.UtcNow + patience;
         while (true)
         {
+            TransactionReceipt? mined = null;
             foreach (var hash in candidates)
-                if (await _rpc.GetTransactionReceiptAsync(hash, ct) is { } receipt) return receipt;
+            {
+                if (await _rpc.GetTransactionReceiptAsync(hash, ct) is not { } receipt) continue;
+                if (receipt.Succeeded) return receipt;
+                mined ??= receipt;
+            }
+            if (mined is not null) return mined;
             if (DateTime.UtcNow >= deadline) return null;
             await Task.Delay(_options.ReceiptPollInterval, ct);
         }

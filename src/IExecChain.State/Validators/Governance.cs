@@ -14,7 +14,7 @@ namespace IExecChain.State.Validators;
 /// </summary>
 public static class Governance
 {
-    public static string? Propose(WorldState state, Address sender, GovernancePropose proposal, ulong height, ConsensusParameters p, Market.MarketBlock? market = null)
+    public static Reason? Propose(WorldState state, Address sender, GovernancePropose proposal, ulong height, ConsensusParameters p, Market.MarketBlock? market = null)
     {
         var set = ValidatorLedger.CurrentSet(state);
         if (ValidatorLedger.PowerIn(set, sender) == 0) return Reasons.Of(ReasonCode.ReasonProposerNotValidator);
