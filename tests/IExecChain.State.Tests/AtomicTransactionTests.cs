@@ -43,7 +43,7 @@ public sealed class AtomicTransactionTests
     [TestCase(4)]
     public void Every_failed_transaction_leaves_the_state_as_if_it_had_only_paid_its_fee(int seed)
     {
-        var m = new MarketChain(workers: 5, market: Market, extraAccounts: [new GenesisAccount(Whale, ulong.MaxValue - 1_000_000)]);
+        var m = new MarketChain(workers: 5, market: Market, adjustSpec: s => s with { Accounts = [.. s.Accounts, new GenesisAccount(Whale, ulong.MaxValue - 1_000_000)] });
         m.SetUp(poolVolume: 10_000, poolTrust: 1000, appVolume: 10_000);
         var random = new RandomTransactions(m, new Random(seed));
         var failures = new Dictionary<string, int>();

@@ -26,14 +26,14 @@ internal sealed class TestChain
     private static PrivateKey Key(string name) => new(Keccak256.HashToArray(Encoding.ASCII.GetBytes("test/" + name)));
 
     public TestChain(IKeyValueStore? store = null, int accounts = 5, ulong unbondingPeriod = 3, MempoolOptions? mempool = null, ulong checkpointInterval = 100,
-        bool requireAppApproval = false, MarketParameters? market = null, IReadOnlyList<GenesisAccount>? extraAccounts = null)
+        bool requireAppApproval = false, MarketParameters? market = null, Func<ChainSpec, ChainSpec>? adjustSpec = null)
     {
         var spec = BuildSpec(accounts, unbondingPeriod);
-        Spec = spec with
+        spec = spec with
         {
-            Accounts = [.. spec.Accounts, .. extraAccounts ?? []],
             Parameters = spec.Parameters with { CheckpointInterval = checkpointInterval, Market = (market ?? new MarketParameters()) with { RequireAppApproval = requireAppApproval } },
         };
+        Spec = adjustSpec is null ? spec : adjustSpec(spec);
         Store = store ?? new MemoryStore();
         Tree = new StateTree(Store);
         Verifier = new TransactionVerifier();
@@ -93,13 +93,18 @@ internal sealed class TestChain
         Sign(from, nonce, b => b.Unstake = new Core.Wire.Unstake { Role = role, Amount = amount }, 300);
 
     /// <summary>Executes the next block with these candidates as the validator would propose it, without committing it.</summary>
-    public ExecutedBlock Propose(params Transaction[] candidates) =>
-        Processor.Propose(Validator.Address, Processor.Head.TimeUnixMs + 100, candidates, Processor.Head.Height == 0 ? null : Processor.Blocks.GetCommit(Processor.Head.Height));
+    public ExecutedBlock Propose(params Transaction[] candidates) => Propose([], candidates);
+
+    private ExecutedBlock Propose(IReadOnlyList<DuplicateVoteEvidence> evidence, Transaction[] candidates) =>
+        Processor.Propose(Validator.Address, Processor.Head.TimeUnixMs + 100, candidates, Processor.Head.Height == 0 ? null : Processor.Blocks.GetCommit(Processor.Head.Height), evidence);
 
     /// <summary>Proposes a block with these candidates and commits it.</summary>
-    public ExecutedBlock Produce(params Transaction[] candidates)
+    public ExecutedBlock Produce(params Transaction[] candidates) => ProduceWithEvidence([], candidates);
+
+    /// <summary>Proposes a block with these candidates and this evidence of equivocation, and commits it.</summary>
+    public ExecutedBlock ProduceWithEvidence(IReadOnlyList<DuplicateVoteEvidence> evidence, params Transaction[] candidates)
     {
-        var executed = Propose(candidates);
+        var executed = Propose(evidence, candidates);
         var commit = CommitFor(executed);
         // As the BFT driver does: the precommit of a checkpoint's last block also signs the checkpoint.
         if (Processor.CheckpointOf(executed) is { } checkpoint)

@@ -18,11 +18,10 @@ internal sealed class MarketChain
     public const int AppOwner = 0, PoolOwner = 1, Requester = 2, FirstWorker = 3;
     public const ulong AppPrice = 1_000, PoolPrice = 10_000, WorkerStake = 1_000;
 
-    public MarketChain(int workers, IKeyValueStore? store = null, bool requireAppApproval = false, MarketParameters? market = null,
-        IReadOnlyList<GenesisAccount>? extraAccounts = null)
+    public MarketChain(int workers, IKeyValueStore? store = null, bool requireAppApproval = false, MarketParameters? market = null, Func<ChainSpec, ChainSpec>? adjustSpec = null)
     {
         Workers = workers;
-        Chain = new TestChain(store, accounts: FirstWorker + workers, requireAppApproval: requireAppApproval, market: market, extraAccounts: extraAccounts);
+        Chain = new TestChain(store, accounts: FirstWorker + workers, requireAppApproval: requireAppApproval, market: market, adjustSpec: adjustSpec);
     }
 
     public TestChain Chain { get; }
