@@ -126,14 +126,7 @@ public sealed class BlockProcessor
     {
         var head = _head;
         var h = block.Header;
-        error = h.ChainId != _spec.ChainId ? $"chain id {h.ChainId} is not {_spec.ChainId}"
-            : h.Height != head.Height + 1 ? $"height {h.Height} does not follow head {head.Height}"
-            : block.ParentHash != head.Hash ? $"parent {block.ParentHash} is not head {head.Hash}"
-            : h.TimeUnixMs <= head.TimeUnixMs ? "block time does not increase"
-            : h.Proposer.Length != Address.Size || FindValidator(new Address(h.Proposer.Span)) is null ? "proposer is not a validator"
-            : ChainBlock.ComputeTxRoot(block.Transactions) != new Hash256(h.TxRoot.Span) ? "transaction root does not match"
-            : VoteDigest.CommitHash(block.LastCommit) != new Hash256(h.LastCommitHash.Span) ? "last commit hash does not match"
-            : VerifyLastCommit(block.LastCommit, head);
+        error = BlockRules.CheckHeader(new BlockRules.Context(block, head, _spec.ChainId, a => FindValidator(a) is not null, VerifyLastCommit));
         if (error is not null) return null;
 
         var errors = _verifier.VerifyAll(block.Transactions);
@@ -171,9 +164,8 @@ public sealed class BlockProcessor
             error = e.Message;
             return null;
         }
-        if (!expected.StateRoot.Equals(h.StateRoot)) { error = $"state root {new Hash256(h.StateRoot.Span)} does not match executed {new Hash256(expected.StateRoot.Span)}"; return null; }
-        if (!expected.ReceiptRoot.Equals(h.ReceiptRoot)) { error = "receipt root does not match"; return null; }
-        if (!expected.ValidatorSetHash.Equals(h.ValidatorSetHash) || !expected.NextValidatorSetHash.Equals(h.NextValidatorSetHash)) { error = "validator set hash does not match"; return null; }
+        error = BlockRules.CheckExecuted(h, expected);
+        if (error is not null) return null;
         return new ExecutedBlock(block, update, receipts, receiptBytes, [], nextSet) { Market = market };
     }
 
