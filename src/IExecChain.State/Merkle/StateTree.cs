@@ -102,7 +102,7 @@ public sealed class StateTree
             foreach (var (position, node) in plan.Loaded) _nodes.Set(position, node);
 
             var hashes = ArrayPool<Hash256>.Shared.Rent(Math.Max(1, plan.Nodes.Count));
-            HashPlan(plan, hashes, parallel);
+            PlanHasher.HashPlan(plan, hashes, parallel);
             var (writes, leafKeys) = ToWrites(plan, hashes);
             var rootSlot = planned.Resolve(hashes);
             ArrayPool<Hash256>.Shared.Return(hashes);
@@ -260,57 +260,14 @@ public sealed class StateTree
             Parallel.For(0, chunks, chunk =>
             {
                 int from = (int)((long)all.Length * chunk / chunks), to = (int)((long)all.Length * (chunk + 1) / chunks);
-                HashLeaves(all, from, to);
+                PlanHasher.HashLeaves(all, from, to);
             });
         }
         else
         {
-            HashLeaves(all, 0, all.Length);
+            PlanHasher.HashLeaves(all, 0, all.Length);
         }
         return all;
-    }
-
-    /// <summary>Value hashes then leaf hashes of changes[from..to), eight at a time.</summary>
-    [SkipLocalsInit]
-    private static void HashLeaves(StateChange[] changes, int from, int to)
-    {
-        Span<ulong> lanes = stackalloc ulong[BatchKeccak.LaneBufferLength];
-        Span<Hash256> hashes = stackalloc Hash256[BatchKeccak.Ways];
-        Span<int> index = stackalloc int[BatchKeccak.Ways];
-        int i = from;
-        while (i < to)
-        {
-            // Up to eight present values that fit one Keccak block; longer ones are hashed alone.
-            int n = 0;
-            for (; i < to && n < BatchKeccak.Ways; i++)
-            {
-                var value = changes[i].Value;
-                if (value is null) continue;
-                if (value.Length > BatchKeccak.MaxMessageLength)
-                {
-                    changes[i].LeafHash = TreeHashes.Value(value);
-                    index[n] = ~i;
-                }
-                else
-                {
-                    index[n] = i;
-                }
-                n++;
-            }
-            if (n == 0) break;
-            int shortCount = 0;
-            for (int j = 0; j < n; j++)
-                if (index[j] >= 0) BatchKeccak.SetMessage(lanes, shortCount++, changes[index[j]].Value);
-            BatchKeccak.Hash(lanes, shortCount, hashes);
-            for (int j = 0, s = 0; j < n; j++)
-            {
-                int at = index[j] >= 0 ? index[j] : ~index[j];
-                var valueHash = index[j] >= 0 ? hashes[s++] : changes[at].LeafHash;
-                BatchKeccak.SetPreimage65(lanes, j, TreeHashes.LeafPrefix, changes[at].Key, valueHash);
-            }
-            BatchKeccak.Hash(lanes, n, hashes);
-            for (int j = 0; j < n; j++) changes[index[j] >= 0 ? index[j] : ~index[j]].LeafHash = hashes[j];
-        }
     }
 
     /// <summary>
@@ -325,13 +282,13 @@ public sealed class StateTree
         {
             // Nothing is stored below a leaf or an empty slot: build the subtree from the changes and
             // the lone leaf (unless a change replaces or deletes it).
-            bool keepLeaf = slot.Kind == SlotKind.Leaf && !Contains(changes, from, to, slot.LeafKey);
+            bool keepLeaf = slot.Kind == SlotKind.Leaf && !SortedChanges.Contains(changes, from, to, slot.LeafKey);
             return Build(depth, changes, from, to, keepLeaf, slot, plan, rightPlan);
         }
 
         var position = NodeKey.Of(changes[from].Key, depth);
         var node = LoadNode(position, plan);
-        int split = Split(changes, from, to, depth);
+        int split = SortedChanges.Split(changes, from, to, depth);
         // Start loading the children (and, under a single change, the rest of its path) while this
         // thread works on the left side: the lookups are memory-latency bound, not compute bound.
         if (node.Left.Kind == SlotKind.Internal && split > from) PrefetchPath(changes, from, split, depth + 1);
@@ -376,7 +333,7 @@ public sealed class StateTree
         if (count == 0) return PlanSlot.Known(Slot.Empty);
         if (count == 1) return PlanSlot.Known(withLeaf ? leaf : Slot.Leaf(changes[single].Key, changes[single].LeafHash));
 
-        int split = Split(changes, from, to, depth);
+        int split = SortedChanges.Split(changes, from, to, depth);
         bool leafGoesLeft = withLeaf && leaf.LeafKey.Bit(depth) == 0;
         bool leafGoesRight = withLeaf && !leafGoesLeft;
         PlanSlot left, right;
@@ -408,92 +365,6 @@ public sealed class StateTree
             return leftKind == SlotKind.Empty ? right : left;
         }
         return plan.AddNode(keyIndex, depth, left, right);
-    }
-
-    /// <summary>
-    /// Hash pass: hashes every planned node, deepest level first (a level's nodes only depend on
-    /// deeper ones), eight at a time, the two halves of a wide level on two threads.
-    /// </summary>
-    private static void HashPlan(Plan plan, Hash256[] hashes, bool parallel)
-    {
-        var nodes = CollectionsMarshal.AsSpan(plan.Nodes);
-        if (nodes.Length == 0) return;
-
-        // Counting sort of node indices by depth.
-        int maxDepth = 0;
-        foreach (ref readonly var node in nodes) maxDepth = Math.Max(maxDepth, node.Depth);
-        var starts = new int[maxDepth + 2];
-        foreach (ref readonly var node in nodes) starts[node.Depth + 1]++;
-        for (int d = 1; d < starts.Length; d++) starts[d] += starts[d - 1];
-        var order = ArrayPool<int>.Shared.Rent(nodes.Length);
-        var fill = (int[])starts.Clone();
-        for (int i = 0; i < nodes.Length; i++) order[fill[nodes[i].Depth]++] = i;
-
-        for (int depth = maxDepth; depth >= 0; depth--)
-        {
-            int from = starts[depth], to = starts[depth + 1];
-            int count = to - from;
-            if (count == 0) continue;
-            if (parallel && count >= 256)
-            {
-                // Split on a multiple of eight so no 8-way group is cut short.
-                int mid = from + (count / 2 + 7) / 8 * 8;
-                var nodeList = plan.Nodes;
-                var other = Task.Run(() => HashLevel(CollectionsMarshal.AsSpan(nodeList), hashes, order, mid, to));
-                HashLevel(nodes, hashes, order, from, mid);
-                other.GetAwaiter().GetResult();
-            }
-            else
-            {
-                HashLevel(nodes, hashes, order, from, to);
-            }
-        }
-        ArrayPool<int>.Shared.Return(order);
-    }
-
-    [SkipLocalsInit]
-    private static void HashLevel(ReadOnlySpan<PlannedNode> nodes, Hash256[] hashes, int[] order, int from, int to)
-    {
-        Span<ulong> lanes = stackalloc ulong[BatchKeccak.LaneBufferLength];
-        Span<Hash256> output = stackalloc Hash256[BatchKeccak.Ways];
-        for (int i = from; i < to; i += BatchKeccak.Ways)
-        {
-            int n = Math.Min(BatchKeccak.Ways, to - i);
-            for (int j = 0; j < n; j++)
-            {
-                ref readonly var node = ref nodes[order[i + j]];
-                BatchKeccak.SetPreimage65(lanes, j, TreeHashes.InternalPrefix, node.Left.HashIn(hashes), node.Right.HashIn(hashes));
-            }
-            BatchKeccak.Hash(lanes, n, output);
-            for (int j = 0; j < n; j++) hashes[order[i + j]] = output[j];
-        }
-    }
-
-    /// <summary>First index in [from, to) whose key has bit <paramref name="depth"/> set (keys are sorted).</summary>
-    private static int Split(StateChange[] changes, int from, int to, int depth)
-    {
-        int lo = from, hi = to;
-        while (lo < hi)
-        {
-            int mid = (lo + hi) >>> 1;
-            if (changes[mid].Key.Bit(depth) == 0) lo = mid + 1;
-            else hi = mid;
-        }
-        return lo;
-    }
-
-    private static bool Contains(StateChange[] changes, int from, int to, Hash256 key)
-    {
-        int lo = from, hi = to - 1;
-        while (lo <= hi)
-        {
-            int mid = (lo + hi) >>> 1;
-            int c = changes[mid].Key.CompareTo(key);
-            if (c == 0) return true;
-            if (c < 0) lo = mid + 1;
-            else hi = mid - 1;
-        }
-        return false;
     }
 
     private InternalNode LoadNode(in NodeKey position, Plan? plan = null)
