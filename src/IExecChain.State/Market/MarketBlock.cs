@@ -89,7 +89,11 @@ public sealed class MarketBlock
     internal VerificationWorkflow Verifications { get; }
     internal OrderTransactions Orders { get; }
 
-    /// <summary>Applies a market transaction; an <see cref="OverflowException"/> is the executor's to turn into a failed receipt (it rolls the transaction back).</summary>
+    /// <summary>
+    /// Applies a market transaction and returns the reason it failed; the transaction is then included
+    /// with a failed receipt, having paid its fee, and whatever the handler changed is rolled back. An
+    /// <see cref="OverflowException"/> is the executor's to turn into a failed receipt (it rolls the transaction back).
+    /// </summary>
     public Reason? Execute(Address sender, ulong nonce, TransactionBody body) => body.PayloadCase switch
     {
         TransactionBody.PayloadOneofCase.RegisterApp => _registries.RegisterApp(sender, nonce, body.RegisterApp),

@@ -9,9 +9,7 @@ namespace IExecChain.State.Market;
 
 /// <summary>
 /// Registry transactions: apps, datasets and workerpools registered under ids derived from their owner
-/// and nonce, workers joining and leaving pools, and governance decisions on apps. Each handler returns
-/// the reason it failed; the transaction is then included with a failed receipt, having paid its fee,
-/// and whatever the handler changed is rolled back.
+/// and nonce, workers joining and leaving pools, and governance decisions on apps.
 /// </summary>
 internal sealed class RegistryTransactions
 {
