@@ -14,11 +14,13 @@ namespace IExecChain.State.Market;
 public sealed record MarketEvent(string Kind, Hash256 TaskId, Hash256 DealId, Address Requester, Address Worker, string Status, ulong Height);
 
 /// <summary>
-/// The market's work in one block: the transactions' effects (registries, orders, contributions,
-/// reveals) and the end-of-block work (deadlines, replica assignment, matching, task starts, payouts).
-/// Records are decoded once per block and written back once in <see cref="Finish"/>.
+/// The market's unit of work for one block: records are decoded once per block, changed by the
+/// transactions and the end-of-block work, and written back once in <see cref="Finish"/>; one
+/// transaction's changes can be taken back whole. The market's rules live in the components it owns:
+/// the handlers of each transaction family, the escrow that moves nRLC, the replica lifecycle and
+/// scheduler, the task lifecycle, deal making, the rollback window and verification.
 /// </summary>
-public sealed partial class MarketBlock
+public sealed class MarketBlock
 {
     private readonly MarketLedger _ledger;
     private readonly WorldState _state;
@@ -36,6 +38,9 @@ public sealed partial class MarketBlock
     private readonly Dictionary<Hash256, bool?> _indexBefore = [];
     private readonly List<Address> _poolsTouched = [];
 
+    private readonly RegistryTransactions _registries;
+    private readonly ResultTransactions _results;
+
     internal MarketBlock(MarketLedger ledger, WorldState state, ulong height, Hash256 seed, ChainParameters parameters)
     {
         _ledger = ledger;
@@ -43,6 +48,16 @@ public sealed partial class MarketBlock
         Height = height;
         Seed = seed;
         Parameters = parameters;
+        Escrow = new Escrow(this, state);
+        Replicas = new ReplicaSet(this);
+        Scheduler = new ReplicaScheduler(this, state);
+        Tasks = new TaskLifecycle(this);
+        Deals = new DealMaking(this, ledger);
+        Window = new RollbackWindow(this, state);
+        Verifications = new VerificationWorkflow(this);
+        Orders = new OrderTransactions(this);
+        _registries = new RegistryTransactions(this, state);
+        _results = new ResultTransactions(this);
     }
 
     public ulong Height { get; }
@@ -52,7 +67,7 @@ public sealed partial class MarketBlock
 
     public ChainParameters Parameters { get; }
 
-    private MarketParameters Market => Parameters.Market;
+    internal MarketParameters Market => Parameters.Market;
 
     internal BookJournal Journal { get; } = new();
 
@@ -60,6 +75,70 @@ public sealed partial class MarketBlock
     public Dictionary<Hash256, bool> IndexChanges { get; } = [];
 
     public HashSet<Address> TouchedPools { get; } = [];
+
+    public List<MarketEvent> Events { get; } = [];
+
+    internal OrderBook Book => _ledger.Book;
+
+    internal Escrow Escrow { get; }
+    internal ReplicaSet Replicas { get; }
+    internal ReplicaScheduler Scheduler { get; }
+    internal TaskLifecycle Tasks { get; }
+    internal DealMaking Deals { get; }
+    internal RollbackWindow Window { get; }
+    internal VerificationWorkflow Verifications { get; }
+    internal OrderTransactions Orders { get; }
+
+    /// <summary>
+    /// Applies a market transaction and returns the reason it failed; the transaction is then included
+    /// with a failed receipt, having paid its fee, and whatever the handler changed is rolled back. An
+    /// <see cref="OverflowException"/> is the executor's to turn into a failed receipt (it rolls the transaction back).
+    /// </summary>
+    public Reason? Execute(Address sender, ulong nonce, TransactionBody body) => body.PayloadCase switch
+    {
+        TransactionBody.PayloadOneofCase.RegisterApp => _registries.RegisterApp(sender, nonce, body.RegisterApp),
+        TransactionBody.PayloadOneofCase.RegisterDataset => _registries.RegisterDataset(sender, nonce, body.RegisterDataset),
+        TransactionBody.PayloadOneofCase.RegisterWorkerpool => _registries.RegisterWorkerpool(sender, nonce, body.RegisterWorkerpool),
+        TransactionBody.PayloadOneofCase.JoinPool => _registries.JoinPool(sender, body.JoinPool),
+        TransactionBody.PayloadOneofCase.LeavePool => _registries.LeavePool(sender),
+        TransactionBody.PayloadOneofCase.PlaceOrder => Orders.PlaceOrder(sender, body.PlaceOrder),
+        TransactionBody.PayloadOneofCase.CancelOrder => Orders.CancelOrder(sender, new Hash256(body.CancelOrder.OrderHash.Span)),
+        TransactionBody.PayloadOneofCase.Contribute => _results.Contribute(sender, body.Contribute),
+        TransactionBody.PayloadOneofCase.Reveal => _results.Reveal(sender, body.Reveal),
+        TransactionBody.PayloadOneofCase.Challenge => Window.Challenge(sender, new Hash256(body.Challenge.TaskId.Span)),
+        _ => Reasons.Of(ReasonCode.ReasonPayloadNotExecutable).Number(body.PayloadCase),
+    };
+
+    /// <inheritdoc cref="RegistryTransactions.DecideApp"/>
+    public Reason? DecideApp(Address id, bool revoke) => _registries.DecideApp(id, revoke);
+
+    /// <summary>True when <paramref name="worker"/> is in a pool (its worker stake must stay above the minimum).</summary>
+    public bool IsPoolMember(Address worker) => Worker(worker) is { Workerpool.IsEmpty: false };
+
+    /// <summary>
+    /// End-of-block work, in this order: spot-checks drawn among the previous block's completions, deadlines
+    /// that fall at this height (replica timeouts, reveal deadlines, final deadlines), tasks waiting for free
+    /// workers, matching, then starting the tasks of matched deals. Every step has a per-block bound from the
+    /// chain spec, so the work of a block is bounded. Writes the block's records; call once, last.
+    /// </summary>
+    public void Finish()
+    {
+        try
+        {
+            Window.RunSpotChecks();
+            Tasks.RunTimers();
+            Tasks.RetryAwaitingTasks();
+            Deals.Match();
+            Tasks.StartTasks();
+        }
+        finally
+        {
+            _ledger.Stop();
+        }
+        Flush();
+    }
+
+    // ---- one transaction ----
 
     /// <summary>
     /// Starts one transaction's changes: market records, the book, the order index, events and the
@@ -105,25 +184,21 @@ public sealed partial class MarketBlock
         _timerIds.Clear();
     }
 
-    private void SetIndexChange(Hash256 order, bool open)
+    internal void SetIndexChange(Hash256 order, bool open)
     {
         if (_inTransaction && !_indexBefore.ContainsKey(order))
             _indexBefore[order] = IndexChanges.TryGetValue(order, out var before) ? before : null;
         IndexChanges[order] = open;
     }
 
-    private void TouchPool(Address pool)
+    internal void TouchPool(Address pool)
     {
         if (TouchedPools.Add(pool) && _inTransaction) _poolsTouched.Add(pool);
     }
 
-    public List<MarketEvent> Events { get; } = [];
-
-    private OrderBook Book => _ledger.Book;
-
     // ---- records ----
 
-    private T? Get<T>(Hash256 key, MessageParser<T> parser) where T : class, IMessage<T>
+    internal T? Get<T>(Hash256 key, MessageParser<T> parser) where T : class, IMessage<T>
     {
         if (_inTransaction) _recordLog.Touch(key, _records, static r => ((T)r).Clone());
         if (_records.TryGetValue(key, out var cached)) return (T)cached;
@@ -132,7 +207,7 @@ public sealed partial class MarketBlock
         return record;
     }
 
-    private void Put(Hash256 key, IMessage record)
+    internal void Put(Hash256 key, IMessage record)
     {
         if (_inTransaction)
         {
@@ -143,7 +218,15 @@ public sealed partial class MarketBlock
         _records[key] = record;
     }
 
-    private MarketTotals Totals
+    /// <summary>Deletes a per-height list once its height's work is done (end of block only).</summary>
+    internal void Drop(Hash256 key)
+    {
+        _records.Remove(key);
+        _dirty.Remove(key);
+        _state.SetRecord(key, null);
+    }
+
+    internal MarketTotals Totals
     {
         get
         {
@@ -157,7 +240,7 @@ public sealed partial class MarketBlock
         }
     }
 
-    private void TotalsChanged()
+    internal void TotalsChanged()
     {
         if (_inTransaction) _recordLog.MarkDirty(StateKeys.MarketTotals, _dirty);
         else _dirty.Add(StateKeys.MarketTotals);
@@ -171,18 +254,18 @@ public sealed partial class MarketBlock
     internal DealRecord? Deal(Hash256 id) => Get(StateKeys.Deal(id), DealRecord.Parser);
     internal TaskRecord? Task(Hash256 id) => Get(StateKeys.Task(id), TaskRecord.Parser);
 
-    private void Save(AppRecord r) => Put(StateKeys.App(Addr(r.Id)), r);
-    private void Save(DatasetRecord r) => Put(StateKeys.Dataset(Addr(r.Id)), r);
-    private void Save(WorkerpoolRecord r) => Put(StateKeys.Workerpool(Addr(r.Id)), r);
-    private void Save(Address worker, WorkerRecord r) => Put(StateKeys.Worker(worker), r);
-    private void Save(Hash256 hash, OrderRecord r) => Put(StateKeys.Order(hash), r);
-    private void Save(DealRecord r) => Put(StateKeys.Deal(H(r.Id)), r);
-    private void Save(TaskRecord r) => Put(StateKeys.Task(H(r.Id)), r);
+    internal void Save(AppRecord r) => Put(StateKeys.App(Addr(r.Id)), r);
+    internal void Save(DatasetRecord r) => Put(StateKeys.Dataset(Addr(r.Id)), r);
+    internal void Save(WorkerpoolRecord r) => Put(StateKeys.Workerpool(Addr(r.Id)), r);
+    internal void Save(Address worker, WorkerRecord r) => Put(StateKeys.Worker(worker), r);
+    internal void Save(Hash256 hash, OrderRecord r) => Put(StateKeys.Order(hash), r);
+    internal void Save(DealRecord r) => Put(StateKeys.Deal(H(r.Id)), r);
+    internal void Save(TaskRecord r) => Put(StateKeys.Task(H(r.Id)), r);
 
     /// <summary>Per height, the ids already in its timer list this block (a block may add thousands: no linear search).</summary>
     private readonly Dictionary<ulong, HashSet<Hash256>> _timerIds = [];
 
-    private void AddTimer(ulong height, Hash256 task)
+    internal void AddTimer(ulong height, Hash256 task)
     {
         var key = StateKeys.TaskTimers(height);
         var list = Get(key, HashList.Parser) ?? new HashList();
@@ -206,51 +289,10 @@ public sealed partial class MarketBlock
         _dirty.Clear();
     }
 
-    // ---- money ----
+    internal void Emit(string kind, TaskRecord task, DealRecord deal, Address worker, string? status = null) =>
+        Events.Add(new MarketEvent(kind, H(task.Id), H(deal.Id), Addr(deal.Requester), worker, status ?? StatusName(task.Status), Height));
 
-    private void Freeze(Address owner, ulong amount)
-    {
-        if (amount == 0) return;
-        var account = _state.GetAccount(owner);
-        account.Balance = checked(account.Balance - amount);
-        account.Frozen = checked(account.Frozen + amount);
-        _state.MarkAccountDirty(owner);
-    }
-
-    private void Unfreeze(Address owner, ulong amount)
-    {
-        if (amount == 0) return;
-        var account = _state.GetAccount(owner);
-        account.Frozen = checked(account.Frozen - amount);
-        account.Balance = checked(account.Balance + amount);
-        _state.MarkAccountDirty(owner);
-    }
-
-    private void Apply(Settlement settlement)
-    {
-        foreach (var r in settlement.Releases)
-        {
-            if (r.Amount == 0) continue;
-            var account = _state.GetAccount(r.From);
-            account.Frozen = checked(account.Frozen - r.Amount);
-            _state.MarkAccountDirty(r.From);
-        }
-        foreach (var c in settlement.Credits)
-        {
-            if (c.Amount == 0) continue;
-            if (c.Kind == CreditKind.Kitty)
-            {
-                Totals.Kitty = checked(Totals.Kitty + c.Amount);
-                TotalsChanged();
-                continue;
-            }
-            var account = _state.GetAccount(c.To);
-            account.Balance = checked(account.Balance + c.Amount);
-            _state.MarkAccountDirty(c.To);
-        }
-    }
-
-    // ---- helpers ----
+    // ---- ids and names ----
 
     internal static Address Addr(ByteString bytes) => new(bytes.Span);
     internal static Hash256 H(ByteString bytes) => new(bytes.Span);
@@ -287,9 +329,6 @@ public sealed partial class MarketBlock
         return Keccak256.Hash(buffer);
     }
 
-    private void Emit(string kind, TaskRecord task, DealRecord deal, Address worker, string? status = null) =>
-        Events.Add(new MarketEvent(kind, H(task.Id), H(deal.Id), Addr(deal.Requester), worker, status ?? StatusName(task.Status), Height));
-
     public static string StatusName(TaskStatus s) => s switch
     {
         TaskStatus.Active => "active",
@@ -297,5 +336,15 @@ public sealed partial class MarketBlock
         TaskStatus.Completed => "completed",
         TaskStatus.Failed => "failed",
         _ => s.ToString().ToLowerInvariant(),
+    };
+
+    public static string PhaseName(VerificationPhase phase) => phase switch
+    {
+        VerificationPhase.Committing => "committing",
+        VerificationPhase.Revealing => "revealing",
+        VerificationPhase.Upheld => "upheld",
+        VerificationPhase.Reversed => "reversed",
+        VerificationPhase.Inconclusive => "inconclusive",
+        _ => phase.ToString().ToLowerInvariant(),
     };
 }
