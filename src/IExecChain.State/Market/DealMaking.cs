@@ -34,7 +34,7 @@ internal sealed class DealMaking
     private void CreateDeal(MatchedDeal d)
     {
         var request = Consume(d.RequestHash, d.Volume, d.DealId);
-        var appOrder = Consume(d.AppOrderHash, d.Volume, d.DealId);
+        Consume(d.AppOrderHash, d.Volume, d.DealId);
         if (!d.DatasetOrderHash.IsZero) Consume(d.DatasetOrderHash, d.Volume, d.DealId);
         Consume(d.WorkerpoolOrderHash, d.Volume, d.DealId);
 
@@ -46,7 +46,6 @@ internal sealed class DealMaking
         // The request locked its maximum prices; the difference to the matched prices goes back now.
         ulong cost = checked(d.AppPrice + d.DatasetPrice + d.WorkerpoolPrice);
         _block.Escrow.Unfreeze(requester, checked((request.LockPerUnit - cost) * d.Volume));
-        _ = appOrder;
         var deal = new DealRecord
         {
             Id = Bytes(d.DealId),

@@ -25,7 +25,7 @@ internal sealed class RegistryTransactions
     public Reason? RegisterApp(Address sender, ulong nonce, RegisterApp registration)
     {
         var id = ResourceId(AppIdKind, sender, nonce);
-        if (_block.App(id) is not null) Reasons.Of(ReasonCode.ReasonAppExists).Id(id);
+        if (_block.App(id) is not null) return Reasons.Of(ReasonCode.ReasonAppExists).Id(id);
         _block.Save(new AppRecord
         {
             Id = Bytes(id),
@@ -41,7 +41,7 @@ internal sealed class RegistryTransactions
     {
         if (registration.Size == 0) return Reasons.Of(ReasonCode.ReasonDatasetSizeZero);
         var id = ResourceId(DatasetIdKind, sender, nonce);
-        if (_block.Dataset(id) is not null) Reasons.Of(ReasonCode.ReasonDatasetExists).Id(id);
+        if (_block.Dataset(id) is not null) return Reasons.Of(ReasonCode.ReasonDatasetExists).Id(id);
         _block.Save(new DatasetRecord { Id = Bytes(id), Owner = Bytes(sender), Registration = registration, RegisteredAt = _block.Height });
         return null;
     }
@@ -49,7 +49,7 @@ internal sealed class RegistryTransactions
     public Reason? RegisterWorkerpool(Address sender, ulong nonce, RegisterWorkerpool registration)
     {
         var id = ResourceId(WorkerpoolIdKind, sender, nonce);
-        if (_block.Pool(id) is not null) Reasons.Of(ReasonCode.ReasonWorkerpoolExists).Id(id);
+        if (_block.Pool(id) is not null) return Reasons.Of(ReasonCode.ReasonWorkerpoolExists).Id(id);
         _block.Save(new WorkerpoolRecord { Id = Bytes(id), Owner = Bytes(sender), Registration = registration, RegisteredAt = _block.Height });
         return null;
     }
