@@ -45,6 +45,9 @@ public class GovernanceTests
         (code, output) = NodeProcess.Run("tx", "stake", "--role", "validator", "--amount", "10000RLC", "--key", newcomerKey,
             "--password-file", chain.PasswordFile, "--rpc", rpc, "--wait");
         Assert.That(code, Is.EqualTo(0), output);
+        var included = System.Text.RegularExpressions.Regex.Match(output, @"included in block (\d+)");
+        Assert.That(included.Success, Is.True, output);
+        ulong stakedAt = ulong.Parse(included.Groups[1].Value, System.Globalization.CultureInfo.InvariantCulture);
 
         // A closed proposal takes no more votes; the receipt says why.
         (code, output) = NodeProcess.Run("gov", "vote", "--proposal", "1", "--yes", "--key", chain.ValidatorKeyFile,
@@ -63,11 +66,29 @@ public class GovernanceTests
         }
         var members = set.GetProperty("validators").EnumerateArray().Select(v => v.GetProperty("address").GetString()).ToArray();
         Assert.That(members, Is.EquivalentTo(new[] { validator, newcomer.Address.ToString() }), "the newcomer joins at the epoch boundary (every 100 blocks)");
-        Assert.That(JsonRpcClient.Quantity(set.GetProperty("nextHeight")) % 100, Is.LessThan(100));
+        // The set is rebuilt at the end of the block before an epoch boundary (a multiple of 100): the
+        // first boundary after the stake's block is the first height signed under the set with the newcomer.
+        ulong boundary = (stakedAt / 100 + 1) * 100;
+        deadline = DateTime.UtcNow + TimeSpan.FromSeconds(20);
+        while (JsonRpcClient.Quantity(await client.CallAsync("iex_blockNumber")) < boundary && DateTime.UtcNow < deadline) await Task.Delay(100);
+        var handover = await BlockAsync(client, boundary - 1);
+        var first = await BlockAsync(client, boundary);
+        Assert.That(handover.GetProperty("nextValidatorSetHash").GetString(), Is.Not.EqualTo(handover.GetProperty("validatorSetHash").GetString()),
+            $"block {boundary - 1} hands over to the new set (stake at {stakedAt})");
+        Assert.That(first.GetProperty("validatorSetHash").GetString(), Is.EqualTo(handover.GetProperty("nextValidatorSetHash").GetString()));
+        for (ulong h = stakedAt; h < boundary - 1; h++)
+        {
+            var before = await BlockAsync(client, h);
+            Assert.That(before.GetProperty("nextValidatorSetHash").GetString(), Is.EqualTo(before.GetProperty("validatorSetHash").GetString()),
+                $"block {h}: the set changes only at the epoch boundary {boundary}");
+        }
         // The chain goes on: the first validator alone still holds more than 2/3 of the power.
         ulong height = JsonRpcClient.Quantity(await client.CallAsync("iex_blockNumber"));
         deadline = DateTime.UtcNow + TimeSpan.FromSeconds(20);
         while (JsonRpcClient.Quantity(await client.CallAsync("iex_blockNumber")) < height + 3 && DateTime.UtcNow < deadline) await Task.Delay(100);
         Assert.That(JsonRpcClient.Quantity(await client.CallAsync("iex_blockNumber")), Is.GreaterThanOrEqualTo(height + 3));
     }
+
+    private static Task<JsonElement> BlockAsync(JsonRpcClient client, ulong height) =>
+        client.CallAsync("iex_getBlockByNumber", "0x" + height.ToString("x", System.Globalization.CultureInfo.InvariantCulture), false);
 }
