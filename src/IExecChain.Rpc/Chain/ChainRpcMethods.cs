@@ -106,8 +106,10 @@ public sealed class ChainRpcMethods
         var id = ParseHash(p.GetString(0, "hash"), "hash");
         var receipt = _processor.Blocks.GetReceipt(id);
         if (receipt is null) return null;
-        var block = _processor.Blocks.GetBlock(receipt.Height);
-        var body = block is not null && receipt.Index < block.Transactions.Count ? block.Transactions[(int)receipt.Index].Body : null;
+        // Only a failure's words may need the transaction (ReasonText re-reads some details from it).
+        TransactionBody? body = null;
+        if (receipt.Status != ReceiptStatus.Success && _processor.Blocks.GetBlock(receipt.Height) is { } block && receipt.Index < block.Transactions.Count)
+            body = block.Transactions[(int)receipt.Index].Body;
         return RpcFormat.Receipt(receipt, body);
     }
 

@@ -98,7 +98,7 @@ public static class RpcFormat
     public static object Reason(Reason reason) => new
     {
         code = (int)reason.Code,
-        name = ReasonsReflection.Descriptor.EnumTypes[0].FindValueByNumber((int)reason.Code)?.Name ?? reason.Code.ToString(),
+        name = Core.Wire.Reason.Descriptor.FindFieldByNumber(Core.Wire.Reason.CodeFieldNumber).EnumType.FindValueByNumber((int)reason.Code)?.Name ?? reason.Code.ToString(),
         numbers = reason.Numbers.Select(Quantity).ToArray(),
         ids = reason.Ids.Select(id => Bytes(id.Span)).ToArray(),
     };

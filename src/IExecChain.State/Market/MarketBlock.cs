@@ -26,14 +26,11 @@ public sealed class MarketBlock
     private readonly WorldState _state;
     private readonly Dictionary<Hash256, IMessage> _records = [];
     private readonly HashSet<Hash256> _dirty = [];
-    private MarketTotals? _totals;
 
     // The open transaction's undo log (see BeginTransaction); unused during end-of-block work. Reads
     // copy with the record's own Clone; a record replaced by Put without a read first is copied through its encoding.
     private readonly UndoLog<Hash256, IMessage> _recordLog = new(r => r.Descriptor.Parser.ParseFrom(r.ToByteString()));
     private bool _inTransaction;
-    private MarketTotals? _totalsBefore;
-    private bool _totalsTouched;
     private int _bookMark, _eventMark;
     private readonly Dictionary<Hash256, bool?> _indexBefore = [];
     private readonly List<Address> _poolsTouched = [];
@@ -149,7 +146,6 @@ public sealed class MarketBlock
     {
         if (_inTransaction) throw new InvalidOperationException("a transaction is already open on this market block");
         _inTransaction = true;
-        _totalsTouched = false;
         _bookMark = Journal.Count;
         _eventMark = Events.Count;
     }
@@ -158,7 +154,6 @@ public sealed class MarketBlock
     {
         _inTransaction = false;
         _recordLog.Clear();
-        _totalsBefore = null;
         _indexBefore.Clear();
         _poolsTouched.Clear();
     }
@@ -168,8 +163,6 @@ public sealed class MarketBlock
     {
         _inTransaction = false;
         _recordLog.Rollback(_records, _dirty);
-        if (_totalsTouched) _totals = _totalsBefore;
-        _totalsBefore = null;
         _ledger.UndoSince(Journal, _bookMark);
         Events.RemoveRange(_eventMark, Events.Count - _eventMark);
         foreach (var (hash, before) in _indexBefore)
@@ -230,13 +223,13 @@ public sealed class MarketBlock
     {
         get
         {
-            _totals ??= _state.GetRecord(StateKeys.MarketTotals, MarketTotals.Parser) ?? new MarketTotals();
-            if (_inTransaction && !_totalsTouched)
-            {
-                _totalsTouched = true;
-                _totalsBefore = _totals.Clone();
-            }
-            return _totals;
+            // Cached like any record, so the transaction's undo log covers it too; absent means all zero.
+            var key = StateKeys.MarketTotals;
+            if (_inTransaction) _recordLog.Touch(key, _records, static r => ((MarketTotals)r).Clone());
+            if (_records.TryGetValue(key, out var cached)) return (MarketTotals)cached;
+            var totals = _state.GetRecord(key, MarketTotals.Parser) ?? new MarketTotals();
+            _records[key] = totals;
+            return totals;
         }
     }
 
@@ -281,11 +274,7 @@ public sealed class MarketBlock
     /// <summary>Writes every changed record into the block's state; call once, last.</summary>
     internal void Flush()
     {
-        foreach (var key in _dirty)
-        {
-            if (key == StateKeys.MarketTotals) { _state.SetRecord(key, Totals); continue; }
-            _state.SetRecord(key, _records[key]);
-        }
+        foreach (var key in _dirty) _state.SetRecord(key, _records[key]);
         _dirty.Clear();
     }
 
