@@ -23,7 +23,7 @@ internal static class NodeMetrics
         Counter(text, "iexec_committed_transactions_total", "Transactions in blocks committed by this node.", c.CommittedTransactions);
         Counter(text, "iexec_synced_blocks_total", "Blocks committed through block sync.", c.SyncedBlocks);
         Counter(text, "iexec_consensus_rejected_messages_total", "Consensus messages rejected (malformed, bad signature, not a validator, inbox full).", c.RejectedMessages);
-        Counter(text, "iexec_equivocations_seen_total", "Conflicting votes detected.", c.EquivocationsSeen);
+        Counter(text, "iexec_equivocations_seen_total", "Proven equivocations detected (two signed votes of one validator for one height, round and type).", c.EquivocationsSeen);
         Counter(text, "iexec_signature_recoveries_total", "Transaction signatures recovered (each transaction should cost one per node).", node.Verifier.Recoveries);
         Gauge(text, "iexec_mempool_transactions", "Pending transactions.", node.Mempool.Count);
         Gauge(text, "iexec_mempool_bytes", "Bytes of pending transactions.", node.Mempool.Bytes);

@@ -493,9 +493,14 @@ public sealed partial class BftDriver : IConsensusContext, IDisposable
 
     void IConsensusContext.ReportEquivocation(Vote first, Vote second)
     {
-        Metrics.Equivocation();
         var evidence = new DuplicateVoteEvidence { VoteA = first, VoteB = second };
-        if (Equivocation.Verify(evidence, _spec.ChainId, out var offender) is not null) return;
+        var error = Equivocation.Verify(evidence, _spec.ChainId, out var offender);
+        if (error is not null)
+        {
+            LogUnprovenEquivocation(error);
+            return;
+        }
+        Metrics.Equivocation();
         LogEquivocation(offender, first.Height, first.Round);
         if (_evidence.Add(offender, evidence)) _transport.Broadcast(ConsensusChannel.Consensus, new ConsensusEnvelope { Evidence = evidence }.ToByteArray());
     }
@@ -545,6 +550,9 @@ public sealed partial class BftDriver : IConsensusContext, IDisposable
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Validator {Offender} equivocated at height {Height}, round {Round}")]
     private partial void LogEquivocation(Address offender, ulong height, uint round);
+
+    [LoggerMessage(Level = LogLevel.Error, Message = "The engine reported conflicting votes that are no proof of equivocation: {Error}")]
+    private partial void LogUnprovenEquivocation(string error);
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Replayed {Count} logged consensus messages for height {Height}")]
     private partial void LogReplayed(int count, ulong height);

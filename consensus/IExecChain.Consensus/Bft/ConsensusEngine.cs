@@ -36,6 +36,8 @@ public sealed class ConsensusEngine
     private int _lockedRound = -1, _validRound = -1;
     private VoteSet? _lastPrecommits;
     private Hash256 _lastDecidedHash;
+    private ulong _lastDecidedHeight;
+    private uint _lastDecidedRound;
 
     public ConsensusEngine(IConsensusContext context, ConsensusTimeouts timeouts)
     {
@@ -133,8 +135,10 @@ public sealed class ConsensusEngine
         }
         if (vote.Height + 1 == Height && vote.Type == VoteType.Precommit && _lastPrecommits is not null)
         {
-            // A late precommit for the block we just decided still earns its signer credit in the next block's commit.
-            AddChecked(_lastPrecommits, vote, validator, hash);
+            // A late precommit of the deciding round still earns its signer credit in the next block's commit.
+            // One of another round (often nil), or of the height before while this one sits decided, belongs to
+            // another vote set: set beside the signer's vote in this one, it looked like equivocation.
+            if (vote.Height == _lastDecidedHeight && vote.Round == _lastDecidedRound) AddChecked(_lastPrecommits, vote, validator, hash);
             return;
         }
         if (vote.Height != Height) return;
@@ -292,6 +296,8 @@ public sealed class ConsensusEngine
             Step = RoundStep.Commit;
             _lastPrecommits = precommits;
             _lastDecidedHash = hash;
+            _lastDecidedHeight = Height;
+            _lastDecidedRound = round;
             _context.Decide(Height, round, proposal.Value, precommits.VotesFor(hash));
             return true;
         }

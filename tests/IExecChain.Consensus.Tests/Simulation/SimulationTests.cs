@@ -32,7 +32,11 @@ public sealed class SimulationTests
     public void Four_honest_validators_decide_the_same_blocks_despite_delays_and_drops()
     {
         for (int seed = 0; seed < 400; seed++)
-            Run(seed, Validators(4), dropRate: seed % 4 * 0.05);
+        {
+            var sim = Run(seed, Validators(4), dropRate: seed % 4 * 0.05);
+            // Honest validators never sign twice: any report is a false accusation (a late vote of another round, say).
+            Assert.That(sim.Equivocations, Is.Empty, $"seed {seed}: equivocation reported among honest validators");
+        }
     }
 
     [Test]
@@ -43,6 +47,9 @@ public sealed class SimulationTests
         {
             var sim = Run(seed, Validators(3, equivocating: 1), dropRate: seed % 3 * 0.05);
             if (sim.Equivocations.Count > 0) detected++;
+            var equivocator = sim.Nodes.Single(n => n.Behaviour == Behaviour.Equivocating).Address;
+            Assert.That(sim.Equivocations.Select(e => new Core.Primitives.Address(e.First.Validator.Span)).Distinct(), Is.All.EqualTo(equivocator),
+                $"seed {seed}: an honest validator was reported");
         }
         Assert.That(detected, Is.GreaterThan(250), "honest nodes should catch the equivocator's conflicting votes in most runs");
     }
