@@ -1,6 +1,7 @@
 using System.Text;
 using IExecChain.Worker.Execution;
 using IExecChain.Worker.Native;
+using IExecChain.TestSupport;
 using NUnit.Framework;
 
 namespace IExecChain.Worker.Tests;
@@ -23,7 +24,7 @@ public sealed class NativeRuntimeTests(bool withPrlimit)
     [OneTimeSetUp]
     public void RequirePrlimitWhereExpected()
     {
-        if (withPrlimit && !_runtime.UsesPrlimit) Assert.Ignore("prlimit (util-linux) is not installed");
+        if (withPrlimit && !_runtime.UsesPrlimit) ExternalTool.Unavailable("prlimit (util-linux) is not installed");
         Assert.That(_runtime.UsesPrlimit, Is.EqualTo(withPrlimit));
     }
 

@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using NUnit.Framework;
 
 namespace IExecChain.TestSupport;
 
@@ -8,6 +9,21 @@ namespace IExecChain.TestSupport;
 /// </summary>
 internal static class ExternalTool
 {
+    /// <summary>True under CI (CI=true), where scripts/prerequisites.sh has installed every tool a test needs.</summary>
+    public static bool IsCi => string.Equals(Environment.GetEnvironmentVariable("CI"), "true", StringComparison.OrdinalIgnoreCase);
+
+    /// <summary>
+    /// A tool the test needs is missing: a failure under CI, where it must be there; elsewhere the
+    /// test is skipped with the reason, so a developer without the tool still runs the rest.
+    /// </summary>
+    [System.Diagnostics.CodeAnalysis.DoesNotReturn]
+    public static void Unavailable(string message)
+    {
+        if (IsCi) Assert.Fail(message + " (CI=true: every tool the tests need is required)");
+        Assert.Ignore(message);
+        throw new UnreachableException();
+    }
+
     /// <summary>The tool's full path on PATH, or null when it is not installed.</summary>
     public static string? Find(string name)
     {
