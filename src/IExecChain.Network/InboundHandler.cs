@@ -102,7 +102,12 @@ internal sealed class InboundHandler(P2PHost host) : INetEventListener
         var channel = (Channel)channelNumber;
         if (peer.State == PeerState.Handshaking)
         {
-            Drop(peer, DropReason.Unauthenticated, $"{channel} message before the handshake completed");
+            // The sender believes this connection authenticated and we do not: the two ends are on different
+            // generations of the connection (after a restart, LiteNetLib replaces a connection when either
+            // end dials again, and the two ends can cross). Never a reason to ban: that locked a restarted
+            // validator out for the ban's 10 minutes. Closing makes both ends start one clean handshake now.
+            Metrics.CountDrop(DropReason.Unauthenticated);
+            host.Disconnect(peer, DisconnectCause.ProtocolViolation, $"{channel} message before the handshake completed");
             return;
         }
         // A verified peer sends application traffic only after it accepted our proof, so this
@@ -260,7 +265,6 @@ internal sealed class InboundHandler(P2PHost host) : INetEventListener
             DropReason.Oversized => Options.Penalties.Oversized,
             DropReason.RateLimited => Options.Penalties.RateLimited,
             DropReason.Malformed => Options.Penalties.Malformed,
-            DropReason.Unauthenticated => Options.Penalties.Unauthenticated,
             _ => 0,
         };
         if (points > 0) host.Penalize(peer, detail, points);

@@ -16,7 +16,7 @@ public sealed record SeedPeer(IPEndPoint EndPoint, Address? ExpectedAddress = nu
 public sealed record ChannelLimits(int MaxMessageBytes, double MessagesPerSecond, double BytesPerSecond, double BurstSeconds = 2);
 
 /// <summary>Points added to a peer's misbehaviour score by the transport itself.</summary>
-public sealed record PenaltyPoints(int Oversized = 25, int RateLimited = 1, int Malformed = 20, int Unauthenticated = 20);
+public sealed record PenaltyPoints(int Oversized = 25, int RateLimited = 1, int Malformed = 20);
 
 /// <summary>
 /// Operator settings of the peer-to-peer transport; every default lives here. Chain id and

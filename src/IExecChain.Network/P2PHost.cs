@@ -150,6 +150,21 @@ public sealed class P2PHost : IDisposable
     public void Dispose() => Stop();
 
     /// <summary>
+    /// What a killed process leaves behind: the socket closes and no peer is told. Peers learn of it
+    /// only by silence or by the next connection from the same endpoint. For tests of restarts.
+    /// </summary>
+    internal void Crash()
+    {
+        if (Interlocked.Exchange(ref _stopped, 1) != 0) return;
+        _running = false;
+        _wake.Set();
+        _thread?.Join();
+        if (Volatile.Read(ref _started) != 0) _manager.Stop(sendDisconnectMessages: false);
+        _peers.Clear();
+        _wake.Dispose();
+    }
+
+    /// <summary>
     /// Sends to one authenticated peer. False if the peer is gone or its send queue is full (counted
     /// as <see cref="DropReason.SendQueueFull"/>). Throws if the payload exceeds the channel's limit.
     /// </summary>
@@ -298,7 +313,14 @@ public sealed class P2PHost : IDisposable
         if (address == Address) return (DisconnectCause.SelfConnection, "the peer has this node's key");
         if (_bans.IsBanned(address, Environment.TickCount64)) return (DisconnectCause.Banned, $"{address} is banned");
         if (_peers.TryGetVerified(address, out var existing) && existing != peer)
-            return (DisconnectCause.DuplicateIdentity, $"{address} is already connected from {existing!.EndPoint}");
+        {
+            // LiteNetLib keeps one connection per endpoint: the same identity from the same endpoint on a new
+            // connection means the old one was replaced (its owner restarted and dialed again). The old one is
+            // gone; refusing the new one would lock a restarted node out until the old one timed out.
+            if (!existing!.EndPoint.Equals(peer.EndPoint))
+                return (DisconnectCause.DuplicateIdentity, $"{address} is already connected from {existing.EndPoint}");
+            ConnectionEnded(existing, DisconnectCause.RemoteClosed, "replaced by a new connection from the same endpoint");
+        }
         var seed = _persistent.Find(peer.EndPoint, peer.ListenPort);
         if (seed?.ExpectedAddress is { } expected && expected != address)
             return (DisconnectCause.UnexpectedIdentity, $"{peer.EndPoint} should be {expected}, proved {address}");

@@ -1,16 +1,23 @@
 using System.Net;
 using IExecChain.Core.Primitives;
+using LiteNetLib;
 
 namespace IExecChain.Network;
 
 /// <summary>
-/// The connections of one host, by LiteNetLib peer id and by proven address. Changed only on the
-/// network thread; other threads read <see cref="Active"/>, an immutable snapshot republished on
-/// every change, so sends and broadcasts never take a lock.
+/// The connections of one host, by LiteNetLib connection object and by proven address. Changed only
+/// on the network thread; other threads read <see cref="Active"/>, an immutable snapshot republished
+/// on every change, so sends and broadcasts never take a lock.
+/// <para>
+/// Keyed by the connection object, not LiteNetLib's peer id: LiteNetLib hands a removed connection's
+/// id to the next one at once, so an id-keyed entry of a live connection could be overwritten, or
+/// removed with the old one, leaving a connection nobody sends to and a proven address that refuses
+/// every new connection of its owner as a duplicate.
+/// </para>
 /// </summary>
 internal sealed class PeerTable
 {
-    private readonly Dictionary<int, Peer> _connections = [];
+    private readonly Dictionary<NetPeer, Peer> _connections = new(ReferenceEqualityComparer.Instance);
     private readonly Dictionary<Address, Peer> _verified = [];
     private volatile Peer[] _active = [];
 
@@ -19,7 +26,7 @@ internal sealed class PeerTable
 
     public int Count => _connections.Count;
 
-    public void Add(Peer peer) => _connections[peer.Connection.Id] = peer;
+    public void Add(Peer peer) => _connections.Add(peer.Connection, peer);
 
     public void MarkVerified(Peer peer, Address address)
     {
@@ -32,7 +39,7 @@ internal sealed class PeerTable
     /// <summary>Forgets a closed connection.</summary>
     public void Remove(Peer peer)
     {
-        _connections.Remove(peer.Connection.Id);
+        _connections.Remove(peer.Connection);
         if (!peer.Address.IsZero && _verified.TryGetValue(peer.Address, out var mapped) && mapped == peer)
             _verified.Remove(peer.Address);
     }

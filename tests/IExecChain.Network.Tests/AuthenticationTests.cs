@@ -150,7 +150,7 @@ public sealed class AuthenticationTests
     }
 
     [Test]
-    public void Application_traffic_before_authentication_is_dropped_and_penalized()
+    public void Application_traffic_before_authentication_is_dropped_and_closes_the_connection_without_a_ban()
     {
         using var net = new TestNetwork();
         var (a, sink) = net.Start(TestKeys.Node(0), TestNetwork.Options());
@@ -158,11 +158,18 @@ public sealed class AuthenticationTests
         rogue.Connect(a);
         rogue.AwaitHello();
 
-        rogue.SendFrame(Channel.Consensus, [P2PHost.FrameDirect, 1, 2, 3]);
+        for (int i = 0; i < 10; i++) rogue.SendFrame(Channel.Consensus, [P2PHost.FrameDirect, 1, 2, (byte)i]);
 
-        TestNetwork.Eventually(() => a.Metrics.PenaltyPoints == a.Options.Penalties.Unauthenticated, "sender penalized");
-        Assert.That(a.Metrics.Drops(DropReason.Unauthenticated), Is.EqualTo(1));
+        TestNetwork.Eventually(() => a.Metrics.DisconnectsByUs(DisconnectCause.ProtocolViolation) == 1, "the connection closed");
+        Assert.That(a.Metrics.Drops(DropReason.Unauthenticated), Is.EqualTo(1), "dropped, then nothing more arrives on the closed connection");
         Assert.That(sink.Messages, Is.Empty);
+        // A restarted node's crossed connection looks exactly like this: it must be able to come straight back.
+        Assert.That(a.Metrics.PenaltyPoints, Is.Zero);
+        Assert.That(a.Metrics.DisconnectsByUs(DisconnectCause.Banned), Is.Zero);
+        TestNetwork.Eventually(() => rogue.Disconnected, "the sender is told");
+        Assert.That(rogue.Goodbye?.Reason, Is.EqualTo(GoodbyeReason.GoodbyeProtocolViolation));
+        rogue.Connect(a);
+        rogue.AwaitHello();
     }
 
     [Test]

@@ -64,6 +64,5 @@ public sealed class DocumentedDefaultsTests
         Docs.AssertQuotes("docs/network.md", $"| message over the channel limit | {points.Oversized} | `Oversized` |");
         Docs.AssertQuotes("docs/network.md", $"| message over the peer's rate (each one) | {points.RateLimited} | `RateLimited` |");
         Docs.AssertQuotes("docs/network.md", $"| unknown channel, wrong delivery method, empty frame, unknown frame kind | {points.Malformed} | `Malformed` |");
-        Docs.AssertQuotes("docs/network.md", $"| application message before the handshake | {points.Unauthenticated} | `Unauthenticated` |");
     }
 }
