@@ -3,6 +3,7 @@ using IExecChain.Core.Specs;
 using IExecChain.Core.Wire;
 using IExecChain.State.Chain;
 using IExecChain.State.Execution;
+using IExecChain.State.Merkle;
 using IExecChain.State.Validators;
 
 namespace IExecChain.Rpc.Chain;
@@ -44,8 +45,26 @@ public sealed class GovernanceRpcMethods(ChainSpec spec, BlockProcessor processo
 
     private object GetValidators()
     {
+        // The set and each validator's standing are several reads, and a block may commit between
+        // them; its state moves before the head does. Read until the root is the head's before and
+        // after, or a caller sees the reputation of one block beside the number of another.
         var tree = processor.Tree;
-        var head = processor.Head;
+        for (int attempt = 0; attempt < MaxConsistentReadAttempts; attempt++)
+        {
+            var head = processor.Head;
+            var root = tree.Root;
+            var result = DescribeSet(tree, head);
+            if (root == head.StateRoot && tree.Root == root) return result;
+            Thread.Yield();
+        }
+        throw new RpcException(RpcErrorCodes.InternalError, "blocks committed during every attempt to read the validator set; retry");
+    }
+
+    /// <summary>Blocks commit milliseconds apart at the least: a read that starts over gets through on its next try.</summary>
+    private const int MaxConsistentReadAttempts = 100;
+
+    private static object DescribeSet(StateTree tree, ChainHead head)
+    {
         var set = StateReader.ValidatorSet(tree);
         return new
         {
