@@ -19,7 +19,8 @@ namespace IExecChain.State.Tests;
 [TestFixture]
 public sealed class EpochBoundaryTests
 {
-    private const ulong EpochLength = 10, PowerUnit = 1000, MinStake = 1000, GenesisStake = 5_500;
+    // The minimum stake is above one power unit, so a stake under it still has power: only the minimum drops it.
+    private const ulong EpochLength = 10, PowerUnit = 1000, MinStake = 2000, GenesisStake = 5_500;
     private static readonly PrivateKey A = Key("a"), B = Key("b"), C = Key("c"), D = Key("d");
     private static readonly ConsensusParameters Parameters = new() { PowerUnit = PowerUnit };
 
