@@ -1,0 +1,97 @@
+using System.Text;
+using System.Text.Json;
+using Google.Protobuf;
+using IExecChain.Core.Blocks;
+using IExecChain.Core.Crypto;
+using IExecChain.Core.Specs;
+using IExecChain.Core.Transactions;
+using IExecChain.Core.Wire;
+using IExecChain.Rpc.Chain;
+using IExecChain.Rpc.Client;
+using IExecChain.State.Chain;
+using IExecChain.State.Merkle;
+using IExecChain.Storage;
+using NUnit.Framework;
+
+namespace IExecChain.Rpc.Tests;
+
+/// <summary>iex_getValidators through the dispatcher while a one-validator chain in memory commits blocks.</summary>
+[TestFixture]
+public sealed class ValidatorsRpcTests
+{
+    private static readonly PrivateKey Validator = new(Keccak256.HashToArray(Encoding.ASCII.GetBytes("test/validator")));
+    private const ulong ChainId = 77;
+
+    private static ChainSpec Spec() => new()
+    {
+        Name = "test",
+        ChainId = ChainId,
+        GenesisTimeUnixMs = 1_700_000_000_000,
+        Parameters = new ChainParameters
+        {
+            BlockIntervalMs = 100,
+            MaxBlockTransactions = 1000,
+            MaxBlockBytes = 1 << 20,
+            MaxTransactionBytes = 4096,
+            UnbondingPeriodBlocks = 3,
+            MinValidatorStake = 1000,
+            MinWorkerStake = 10,
+            EpochLength = 10,
+            Fees = new FeeSchedule { Transfer = 100, Stake = 200, Unstake = 300 },
+            Consensus = new ConsensusParameters { PowerUnit = 1 },
+        },
+        Accounts = [],
+        Validators = [new GenesisValidator(Validator.Address, Validator.PublicKey, 5000)],
+    };
+
+    private static Commit Precommit(ExecutedBlock executed, BlockProcessor processor)
+    {
+        var block = executed.Block;
+        var signature = new CommitSignature
+        {
+            Validator = ByteString.CopyFrom(Validator.Address.ToArray()),
+            Signature = ByteString.CopyFrom(Validator.Sign(VoteDigest.Compute(ChainId, VoteType.Precommit, block.Height, 0, block.Hash))),
+        };
+        if (processor.CheckpointOf(executed) is { } checkpoint) signature.CheckpointSignature = ByteString.CopyFrom(Validator.Sign(checkpoint.Digest()));
+        return new Commit { Height = block.Height, BlockHash = ByteString.CopyFrom(block.Hash.ToArray()), Signatures = { signature } };
+    }
+
+    [Test]
+    public async Task The_validators_served_are_those_of_the_block_number_served_while_blocks_commit()
+    {
+        var spec = Spec();
+        var store = new MemoryStore();
+        var processor = new BlockProcessor(spec, store, new StateTree(store), new BlockStore(store, spec.ChainId, spec.Parameters.MaxTransactionBytes), new TransactionVerifier());
+        var registry = new RpcMethodRegistry();
+        new GovernanceRpcMethods(spec, processor).RegisterAll(registry);
+        var dispatcher = new JsonRpcDispatcher(registry);
+        const ulong blocks = 400;
+        var producer = Task.Run(() =>
+        {
+            Commit? last = null;
+            for (ulong h = 1; h <= blocks; h++)
+            {
+                var executed = processor.Propose(Validator.Address, processor.Head.TimeUnixMs + 100, [], last, []);
+                last = Precommit(executed, processor);
+                processor.Commit(executed, last);
+            }
+        });
+
+        byte[] request = JsonSerializer.SerializeToUtf8Bytes(new { jsonrpc = "2.0", id = 1, method = "iex_getValidators", @params = Array.Empty<object>() });
+        var mismatches = new List<string>();
+        int readings = 0;
+        while (!producer.IsCompleted || readings == 0)
+        {
+            using var response = JsonDocument.Parse((await dispatcher.HandleAsync(request, CancellationToken.None))!);
+            var result = response.RootElement.GetProperty("result");
+            ulong height = JsonRpcClient.Quantity(result.GetProperty("blockNumber"));
+            ulong reputation = JsonRpcClient.Quantity(result.GetProperty("validators")[0].GetProperty("reputation"));
+            // Block 1 carries no commit; every later block carries the only validator's precommit: +1 each.
+            ulong expected = 1000 + Math.Max(height, 1) - 1;
+            if (reputation != expected) mismatches.Add($"block {height}: reputation {reputation}, expected {expected}");
+            readings++;
+        }
+        await producer;
+        Assert.That(mismatches, Is.Empty, $"{mismatches.Count} of {readings} readings mixed two blocks");
+    }
+}
