@@ -1,10 +1,11 @@
+using Google.Protobuf;
 using IExecChain.Core.Primitives;
 using IExecChain.Core.Specs;
 using IExecChain.Core.Wire;
 using IExecChain.State.Chain;
 using IExecChain.State.TxPool;
+using IExecChain.State.Validators;
 using Microsoft.Extensions.Logging;
-using Google.Protobuf;
 
 namespace IExecChain.Consensus.Bft;
 
@@ -294,7 +295,7 @@ public sealed partial class BftDriver : IConsensusContext, IDisposable
     void IConsensusContext.ReportEquivocation(Vote first, Vote second)
     {
         var evidence = new DuplicateVoteEvidence { VoteA = first, VoteB = second };
-        var error = IExecChain.State.Validators.Equivocation.Verify(evidence, _spec.ChainId, out var offender);
+        var error = Equivocation.Verify(evidence, _spec.ChainId, out var offender);
         if (error is not null)
         {
             LogUnprovenEquivocation(error);
