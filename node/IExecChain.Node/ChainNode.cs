@@ -116,8 +116,9 @@ public sealed partial class ChainNode : IAsyncDisposable
 
             var transport = new P2PTransport();
             var wal = new ConsensusWal(store);
-            var signer = validatorKey is null ? null : new ValidatorSigner(validatorKey, spec.ChainId, wal) { Equivocate = options.EquivocateForTesting };
-            var driver = new BftDriver(processor, mempool, spec, signer, wal, transport, loggerFactory.CreateLogger<BftDriver>());
+            IValidatorSigner? signer = validatorKey is null ? null : new ValidatorSigner(validatorKey, spec.ChainId, wal);
+            if (signer is not null && options.EquivocateForTesting) signer = new Testing.EquivocatingSigner(signer, validatorKey!, spec.ChainId, transport);
+            var driver = new BftDriver(processor, mempool, spec, signer, wal, transport, new SystemConsensusClock(), loggerFactory.CreateLogger<BftDriver>());
             var gossip = new TransactionGossip(mempool, transport, spec.ChainId, spec.Parameters.MaxTransactionBytes);
             var host = new P2PHost(validatorKey ?? NodeKey(options.NodeKeyPath), NetworkOptionsFor(options, spec, processor), transport, loggerFactory.CreateLogger<P2PHost>())
             {
@@ -225,7 +226,7 @@ public sealed partial class ChainNode : IAsyncDisposable
             ListenPort = options.P2PPort,
             Seeds = seeds,
             Consensus = defaults.Consensus with { MaxMessageBytes = Math.Max(defaults.Consensus.MaxMessageBytes, blockLimit) },
-            Sync = defaults.Sync with { MaxMessageBytes = Math.Max(defaults.Sync.MaxMessageBytes, Math.Max(blockLimit, BftDriver.MaxResponseBytes + (256 << 10))) },
+            Sync = defaults.Sync with { MaxMessageBytes = Math.Max(defaults.Sync.MaxMessageBytes, Math.Max(blockLimit, BlockSync.MaxResponseBytes + (256 << 10))) },
         };
         network.Validate();
         return network;

@@ -1,5 +1,6 @@
 using System.Text;
 using Google.Protobuf;
+using IExecChain.Consensus.Bft;
 using IExecChain.Core.Crypto;
 using IExecChain.Core.Primitives;
 using IExecChain.Core.Specs;
@@ -105,29 +106,22 @@ internal sealed class TestChain
     public ExecutedBlock ProduceWithEvidence(IReadOnlyList<DuplicateVoteEvidence> evidence, params Transaction[] candidates)
     {
         var executed = Propose(evidence, candidates);
-        var commit = CommitFor(executed);
-        // As the BFT driver does: the precommit of a checkpoint's last block also signs the checkpoint.
-        if (Processor.CheckpointOf(executed) is { } checkpoint)
-            commit.Signatures[0].CheckpointSignature = ByteString.CopyFrom(Validator.Sign(checkpoint.Digest()));
-        Processor.Commit(executed, commit);
+        var precommit = Precommit(executed);
+        CommitAssembly.AddCheckpointSignature(precommit, Processor.CheckpointOf(executed), Validator.Sign);
+        Processor.Commit(executed, CommitAssembly.FromPrecommits(executed.Block.Height, 0, executed.Block.Hash, [precommit]));
         Mempool.OnBlockCommitted(executed.Block.Transactions);
         return executed;
     }
 
     /// <summary>The single validator's precommit for the block, as the commit the next block must carry.</summary>
-    public static Commit CommitFor(ExecutedBlock executed)
+    public static Commit CommitFor(ExecutedBlock executed) =>
+        CommitAssembly.FromPrecommits(executed.Block.Height, 0, executed.Block.Hash, [Precommit(executed)]);
+
+    private static Vote Precommit(ExecutedBlock executed)
     {
         var block = executed.Block;
-        var digest = Core.Blocks.VoteDigest.Compute(ChainId, VoteType.Precommit, block.Height, 0, block.Hash);
-        return new Commit
-        {
-            Height = block.Height,
-            BlockHash = ByteString.CopyFrom(block.Hash.ToArray()),
-            Signatures =
-            {
-                new CommitSignature { Validator = ByteString.CopyFrom(Validator.Address.ToArray()), Signature = ByteString.CopyFrom(Validator.Sign(digest)) },
-            },
-        };
+        var signature = Validator.Sign(Core.Blocks.VoteDigest.Compute(ChainId, VoteType.Precommit, block.Height, 0, block.Hash));
+        return ValidatorSigner.MakeVote(VoteType.Precommit, block.Height, 0, block.Hash, Validator.Address, signature, 0);
     }
 
     /// <summary>Balances + stakes + unbonding of every known address: must never change.</summary>

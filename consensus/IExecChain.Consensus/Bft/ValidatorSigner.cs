@@ -10,10 +10,9 @@ namespace IExecChain.Consensus.Bft;
 /// The validator key behind the double-sign guard: every signature is checked against the last
 /// signed position and recorded in the WAL. The caller must call <see cref="Flush"/> (one fsync for
 /// all signatures made since the last one) before any of them leaves the node; without a caller
-/// that batches, use <see cref="SyncEachSignature"/>. A test-only switch lets a node equivocate on
-/// purpose, to prove that the network catches and punishes it.
+/// that batches, use <see cref="SyncEachSignature"/>.
 /// </summary>
-public sealed class ValidatorSigner
+public sealed class ValidatorSigner : IValidatorSigner
 {
     private readonly PrivateKey _key;
     private readonly ulong _chainId;
@@ -29,9 +28,6 @@ public sealed class ValidatorSigner
     }
 
     public Address Address => _key.Address;
-
-    /// <summary>Test-only fault injection: also sign a conflicting nil/other vote for every vote.</summary>
-    public bool Equivocate { get; init; }
 
     public long Refusals { get; private set; }
 
@@ -68,7 +64,7 @@ public sealed class ValidatorSigner
     {
         var step = type == VoteType.Prevote ? SignStep.Prevote : SignStep.Precommit;
         var signature = Sign(height, round, step, blockHash, VoteDigest.Compute(_chainId, type, height, round, blockHash));
-        return signature is null ? null : MakeVote(type, height, round, blockHash, signature, timeUnixMs);
+        return signature is null ? null : MakeVote(type, height, round, blockHash, _key.Address, signature, timeUnixMs);
     }
 
     /// <summary>
@@ -77,21 +73,14 @@ public sealed class ValidatorSigner
     /// </summary>
     public byte[] SignCheckpoint(Hash256 digest) => _key.Sign(digest);
 
-    /// <summary>A second vote for another block at the same position, bypassing the guard (fault injection only).</summary>
-    public Vote SignConflicting(Vote vote, Hash256 otherHash)
-    {
-        if (!Equivocate) throw new InvalidOperationException("equivocation is a test-only fault and is not enabled");
-        var signature = _key.Sign(VoteDigest.Compute(_chainId, vote.Type, vote.Height, vote.Round, otherHash));
-        return MakeVote(vote.Type, vote.Height, vote.Round, otherHash, signature, vote.TimeUnixMs);
-    }
-
-    private Vote MakeVote(VoteType type, ulong height, uint round, Hash256 hash, byte[] signature, ulong time) => new()
+    /// <summary>A vote as the wire carries it (its signature made elsewhere).</summary>
+    public static Vote MakeVote(VoteType type, ulong height, uint round, Hash256 hash, Address validator, byte[] signature, ulong time) => new()
     {
         Type = type,
         Height = height,
         Round = round,
         BlockHash = hash.IsZero ? ByteString.Empty : ByteString.CopyFrom(hash.ToArray()),
-        Validator = ByteString.CopyFrom(_key.Address.ToArray()),
+        Validator = ByteString.CopyFrom(validator.ToArray()),
         Signature = ByteString.CopyFrom(signature),
         TimeUnixMs = time,
     };
@@ -111,4 +100,26 @@ public sealed class ValidatorSigner
         _guard.Record(position);
         return signature;
     }
+}
+
+/// <summary>
+/// What the driver signs with. <see cref="ValidatorSigner"/> is the one implementation a node runs;
+/// the interface exists so that a test-only decorator can add faults around it without a switch in
+/// the production type.
+/// </summary>
+public interface IValidatorSigner
+{
+    Address Address { get; }
+
+    /// <summary>Makes every signature made so far durable; nothing signed leaves the node before.</summary>
+    void Flush();
+
+    /// <summary>A signed proposal, or null when the double-sign guard refuses.</summary>
+    Proposal? SignProposal(ulong height, uint round, int polRound, ProposalValue value);
+
+    /// <summary>A signed vote (Zero = nil), or null when the double-sign guard refuses.</summary>
+    Vote? SignVote(VoteType type, ulong height, uint round, Hash256 blockHash, ulong timeUnixMs);
+
+    /// <summary>A signature over a checkpoint digest, carried by the precommit of the checkpoint's last block.</summary>
+    byte[] SignCheckpoint(Hash256 digest);
 }
