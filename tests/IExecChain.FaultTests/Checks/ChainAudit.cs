@@ -69,14 +69,28 @@ internal sealed partial class ChainAudit(ValidatorCluster cluster, ChainObserver
         return common;
     }
 
-    /// <summary>Waits until every node has all the others as authenticated validator peers; returns the wait, or null on timeout.</summary>
+    /// <summary>
+    /// A dead link is noticed only when the transport's disconnect timeout runs out (LiteNetLib pings
+    /// every second; NetworkOptions.DisconnectTimeoutMs is 5 s), so a peer count read right after a
+    /// fault can still include a peer that is gone. The mesh counts as whole only once every node has
+    /// reported all the others for longer than that timeout without a break.
+    /// </summary>
+    public static readonly TimeSpan MeshStableFor = TimeSpan.FromSeconds(6);
+
+    /// <summary>
+    /// Waits until every node has had all the others as authenticated validator peers for
+    /// <see cref="MeshStableFor"/>; returns when the mesh was first whole, or null on timeout.
+    /// </summary>
     public async Task<TimeSpan?> WaitForFullMeshAsync(TimeSpan timeout)
     {
         var watch = System.Diagnostics.Stopwatch.StartNew();
+        TimeSpan? wholeSince = null;
         while (watch.Elapsed < timeout)
         {
             var peers = await Task.WhenAll(cluster.All.Select(chain.ValidatorPeersAsync));
-            if (peers.All(p => p == cluster.Count - 1)) return watch.Elapsed;
+            if (!peers.All(p => p == cluster.Count - 1)) wholeSince = null;
+            else if (wholeSince is null) wholeSince = watch.Elapsed;
+            else if (watch.Elapsed - wholeSince >= MeshStableFor) return wholeSince;
             await Task.Delay(100);
         }
         return null;

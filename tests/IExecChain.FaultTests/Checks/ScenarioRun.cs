@@ -98,8 +98,8 @@ internal sealed class ScenarioRun : IAsyncDisposable
             ulong target = await Chain.MaxHeightAsync(All) + 3;
             Figures.Add("end: every node 3 blocks further after", await Chain.WaitForHeightAsync(All, target, RecoveryBound, "liveness at the end"));
             var mesh = await Audit.WaitForFullMeshAsync(RecoveryBound);
-            if (mesh is { } m) Figures.Add("end: full validator mesh after", m);
-            else failures.Add($"RE-PEER: not every node has the {Cluster.Count - 1} others as validator peers after {RecoveryBound.TotalSeconds:0} s ({await Audit.PeerCountsAsync()})");
+            if (mesh is { } m) Figures.Add($"end: full validator mesh (then held {ChainAudit.MeshStableFor.TotalSeconds:0} s) after", m);
+            else failures.Add($"RE-PEER: not every node kept the {Cluster.Count - 1} others as validator peers for {ChainAudit.MeshStableFor.TotalSeconds:0} s within {RecoveryBound.TotalSeconds:0} s ({await Audit.PeerCountsAsync()})");
         }
 
         if (_load is not null)

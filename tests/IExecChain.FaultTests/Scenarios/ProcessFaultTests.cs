@@ -10,7 +10,7 @@ namespace IExecChain.FaultTests.Scenarios;
 public sealed class ProcessFaultTests
 {
     private const int KillLoopSeed = 20261202;
-    private static IEnumerable<int> KillCounts => FaultSettings.Validators(4, 7);
+    private static IEnumerable<int> KillCounts => FaultSettings.Validators(4);
     private static IEnumerable<int> PauseCounts => FaultSettings.Validators(4);
 
     [TestCaseSource(nameof(KillCounts))]

@@ -19,22 +19,57 @@ public sealed class ResourceFaultTests
         int victim = validators - 1;
         DataDisk? disk = null;
         await using var run = await ScenarioRun.StartAsync("disk", validators, prepare: cluster => disk = cluster.MoveToSmallDisk(victim, 64));
-        var hold = FaultSettings.Duration(TimeSpan.FromSeconds(10), TimeSpan.FromSeconds(60));
         var others = run.All.Where(i => i != victim).ToArray();
 
         var before = await run.Audit.RememberHeadAsync(victim);
         long ballast = disk!.Fill();
+        run.Figures.Add("disk: tmpfs 64 MB, ballast written until ENOSPC / left free", $"{ballast / (1024.0 * 1024):0.0} MB / {disk.FreeBytes} bytes");
         ulong start = await run.Chain.MaxHeightAsync(others);
-        run.Figures.Add("disk: tmpfs 64 MB, ballast written until ENOSPC", ballast / (1024.0 * 1024), "MB");
-        await Task.Delay(hold);
-        ulong end = await run.Chain.MaxHeightAsync(others);
+        // RocksDB preallocates its log, so a node may go on for a while on a full disk: hold the fault
+        // until the node has stopped (exited, or no new height for 3 s) or the hold is over.
+        var hold = FaultSettings.Duration(TimeSpan.FromSeconds(20), TimeSpan.FromSeconds(60));
         var process = run.Cluster.Process(victim)!;
+        var full = System.Diagnostics.Stopwatch.StartNew();
+        var lastChange = full.Elapsed;
+        ulong? last = null;
+        while (full.Elapsed < hold && !process.HasExited && full.Elapsed - lastChange < TimeSpan.FromSeconds(3))
+        {
+            var now = await run.Chain.TryHeightAsync(victim);
+            if (now != last) { last = now; lastChange = full.Elapsed; }
+            await Task.Delay(250);
+        }
+        ulong end = await run.Chain.MaxHeightAsync(others);
         bool exited = process.HasExited;
         ulong? stuckAt = exited ? null : await run.Chain.TryHeightAsync(victim);
-        run.Figures.Add("disk full for", hold);
-        run.Figures.Add("the full node's reaction", exited ? $"exited with code {process.ExitCode}" : $"kept running, at height {stuckAt?.ToString() ?? "?"} (others at {end})");
+        run.Figures.Add("disk full for", full.Elapsed);
+        run.Figures.Add("the full node's reaction", exited ? $"exited with code {process.ExitCode} after {full.Elapsed.TotalSeconds:0.0} s"
+            : full.Elapsed < hold ? $"stopped committing after {lastChange.TotalSeconds:0.0} s at height {stuckAt?.ToString() ?? "?"} (others at {end}), kept running"
+            : $"kept committing for the whole {hold.TotalSeconds:0} s, at height {stuckAt?.ToString() ?? "?"} (others at {end})");
+        var reaction = run.Cluster.Log(victim).Split('\n').FirstOrDefault(l => l.Contains("space", StringComparison.OrdinalIgnoreCase) || l.Contains("IOException", StringComparison.Ordinal));
+        run.Figures.Add("the full node's first log line about it", reaction?.Trim() is { Length: > 0 } r ? r[..Math.Min(r.Length, 200)] : "none");
         run.Figures.Add("others: blocks committed meanwhile", end - start);
         Assert.That(end, Is.GreaterThan(start), "the others stopped while one validator's disk was full");
+
+        // A restart on the still-full disk: RocksDB has to open (and preallocate) a new log now.
+        if (!exited)
+        {
+            await run.Audit.RememberHeadAsync(victim);
+            run.Cluster.Kill(victim);
+            exited = true;
+            string outcome;
+            try
+            {
+                await run.Cluster.StartAsync(victim);
+                outcome = $"came up, at height {await run.Chain.TryHeightAsync(victim)}";
+                exited = false;
+            }
+            catch (InvalidOperationException e) when (e.Message.Contains("exited", StringComparison.Ordinal))
+            {
+                var said = run.Cluster.Log(victim).Split('\n', StringSplitOptions.RemoveEmptyEntries).LastOrDefault()?.Trim() ?? "";
+                outcome = $"exited with code {run.Cluster.Process(victim)!.ExitCode} before its RPC came up: {said[..Math.Min(said.Length, 200)]}";
+            }
+            run.Figures.Add("restart (after SIGKILL) on the full disk", outcome);
+        }
 
         disk.Free();
         var recovery = System.Diagnostics.Stopwatch.StartNew();
@@ -71,6 +106,8 @@ public sealed class ResourceFaultTests
             var theirs = block.Signatures.Where(s => s != mine).Select(s => (double)s.TimestampMs).Order().ToArray();
             if (mine is not null && theirs.Length > 0) skews.Add(mine.TimestampMs - theirs[theirs.Length / 2]);
         }
+        var signedBy = run.All.Select(i => blocks.Count(b => b.Signatures.Any(v => v.Validator.Equals(ValidatorCluster.Validator(i).ToString(), StringComparison.OrdinalIgnoreCase))));
+        run.Figures.Add("blocks whose commit each validator signed (node 0..n-1)", string.Join(" / ", signedBy));
         int proposed = blocks.Count(b => b.Proposer.Equals(address, StringComparison.OrdinalIgnoreCase));
         run.Figures.Add("clock offset (libfaketime)", $"{offsetSeconds:+0;-0} s");
         run.Figures.Add("blocks under skew / signed by the skewed validator / proposed by it", $"{blocks.Length} / {skews.Count} / {proposed}");
