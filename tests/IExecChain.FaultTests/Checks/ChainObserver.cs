@@ -14,7 +14,7 @@ internal sealed record BlockView(ulong Number, string Hash, string Proposer, int
 internal sealed record VoteView(string Validator, ulong TimestampMs);
 
 /// <summary>A validator's standing from iex_getValidators.</summary>
-internal sealed record ValidatorView(string Address, ulong Power, long Priority, ulong Slashed, ulong JailedUntil);
+internal sealed record ValidatorView(string Address, ulong Power, long Priority, ulong Slashed, ulong JailedUntil, ulong Reputation, ulong BlocksSigned, ulong BlocksMissed);
 
 /// <summary>
 /// Reads every node's RPC and /metrics: heights, blocks, validators, rounds, peers. The one place
@@ -120,7 +120,10 @@ internal sealed class ChainObserver : IDisposable
             JsonRpcClient.Quantity(v.GetProperty("votingPower")),
             long.Parse(v.GetProperty("proposerPriority").GetString()!, CultureInfo.InvariantCulture),
             JsonRpcClient.Quantity(v.GetProperty("slashed")),
-            JsonRpcClient.Quantity(v.GetProperty("jailedUntil")))).ToArray());
+            JsonRpcClient.Quantity(v.GetProperty("jailedUntil")),
+            JsonRpcClient.Quantity(v.GetProperty("reputation")),
+            JsonRpcClient.Quantity(v.GetProperty("blocksSigned")),
+            JsonRpcClient.Quantity(v.GetProperty("blocksMissed")))).ToArray());
     }
 
     /// <summary>Node <paramref name="i"/>'s /metrics as name{labels} → value; null when it does not answer.</summary>

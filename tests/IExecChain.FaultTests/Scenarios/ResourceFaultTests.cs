@@ -108,6 +108,10 @@ public sealed class ResourceFaultTests
         }
         var signedBy = run.All.Select(i => blocks.Count(b => b.Signatures.Any(v => v.Validator.Equals(ValidatorCluster.Validator(i).ToString(), StringComparison.OrdinalIgnoreCase))));
         run.Figures.Add("blocks whose commit each validator signed (node 0..n-1)", string.Join(" / ", signedBy));
+        // What the chain credits (carried commits, late precommits included): reputation follows it.
+        var standing = await run.Chain.ValidatorsAsync(0);
+        run.Figures.Add("chain's count per validator, signed/missed blocks (reputation), node 0..n-1", string.Join(" · ", run.All.Select(i =>
+            standing.First(x => x.Address.Equals(ValidatorCluster.Validator(i).ToString(), StringComparison.OrdinalIgnoreCase)) is var v ? $"{v.BlocksSigned}/{v.BlocksMissed} ({v.Reputation})" : "?")));
         int proposed = blocks.Count(b => b.Proposer.Equals(address, StringComparison.OrdinalIgnoreCase));
         run.Figures.Add("clock offset (libfaketime)", $"{offsetSeconds:+0;-0} s");
         run.Figures.Add("blocks under skew / signed by the skewed validator / proposed by it", $"{blocks.Length} / {skews.Count} / {proposed}");
