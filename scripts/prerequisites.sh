@@ -2,11 +2,18 @@
 # Installs what iExecChain needs beyond the .NET 10 SDK, idempotently:
 #   - libsecp256k1-1 (Debian package): the fast signature backend (a managed fallback exists)
 #   - nodejs + npm: only for tests that check our encodings against ethers and run ganache
+#   - iptables, libnetfilter-queue1, faketime: the fault campaign (tests/IExecChain.FaultTests,
+#     scripts/faults.sh): partitions and loss with iptables, delay through an NFQUEUE delayer
+#     (this kernel has no netem), clock skew with libfaketime; iproute2 (ip) is assumed
 set -euo pipefail
 
 need=()
 if ! ldconfig -p 2>/dev/null | grep -q 'libsecp256k1\.so\.1'; then need+=(libsecp256k1-1); fi
 if ! command -v node >/dev/null 2>&1 || ! command -v npm >/dev/null 2>&1; then need+=(nodejs npm); fi
+if ! command -v iptables-legacy >/dev/null 2>&1 && ! [ -x /usr/sbin/iptables-legacy ]; then need+=(iptables); fi
+if ! ldconfig -p 2>/dev/null | grep -q 'libnetfilter_queue\.so\.1'; then need+=(libnetfilter-queue1); fi
+if ! [ -e /usr/lib/x86_64-linux-gnu/faketime/libfaketimeMT.so.1 ]; then need+=(faketime); fi
+if ! command -v ip >/dev/null 2>&1 && ! [ -x /usr/sbin/ip ]; then need+=(iproute2); fi
 if [ ${#need[@]} -eq 0 ]; then exit 0; fi
 
 sudo=""
