@@ -9,13 +9,15 @@ using IExecChain.Core.Wire;
 using IExecChain.Rpc.Chain;
 using IExecChain.Rpc.Client;
 using IExecChain.State.Chain;
+using IExecChain.State.Execution;
 using IExecChain.State.Merkle;
+using IExecChain.State.TxPool;
 using IExecChain.Storage;
 using NUnit.Framework;
 
 namespace IExecChain.Rpc.Tests;
 
-/// <summary>iex_getValidators through the dispatcher while a one-validator chain in memory commits blocks.</summary>
+/// <summary>State reads through the dispatcher while a one-validator chain in memory commits blocks: each answer is one block's.</summary>
 [TestFixture]
 public sealed class ValidatorsRpcTests
 {
@@ -56,42 +58,70 @@ public sealed class ValidatorsRpcTests
         return new Commit { Height = block.Height, BlockHash = ByteString.CopyFrom(block.Hash.ToArray()), Signatures = { signature } };
     }
 
-    [Test]
-    public async Task The_validators_served_are_those_of_the_block_number_served_while_blocks_commit()
+    private static (BlockProcessor Processor, JsonRpcDispatcher Dispatcher) Chain()
     {
         var spec = Spec();
         var store = new MemoryStore();
         var processor = new BlockProcessor(spec, store, new StateTree(store), new BlockStore(store, spec.ChainId, spec.Parameters.MaxTransactionBytes), new TransactionVerifier());
         var registry = new RpcMethodRegistry();
         new GovernanceRpcMethods(spec, processor).RegisterAll(registry);
-        var dispatcher = new JsonRpcDispatcher(registry);
-        const ulong blocks = 400;
-        var producer = Task.Run(() =>
-        {
-            Commit? last = null;
-            for (ulong h = 1; h <= blocks; h++)
-            {
-                var executed = processor.Propose(Validator.Address, processor.Head.TimeUnixMs + 100, [], last, []);
-                last = Precommit(executed, processor);
-                processor.Commit(executed, last);
-            }
-        });
+        new ChainRpcMethods(spec, processor, new Mempool(new MempoolOptions(), processor.Executor, new TransactionVerifier(), a => StateReader.Account(processor.Tree, a)), () => new { }).RegisterAll(registry);
+        return (processor, new JsonRpcDispatcher(registry));
+    }
 
-        byte[] request = JsonSerializer.SerializeToUtf8Bytes(new { jsonrpc = "2.0", id = 1, method = "iex_getValidators", @params = Array.Empty<object>() });
+    private static Task Produce(BlockProcessor processor, ulong blocks) => Task.Run(() =>
+    {
+        Commit? last = null;
+        for (ulong h = 1; h <= blocks; h++)
+        {
+            var executed = processor.Propose(Validator.Address, processor.Head.TimeUnixMs + 100, [], last, []);
+            last = Precommit(executed, processor);
+            processor.Commit(executed, last);
+        }
+    });
+
+    // Calls the method until the producer is done; returns the mismatches `check` finds in the results.
+    private static async Task<(List<string> Mismatches, int Readings)> ReadWhileCommitting(JsonRpcDispatcher dispatcher, Task producer, string method, object[] parameters, Func<JsonElement, string?> check)
+    {
+        byte[] request = JsonSerializer.SerializeToUtf8Bytes(new { jsonrpc = "2.0", id = 1, method, @params = parameters });
         var mismatches = new List<string>();
         int readings = 0;
         while (!producer.IsCompleted || readings == 0)
         {
             using var response = JsonDocument.Parse((await dispatcher.HandleAsync(request, CancellationToken.None))!);
-            var result = response.RootElement.GetProperty("result");
+            if (check(response.RootElement.GetProperty("result")) is { } mismatch) mismatches.Add(mismatch);
+            readings++;
+        }
+        await producer;
+        return (mismatches, readings);
+    }
+
+    [Test]
+    public async Task The_validators_served_are_those_of_the_block_number_served_while_blocks_commit()
+    {
+        var (processor, dispatcher) = Chain();
+        var (mismatches, readings) = await ReadWhileCommitting(dispatcher, Produce(processor, 400), "iex_getValidators", [], result =>
+        {
             ulong height = JsonRpcClient.Quantity(result.GetProperty("blockNumber"));
             ulong reputation = JsonRpcClient.Quantity(result.GetProperty("validators")[0].GetProperty("reputation"));
             // Block 1 carries no commit; every later block carries the only validator's precommit: +1 each.
             ulong expected = 1000 + Math.Max(height, 1) - 1;
-            if (reputation != expected) mismatches.Add($"block {height}: reputation {reputation}, expected {expected}");
-            readings++;
-        }
-        await producer;
+            return reputation == expected ? null : $"block {height}: reputation {reputation}, expected {expected}";
+        });
         Assert.That(mismatches, Is.Empty, $"{mismatches.Count} of {readings} readings mixed two blocks");
+    }
+
+    [Test]
+    public async Task A_proof_served_is_against_the_state_root_of_the_block_number_served_while_blocks_commit()
+    {
+        var (processor, dispatcher) = Chain();
+        var (mismatches, readings) = await ReadWhileCommitting(dispatcher, Produce(processor, 400), "iex_getProof", [Validator.Address.ToString(), "stake"], result =>
+        {
+            ulong height = JsonRpcClient.Quantity(result.GetProperty("blockNumber"));
+            string root = result.GetProperty("stateRoot").GetString()!;
+            string expected = processor.Blocks.GetBlock(height)!.StateRoot.ToString();
+            return root == expected ? null : $"block {height}: proof against {root}, the block's root is {expected}";
+        });
+        Assert.That(mismatches, Is.Empty, $"{mismatches.Count} of {readings} proofs named another block");
     }
 }

@@ -116,9 +116,7 @@ public sealed class ChainRpcMethods
     private object GetAccount(RpcParams p)
     {
         var address = ParseAddress(p.GetString(0, "address"));
-        var head = _processor.Head;
-        var account = StateReader.Account(_processor.Tree, address);
-        var stake = StateReader.Stake(_processor.Tree, address);
+        var (head, account, stake) = _processor.ReadAtHead((head, tree) => (head, StateReader.Account(tree, address), StateReader.Stake(tree, address)));
         return new
         {
             address = address.ToString(),
@@ -143,22 +141,13 @@ public sealed class ChainRpcMethods
             "stake" => StateKeys.Stake(address),
             _ => throw new RpcException(RpcErrorCodes.InvalidParams, "invalid params: record must be \"account\" or \"stake\""),
         };
-        // Root and proof are read together under the tree's own consistency. A block may commit while
-        // we read: the tree moves before the head does, so retry until both name the same block.
-        var head = _processor.Head;
-        var proof = _processor.Tree.GetProof(key);
-        for (int attempt = 0; attempt < 20 && proof.Root != head.StateRoot; attempt++)
-        {
-            Thread.Yield();
-            head = _processor.Head;
-            proof = _processor.Tree.GetProof(key);
-        }
+        var (head, proof) = _processor.ReadAtHead((head, tree) => (head, tree.GetProof(key)));
         return new
         {
             address = address.ToString(),
             record = kind,
             key = key.ToString(),
-            blockNumber = proof.Root == head.StateRoot ? RpcFormat.Quantity(head.Height) : null,
+            blockNumber = RpcFormat.Quantity(head.Height),
             stateRoot = proof.Root.ToString(),
             value = proof.Value is null ? null : RpcFormat.Bytes(proof.Value),
             siblings = proof.Siblings.Select(s => s.ToString()).ToArray(),

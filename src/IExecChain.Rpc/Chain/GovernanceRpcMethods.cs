@@ -17,7 +17,7 @@ public sealed class GovernanceRpcMethods(ChainSpec spec, BlockProcessor processo
 {
     public void RegisterAll(RpcMethodRegistry registry)
     {
-        registry.Register("iex_getValidators", async (_, ct) => await GetValidatorsAsync(ct));
+        registry.Register("iex_getValidators", (_, _) => ValueTask.FromResult<object?>(processor.ReadAtHead(DescribeSet)));
         registry.Register("iex_getProposal", (p, _) => ValueTask.FromResult<object?>(GetProposal(p)));
         registry.Register("iex_getGovernableParameters", (_, _) => ValueTask.FromResult<object?>(GetGovernableParameters()));
     }
@@ -43,29 +43,8 @@ public sealed class GovernanceRpcMethods(ChainSpec spec, BlockProcessor processo
         _ => throw new System.Diagnostics.UnreachableException($"no name for unit {unit}"),
     };
 
-    private async Task<object?> GetValidatorsAsync(CancellationToken ct)
-    {
-        // The set and each validator's standing are several reads, and a block may commit between
-        // them: its state moves before the head does (the head follows once the block is on disk,
-        // which takes a while on a busy machine). Read until the root is the head's before and after,
-        // or a caller sees the reputation of one block beside the number of another.
-        var tree = processor.Tree;
-        var giveUp = DateTime.UtcNow + ConsistentReadTimeout;
-        while (true)
-        {
-            var head = processor.Head;
-            var root = tree.Root;
-            var result = DescribeSet(tree, head);
-            if (root == head.StateRoot && tree.Root == root) return result;
-            if (DateTime.UtcNow > giveUp) throw new RpcException(RpcErrorCodes.InternalError, "the state stayed ahead of the head for every read of the validator set; retry");
-            await Task.Delay(5, ct);
-        }
-    }
-
-    /// <summary>A block's state leads its head by one disk write; this is far longer than that takes.</summary>
-    private static readonly TimeSpan ConsistentReadTimeout = TimeSpan.FromSeconds(5);
-
-    private static object DescribeSet(StateTree tree, ChainHead head)
+    // The set and each validator's standing are several reads: one block's, with its number.
+    private static object DescribeSet(ChainHead head, StateTree tree)
     {
         var set = StateReader.ValidatorSet(tree);
         return new

@@ -31,6 +31,9 @@ public sealed class BlockProcessor
     private readonly MarketLedger _market;
     private ValidatorSet _validators;
     private volatile ChainHead _head;
+    // Held from the tree's switch to the new root until the head names that root (the block's disk
+    // write lies between), and by readers that report state with its block number (short reads).
+    private readonly Lock _headLock = new();
 
     public BlockProcessor(ChainSpec spec, IKeyValueStore store, StateTree tree, BlockStore blocks, TransactionVerifier verifier)
     {
@@ -70,6 +73,18 @@ public sealed class BlockProcessor
     }
 
     public ChainHead Head => _head;
+
+    /// <summary>
+    /// Reads committed state together with the head it belongs to: no block commits during
+    /// <paramref name="read"/>. Without it a caller could read one block's state beside another's
+    /// number, since the tree moves to a block's root before the block is on disk and the head follows.
+    /// Keep <paramref name="read"/> short: block commits wait for it.
+    /// </summary>
+    public T ReadAtHead<T>(Func<ChainHead, StateTree, T> read)
+    {
+        ArgumentNullException.ThrowIfNull(read);
+        lock (_headLock) return read(_head, Tree);
+    }
 
     /// <summary>The order book and the market's block bookkeeping (consensus thread only).</summary>
     public MarketLedger Market => _market;
@@ -177,15 +192,16 @@ public sealed class BlockProcessor
             throw new InvalidOperationException($"block {block.Height} does not extend head {_head.Height}");
         if (commit.Height != block.Height || !commit.BlockHash.Span.SequenceEqual(block.Hash.ToArray()))
             throw new ArgumentException("commit is for a different block", nameof(commit));
-        using (var batch = _store.NewBatch())
+        lock (_headLock)
         {
+            using var batch = _store.NewBatch();
             Tree.Commit(executed.StateUpdate, batch);
             Blocks.AddBlock(batch, block, commit, executed.ReceiptBytes);
             _market.Commit(executed.Market, batch);
             _store.Write(batch, sync: true);
+            _head = ChainHead.Of(block);
         }
         _market.AfterCommit(executed.Market);
-        _head = ChainHead.Of(block);
         _validators = LoadValidators();
         _executor.ApplyOverrides(LoadOverrides());
         BlockCommitted?.Invoke(executed, commit);
