@@ -72,24 +72,10 @@ public class MultiValidatorTests
             _nodes[i] = null;
         }
 
-        public async Task<ulong> HeightAsync(int i)
-        {
-            using var client = new JsonRpcClient(Rpc(i), TimeSpan.FromSeconds(5));
-            return Q(await client.CallAsync("iex_blockNumber"));
-        }
+        public Task<ulong> HeightAsync(int i) => NodeHeight.ReadAsync(Rpc(i));
 
-        public async Task WaitForHeightAsync(int i, ulong height, TimeSpan timeout)
-        {
-            var deadline = DateTime.UtcNow + timeout;
-            ulong last = 0;
-            while (DateTime.UtcNow < deadline)
-            {
-                try { last = await HeightAsync(i); } catch (Exception e) when (e is JsonRpcClientException or HttpRequestException or TaskCanceledException) { }
-                if (last >= height) return;
-                await Task.Delay(100);
-            }
-            Assert.Fail($"node {i} stayed at height {last}, below {height}, for {timeout.TotalSeconds} s:\n{_nodes[i]?.Output}");
-        }
+        public Task WaitForHeightAsync(int i, ulong height, TimeSpan timeout) =>
+            NodeHeight.WaitAsync($"node {i}", Rpc(i), height, timeout, () => _nodes[i]?.Output);
 
         public void Dispose()
         {

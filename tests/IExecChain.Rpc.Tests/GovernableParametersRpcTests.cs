@@ -17,36 +17,11 @@ namespace IExecChain.Rpc.Tests;
 [TestFixture]
 public sealed class GovernableParametersRpcTests
 {
-    private static readonly PrivateKey Validator = new(Keccak256.HashToArray(Encoding.ASCII.GetBytes("test/validator")));
-
-    private static ChainSpec Spec() => new()
-    {
-        Name = "test",
-        ChainId = 77,
-        GenesisTimeUnixMs = 1_700_000_000_000,
-        Parameters = new ChainParameters
-        {
-            BlockIntervalMs = 100,
-            MaxBlockTransactions = 1000,
-            MaxBlockBytes = 1 << 20,
-            MaxTransactionBytes = 4096,
-            UnbondingPeriodBlocks = 3,
-            MinValidatorStake = 1000,
-            MinWorkerStake = 10,
-            EpochLength = 10,
-            Fees = new FeeSchedule { Transfer = 100, Stake = 200, Unstake = 300 },
-            Consensus = new ConsensusParameters { PowerUnit = 1 },
-        },
-        Accounts = [],
-        Validators = [new GenesisValidator(Validator.Address, Validator.PublicKey, 5000)],
-    };
-
     [Test]
     public async Task Each_governable_parameter_is_served_with_its_value_in_force_spec_value_bounds_and_doc()
     {
-        var spec = Spec();
-        var store = new MemoryStore();
-        var processor = new BlockProcessor(spec, store, new StateTree(store), new BlockStore(store, spec.ChainId, spec.Parameters.MaxTransactionBytes), new TransactionVerifier());
+        var spec = OneValidatorChain.Spec();
+        var processor = OneValidatorChain.Processor(spec);
         processor.Executor.ApplyOverrides(new ParameterOverrides { Values = { new ChangeParameter { Name = "fees.order", Value = 5 } } });
         var registry = new RpcMethodRegistry();
         new GovernanceRpcMethods(spec, processor).RegisterAll(registry);

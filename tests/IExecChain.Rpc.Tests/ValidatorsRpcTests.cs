@@ -21,48 +21,10 @@ namespace IExecChain.Rpc.Tests;
 [TestFixture]
 public sealed class ValidatorsRpcTests
 {
-    private static readonly PrivateKey Validator = new(Keccak256.HashToArray(Encoding.ASCII.GetBytes("test/validator")));
-    private const ulong ChainId = 77;
-
-    private static ChainSpec Spec() => new()
-    {
-        Name = "test",
-        ChainId = ChainId,
-        GenesisTimeUnixMs = 1_700_000_000_000,
-        Parameters = new ChainParameters
-        {
-            BlockIntervalMs = 100,
-            MaxBlockTransactions = 1000,
-            MaxBlockBytes = 1 << 20,
-            MaxTransactionBytes = 4096,
-            UnbondingPeriodBlocks = 3,
-            MinValidatorStake = 1000,
-            MinWorkerStake = 10,
-            EpochLength = 10,
-            Fees = new FeeSchedule { Transfer = 100, Stake = 200, Unstake = 300 },
-            Consensus = new ConsensusParameters { PowerUnit = 1 },
-        },
-        Accounts = [],
-        Validators = [new GenesisValidator(Validator.Address, Validator.PublicKey, 5000)],
-    };
-
-    private static Commit Precommit(ExecutedBlock executed, BlockProcessor processor)
-    {
-        var block = executed.Block;
-        var signature = new CommitSignature
-        {
-            Validator = ByteString.CopyFrom(Validator.Address.ToArray()),
-            Signature = ByteString.CopyFrom(Validator.Sign(VoteDigest.Compute(ChainId, VoteType.Precommit, block.Height, 0, block.Hash))),
-        };
-        if (processor.CheckpointOf(executed) is { } checkpoint) signature.CheckpointSignature = ByteString.CopyFrom(Validator.Sign(checkpoint.Digest()));
-        return new Commit { Height = block.Height, BlockHash = ByteString.CopyFrom(block.Hash.ToArray()), Signatures = { signature } };
-    }
-
     private static (BlockProcessor Processor, JsonRpcDispatcher Dispatcher) Chain()
     {
-        var spec = Spec();
-        var store = new MemoryStore();
-        var processor = new BlockProcessor(spec, store, new StateTree(store), new BlockStore(store, spec.ChainId, spec.Parameters.MaxTransactionBytes), new TransactionVerifier());
+        var spec = OneValidatorChain.Spec();
+        var processor = OneValidatorChain.Processor(spec);
         var registry = new RpcMethodRegistry();
         new GovernanceRpcMethods(spec, processor).RegisterAll(registry);
         new ChainRpcMethods(spec, processor, new Mempool(new MempoolOptions(), processor.Executor, new TransactionVerifier(), a => StateReader.Account(processor.Tree, a)), () => new { }).RegisterAll(registry);
@@ -74,8 +36,8 @@ public sealed class ValidatorsRpcTests
         Commit? last = null;
         for (ulong h = 1; h <= blocks; h++)
         {
-            var executed = processor.Propose(Validator.Address, processor.Head.TimeUnixMs + 100, [], last, []);
-            last = Precommit(executed, processor);
+            var executed = processor.Propose(OneValidatorChain.Validator.Address, processor.Head.TimeUnixMs + 100, [], last, []);
+            last = OneValidatorChain.Precommit(executed, processor);
             processor.Commit(executed, last);
         }
     });
@@ -115,7 +77,7 @@ public sealed class ValidatorsRpcTests
     public async Task A_proof_served_is_against_the_state_root_of_the_block_number_served_while_blocks_commit()
     {
         var (processor, dispatcher) = Chain();
-        var (mismatches, readings) = await ReadWhileCommitting(dispatcher, Produce(processor, 400), "iex_getProof", [Validator.Address.ToString(), "stake"], result =>
+        var (mismatches, readings) = await ReadWhileCommitting(dispatcher, Produce(processor, 400), "iex_getProof", [OneValidatorChain.Validator.Address.ToString(), "stake"], result =>
         {
             ulong height = JsonRpcClient.Quantity(result.GetProperty("blockNumber"));
             string root = result.GetProperty("stateRoot").GetString()!;

@@ -1,0 +1,60 @@
+using System.Text;
+using Google.Protobuf;
+using IExecChain.Core.Blocks;
+using IExecChain.Core.Crypto;
+using IExecChain.Core.Specs;
+using IExecChain.Core.Transactions;
+using IExecChain.Core.Wire;
+using IExecChain.State.Chain;
+using IExecChain.State.Merkle;
+using IExecChain.Storage;
+
+namespace IExecChain.Rpc.Tests;
+
+/// <summary>A chain in memory with one validator of power 5000 (epochs of 10 blocks), for RPC methods that read chain state.</summary>
+internal static class OneValidatorChain
+{
+    public const ulong ChainId = 77;
+    public static readonly PrivateKey Validator = new(Keccak256.HashToArray(Encoding.ASCII.GetBytes("test/validator")));
+
+    public static ChainSpec Spec() => new()
+    {
+        Name = "test",
+        ChainId = ChainId,
+        GenesisTimeUnixMs = 1_700_000_000_000,
+        Parameters = new ChainParameters
+        {
+            BlockIntervalMs = 100,
+            MaxBlockTransactions = 1000,
+            MaxBlockBytes = 1 << 20,
+            MaxTransactionBytes = 4096,
+            UnbondingPeriodBlocks = 3,
+            MinValidatorStake = 1000,
+            MinWorkerStake = 10,
+            EpochLength = 10,
+            Fees = new FeeSchedule { Transfer = 100, Stake = 200, Unstake = 300 },
+            Consensus = new ConsensusParameters { PowerUnit = 1 },
+        },
+        Accounts = [],
+        Validators = [new GenesisValidator(Validator.Address, Validator.PublicKey, 5000)],
+    };
+
+    public static BlockProcessor Processor(ChainSpec spec)
+    {
+        var store = new MemoryStore();
+        return new BlockProcessor(spec, store, new StateTree(store), new BlockStore(store, spec.ChainId, spec.Parameters.MaxTransactionBytes), new TransactionVerifier());
+    }
+
+    /// <summary>The validator's precommit for an executed block, with the checkpoint signature when the block ends a checkpoint.</summary>
+    public static Commit Precommit(ExecutedBlock executed, BlockProcessor processor)
+    {
+        var block = executed.Block;
+        var signature = new CommitSignature
+        {
+            Validator = ByteString.CopyFrom(Validator.Address.ToArray()),
+            Signature = ByteString.CopyFrom(Validator.Sign(VoteDigest.Compute(ChainId, VoteType.Precommit, block.Height, 0, block.Hash))),
+        };
+        if (processor.CheckpointOf(executed) is { } checkpoint) signature.CheckpointSignature = ByteString.CopyFrom(Validator.Sign(checkpoint.Digest()));
+        return new Commit { Height = block.Height, BlockHash = ByteString.CopyFrom(block.Hash.ToArray()), Signatures = { signature } };
+    }
+}
