@@ -98,7 +98,7 @@ internal sealed partial class GovernanceNetwork : IDisposable
 
     public async Task StartAllAsync()
     {
-        for (int i = 0; i < Count; i++) _nodes[i] = NodeProcess.Start("run", "--config", ConfigFile(i), "--log-level", "Warning");
+        for (int i = 0; i < Count; i++) _nodes[i] = NodeProcess.Start("run", "--config", ConfigFile(i), "--log-level", "Information");
         for (int i = 0; i < Count; i++) await _nodes[i]!.WaitForRpcAsync(Rpc(i), TimeSpan.FromSeconds(180));
     }
 
@@ -112,7 +112,11 @@ internal sealed partial class GovernanceNetwork : IDisposable
     public Task<ulong> HeightAsync(int i) => NodeHeight.ReadAsync(Rpc(i));
 
     public Task WaitForHeightAsync(int i, ulong height, TimeSpan timeout) =>
-        NodeHeight.WaitAsync($"node {i}", Rpc(i), height, timeout, () => _nodes[i]?.Output);
+        NodeHeight.WaitAsync($"node {i}", Rpc(i), height, timeout, LogTails);
+
+    // The last lines of every running node's log: a stalled network is explained by all of them, not one.
+    private string LogTails() => string.Join("\n", Enumerable.Range(0, Count).Select(i =>
+        $"---- node {i}:\n" + string.Join("\n", (_nodes[i]?.Output ?? "(stopped)").Split('\n').TakeLast(60))));
 
     /// <summary>
     /// Runs a `gov` or `tx` command signed by validator <paramref name="signer"/>, sent to node

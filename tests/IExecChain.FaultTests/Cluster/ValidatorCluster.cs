@@ -100,12 +100,13 @@ internal sealed class ValidatorCluster : IDisposable
 
     private void StartProcess(int i, IReadOnlyDictionary<string, string?> environment)
     {
-        if (_nodes[i] is { HasExited: false }) throw new InvalidOperationException($"node {i} is already running");
-        _nodes[i]?.Dispose();
+        var previous = _nodes[i];
+        if (previous is { HasExited: false }) throw new InvalidOperationException($"node {i} is already running");
         string[] args = ["run", "--config", ConfigPath(i), "--log-level", "Warning"];
         // Mutation check (docs/reliability.md): a real equivocator must trip the evidence check.
         if (FaultSettings.Mutation == "equivocator" && i == Count - 1) args = [.. args, "--equivocate-for-testing"];
         _nodes[i] = ValidatorProcess.Start(Lab.Namespace(i), _logs[i], environment, args);
+        previous?.Dispose();
     }
 
     /// <summary>SIGKILL node <paramref name="i"/>.</summary>

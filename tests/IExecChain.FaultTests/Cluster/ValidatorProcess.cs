@@ -28,7 +28,21 @@ internal sealed class ValidatorProcess : IDisposable
     public static string Executable => Path.Combine(AppContext.BaseDirectory, "iexchain.dll");
 
     public int Pid => _process.Id;
-    public bool HasExited => _process.HasExited;
+    /// <summary>True once the process ended, or once this handle was disposed (a restart replaced it while the load was choosing a node).</summary>
+    public bool HasExited
+    {
+        get
+        {
+            try
+            {
+                return _process.HasExited;
+            }
+            catch (InvalidOperationException)
+            {
+                return true;
+            }
+        }
+    }
     public int ExitCode => _process.ExitCode;
     public bool Paused { get; private set; }
 
