@@ -40,6 +40,7 @@ public static class RpcFormat
             transactionCount = Quantity(h.TxCount),
             transactions = txs,
             commit = commit is null ? null : Commit(commit),
+            lastCommit = block.LastCommit is null ? null : Commit(block.LastCommit),
         };
     }
 

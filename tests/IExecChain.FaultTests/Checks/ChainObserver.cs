@@ -8,7 +8,9 @@ using NUnit.Framework;
 namespace IExecChain.FaultTests.Checks;
 
 /// <summary>A finalized block as the checks need it.</summary>
-internal sealed record BlockView(ulong Number, string Hash, string Proposer, int Round, ulong TimestampMs, int TransactionCount, IReadOnlyList<VoteView> Signatures);
+/// <param name="Signatures">The precommits of the commit the node stored for this block when it decided.</param>
+/// <param name="CarriedSignatures">The precommits for the parent that this block carries (late ones included): what the chain credits.</param>
+internal sealed record BlockView(ulong Number, string Hash, string Proposer, int Round, ulong TimestampMs, int TransactionCount, IReadOnlyList<VoteView> Signatures, IReadOnlyList<VoteView> CarriedSignatures);
 
 /// <summary>One precommit of a block's commit: who and at what (its own) wall-clock time.</summary>
 internal sealed record VoteView(string Validator, ulong TimestampMs);
@@ -153,16 +155,18 @@ internal sealed class ChainObserver : IDisposable
 
     private static BlockView ParseBlock(JsonElement b)
     {
-        var signatures = new List<VoteView>();
-        int round = 0;
-        if (b.TryGetProperty("commit", out var commit))
-        {
-            round = commit.GetProperty("round").GetInt32();
-            foreach (var s in commit.GetProperty("signatures").EnumerateArray())
-                signatures.Add(new VoteView(s.GetProperty("validator").GetString()!, JsonRpcClient.Quantity(s.GetProperty("timestamp"))));
-        }
+        int round = b.TryGetProperty("commit", out var commit) ? commit.GetProperty("round").GetInt32() : 0;
         return new BlockView(JsonRpcClient.Quantity(b.GetProperty("number")), b.GetProperty("hash").GetString()!, b.GetProperty("proposer").GetString()!,
-            round, JsonRpcClient.Quantity(b.GetProperty("timestamp")), (int)JsonRpcClient.Quantity(b.GetProperty("transactionCount")), signatures);
+            round, JsonRpcClient.Quantity(b.GetProperty("timestamp")), (int)JsonRpcClient.Quantity(b.GetProperty("transactionCount")), Votes(b, "commit"), Votes(b, "lastCommit"));
+    }
+
+    private static List<VoteView> Votes(JsonElement block, string field)
+    {
+        var votes = new List<VoteView>();
+        if (block.TryGetProperty(field, out var commit))
+            foreach (var s in commit.GetProperty("signatures").EnumerateArray())
+                votes.Add(new VoteView(s.GetProperty("validator").GetString()!, JsonRpcClient.Quantity(s.GetProperty("timestamp"))));
+        return votes;
     }
 
     public static string Hex0x(ulong v) => "0x" + v.ToString("x", CultureInfo.InvariantCulture);

@@ -97,17 +97,18 @@ public sealed class ResourceFaultTests
         ulong end = await run.Chain.HeightAsync(0);
         var blocks = (await run.Chain.BlocksAsync(0, start + 1, end)).OfType<BlockView>().ToArray();
 
-        // The skew as the chain sees it: the skewed validator's precommit time minus the others' median, per block.
+        // The skew as the chain sees it: the skewed validator's precommit time minus the others' median, per
+        // carried commit (late precommits included: a node's own stored commit holds only the first > 2/3).
         string address = ValidatorCluster.Validator(skewed).ToString();
         var skews = new List<double>();
         foreach (var block in blocks)
         {
-            var mine = block.Signatures.FirstOrDefault(s => s.Validator.Equals(address, StringComparison.OrdinalIgnoreCase));
-            var theirs = block.Signatures.Where(s => s != mine).Select(s => (double)s.TimestampMs).Order().ToArray();
+            var mine = block.CarriedSignatures.FirstOrDefault(s => s.Validator.Equals(address, StringComparison.OrdinalIgnoreCase));
+            var theirs = block.CarriedSignatures.Where(s => s != mine).Select(s => (double)s.TimestampMs).Order().ToArray();
             if (mine is not null && theirs.Length > 0) skews.Add(mine.TimestampMs - theirs[theirs.Length / 2]);
         }
         var signedBy = run.All.Select(i => blocks.Count(b => b.Signatures.Any(v => v.Validator.Equals(ValidatorCluster.Validator(i).ToString(), StringComparison.OrdinalIgnoreCase))));
-        run.Figures.Add("blocks whose commit each validator signed (node 0..n-1)", string.Join(" / ", signedBy));
+        run.Figures.Add("blocks whose stored commit (node 0's, first > 2/3) each validator signed (node 0..n-1)", string.Join(" / ", signedBy));
         // What the chain credits (carried commits, late precommits included): reputation follows it.
         var standing = await run.Chain.ValidatorsAsync(0);
         run.Figures.Add("chain's count per validator, signed/missed blocks (reputation), node 0..n-1", string.Join(" · ", run.All.Select(i =>
