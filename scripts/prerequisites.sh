@@ -5,7 +5,12 @@
 #   - iptables, libnetfilter-queue1, faketime: the fault campaign (tests/IExecChain.FaultTests,
 #     scripts/faults.sh): partitions and loss with iptables, delay through an NFQUEUE delayer
 #     (this kernel has no netem), clock skew with libfaketime; iproute2 (ip) is assumed
+#   - afl++ (afl-fuzz) and the repository's .NET tool SharpFuzz.CommandLine (.config/dotnet-tools.json):
+#     coverage-guided fuzzing (tests/IExecChain.Fuzzing, scripts/fuzz.sh)
 set -euo pipefail
+
+# Repository-local .NET tools (sharpfuzz): restored from NuGet once, then from the cache.
+(cd "$(dirname "$0")/.." && dotnet tool restore >/dev/null) || echo "prerequisites: dotnet tool restore failed" >&2
 
 need=()
 if ! ldconfig -p 2>/dev/null | grep -q 'libsecp256k1\.so\.1'; then need+=(libsecp256k1-1); fi
@@ -13,6 +18,7 @@ if ! command -v node >/dev/null 2>&1 || ! command -v npm >/dev/null 2>&1; then n
 if ! command -v iptables-legacy >/dev/null 2>&1 && ! [ -x /usr/sbin/iptables-legacy ]; then need+=(iptables); fi
 if ! ldconfig -p 2>/dev/null | grep -q 'libnetfilter_queue\.so\.1'; then need+=(libnetfilter-queue1); fi
 if ! [ -e /usr/lib/x86_64-linux-gnu/faketime/libfaketimeMT.so.1 ]; then need+=(faketime); fi
+if ! command -v afl-fuzz >/dev/null 2>&1; then need+=(afl++); fi
 if ! command -v ip >/dev/null 2>&1 && ! [ -x /usr/sbin/ip ]; then need+=(iproute2); fi
 if [ ${#need[@]} -eq 0 ]; then exit 0; fi
 

@@ -1,4 +1,5 @@
 using System.Text.Json;
+using IExecChain.Core.Primitives;
 
 namespace IExecChain.Node.Cli;
 
@@ -20,10 +21,16 @@ public sealed class NodeConfigFile
     public static NodeConfigFile Load(string path)
     {
         if (!File.Exists(path)) throw new CliException($"--config: file '{path}' does not exist");
+        return Parse(File.ReadAllText(path), path, Path.GetDirectoryName(Path.GetFullPath(path))!);
+    }
+
+    /// <summary>The settings in <paramref name="json"/>, read from <paramref name="path"/>; relative paths resolve against <paramref name="baseDir"/>.</summary>
+    public static NodeConfigFile Parse(string json, string path, string baseDir)
+    {
         JsonDocument document;
         try
         {
-            document = JsonDocument.Parse(File.ReadAllText(path), new JsonDocumentOptions { CommentHandling = JsonCommentHandling.Skip });
+            document = JsonDocument.Parse(json, new JsonDocumentOptions { CommentHandling = JsonCommentHandling.Skip });
         }
         catch (JsonException e)
         {
@@ -32,11 +39,11 @@ public sealed class NodeConfigFile
         using (document)
         {
             var root = document.RootElement;
+            if (JsonStrings.FindInvalid(root) is { } bad) throw new CliException($"--config: {JsonStrings.Problem(bad)}");
             if (root.ValueKind != JsonValueKind.Object) throw new CliException($"--config: '{path}' must hold a JSON object");
             foreach (var property in root.EnumerateObject())
                 if (Array.IndexOf(Fields, property.Name) < 0)
                     throw new CliException($"--config: $.{property.Name}: unknown field (known: {string.Join(", ", Fields)})");
-            string baseDir = Path.GetDirectoryName(Path.GetFullPath(path))!;
             return new NodeConfigFile
             {
                 Data = PathField(root, "data", baseDir),
@@ -56,8 +63,13 @@ public sealed class NodeConfigFile
         return value.GetString();
     }
 
-    private static string? PathField(JsonElement root, string name, string baseDir) =>
-        StringField(root, name) is { } p ? Path.GetFullPath(p, baseDir) : null;
+    private static string? PathField(JsonElement root, string name, string baseDir)
+    {
+        if (StringField(root, name) is not { } p) return null;
+        // Path.GetFullPath throws on a NUL (found by fuzzing); the operator gets the field's name instead.
+        if (p.Length == 0 || p.Contains('\0')) throw new CliException($"--config: $.{name}: must be a non-empty path without NUL characters");
+        return Path.GetFullPath(p, baseDir);
+    }
 
     private static string[] PeerList(JsonElement peers)
     {

@@ -63,6 +63,7 @@ public sealed class ChainBlock
             return false;
         }
         if (header.ChainId != chainId) { error = $"block has chain id {header.ChainId}, expected {chainId}"; return false; }
+        if (HeaderShapeError(header) is { } shape) { error = shape; return false; }
         if (header.TxCount != wire.Transactions.Count) { error = $"header says {header.TxCount} transactions, block has {wire.Transactions.Count}"; return false; }
         var txs = new Transaction[wire.Transactions.Count];
         for (int i = 0; i < txs.Length; i++)
@@ -95,6 +96,23 @@ public sealed class ChainBlock
     }
 
     public const int MaxEvidencePerBlock = 100;
+
+    // Every header this chain writes has these lengths; one that does not is refused here, before any
+    // rule wraps a field in a Hash256 or an Address (which throw on a wrong length: found by fuzzing,
+    // a sync response with a short parent hash ended the consensus loop).
+    private static string? HeaderShapeError(BlockHeader header)
+    {
+        if (header.Proposer.Length != Address.Size) return $"header proposer is {header.Proposer.Length} bytes, expected {Address.Size}";
+        ReadOnlySpan<(string Name, int Length)> hashes =
+        [
+            ("parent hash", header.ParentHash.Length), ("transaction root", header.TxRoot.Length), ("state root", header.StateRoot.Length),
+            ("validator set hash", header.ValidatorSetHash.Length), ("next validator set hash", header.NextValidatorSetHash.Length),
+            ("last commit hash", header.LastCommitHash.Length), ("evidence hash", header.EvidenceHash.Length), ("receipt root", header.ReceiptRoot.Length),
+        ];
+        foreach (var (name, length) in hashes)
+            if (length != Hash256.Size) return $"header {name} is {length} bytes, expected {Hash256.Size}";
+        return null;
+    }
 
     /// <summary>Merkle root of keccak256 of each serialized evidence; zero when there is none.</summary>
     public static Hash256 ComputeEvidenceRoot(IReadOnlyList<DuplicateVoteEvidence> evidence)

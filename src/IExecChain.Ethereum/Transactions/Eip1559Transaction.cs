@@ -62,8 +62,16 @@ public sealed record Eip1559Transaction(
         var accessList = new List<AccessListEntry>();
         foreach (var entry in fields[8].Items)
         {
-            var keys = entry.Items[1].Items.Select(k => new Hash256(k.Bytes.Span)).ToList();
-            accessList.Add(new AccessListEntry(new Address(entry.Items[0].Bytes.Span), keys));
+            if (entry.Items.Count != 2) throw new RlpException($"an access list entry is [address, keys], got {entry.Items.Count} item(s)");
+            var address = entry.Items[0].Bytes;
+            if (address.Length != Address.Size) throw new RlpException($"an access list address is {Address.Size} bytes, got {address.Length}");
+            var keys = new List<Hash256>();
+            foreach (var key in entry.Items[1].Items)
+            {
+                if (key.Bytes.Length != Hash256.Size) throw new RlpException($"an access list storage key is {Hash256.Size} bytes, got {key.Bytes.Length}");
+                keys.Add(new Hash256(key.Bytes.Span));
+            }
+            accessList.Add(new AccessListEntry(new Address(address.Span), keys));
         }
         var transaction = new Eip1559Transaction(
             fields[0].AsUInt64(), fields[1].AsUInt64(), fields[2].AsInteger(), fields[3].AsInteger(), fields[4].AsUInt64(),

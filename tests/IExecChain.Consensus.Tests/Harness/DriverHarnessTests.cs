@@ -237,4 +237,33 @@ public sealed class DriverHarnessTests
             Assert.That(net.Errors, Is.Empty);
         }
     }
+
+    [Test]
+    public void A_sync_response_carrying_a_malformed_header_is_penalized_and_consensus_goes_on()
+    {
+        // Found by fuzzing (tests/IExecChain.Fuzzing/regressions/block): a header field of the wrong
+        // length threw out of ChainBlock.TryDecode, and any connected peer's unsolicited sync response
+        // ended the consensus loop.
+        using var net = new DriverNetwork(seed: 7, validators: 4);
+        net.StartAll();
+        AssertLive(net, net.RunUntilHeight(2, LivenessBoundMs), "the network did not start");
+        var victim = net.Nodes[0];
+        var wire = Block.Parser.ParseFrom(victim.Processor!.Blocks.GetBlock(1)!.ToBytes());
+        var header = BlockHeader.Parser.ParseFrom(wire.Header);
+        header.EvidenceHash = ByteString.Empty;
+        wire.Header = header.ToByteString();
+        var response = new ConsensusEnvelope
+        {
+            BlockResponse = new BlockResponse { HeadHeight = 1, Blocks = { new CommittedBlock { Block = wire.ToByteString(), Commit = victim.Processor.Blocks.GetCommit(1) } } },
+        };
+        var attacker = new Address(Enumerable.Repeat((byte)0xaa, Address.Size).ToArray());
+
+        victim.Driver!.OnMessage(attacker, ConsensusChannel.Sync, response.ToByteArray());
+        ulong target = victim.Head + 3;
+
+        AssertLive(net, net.RunUntilHeight(target, LivenessBoundMs), "consensus stopped after the malformed sync response");
+        Assert.That(victim.Driver.Fault, Is.Null);
+        Assert.That(net.Penalties.Where(p => p.Node == 0 && p.Peer == attacker).Select(p => p.Reason),
+            Has.One.Contains("synced block is undecodable: header evidence hash is 0 bytes"));
+    }
 }

@@ -28,7 +28,7 @@ internal sealed partial class ChainAudit(ValidatorCluster cluster, ChainObserver
         var height = await chain.TryHeightAsync(i);
         if (height is not { } h || h == 0) return null;
         BlockView? block;
-        try { block = await chain.BlockAsync(i, h); }
+        try { block = await chain.BlockAsync(i, h, probe: true); }
         catch (Rpc.Client.JsonRpcClientException) { return null; }
         if (block is null) return null;
         Record(i, block);

@@ -20,26 +20,31 @@ internal sealed record ValidatorView(string Address, ulong Power, long Priority,
 
 /// <summary>
 /// Reads every node's RPC and /metrics: heights, blocks, validators, rounds, peers. The one place
-/// the fault tests parse node answers. Calls have short timeouts, as a paused node never answers.
+/// the fault tests parse node answers. Probes (is it up, how high) time out after 3 s, as a paused
+/// node never answers; a check's read, made of a node that must be up, may take 30 s: on a busy
+/// 2-core machine a node under load once took more than 3 s to answer iex_getValidators, and that
+/// is slowness, not a fault of the chain.
 /// </summary>
 internal sealed class ChainObserver : IDisposable
 {
     private static readonly TimeSpan Poll = TimeSpan.FromMilliseconds(50);
     private readonly ValidatorCluster _cluster;
     private readonly JsonRpcClient[] _clients;
+    private readonly JsonRpcClient[] _probes;
     private readonly HttpClient _http = new() { Timeout = TimeSpan.FromSeconds(3) };
 
     public ChainObserver(ValidatorCluster cluster)
     {
         _cluster = cluster;
-        _clients = cluster.All.Select(i => new JsonRpcClient(cluster.Rpc(i), TimeSpan.FromSeconds(3))).ToArray();
+        _clients = cluster.All.Select(i => new JsonRpcClient(cluster.Rpc(i), TimeSpan.FromSeconds(30))).ToArray();
+        _probes = cluster.All.Select(i => new JsonRpcClient(cluster.Rpc(i), TimeSpan.FromSeconds(3))).ToArray();
     }
 
     public JsonRpcClient Client(int i) => _clients[i];
 
     public async Task<ulong?> TryHeightAsync(int i)
     {
-        try { return JsonRpcClient.Quantity(await _clients[i].CallAsync("iex_blockNumber")); }
+        try { return JsonRpcClient.Quantity(await _probes[i].CallAsync("iex_blockNumber")); }
         catch (JsonRpcClientException) { return null; }
     }
 
@@ -87,9 +92,10 @@ internal sealed class ChainObserver : IDisposable
         return (-1, watch.Elapsed);
     }
 
-    public async Task<BlockView?> BlockAsync(int i, ulong height)
+    /// <param name="probe">A sample taken while faults run (short timeout), not a check's read.</param>
+    public async Task<BlockView?> BlockAsync(int i, ulong height, bool probe = false)
     {
-        var block = await _clients[i].CallAsync("iex_getBlockByNumber", Hex0x(height), false);
+        var block = await (probe ? _probes : _clients)[i].CallAsync("iex_getBlockByNumber", Hex0x(height), false);
         return block.ValueKind == JsonValueKind.Null ? null : ParseBlock(block);
     }
 
@@ -173,7 +179,7 @@ internal sealed class ChainObserver : IDisposable
 
     public void Dispose()
     {
-        foreach (var c in _clients) c.Dispose();
+        foreach (var c in _clients.Concat(_probes)) c.Dispose();
         _http.Dispose();
     }
 }
