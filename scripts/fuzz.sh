@@ -51,7 +51,7 @@ for t in $targets; do
   [ -d "$corpus" ] || { echo "fuzz.sh: no corpus for '$t' in $corpus" >&2; exit 2; }
   out="$work/$t"; rm -rf "$out"; mkdir -p "$out"
   limit=(-V "$seconds"); [ -n "$execs" ] && limit=(-E "$execs")
-  echo "--- $t (${execs:+$execs executions}${execs:-$seconds s})"
+  if [ -n "$execs" ]; then echo "--- $t ($execs executions)"; else echo "--- $t ($seconds s)"; fi
   dict=(); case "$t" in jsonrpc|order-json|chain-spec|node-config) dict=(-x tests/IExecChain.Fuzzing/dictionaries/json.dict) ;; esac
   afl-fuzz -i "$corpus" -o "$out" -t 5000 -m none "${dict[@]}" "${limit[@]}" -- dotnet "$instrumented/IExecChain.Fuzzing.dll" run "$t" >"$out/afl.log" 2>&1 || {
     echo "afl-fuzz failed for $t:"; tail -20 "$out/afl.log"; status=1; continue; }

@@ -267,9 +267,11 @@ public sealed partial class ChainNode : IAsyncDisposable
 
     public async ValueTask DisposeAsync()
     {
+        // The network first: it delivers on its own thread into the driver's inbox and the gossip,
+        // which must not be disposed under it (an ObjectDisposedException at every devnet shutdown).
+        _host.Dispose();
         _driver.Dispose();
         _gossip.Dispose();
-        _host.Dispose();
         if (_rpc is not null) await _rpc.DisposeAsync().ConfigureAwait(false);
         _store.Dispose();
         if (_pidWritten) File.Delete(_options.PidPath);
