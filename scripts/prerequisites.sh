@@ -5,6 +5,8 @@
 #   - iptables, libnetfilter-queue1, faketime: the fault campaign (tests/IExecChain.FaultTests,
 #     scripts/faults.sh): partitions and loss with iptables, delay through an NFQUEUE delayer
 #     (this kernel has no netem), clock skew with libfaketime; iproute2 (ip) is assumed
+#   - bubblewrap: the sandbox every native app runs in (docs/worker.md "Sandbox"); a worker
+#     without it refuses native tasks
 set -euo pipefail
 
 need=()
@@ -13,6 +15,7 @@ if ! command -v node >/dev/null 2>&1 || ! command -v npm >/dev/null 2>&1; then n
 if ! command -v iptables-legacy >/dev/null 2>&1 && ! [ -x /usr/sbin/iptables-legacy ]; then need+=(iptables); fi
 if ! ldconfig -p 2>/dev/null | grep -q 'libnetfilter_queue\.so\.1'; then need+=(libnetfilter-queue1); fi
 if ! [ -e /usr/lib/x86_64-linux-gnu/faketime/libfaketimeMT.so.1 ]; then need+=(faketime); fi
+if ! command -v bwrap >/dev/null 2>&1; then need+=(bubblewrap); fi
 if ! command -v ip >/dev/null 2>&1 && ! [ -x /usr/sbin/ip ]; then need+=(iproute2); fi
 if [ ${#need[@]} -eq 0 ]; then exit 0; fi
 
