@@ -35,7 +35,8 @@ public sealed class SandboxEscapeTests
     [SetUp]
     public void CreateWorkerFiles()
     {
-        _hostPath = Directory.CreateTempSubdirectory("iexec-worker-test-").FullName;
+        // Under /var/tmp, not /tmp: the app's private /tmp would cover anything under the host's anyway.
+        _hostPath = Directory.CreateDirectory($"/var/tmp/iexec-worker-test-{Guid.NewGuid():N}").FullName;
         _dataDirectory = Directory.CreateDirectory(Path.Combine(_hostPath, "data")).FullName;
         _keystore = Path.Combine(_dataDirectory, "worker.json");
         File.WriteAllText(_keystore, Secret);
@@ -180,12 +181,19 @@ public sealed class SandboxEscapeTests
     [Test]
     public async Task App_runs_as_the_unprivileged_sandbox_user_without_capabilities()
     {
-        var result = await Run("/bin/sh", "cat /proc/self/uid_map; grep CapEff /proc/self/status; hostname");
+        // Seen from the host: inside its user namespace an unmapped host root would also read as 65534.
+        string marker = HostProcesses.UniqueSleep();
+        var run = Run("/bin/sh", $"grep CapEff /proc/self/status; hostname; exec sleep {marker}");
+        List<int> pids;
+        while ((pids = HostProcesses.Running("sleep", marker)).Count == 0 && !run.IsCompleted) await Task.Delay(10);
+        Assert.That(pids, Has.Count.EqualTo(1), "the app is running");
+        string status = File.ReadAllText($"/proc/{pids[0]}/status");
+        System.Diagnostics.Process.GetProcessById(pids[0]).Kill();
+        var result = await run;
 
-        string[] lines = Text(result.Stdout).Split('\n', StringSplitOptions.RemoveEmptyEntries);
-        Assert.That(lines[0].Split(' ', StringSplitOptions.RemoveEmptyEntries), Is.EqualTo(new[] { "65534", "65534", "1" }), "uid 65534 inside is 65534 on the host, not root");
-        Assert.That(lines[1], Is.EqualTo("CapEff:\t0000000000000000"));
-        Assert.That(lines[2], Is.EqualTo("iexec"));
+        Assert.That(status, Does.Contain("\nUid:\t65534\t65534\t65534\t65534\n"), "real, effective, saved and file-system uid on the host");
+        Assert.That(status, Does.Contain("\nGid:\t65534\t65534\t65534\t65534\n"));
+        Assert.That(Text(result.Stdout), Is.EqualTo("CapEff:\t0000000000000000\niexec\n"));
     }
 
     [Test]
