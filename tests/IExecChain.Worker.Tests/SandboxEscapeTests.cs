@@ -197,6 +197,35 @@ public sealed class SandboxEscapeTests
     }
 
     [Test]
+    public void Leftovers_of_a_worker_killed_mid_run_are_removed_when_the_next_one_starts()
+    {
+        string work = Directory.CreateDirectory(Path.Combine(_hostPath, "runs")).FullName;
+        int dead;
+        using (var exited = System.Diagnostics.Process.Start("/bin/true")!)
+        {
+            exited.WaitForExit();
+            dead = exited.Id;
+        }
+        // What a killed worker leaves: a run directory with its output tmpfs still mounted, and its cgroup.
+        string orphan = Path.Combine(work, $"iexec-native-{dead}-0");
+        using var mount = OutputTmpfs.Mount(Directory.CreateDirectory(Path.Combine(orphan, "out")).FullName, 1 << 20, 16, 65534, 65534);
+        File.WriteAllText(Path.Combine(orphan, "out", "result"), "left behind");
+        string? orphanCgroup = PidsCgroupRoot() is { } root ? Directory.CreateDirectory(Path.Combine(root, $"iexec-{dead}-0")).FullName : null;
+        // A run of another live worker on the same machine (pid 1 is always alive) must be left alone.
+        string live = Directory.CreateDirectory(Path.Combine(work, "iexec-native-1-0")).FullName;
+
+        var runtime = new NativeRuntime(new NativeRuntimeOptions { WorkDirectory = work });
+
+        Assert.That(runtime.LeftoversCleaned, Is.EqualTo(1));
+        Assert.That(Directory.Exists(orphan), Is.False);
+        Assert.That(File.ReadAllText("/proc/self/mounts"), Does.Not.Contain(orphan), "the tmpfs is unmounted, its memory freed");
+        if (orphanCgroup is not null) Assert.That(Directory.Exists(orphanCgroup), Is.False);
+        Assert.That(Directory.Exists(live), Is.True);
+    }
+
+    private static string? PidsCgroupRoot() => new NativeRuntimeOptions().PidsCgroupRoot;
+
+    [Test]
     public async Task Without_bubblewrap_native_apps_are_refused_rather_than_run_unsandboxed()
     {
         var runtime = new NativeRuntime(new NativeRuntimeOptions { BwrapPath = "/nonexistent/bwrap" });

@@ -33,7 +33,13 @@ public sealed class NativeRuntime
             throw new InvalidOperationException($"neither {_options.PrlimitPath} nor {_options.ShellPath} exists: no way to set limits");
         _host = new SandboxCommand.Host(_options, hasPrlimit, File.Exists(_options.SetsidPath), DropToSandboxUser: true);
         SandboxProblem = FindSandboxProblem(_options);
+        if (SandboxProblem is null) LeftoversCleaned = RunLeftovers.Sweep(WorkBase, _options.PidsCgroupRoot);
     }
+
+    /// <summary>Runs of workers that died mid-task whose mounts, directories and cgroups this runtime removed when it started.</summary>
+    public int LeftoversCleaned { get; }
+
+    private string WorkBase => _options.WorkDirectory ?? Path.GetTempPath();
 
     /// <summary>
     /// Why native apps cannot run on this machine, or null when they can. There is no unsandboxed mode:
@@ -67,7 +73,7 @@ public sealed class NativeRuntime
         PidsCgroup? cgroup = null;
         try
         {
-            string root = Path.Combine(_options.WorkDirectory ?? Path.GetTempPath(), "iexec-native-" + Guid.NewGuid().ToString("N"));
+            string root = Path.Combine(WorkBase, RunLeftovers.Name(RunLeftovers.RunPrefix));
             directory = new RunDirectory(root);
             // The sandbox user only passes through the run's root and reads its input.
             File.SetUnixFileMode(root, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute | UnixFileMode.GroupExecute | UnixFileMode.OtherExecute);

@@ -10,6 +10,9 @@ namespace IExecChain.Worker.Native;
 /// </summary>
 internal sealed partial class OutputTmpfs : IDisposable
 {
+    /// <summary>The mount's source name, which is how <see cref="RunLeftovers"/> finds those of a dead worker in /proc/self/mounts.</summary>
+    public const string Source = "iexec-out";
+
     private const ulong MsNoSuid = 2, MsNoDev = 4, MsNoExec = 8;
     private const int MntDetach = 2;
     private const long Page = 4096;
@@ -34,7 +37,7 @@ internal sealed partial class OutputTmpfs : IDisposable
         long inodes = 2L * maxOutputFiles + 64;
         var mount = new OutputTmpfs(path, size);
         string data = string.Create(CultureInfo.InvariantCulture, $"size={size},nr_inodes={inodes},mode=0700,uid={uid},gid={gid}");
-        if (MountTmpfs("iexec-out", path, "tmpfs", MsNoSuid | MsNoDev | MsNoExec, data) != 0)
+        if (MountTmpfs(Source, path, "tmpfs", MsNoSuid | MsNoDev | MsNoExec, data) != 0)
             throw new IOException($"cannot mount a tmpfs on {path}: {Marshal.GetLastPInvokeErrorMessage()} (the native sandbox needs root)");
         mount._mounted = true;
         return mount;
@@ -49,9 +52,11 @@ internal sealed partial class OutputTmpfs : IDisposable
 
     public void Dispose()
     {
-        // Detached: a process of the sandbox still dying cannot keep the mount busy; the memory is freed when it is gone.
-        if (_mounted && Unmount(_path, MntDetach) == 0) _mounted = false;
+        if (_mounted && Detach(_path)) _mounted = false;
     }
+
+    /// <summary>Unmounts lazily: a process of the sandbox still dying cannot keep the mount busy; the memory is freed when it is gone.</summary>
+    public static bool Detach(string path) => Unmount(path, MntDetach) == 0;
 
     [LibraryImport("libc", EntryPoint = "mount", SetLastError = true, StringMarshalling = StringMarshalling.Utf8)]
     private static partial int MountTmpfs(string source, string target, string fileSystemType, ulong flags, string data);

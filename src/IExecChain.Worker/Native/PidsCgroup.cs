@@ -21,7 +21,7 @@ internal sealed class PidsCgroup : IDisposable
     public static PidsCgroup? TryCreate(string? root, int maxProcesses)
     {
         if (root is null) return null;
-        string path = System.IO.Path.Combine(root, "iexec-" + Guid.NewGuid().ToString("N"));
+        string path = System.IO.Path.Combine(root, RunLeftovers.Name(RunLeftovers.CgroupPrefix));
         try
         {
             Directory.CreateDirectory(path);
