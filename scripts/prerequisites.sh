@@ -7,6 +7,8 @@
 #     (this kernel has no netem), clock skew with libfaketime; iproute2 (ip) is assumed
 #   - afl++ (afl-fuzz) and the repository's .NET tool SharpFuzz.CommandLine (.config/dotnet-tools.json):
 #     coverage-guided fuzzing (tests/IExecChain.Fuzzing, scripts/fuzz.sh)
+#   - bubblewrap: the sandbox every native app runs in (docs/worker.md "Sandbox"); a worker
+#     without it refuses native tasks
 set -euo pipefail
 
 # Repository-local .NET tools (sharpfuzz): restored from NuGet once, then from the cache.
@@ -19,6 +21,7 @@ if ! command -v iptables-legacy >/dev/null 2>&1 && ! [ -x /usr/sbin/iptables-leg
 if ! ldconfig -p 2>/dev/null | grep -q 'libnetfilter_queue\.so\.1'; then need+=(libnetfilter-queue1); fi
 if ! [ -e /usr/lib/x86_64-linux-gnu/faketime/libfaketimeMT.so.1 ]; then need+=(faketime); fi
 if ! command -v afl-fuzz >/dev/null 2>&1; then need+=(afl++); fi
+if ! command -v bwrap >/dev/null 2>&1; then need+=(bubblewrap); fi
 if ! command -v ip >/dev/null 2>&1 && ! [ -x /usr/sbin/ip ]; then need+=(iproute2); fi
 if [ ${#need[@]} -eq 0 ]; then exit 0; fi
 

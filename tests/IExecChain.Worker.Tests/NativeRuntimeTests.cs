@@ -6,7 +6,7 @@ using NUnit.Framework;
 
 namespace IExecChain.Worker.Tests;
 
-/// <summary>Real /bin/sh scripts under the real limits, set once with prlimit and once with the shell's ulimit.</summary>
+/// <summary>Real /bin/sh scripts in the real sandbox under the real limits, set once with prlimit and once with the shell's ulimit.</summary>
 [TestFixture(true)]
 [TestFixture(false)]
 [Platform("Linux")]
@@ -25,6 +25,7 @@ public sealed class NativeRuntimeTests(bool withPrlimit)
     public void RequirePrlimitWhereExpected()
     {
         if (withPrlimit && !_runtime.UsesPrlimit) ExternalTool.Unavailable("prlimit (util-linux) is not installed");
+        if (_runtime.SandboxProblem is { } problem) ExternalTool.Unavailable(problem);
         Assert.That(_runtime.UsesPrlimit, Is.EqualTo(withPrlimit));
     }
 
@@ -43,6 +44,24 @@ public sealed class NativeRuntimeTests(bool withPrlimit)
         Assert.That(Text(result.Stdout), Is.EqualTo("dataset bytes"));
         Assert.That(result.OutputFiles.Select(f => (f.Name, Text(f.Content))), Is.EqualTo(new[] { ("b.txt", "two"), ("sub/a.txt", "one") }));
         Assert.That(result.Digest, Is.EqualTo(ResultDigest.Compute(0, result.Stdout, result.OutputFiles)));
+    }
+
+    [Test]
+    public async Task Linecount_sample_app_gives_the_digest_it_gave_before_the_sandbox()
+    {
+        // The devnet's native app, from a 0700 directory as the worker's data directory would be.
+        using var directory = new TempDirectory();
+        string app = Path.Combine(directory.Path, "linecount.sh");
+        File.Copy(Path.Combine(AppContext.BaseDirectory, "apps", "linecount.sh"), app);
+        File.SetUnixFileMode(app, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
+
+        var result = await _runtime.RunAsync(app, new TaskInput { AppName = "linecount", Args = ["a", "b c"], Dataset = "one two\nthree\n"u8.ToArray() }, Limits);
+
+        Assert.That(result.Status, Is.EqualTo(ExecutionStatus.Success), result.Error + Text(result.Stderr));
+        Assert.That(Text(result.Stdout), Is.EqualTo("args: a b c\nlines 2 words 3\n"));
+        Assert.That(result.OutputFiles.Select(f => (f.Name, Text(f.Content))), Is.EqualTo(new[] { ("counts.txt", "lines 2 words 3\n") }));
+        // Computed by the unsandboxed runtime before the sandbox came: what the app observes did not change its result.
+        Assert.That(result.Digest.ToString(), Is.EqualTo("0x2944a6e9e555f57676dae87b1390d99a76c9b2a930396b7da89e0837615d2075"));
     }
 
     [Test]
@@ -71,38 +90,23 @@ public sealed class NativeRuntimeTests(bool withPrlimit)
     [Test]
     public async Task Run_past_the_wall_clock_is_killed_with_its_children()
     {
-        string pidFile = Path.Combine(Path.GetTempPath(), $"iexec-child-{Guid.NewGuid():N}");
-        try
-        {
-            var result = await Sh($"sleep 300 & echo $! > {pidFile}; sleep 300", Limits with { WallClock = TimeSpan.FromMilliseconds(500) });
+        // The sleeps carry a unique duration, so the test finds them among the host's processes.
+        string marker = HostProcesses.UniqueSleep();
+        var result = await Sh($"sleep {marker} & sleep {marker}", Limits with { WallClock = TimeSpan.FromMilliseconds(500) });
 
-            Assert.That(result.Status, Is.EqualTo(ExecutionStatus.Timeout));
-            Assert.That(result.HasDigest, Is.False);
-            int child = int.Parse(File.ReadAllText(pidFile).Trim(), System.Globalization.CultureInfo.InvariantCulture);
-            Assert.That(ProcessIsAlive(child), Is.False, "the background child must be killed too");
-        }
-        finally
-        {
-            File.Delete(pidFile);
-        }
+        Assert.That(result.Status, Is.EqualTo(ExecutionStatus.Timeout));
+        Assert.That(result.HasDigest, Is.False);
+        Assert.That(HostProcesses.Running("sleep", marker), Is.Empty, "the background child must be killed too");
     }
 
     [Test]
     public async Task Background_child_left_running_after_a_normal_exit_is_killed()
     {
-        string pidFile = Path.Combine(Path.GetTempPath(), $"iexec-child-{Guid.NewGuid():N}");
-        try
-        {
-            var result = await Sh($"sleep 300 > /dev/null 2>&1 & echo $! > {pidFile}; echo done");
+        string marker = HostProcesses.UniqueSleep();
+        var result = await Sh($"sleep {marker} > /dev/null 2>&1 & sleep 0.2; echo done");
 
-            Assert.That(result.Status, Is.EqualTo(ExecutionStatus.Success));
-            int child = int.Parse(File.ReadAllText(pidFile).Trim(), System.Globalization.CultureInfo.InvariantCulture);
-            Assert.That(ProcessIsAlive(child), Is.False);
-        }
-        finally
-        {
-            File.Delete(pidFile);
-        }
+        Assert.That(result.Status, Is.EqualTo(ExecutionStatus.Success), result.Error);
+        Assert.That(HostProcesses.Running("sleep", marker), Is.Empty);
     }
 
     [Test]
@@ -166,20 +170,5 @@ public sealed class NativeRuntimeTests(bool withPrlimit)
         var result = await _runtime.RunAsync("echo", new TaskInput { AppName = "echo", Args = ["found"] }, Limits);
 
         Assert.That(Text(result.Stdout), Is.EqualTo("found\n"));
-    }
-
-    private static bool ProcessIsAlive(int pid)
-    {
-        // A zombie has exited even if its parent has not reaped it yet.
-        string status = $"/proc/{pid}/status";
-        if (!File.Exists(status)) return false;
-        try
-        {
-            return !File.ReadAllText(status).Contains("State:\tZ", StringComparison.Ordinal);
-        }
-        catch (IOException)
-        {
-            return false;
-        }
     }
 }

@@ -90,7 +90,8 @@ public static class NodeCommands
             }
             await using var worker = roles.Contains("worker")
                 ? new Worker.WorkerService(new Worker.NodeWorkerChain(node, loggerFactory.CreateLogger<Worker.NodeWorkerChain>()), KeyFiles.Load(r.GetValue(workerKey)!, r.GetValue(password) ?? file.PasswordFile),
-                    node.Content, node.Results, loggerFactory.CreateLogger<Worker.WorkerService>()) { SabotageForTesting = r.GetValue(sabotage) }
+                    node.Content, node.Results, loggerFactory.CreateLogger<Worker.WorkerService>(), hiddenPaths: HiddenFromNativeApps(options.DataDir, keyFile, r.GetValue(workerKey), r.GetValue(password) ?? file.PasswordFile, r.GetValue(ethKey)))
+                { SabotageForTesting = r.GetValue(sabotage) }
                 : null;
             worker?.Start();
             await WaitForShutdownAsync(node, ct);
@@ -103,6 +104,15 @@ public static class NodeCommands
     }
 
     /// <summary>Blocks until Ctrl+C / SIGTERM or until block production fails.</summary>
+    /// <summary>What native apps must never see, even where it lies under a directory their sandbox shows: the data directory and every key or password file.</summary>
+    public static string[] HiddenFromNativeApps(string dataDir, params string?[] files)
+    {
+        var paths = new List<string> { Path.GetFullPath(dataDir) };
+        foreach (string? file in files)
+            if (file is not null) paths.Add(Path.GetFullPath(file));
+        return [.. paths];
+    }
+
     public static Task WaitForShutdownAsync(ChainNode node, CancellationToken ct) => WaitForShutdownAsync(() => node.ProducerFault is not null, ct);
 
     /// <summary>Blocks until Ctrl+C / SIGTERM, or until <paramref name="failed"/> says the process cannot go on.</summary>

@@ -70,7 +70,8 @@ public static class WorkerCommand
             await using var _ = chain;
             var content = new ContentStore(Path.Combine(dataDir, "content"));
             var results = new ResultStore(Path.Combine(dataDir, "results"));
-            await using var worker = new WorkerService(chain, key, content, results, loggerFactory.CreateLogger<WorkerService>(), threads) { SabotageForTesting = r.GetValue(sabotage) };
+            await using var worker = new WorkerService(chain, key, content, results, loggerFactory.CreateLogger<WorkerService>(), threads,
+                NodeCommands.HiddenFromNativeApps(dataDir, r.GetValue(workerKey), r.GetValue(password))) { SabotageForTesting = r.GetValue(sabotage) };
 
             await using var server = r.GetValue(rpc) is null ? null : Serve(host, port, chain, worker, content, results, loggerFactory);
             if (server is not null) await server.StartAsync(ct);

@@ -25,7 +25,7 @@ namespace IExecChain.Node.Worker;
 /// flight when the process dies costs only that replica (the chain reassigns it after its deadline).
 /// Verifications (spot-checks and challenges) reach it the same way: the task appears in its assignments.
 /// </summary>
-public sealed class WorkerService : IAsyncDisposable
+public sealed partial class WorkerService : IAsyncDisposable
 {
     private readonly IWorkerChain _chain;
     private readonly PrivateKey _key;
@@ -34,7 +34,7 @@ public sealed class WorkerService : IAsyncDisposable
     private readonly ResultStore _results;
     private readonly ContentFetcher _fetcher = new();
     private readonly WasmRuntime _wasm = new();
-    private readonly IExecChain.Worker.Native.NativeRuntime _native = new();
+    private readonly IExecChain.Worker.Native.NativeRuntime _native;
     private readonly ConcurrentDictionary<Hash256, WasmCode> _modules = new();
     private readonly ConcurrentDictionary<Hash256, byte> _running = new();
     private readonly ConcurrentDictionary<Hash256, Hash256> _contributed = new();   // task → digest sent
@@ -47,8 +47,10 @@ public sealed class WorkerService : IAsyncDisposable
     private readonly CancellationTokenSource _stop = new();
     private Task? _loop;
 
-    public WorkerService(IWorkerChain chain, PrivateKey key, ContentStore content, ResultStore results, ILogger logger, int concurrency = 0)
+    /// <param name="hiddenPaths">The worker's data directory and key files: native apps must never see them (docs/worker.md, "Sandbox").</param>
+    public WorkerService(IWorkerChain chain, PrivateKey key, ContentStore content, ResultStore results, ILogger logger, int concurrency = 0, IReadOnlyList<string>? hiddenPaths = null)
     {
+        _native = new IExecChain.Worker.Native.NativeRuntime(new IExecChain.Worker.Native.NativeRuntimeOptions { HiddenPaths = hiddenPaths ?? [] });
         _chain = chain;
         _key = key;
         _content = content;
@@ -81,6 +83,7 @@ public sealed class WorkerService : IAsyncDisposable
         _loop = Task.Run(LoopAsync);
         Wake();
         _logger.LogInformation("worker {Address} started ({Known} stored results)", Address, _contributed.Count);
+        if (_native.SandboxProblem is { } problem) LogNativeAppsRefused(_logger, problem);
     }
 
     private void Wake()
@@ -287,4 +290,8 @@ public sealed class WorkerService : IAsyncDisposable
         _wasm.Dispose();
         _fetcher.Dispose();
     }
+
+    // Said once at start: a pool that allows native apps would otherwise only learn it from the refusals.
+    [LoggerMessage(Level = LogLevel.Warning, Message = "native apps will be refused on this worker: their sandbox cannot be built ({Problem})")]
+    private static partial void LogNativeAppsRefused(ILogger logger, string problem);
 }

@@ -28,8 +28,11 @@ public enum ExecutionStatus
     /// <summary>stdout or the output files exceed their limits, or the output holds something other than regular files.</summary>
     OutputTooLarge,
 
-    /// <summary>The worker itself failed (disk, permissions): says nothing about the app.</summary>
+    /// <summary>The worker itself failed (disk, permissions, a sandbox it could not build): says nothing about the app.</summary>
     HostError,
+
+    /// <summary>A native app reached the bound on its processes (a fork bomb, or an app that needs more than the pool allows).</summary>
+    TooManyProcesses,
 }
 
 /// <summary>A file the app left in its output directory; the name is relative, with '/' separators.</summary>

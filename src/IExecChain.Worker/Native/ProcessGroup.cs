@@ -3,7 +3,7 @@ using System.Runtime.InteropServices;
 
 namespace IExecChain.Worker.Native;
 
-/// <summary>Signals a whole process group: the only libc call the worker makes.</summary>
+/// <summary>Signals a whole process group, or one process of a run's cgroup.</summary>
 internal static partial class ProcessGroup
 {
     private const int SigKill = 9;
@@ -12,6 +12,12 @@ internal static partial class ProcessGroup
     public static void Kill(int groupId)
     {
         if (groupId > 1) _ = kill(-groupId, SigKill);
+    }
+
+    /// <summary>SIGKILL to one process; one already gone is fine.</summary>
+    public static void KillProcess(int pid)
+    {
+        if (pid > 1) _ = kill(pid, SigKill);
     }
 
     /// <summary>
