@@ -115,6 +115,16 @@ public sealed class JsonRpcDispatcher
             }
             return false;
         }
+        catch (InvalidOperationException)
+        {
+            // The duplicate check reads every member name and throws on one that escapes a lone
+            // surrogate (System.Text.Json 10): which members repeat cannot be known, so nothing
+            // in the document is run.
+            document = null;
+            refusal = Refuse(ClientErrorKind.InvalidRequest, RpcErrorCodes.InvalidRequest,
+                "invalid request: a member name is not valid Unicode text (a lone surrogate escape such as \\ud800)");
+            return false;
+        }
     }
 
     private byte[] Refuse(ClientErrorKind kind, int code, string message)
