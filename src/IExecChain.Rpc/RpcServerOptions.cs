@@ -19,10 +19,12 @@ public sealed class RpcServerOptions
     public const long DefaultMaxResponseBytes = 16 * 1024 * 1024;
 
     /// <summary>
-    /// 8 MiB, the request limit: a batch answers with at most what the largest request could bring,
-    /// where it used to answer 82 KB of requests with 7.5 MB (1,000 full blocks).
+    /// 4 MiB per batch: 82 KB of requests (1,000 × iex_getBlockByNumber with full transactions) drew
+    /// 7.5 MB; a light worker's batch of 500 iex_getWorkerJob answers is about 1 MB. With
+    /// <see cref="DefaultMaxConcurrentRequests"/> batches at once, answers under construction hold at
+    /// most 256 MiB.
     /// </summary>
-    public const long DefaultMaxBatchResponseBytes = 8 * 1024 * 1024;
+    public const long DefaultMaxBatchResponseBytes = 4 * 1024 * 1024;
 
     /// <summary>Requests being handled at once across every connection; further ones wait, unread, for a slot.</summary>
     public const int DefaultMaxConcurrentRequests = 64;

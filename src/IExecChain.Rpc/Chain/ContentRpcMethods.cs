@@ -83,10 +83,17 @@ public sealed class ContentRpcMethods
         ulong chunkSize = p.GetOptionalUInt64(1, "chunkSize") ?? ContentMerkle.DefaultChunkSize;
         if (ContentStore.ChunkingProblem(length, chunkSize > int.MaxValue ? long.MaxValue : (long)chunkSize) is { } chunking)
             throw new RpcException(RpcErrorCodes.InvalidParams, $"invalid params: {chunking}");
-        ulong expiresAt = p.GetOptionalUInt64(2, "expiresAt")
-            ?? throw new RpcException(RpcErrorCodes.InvalidParams, "invalid params: expiresAt (Unix seconds) and signature are required: the uploader signs keccak256(\"iExecChain content upload v1\" ‖ root ‖ uint64 size ‖ uint64 expiresAt), see docs/content.md");
+        string? claimed = p.GetOptionalString(2, "uploader");
+        ulong? expiry = p.GetOptionalUInt64(3, "expiresAt");
+        if (claimed is null || expiry is null || p.Get(4, "signature") is null)
+            throw new RpcException(RpcErrorCodes.InvalidParams, "invalid params: uploader, expiresAt (Unix seconds) and signature are required: the uploader signs keccak256(\"iExecChain content upload v1\" ‖ root ‖ uint64 size ‖ uint64 expiresAt), see docs/content.md");
+        if (!Address.TryParse(claimed, out Address claimedUploader))
+            throw new RpcException(RpcErrorCodes.InvalidParams, "invalid params: uploader must be a 20-byte 0x-hex address");
+        if (_uploaders.Count > 0 && !_uploaders.Contains(claimedUploader))
+            throw new RpcException(RpcErrorCodes.InvalidParams, $"invalid params: {claimedUploader} is not allowed to upload content to this node");
+        ulong expiresAt = expiry.Value;
         CheckExpiry(expiresAt);
-        string signatureHex = p.GetString(3, "signature");
+        string signatureHex = p.GetString(4, "signature");
         if (!Hex.TryDecode(signatureHex, out var signature, out _) || signature.Length != 65)
             throw new RpcException(RpcErrorCodes.InvalidParams, "invalid params: signature must be 65 bytes of 0x-hex (r ‖ s ‖ v)");
         if (!Hex.TryDecode(hex, out var bytes, out var error))
@@ -95,10 +102,10 @@ public sealed class ContentRpcMethods
         var builder = new ContentRootBuilder((int)chunkSize);
         builder.Append(bytes);
         ContentInfo info = builder.Finish();
-        if (!ContentUploadStatement.TryRecoverUploader(info.Root, info.Size, expiresAt, signature, out Address uploader))
-            throw new RpcException(RpcErrorCodes.InvalidParams, "invalid params: signature is not a valid low-S secp256k1 signature of this upload statement");
-        if (_uploaders.Count > 0 && !_uploaders.Contains(uploader))
-            throw new RpcException(RpcErrorCodes.InvalidParams, $"invalid params: {uploader} is not allowed to upload content to this node");
+        // The claimed address tells a forged or mismatched signature (it recovers to some random
+        // account) from a real one, and lets the allow-list refuse before any hashing.
+        if (!ContentUploadStatement.TryRecoverUploader(info.Root, info.Size, expiresAt, signature, out Address uploader) || uploader != claimedUploader)
+            throw new RpcException(RpcErrorCodes.InvalidParams, $"invalid params: signature is not {claimedUploader}'s signature of the upload statement for root {info.Root}, size {info.Size}, expiresAt {expiresAt}");
 
         // Content already here costs nothing more, so a replayed statement stores and charges nothing.
         if (!_store.Has(info.Root))
