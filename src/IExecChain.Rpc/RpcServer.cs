@@ -22,6 +22,7 @@ public sealed class RpcServer : IAsyncDisposable
 {
     private const string EndpointDescription = "iExecChain JSON-RPC 2.0 endpoint: POST requests with Content-Type: application/json, or a WebSocket on /ws\n";
     private const string WebSocketPath = "/ws";
+    private const int ResponseSliceBytes = 64 * 1024;
 
     private readonly RpcServerOptions _options;
     private readonly JsonRpcDispatcher _dispatcher;
@@ -240,7 +241,10 @@ public sealed class RpcServer : IAsyncDisposable
             }
             context.Response.ContentType = "application/json";
             context.Response.ContentLength = response.Length;
-            await context.Response.Body.WriteAsync(response, ct);
+            // In slices, each awaited: Kestrel copies a write into pinned blocks it keeps pooled,
+            // so a 4 MB answer written at once to a slow reader would leave 4 MB of them behind.
+            for (int offset = 0; offset < response.Length; offset += ResponseSliceBytes)
+                await context.Response.Body.WriteAsync(response.AsMemory(offset, Math.Min(ResponseSliceBytes, response.Length - offset)), ct);
         }
         catch (OperationCanceledException) when (ct.IsCancellationRequested)
         {

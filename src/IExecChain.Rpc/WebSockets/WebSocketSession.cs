@@ -15,6 +15,9 @@ internal sealed class WebSocketSession : IDisposable
 {
     private const int InitialReceiveBuffer = 4096;
     private const int KeptReceiveBuffer = 64 * 1024;
+    // Frames above this are split (see SendFramedAsync); 64 KiB is Kestrel's default output buffer.
+    private const int MaxFrameBytes = 64 * 1024;
+    private static readonly ReadOnlyMemory<byte> NotificationSuffixBytes = OutboundMessage.NotificationSuffix.ToArray();
     // A close frame carries at most 125 bytes, two of them the status code.
     private const int MaxCloseReasonBytes = 123;
 
@@ -257,9 +260,25 @@ internal sealed class WebSocketSession : IDisposable
 
     private ValueTask SendAsync(OutboundMessage message)
     {
-        if (message.NotificationPrefix is null)
-            return _socket.SendAsync(message.Body.AsMemory(), WebSocketMessageType.Text, endOfMessage: true, CancellationToken.None);
-        return SendNotificationAsync(message);
+        if (message.NotificationPrefix is null) return SendFramedAsync(message.Body, endOfMessage: true);
+        return message.Length <= MaxFrameBytes ? SendNotificationAsync(message) : SendLargeNotificationAsync(message);
+    }
+
+    /// <summary>
+    /// Sends in frames of at most <see cref="MaxFrameBytes"/>. The WebSocket copies each frame into
+    /// a buffer rented from the shared pool and Kestrel copies it into pinned blocks; one 4 MB
+    /// frame to a client that does not read left an 8 MiB array in the shared pool and 4 MB of
+    /// pinned blocks in Kestrel's, kept after the connection was gone (550 MB after 100 such
+    /// clients). A frame at a time, each awaited, keeps both at a frame's size.
+    /// </summary>
+    private async ValueTask SendFramedAsync(ReadOnlyMemory<byte> data, bool endOfMessage)
+    {
+        while (data.Length > MaxFrameBytes)
+        {
+            await _socket.SendAsync(data[..MaxFrameBytes], WebSocketMessageType.Text, WebSocketMessageFlags.None, CancellationToken.None);
+            data = data[MaxFrameBytes..];
+        }
+        await _socket.SendAsync(data, WebSocketMessageType.Text, endOfMessage ? WebSocketMessageFlags.EndOfMessage : WebSocketMessageFlags.None, CancellationToken.None);
     }
 
     private async ValueTask SendNotificationAsync(OutboundMessage message)
@@ -280,6 +299,13 @@ internal sealed class WebSocketSession : IDisposable
         {
             RpcBufferPool.Shared.Return(frame);
         }
+    }
+
+    private async ValueTask SendLargeNotificationAsync(OutboundMessage message)
+    {
+        await SendFramedAsync(message.NotificationPrefix!, endOfMessage: false);
+        await SendFramedAsync(message.Body, endOfMessage: false);
+        await _socket.SendAsync(NotificationSuffixBytes, WebSocketMessageType.Text, WebSocketMessageFlags.EndOfMessage, CancellationToken.None);
     }
 
     private static string CloseReason(string reason)
