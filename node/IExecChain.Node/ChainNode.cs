@@ -149,11 +149,15 @@ public sealed partial class ChainNode : IAsyncDisposable
                 new GovernanceRpcMethods(spec, processor).RegisterAll(registry);
                 new CheckpointRpcMethods(spec.ChainId, processor).RegisterAll(registry);
                 new MarketRpcMethods(processor, store).RegisterAll(registry);
-                new ContentRpcMethods(content).RegisterAll(registry);
+                new ContentRpcMethods(content, uploads: options.ContentUploads).RegisterAll(registry);
                 new ResultRpcMethods(results).RegisterAll(registry);
-                var dispatcher = new JsonRpcDispatcher(registry, loggerFactory.CreateLogger<JsonRpcDispatcher>(), options.RpcMaxBatchSize);
-                rpc = new RpcServer(new RpcServerOptions { Host = options.RpcHost, Port = options.RpcPort, MaxRequestBytes = options.RpcMaxRequestBytes, MaxBatchSize = options.RpcMaxBatchSize },
-                    dispatcher, loggerFactory);
+                var rpcOptions = new RpcServerOptions
+                {
+                    Host = options.RpcHost, Port = options.RpcPort, MaxRequestBytes = options.RpcMaxRequestBytes, MaxBatchSize = options.RpcMaxBatchSize,
+                    AllowedHosts = [.. options.RpcAllowedHosts],
+                };
+                var dispatcher = new JsonRpcDispatcher(registry, loggerFactory.CreateLogger<JsonRpcDispatcher>(), rpcOptions);
+                rpc = new RpcServer(rpcOptions, dispatcher, loggerFactory);
                 rpc.MapGet("/metrics", context =>
                 {
                     context.Response.ContentType = "text/plain; version=0.0.4";

@@ -28,6 +28,12 @@ public sealed class NodeOptions
     public bool RpcEnabled { get; init; } = true;
     public long RpcMaxRequestBytes { get; init; } = RpcServerOptions.DefaultMaxRequestBytes;
     public int RpcMaxBatchSize { get; init; } = RpcServerOptions.DefaultMaxBatchSize;
+
+    /// <summary>Host header values the RPC answers; empty means <see cref="RpcServerOptions"/>' defaults (local names and the bound address).</summary>
+    public IReadOnlyList<string> RpcAllowedHosts { get; init; } = [];
+
+    /// <summary>Who may upload content through iex_putContent and how much (defaults in <see cref="Rpc.Chain.ContentUploadOptions"/>).</summary>
+    public Rpc.Chain.ContentUploadOptions ContentUploads { get; init; } = new();
     public MempoolOptions Mempool { get; init; } = new();
 
     public string P2PHost { get; init; } = DefaultP2PHost;

@@ -14,22 +14,43 @@ public sealed class JsonRpcDispatcher
 {
     private const int MaxMethodNameLength = 256;
 
-    private static readonly JsonDocumentOptions DocumentOptions = new() { MaxDepth = 64 };
+    // Repeated member names are ambiguous (which "id", which "method"?), and parsers disagree on
+    // which one wins; a request with any is refused rather than read one way here and another
+    // way by a proxy in front of the node.
+    private static readonly JsonDocumentOptions DocumentOptions = new() { MaxDepth = 64, AllowDuplicateProperties = false };
+    private static readonly JsonDocumentOptions LenientOptions = new() { MaxDepth = 64 };
 
     private readonly RpcMethodRegistry _registry;
-    private readonly ILogger _logger;
     private readonly int _maxBatchSize;
 
     public JsonRpcDispatcher(RpcMethodRegistry registry, ILogger? logger = null, int maxBatchSize = RpcServerOptions.DefaultMaxBatchSize)
+        : this(registry, logger, new RpcServerOptions { MaxBatchSize = maxBatchSize })
+    {
+    }
+
+    /// <summary>Takes the batch and response limits from <paramref name="options"/>; the server checks they are its own.</summary>
+    public JsonRpcDispatcher(RpcMethodRegistry registry, ILogger? logger, RpcServerOptions options)
     {
         ArgumentNullException.ThrowIfNull(registry);
-        ArgumentOutOfRangeException.ThrowIfLessThan(maxBatchSize, 1);
+        ArgumentNullException.ThrowIfNull(options);
+        ArgumentOutOfRangeException.ThrowIfLessThan(options.MaxBatchSize, 1);
+        ArgumentOutOfRangeException.ThrowIfLessThan(options.MaxResponseBytes, 1024);
+        ArgumentOutOfRangeException.ThrowIfLessThan(options.MaxBatchResponseBytes, 1024);
         _registry = registry;
-        _logger = logger ?? NullLogger.Instance;
-        _maxBatchSize = maxBatchSize;
+        ClientErrors = new ClientErrorLog(logger ?? NullLogger.Instance);
+        _maxBatchSize = options.MaxBatchSize;
+        MaxResponseBytes = options.MaxResponseBytes;
+        MaxBatchResponseBytes = options.MaxBatchResponseBytes;
     }
 
     public int MaxBatchSize => _maxBatchSize;
+
+    public long MaxResponseBytes { get; }
+
+    public long MaxBatchResponseBytes { get; }
+
+    /// <summary>Where this dispatcher and the transports built on it log clients' mistakes.</summary>
+    public ClientErrorLog ClientErrors { get; }
 
     public ValueTask<byte[]?> HandleAsync(ReadOnlyMemory<byte> utf8Request, CancellationToken ct) =>
         HandleAsync(utf8Request, null, ct);
@@ -37,35 +58,23 @@ public sealed class JsonRpcDispatcher
     /// <param name="connection">The WebSocket connection the request came on; null for HTTP.</param>
     public async ValueTask<byte[]?> HandleAsync(ReadOnlyMemory<byte> utf8Request, RpcConnection? connection, CancellationToken ct)
     {
-        JsonDocument document;
-        try
-        {
-            document = JsonDocument.Parse(utf8Request, DocumentOptions);
-        }
-        catch (JsonException ex)
-        {
-            _logger.ParseFailed(ex.Message);
-            return ErrorResponse(RpcErrorCodes.ParseError, "parse error: " + ex.Message);
-        }
+        if (!TryParse(utf8Request, out JsonDocument? document, out byte[]? refusal)) return refusal;
 
         using (document)
         {
             JsonElement root = document.RootElement;
             if (root.ValueKind != JsonValueKind.Array)
             {
-                using var single = new RpcResponseWriter(_logger);
+                using var single = new RpcResponseWriter(ClientErrors, MaxResponseBytes, MaxResponseBytes);
                 return await HandleRequestAsync(root, single, connection, ct) ? single.ToArray() : null;
             }
 
             int count = root.GetArrayLength();
-            if (count == 0) return ErrorResponse(RpcErrorCodes.InvalidRequest, "invalid request: empty batch");
+            if (count == 0) return Refuse(ClientErrorKind.InvalidRequest, RpcErrorCodes.InvalidRequest, "invalid request: empty batch");
             if (count > _maxBatchSize)
-            {
-                _logger.BatchTooLarge(count, _maxBatchSize);
-                return ErrorResponse(RpcErrorCodes.InvalidRequest, $"invalid request: batch of {count} exceeds the limit of {_maxBatchSize} requests");
-            }
+                return Refuse(ClientErrorKind.BatchTooLarge, RpcErrorCodes.InvalidRequest, $"invalid request: batch of {count} exceeds the limit of {_maxBatchSize} requests");
 
-            using var batch = new RpcResponseWriter(_logger);
+            using var batch = new RpcResponseWriter(ClientErrors, MaxResponseBytes, MaxBatchResponseBytes);
             batch.StartBatch();
             int responses = 0;
             // Items run one after another, each awaited before the next starts: handlers are
@@ -81,10 +90,53 @@ public sealed class JsonRpcDispatcher
         }
     }
 
+    private bool TryParse(ReadOnlyMemory<byte> utf8Request, [System.Diagnostics.CodeAnalysis.NotNullWhen(true)] out JsonDocument? document, out byte[]? refusal)
+    {
+        refusal = null;
+        try
+        {
+            document = JsonDocument.Parse(utf8Request, DocumentOptions);
+            return true;
+        }
+        catch (JsonException ex)
+        {
+            document = null;
+            // Tell a repeated member from broken JSON by parsing again without the check: the
+            // second parse only happens for a request that is refused anyway.
+            try
+            {
+                JsonDocument.Parse(utf8Request, LenientOptions).Dispose();
+                refusal = Refuse(ClientErrorKind.InvalidRequest, RpcErrorCodes.InvalidRequest,
+                    "invalid request: an object repeats a member name; each name may appear once");
+            }
+            catch (JsonException)
+            {
+                refusal = Refuse(ClientErrorKind.ParseError, RpcErrorCodes.ParseError, "parse error: " + ex.Message);
+            }
+            return false;
+        }
+        catch (InvalidOperationException)
+        {
+            // The duplicate check reads every member name and throws on one that escapes a lone
+            // surrogate (System.Text.Json 10): which members repeat cannot be known, so nothing
+            // in the document is run.
+            document = null;
+            refusal = Refuse(ClientErrorKind.InvalidRequest, RpcErrorCodes.InvalidRequest,
+                "invalid request: a member name is not valid Unicode text (a lone surrogate escape such as \\ud800)");
+            return false;
+        }
+    }
+
+    private byte[] Refuse(ClientErrorKind kind, int code, string message)
+    {
+        ClientErrors.Report(kind, message);
+        return ErrorResponse(code, message);
+    }
+
     /// <summary>A complete response holding one error and a null id.</summary>
     internal static byte[] ErrorResponse(int code, string message)
     {
-        using var writer = new RpcResponseWriter(NullLogger.Instance);
+        using var writer = new RpcResponseWriter(null);
         writer.WriteError(default, code, message, null);
         return writer.ToArray();
     }
@@ -92,8 +144,12 @@ public sealed class JsonRpcDispatcher
     /// <returns>Whether a response was written (false for notifications).</returns>
     private async ValueTask<bool> HandleRequestAsync(JsonElement request, RpcResponseWriter response, RpcConnection? connection, CancellationToken ct)
     {
+        // Everything that could stop the answer from being written is checked here, before the
+        // method runs: a transaction submitted under an id that cannot be echoed was accepted
+        // with nobody told.
         if (!TryReadEnvelope(request, out JsonElement id, out JsonElement method, out JsonElement parameters, out string? problem))
         {
+            ClientErrors.Report(ClientErrorKind.InvalidRequest, problem);
             response.WriteError(id, RpcErrorCodes.InvalidRequest, "invalid request: " + problem, null);
             return true;
         }
@@ -103,6 +159,24 @@ public sealed class JsonRpcDispatcher
         {
             if (isNotification) return false;
             response.WriteError(id, RpcErrorCodes.MethodNotFound, $"method not found: {Truncate(MethodName(method))}", null);
+            return true;
+        }
+
+        if (!response.HasBudget)
+        {
+            ClientErrors.Report(ClientErrorKind.ResponseTooLarge, $"batch answer reached {response.MaxTotalBytes} bytes");
+            if (isNotification) return false;
+            response.WriteError(id, RpcErrorCodes.ResourceLimit,
+                $"not run: the batch's answers reached the limit of {response.MaxTotalBytes} bytes (RpcServerOptions.MaxBatchResponseBytes); send this request again in another batch", null);
+            return true;
+        }
+
+        if (JsonText.FindUnreadable(parameters, "params") is { } unreadable)
+        {
+            ClientErrors.Report(ClientErrorKind.InvalidRequest, $"{unreadable} is not valid Unicode");
+            if (isNotification) return false;
+            response.WriteError(id, RpcErrorCodes.InvalidParams,
+                $"invalid params: {unreadable} is not valid Unicode text (a lone surrogate escape such as \\ud800, or ill-formed UTF-8)", null);
             return true;
         }
 
@@ -123,18 +197,27 @@ public sealed class JsonRpcDispatcher
         }
         catch (Exception ex)
         {
-            _logger.HandlerFailed(MethodName(method), ex);
+            ClientErrors.ReportHandlerFailure(MethodName(method), ex);
             if (isNotification) return false;
             response.WriteError(id, RpcErrorCodes.InternalError, "internal error", null);
             return true;
         }
 
         if (isNotification) return false;
-        response.WriteResult(id, method, result);
+        long limit = response.NextResultLimit;
+        if (!response.TryWriteResult(id, method, result, out long size))
+        {
+            bool batchLimit = limit < response.MaxResponseBytes;
+            string message = batchLimit
+                ? $"answer too large: {MethodName(method)} returned at least {size} bytes, more than the {limit} bytes left of the batch's limit of {response.MaxTotalBytes} (RpcServerOptions.MaxBatchResponseBytes); ask for it alone or in a smaller batch"
+                : $"answer too large: {MethodName(method)} returned at least {size} bytes, over the limit of {response.MaxResponseBytes} bytes per answer (RpcServerOptions.MaxResponseBytes); ask for less";
+            ClientErrors.Report(ClientErrorKind.ResponseTooLarge, message);
+            response.WriteError(id, RpcErrorCodes.ResourceLimit, message, null);
+        }
         return true;
     }
 
-    private static bool TryReadEnvelope(JsonElement request, out JsonElement id, out JsonElement method, out JsonElement parameters, out string? problem)
+    private static bool TryReadEnvelope(JsonElement request, out JsonElement id, out JsonElement method, out JsonElement parameters, [System.Diagnostics.CodeAnalysis.NotNullWhen(false)] out string? problem)
     {
         id = default;
         method = default;
@@ -164,14 +247,20 @@ public sealed class JsonRpcDispatcher
             problem = "id must be a string, a number or null";
             return false;
         }
+        if (id.ValueKind == JsonValueKind.String && !JsonText.IsReadable(id))
+        {
+            id = default;
+            problem = "id is not valid Unicode text (a lone surrogate escape such as \\ud800, or ill-formed UTF-8), so it could not be echoed; the request was not run";
+            return false;
+        }
         if (!versionOk)
         {
             problem = "jsonrpc must be \"2.0\"";
             return false;
         }
-        if (method.ValueKind != JsonValueKind.String)
+        if (method.ValueKind != JsonValueKind.String || !JsonText.IsReadable(method))
         {
-            problem = "method must be a string";
+            problem = "method must be a string of valid Unicode text";
             return false;
         }
         // A null "params" is sent by enough clients to be treated as absent.

@@ -4,8 +4,8 @@ namespace IExecChain.Rpc;
 
 internal static partial class RpcLog
 {
-    [LoggerMessage(EventId = 1, Level = LogLevel.Error, Message = "JSON-RPC method {Method} failed")]
-    public static partial void HandlerFailed(this ILogger logger, string method, Exception exception);
+    [LoggerMessage(EventId = 1, Level = LogLevel.Error, Message = "JSON-RPC method {Method} failed ({Suppressed} more such failures not logged in the last {Period})")]
+    public static partial void HandlerFailed(this ILogger logger, string method, long suppressed, TimeSpan period, Exception exception);
 
     [LoggerMessage(EventId = 2, Level = LogLevel.Error, Message = "Result of JSON-RPC method {Method} could not be serialized")]
     public static partial void ResultNotSerializable(this ILogger logger, string method, Exception exception);
@@ -42,4 +42,7 @@ internal static partial class RpcLog
 
     [LoggerMessage(EventId = 13, Level = LogLevel.Error, Message = "WebSocket connection {Id} failed")]
     public static partial void WebSocketFailed(this ILogger logger, long id, Exception exception);
+
+    [LoggerMessage(EventId = 14, Level = LogLevel.Warning, Message = "JSON-RPC client error {Kind}: {Detail} ({Suppressed} more of this kind not logged in the last {Period})")]
+    public static partial void ClientError(this ILogger logger, ClientErrorKind kind, string detail, long suppressed, TimeSpan period);
 }

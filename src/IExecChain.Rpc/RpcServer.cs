@@ -4,6 +4,7 @@ using IExecChain.Rpc.WebSockets;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Connections;
 using Microsoft.AspNetCore.Hosting;
+using Microsoft.AspNetCore.Server.Kestrel.Core;
 using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.DependencyInjection.Extensions;
@@ -21,6 +22,7 @@ public sealed class RpcServer : IAsyncDisposable
 {
     private const string EndpointDescription = "iExecChain JSON-RPC 2.0 endpoint: POST requests with Content-Type: application/json, or a WebSocket on /ws\n";
     private const string WebSocketPath = "/ws";
+    private const int ResponseSliceBytes = 64 * 1024;
 
     private readonly RpcServerOptions _options;
     private readonly JsonRpcDispatcher _dispatcher;
@@ -28,6 +30,9 @@ public sealed class RpcServer : IAsyncDisposable
     private readonly ILogger _logger;
     private readonly List<(string Path, Func<HttpContext, Task> Handler)> _extraGets = [];
     private readonly WebSocketEndpoint _webSockets;
+    private readonly HostAllowList _allowedHosts;
+    // Requests read and handled at once, over HTTP and WebSocket together.
+    private readonly SemaphoreSlim _inFlight;
     private WebApplication? _app;
     private Uri? _endpoint;
 
@@ -39,14 +44,21 @@ public sealed class RpcServer : IAsyncDisposable
         options.Validate();
         if (options.MaxBatchSize != dispatcher.MaxBatchSize)
             throw new ArgumentException($"RpcServerOptions.MaxBatchSize ({options.MaxBatchSize}) differs from the dispatcher's ({dispatcher.MaxBatchSize}); build the dispatcher from the options", nameof(dispatcher));
+        if (options.MaxResponseBytes != dispatcher.MaxResponseBytes || options.MaxBatchResponseBytes != dispatcher.MaxBatchResponseBytes)
+            throw new ArgumentException("RpcServerOptions' response limits differ from the dispatcher's; build the dispatcher from the options", nameof(dispatcher));
         _options = options;
         _dispatcher = dispatcher;
         _loggerFactory = loggerFactory;
         _logger = loggerFactory.CreateLogger<RpcServer>();
-        _webSockets = new WebSocketEndpoint(options, dispatcher, _logger);
+        _inFlight = new SemaphoreSlim(options.MaxConcurrentRequests, options.MaxConcurrentRequests);
+        _allowedHosts = new HostAllowList(options.AllowedHosts, options.Host);
+        _webSockets = new WebSocketEndpoint(options, dispatcher, _inFlight, _logger);
     }
 
     public WebSocketStats WebSockets => _webSockets.Stats;
+
+    /// <summary>Requests being handled now (read, dispatched, or answered), over both transports.</summary>
+    public int RequestsInFlight => _options.MaxConcurrentRequests - _inFlight.CurrentCount;
 
     /// <summary>The bound address, with the real port when <see cref="RpcServerOptions.Port"/> is 0.</summary>
     public Uri Endpoint => _endpoint ?? throw new InvalidOperationException("the RPC server has not been started");
@@ -73,7 +85,10 @@ public sealed class RpcServer : IAsyncDisposable
             kestrel.AddServerHeader = false;
             // Enforced by this class so the 413 carries a JSON-RPC error body.
             kestrel.Limits.MaxRequestBodySize = null;
-            kestrel.Listen(address, _options.Port);
+            kestrel.Limits.MaxConcurrentConnections = _options.MaxConnections;
+            // HTTP/1.1 only: it handles one request per connection at a time, which is the
+            // per-connection in-flight limit; HTTP/2 would multiplex them.
+            kestrel.Listen(address, _options.Port, listen => listen.Protocols = HttpProtocols.Http1);
         });
         builder.Services.AddRoutingCore();
         builder.Services.AddLogging();
@@ -82,6 +97,7 @@ public sealed class RpcServer : IAsyncDisposable
         builder.Services.Replace(ServiceDescriptor.Singleton<IHostLifetime, NodeOwnedLifetime>());
 
         WebApplication app = builder.Build();
+        app.Use(RefuseUnknownHostAsync);
         app.UseWebSockets();
         app.Map("/", HandleRootAsync);
         app.Map(WebSocketPath, HandleWebSocketPathAsync);
@@ -130,6 +146,17 @@ public sealed class RpcServer : IAsyncDisposable
             : throw new ArgumentException($"RPC host '{host}' must be an IP address or localhost");
     }
 
+    private Task RefuseUnknownHostAsync(HttpContext context, RequestDelegate next)
+    {
+        string host = context.Request.Headers.Host.ToString();
+        if (_allowedHosts.Allows(host)) return next(context);
+        string shown = host.Length > 64 ? host[..64] + "..." : host;
+        _dispatcher.ClientErrors.Report(ClientErrorKind.HostRefused, $"Host '{shown}' from {context.Connection.RemoteIpAddress}");
+        context.Response.Headers.Connection = "close";
+        return WriteErrorAsync(context, StatusCodes.Status403Forbidden, RpcErrorCodes.InvalidRequest,
+            $"invalid request: Host '{shown}' is not one this node answers to (RpcServerOptions.AllowedHosts: {string.Join(", ", _allowedHosts.Hosts)})");
+    }
+
     private Task HandleRootAsync(HttpContext context)
     {
         if (context.WebSockets.IsWebSocketRequest) return _webSockets.HandleAsync(context);
@@ -172,7 +199,17 @@ public sealed class RpcServer : IAsyncDisposable
         }
 
         CancellationToken ct = context.RequestAborted;
-        byte[] buffer = ArrayPool<byte>.Shared.Rent((int)Math.Max(1, declared ?? Math.Min(limit + 1, 16 * 1024)));
+        try
+        {
+            // The slot is taken before the body is read: a request waiting for one costs a
+            // connection, not its body.
+            await _inFlight.WaitAsync(ct);
+        }
+        catch (OperationCanceledException)
+        {
+            return;
+        }
+        byte[] buffer = RpcBufferPool.Shared.Rent((int)Math.Max(1, declared ?? Math.Min(limit + 1, 16 * 1024)));
         try
         {
             int length = 0;
@@ -180,9 +217,9 @@ public sealed class RpcServer : IAsyncDisposable
             {
                 if (length == buffer.Length)
                 {
-                    byte[] larger = ArrayPool<byte>.Shared.Rent((int)Math.Min(limit + 1, (long)buffer.Length * 2));
+                    byte[] larger = RpcBufferPool.Shared.Rent((int)Math.Min(limit + 1, (long)buffer.Length * 2));
                     buffer.AsSpan(0, length).CopyTo(larger);
-                    ArrayPool<byte>.Shared.Return(buffer);
+                    RpcBufferPool.Shared.Return(buffer);
                     buffer = larger;
                 }
                 int read = await request.Body.ReadAsync(buffer.AsMemory(length), ct);
@@ -204,21 +241,32 @@ public sealed class RpcServer : IAsyncDisposable
             }
             context.Response.ContentType = "application/json";
             context.Response.ContentLength = response.Length;
-            await context.Response.Body.WriteAsync(response, ct);
+            // In slices, each awaited: Kestrel copies a write into pinned blocks it keeps pooled,
+            // so a 4 MB answer written at once to a slow reader would leave 4 MB of them behind.
+            for (int offset = 0; offset < response.Length; offset += ResponseSliceBytes)
+                await context.Response.Body.WriteAsync(response.AsMemory(offset, Math.Min(ResponseSliceBytes, response.Length - offset)), ct);
         }
         catch (OperationCanceledException) when (ct.IsCancellationRequested)
         {
             // The client went away; there is nobody to answer.
         }
+        catch (Exception ex) when (!context.Response.HasStarted && ex is not (IOException or Microsoft.AspNetCore.Http.BadHttpRequestException))
+        {
+            // A bug, not the client's doing: the client still gets a JSON-RPC answer, never a 500
+            // with an empty body.
+            _dispatcher.ClientErrors.ReportHandlerFailure("(HTTP request)", ex);
+            await WriteErrorAsync(context, StatusCodes.Status200OK, RpcErrorCodes.InternalError, "internal error");
+        }
         finally
         {
-            ArrayPool<byte>.Shared.Return(buffer);
+            RpcBufferPool.Shared.Return(buffer);
+            _inFlight.Release();
         }
     }
 
     private Task RejectTooLargeAsync(HttpContext context, long length)
     {
-        _logger.RequestTooLarge(length, context.Connection.RemoteIpAddress?.ToString(), _options.MaxRequestBytes);
+        _dispatcher.ClientErrors.Report(ClientErrorKind.RequestTooLarge, $"{length} bytes from {context.Connection.RemoteIpAddress} (limit {_options.MaxRequestBytes})");
         // The rest of the body is not read; closing spares Kestrel draining it.
         context.Response.Headers.Connection = "close";
         return WriteErrorAsync(context, StatusCodes.Status413PayloadTooLarge,

@@ -15,6 +15,23 @@ public sealed class RpcServerOptions
 
     public const int DefaultMaxBatchSize = 2000;
 
+    /// <summary>16 MiB: the largest block (20,000 transactions) with full transactions, and a 1 MiB content chunk hex-encoded, fit.</summary>
+    public const long DefaultMaxResponseBytes = 16 * 1024 * 1024;
+
+    /// <summary>
+    /// 4 MiB per batch: 82 KB of requests (1,000 × iex_getBlockByNumber with full transactions) drew
+    /// 7.5 MB; a light worker's batch of 500 iex_getWorkerJob answers is about 1 MB. With
+    /// <see cref="DefaultMaxConcurrentRequests"/> batches at once, answers under construction hold at
+    /// most 256 MiB.
+    /// </summary>
+    public const long DefaultMaxBatchResponseBytes = 4 * 1024 * 1024;
+
+    /// <summary>Requests being handled at once across every connection; further ones wait, unread, for a slot.</summary>
+    public const int DefaultMaxConcurrentRequests = 64;
+
+    /// <summary>Open TCP connections (HTTP and WebSocket together) beyond which Kestrel stops accepting.</summary>
+    public const int DefaultMaxConnections = 1024;
+
     /// <summary>IP address to listen on, or "localhost". The default keeps the API off the network.</summary>
     public string Host { get; set; } = DefaultHost;
 
@@ -25,6 +42,29 @@ public sealed class RpcServerOptions
     public long MaxRequestBytes { get; set; } = DefaultMaxRequestBytes;
 
     public int MaxBatchSize { get; set; } = DefaultMaxBatchSize;
+
+    /// <summary>Largest answer to one request, alone or in a batch; a larger result becomes a -32005 error for that request.</summary>
+    public long MaxResponseBytes { get; set; } = DefaultMaxResponseBytes;
+
+    /// <summary>Largest answer to one batch; the entries that would go past it get a -32005 error each and do not run.</summary>
+    public long MaxBatchResponseBytes { get; set; } = DefaultMaxBatchResponseBytes;
+
+    /// <summary>
+    /// Requests read and being handled at once, over all connections. A request beyond it waits
+    /// for a slot before its body is read, so memory is bounded by this times the request and
+    /// response limits. Per connection there is one at a time: HTTP/1.1 handles a connection's
+    /// requests in turn, and a WebSocket session reads its next request after answering.
+    /// </summary>
+    public int MaxConcurrentRequests { get; set; } = DefaultMaxConcurrentRequests;
+
+    public int MaxConnections { get; set; } = DefaultMaxConnections;
+
+    /// <summary>
+    /// Host header values (without port) the server answers; "*" allows any. Empty means the
+    /// defaults: localhost, 127.0.0.1, [::1] and the bound address. A page on another name that
+    /// resolves to this node (DNS rebinding) sends its own name and is refused with 403.
+    /// </summary>
+    public IList<string> AllowedHosts { get; set; } = [];
 
     /// <summary>Open WebSocket connections at most; further upgrades get HTTP 503. 0 turns WebSockets off.</summary>
     public int MaxWebSocketConnections { get; set; } = 100;
@@ -40,6 +80,12 @@ public sealed class RpcServerOptions
 
     /// <summary>Bytes waiting to be sent on one WebSocket connection; one message larger than this is still sent when the queue is empty.</summary>
     public long MaxQueuedBytesPerConnection { get; set; } = 4 * 1024 * 1024;
+
+    /// <summary>
+    /// A client whose send queue stays full this long (it does not read its responses) is closed
+    /// with 1008 and a reason saying so.
+    /// </summary>
+    public TimeSpan WebSocketSendStallTimeout { get; set; } = TimeSpan.FromSeconds(10);
 
     /// <summary>How often the server pings an idle WebSocket client.</summary>
     public TimeSpan WebSocketKeepAliveInterval { get; set; } = TimeSpan.FromSeconds(30);
@@ -65,6 +111,14 @@ public sealed class RpcServerOptions
         if (MaxRequestBytes < 1) throw new ArgumentOutOfRangeException(nameof(MaxRequestBytes), MaxRequestBytes, "must be positive");
         if (MaxRequestBytes > Array.MaxLength - 1) throw new ArgumentOutOfRangeException(nameof(MaxRequestBytes), MaxRequestBytes, "must fit in one array");
         if (MaxBatchSize < 1) throw new ArgumentOutOfRangeException(nameof(MaxBatchSize), MaxBatchSize, "must be positive");
+        if (MaxResponseBytes < 1024) throw new ArgumentOutOfRangeException(nameof(MaxResponseBytes), MaxResponseBytes, "must be at least 1024");
+        if (MaxResponseBytes > Array.MaxLength) throw new ArgumentOutOfRangeException(nameof(MaxResponseBytes), MaxResponseBytes, "must fit in one array");
+        if (MaxBatchResponseBytes < 1024) throw new ArgumentOutOfRangeException(nameof(MaxBatchResponseBytes), MaxBatchResponseBytes, "must be at least 1024");
+        if (MaxBatchResponseBytes > Array.MaxLength / 2) throw new ArgumentOutOfRangeException(nameof(MaxBatchResponseBytes), MaxBatchResponseBytes, "must fit in one array");
+        if (MaxConcurrentRequests < 1) throw new ArgumentOutOfRangeException(nameof(MaxConcurrentRequests), MaxConcurrentRequests, "must be positive");
+        if (MaxConnections < 1) throw new ArgumentOutOfRangeException(nameof(MaxConnections), MaxConnections, "must be positive");
+        if (AllowedHosts is null || AllowedHosts.Any(string.IsNullOrWhiteSpace)) throw new ArgumentException("RPC allowed hosts must not be null or blank");
+        if (WebSocketSendStallTimeout <= TimeSpan.Zero) throw new ArgumentOutOfRangeException(nameof(WebSocketSendStallTimeout), WebSocketSendStallTimeout, "must be positive");
         if (MaxWebSocketConnections < 0) throw new ArgumentOutOfRangeException(nameof(MaxWebSocketConnections), MaxWebSocketConnections, "must not be negative");
         if (MaxSubscriptionsPerConnection < 1) throw new ArgumentOutOfRangeException(nameof(MaxSubscriptionsPerConnection), MaxSubscriptionsPerConnection, "must be positive");
         if (MaxQueuedMessagesPerConnection < 1) throw new ArgumentOutOfRangeException(nameof(MaxQueuedMessagesPerConnection), MaxQueuedMessagesPerConnection, "must be positive");

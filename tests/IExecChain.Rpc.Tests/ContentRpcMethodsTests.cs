@@ -4,6 +4,7 @@ using IExecChain.Core.Content;
 using IExecChain.Core.Crypto;
 using IExecChain.Core.Primitives;
 using IExecChain.Rpc.Chain;
+using IExecChain.Rpc.Client;
 using IExecChain.Worker.Content;
 using IExecChain.Worker.Execution;
 using IExecChain.Worker.Results;
@@ -19,6 +20,7 @@ public sealed class ContentRpcMethodsTests
     private ContentStore _content = null!;
     private ResultStore _results = null!;
     private JsonRpcDispatcher _dispatcher = null!;
+    private static readonly PrivateKey Uploader = new(Keccak256.HashToArray("test/uploader"u8));
 
     [SetUp]
     public void SetUp()
@@ -27,7 +29,7 @@ public sealed class ContentRpcMethodsTests
         _content = new ContentStore(Path.Combine(_dir, "content"));
         _results = new ResultStore(Path.Combine(_dir, "results"));
         var registry = new RpcMethodRegistry();
-        new ContentRpcMethods(_content, maxPutBytes: 1000).RegisterAll(registry);
+        new ContentRpcMethods(_content, maxPutBytes: 20_000).RegisterAll(registry);
         new ResultRpcMethods(_results).RegisterAll(registry);
         _dispatcher = new JsonRpcDispatcher(registry);
     }
@@ -48,12 +50,13 @@ public sealed class ContentRpcMethodsTests
     [Test]
     public async Task Put_content_then_get_each_chunk_with_a_proof_that_verifies()
     {
-        byte[] data = Encoding.ASCII.GetBytes(new string('x', 300) + new string('y', 300));
+        byte[] data = Encoding.ASCII.GetBytes(new string('x', 5000) + new string('y', 5000));
 
-        var put = (await Call("iex_putContent", Hex.Encode(data), 256)).GetProperty("result");
+        var put = (await Call("iex_putContent", ContentUpload.Params(Uploader, data, 4096))).GetProperty("result");
         var root = Hash256.Parse(put.GetProperty("root").GetString()!);
-        Assert.That(root, Is.EqualTo(ContentMerkle.ComputeRoot(data, 256)));
-        Assert.That(Quantity(put.GetProperty("size")), Is.EqualTo(600));
+        Assert.That(root, Is.EqualTo(ContentMerkle.ComputeRoot(data, 4096)));
+        Assert.That(Quantity(put.GetProperty("size")), Is.EqualTo(10_000));
+        Assert.That(put.GetProperty("uploader").GetString(), Is.EqualTo(Uploader.Address.ToString()));
 
         for (ulong index = 0; index < 3; index++)
         {
@@ -61,27 +64,29 @@ public sealed class ContentRpcMethodsTests
             byte[] bytes = Hex.Decode(chunk.GetProperty("data").GetString()!);
             Hash256[] proof = [.. chunk.GetProperty("proof").EnumerateArray().Select(p => Hash256.Parse(p.GetString()!))];
             Assert.That(Quantity(chunk.GetProperty("index")), Is.EqualTo(index));
-            Assert.That(Quantity(chunk.GetProperty("chunkSize")), Is.EqualTo(256));
-            Assert.That(ContentMerkle.Verify(root, 600, 256, (long)index, bytes, proof), Is.True, $"chunk {index}");
+            Assert.That(Quantity(chunk.GetProperty("chunkSize")), Is.EqualTo(4096));
+            Assert.That(ContentMerkle.Verify(root, 10_000, 4096, (long)index, bytes, proof), Is.True, $"chunk {index}");
         }
     }
 
     [Test]
     public async Task Content_over_the_put_limit_is_refused_with_the_limit_in_the_message()
     {
-        var error = (await Call("iex_putContent", Hex.Encode(new byte[1001]))).GetProperty("error");
+        var error = (await Call("iex_putContent", ContentUpload.Params(Uploader, new byte[20_001]))).GetProperty("error");
 
         Assert.That(error.GetProperty("code").GetInt32(), Is.EqualTo(RpcErrorCodes.ResourceLimit));
-        Assert.That(error.GetProperty("message").GetString(), Is.EqualTo("content of 1001 bytes exceeds the iex_putContent limit of 1000 bytes"));
+        Assert.That(error.GetProperty("message").GetString(), Is.EqualTo("content of 20001 bytes exceeds the iex_putContent limit of 20000 bytes"));
         Assert.That(Directory.GetFiles(_content.Directory), Is.Empty);
     }
 
     [Test]
     public async Task Bad_requests_get_invalid_params_or_not_found()
     {
-        var info = _content.Put(new byte[10], 4);
+        var info = _content.Put(new byte[10_000], 4096);
+        object?[] notHexParams = ContentUpload.Params(Uploader, new byte[1]);
+        notHexParams[0] = "0xzz";
 
-        var notHex = (await Call("iex_putContent", "0xzz")).GetProperty("error");
+        var notHex = (await Call("iex_putContent", notHexParams)).GetProperty("error");
         var badRoot = (await Call("iex_getChunk", "0x1234", 0)).GetProperty("error");
         var pastEnd = (await Call("iex_getChunk", info.Root.ToString(), 3)).GetProperty("error");
         var unknown = (await Call("iex_getChunk", Hash256.Zero.ToString(), 0)).GetProperty("error");

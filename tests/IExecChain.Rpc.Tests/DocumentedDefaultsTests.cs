@@ -46,6 +46,18 @@ public sealed class DocumentedDefaultsTests
     }
 
     [Test]
+    public void The_rpc_document_lists_the_answer_budgets_and_concurrency_limits()
+    {
+        string Row(string option, string value) => $"| `{option}` | {value} |";
+        Docs.AssertQuotes("docs/rpc.md", Row(nameof(RpcServerOptions.MaxResponseBytes), Size(Defaults.MaxResponseBytes)));
+        Docs.AssertQuotes("docs/rpc.md", Row(nameof(RpcServerOptions.MaxBatchResponseBytes), Size(Defaults.MaxBatchResponseBytes)));
+        Docs.AssertQuotes("docs/rpc.md", Row(nameof(RpcServerOptions.MaxConcurrentRequests), Defaults.MaxConcurrentRequests.ToString(CultureInfo.InvariantCulture)));
+        Docs.AssertQuotes("docs/rpc.md", Row(nameof(RpcServerOptions.MaxConnections), Defaults.MaxConnections.ToString(CultureInfo.InvariantCulture)));
+        Docs.AssertQuotes("docs/rpc.md", Row(nameof(RpcServerOptions.WebSocketSendStallTimeout), Seconds(Defaults.WebSocketSendStallTimeout)));
+        Assert.That(Defaults.AllowedHosts, Is.Empty, "empty means the documented local defaults");
+    }
+
+    [Test]
     public void The_readme_and_the_node_config_document_quote_the_rpc_address()
     {
         Docs.AssertQuotes("README.md", $"[--rpc {Endpoint}]");

@@ -127,6 +127,39 @@ public sealed class ContentFetcherTests
     }
 
     [Test]
+    public async Task Content_cut_in_chunks_under_the_minimum_is_refused_after_the_first_chunk()
+    {
+        using var dir = new TempDirectory();
+        var store = new ContentStore(dir.Path);
+        byte[] content = Bytes(3000);
+        // A node without the minimum serves 3,000 bytes in 1,000-byte chunks, with real proofs.
+        var tree = ContentTree.Build(content, 1000);
+        int calls = 0;
+        RpcHandler oldNode = (p, _) =>
+        {
+            long index = (long)p.GetUInt64(1, "index");
+            Interlocked.Increment(ref calls);
+            (long offset, int length) = tree.ChunkRange(index);
+            return ValueTask.FromResult<object?>(new
+            {
+                root = tree.Root.ToString(),
+                size = RpcFormat.Quantity(3000),
+                chunkSize = RpcFormat.Quantity(1000),
+                index = RpcFormat.Quantity((ulong)index),
+                data = RpcFormat.Bytes(content.AsSpan((int)offset, length).ToArray()),
+                proof = tree.Prove(index).Select(h => h.ToString()).ToArray(),
+            });
+        };
+        await using var server = await StartServer(store, oldNode);
+        using var fetcher = new ContentFetcher(FastRetries);
+
+        var error = await Assert.ThrowsAsync<ContentFetchException>(() => fetcher.FetchAsync(server.Endpoint, tree.Root, 3000));
+
+        Assert.That(error!.Message, Does.Contain("under the minimum of 4096 bytes"));
+        Assert.That(calls, Is.EqualTo(1), "nothing past the first chunk is asked for");
+    }
+
+    [Test]
     public async Task Server_lying_about_the_chunk_size_is_caught_by_the_root()
     {
         using var dir = new TempDirectory();
@@ -161,7 +194,7 @@ public sealed class ContentFetcherTests
     {
         using var dir = new TempDirectory();
         var store = new ContentStore(dir.Path);
-        ContentInfo info = store.Put(Bytes(5000), chunkSize: 1024);
+        ContentInfo info = store.Put(Bytes(5000), chunkSize: 4096);
         await using var server = await StartServer(store);
         using var fetcher = new ContentFetcher(FastRetries);
 

@@ -149,9 +149,11 @@ public static class MarketCommands
             string? wasmPath = r.GetValue(wasm), nativePath = r.GetValue(native);
             if ((wasmPath is null) == (nativePath is null)) throw new CliException("give exactly one of --wasm FILE or --native PATH");
             var app = new RegisterApp { Name = r.GetValue(name)! };
+            PrivateKey? key = null;
             if (wasmPath is not null)
             {
-                var (root, size) = await UploadAsync(r.GetValue(common.Rpc)!, wasmPath, "--wasm");
+                key = KeyFiles.Load(r.GetValue(common.Key)!, r.GetValue(common.PasswordFile));
+                var (root, size) = await UploadAsync(r.GetValue(common.Rpc)!, wasmPath, "--wasm", key);
                 app.Runtime = AppRuntime.Wasm;
                 app.ContentRoot = ByteString.CopyFrom(root.ToArray());
                 app.ContentSize = size;
@@ -166,7 +168,7 @@ public static class MarketCommands
                 app.Manifest = Path.GetFullPath(nativePath!);
             }
             return await TxCommands.SubmitAsync(r, common, b => b.RegisterApp = app, "registry",
-                (b, sender) => Console.WriteLine($"app {MarketBlock.ResourceId(MarketBlock.AppIdKind, sender, b.Nonce)}"));
+                (b, sender) => Console.WriteLine($"app {MarketBlock.ResourceId(MarketBlock.AppIdKind, sender, b.Nonce)}"), key);
         }));
         var app = new Command("app", "Register apps");
         app.Subcommands.Add(register);
@@ -182,10 +184,11 @@ public static class MarketCommands
         var common = TxCommands.CommonOptions.AddTo(register);
         register.SetAction(r => Cli.RunAsync(async () =>
         {
-            var (root, size) = await UploadAsync(r.GetValue(common.Rpc)!, r.GetValue(file)!, "--file");
+            var key = KeyFiles.Load(r.GetValue(common.Key)!, r.GetValue(common.PasswordFile));
+            var (root, size) = await UploadAsync(r.GetValue(common.Rpc)!, r.GetValue(file)!, "--file", key);
             var dataset = new RegisterDataset { Name = r.GetValue(name)!, ContentRoot = ByteString.CopyFrom(root.ToArray()), Size = size, Endpoint = r.GetValue(endpoint) ?? r.GetValue(common.Rpc)! };
             return await TxCommands.SubmitAsync(r, common, b => b.RegisterDataset = dataset, "registry",
-                (b, sender) => Console.WriteLine($"dataset {MarketBlock.ResourceId(MarketBlock.DatasetIdKind, sender, b.Nonce)} (root {root}, {size} bytes)"));
+                (b, sender) => Console.WriteLine($"dataset {MarketBlock.ResourceId(MarketBlock.DatasetIdKind, sender, b.Nonce)} (root {root}, {size} bytes)"), key);
         }));
         var dataset = new Command("dataset", "Register datasets");
         dataset.Subcommands.Add(register);
@@ -314,14 +317,17 @@ public static class MarketCommands
 
     internal static void Print(JsonElement result) => Console.WriteLine(JsonSerializer.Serialize(result, new JsonSerializerOptions { WriteIndented = true }));
 
-    /// <summary>Uploads a file to the node's content store (iex_putContent) and returns its content root.</summary>
-    private static async Task<(Hash256 Root, ulong Size)> UploadAsync(string rpc, string path, string option)
+    /// <summary>
+    /// Uploads a file to the node's content store (iex_putContent), signed by the registering
+    /// account (the node charges its upload quota), and returns its content root.
+    /// </summary>
+    private static async Task<(Hash256 Root, ulong Size)> UploadAsync(string rpc, string path, string option, PrivateKey uploader)
     {
         if (!File.Exists(path)) throw new CliException($"{option}: '{path}' does not exist");
         var bytes = await File.ReadAllBytesAsync(path);
         if (bytes.Length == 0) throw new CliException($"{option}: '{path}' is empty");
         using var client = new JsonRpcClient(JsonRpcClient.ParseEndpoint(rpc), TimeSpan.FromMinutes(2));
-        var result = await client.CallAsync("iex_putContent", Hex.Encode(bytes));
+        var result = await client.CallAsync("iex_putContent", ContentUpload.Params(uploader, bytes));
         var root = new Hash256(Hex.Decode(result.GetProperty("root").GetString()!));
         return (root, JsonRpcClient.Quantity(result.GetProperty("size")));
     }

@@ -55,6 +55,8 @@ public static class NodeCommands
                 P2PHost = p2pHost,
                 P2PPort = p2pPort,
                 Peers = peerList,
+                RpcAllowedHosts = file.RpcAllowedHosts ?? [],
+                ContentUploads = file.ContentUploads ?? new(),
                 EquivocateForTesting = r.GetValue(equivocate),
             };
             var errors = options.Validate();

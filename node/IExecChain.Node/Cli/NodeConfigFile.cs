@@ -15,8 +15,11 @@ public sealed class NodeConfigFile
     public string? Rpc { get; init; }
     public string? P2P { get; init; }
     public string[]? Peers { get; init; }
+    public string[]? RpcAllowedHosts { get; init; }
+    public Rpc.Chain.ContentUploadOptions? ContentUploads { get; init; }
 
-    private static readonly string[] Fields = ["data", "key", "passwordFile", "rpc", "p2p", "peers"];
+    private static readonly string[] Fields = ["data", "key", "passwordFile", "rpc", "p2p", "peers", "rpcAllowedHosts", "contentUploads"];
+    private static readonly string[] UploadFields = ["maxBytesPerAccount", "maxBytesTotal", "windowSeconds", "uploaders"];
 
     public static NodeConfigFile Load(string path)
     {
@@ -52,6 +55,8 @@ public sealed class NodeConfigFile
                 Rpc = StringField(root, "rpc"),
                 P2P = StringField(root, "p2p"),
                 Peers = root.TryGetProperty("peers", out var peers) ? PeerList(peers) : null,
+                RpcAllowedHosts = root.TryGetProperty("rpcAllowedHosts", out var hosts) ? StringList(hosts, "rpcAllowedHosts") : null,
+                ContentUploads = root.TryGetProperty("contentUploads", out var uploads) ? Uploads(uploads) : null,
             };
         }
     }
@@ -70,6 +75,50 @@ public sealed class NodeConfigFile
         if (p.Length == 0 || p.Contains('\0')) throw new CliException($"--config: $.{name}: must be a non-empty path without NUL characters");
         return Path.GetFullPath(p, baseDir);
     }
+
+    private static string[] StringList(JsonElement value, string name)
+    {
+        if (value.ValueKind != JsonValueKind.Array) throw new CliException($"--config: $.{name}: must be an array of strings");
+        var list = new List<string>();
+        foreach (var item in value.EnumerateArray())
+        {
+            if (item.ValueKind != JsonValueKind.String || string.IsNullOrWhiteSpace(item.GetString()))
+                throw new CliException($"--config: $.{name}[{list.Count}]: must be a non-empty string");
+            list.Add(item.GetString()!);
+        }
+        return [.. list];
+    }
+
+    /// <summary>"contentUploads": { maxBytesPerAccount, maxBytesTotal, windowSeconds, uploaders: ["0x..."] }; absent fields keep their defaults.</summary>
+    private static Rpc.Chain.ContentUploadOptions Uploads(JsonElement value)
+    {
+        if (value.ValueKind != JsonValueKind.Object) throw new CliException("--config: $.contentUploads: must be an object");
+        foreach (var property in value.EnumerateObject())
+            if (Array.IndexOf(UploadFields, property.Name) < 0)
+                throw new CliException($"--config: $.contentUploads.{property.Name}: unknown field (known: {string.Join(", ", UploadFields)})");
+        var options = new Rpc.Chain.ContentUploadOptions();
+        if (value.TryGetProperty("maxBytesPerAccount", out var perAccount)) options.MaxBytesPerAccount = NonNegative(perAccount, "maxBytesPerAccount");
+        if (value.TryGetProperty("maxBytesTotal", out var total)) options.MaxBytesTotal = NonNegative(total, "maxBytesTotal");
+        if (value.TryGetProperty("windowSeconds", out var window))
+        {
+            long seconds = NonNegative(window, "windowSeconds");
+            if (seconds == 0) throw new CliException("--config: $.contentUploads.windowSeconds: must be positive");
+            options.Window = TimeSpan.FromSeconds(seconds);
+        }
+        if (value.TryGetProperty("uploaders", out var uploaders))
+        {
+            var addresses = new List<Core.Primitives.Address>();
+            foreach (string text in StringList(uploaders, "contentUploads.uploaders"))
+                addresses.Add(Core.Primitives.Address.TryParse(text, out var address) ? address : throw new CliException($"--config: $.contentUploads.uploaders[{addresses.Count}]: '{text}' is not a 20-byte 0x-hex address"));
+            options.Uploaders = addresses;
+        }
+        return options;
+    }
+
+    private static long NonNegative(JsonElement value, string name) =>
+        value.ValueKind == JsonValueKind.Number && value.TryGetInt64(out long number) && number >= 0
+            ? number
+            : throw new CliException($"--config: $.contentUploads.{name}: must be a non-negative integer");
 
     private static string[] PeerList(JsonElement peers)
     {

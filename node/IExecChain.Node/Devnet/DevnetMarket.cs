@@ -100,7 +100,7 @@ internal sealed class DevnetMarket(ChainSpec spec, Uri rpc, IReadOnlyList<Devnet
                 continue;
             }
             var wasm = WasmCode.FromText(SampleApp(file)).Bytes.ToArray();
-            var uploaded = await _client.CallAsync("iex_putContent", Hex.Encode(wasm)).ConfigureAwait(false);
+            var uploaded = await _client.CallAsync("iex_putContent", ContentUpload.Params(AppOwner, wasm)).ConfigureAwait(false);
             var root = Hex.Decode(uploaded.GetProperty("root").GetString()!);
             ulong nonce = await NonceAsync(AppOwner.Address).ConfigureAwait(false);
             _apps[file] = MarketBlock.ResourceId(MarketBlock.AppIdKind, AppOwner.Address, nonce);
@@ -111,7 +111,7 @@ internal sealed class DevnetMarket(ChainSpec spec, Uri rpc, IReadOnlyList<Devnet
             }, ct).ConfigureAwait(false);
         }
         var data = DatasetBytes();
-        var stored = await _client.CallAsync("iex_putContent", Hex.Encode(data)).ConfigureAwait(false);
+        var stored = await _client.CallAsync("iex_putContent", ContentUpload.Params(DatasetOwner, data)).ConfigureAwait(false);
         _dataset = MarketBlock.ResourceId(MarketBlock.DatasetIdKind, DatasetOwner.Address, await NonceAsync(DatasetOwner.Address).ConfigureAwait(false));
         await SendAsync(DatasetOwner, b => b.RegisterDataset = new RegisterDataset
         {

@@ -32,6 +32,8 @@ public sealed class ContentRootBuilder
 
     public long Size => _size;
 
+    public int ChunkSize => _chunkSize;
+
     /// <summary>The leaf hashes so far, in order; only when built with keepLeaves.</summary>
     public IReadOnlyList<Hash256> Leaves => _leaves ?? throw new InvalidOperationException("this builder was not asked to keep its leaves");
 

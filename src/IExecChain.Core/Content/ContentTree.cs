@@ -28,6 +28,17 @@ public sealed class ContentTree
     public ContentInfo Info => new(Root, Size, ChunkSize);
     public ReadOnlySpan<Hash256> Leaves => _levels[0];
 
+    /// <summary>Bytes held by the levels (about 64 per chunk), for caches bounded by memory.</summary>
+    public long MemoryBytes
+    {
+        get
+        {
+            long hashes = 0;
+            foreach (Hash256[] level in _levels) hashes += level.Length;
+            return hashes * Hash256.Size;
+        }
+    }
+
     public static ContentTree Build(ReadOnlySpan<byte> content, int chunkSize = ContentMerkle.DefaultChunkSize)
     {
         long count = ContentMerkle.ChunkCount(content.Length, chunkSize);

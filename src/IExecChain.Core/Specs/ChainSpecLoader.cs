@@ -116,7 +116,7 @@ public static class ChainSpecLoader
             MaxAssignmentsPerWorker = (int)r.OptionalUInt64(m, "maxAssignmentsPerWorker", (ulong)d.MaxAssignmentsPerWorker, min: 1, max: 1024),
             MaxTaskStartsPerBlock = (int)r.OptionalUInt64(m, "maxTaskStartsPerBlock", (ulong)d.MaxTaskStartsPerBlock, min: 1, max: 100_000),
             MaxReplicasPerTask = (int)r.OptionalUInt64(m, "maxReplicasPerTask", (ulong)d.MaxReplicasPerTask, min: 1, max: 64),
-            ChunkSize = (int)r.OptionalUInt64(m, "chunkSize", (ulong)d.ChunkSize, min: 1024, max: 1 << 20),
+            ChunkSize = (int)r.OptionalUInt64(m, "chunkSize", (ulong)d.ChunkSize, min: 4096, max: 1 << 20),
             RequireAppApproval = r.OptionalBool(m, "requireAppApproval", d.RequireAppApproval),
             RollbackWindowBlocks = r.OptionalUInt64(m, "rollbackWindowBlocks", d.RollbackWindowBlocks, min: 0, max: 100_000_000),
             ChallengeBond = r.OptionalUInt64(m, "challengeBond", d.ChallengeBond, min: 1),

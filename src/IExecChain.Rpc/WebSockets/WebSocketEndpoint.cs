@@ -10,15 +10,17 @@ internal sealed class WebSocketEndpoint
 {
     private readonly RpcServerOptions _options;
     private readonly JsonRpcDispatcher _dispatcher;
+    private readonly SemaphoreSlim _inFlight;
     private readonly ILogger _logger;
     private readonly ConcurrentDictionary<long, (WebSocketSession Session, Task Run)> _sessions = new();
     private long _lastId;
     private volatile bool _stopping;
 
-    public WebSocketEndpoint(RpcServerOptions options, JsonRpcDispatcher dispatcher, ILogger logger)
+    public WebSocketEndpoint(RpcServerOptions options, JsonRpcDispatcher dispatcher, SemaphoreSlim inFlight, ILogger logger)
     {
         _options = options;
         _dispatcher = dispatcher;
+        _inFlight = inFlight;
         _logger = logger;
     }
 
@@ -29,7 +31,7 @@ internal sealed class WebSocketEndpoint
         if (Refusal(context) is { } refusal)
         {
             Stats.ConnectionRejected();
-            _logger.WebSocketRefused(context.Connection.RemoteIpAddress?.ToString(), refusal.Message);
+            _dispatcher.ClientErrors.Report(ClientErrorKind.WebSocketRefused, $"{context.Connection.RemoteIpAddress}: {refusal.Message}");
             await RpcServer.WriteErrorAsync(context, refusal.Status, refusal.Code, refusal.Message);
             return;
         }
@@ -40,7 +42,7 @@ internal sealed class WebSocketEndpoint
             Stats.ConnectionClosed();
             Stats.ConnectionRejected();
             string message = $"too many WebSocket connections (limit {_options.MaxWebSocketConnections})";
-            _logger.WebSocketRefused(context.Connection.RemoteIpAddress?.ToString(), message);
+            _dispatcher.ClientErrors.Report(ClientErrorKind.WebSocketRefused, $"{context.Connection.RemoteIpAddress}: {message}");
             await RpcServer.WriteErrorAsync(context, StatusCodes.Status503ServiceUnavailable, RpcErrorCodes.ResourceLimit, message);
             return;
         }
@@ -55,7 +57,7 @@ internal sealed class WebSocketEndpoint
             });
             Stats.ConnectionAccepted();
             _logger.WebSocketOpened(id, context.Connection.RemoteIpAddress?.ToString());
-            using var session = new WebSocketSession(id, socket, context, _options, _dispatcher, Stats, _logger);
+            using var session = new WebSocketSession(id, socket, context, _options, _dispatcher, _inFlight, Stats, _logger);
             _sessions[id] = (session, run.Task);
             // Shutdown may have started between the check above and the registration.
             if (_stopping) session.Connection.RequestClose(WebSocketCloseStatus.EndpointUnavailable, "server shutting down");

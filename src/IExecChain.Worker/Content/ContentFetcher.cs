@@ -81,6 +81,10 @@ public sealed class ContentFetcher : IDisposable
         // Chunk 0 tells the chunk size; the root commits to it, so a server lying about it fails verification.
         ChunkAnswer first = await FetchVerifiedAsync(endpoint, root, size, expectedChunkSize: null, 0, ct).ConfigureAwait(false);
         int chunkSize = first.ChunkSize;
+        // The chain records only (root, size): the chunk size inside the root is first seen here,
+        // and content cut too fine would cost this worker a hash and a request per few bytes.
+        if (ContentStore.ChunkingProblem(size, chunkSize) is { } problem)
+            throw new ContentFetchException(root, 0, $"content {root} is refused: {problem}");
         await destination.WriteAsync(first.Data, ct).ConfigureAwait(false);
         long count = ContentMerkle.ChunkCount(size, chunkSize);
         for (long start = 1; start < count; start += _options.Parallelism)

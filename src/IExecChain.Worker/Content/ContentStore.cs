@@ -5,6 +5,9 @@ using Microsoft.Win32.SafeHandles;
 
 namespace IExecChain.Worker.Content;
 
+/// <summary>Stored content this node refuses to serve (its chunking is outside the store's bounds).</summary>
+public sealed class ContentNotServedException(string message) : Exception(message);
+
 /// <summary>One chunk of a stored content with what a receiver needs to verify it.</summary>
 public sealed record ContentChunk(ContentInfo Content, long Index, byte[] Data, Hash256[] Proof);
 
@@ -24,23 +27,54 @@ public sealed class ContentStore
     private const byte MetaVersion = 1;
     private const int MetaHeaderLength = 4 + 1 + 8 + 4;
 
-    // Rebuilding a tree costs one hash per leaf; the trees of recently served contents stay here.
+    /// <summary>
+    /// Smallest chunk size this store accepts, unless the content fits in one chunk. Content cut
+    /// in 1-byte chunks cost 9-17 s of CPU to upload and 250-650 MB for its tree (64 bytes per
+    /// chunk); at 4 KiB the tree is 1/64 of the content and a chunk's proof pays for its hashing.
+    /// </summary>
+    public const int MinChunkSize = 4096;
+
+    /// <summary>Largest chunk size this store accepts: the chain spec's bound, and a chunk with its proof fits one RPC answer.</summary>
+    public const int MaxChunkSize = 1024 * 1024;
+
+    public const long DefaultCachedTreeBytes = 64L * 1024 * 1024;
+
+    // Rebuilding a tree costs one hash per leaf; the trees of recently served contents stay here,
+    // bounded by their bytes: a count bound let 64 trees of tiny-chunk content take gigabytes.
     private readonly LruCache<Hash256, ContentTree> _trees;
 
-    public ContentStore(string directory, int cachedTrees = 64)
+    public ContentStore(string directory, int cachedTrees = 64, long cachedTreeBytes = DefaultCachedTreeBytes)
     {
         ArgumentException.ThrowIfNullOrWhiteSpace(directory);
+        ArgumentOutOfRangeException.ThrowIfLessThan(cachedTreeBytes, 0);
         Directory = Path.GetFullPath(directory);
         System.IO.Directory.CreateDirectory(Directory);
-        _trees = new LruCache<Hash256, ContentTree>(cachedTrees);
+        _trees = new LruCache<Hash256, ContentTree>(cachedTrees, weigh: static tree => tree.MemoryBytes, maxWeight: cachedTreeBytes);
         RemoveStaleTemporaryFiles();
+    }
+
+    /// <summary>Bytes held by the cached trees.</summary>
+    public long CachedTreeBytes => _trees.Weight;
+
+    /// <summary>
+    /// Why content of <paramref name="size"/> bytes may not be stored or served in
+    /// <paramref name="chunkSize"/>-byte chunks, or null when it may: the chunk size is
+    /// <see cref="MinChunkSize"/>..<see cref="MaxChunkSize"/>, or smaller when the content fits in one chunk.
+    /// </summary>
+    public static string? ChunkingProblem(long size, long chunkSize)
+    {
+        if (chunkSize > MaxChunkSize) return $"chunk size {chunkSize} is over the maximum of {MaxChunkSize} bytes";
+        if (chunkSize < 1) return $"chunk size {chunkSize} is not positive";
+        if (chunkSize < MinChunkSize && size > chunkSize)
+            return $"chunk size {chunkSize} is under the minimum of {MinChunkSize} bytes (allowed only when the content fits in one chunk)";
+        return null;
     }
 
     public string Directory { get; }
 
     public ContentInfo Put(ReadOnlySpan<byte> content, int chunkSize = ContentMerkle.DefaultChunkSize)
     {
-        ContentMerkle.ValidateChunkSize(chunkSize);
+        if (ChunkingProblem(content.Length, chunkSize) is { } problem) throw new ArgumentOutOfRangeException(nameof(chunkSize), chunkSize, problem);
         string tempData = TempPath(DataExtension);
         var builder = new ContentRootBuilder(chunkSize, keepLeaves: true);
         try
@@ -62,7 +96,8 @@ public sealed class ContentStore
     public ContentInfo Put(Stream content, int chunkSize = ContentMerkle.DefaultChunkSize)
     {
         ArgumentNullException.ThrowIfNull(content);
-        ContentMerkle.ValidateChunkSize(chunkSize);
+        // The length of a stream may be unknown: a small chunk size is checked against the real size at the end.
+        if (ChunkingProblem(0, chunkSize) is { } problem) throw new ArgumentOutOfRangeException(nameof(chunkSize), chunkSize, problem);
         string tempData = TempPath(DataExtension);
         var builder = new ContentRootBuilder(chunkSize, keepLeaves: true);
         byte[] buffer = new byte[Math.Max(chunkSize, 81_920)];
@@ -145,6 +180,7 @@ public sealed class ContentStore
 
     private ContentInfo Commit(string tempData, ContentRootBuilder builder)
     {
+        if (ChunkingProblem(builder.Size, builder.ChunkSize) is { } problem) throw new ArgumentException(problem, nameof(builder));
         ContentInfo info = builder.Finish();
         if (Has(info.Root)) return info;
 
@@ -201,6 +237,9 @@ public sealed class ContentStore
         int chunkSize = (int)BinaryPrimitives.ReadUInt32BigEndian(meta.AsSpan(13));
         if (size < 0 || chunkSize is < 1 or > ContentMerkle.MaxChunkSize)
             throw new InvalidDataException($"content {root}: metadata holds size {size} and chunk size {chunkSize}");
+        // Stored before the minimum existed: its tree would cost more than the content is worth serving.
+        if (ChunkingProblem(size, chunkSize) is { } problem)
+            throw new ContentNotServedException($"content {root} is not served: {problem}");
         long count = ContentMerkle.ChunkCount(size, chunkSize);
         if (meta.Length != MetaHeaderLength + count * Hash256.Size)
             throw new InvalidDataException($"content {root}: metadata is {meta.Length} bytes, expected {MetaHeaderLength + count * Hash256.Size} for {count} chunk(s)");
