@@ -1,6 +1,7 @@
 using System.Runtime.InteropServices;
 using System.Text;
 using System.Text.Json;
+using IExecChain.Core.Primitives;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
 
@@ -232,7 +233,8 @@ public sealed class JsonRpcDispatcher
         foreach (JsonProperty property in request.EnumerateObject())
         {
             if (property.NameEquals("jsonrpc"u8))
-                versionOk = property.Value.ValueKind == JsonValueKind.String && property.Value.ValueEquals("2.0"u8);
+                // ValueEquals unescapes, and throws on a lone surrogate (found by fuzzing).
+                versionOk = property.Value.ValueKind == JsonValueKind.String && JsonText.IsReadable(property.Value) && property.Value.ValueEquals("2.0"u8);
             else if (property.NameEquals("id"u8))
                 id = property.Value;
             else if (property.NameEquals("method"u8))

@@ -42,7 +42,7 @@ public sealed class NodeConfigFile
         using (document)
         {
             var root = document.RootElement;
-            if (JsonStrings.FindInvalid(root) is { } bad) throw new CliException($"--config: {JsonStrings.Problem(bad)}");
+            if (JsonText.FindUnreadable(root, "$") is { } bad) throw new CliException($"--config: {JsonText.Problem(bad)}");
             if (root.ValueKind != JsonValueKind.Object) throw new CliException($"--config: '{path}' must hold a JSON object");
             foreach (var property in root.EnumerateObject())
                 if (Array.IndexOf(Fields, property.Name) < 0)

@@ -32,7 +32,7 @@ public static class OrderJson
         using (document)
         {
             var root = document.RootElement;
-            if (JsonStrings.FindInvalid(root) is { } bad) throw new CliException("order file: " + JsonStrings.Problem(bad));
+            if (JsonText.FindUnreadable(root, "$") is { } bad) throw new CliException("order file: " + JsonText.Problem(bad));
             if (root.ValueKind != JsonValueKind.Object) throw new CliException("order file must be a JSON object such as {\"requestorder\": {...}}");
             var properties = root.EnumerateObject().ToList();
             if (properties.Count != 1) throw new CliException("order file must have exactly one key: apporder, datasetorder, workerpoolorder or requestorder");

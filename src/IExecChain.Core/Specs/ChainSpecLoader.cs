@@ -31,7 +31,7 @@ public static class ChainSpecLoader
         using (document)
         {
             var root = document.RootElement;
-            if (JsonStrings.FindInvalid(root) is { } bad) throw new ChainSpecException(JsonStrings.Problem(bad));
+            if (JsonText.FindUnreadable(root, "$") is { } bad) throw new ChainSpecException(JsonText.Problem(bad));
             var r = new Reader("$");
             r.ExpectObject(root, "$schema", "name", "chainId", "genesisTimeUnixMs", "parameters", "accounts", "validators");
             var spec = new ChainSpec

@@ -1,15 +1,17 @@
 using System.Runtime.InteropServices;
 using System.Text.Json;
 
-namespace IExecChain.Rpc;
+namespace IExecChain.Core.Primitives;
 
 /// <summary>
-/// Checks that strings in a request are text the node can read and write back. JSON may escape a
-/// lone surrogate ("\ud800") and System.Text.Json parses it, but reading it as a string or
-/// writing it into a response throws: the id of such a request could not be echoed, and a
-/// decoder that meets one would fail with an internal error after the method had started.
+/// Checks that strings in a JSON document are text the node can read and write back. JSON may
+/// escape a lone surrogate ("\ud800") and System.Text.Json parses it, but reading it as a string
+/// or writing it into a response throws InvalidOperationException: the id of an RPC request could
+/// not be echoed, a decoder that meets one would fail with an internal error after the method had
+/// started, and the chain spec, node config and order loaders died with a stack trace (found by
+/// fuzzing). Readers check a document once, up front, and refuse it with the path.
 /// </summary>
-internal static class JsonText
+public static class JsonText
 {
     /// <summary>True when the string value's escapes decode to well-formed UTF-16.</summary>
     public static bool IsReadable(JsonElement value)
@@ -79,4 +81,7 @@ internal static class JsonText
             return false;
         }
     }
+
+    /// <summary>The refusal a loader gives for the unreadable string at <paramref name="path"/>.</summary>
+    public static string Problem(string path) => $"{path}: not valid Unicode text (a lone surrogate escape such as \\ud800, or ill-formed UTF-8)";
 }
