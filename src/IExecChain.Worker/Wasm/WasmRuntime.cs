@@ -49,6 +49,13 @@ public sealed class WasmRuntime : IDisposable
                 .WithCraneliftNaNCanonicalization(true)
                 .WithRelaxedSIMD(false, true)
                 .WithWasmThreads(false)
+                // Typed references (GC, function references, exnref) are refused at compile time: the C API
+                // the .NET binding reads module types through aborts the whole process on a
+                // reference type other than funcref/externref (found by fuzzing: a 37-byte module
+                // with a `nofunc` result killed the worker, and with it the node).
+                .WithGc(false)
+                .WithFunctionReferences(false)
+                .WithExceptions(false)
                 .WithPoolingAllocationStrategy(pooling);
             _engine = new Engine(config);
         }
