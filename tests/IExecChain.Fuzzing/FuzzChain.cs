@@ -1,6 +1,7 @@
 using System.Text;
 using IExecChain.Core.Crypto;
 using IExecChain.Core.Specs;
+using IExecChain.TestSupport;
 using IExecChain.Core.Transactions;
 using IExecChain.State.Chain;
 using IExecChain.State.Execution;
@@ -32,19 +33,7 @@ public sealed class FuzzChain
             Name = "fuzz",
             ChainId = ChainId,
             GenesisTimeUnixMs = 1_700_000_000_000,
-            Parameters = new ChainParameters
-            {
-                BlockIntervalMs = 100,
-                MaxBlockTransactions = 1000,
-                MaxBlockBytes = 1 << 20,
-                MaxTransactionBytes = 4096,
-                UnbondingPeriodBlocks = 3,
-                MinValidatorStake = 1000,
-                MinWorkerStake = 10,
-                EpochLength = 10,
-                Fees = new FeeSchedule { Transfer = 100, Stake = 200, Unstake = 300 },
-                Consensus = new ConsensusParameters { PowerUnit = 1 },
-            },
+            Parameters = SmallChainParameters.Create(),
             Accounts = [new GenesisAccount(Account.Address, 1_000_000_000)],
             Validators = [new GenesisValidator(Validator.Address, Validator.PublicKey, 5000)],
         };

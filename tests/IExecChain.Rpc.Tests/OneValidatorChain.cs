@@ -3,6 +3,7 @@ using Google.Protobuf;
 using IExecChain.Core.Blocks;
 using IExecChain.Core.Crypto;
 using IExecChain.Core.Specs;
+using IExecChain.TestSupport;
 using IExecChain.Core.Transactions;
 using IExecChain.Core.Wire;
 using IExecChain.State.Chain;
@@ -22,19 +23,7 @@ internal static class OneValidatorChain
         Name = "test",
         ChainId = ChainId,
         GenesisTimeUnixMs = 1_700_000_000_000,
-        Parameters = new ChainParameters
-        {
-            BlockIntervalMs = 100,
-            MaxBlockTransactions = 1000,
-            MaxBlockBytes = 1 << 20,
-            MaxTransactionBytes = 4096,
-            UnbondingPeriodBlocks = 3,
-            MinValidatorStake = 1000,
-            MinWorkerStake = 10,
-            EpochLength = 10,
-            Fees = new FeeSchedule { Transfer = 100, Stake = 200, Unstake = 300 },
-            Consensus = new ConsensusParameters { PowerUnit = 1 },
-        },
+        Parameters = SmallChainParameters.Create(),
         Accounts = [],
         Validators = [new GenesisValidator(Validator.Address, Validator.PublicKey, 5000)],
     };

@@ -11,6 +11,7 @@ using IExecChain.State.Execution;
 using IExecChain.State.Merkle;
 using IExecChain.State.TxPool;
 using IExecChain.Storage;
+using IExecChain.TestSupport;
 
 namespace IExecChain.State.Tests;
 
@@ -54,19 +55,7 @@ internal sealed class TestChain
         Name = "test",
         ChainId = ChainId,
         GenesisTimeUnixMs = 1_700_000_000_000,
-        Parameters = new ChainParameters
-        {
-            BlockIntervalMs = 100,
-            MaxBlockTransactions = 1000,
-            MaxBlockBytes = 1 << 20,
-            MaxTransactionBytes = 4096,
-            UnbondingPeriodBlocks = unbondingPeriod,
-            MinValidatorStake = 1000,
-            MinWorkerStake = 10,
-            EpochLength = 10,
-            Fees = new FeeSchedule { Transfer = TransferFee, Stake = 200, Unstake = 300 },
-            Consensus = new ConsensusParameters { PowerUnit = 1 },
-        },
+        Parameters = SmallChainParameters.Create(unbondingPeriod, TransferFee),
         Accounts = Enumerable.Range(0, accounts).Select(i => new GenesisAccount(Account(i).Address, InitialBalance)).ToList(),
         Validators = [new GenesisValidator(Validator.Address, Validator.PublicKey, 5000)],
     };
