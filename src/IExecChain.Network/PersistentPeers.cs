@@ -51,7 +51,7 @@ internal sealed class PersistentPeers
             if (state.Pending is { ConnectionState: ConnectionState.Outgoing }) continue;
             state.Pending = null;
             if (nowMs < state.NextAttemptMs) continue;
-            if (host.Bans.IsBanned(endPoint, nowMs) || host.ProvenCount >= host.Options.MaxPeers) continue;
+            if (host.Bans.IsBanned(endPoint, nowMs) || host.ConnectionCount >= host.Options.MaxPeers) continue;
             state.Pending = host.Dial(endPoint);
             state.NextAttemptMs = nowMs + state.DelayMs;
             state.DelayMs = Math.Min(state.DelayMs * 2, _maxDelayMs);
