@@ -55,6 +55,13 @@ internal sealed class InboundHandler(P2PHost host) : INetEventListener
 
     public void OnPeerConnected(NetPeer connection)
     {
+        if (connection.Tag is Peer { State: not PeerState.Closed } previous)
+        {
+            // LiteNetLib raises one connect event per connection; a second one would leave the first peer
+            // registered and Active on a connection whose events now reach the new one.
+            NetworkLog.Inconsistent(host.Log, previous, "connected again");
+            host.ConnectionEnded(previous, DisconnectCause.ConnectionLost, "superseded by a new connect event");
+        }
         var peer = new Peer(host, connection, Handshake.NewChallenge(), Environment.TickCount64);
         connection.Tag = peer;
         host.AddConnection(peer);
@@ -84,7 +91,14 @@ internal sealed class InboundHandler(P2PHost host) : INetEventListener
 
     public void OnNetworkReceive(NetPeer connection, NetPacketReader reader, byte channelNumber, DeliveryMethod deliveryMethod)
     {
-        if (connection.Tag is not Peer peer || peer.State == PeerState.Closed || peer.IsBanIssued) return;
+        if (connection.Tag is not Peer peer || peer.State == PeerState.Closed)
+        {
+            // A live connection nobody here tracks: the other end sends on it and believes it is up. Closing it
+            // makes that end notice and dial again, instead of talking into the void until it restarts.
+            if (connection.ConnectionState == ConnectionState.Connected) host.DropUntracked(connection);
+            return;
+        }
+        if (peer.IsBanIssued) return;
         var frame = new ReadOnlyMemory<byte>(reader.RawData, reader.UserDataOffset, reader.UserDataSize);
         long now = Environment.TickCount64;
         if (channelNumber > (byte)Channel.Sync || deliveryMethod != P2PHost.DeliveryOf(channelNumber))

@@ -27,6 +27,15 @@ internal static partial class NetworkLog
     [LoggerMessage(Level = LogLevel.Warning, Message = "Banning {Peer} for {Minutes:F1} min: score {Score:F0} after {Reason}")]
     public static partial void Banned(ILogger logger, Peer peer, double minutes, double score, string reason);
 
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Peer table out of step with the transport: {Peer} {What}; repaired")]
+    public static partial void Inconsistent(ILogger logger, Peer peer, string what);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Closed an untracked live connection from {EndPoint}; its owner will dial again")]
+    public static partial void UntrackedConnection(ILogger logger, IPEndPoint endPoint);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Dial to {EndPoint} still pending after {Seconds:F0} s; abandoned and dialing again")]
+    public static partial void DialStuck(ILogger logger, IPEndPoint endPoint, double seconds);
+
     [LoggerMessage(Level = LogLevel.Error, Message = "A network event handler threw; the network thread continues")]
     public static partial void HandlerFailed(ILogger logger, Exception exception);
 

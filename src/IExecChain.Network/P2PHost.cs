@@ -32,12 +32,14 @@ public sealed class P2PHost : IDisposable
     internal const byte FrameGossip = 1;
     private const int HousekeepingPeriodMs = 50;
     private const int StackFrameLimit = 1024;
+    private const long TransportGraceMs = 2000;
 
     private readonly PrivateKey _key;
     private readonly NetManager _manager;
     private readonly BanList _bans = new();
     private readonly PersistentPeers _persistent;
     private readonly ConcurrentQueue<(Peer Peer, DisconnectCause Cause, string Detail)> _disconnectRequests = new();
+    private readonly ConcurrentQueue<Action> _testActions = new();
     private readonly PeerTable _peers = new();
     private readonly AutoResetEvent _wake = new(false);
     private volatile Func<Address, bool> _isValidator = static _ => false;
@@ -287,6 +289,21 @@ public sealed class P2PHost : IDisposable
 
     internal NetPeer? Dial(IPEndPoint endPoint) => _manager.Connect(endPoint, Preamble);
 
+    /// <summary>Gives up a dial LiteNetLib should long have finished or failed.</summary>
+    internal void AbandonDial(NetPeer pending, double seconds)
+    {
+        NetworkLog.DialStuck(Log, new IPEndPoint(pending.Address, pending.Port), seconds);
+        _manager.DisconnectPeerForce(pending);
+    }
+
+    /// <summary>Closes a live LiteNetLib connection that has no open peer here (network thread).</summary>
+    internal void DropUntracked(NetPeer connection)
+    {
+        NetworkLog.UntrackedConnection(Log, new IPEndPoint(connection.Address, connection.Port));
+        Metrics.CountDisconnect(DisconnectCause.ProtocolViolation, byUs: true);
+        _manager.DisconnectPeer(connection, Goodbye(DisconnectCause.ProtocolViolation, "no session on this connection; dial again"));
+    }
+
     /// <summary>Disconnects from any thread: the network thread does it after its current batch of events.</summary>
     internal void RequestDisconnect(Peer peer, DisconnectCause cause, string detail)
     {
@@ -299,6 +316,13 @@ public sealed class P2PHost : IDisposable
         {
             // Stopped meanwhile: every connection is closed anyway.
         }
+    }
+
+    /// <summary>Runs <paramref name="action"/> on the network thread, between two batches of events. For tests that break the table's invariants.</summary>
+    internal void OnNetworkThreadForTesting(Action action)
+    {
+        _testActions.Enqueue(action);
+        _wake.Set();
     }
 
     // ---- network thread only below ----
@@ -392,6 +416,7 @@ public sealed class P2PHost : IDisposable
                 _manager.PollEvents();
                 while (_disconnectRequests.TryDequeue(out var request))
                     Disconnect(request.Peer, request.Cause, request.Detail);
+                while (_testActions.TryDequeue(out var action)) action();
                 long now = Environment.TickCount64;
                 if (now >= nextHousekeeping)
                 {
@@ -414,6 +439,16 @@ public sealed class P2PHost : IDisposable
         var late = _peers.HandshakesOlderThan(now, timeout);
         if (late is not null)
             foreach (var peer in late) Disconnect(peer, DisconnectCause.HandshakeTimeout, $"no handshake within {timeout} ms");
+        var gone = _peers.ClosedUnderneath(now, TransportGraceMs);
+        if (gone is not null)
+        {
+            foreach (var peer in gone)
+            {
+                // Left open, it would count as connected, take sends into nothing and stop the redial of a seed.
+                NetworkLog.Inconsistent(Log, peer, "was closed by the transport without a disconnect event");
+                ConnectionEnded(peer, DisconnectCause.ConnectionLost, "closed by the transport without a disconnect event");
+            }
+        }
         _persistent.Tick(this, now);
         _bans.RemoveExpired(now);
     }

@@ -69,6 +69,9 @@ public sealed class Peer
     internal bool AcceptedUs { get; set; }
     internal ChannelBuckets[] Buckets { get; }
 
+    /// <summary>When the table first saw this connection closed underneath it (0: open). Network thread only.</summary>
+    internal long TransportGoneSinceMs { get; set; }
+
     /// <summary>True once the score crossed the ban threshold: its traffic is ignored until the disconnect.</summary>
     internal bool IsBanIssued => Volatile.Read(ref _banIssued) != 0;
 

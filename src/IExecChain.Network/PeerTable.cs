@@ -65,6 +65,26 @@ internal sealed class PeerTable
         return null;
     }
 
+    /// <summary>
+    /// Open peers whose LiteNetLib connection has been closed for longer than <paramref name="graceMs"/>
+    /// without its disconnect event reaching this table (the grace covers an event still queued).
+    /// </summary>
+    public List<Peer>? ClosedUnderneath(long nowMs, long graceMs)
+    {
+        List<Peer>? gone = null;
+        foreach (var peer in _connections.Values)
+        {
+            if (peer.Connection.ConnectionState is not (ConnectionState.Disconnected or ConnectionState.ShutdownRequested))
+            {
+                peer.TransportGoneSinceMs = 0;
+                continue;
+            }
+            if (peer.TransportGoneSinceMs == 0) peer.TransportGoneSinceMs = nowMs;
+            else if (nowMs - peer.TransportGoneSinceMs > graceMs) (gone ??= []).Add(peer);
+        }
+        return gone;
+    }
+
     public List<Peer>? HandshakesOlderThan(long nowMs, long timeoutMs)
     {
         List<Peer>? late = null;

@@ -15,6 +15,9 @@ internal sealed class PersistentPeers
     private readonly long _minDelayMs;
     private readonly long _maxDelayMs;
 
+    // LiteNetLib's defaults: 10 connect attempts 500 ms apart; three times that is surely stuck.
+    private const long StuckDialMs = 15_000;
+
     public PersistentPeers(NetworkOptions options)
     {
         _minDelayMs = (long)options.RedialMinDelay.TotalMilliseconds;
@@ -47,12 +50,19 @@ internal sealed class PersistentPeers
                 state.Pending = null;
                 continue;
             }
-            // LiteNetLib repeats a connection request for a while (MaxConnectAttempts × ReconnectDelay) on its own.
-            if (state.Pending is { ConnectionState: ConnectionState.Outgoing }) continue;
+            // LiteNetLib repeats a connection request for a while (MaxConnectAttempts × ReconnectDelay) on its own,
+            // then fails the dial. One still outgoing long after that is no longer LiteNetLib's (dropped from its
+            // table without a state change): waiting on it would never dial this seed again.
+            if (state.Pending is { ConnectionState: ConnectionState.Outgoing } pending)
+            {
+                if (nowMs - state.DialedAtMs < StuckDialMs) continue;
+                host.AbandonDial(pending, (nowMs - state.DialedAtMs) / 1000.0);
+            }
             state.Pending = null;
             if (nowMs < state.NextAttemptMs) continue;
             if (host.Bans.IsBanned(endPoint, nowMs) || host.ConnectionCount >= host.Options.MaxPeers) continue;
             state.Pending = host.Dial(endPoint);
+            state.DialedAtMs = nowMs;
             state.NextAttemptMs = nowMs + state.DelayMs;
             state.DelayMs = Math.Min(state.DelayMs * 2, _maxDelayMs);
         }
@@ -64,5 +74,6 @@ internal sealed class PersistentPeers
         public long DelayMs { get; set; } = delayMs;
         public long NextAttemptMs { get; set; }
         public NetPeer? Pending { get; set; }
+        public long DialedAtMs { get; set; }
     }
 }

@@ -15,6 +15,12 @@ internal static class FaultSettings
     /// <summary>Transfers per second during every scenario: modest, the machine has 2 cores and runs CI.</summary>
     public static int LoadRate => int.TryParse(Environment.GetEnvironmentVariable("IEXEC_FAULTS_LOAD"), out var r) ? r : 100;
 
+    /// <summary>The nodes' log level: Warning unless IEXEC_FAULTS_LOG_LEVEL names another (Information shows every peer connecting and leaving).</summary>
+    public static string LogLevel => Environment.GetEnvironmentVariable("IEXEC_FAULTS_LOG_LEVEL") is { Length: > 0 } level ? level : "Warning";
+
+    /// <summary>IEXEC_FAULTS_KEEP=1 keeps each run's directory (configs, data, logs) for a post-mortem.</summary>
+    public static bool Keep => Environment.GetEnvironmentVariable("IEXEC_FAULTS_KEEP") == "1";
+
     public static string? ResultsFile => Environment.GetEnvironmentVariable("IEXEC_FAULTS_RESULTS");
 
     /// <summary>A deliberate mutation that some check must catch (docs/reliability.md, "Can the checks fail?").</summary>

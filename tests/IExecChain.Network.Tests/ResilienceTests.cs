@@ -54,3 +54,68 @@ public sealed class ResilienceTests
         Assert.That(b.Metrics.Drops(DropReason.Oversized), Is.Zero);
     }
 }
+
+/// <summary>
+/// The peer table and LiteNetLib's connections can fall out of step (a lost event, a connection replaced
+/// underneath): one end then believes a link is up that the other does not have. Each such state must
+/// repair itself within seconds, with both ends authenticated again, not last until a restart.
+/// </summary>
+[TestFixture]
+public sealed class PeerTableRepairTests
+{
+    [Test]
+    public void A_live_connection_the_table_forgot_is_closed_and_both_ends_authenticate_again()
+    {
+        using var net = new TestNetwork();
+        var (b, _) = net.Start(TestKeys.Node(1), TestNetwork.Options());
+        var (a, aSink) = net.Start(TestKeys.Node(0), TestNetwork.Options(TestNetwork.SeedOf(b)));
+        TestNetwork.FullyConnected([a, b]);
+        var before = a.Peers[0];
+
+        // b forgets a without closing the connection: a still sees it up and keeps sending into it.
+        b.OnNetworkThreadForTesting(() => b.ConnectionEnded(b.Peers[0], DisconnectCause.Unspecified, "forgotten by the test"));
+        TestNetwork.Eventually(() => b.Peers.Count == 0, "b forgot a");
+        using var stop = new CancellationTokenSource();
+        var load = Task.Run(() =>
+        {
+            while (!stop.IsCancellationRequested)
+            {
+                foreach (var peer in a.Peers) a.Send(peer, Channel.Consensus, "vote"u8);
+                Thread.Sleep(20);
+            }
+        });
+        try
+        {
+            TestNetwork.Eventually(() => a.Peers.Count == 1 && a.Peers[0] != before && b.Peers.Count == 1,
+                "a is told the connection is gone, dials again, and both ends authenticate", timeoutMs: 20_000);
+        }
+        finally
+        {
+            stop.Cancel();
+            load.Wait();
+        }
+        Assert.That(b.Metrics.DisconnectsByUs(DisconnectCause.ProtocolViolation), Is.GreaterThanOrEqualTo(1), "b closed the untracked connection");
+        Assert.That(b.Send(b.Peers[0], Channel.Consensus, "back"u8), Is.True);
+        TestNetwork.Eventually(() => aSink.Messages.Any(m => m.Payload.SequenceEqual("back"u8.ToArray())), "the new connection carries traffic");
+    }
+
+    [Test]
+    public void A_peer_whose_connection_closed_without_an_event_is_dropped_and_its_seed_dialed_again()
+    {
+        using var net = new TestNetwork();
+        var (b, _) = net.Start(TestKeys.Node(1), TestNetwork.Options());
+        var (a, _) = net.Start(TestKeys.Node(0), TestNetwork.Options(TestNetwork.SeedOf(b)));
+        TestNetwork.FullyConnected([a, b]);
+        var before = a.Peers[0];
+
+        // a's transport closes the connection, but the event that would tell the table is lost (the Tag that routes it is gone).
+        a.OnNetworkThreadForTesting(() =>
+        {
+            before.Connection.Tag = null;
+            before.Connection.Disconnect();
+        });
+        TestNetwork.Eventually(() => a.Peers.Count == 1 && a.Peers[0] != before && b.Peers.Count == 1 && b.Peers[0].IsAuthenticated,
+            "a drops the dead peer and dials b again", timeoutMs: 20_000);
+        Assert.That(before.IsAuthenticated, Is.False, "the dead peer is closed, not left counted as connected");
+    }
+}

@@ -102,7 +102,7 @@ internal sealed class ValidatorCluster : IDisposable
     {
         var previous = _nodes[i];
         if (previous is { HasExited: false }) throw new InvalidOperationException($"node {i} is already running");
-        string[] args = ["run", "--config", ConfigPath(i), "--log-level", "Warning"];
+        string[] args = ["run", "--config", ConfigPath(i), "--log-level", FaultSettings.LogLevel];
         // Mutation check (docs/reliability.md): a real equivocator must trip the evidence check.
         if (FaultSettings.Mutation == "equivocator" && i == Count - 1) args = [.. args, "--equivocate-for-testing"];
         _nodes[i] = ValidatorProcess.Start(Lab.Namespace(i), _logs[i], environment, args);
@@ -155,6 +155,11 @@ internal sealed class ValidatorCluster : IDisposable
         foreach (var node in _nodes) node?.Dispose();
         Lab.Dispose();
         foreach (var disk in _disks) disk.Dispose();
+        if (FaultSettings.Keep)
+        {
+            for (int i = 0; i < _logs.Length; i++) File.WriteAllText(Path.Combine(Dir, $"node-{i}.log"), Log(i));
+            return;
+        }
         try { Directory.Delete(Dir, recursive: true); } catch (IOException) { } catch (UnauthorizedAccessException) { }
     }
 }
