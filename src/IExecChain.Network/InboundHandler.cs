@@ -31,8 +31,13 @@ internal sealed class InboundHandler(P2PHost host) : INetEventListener
         {
             // The peer exists from here, not from the connect event, so the requests of one batch of events
             // count against the pending-handshake budget at once.
+            // Accept hands back the connection LiteNetLib already holds for this endpoint, if any (our own dial
+            // still under way, or an established connection) and raises no connect event for it: only a new one is
+            // registered. Registering a held one again replaced its Tag, so its traffic reached a fresh, unregistered
+            // peer while the registered one stayed Active on a connection that was then closed: a dead peer the
+            // redial never replaced (the split fault scenario lost the mesh after heal this way).
             var connection = request.Accept();
-            if (connection is not null) Register(connection, inbound: true);
+            if (connection is { ConnectionState: ConnectionState.Connected, Tag: null }) Register(connection, inbound: true);
             return;
         }
         var (cause, detail) = refusal.Value;
