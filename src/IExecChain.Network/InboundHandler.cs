@@ -1,3 +1,4 @@
+using System.Buffers;
 using System.Net;
 using System.Net.Sockets;
 using Google.Protobuf;
@@ -11,61 +12,52 @@ namespace IExecChain.Network;
 
 /// <summary>
 /// LiteNetLib's events for one <see cref="P2PHost"/>, all on its network thread: admission of
-/// connection requests, the handshake on the control channel, and the checks every application
-/// frame passes (authenticated, well-formed, within size and rate) before the sink sees it.
+/// connection requests (<see cref="ConnectionAdmission"/>), the control channel (<see cref="HandshakeHandler"/>),
+/// and the checks every application message passes (sealed by the peer's session, well-formed, within
+/// size and rate) before the sink sees it.
 /// </summary>
 internal sealed class InboundHandler(P2PHost host) : INetEventListener
 {
     private NetworkOptions Options => host.Options;
     private NetworkMetrics Metrics => host.Metrics;
 
+    private readonly HandshakeHandler _handshake = new(host);
+
     public void OnConnectionRequest(ConnectionRequest request)
     {
         var endPoint = request.RemoteEndPoint;
-        var refusal = Admit(request);
+        var refusal = host.Admission.CheckRequest(request);
         if (refusal is null)
         {
-            request.Accept();
+            // The peer exists from here, not from the connect event, so the requests of one batch of events
+            // count against the pending-handshake budget at once.
+            // Accept hands back the connection LiteNetLib already holds for this endpoint, if any (our own dial
+            // still under way, or an established connection) and raises no connect event for it: only a new one is
+            // registered. Registering a held one again replaced its Tag, so its traffic reached a fresh, unregistered
+            // peer while the registered one stayed Active on a connection that was then closed: a dead peer the
+            // redial never replaced (the split fault scenario lost the mesh after heal this way).
+            var connection = request.Accept();
+            if (connection is { ConnectionState: ConnectionState.Connected, Tag: null }) Register(connection, inbound: true);
             return;
         }
         var (cause, detail) = refusal.Value;
         Metrics.CountDisconnect(cause, byUs: true);
-        NetworkLog.Refused(host.Log, endPoint, cause, detail);
+        host.Quiet.Refused(endPoint, cause, detail);
         request.Reject(P2PHost.Goodbye(cause, detail));
-    }
-
-    private (DisconnectCause, string)? Admit(ConnectionRequest request)
-    {
-        if (!host.IsRunning) return (DisconnectCause.ShuttingDown, "node stopping");
-        if (host.Bans.IsBanned(request.RemoteEndPoint, Environment.TickCount64)) return (DisconnectCause.Banned, "endpoint is banned");
-        ConnectPreamble preamble;
-        try
-        {
-            preamble = ConnectPreamble.Parser.ParseFrom(request.Data.GetRemainingBytesSpan());
-        }
-        catch (InvalidProtocolBufferException)
-        {
-            return (DisconnectCause.ProtocolViolation, "connection request without a valid preamble");
-        }
-        var mismatch = Handshake.CheckPreamble(preamble, Options);
-        if (mismatch is not null) return mismatch;
-        if (host.ConnectionCount >= Options.MaxPeers) return (DisconnectCause.TooManyPeers, $"{Options.MaxPeers} connections already");
-        return null;
     }
 
     public void OnPeerConnected(NetPeer connection)
     {
-        if (connection.Tag is Peer { State: not PeerState.Closed } previous)
-        {
-            // LiteNetLib raises one connect event per connection; a second one would leave the first peer
-            // registered and Active on a connection whose events now reach the new one.
-            NetworkLog.Inconsistent(host.Log, previous, "connected again");
-            host.ConnectionEnded(previous, DisconnectCause.ConnectionLost, "superseded by a new connect event");
-        }
-        var peer = new Peer(host, connection, Handshake.NewChallenge(), Environment.TickCount64);
+        var peer = connection.Tag as Peer ?? Register(connection, inbound: false);
+        host.SendControl(peer, Handshake.Hello(Options, host.Address, peer.OwnChallenge, peer.OwnEphemeral, host.LocalEndPoint.Port));
+    }
+
+    private Peer Register(NetPeer connection, bool inbound)
+    {
+        var peer = new Peer(host, connection, Handshake.NewChallenge(), Environment.TickCount64, inbound);
         connection.Tag = peer;
         host.AddConnection(peer);
-        host.SendControl(peer, Handshake.Hello(Options, host.Address, peer.OwnChallenge, host.LocalEndPoint.Port));
+        return peer;
     }
 
     public void OnPeerDisconnected(NetPeer connection, DisconnectInfo info)
@@ -99,17 +91,18 @@ internal sealed class InboundHandler(P2PHost host) : INetEventListener
             return;
         }
         if (peer.IsBanIssued) return;
-        var frame = new ReadOnlyMemory<byte>(reader.RawData, reader.UserDataOffset, reader.UserDataSize);
+        var wire = new ReadOnlySpan<byte>(reader.RawData, reader.UserDataOffset, reader.UserDataSize);
         long now = Environment.TickCount64;
         if (channelNumber > (byte)Channel.Sync || deliveryMethod != P2PHost.DeliveryOf(channelNumber))
         {
-            Drop(peer, DropReason.Malformed, $"channel {channelNumber} with {deliveryMethod}");
+            // LiteNetLib's channel header is not sealed: anyone on the path could have written it, so unscored.
+            Reject(peer, channelNumber, DropReason.Malformed);
             return;
         }
-        Metrics.CountIn(channelNumber, Math.Max(0, frame.Length - (channelNumber == P2PHost.ControlChannel ? 0 : 1)));
         if (channelNumber == P2PHost.ControlChannel)
         {
-            OnControl(peer, frame.Span, now);
+            Metrics.CountIn(channelNumber, wire.Length);
+            _handshake.OnControl(peer, wire, now);
             return;
         }
 
@@ -124,10 +117,40 @@ internal sealed class InboundHandler(P2PHost host) : INetEventListener
             host.Disconnect(peer, DisconnectCause.ProtocolViolation, $"{channel} message before the handshake completed");
             return;
         }
-        // A verified peer sends application traffic only after it accepted our proof, so this
-        // frame may have overtaken its AuthAccepted on the control channel.
-        if (peer.State == PeerState.Verified) host.Activate(peer);
+        // Authenticate first: only a message sealed with this session's keys may activate the peer, cost it
+        // points or reach the sink. What fails is dropped and counted, unscored and without closing the
+        // connection: anyone who can put a packet on the path can make one fail, not only the peer.
+        int plainLength = wire.Length - SessionCipher.Overhead;
+        if (plainLength < 0)
+        {
+            Reject(peer, channelNumber, DropReason.Tampered);
+            return;
+        }
+        byte[] plain = ArrayPool<byte>.Shared.Rent(Math.Max(plainLength, 1));
+        try
+        {
+            var opened = peer.Session!.TryOpen(channelNumber, wire, plain.AsSpan(0, plainLength));
+            if (opened != OpenResult.Authentic)
+            {
+                Reject(peer, channelNumber, opened == OpenResult.Replayed ? DropReason.Replayed : DropReason.Tampered);
+                return;
+            }
+            // A verified peer seals application traffic only after it accepted our proof, so this
+            // message may have overtaken its AuthAccepted on the control channel.
+            if (peer.State == PeerState.Verified) host.Activate(peer);
+            OnFrame(peer, channel, plain.AsMemory(0, plainLength), now);
+        }
+        finally
+        {
+            ArrayPool<byte>.Shared.Return(plain);
+        }
+    }
 
+    /// <summary>An authentic frame: kind byte and payload, checked for size and rate before delivery.</summary>
+    private void OnFrame(Peer peer, Channel channel, ReadOnlyMemory<byte> frame, long now)
+    {
+        byte channelNumber = (byte)channel;
+        Metrics.CountIn(channelNumber, Math.Max(0, frame.Length - 1));
         if (frame.Length < 1)
         {
             Drop(peer, DropReason.Malformed, $"empty {channel} frame");
@@ -166,6 +189,12 @@ internal sealed class InboundHandler(P2PHost host) : INetEventListener
         }
     }
 
+    private void Reject(Peer peer, byte channelNumber, DropReason reason)
+    {
+        Metrics.CountDrop(reason);
+        host.Quiet.PacketRejected(peer, channelNumber, reason);
+    }
+
     private void Deliver(Peer peer, Channel channel, ReadOnlyMemory<byte> payload)
     {
         try
@@ -174,101 +203,8 @@ internal sealed class InboundHandler(P2PHost host) : INetEventListener
         }
         catch (Exception e)
         {
-            NetworkLog.HandlerFailed(host.Log, e);
+            host.Quiet.HandlerFailed(e);
         }
-    }
-
-    private void OnControl(Peer peer, ReadOnlySpan<byte> bytes, long now)
-    {
-        if (peer.State == PeerState.Active)
-        {
-            host.Disconnect(peer, DisconnectCause.ProtocolViolation, "control message after the handshake");
-            return;
-        }
-        if (bytes.Length > NetworkOptions.MaxControlMessageBytes || !peer.Buckets[P2PHost.ControlChannel].TryTake(bytes.Length, now))
-        {
-            Metrics.CountDrop(DropReason.Malformed);
-            host.Disconnect(peer, DisconnectCause.ProtocolViolation, "control message too large or too frequent");
-            return;
-        }
-        ControlMessage message;
-        try
-        {
-            message = ControlMessage.Parser.ParseFrom(bytes);
-        }
-        catch (InvalidProtocolBufferException)
-        {
-            Metrics.CountDrop(DropReason.Malformed);
-            host.Disconnect(peer, DisconnectCause.ProtocolViolation, "unparsable control message");
-            return;
-        }
-        switch (message.BodyCase)
-        {
-            case ControlMessage.BodyOneofCase.Hello:
-                OnHello(peer, message.Hello);
-                break;
-            case ControlMessage.BodyOneofCase.Auth:
-                OnProof(peer, message.Auth);
-                break;
-            case ControlMessage.BodyOneofCase.Accepted:
-                OnAccepted(peer);
-                break;
-            default:
-                host.Disconnect(peer, DisconnectCause.ProtocolViolation, "empty control message");
-                break;
-        }
-    }
-
-    private void OnHello(Peer peer, Hello hello)
-    {
-        if (peer.RemoteChallenge is not null)
-        {
-            host.Disconnect(peer, DisconnectCause.ProtocolViolation, "second Hello");
-            return;
-        }
-        var problem = Handshake.CheckHello(hello, Options, peer.OwnChallenge);
-        if (problem is { } p)
-        {
-            host.Disconnect(peer, p.Cause, p.Detail);
-            return;
-        }
-        peer.HelloReceived(hello.Challenge.ToByteArray(), new Address(hello.Address.Span), (int)hello.ListenPort);
-        host.SendControl(peer, Handshake.Proof(host.NodeKey, Options, peer.RemoteChallenge!, peer.OwnChallenge));
-        peer.ProofSent = true;
-    }
-
-    private void OnProof(Peer peer, AuthProof proof)
-    {
-        if (peer.RemoteChallenge is null || peer.State != PeerState.Handshaking)
-        {
-            host.Disconnect(peer, DisconnectCause.ProtocolViolation, "proof out of order");
-            return;
-        }
-        if (!Handshake.TryVerify(Options, peer, proof.Signature.Span, out var address))
-        {
-            host.Disconnect(peer, DisconnectCause.BadSignature, $"proof does not recover to the claimed {peer.ClaimedAddress}");
-            return;
-        }
-        var refusal = host.CheckIdentity(peer, address);
-        if (refusal is { } r)
-        {
-            host.Disconnect(peer, r.Item1, r.Item2);
-            return;
-        }
-        host.MarkVerified(peer, address);
-        host.SendControl(peer, new ControlMessage { Accepted = new AuthAccepted() });
-        if (peer.AcceptedUs) host.Activate(peer);
-    }
-
-    private void OnAccepted(Peer peer)
-    {
-        if (!peer.ProofSent || peer.AcceptedUs)
-        {
-            host.Disconnect(peer, DisconnectCause.ProtocolViolation, "AuthAccepted out of order");
-            return;
-        }
-        peer.AcceptedUs = true;
-        if (peer.State == PeerState.Verified) host.Activate(peer);
     }
 
     private void Drop(Peer peer, DropReason reason, string detail)
@@ -297,7 +233,7 @@ internal sealed class InboundHandler(P2PHost host) : INetEventListener
         }
     }
 
-    public void OnNetworkError(IPEndPoint endPoint, SocketError socketError) => NetworkLog.SocketError(host.Log, endPoint, socketError);
+    public void OnNetworkError(IPEndPoint endPoint, SocketError socketError) => host.Quiet.SocketError(endPoint, socketError);
 
     public void OnNetworkReceiveUnconnected(IPEndPoint remoteEndPoint, NetPacketReader reader, UnconnectedMessageType messageType)
     {

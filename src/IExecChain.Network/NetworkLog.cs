@@ -41,4 +41,16 @@ internal static partial class NetworkLog
 
     [LoggerMessage(Level = LogLevel.Debug, Message = "UDP socket error from {EndPoint}: {Error}")]
     public static partial void SocketError(ILogger logger, IPEndPoint endPoint, System.Net.Sockets.SocketError error);
+
+    [LoggerMessage(Message = "LiteNetLib: {Text}")]
+    public static partial void LiteNetLib(ILogger logger, LogLevel level, string text);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "LiteNetLib: {Count} more '{Kind}' lines suppressed in the last {Seconds} s")]
+    public static partial void LiteNetLibSuppressed(ILogger logger, long count, string kind, long seconds);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "{Count} more '{Kind}' events from unauthenticated senders suppressed in the last {Seconds} s (see the metrics)")]
+    public static partial void Suppressed(ILogger logger, long count, string kind, long seconds);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Dropped a packet on LiteNetLib channel {Channel} from {Peer}: {Reason} (counted; this line is throttled)")]
+    public static partial void PacketRejected(ILogger logger, byte channel, Peer peer, DropReason reason);
 }

@@ -7,7 +7,7 @@ public enum DropReason
     Oversized,
     /// <summary>Over the peer's per-channel message or byte rate (penalized).</summary>
     RateLimited,
-    /// <summary>Unknown channel, wrong delivery method, bad frame header or unparsable control message (penalized).</summary>
+    /// <summary>Bad frame header inside the seal (penalized); unknown channel, wrong delivery method or unparsable control message (not penalized: LiteNetLib's header is not sealed, and the handshake closes instead).</summary>
     Malformed,
     /// <summary>Application traffic before the peer proved its identity (penalized).</summary>
     Unauthenticated,
@@ -15,6 +15,10 @@ public enum DropReason
     Duplicate,
     /// <summary>Outgoing: the peer's LiteNetLib send queue for the channel is full.</summary>
     SendQueueFull,
+    /// <summary>Did not authenticate under the session keys (modified, forged, or too short): not penalized, since anyone on the path can cause it.</summary>
+    Tampered,
+    /// <summary>Authentic but its counter was already accepted (or is beyond the replay window): a replay, not penalized.</summary>
+    Replayed,
 }
 
 /// <summary>Why a connection ended or was refused. Values 0–12 are the wire's <c>GoodbyeReason</c>.</summary>

@@ -24,8 +24,14 @@ public sealed record PenaltyPoints(int Oversized = 25, int RateLimited = 1, int 
 /// </summary>
 public sealed class NetworkOptions
 {
-    /// <summary>Version of the wire format and handshake in docs/network.md; peers must match exactly.</summary>
-    public const uint ProtocolVersion = 1;
+    /// <summary>
+    /// Version of the wire format and handshake in docs/network.md; peers must match exactly. 2: ephemeral
+    /// keys in the Hello and sealed application messages (1 had neither, and its nodes are refused).
+    /// </summary>
+    public const uint ProtocolVersion = 2;
+
+    /// <summary>How often a kind of log line caused by unauthenticated input may be written (once, then a count of the rest).</summary>
+    public const long LogSummaryPeriodMs = 60_000;
 
     /// <summary>Largest control message (Hello, AuthProof, AuthAccepted are each under 200 bytes).</summary>
     internal const int MaxControlMessageBytes = 1024;
@@ -46,8 +52,20 @@ public sealed class NetworkOptions
 
     public IReadOnlyList<SeedPeer> Seeds { get; init; } = [];
 
-    /// <summary>Connections in any state (handshaking or authenticated), inbound and outbound.</summary>
+    /// <summary>Authenticated peers (validators and observers), inbound and outbound.</summary>
     public int MaxPeers { get; init; } = 50;
+
+    /// <summary>
+    /// Of <see cref="MaxPeers"/>, slots only validators may take (per <see cref="P2PHost.IsValidator"/>, checked once
+    /// the identity is proven): observers never hold more than MaxPeers − this.
+    /// </summary>
+    public int ReservedValidatorSlots { get; init; } = 20;
+
+    /// <summary>Inbound connections still in the handshake (unauthenticated); beyond it, connection requests are refused.</summary>
+    public int MaxPendingHandshakes { get; init; } = 32;
+
+    /// <summary>Of <see cref="MaxPendingHandshakes"/>, how many one IP address may hold, so one sender cannot take them all.</summary>
+    public int MaxPendingPerIp { get; init; } = 8;
 
     public TimeSpan HandshakeTimeout { get; init; } = TimeSpan.FromSeconds(5);
     public TimeSpan RedialMinDelay { get; init; } = TimeSpan.FromMilliseconds(250);
@@ -93,6 +111,9 @@ public sealed class NetworkOptions
         _ => throw new ArgumentOutOfRangeException(nameof(channel), channel, "unknown channel"),
     };
 
+    /// <summary>Bytes an application message gains on the wire: the frame kind and the seal (counter and tag).</summary>
+    internal const int WireOverhead = 1 + SessionCipher.Overhead;
+
     /// <summary>Payload bytes a LiteNetLib fragment carries at the smallest MTU it uses (1024).</summary>
     internal static readonly int FragmentPayloadBytes = NetConstants.InitialMtu - NetConstants.ChanneledHeaderSize - NetConstants.FragmentHeaderSize;
 
@@ -105,7 +126,7 @@ public sealed class NetworkOptions
         get
         {
             int largest = Math.Max(Consensus.MaxMessageBytes, Math.Max(Transactions.MaxMessageBytes, Sync.MaxMessageBytes));
-            return (ushort)((largest + 1 + FragmentPayloadBytes - 1) / FragmentPayloadBytes);
+            return (ushort)((largest + WireOverhead + FragmentPayloadBytes - 1) / FragmentPayloadBytes);
         }
     }
 
@@ -117,6 +138,11 @@ public sealed class NetworkOptions
         ArgumentNullException.ThrowIfNull(ListenAddress);
         if (ListenPort is < 0 or > 65535) throw new ArgumentException($"ListenPort {ListenPort} is not a UDP port", nameof(ListenPort));
         if (MaxPeers < 1) throw new ArgumentException("MaxPeers must be at least 1", nameof(MaxPeers));
+        if (ReservedValidatorSlots < 0 || ReservedValidatorSlots > MaxPeers)
+            throw new ArgumentException($"ReservedValidatorSlots must be between 0 and MaxPeers ({MaxPeers})", nameof(ReservedValidatorSlots));
+        if (MaxPendingHandshakes < 1) throw new ArgumentException("MaxPendingHandshakes must be at least 1", nameof(MaxPendingHandshakes));
+        if (MaxPendingPerIp < 1 || MaxPendingPerIp > MaxPendingHandshakes)
+            throw new ArgumentException("need 1 ≤ MaxPendingPerIp ≤ MaxPendingHandshakes", nameof(MaxPendingPerIp));
         if (HandshakeTimeout <= TimeSpan.Zero) throw new ArgumentException("HandshakeTimeout must be positive", nameof(HandshakeTimeout));
         if (RedialMinDelay <= TimeSpan.Zero || RedialMaxDelay < RedialMinDelay)
             throw new ArgumentException("need 0 < RedialMinDelay ≤ RedialMaxDelay", nameof(RedialMinDelay));
@@ -131,7 +157,7 @@ public sealed class NetworkOptions
         }
         // 65,535 fragments is LiteNetLib's ceiling (a ushort on the wire).
         long largest = Math.Max(Consensus.MaxMessageBytes, Math.Max(Transactions.MaxMessageBytes, Sync.MaxMessageBytes));
-        if ((largest + 1 + FragmentPayloadBytes - 1) / FragmentPayloadBytes > ushort.MaxValue)
+        if ((largest + WireOverhead + FragmentPayloadBytes - 1) / FragmentPayloadBytes > ushort.MaxValue)
             throw new ArgumentException($"a channel limit of {largest} bytes exceeds LiteNetLib's {ushort.MaxValue} fragments of {FragmentPayloadBytes} bytes");
         if (BanThreshold < 1) throw new ArgumentException("BanThreshold must be positive", nameof(BanThreshold));
         if (BanDuration <= TimeSpan.Zero) throw new ArgumentException("BanDuration must be positive", nameof(BanDuration));

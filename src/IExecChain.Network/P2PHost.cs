@@ -31,7 +31,6 @@ public sealed class P2PHost : IDisposable
     internal const byte FrameDirect = 0;
     internal const byte FrameGossip = 1;
     private const int HousekeepingPeriodMs = 50;
-    private const int StackFrameLimit = 1024;
     private const long TransportGraceMs = 2000;
 
     private readonly PrivateKey _key;
@@ -41,6 +40,7 @@ public sealed class P2PHost : IDisposable
     private readonly ConcurrentQueue<(Peer Peer, DisconnectCause Cause, string Detail)> _disconnectRequests = new();
     private readonly ConcurrentQueue<Action> _testActions = new();
     private readonly PeerTable _peers = new();
+    private readonly Outbox _outbox;
     private readonly AutoResetEvent _wake = new(false);
     private volatile Func<Address, bool> _isValidator = static _ => false;
     private volatile bool _running;
@@ -61,6 +61,9 @@ public sealed class P2PHost : IDisposable
         Metrics = new NetworkMetrics(CountPeers);
         Seen = new GossipSeenSet(options.GossipSeenCapacity, (long)options.GossipSeenTtl.TotalMilliseconds);
         _persistent = new PersistentPeers(options);
+        Quiet = new QuietLog(Log);
+        Admission = new ConnectionAdmission(this, _peers, _bans, _persistent);
+        _outbox = new Outbox(options, Metrics, _peers);
         _manager = new NetManager(new InboundHandler(this))
         {
             ChannelsCount = 4,
@@ -106,10 +109,13 @@ public sealed class P2PHost : IDisposable
     internal IMessageSink Sink { get; }
     internal PrivateKey NodeKey => _key;
     internal ILogger Log { get; }
+    internal QuietLog Quiet { get; }
+    internal ConnectionAdmission Admission { get; }
     internal GossipSeenSet Seen { get; }
     internal BanList Bans => _bans;
     internal byte[] Preamble { get; private set; } = [];
-    internal int ConnectionCount => _peers.Count;
+    /// <summary>Peers whose identity is proven; pending handshakes do not count, so a flood of them cannot stop our own dials.</summary>
+    internal int ProvenCount => _peers.ProvenCount;
     internal bool IsRunning => _running;
 
     /// <summary>Binds the UDP socket and starts LiteNetLib and the network thread. Throws if the port is taken.</summary>
@@ -118,8 +124,12 @@ public sealed class P2PHost : IDisposable
         ObjectDisposedException.ThrowIf(Volatile.Read(ref _stopped) != 0, this);
         if (Interlocked.Exchange(ref _started, 1) != 0) throw new InvalidOperationException("the host is already started");
         Preamble = Handshake.Preamble(Options);
+        LiteNetLibLog.Attach(Log); // before LiteNetLib's threads start, or their first lines go to the console
         if (!_manager.Start(Options.ListenAddress, IPAddress.IPv6None, Options.ListenPort))
+        {
+            LiteNetLibLog.Detach(Log);
             throw new InvalidOperationException($"cannot bind UDP {Options.ListenAddress}:{Options.ListenPort}");
+        }
         LocalEndPoint = new IPEndPoint(Options.ListenAddress, _manager.LocalPort);
         _running = true;
         // Consensus messages must not wait behind transaction verification for a core.
@@ -145,6 +155,7 @@ public sealed class P2PHost : IDisposable
             _manager.DisconnectAll(Goodbye(DisconnectCause.ShuttingDown, "node stopping"));
             _manager.Stop(sendDisconnectMessages: true);
         }
+        LiteNetLibLog.Detach(Log);
         _peers.Clear();
         _wake.Dispose();
     }
@@ -162,6 +173,7 @@ public sealed class P2PHost : IDisposable
         _wake.Set();
         _thread?.Join();
         if (Volatile.Read(ref _started) != 0) _manager.Stop(sendDisconnectMessages: false);
+        LiteNetLibLog.Detach(Log);
         _peers.Clear();
         _wake.Dispose();
     }
@@ -174,26 +186,14 @@ public sealed class P2PHost : IDisposable
     {
         ArgumentNullException.ThrowIfNull(peer);
         CheckSize(channel, payload.Length);
-        if (peer.State != PeerState.Active) return false;
-        byte[]? rented = null;
-        Span<byte> frame = payload.Length < StackFrameLimit ? stackalloc byte[payload.Length + 1] : Rent(payload.Length + 1, out rented);
-        try
-        {
-            frame[0] = FrameDirect;
-            payload.CopyTo(frame[1..]);
-            return SendFrame(peer, channel, frame);
-        }
-        finally
-        {
-            if (rented is not null) ArrayPool<byte>.Shared.Return(rented);
-        }
+        return peer.State == PeerState.Active && _outbox.Send(peer, channel, FrameDirect, payload);
     }
 
     /// <summary>Sends to every authenticated peer but <paramref name="except"/>; returns how many accepted it.</summary>
     public int Broadcast(Channel channel, ReadOnlySpan<byte> payload, Peer? except = null)
     {
         CheckSize(channel, payload.Length);
-        return SendToAll(channel, FrameDirect, payload, except);
+        return _outbox.SendToAll(channel, FrameDirect, payload, except);
     }
 
     /// <summary>
@@ -205,7 +205,7 @@ public sealed class P2PHost : IDisposable
     {
         CheckSize(channel, payload.Length);
         if (!Seen.TryAdd(channel, Keccak256.Hash(payload), Environment.TickCount64)) return false;
-        SendToAll(channel, FrameGossip, payload, except: null);
+        _outbox.SendToAll(channel, FrameGossip, payload, except: null);
         return true;
     }
 
@@ -259,20 +259,6 @@ public sealed class P2PHost : IDisposable
         return new Goodbye { Reason = (GoodbyeReason)(int)cause, Detail = detail }.ToByteArray();
     }
 
-    internal bool SendFrame(Peer peer, Channel channel, ReadOnlySpan<byte> frame)
-    {
-        byte number = (byte)channel;
-        DeliveryMethod method = DeliveryOf(number);
-        if (peer.Connection.GetPacketsCountInReliableQueue(number, method == DeliveryMethod.ReliableOrdered) >= Options.MaxQueuedPacketsPerChannel)
-        {
-            Metrics.CountDrop(DropReason.SendQueueFull);
-            return false;
-        }
-        peer.Connection.Send(frame, number, method);
-        Metrics.CountOut(number, frame.Length - 1);
-        return true;
-    }
-
     internal void SendControl(Peer peer, ControlMessage message)
     {
         byte[] bytes = message.ToByteArray();
@@ -280,12 +266,8 @@ public sealed class P2PHost : IDisposable
         Metrics.CountOut(ControlChannel, bytes.Length);
     }
 
-    /// <summary>Relays a received gossip frame as is to every other authenticated peer.</summary>
-    internal void Relay(Channel channel, ReadOnlySpan<byte> frame, Peer source)
-    {
-        foreach (var peer in _peers.Active)
-            if (peer != source && peer.State == PeerState.Active) SendFrame(peer, channel, frame);
-    }
+    /// <summary>Relays a received gossip frame (kind byte and payload) to every other authenticated peer.</summary>
+    internal void Relay(Channel channel, ReadOnlySpan<byte> frame, Peer source) => _outbox.Relay(channel, frame, source);
 
     internal NetPeer? Dial(IPEndPoint endPoint) => _manager.Connect(endPoint, Preamble);
 
@@ -331,26 +313,6 @@ public sealed class P2PHost : IDisposable
 
     internal Peer? FindConnection(IPEndPoint endPoint) => _peers.Find(endPoint);
 
-    /// <summary>Whether a verified identity may hold this connection; null if it may.</summary>
-    internal (DisconnectCause, string)? CheckIdentity(Peer peer, Address address)
-    {
-        if (address == Address) return (DisconnectCause.SelfConnection, "the peer has this node's key");
-        if (_bans.IsBanned(address, Environment.TickCount64)) return (DisconnectCause.Banned, $"{address} is banned");
-        if (_peers.TryGetVerified(address, out var existing) && existing != peer)
-        {
-            // LiteNetLib keeps one connection per endpoint: the same identity from the same endpoint on a new
-            // connection means the old one was replaced (its owner restarted and dialed again). The old one is
-            // gone; refusing the new one would lock a restarted node out until the old one timed out.
-            if (!existing!.EndPoint.Equals(peer.EndPoint))
-                return (DisconnectCause.DuplicateIdentity, $"{address} is already connected from {existing.EndPoint}");
-            ConnectionEnded(existing, DisconnectCause.RemoteClosed, "replaced by a new connection from the same endpoint");
-        }
-        var seed = _persistent.Find(peer.EndPoint, peer.ListenPort);
-        if (seed?.ExpectedAddress is { } expected && expected != address)
-            return (DisconnectCause.UnexpectedIdentity, $"{peer.EndPoint} should be {expected}, proved {address}");
-        return null;
-    }
-
     internal void MarkVerified(Peer peer, Address address) => _peers.MarkVerified(peer, address);
 
     internal void Activate(Peer peer)
@@ -365,7 +327,7 @@ public sealed class P2PHost : IDisposable
         }
         catch (Exception e)
         {
-            NetworkLog.HandlerFailed(Log, e);
+            Quiet.HandlerFailed(e);
         }
     }
 
@@ -375,7 +337,8 @@ public sealed class P2PHost : IDisposable
         if (peer.State == PeerState.Closed) return;
         peer.LocalCause = cause;
         Metrics.CountDisconnect(cause, byUs: true);
-        NetworkLog.Disconnected(Log, peer, cause, detail);
+        if (peer.Address.IsZero) Quiet.Closed(peer, cause, detail);
+        else NetworkLog.Disconnected(Log, peer, cause, detail);
         _manager.DisconnectPeer(peer.Connection, Goodbye(cause, detail));
         Closed(peer, cause);
     }
@@ -385,7 +348,8 @@ public sealed class P2PHost : IDisposable
     {
         if (peer.State == PeerState.Closed) return;
         Metrics.CountDisconnect(cause, byUs: false);
-        NetworkLog.RemoteDisconnected(Log, peer, cause, detail);
+        if (peer.Address.IsZero) Quiet.Left(peer, cause, detail);
+        else NetworkLog.RemoteDisconnected(Log, peer, cause, detail);
         Closed(peer, cause);
     }
 
@@ -402,7 +366,7 @@ public sealed class P2PHost : IDisposable
         }
         catch (Exception e)
         {
-            NetworkLog.HandlerFailed(Log, e);
+            Quiet.HandlerFailed(e);
         }
     }
 
@@ -427,7 +391,7 @@ public sealed class P2PHost : IDisposable
             catch (Exception e)
             {
                 // A bug in one event must not take the node off the network.
-                NetworkLog.HandlerFailed(Log, e);
+                Quiet.HandlerFailed(e);
             }
             _wake.WaitOne(1);
         }
@@ -451,37 +415,13 @@ public sealed class P2PHost : IDisposable
         }
         _persistent.Tick(this, now);
         _bans.RemoveExpired(now);
-    }
-
-    private int SendToAll(Channel channel, byte kind, ReadOnlySpan<byte> payload, Peer? except)
-    {
-        byte[]? rented = null;
-        Span<byte> frame = payload.Length < StackFrameLimit ? stackalloc byte[payload.Length + 1] : Rent(payload.Length + 1, out rented);
-        try
-        {
-            frame[0] = kind;
-            payload.CopyTo(frame[1..]);
-            int sent = 0;
-            foreach (var peer in _peers.Active)
-                if (peer != except && peer.State == PeerState.Active && SendFrame(peer, channel, frame)) sent++;
-            return sent;
-        }
-        finally
-        {
-            if (rented is not null) ArrayPool<byte>.Shared.Return(rented);
-        }
+        Quiet.Flush();
     }
 
     private void CheckSize(Channel channel, int length)
     {
         int max = Options.LimitsOf(channel).MaxMessageBytes;
         if (length > max) throw new ArgumentException($"{length}-byte payload exceeds the {channel} limit of {max} bytes", nameof(length));
-    }
-
-    private static Span<byte> Rent(int length, out byte[] rented)
-    {
-        rented = ArrayPool<byte>.Shared.Rent(length);
-        return rented.AsSpan(0, length);
     }
 
     private (int, int) CountPeers()

@@ -18,10 +18,13 @@ public sealed class Peer
     private int _banIssued;
     private volatile PeerState _state = PeerState.Handshaking;
 
-    internal Peer(P2PHost host, NetPeer connection, byte[] ownChallenge, long nowMs)
+    internal Peer(P2PHost host, NetPeer connection, byte[] ownChallenge, long nowMs, bool inbound)
     {
         _host = host;
         Connection = connection;
+        Inbound = inbound;
+        Ephemeral = new EphemeralKey();
+        OwnEphemeral = Ephemeral.PublicKey;
         EndPoint = new IPEndPoint(connection.Address, connection.Port);
         OwnChallenge = ownChallenge;
         CreatedAtMs = nowMs;
@@ -64,6 +67,17 @@ public sealed class Peer
     internal long CreatedAtMs { get; }
     internal byte[] OwnChallenge { get; }
     internal byte[]? RemoteChallenge { get; private set; }
+
+    /// <summary>The peer dialed us: it holds one of the pending-handshake slots until it authenticates.</summary>
+    internal bool Inbound { get; }
+
+    /// <summary>Our ephemeral key pair for this connection, until the shared secret is derived.</summary>
+    internal EphemeralKey? Ephemeral { get; private set; }
+    internal byte[] OwnEphemeral { get; }
+    internal byte[]? RemoteEphemeral { get; private set; }
+
+    /// <summary>The session keys, from the peer's Hello on; trusted once its proof (which signs both ephemeral keys) verified.</summary>
+    internal SessionCipher? Session { get; private set; }
     internal Address ClaimedAddress { get; private set; }
     internal bool ProofSent { get; set; }
     internal bool AcceptedUs { get; set; }
@@ -81,11 +95,21 @@ public sealed class Peer
     /// <summary>The reason this node gave when it closed the connection, for the disconnect event.</summary>
     internal DisconnectCause? LocalCause { get; set; }
 
-    internal void HelloReceived(byte[] challenge, Address claimed, int listenPort)
+    internal void HelloReceived(byte[] challenge, Address claimed, int listenPort, byte[] remoteEphemeral, SessionCipher session)
     {
         RemoteChallenge = challenge;
         ClaimedAddress = claimed;
         ListenPort = listenPort;
+        RemoteEphemeral = remoteEphemeral;
+        Session = session;
+        DropEphemeral();
+    }
+
+    /// <summary>Forgets the ephemeral private key: once the session keys exist nothing needs it, and without it recorded traffic stays sealed.</summary>
+    internal void DropEphemeral()
+    {
+        Ephemeral?.Dispose();
+        Ephemeral = null;
     }
 
     internal void Verified(Address address)
@@ -96,7 +120,12 @@ public sealed class Peer
 
     internal void Activate() => _state = PeerState.Active;
 
-    internal void Close() => _state = PeerState.Closed;
+    internal void Close()
+    {
+        _state = PeerState.Closed;
+        DropEphemeral();
+        Session?.Dispose();
+    }
 
     /// <summary>Adds points and returns the new score; thread-safe.</summary>
     internal double AddScore(int points, long nowMs)

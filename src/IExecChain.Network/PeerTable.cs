@@ -26,6 +26,9 @@ internal sealed class PeerTable
 
     public int Count => _connections.Count;
 
+    /// <summary>Connections whose identity is proven (verified or active).</summary>
+    public int ProvenCount => _verified.Count;
+
     public void Add(Peer peer) => _connections.Add(peer.Connection, peer);
 
     public void MarkVerified(Peer peer, Address address)
@@ -83,6 +86,28 @@ internal sealed class PeerTable
             else if (nowMs - peer.TransportGoneSinceMs > graceMs) (gone ??= []).Add(peer);
         }
         return gone;
+    }
+
+    /// <summary>Inbound connections still in the handshake, from <paramref name="ip"/> or from anywhere if null.</summary>
+    public int PendingInbound(IPAddress? ip)
+    {
+        int pending = 0;
+        foreach (var peer in _connections.Values)
+            if (peer.Inbound && peer.State == PeerState.Handshaking && (ip is null || peer.EndPoint.Address.Equals(ip))) pending++;
+        return pending;
+    }
+
+    /// <summary>Connections whose identity is proven (verified or active), but <paramref name="except"/>, by class.</summary>
+    public (int Validators, int Observers) CountProven(Func<Address, PeerClass> classify, Peer? except)
+    {
+        int validators = 0, observers = 0;
+        foreach (var peer in _verified.Values)
+        {
+            if (peer == except) continue;
+            if (classify(peer.Address) == PeerClass.Validator) validators++;
+            else observers++;
+        }
+        return (validators, observers);
     }
 
     public List<Peer>? HandshakesOlderThan(long nowMs, long timeoutMs)

@@ -60,7 +60,7 @@ internal sealed class PersistentPeers
             }
             state.Pending = null;
             if (nowMs < state.NextAttemptMs) continue;
-            if (host.Bans.IsBanned(endPoint, nowMs) || host.ConnectionCount >= host.Options.MaxPeers) continue;
+            if (host.Bans.IsBanned(endPoint, nowMs) || host.ProvenCount >= host.Options.MaxPeers) continue;
             state.Pending = host.Dial(endPoint);
             state.DialedAtMs = nowMs;
             state.NextAttemptMs = nowMs + state.DelayMs;

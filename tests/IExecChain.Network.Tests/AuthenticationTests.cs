@@ -64,12 +64,13 @@ public sealed class AuthenticationTests
         var victim = TestKeys.Node(7);
         using var rogue = net.Own(new RogueClient());
         byte[] ownChallenge = Handshake.NewChallenge();
+        using var ownEphemeral = new EphemeralKey();
 
         // First connection: the real key holder authenticates (this is the traffic an eavesdropper records).
         rogue.Connect(a);
         var hello = rogue.AwaitHello();
-        var recordedHello = RogueClient.HelloFrom(victim.Address, ownChallenge, a.Options);
-        var recordedProof = RogueClient.ProofBy(victim, a.Options, hello.Challenge.Span, ownChallenge);
+        var recordedHello = RogueClient.HelloFrom(victim.Address, ownChallenge, a.Options, ownEphemeral.PublicKey);
+        var recordedProof = RogueClient.ProofBy(victim, a.Options, hello.Challenge.Span, ownChallenge, hello.EphemeralKey.Span, ownEphemeral.PublicKey);
         rogue.SendControl(recordedHello);
         rogue.SendControl(recordedProof);
         rogue.SendControl(new ControlMessage { Accepted = new AuthAccepted() });
@@ -98,13 +99,55 @@ public sealed class AuthenticationTests
         rogue.Connect(a);
         var hello = rogue.AwaitHello();
         byte[] challenge = Handshake.NewChallenge();
+        using var ephemeral = new EphemeralKey();
 
-        rogue.SendControl(RogueClient.HelloFrom(TestKeys.Node(7).Address, challenge, a.Options));
-        rogue.SendControl(RogueClient.ProofBy(TestKeys.Node(8), a.Options, hello.Challenge.Span, challenge));
+        rogue.SendControl(RogueClient.HelloFrom(TestKeys.Node(7).Address, challenge, a.Options, ephemeral.PublicKey));
+        rogue.SendControl(RogueClient.ProofBy(TestKeys.Node(8), a.Options, hello.Challenge.Span, challenge, hello.EphemeralKey.Span, ephemeral.PublicKey));
 
         TestNetwork.Eventually(() => rogue.Disconnected, "host closes the forging connection");
         Assert.That(rogue.Goodbye?.Reason, Is.EqualTo(GoodbyeReason.GoodbyeBadSignature));
         Assert.That(a.Metrics.DisconnectsByUs(DisconnectCause.BadSignature), Is.EqualTo(1));
+    }
+
+    [Test]
+    public void A_proof_over_another_ephemeral_key_than_the_hello_carried_is_refused()
+    {
+        // What a relay sees when it swaps in its own ephemeral key to read the session: the key holder
+        // signed the key it generated, the host received another one.
+        using var net = new TestNetwork();
+        var (a, _) = net.Start(TestKeys.Node(0), TestNetwork.Options());
+        using var rogue = net.Own(new RogueClient());
+        rogue.Connect(a);
+        var hello = rogue.AwaitHello();
+        byte[] challenge = Handshake.NewChallenge();
+        using var signed = new EphemeralKey();
+        using var substituted = new EphemeralKey();
+
+        rogue.SendControl(RogueClient.HelloFrom(TestKeys.Node(7).Address, challenge, a.Options, substituted.PublicKey));
+        rogue.SendControl(RogueClient.ProofBy(TestKeys.Node(7), a.Options, hello.Challenge.Span, challenge, hello.EphemeralKey.Span, signed.PublicKey));
+
+        TestNetwork.Eventually(() => rogue.Disconnected, "host closes the connection");
+        Assert.That(rogue.Goodbye?.Reason, Is.EqualTo(GoodbyeReason.GoodbyeBadSignature));
+        Assert.That(a.Peers, Is.Empty);
+    }
+
+    [Test]
+    public void A_hello_whose_ephemeral_key_is_not_a_curve_point_is_refused()
+    {
+        using var net = new TestNetwork();
+        var (a, _) = net.Start(TestKeys.Node(0), TestNetwork.Options());
+        using var rogue = net.Own(new RogueClient());
+        rogue.Connect(a);
+        rogue.AwaitHello();
+        byte[] offCurve = new byte[KeyExchange.PublicKeySize];
+        offCurve[0] = 0x04;
+        offCurve[^1] = 1; // (0, 1) is not on P-256
+
+        rogue.SendControl(RogueClient.HelloFrom(TestKeys.Node(7).Address, Handshake.NewChallenge(), a.Options, offCurve));
+
+        TestNetwork.Eventually(() => rogue.Disconnected, "host closes the connection");
+        Assert.That(rogue.Goodbye?.Reason, Is.EqualTo(GoodbyeReason.GoodbyeProtocolViolation));
+        Assert.That(rogue.Goodbye?.Detail, Does.Contain("P-256"));
     }
 
     [Test]
@@ -195,7 +238,7 @@ public sealed class AuthenticationTests
         var options = TestNetwork.Options();
         var (a, _) = net.Start(TestKeys.Node(0), new NetworkOptions
         {
-            ChainId = options.ChainId, GenesisHash = options.GenesisHash, ListenPort = 0, MaxPeers = 1,
+            ChainId = options.ChainId, GenesisHash = options.GenesisHash, ListenPort = 0, MaxPeers = 1, ReservedValidatorSlots = 0,
         });
         var (b, _) = net.Start(TestKeys.Node(1), TestNetwork.Options(TestNetwork.SeedOf(a)));
         TestNetwork.FullyConnected([a, b]);

@@ -63,6 +63,11 @@ public sealed class DocumentedDefaultsTests
         var points = Defaults.Penalties;
         Docs.AssertQuotes("docs/network.md", $"| message over the channel limit | {points.Oversized} | `Oversized` |");
         Docs.AssertQuotes("docs/network.md", $"| message over the peer's rate (each one) | {points.RateLimited} | `RateLimited` |");
-        Docs.AssertQuotes("docs/network.md", $"| unknown channel, wrong delivery method, empty frame, unknown frame kind | {points.Malformed} | `Malformed` |");
+        Docs.AssertQuotes("docs/network.md", $"| empty frame, unknown frame kind (inside the seal) | {points.Malformed} | `Malformed` |");
+        Docs.AssertQuotes("docs/network.md", $"`ReservedValidatorSlots` ({Defaults.ReservedValidatorSlots})");
+        Docs.AssertQuotes("docs/network.md", $"`MaxPendingHandshakes` ({Defaults.MaxPendingHandshakes})");
+        Docs.AssertQuotes("docs/network.md", $"`MaxPendingPerIp` ({Defaults.MaxPendingPerIp})");
+        Docs.AssertQuotes("docs/network.md", $"`LogSummaryPeriodMs`, {Count(NetworkOptions.LogSummaryPeriodMs)})");
+        Docs.AssertQuotes("docs/network.md", $"`NetworkOptions.ProtocolVersion` is {NetworkOptions.ProtocolVersion}");
     }
 }

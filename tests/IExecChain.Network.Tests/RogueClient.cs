@@ -21,13 +21,15 @@ internal sealed class RogueClient : IDisposable
     private volatile NetPeer? _peer;
     private volatile NetPeer? _current;
 
-    public RogueClient()
+    public RogueClient(System.Net.IPAddress? bindTo = null)
     {
         var listener = new EventBasedNetListener();
         listener.PeerConnectedEvent += peer => _peer = peer;
         listener.NetworkReceiveEvent += (peer, reader, channel, _) =>
         {
-            if (channel == 0 && peer == _current) Control.Enqueue(ControlMessage.Parser.ParseFrom(reader.GetRemainingBytesSpan()));
+            if (peer != _current) return;
+            if (channel == 0) Control.Enqueue(ControlMessage.Parser.ParseFrom(reader.GetRemainingBytesSpan()));
+            else Sealed.Enqueue(((Channel)channel, reader.GetRemainingBytesSpan().ToArray()));
         };
         listener.PeerDisconnectedEvent += (peer, info) =>
         {
@@ -37,8 +39,9 @@ internal sealed class RogueClient : IDisposable
                 Goodbye = Wire.Goodbye.Parser.ParseFrom(info.AdditionalData.GetRemainingBytesSpan());
             Disconnected = true;
         };
-        _manager = new NetManager(listener) { ChannelsCount = 4, UpdateTime = 1, IPv6Enabled = false, AutoRecycle = true };
-        if (!_manager.Start(IPAddress.Loopback, IPAddress.IPv6None, 0)) throw new InvalidOperationException("rogue client cannot bind");
+        // ReuseAddress lets a raw socket send from this client's port, as if from inside its connection.
+        _manager = new NetManager(listener) { ChannelsCount = 4, UpdateTime = 1, IPv6Enabled = false, AutoRecycle = true, ReuseAddress = true };
+        if (!_manager.Start(bindTo ?? IPAddress.Loopback, IPAddress.IPv6None, 0)) throw new InvalidOperationException("rogue client cannot bind");
         _poller = new Thread(() =>
         {
             while (_running)
@@ -50,19 +53,59 @@ internal sealed class RogueClient : IDisposable
         _poller.Start();
     }
 
+    /// <summary>The client's UDP port.</summary>
+    public int Port => _manager.LocalPort;
+
     public ConcurrentQueue<ControlMessage> Control { get; } = new();
+
+    /// <summary>Application messages from the host, as they were on the wire.</summary>
+    public ConcurrentQueue<(Channel Channel, byte[] Wire)> Sealed { get; } = new();
     public volatile Goodbye? Goodbye;
     public volatile bool Disconnected;
     public bool Connected => _peer is { ConnectionState: ConnectionState.Connected };
 
     public void Connect(P2PHost target, NetworkOptions? asIf = null)
     {
+        Dial(target, asIf);
+        TestNetwork.Eventually(() => Connected, "rogue client connected");
+    }
+
+    /// <summary>Sends a connection request and returns at once (the host may refuse it).</summary>
+    public void Dial(P2PHost target, NetworkOptions? asIf = null)
+    {
         Disconnected = false;
         Goodbye = null;
         _peer = null;
         Control.Clear();
         _current = _manager.Connect(target.LocalEndPoint, Handshake.Preamble(asIf ?? target.Options));
-        TestNetwork.Eventually(() => Connected, "rogue client connected");
+    }
+
+    /// <summary>The session keys after <see cref="Authenticate"/>: the rogue can seal, and so replay or tamper with, real messages.</summary>
+    public SessionCipher? Session { get; private set; }
+
+    /// <summary>Completes an honest handshake as <paramref name="key"/> and derives the session keys, as a P2PHost would.</summary>
+    public void Authenticate(P2PHost target, PrivateKey key)
+    {
+        Connect(target);
+        var hello = AwaitHello();
+        byte[] challenge = Handshake.NewChallenge();
+        using var ephemeral = new EphemeralKey();
+        SendControl(HelloFrom(key.Address, challenge, target.Options, ephemeral.PublicKey));
+        SendControl(ProofBy(key, target.Options, hello.Challenge.Span, challenge, hello.EphemeralKey.Span, ephemeral.PublicKey));
+        SendControl(new ControlMessage { Accepted = new AuthAccepted() });
+        byte[] secret = ephemeral.Agree(hello.EphemeralKey.Span) ?? throw new InvalidOperationException("host ephemeral key is not a point");
+        Session = KeyExchange.Derive(secret, target.Options.ChainId, target.Options.GenesisHash, ephemeral.PublicKey, hello.EphemeralKey.ToByteArray(),
+            challenge, hello.Challenge.ToByteArray());
+        TestNetwork.Eventually(() => target.TryGetPeer(key.Address, out _), "the host authenticates the rogue");
+    }
+
+    /// <summary>A direct frame carrying <paramref name="payload"/>, sealed with the next counter of <paramref name="channel"/>.</summary>
+    public byte[] Seal(Channel channel, ReadOnlySpan<byte> payload)
+    {
+        byte[] frame = [P2PHost.FrameDirect, .. payload];
+        byte[] sealedFrame = new byte[frame.Length + SessionCipher.Overhead];
+        Session!.Seal((byte)channel, frame, sealedFrame);
+        return sealedFrame;
     }
 
     public void Disconnect()
@@ -85,7 +128,7 @@ internal sealed class RogueClient : IDisposable
     public void SendFrame(Channel channel, byte[] frame) =>
         _peer!.Send(frame, (byte)channel, channel == Channel.Sync ? DeliveryMethod.ReliableOrdered : DeliveryMethod.ReliableUnordered);
 
-    public static ControlMessage HelloFrom(Address claimed, byte[] challenge, NetworkOptions options, int listenPort = 1) => new()
+    public static ControlMessage HelloFrom(Address claimed, byte[] challenge, NetworkOptions options, byte[]? ephemeralKey = null, int listenPort = 1) => new()
     {
         Hello = new Hello
         {
@@ -95,12 +138,20 @@ internal sealed class RogueClient : IDisposable
             Challenge = ByteString.CopyFrom(challenge),
             ListenPort = (uint)listenPort,
             Address = ByteString.CopyFrom(claimed.ToArray()),
+            EphemeralKey = ByteString.CopyFrom(ephemeralKey ?? FreshEphemeral()),
         },
     };
 
-    public static ControlMessage ProofBy(PrivateKey signer, NetworkOptions options, ReadOnlySpan<byte> verifierChallenge, ReadOnlySpan<byte> signerChallenge)
+    private static byte[] FreshEphemeral()
     {
-        var digest = Handshake.ProofDigest(options.ChainId, options.GenesisHash, verifierChallenge, signerChallenge);
+        using var key = new EphemeralKey();
+        return key.PublicKey;
+    }
+
+    public static ControlMessage ProofBy(PrivateKey signer, NetworkOptions options, ReadOnlySpan<byte> verifierChallenge, ReadOnlySpan<byte> signerChallenge,
+        ReadOnlySpan<byte> verifierEphemeral, ReadOnlySpan<byte> signerEphemeral)
+    {
+        var digest = Handshake.ProofDigest(options.ChainId, options.GenesisHash, verifierChallenge, signerChallenge, verifierEphemeral, signerEphemeral);
         return new ControlMessage { Auth = new AuthProof { Signature = ByteString.CopyFrom(signer.Sign(digest)) } };
     }
 

@@ -7,15 +7,17 @@ namespace IExecChain.Network.Tests;
 public sealed class UnitTests
 {
     [Test]
-    public void The_proof_digest_depends_on_the_order_of_the_challenges_and_on_the_chain()
+    public void The_proof_digest_depends_on_the_order_of_the_challenges_the_ephemeral_keys_and_the_chain()
     {
         byte[] a = Enumerable.Repeat((byte)1, 32).ToArray(), b = Enumerable.Repeat((byte)2, 32).ToArray();
+        byte[] ka = Enumerable.Repeat((byte)3, 65).ToArray(), kb = Enumerable.Repeat((byte)4, 65).ToArray();
         var genesis = TestNetwork.Genesis;
-        Hash256 ab = Handshake.ProofDigest(7, genesis, a, b);
-        Assert.That(Handshake.ProofDigest(7, genesis, b, a), Is.Not.EqualTo(ab));
-        Assert.That(Handshake.ProofDigest(8, genesis, a, b), Is.Not.EqualTo(ab));
-        Assert.That(Handshake.ProofDigest(7, Hash256.Zero, a, b), Is.Not.EqualTo(ab));
-        Assert.That(Handshake.ProofDigest(7, genesis, a, b), Is.EqualTo(ab));
+        Hash256 ab = Handshake.ProofDigest(7, genesis, a, b, ka, kb);
+        Assert.That(Handshake.ProofDigest(7, genesis, b, a, ka, kb), Is.Not.EqualTo(ab));
+        Assert.That(Handshake.ProofDigest(7, genesis, a, b, kb, ka), Is.Not.EqualTo(ab), "a substituted ephemeral key changes what is signed");
+        Assert.That(Handshake.ProofDigest(8, genesis, a, b, ka, kb), Is.Not.EqualTo(ab));
+        Assert.That(Handshake.ProofDigest(7, Hash256.Zero, a, b, ka, kb), Is.Not.EqualTo(ab));
+        Assert.That(Handshake.ProofDigest(7, genesis, a, b, ka, kb), Is.EqualTo(ab));
     }
 
     [Test]
