@@ -94,10 +94,7 @@ public sealed class AuthenticationTests
     public void A_proof_signed_by_another_key_than_the_claimed_address_is_refused()
     {
         using var net = new TestNetwork();
-        var (a, _) = net.Start(TestKeys.Node(0), TestNetwork.Options());
-        using var rogue = net.Own(new RogueClient());
-        rogue.Connect(a);
-        var hello = rogue.AwaitHello();
+        var (a, rogue, hello) = RogueGreetedBy(net);
         byte[] challenge = Handshake.NewChallenge();
         using var ephemeral = new EphemeralKey();
 
@@ -115,10 +112,7 @@ public sealed class AuthenticationTests
         // What a relay sees when it swaps in its own ephemeral key to read the session: the key holder
         // signed the key it generated, the host received another one.
         using var net = new TestNetwork();
-        var (a, _) = net.Start(TestKeys.Node(0), TestNetwork.Options());
-        using var rogue = net.Own(new RogueClient());
-        rogue.Connect(a);
-        var hello = rogue.AwaitHello();
+        var (a, rogue, hello) = RogueGreetedBy(net);
         byte[] challenge = Handshake.NewChallenge();
         using var signed = new EphemeralKey();
         using var substituted = new EphemeralKey();
@@ -247,5 +241,14 @@ public sealed class AuthenticationTests
 
         TestNetwork.Eventually(() => c.Metrics.DisconnectsByPeer(DisconnectCause.TooManyPeers) > 0, "c told a is full");
         Assert.That(a.Peers.Single().Address, Is.EqualTo(b.Address));
+    }
+
+    /// <summary>A host, and a rogue client connected to it that has received the host's Hello (the rogue is disposed with <paramref name="net"/>).</summary>
+    private static (P2PHost Host, RogueClient Rogue, Hello Hello) RogueGreetedBy(TestNetwork net)
+    {
+        var (host, _) = net.Start(TestKeys.Node(0), TestNetwork.Options());
+        var rogue = net.Own(new RogueClient());
+        rogue.Connect(host);
+        return (host, rogue, rogue.AwaitHello());
     }
 }
