@@ -152,7 +152,11 @@ public static class OrderJson
             // iExec tags are bytes32; this chain keeps the low 64 bits, the only ones iExec defines.
             var hex = text[2..].TrimStart('0');
             if (hex.Length > 16) throw new CliException($"{path}: tag bits above 64 are not supported");
-            return hex.Length == 0 ? 0 : ulong.Parse(hex, NumberStyles.AllowHexSpecifier, CultureInfo.InvariantCulture);
+            if (hex.Length == 0) return 0;
+            // Found by fuzzing: a tag with a non-hex character threw FormatException instead of naming the field.
+            return ulong.TryParse(hex, NumberStyles.AllowHexSpecifier, CultureInfo.InvariantCulture, out var bits)
+                ? bits
+                : throw new CliException($"{path}: tag '{text}' is not 0x-hex");
         }
         if (field.Contains("price", StringComparison.Ordinal)) return Amounts.Parse(text, path);
         return ulong.TryParse(text, NumberStyles.None, CultureInfo.InvariantCulture, out n) ? n : throw new CliException($"{path}: '{text}' is not a non-negative integer");
