@@ -38,7 +38,17 @@ public sealed class TransferLoadOptions
 public sealed record TransferLoadReport(
     int Accounts, int TargetRate, int DurationSeconds, long Submitted, long Accepted, long Rejected, long Committed,
     double SubmitSeconds, double SubmittedPerSecond, double CommittedPerSecond,
-    double P50Ms, double P99Ms, double MaxMs, ulong FirstHeight, ulong LastHeight, IReadOnlyDictionary<string, int> RejectReasons);
+    double P50Ms, double P99Ms, double MaxMs, ulong FirstHeight, ulong LastHeight, IReadOnlyDictionary<string, int> RejectReasons)
+{
+    /// <summary>Submissions refused for load (-32005), each retried after the wait the node asked for.</summary>
+    public long Refused { get; init; }
+
+    /// <summary>Of those, refusals that did not say how long to wait (should be none).</summary>
+    public long RefusedWithoutHint { get; init; }
+
+    /// <summary>Transactions offered but not admitted when the load stopped (they stay with their senders).</summary>
+    public long Unsent { get; init; }
+}
 
 /// <summary>
 /// Drives transfers at a fixed rate against a node's RPC and measures what the chain commits and
@@ -124,45 +134,96 @@ public static partial class TransferLoad
             }
         }, CancellationToken.None);
 
+        // Each account sends in nonce order with one transaction in flight, as a wallet does: a transaction
+        // refused for load (-32005 with retryAfterMs) is sent again after the wait the node asked for, and
+        // the account's later transactions wait behind it instead of opening a nonce gap in the pool.
+        var sync = new object();
+        var backlog = new Queue<long>[options.Accounts];
+        for (int i = 0; i < backlog.Length; i++) backlog[i] = new Queue<long>();
+        var busy = new bool[options.Accounts]; // in flight or waiting to retry
+        var ready = new List<int>();
+        var retries = new PriorityQueue<int, long>();
+        long refused = 0, refusedWithoutHint = 0;
+
+        void Answered(int account, long index, JsonRpcClientException? error, long now)
+        {
+            lock (sync)
+            {
+                if (error is { Code: -32005 })
+                {
+                    int wait = error.RetryAfterMs ?? 1000;
+                    retries.Enqueue(account, now + wait * Stopwatch.Frequency / 1000);
+                    return;
+                }
+                backlog[account].Dequeue();
+                busy[account] = false;
+                if (backlog[account].Count > 0) { busy[account] = true; ready.Add(account); }
+            }
+        }
+
         using var gate = new SemaphoreSlim(options.Connections);
         var inflight = new List<Task>();
         long start = Stopwatch.GetTimestamp();
         long sent = 0, nextReport = 1;
+        var batch = new List<(int Account, long Index)>();
         while (sent < total && !ct.IsCancellationRequested)
         {
-            double elapsed = Stopwatch.GetElapsedTime(start).TotalSeconds;
+            long now = Stopwatch.GetTimestamp();
+            double elapsed = Stopwatch.GetElapsedTime(start, now).TotalSeconds;
             long due = Math.Min(total, (long)(elapsed * options.Rate) + 1);
-            while (sent < due)
+            batch.Clear();
+            lock (sync)
             {
-                int count = (int)Math.Min(options.BatchSize, due - sent);
-                long first = sent;
-                sent += count;
+                for (; sent < due; sent++)
+                {
+                    int account = (int)(sent % options.Accounts);
+                    backlog[account].Enqueue(sent);
+                    if (!busy[account]) { busy[account] = true; ready.Add(account); }
+                }
+                while (retries.TryPeek(out int account, out long at) && at <= now) { retries.Dequeue(); ready.Add(account); }
+                foreach (int account in ready) batch.Add((account, backlog[account].Peek()));
+                ready.Clear();
+            }
+            for (int offset = 0; offset < batch.Count; offset += options.BatchSize)
+            {
+                var part = batch.GetRange(offset, Math.Min(options.BatchSize, batch.Count - offset));
                 await gate.WaitAsync(ct).ConfigureAwait(false);
                 inflight.Add(Task.Run(async () =>
                 {
                     try
                     {
-                        var parameters = new object?[count][];
-                        long now = Stopwatch.GetTimestamp();
-                        for (int i = 0; i < count; i++)
+                        var parameters = new object?[part.Count][];
+                        long at = Stopwatch.GetTimestamp();
+                        for (int i = 0; i < part.Count; i++)
                         {
-                            parameters[i] = [txs[first + i].Hex];
-                            submitted[txs[first + i].Id] = now;
+                            parameters[i] = [txs[part[i].Index].Hex];
+                            submitted[txs[part[i].Index].Id] = at;
                         }
-                        var results = await client.CallBatchAsync("iex_sendRawTransaction", parameters, ct).ConfigureAwait(false);
+                        List<(JsonElement? Result, JsonRpcClientException? Error)> results;
+                        try { results = await client.CallBatchAsync("iex_sendRawTransaction", parameters, ct).ConfigureAwait(false); }
+                        catch (JsonRpcClientException e) { results = [.. part.Select(_ => ((JsonElement?)null, (JsonRpcClientException?)e))]; }
+                        long back = Stopwatch.GetTimestamp();
                         for (int i = 0; i < results.Count; i++)
                         {
-                            if (results[i].Error is null) { Interlocked.Increment(ref accepted); continue; }
-                            Interlocked.Increment(ref rejected);
-                            submitted.TryRemove(txs[first + i].Id, out _);
-                            var reason = HexRun().Replace(results[i].Error!.Message, "0x…");
-                            reasons.AddOrUpdate(reason.Length > 100 ? reason[..100] : reason, 1, (_, n) => n + 1);
+                            var error = results[i].Error;
+                            if (error is null) Interlocked.Increment(ref accepted);
+                            else
+                            {
+                                submitted.TryRemove(txs[part[i].Index].Id, out _);
+                                if (error.Code == -32005)
+                                {
+                                    Interlocked.Increment(ref refused);
+                                    if (error.RetryAfterMs is null) Interlocked.Increment(ref refusedWithoutHint);
+                                }
+                                else
+                                {
+                                    Interlocked.Increment(ref rejected);
+                                    var reason = HexRun().Replace(error.Message, "0x…");
+                                    reasons.AddOrUpdate(reason.Length > 100 ? reason[..100] : reason, 1, (_, n) => n + 1);
+                                }
+                            }
+                            Answered(part[i].Account, part[i].Index, error, back);
                         }
-                    }
-                    catch (JsonRpcClientException e)
-                    {
-                        Interlocked.Add(ref rejected, count);
-                        reasons.AddOrUpdate(e.Message, count, (_, n) => n + count);
                     }
                     finally
                     {
@@ -172,7 +233,7 @@ public static partial class TransferLoad
             }
             if (elapsed >= nextReport)
             {
-                progress($"t={nextReport,3}s sent {sent} accepted {Interlocked.Read(ref accepted)} committed {Interlocked.Read(ref committed)} height {lastHeight}");
+                progress($"t={nextReport,3}s offered {sent} accepted {Interlocked.Read(ref accepted)} refused {Interlocked.Read(ref refused)} committed {Interlocked.Read(ref committed)} height {lastHeight}");
                 nextReport++;
             }
             inflight.RemoveAll(t => t.IsCompleted);
@@ -180,6 +241,9 @@ public static partial class TransferLoad
         }
         await Task.WhenAll(inflight).ConfigureAwait(false);
         double submitSeconds = Stopwatch.GetElapsedTime(start).TotalSeconds;
+        // What the node never admitted stays with the clients: abandoned, not counted as offered and lost.
+        long unsent;
+        lock (sync) unsent = backlog.Sum(q => (long)q.Count);
 
         var drainUntil = Stopwatch.GetTimestamp() + (long)(options.DrainSeconds * Stopwatch.Frequency);
         while (Interlocked.Read(ref committed) < Interlocked.Read(ref accepted) && Stopwatch.GetTimestamp() < drainUntil && !ct.IsCancellationRequested)
@@ -192,7 +256,12 @@ public static partial class TransferLoad
         double commitSeconds = lastCommitTicks == 0 ? submitSeconds : Stopwatch.GetElapsedTime(start, lastCommitTicks).TotalSeconds;
         return new TransferLoadReport(options.Accounts, options.Rate, options.DurationSeconds, sent, accepted, rejected, committed,
             submitSeconds, sent / submitSeconds, committed / Math.Max(commitSeconds, 1e-9),
-            Percentile(sorted, 0.50), Percentile(sorted, 0.99), sorted.Length == 0 ? 0 : sorted[^1], startHeight, lastHeight, reasons);
+            Percentile(sorted, 0.50), Percentile(sorted, 0.99), sorted.Length == 0 ? 0 : sorted[^1], startHeight, lastHeight, reasons)
+        {
+            Refused = refused,
+            RefusedWithoutHint = refusedWithoutHint,
+            Unsent = unsent,
+        };
     }
 
     private static async Task FundAsync(JsonRpcClient client, PrivateKey funder, PrivateKey[] accounts, ulong chainId, ulong fee, ulong amount, CancellationToken ct)

@@ -56,6 +56,9 @@ public sealed partial class ChainNode : IAsyncDisposable
     /// <summary>The node's one signature verifier (mempool and blocks share its cache; its counter feeds /metrics).</summary>
     public required TransactionVerifier Verifier { get; init; }
 
+    /// <summary>Refuses submissions beyond what the chain commits soon (budget, capacity and refusals in /metrics).</summary>
+    public required AdmissionControl Admission { get; init; }
+
     /// <summary>Transaction gossip (its counters feed /metrics).</summary>
     public TransactionGossip Gossip => _gossip;
     public PrivateKey? ValidatorKey { get; }
@@ -113,6 +116,7 @@ public sealed partial class ChainNode : IAsyncDisposable
             var verifier = new TransactionVerifier();
             var processor = new BlockProcessor(spec, store, tree, blocks, verifier);
             var mempool = new Mempool(MempoolOptionsFor(options.Mempool, spec), processor.Executor, verifier, address => StateReader.Account(tree, address));
+            var admission = new AdmissionControl(options.Admission, () => mempool.Count);
 
             var transport = new P2PTransport();
             var wal = new ConsensusWal(store);
@@ -133,6 +137,7 @@ public sealed partial class ChainNode : IAsyncDisposable
             var results = new IExecChain.Worker.Results.ResultStore(Path.Combine(options.DataDir, "results"));
             processor.BlockCommitted += (executed, _) =>
             {
+                admission.OnBlockCommitted(executed.Block.Transactions.Count);
                 events.PublishNewHead(executed.Block);
                 if (executed.Market is { } market) events.PublishTaskEvents(market.Events);
             };
@@ -144,7 +149,7 @@ public sealed partial class ChainNode : IAsyncDisposable
             {
                 var registry = new RpcMethodRegistry();
                 new SubscriptionRpcMethods(events).RegisterAll(registry);
-                new ChainRpcMethods(spec, processor, mempool, () => self!.NodeInfo(), File.ReadAllText(options.ChainSpecPath)).RegisterAll(registry);
+                new ChainRpcMethods(spec, processor, mempool, () => self!.NodeInfo(), File.ReadAllText(options.ChainSpecPath), admission).RegisterAll(registry);
                 new WorkerRpcMethods(processor).RegisterAll(registry);
                 new GovernanceRpcMethods(spec, processor).RegisterAll(registry);
                 new CheckpointRpcMethods(spec.ChainId, processor).RegisterAll(registry);
@@ -164,7 +169,7 @@ public sealed partial class ChainNode : IAsyncDisposable
                     return context.Response.WriteAsync(NodeMetrics.Render(self!));
                 });
             }
-            var node = self = new ChainNode(options, spec, store, processor, mempool, host, driver, gossip, rpc, validatorKey, logger, events) { Content = content, Results = results, Verifier = verifier };
+            var node = self = new ChainNode(options, spec, store, processor, mempool, host, driver, gossip, rpc, validatorKey, logger, events) { Content = content, Results = results, Verifier = verifier, Admission = admission };
             return node;
         }
         catch
@@ -251,6 +256,7 @@ public sealed partial class ChainNode : IAsyncDisposable
             roles = ValidatorKey is null ? new[] { "full" } : new[] { "validator" },
             cryptoBackend = Secp256k1.Default.Name,
             mempool = new { count = Mempool.Count, bytes = Mempool.Bytes },
+            admission = new { budget = Admission.Budget, capacityPerSecond = Math.Round(Admission.Capacity) },
             fees = new
             {
                 transfer = RpcFormat.Quantity(Processor.Executor.Parameters.Fees.Transfer),

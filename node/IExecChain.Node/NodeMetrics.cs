@@ -27,6 +27,10 @@ internal static class NodeMetrics
         Counter(text, "iexec_signature_recoveries_total", "Transaction signatures recovered (each transaction should cost one per node).", node.Verifier.Recoveries);
         Gauge(text, "iexec_mempool_transactions", "Pending transactions.", node.Mempool.Count);
         Gauge(text, "iexec_mempool_bytes", "Bytes of pending transactions.", node.Mempool.Bytes);
+        Gauge(text, "iexec_admission_budget", "Pending transactions admitted from submissions: capacity × target wait, at least the minimum.", node.Admission.Budget);
+        Gauge(text, "iexec_admission_capacity_tps", "Committed transactions per second the chain has shown (decaying once the load falls).", (long)node.Admission.Capacity);
+        Counter(text, "iexec_admission_refused_total", "Submissions refused because the pool was over its admission budget.", node.Admission.RefusedBusy);
+        Counter(text, "iexec_admission_sender_refused_total", "Submissions refused because their sender held its share of a busy pool.", node.Admission.RefusedSender);
         Counter(text, "iexec_tx_gossip_dropped_batches_total", "Transaction batches from peers dropped because the inbound queue was full.", node.Gossip.Dropped);
         Counter(text, "iexec_tx_rebroadcast_total", "Local transactions sent again because they were still pending.", node.Gossip.Rebroadcast);
 

@@ -36,6 +36,9 @@ public sealed class NodeOptions
     public Rpc.Chain.ContentUploadOptions ContentUploads { get; init; } = new();
     public MempoolOptions Mempool { get; init; } = new();
 
+    /// <summary>How many submitted transactions the node admits under load (docs/rpc.md "Admission under load").</summary>
+    public AdmissionOptions Admission { get; init; } = new();
+
     public string P2PHost { get; init; } = DefaultP2PHost;
     public int P2PPort { get; init; } = DefaultP2PPort;
 
@@ -64,6 +67,7 @@ public sealed class NodeOptions
         if (RpcMaxBatchSize < 1) errors.Add("rpc max batch size must be positive");
         if (Mempool.MaxTransactions < 1) errors.Add("mempool max transactions must be positive");
         if (Mempool.MaxBytes < 1024) errors.Add("mempool max bytes must be at least 1024");
+        errors.AddRange(Admission.Validate());
         return errors;
     }
 

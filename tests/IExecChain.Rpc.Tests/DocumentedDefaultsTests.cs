@@ -72,4 +72,17 @@ public sealed class DocumentedDefaultsTests
         Assert.That(new JsonRpcDispatcher(new RpcMethodRegistry()).MaxBatchSize, Is.EqualTo(RpcServerOptions.DefaultMaxBatchSize),
             "a dispatcher built without a limit must fit a server built without one");
     }
+
+    [Test]
+    public void The_rpc_document_quotes_the_admission_defaults()
+    {
+        var d = new State.TxPool.AdmissionOptions();
+        var c = CultureInfo.InvariantCulture;
+        Docs.AssertQuotes("docs/rpc.md", string.Create(c, $"the last {d.RateWindowMs / 1000} s of blocks, times a target wait of `targetQueueMs` ({d.TargetQueueMs} ms by default)"));
+        Docs.AssertQuotes("docs/rpc.md", string.Create(c, $"`minBudget` ({d.MinBudget:N0} by default)"));
+        Docs.AssertQuotes("docs/rpc.md", string.Create(c, $"(half-life {d.CapacityHalfLifeMs / 1000} s)"));
+        Docs.AssertQuotes("docs/rpc.md", string.Create(c, $"at most 1/{d.SenderShareDivisor} of it pending (at least {d.MinSenderLimit})"));
+        Docs.AssertQuotes("docs/rpc.md", string.Create(c, $"may go {d.DutyReservePercent}% above the budget"));
+        Docs.AssertQuotes("docs/rpc.md", string.Create(c, $"at least `minRetryAfterMs` ({d.MinRetryAfterMs} ms, one devnet block), at most {State.TxPool.AdmissionOptions.MaxRetryAfterMs / 1000} s"));
+    }
 }

@@ -92,4 +92,20 @@ public class MempoolTests
         Assert.That(executed.Excluded, Is.Empty);
         Assert.That(chain.Mempool.Count, Is.EqualTo(1), "the gapped transaction waits");
     }
+
+    [Test]
+    public void A_sender_at_its_limit_is_refused_a_new_nonce_but_may_still_replace_one()
+    {
+        var chain = new TestChain();
+        var alice = TestChain.Account(0);
+        var bob = TestChain.Account(1).Address;
+        Assert.That(chain.Mempool.Add(chain.Transfer(alice, bob, 1, 0, fee: 1000), senderLimit: 2).IsAccepted, Is.True);
+        Assert.That(chain.Mempool.Add(chain.Transfer(alice, bob, 1, 1, fee: 1000), senderLimit: 2).IsAccepted, Is.True);
+        var third = chain.Mempool.Add(chain.Transfer(alice, bob, 1, 2, fee: 1000), senderLimit: 2);
+        Assert.That(third.Kind, Is.EqualTo(MempoolResultKind.SenderLimit));
+        Assert.That(third.Reason, Is.EqualTo($"sender {alice.Address} already has 2 transactions pending, the most one sender may queue while the node is busy"));
+        Assert.That(chain.Mempool.Add(chain.Transfer(alice, bob, 2, 1, fee: 1100), senderLimit: 2).IsAccepted, Is.True, "a replacement adds nothing");
+        Assert.That(chain.Mempool.Add(chain.Transfer(TestChain.Account(2), bob, 1, 0, fee: 1000), senderLimit: 2).IsAccepted, Is.True, "another sender has its own count");
+        Assert.That(chain.Mempool.Count, Is.EqualTo(3));
+    }
 }

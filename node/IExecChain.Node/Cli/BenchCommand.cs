@@ -169,9 +169,11 @@ public static class BenchCommand
     {
         var c = CultureInfo.InvariantCulture;
         Console.WriteLine(string.Create(c, $"accounts {r.Accounts}, target {r.TargetRate} tx/s for {r.DurationSeconds} s, blocks {r.FirstHeight + 1}..{r.LastHeight}"));
-        Console.WriteLine(string.Create(c, $"submitted {r.Submitted} ({r.SubmittedPerSecond:F0} tx/s), accepted {r.Accepted}, rejected {r.Rejected}"));
+        Console.WriteLine(string.Create(c, $"offered {r.Submitted} ({r.SubmittedPerSecond:F0} tx/s), accepted {r.Accepted}, rejected {r.Rejected}"));
+        if (r.Refused > 0 || r.Unsent > 0)
+            Console.WriteLine(string.Create(c, $"refused for load {r.Refused} times ({r.RefusedWithoutHint} without a retry hint), each sent again when told; {r.Unsent} offered but not admitted when the load stopped"));
         Console.WriteLine(string.Create(c, $"committed {r.Committed} ({r.CommittedPerSecond:F0} tx/s)"));
-        Console.WriteLine(string.Create(c, $"submit-to-finality latency: p50 {r.P50Ms:F0} ms, p99 {r.P99Ms:F0} ms, max {r.MaxMs:F0} ms"));
+        Console.WriteLine(string.Create(c, $"submit-to-finality latency of admitted transactions: p50 {r.P50Ms:F0} ms, p99 {r.P99Ms:F0} ms, max {r.MaxMs:F0} ms"));
         foreach (var (reason, count) in r.RejectReasons.OrderByDescending(p => p.Value).Take(5))
             Console.WriteLine($"  rejected x{count}: {reason}");
     }

@@ -57,6 +57,7 @@ public static class NodeCommands
                 Peers = peerList,
                 RpcAllowedHosts = file.RpcAllowedHosts ?? [],
                 ContentUploads = file.ContentUploads ?? new(),
+                Admission = file.Admission ?? new(),
                 EquivocateForTesting = r.GetValue(equivocate),
             };
             var errors = options.Validate();

@@ -17,8 +17,10 @@ public sealed class NodeConfigFile
     public string[]? Peers { get; init; }
     public string[]? RpcAllowedHosts { get; init; }
     public Rpc.Chain.ContentUploadOptions? ContentUploads { get; init; }
+    public State.TxPool.AdmissionOptions? Admission { get; init; }
 
-    private static readonly string[] Fields = ["data", "key", "passwordFile", "rpc", "p2p", "peers", "rpcAllowedHosts", "contentUploads"];
+    private static readonly string[] Fields = ["data", "key", "passwordFile", "rpc", "p2p", "peers", "rpcAllowedHosts", "contentUploads", "admission"];
+    private static readonly string[] AdmissionFields = ["targetQueueMs", "minBudget", "minRetryAfterMs"];
     private static readonly string[] UploadFields = ["maxBytesPerAccount", "maxBytesTotal", "windowSeconds", "uploaders"];
 
     public static NodeConfigFile Load(string path)
@@ -57,6 +59,7 @@ public sealed class NodeConfigFile
                 Peers = root.TryGetProperty("peers", out var peers) ? PeerList(peers) : null,
                 RpcAllowedHosts = root.TryGetProperty("rpcAllowedHosts", out var hosts) ? StringList(hosts, "rpcAllowedHosts") : null,
                 ContentUploads = root.TryGetProperty("contentUploads", out var uploads) ? Uploads(uploads) : null,
+                Admission = root.TryGetProperty("admission", out var admission) ? AdmissionSettings(admission) : null,
             };
         }
     }
@@ -119,6 +122,28 @@ public sealed class NodeConfigFile
         value.ValueKind == JsonValueKind.Number && value.TryGetInt64(out long number) && number >= 0
             ? number
             : throw new CliException($"--config: $.contentUploads.{name}: must be a non-negative integer");
+
+    /// <summary>"admission": { targetQueueMs, minBudget, minRetryAfterMs }; absent fields keep their defaults.</summary>
+    private static State.TxPool.AdmissionOptions AdmissionSettings(JsonElement value)
+    {
+        if (value.ValueKind != JsonValueKind.Object) throw new CliException("--config: $.admission: must be an object");
+        var options = new State.TxPool.AdmissionOptions();
+        foreach (var property in value.EnumerateObject())
+        {
+            if (Array.IndexOf(AdmissionFields, property.Name) < 0)
+                throw new CliException($"--config: $.admission.{property.Name}: unknown field (known: {string.Join(", ", AdmissionFields)})");
+            if (property.Value.ValueKind != JsonValueKind.Number || !property.Value.TryGetInt32(out int number) || number < 1)
+                throw new CliException($"--config: $.admission.{property.Name}: must be a positive integer");
+            switch (property.Name)
+            {
+                case "targetQueueMs": options.TargetQueueMs = number; break;
+                case "minBudget": options.MinBudget = number; break;
+                default: options.MinRetryAfterMs = number; break;
+            }
+        }
+        if (options.Validate() is [var first, ..]) throw new CliException($"--config: $.{first}");
+        return options;
+    }
 
     private static string[] PeerList(JsonElement peers)
     {

@@ -16,15 +16,18 @@ public sealed class ChainRpcMethods
     private readonly Mempool _mempool;
     private readonly Func<object> _nodeInfo;
     private readonly string? _specJson;
+    private readonly AdmissionControl? _admission;
 
     /// <param name="specJson">The chain spec file this node runs, served by iex_chainSpec (null: the method answers null).</param>
-    public ChainRpcMethods(ChainSpec spec, BlockProcessor processor, Mempool mempool, Func<object> nodeInfo, string? specJson = null)
+    /// <param name="admission">Refuses submissions beyond what the chain commits soon (null: only the pool's hard limits).</param>
+    public ChainRpcMethods(ChainSpec spec, BlockProcessor processor, Mempool mempool, Func<object> nodeInfo, string? specJson = null, AdmissionControl? admission = null)
     {
         _spec = spec;
         _processor = processor;
         _mempool = mempool;
         _nodeInfo = nodeInfo;
         _specJson = specJson;
+        _admission = admission;
     }
 
     public void RegisterAll(RpcMethodRegistry registry)
@@ -82,8 +85,23 @@ public sealed class ChainRpcMethods
             throw new RpcException(RpcErrorCodes.InvalidParams, $"invalid params: transaction must be hex ({hexError})");
         if (!TransactionCodec.TryDecode(bytes, _spec.ChainId, _spec.Parameters.MaxTransactionBytes, out var tx, out var error))
             throw new RpcException(RpcErrorCodes.TransactionRejected, $"transaction rejected: {error}");
+        // Admission is decided before the signature is checked: refusing costs a decode, not a recovery.
+        // A transaction sent again while pending is answered as before, busy or not.
+        int senderLimit = int.MaxValue;
+        if (_admission is not null && !_mempool.Contains(tx!.Id))
+        {
+            var admission = _admission.Check(tx.Kind);
+            if (!admission.Admitted)
+                throw new RpcException(RpcErrorCodes.ResourceLimit, $"transaction refused: {admission.Refusal}", new { hash = tx.Id.ToString(), retryAfterMs = admission.RetryAfterMs });
+            senderLimit = admission.SenderLimit;
+        }
         // A transaction already in a block needs no lookup here: its nonce is used, so the mempool refuses it.
-        var result = _mempool.Add(tx!);
+        var result = _mempool.Add(tx!, senderLimit: senderLimit);
+        if (result.Kind == MempoolResultKind.SenderLimit)
+        {
+            int retry = _admission!.SenderRefused();
+            throw new RpcException(RpcErrorCodes.ResourceLimit, $"transaction refused: {result.Reason}; retry in {retry} ms", new { hash = tx!.Id.ToString(), retryAfterMs = retry });
+        }
         if (!result.IsAccepted)
             throw new RpcException(result.Kind == MempoolResultKind.Full ? RpcErrorCodes.ResourceLimit : RpcErrorCodes.TransactionRejected,
                 $"transaction rejected: {result.Reason}", new { hash = tx!.Id.ToString() });

@@ -4,9 +4,16 @@ using System.Text.Json;
 namespace IExecChain.Rpc.Client;
 
 /// <summary>An error the server answered with, or a transport failure described for a person.</summary>
-public sealed class JsonRpcClientException(int code, string message) : Exception(message)
+public sealed class JsonRpcClientException(int code, string message, JsonElement? errorData = null) : Exception(message)
 {
     public int Code { get; } = code;
+
+    /// <summary>The error's "data" member, when the node sent one.</summary>
+    public JsonElement? ErrorData { get; } = errorData;
+
+    /// <summary>The wait a node asked for when it refused for load (-32005 with data.retryAfterMs), else null.</summary>
+    public int? RetryAfterMs =>
+        ErrorData is { ValueKind: JsonValueKind.Object } data && data.TryGetProperty("retryAfterMs", out var ms) && ms.TryGetInt32(out int value) ? value : null;
 }
 
 /// <summary>A JSON-RPC 2.0 client over HTTP for the CLI and the load generator.</summary>
@@ -117,7 +124,8 @@ public sealed class JsonRpcClient : IDisposable
     private static JsonRpcClientException ToException(JsonElement response)
     {
         if (response.TryGetProperty("error", out var error))
-            return new JsonRpcClientException(error.GetProperty("code").GetInt32(), error.GetProperty("message").GetString() ?? "error");
+            return new JsonRpcClientException(error.GetProperty("code").GetInt32(), error.GetProperty("message").GetString() ?? "error",
+                error.TryGetProperty("data", out var data) ? data.Clone() : null);
         return new JsonRpcClientException(-1, "malformed JSON-RPC response");
     }
 

@@ -65,15 +65,17 @@ public sealed class Mempool
     /// <summary>
     /// Adds a transaction. <paramref name="announce"/> = true (a transaction submitted to this node)
     /// raises <see cref="Announce"/> so gossip can pass it on; one received from a peer is not re-announced.
+    /// A sender already holding <paramref name="senderLimit"/> pending transactions is refused a new nonce
+    /// (<see cref="MempoolResultKind.SenderLimit"/>; replacements still go in).
     /// </summary>
-    public MempoolResult Add(Transaction tx, bool announce = true)
+    public MempoolResult Add(Transaction tx, bool announce = true, int senderLimit = int.MaxValue)
     {
-        var result = AddCore(tx);
+        var result = AddCore(tx, senderLimit);
         if (announce && result.Kind == MempoolResultKind.Accepted) Announce?.Invoke(tx);
         return result;
     }
 
-    private MempoolResult AddCore(Transaction tx)
+    private MempoolResult AddCore(Transaction tx, int senderLimit)
     {
         if (_byId.ContainsKey(tx.Id)) return new(MempoolResultKind.Duplicate, "transaction is already pending");
         if (!_verifier.TryVerify(tx, out var error)) return new(MempoolResultKind.Rejected, error);
@@ -99,6 +101,8 @@ public sealed class Mempool
             ulong cost = Cost(tx), replacedCost = replaced is null ? 0 : Cost(replaced);
             if (queue.PendingCost - replacedCost + cost > queue.Balance)
                 return new(MempoolResultKind.Rejected, $"balance {queue.Balance} cannot cover this and the sender's pending transactions ({queue.PendingCost - replacedCost + cost} nRLC)");
+            if (replaced is null && queue.Pending.Count >= senderLimit)
+                return new(MempoolResultKind.SenderLimit, $"sender {tx.Sender} already has {queue.Pending.Count} transactions pending, the most one sender may queue while the node is busy");
             if (replaced is null && (_count >= _options.MaxTransactions || _bytes + tx.Size > _options.MaxBytes))
                 return new(MempoolResultKind.Full, $"mempool is full ({_count} transactions, {_bytes} bytes); retry later");
 
