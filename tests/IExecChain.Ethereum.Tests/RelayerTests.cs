@@ -140,6 +140,8 @@ public sealed class RelayerTests
 
         Assert.That(fees.Calls, Is.GreaterThanOrEqualTo(2), "the unmined transaction was re-priced");
         Assert.That(outcome.Status, Is.EqualTo(AnchorStatus.Anchored));
+        Assert.That(outcome.TransactionHash, Is.EqualTo(await new AnchorContract(_ganache.Rpc, contract).AnchoringTransactionAsync(1, 0)),
+            "the transaction reported is the one whose event anchored the checkpoint");
         // ganache 7.9.2 with its miner stopped keeps both same-nonce transactions and mines both
         // (a pool quirk; geth replaces), so the nonce count cannot be asserted here; the contract
         // still accepts the checkpoint once.

@@ -133,6 +133,27 @@ public sealed class AnchorContract(EthereumRpcClient rpc, Address address)
     public async Task<Hash256> AnchoredDigestAsync(ulong number, CancellationToken ct = default) =>
         new((byte[])(await ReadAsync(AnchoredDigestFunction, [number], ct))[0]);
 
+    /// <summary>keccak256 of the CheckpointAnchored event's signature: the first topic of its logs; the checkpoint number is the second.</summary>
+    public static readonly Hash256 CheckpointAnchoredTopic = Keccak256.Hash(System.Text.Encoding.ASCII.GetBytes("CheckpointAnchored(uint64,uint64,uint64,bytes32,bytes32,bytes32)"));
+
+    /// <summary>
+    /// The Ethereum transaction whose CheckpointAnchored event names checkpoint <paramref name="number"/>,
+    /// searched from <paramref name="fromBlock"/> to the latest block; null when there is none there.
+    /// </summary>
+    public async Task<Hash256?> AnchoringTransactionAsync(ulong number, ulong fromBlock, CancellationToken ct = default)
+    {
+        var numberTopic = new byte[32];
+        System.Buffers.Binary.BinaryPrimitives.WriteUInt64BigEndian(numberTopic.AsSpan(24), number);
+        var logs = await rpc.RequestAsync("eth_getLogs", [new System.Text.Json.Nodes.JsonObject
+        {
+            ["address"] = Address.ToString(),
+            ["fromBlock"] = EthereumRpcClient.Quantity(fromBlock),
+            ["toBlock"] = "latest",
+            ["topics"] = new System.Text.Json.Nodes.JsonArray(CheckpointAnchoredTopic.ToString(), Hex.Encode(numberTopic)),
+        }], ct);
+        return logs is System.Text.Json.Nodes.JsonArray { Count: > 0 } found && found[0]?["transactionHash"]?.GetValue<string>() is { } hash ? Hash256.Parse(hash) : null;
+    }
+
     public async Task<bool> IsAnchoredAsync(Checkpoint checkpoint, CancellationToken ct = default) =>
         (bool)(await ReadAsync(IsAnchoredFunction, [Tuple(checkpoint)], ct))[0];
 

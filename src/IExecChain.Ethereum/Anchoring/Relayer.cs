@@ -130,7 +130,14 @@ public sealed partial class Relayer
         }
         gas = gas * (ulong)(100 + _options.GasMarginPercent) / 100;
 
-        var receipt = await SubmitAsync(checkpoint.Number, data, gas, ct);
+        var (receipt, sent) = await SubmitAsync(checkpoint.Number, data, gas, ct);
+        // A node may mine several of our replacements of one nonce and show the revert's receipt before
+        // the success's (ganache 7 under load does): the event names the transaction that anchored, in
+        // the revert's block or before it (the recent blocks are searched: ours were sent moments ago).
+        if (!receipt.Succeeded
+            && await _contract.AnchoringTransactionAsync(checkpoint.Number, receipt.BlockNumber - Math.Min(receipt.BlockNumber, RecentBlocks), ct) is { } anchoring
+            && sent.Contains(anchoring))
+            receipt = await WaitForReceiptAsync([anchoring], _options.StuckAfter, ct) ?? receipt;
         if (receipt.Succeeded)
         {
             LogAnchored(_logger, checkpoint.Number, receipt.TransactionHash.ToString(), receipt.GasUsed);
@@ -149,7 +156,10 @@ public sealed partial class Relayer
     /// it underpriced or when it stays unmined for <see cref="RelayerOptions.StuckAfter"/>. Every
     /// replacement reuses the nonce, so at most one of them is ever mined.
     /// </summary>
-    private async Task<TransactionReceipt> SubmitAsync(ulong number, byte[] data, ulong gas, CancellationToken ct)
+    /// <summary>How far back from a reverted receipt's block the anchoring event of our own replacement is looked for.</summary>
+    private const ulong RecentBlocks = 256;
+
+    private async Task<(TransactionReceipt Receipt, List<Hash256> Sent)> SubmitAsync(ulong number, byte[] data, ulong gas, CancellationToken ct)
     {
         // The lowest free nonce: a transaction of ours still pending there is replaced (the key is
         // the relayer's alone, and it keeps one transaction in flight).
@@ -167,13 +177,13 @@ public sealed partial class Relayer
             {
                 sent.Add(tx.Hash);
                 LogSent(_logger, number, tx.Hash.ToString(), nonce, (ulong)fees.MaxFeePerGas);
-                if (await WaitForReceiptAsync(sent, _options.StuckAfter, ct) is { } receipt) return receipt;
+                if (await WaitForReceiptAsync(sent, _options.StuckAfter, ct) is { } receipt) return (receipt, sent);
                 refusal = "not mined in time";
             }
             else if (refusal == "nonce used")
             {
                 // Mined meanwhile: one of ours, or the nonce moved on under us.
-                if (await WaitForReceiptAsync(sent, TimeSpan.Zero, ct) is { } mined) return mined;
+                if (await WaitForReceiptAsync(sent, TimeSpan.Zero, ct) is { } mined) return (mined, sent);
                 nonce = await _rpc.GetTransactionCountAsync(_key.Address, "latest", ct);
                 continue;
             }
