@@ -125,6 +125,19 @@ internal sealed class DevnetNode : IDisposable
         report($"{Name} restarted");
     }
 
+    /// <summary>The exit code of the node's process once it has exited; null while it runs.</summary>
+    public int? ExitCode => _process is { HasExited: true } p ? p.ExitCode : null;
+
+    /// <summary>CPU time the node's current process has used (zero when it is not running).</summary>
+    public TimeSpan CpuTime
+    {
+        get
+        {
+            try { return _process is { HasExited: false } p ? p.TotalProcessorTime : TimeSpan.Zero; }
+            catch (Exception e) when (e is InvalidOperationException or System.ComponentModel.Win32Exception) { return TimeSpan.Zero; }
+        }
+    }
+
     public async Task<ulong?> HeightAsync()
     {
         try
