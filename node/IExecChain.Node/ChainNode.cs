@@ -153,6 +153,7 @@ public sealed partial class ChainNode : IAsyncDisposable
                 new WorkerRpcMethods(processor).RegisterAll(registry);
                 new GovernanceRpcMethods(spec, processor).RegisterAll(registry);
                 new CheckpointRpcMethods(spec.ChainId, processor).RegisterAll(registry);
+                new BridgeRpcMethods(spec, processor).RegisterAll(registry);
                 new MarketRpcMethods(processor, store).RegisterAll(registry);
                 new ContentRpcMethods(content, uploads: options.ContentUploads).RegisterAll(registry);
                 new ResultRpcMethods(results).RegisterAll(registry);

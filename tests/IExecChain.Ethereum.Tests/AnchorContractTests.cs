@@ -94,11 +94,12 @@ public sealed class AnchorContractTests
         var contract = await DeployAsync(chain);
         var signed = chain.Add();
         var receipt = await AnchorAsync(contract, CallData(signed, TestValidators.Powers(chain.Validators)));
-        var topic = Keccak256.Hash(System.Text.Encoding.ASCII.GetBytes("CheckpointAnchored(uint64,uint64,uint64,bytes32,bytes32,bytes32)"));
+        var topic = Keccak256.Hash(System.Text.Encoding.ASCII.GetBytes("CheckpointAnchored(uint64,uint64,uint64,bytes32,bytes32,bytes32,bytes32)"));
         var log = receipt.Logs.Single(l => l.Topics[0] == topic);
         Assert.That(log.Address, Is.EqualTo(contract.Address));
         Assert.That(new Hash256(log.Data.AsSpan(64, 32)), Is.EqualTo(signed.Checkpoint.BlocksRoot));
         Assert.That(new Hash256(log.Data.AsSpan(96, 32)), Is.EqualTo(signed.Checkpoint.StateRoot));
+        Assert.That(new Hash256(log.Data.AsSpan(160, 32)), Is.EqualTo(signed.Checkpoint.WithdrawalsRoot));
     }
 
     [Test]

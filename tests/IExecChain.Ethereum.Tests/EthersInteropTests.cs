@@ -1,4 +1,7 @@
 using System.Numerics;
+using System.Text.Json;
+using IExecChain.Ethereum.Bridge;
+using IExecChain.Core.Bridge;
 using IExecChain.Core.Checkpoints;
 using IExecChain.Core.Crypto;
 using IExecChain.Core.Primitives;
@@ -56,8 +59,8 @@ public sealed class EthersInteropTests
     [Test]
     public void Abi_encoding_of_the_anchor_call_matches_ethers()
     {
-        var types = new[] { "(uint64,uint64,uint64,uint64,bytes32,bytes32,bytes32)", "bytes", "uint256[]" };
-        var checkpoint = new object[] { 7UL, 3UL, 11UL, 20UL, Keccak256.Hash([1]), Keccak256.Hash([2]), Keccak256.Hash([3]) };
+        var types = new[] { "(uint64,uint64,uint64,uint64,bytes32,bytes32,bytes32,bytes32)", "bytes", "uint256[]" };
+        var checkpoint = new object[] { 7UL, 3UL, 11UL, 20UL, Keccak256.Hash([1]), Keccak256.Hash([2]), Keccak256.Hash([3]), Keccak256.Hash([4]) };
         var signatures = Enumerable.Range(0, 130).Select(i => (byte)i).ToArray();
         var entries = new List<object> { BigInteger.Pow(2, 200) + 5, 12 };
         var ours = AbiCodec.Encode(types.Select(AbiType.Parse).ToArray(), [checkpoint, signatures, entries]);
@@ -83,9 +86,10 @@ public sealed class EthersInteropTests
     }
 
     [Test]
-    public void Checkpoint_and_validator_set_digests_match_ethers_solidity_packed_keccak()
+    public void Checkpoint_validator_set_and_withdrawal_digests_match_ethers_solidity_packed_keccak()
     {
-        var checkpoint = new Checkpoint(0x1122334455667788, 42, 401, 410, Keccak256.Hash([1]), Keccak256.Hash([2]), Keccak256.Hash([3]));
+        var checkpoint = new Checkpoint(0x1122334455667788, 42, 401, 410, Keccak256.Hash([1]), Keccak256.Hash([2]), Keccak256.Hash([3]), Keccak256.Hash([4]));
+        var withdrawal = new Withdrawal(0x0102030405060708, TestVectorsKey(20).Address, 0xF0E0D0C0B0A09080);
         var set = Enumerable.Range(0, 5).Select(i => TestVectorsKey(10 + i).Address).Order()
             .Select((a, i) => new ValidatorPower(a, (ulong)(i + 1) * 1_000_000_007UL)).ToList();
         var input = new
@@ -97,13 +101,45 @@ public sealed class EthersInteropTests
                 {
                     chainId = checkpoint.ChainId.ToString(), number = checkpoint.Number.ToString(), firstHeight = checkpoint.FirstHeight.ToString(),
                     lastHeight = checkpoint.LastHeight.ToString(), blocksRoot = checkpoint.BlocksRoot.ToString(), stateRoot = checkpoint.StateRoot.ToString(),
-                    nextValidatorSetHash = checkpoint.NextValidatorSetHash.ToString(),
+                    nextValidatorSetHash = checkpoint.NextValidatorSetHash.ToString(), withdrawalsRoot = checkpoint.WithdrawalsRoot.ToString(),
                 },
             },
+            withdrawals = new[] { new { id = withdrawal.Id.ToString(), recipient = withdrawal.Recipient.ToString(), amount = withdrawal.Amount.ToString() } },
             validatorSets = new[] { set.Select(v => new { address = v.Address.ToString(), power = v.Power.ToString() }).ToArray() },
         };
         var output = NodeTools.RunScriptWithInput("vectors.mjs", input);
         Assert.That(checkpoint.Digest().ToString(), Is.EqualTo(output.GetProperty("checkpoints")[0].GetString()));
         Assert.That(ValidatorSetDigest.Compute(set).ToString(), Is.EqualTo(output.GetProperty("validatorSets")[0].GetString()));
+        Assert.That(withdrawal.LeafHash().ToString(), Is.EqualTo(output.GetProperty("withdrawals")[0].GetString()));
+    }
+
+    [Test]
+    public void Bridge_and_token_call_data_match_ethers_interface_encoding()
+    {
+        var checkpoint = new Checkpoint(77, 5, 41, 50, Keccak256.Hash([1]), Keccak256.Hash([2]), Keccak256.Hash([3]), Keccak256.Hash([4]));
+        var recipient = TestVectorsKey(21).Address;
+        var bridge = TestVectorsKey(22).Address;
+        var withdrawal = new Withdrawal(0x0102030405, recipient, 12_345_678_901);
+        var proof = new[] { Keccak256.Hash([5]), Keccak256.Hash([6]) };
+        string H(Hash256 h) => h.ToString();
+        var cases = new (ContractArtifact Contract, string Name, object[] Values, byte[] Ours)[]
+        {
+            (BridgeArtifacts.Bridge, "claim",
+                [new[] { "77", "5", "41", "50", H(checkpoint.BlocksRoot), H(checkpoint.StateRoot), H(checkpoint.NextValidatorSetHash), H(checkpoint.WithdrawalsRoot) },
+                    withdrawal.Id.ToString(), recipient.ToString(), withdrawal.Amount.ToString(), "3", "7", proof.Select(H).ToArray()],
+                BridgeContract.ClaimCallData(checkpoint, withdrawal, 3, 7, proof)),
+            (BridgeArtifacts.Bridge, "deposit", ["50000000000", recipient.ToString()], BridgeContract.DepositCallData(50_000_000_000, recipient)),
+            (BridgeArtifacts.TestRlc, "approveAndCall", [bridge.ToString(), "7000000003", recipient.ToString()], BridgeContract.ApproveAndCallData(bridge, 7_000_000_003, recipient)),
+            (BridgeArtifacts.TestRlc, "approve", [bridge.ToString(), "1"], BridgeContract.ApproveCallData(bridge, 1)),
+            (BridgeArtifacts.TestRlc, "mint", [recipient.ToString(), "18446744073709551615"], BridgeContract.MintCallData(recipient, ulong.MaxValue)),
+        };
+        var input = new
+        {
+            transactions = Array.Empty<object>(), abi = Array.Empty<object>(), checkpoints = Array.Empty<object>(), validatorSets = Array.Empty<object>(),
+            calls = cases.Select(c => new { abi = JsonDocument.Parse(c.Contract.Abi).RootElement, name = c.Name, values = c.Values }).ToArray(),
+        };
+        var theirs = NodeTools.RunScriptWithInput("vectors.mjs", input).GetProperty("calls");
+        for (int i = 0; i < cases.Length; i++)
+            Assert.That(Hex.Encode(cases[i].Ours), Is.EqualTo(theirs[i].GetString()), cases[i].Name);
     }
 }

@@ -47,7 +47,7 @@ public sealed class RelayerTests
 
     private async Task<int> AnchoredEventsAsync(Address contract, ulong fromBlock = 0)
     {
-        var topic = Keccak256.Hash(System.Text.Encoding.ASCII.GetBytes("CheckpointAnchored(uint64,uint64,uint64,bytes32,bytes32,bytes32)"));
+        var topic = Keccak256.Hash(System.Text.Encoding.ASCII.GetBytes("CheckpointAnchored(uint64,uint64,uint64,bytes32,bytes32,bytes32,bytes32)"));
         var logs = await _ganache.Rpc.RequestAsync("eth_getLogs", [new System.Text.Json.Nodes.JsonObject
         {
             ["address"] = contract.ToString(), ["fromBlock"] = EthereumRpcClient.Quantity(fromBlock), ["toBlock"] = "latest",

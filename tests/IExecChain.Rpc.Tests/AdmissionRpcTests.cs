@@ -28,13 +28,9 @@ public sealed class AdmissionRpcTests
         public required Mempool Mempool { get; init; }
         public required AdmissionControl Admission { get; init; }
         public required JsonRpcDispatcher Dispatcher { get; init; }
-        private Commit? _last;
-
         public void CommitBlock()
         {
-            var executed = Processor.Propose(OneValidatorChain.Validator.Address, Processor.Head.TimeUnixMs + 100, Mempool.SelectForBlock(1000, 1 << 20), _last);
-            _last = OneValidatorChain.Precommit(executed, Processor);
-            Processor.Commit(executed, _last);
+            var executed = OneValidatorChain.Produce(Processor, Mempool.SelectForBlock(1000, 1 << 20));
             Mempool.OnBlockCommitted(executed.Block.Transactions, executed.Excluded.Select(e => e.Tx));
         }
 

@@ -46,4 +46,14 @@ internal static class OneValidatorChain
         if (processor.CheckpointOf(executed) is { } checkpoint) signature.CheckpointSignature = ByteString.CopyFrom(Validator.Sign(checkpoint.Digest()));
         return new Commit { Height = block.Height, BlockHash = ByteString.CopyFrom(block.Hash.ToArray()), Signatures = { signature } };
     }
+
+    /// <summary>Proposes a block of <paramref name="candidates"/> on the head, precommits it as the only validator and commits it.</summary>
+    public static ExecutedBlock Produce(BlockProcessor processor, IEnumerable<Transaction> candidates)
+    {
+        var head = processor.Head;
+        var last = head.Height == 0 ? null : processor.Blocks.GetCommit(head.Height);
+        var executed = processor.Propose(Validator.Address, head.TimeUnixMs + 100, candidates, last);
+        processor.Commit(executed, Precommit(executed, processor));
+        return executed;
+    }
 }

@@ -33,13 +33,7 @@ public sealed class ValidatorsRpcTests
 
     private static Task Produce(BlockProcessor processor, ulong blocks) => Task.Run(() =>
     {
-        Commit? last = null;
-        for (ulong h = 1; h <= blocks; h++)
-        {
-            var executed = processor.Propose(OneValidatorChain.Validator.Address, processor.Head.TimeUnixMs + 100, [], last, []);
-            last = OneValidatorChain.Precommit(executed, processor);
-            processor.Commit(executed, last);
-        }
+        for (ulong h = 1; h <= blocks; h++) OneValidatorChain.Produce(processor, []);
     });
 
     // Calls the method until the producer is done; returns the mismatches `check` finds in the results.

@@ -33,7 +33,8 @@ public sealed class CheckpointTests
         Assert.That(new Hash256(second.NextValidatorSetHash.Span), Is.EqualTo(ValidatorSetDigest.Compute(powers)));
 
         var checkpoint = new Checkpoint(TestChain.ChainId, 2, 4, 6, MerkleRoot.Compute(hashes),
-            new Hash256(second.StateRoot.Span), new Hash256(second.NextValidatorSetHash.Span));
+            new Hash256(second.StateRoot.Span), new Hash256(second.NextValidatorSetHash.Span), Hash256.Zero);
+        Assert.That(new Hash256(second.WithdrawalsRoot.Span), Is.EqualTo(Hash256.Zero), "no withdrawal in the period");
         Assert.That(second.Signatures, Has.Count.EqualTo(1));
         Assert.That(Secp256k1.TryRecoverAddress(checkpoint.Digest(), second.Signatures[0].Signature.Span, out var signer), Is.True);
         Assert.That(signer, Is.EqualTo(TestChain.Validator.Address), "the signature is over the Ethereum-verifiable digest");

@@ -27,7 +27,8 @@ public sealed class RpcCheckpointSource(JsonRpcClient client) : ICheckpointSourc
             JsonRpcClient.Quantity(result.GetProperty("lastHeight")),
             Hash256.Parse(result.GetProperty("blocksRoot").GetString()!),
             Hash256.Parse(result.GetProperty("stateRoot").GetString()!),
-            Hash256.Parse(result.GetProperty("nextValidatorSetHash").GetString()!));
+            Hash256.Parse(result.GetProperty("nextValidatorSetHash").GetString()!),
+            Hash256.Parse(result.GetProperty("withdrawalsRoot").GetString()!));
         // Never trust the served digest: it is recomputed here from the fields.
         if (checkpoint.Digest() != Hash256.Parse(result.GetProperty("digest").GetString()!))
             throw new AnchoringException($"checkpoint {number} from the sidechain does not hash to its stated digest");

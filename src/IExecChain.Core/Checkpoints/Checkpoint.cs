@@ -9,7 +9,9 @@ namespace IExecChain.Core.Checkpoints;
 /// A summary of blocks <see cref="FirstHeight"/>..<see cref="LastHeight"/> that validators sign
 /// and relayers anchor on Ethereum. <see cref="BlocksRoot"/> is <see cref="Blocks.MerkleRoot"/>
 /// over the block hashes in height order; <see cref="NextValidatorSetHash"/> is the
-/// <see cref="ValidatorSetDigest"/> of the set that signs the next checkpoint.
+/// <see cref="ValidatorSetDigest"/> of the set that signs the next checkpoint;
+/// <see cref="WithdrawalsRoot"/> is <see cref="Blocks.MerkleRoot"/> over the leaf hashes of the
+/// period's bridge withdrawals in id order (<see cref="Bridge.Withdrawal.LeafHash"/>), Zero when there were none.
 /// </summary>
 public sealed record Checkpoint(
     ulong ChainId,
@@ -18,22 +20,23 @@ public sealed record Checkpoint(
     ulong LastHeight,
     Hash256 BlocksRoot,
     Hash256 StateRoot,
-    Hash256 NextValidatorSetHash)
+    Hash256 NextValidatorSetHash,
+    Hash256 WithdrawalsRoot)
 {
     /// <summary>The signed digest; see <see cref="CheckpointDigest"/>.</summary>
     public Hash256 Digest() => CheckpointDigest.Compute(this);
 }
 
 /// <summary>
-/// keccak256("iExecChain/checkpoint/v1" ‖ chainId ‖ number ‖ firstHeight ‖ lastHeight ‖
-/// blocksRoot ‖ stateRoot ‖ nextValidatorSetHash), integers as 8-byte big-endian: 152 bytes
-/// hashed. The anchor contract recomputes it with <c>abi.encodePacked</c> and the same tag, which
+/// keccak256("iExecChain/checkpoint/v2" ‖ chainId ‖ number ‖ firstHeight ‖ lastHeight ‖
+/// blocksRoot ‖ stateRoot ‖ nextValidatorSetHash ‖ withdrawalsRoot), integers as 8-byte
+/// big-endian: 184 bytes hashed (v1, without withdrawalsRoot, was replaced when the bridge came). The anchor contract recomputes it with <c>abi.encodePacked</c> and the same tag, which
 /// keeps a checkpoint signature from being replayed as a vote or a transaction signature.
 /// </summary>
 public static class CheckpointDigest
 {
-    public const int PreimageSize = 24 + 4 * 8 + 3 * Hash256.Size;
-    private static readonly byte[] Domain = Encoding.ASCII.GetBytes("iExecChain/checkpoint/v1");
+    public const int PreimageSize = 24 + 4 * 8 + 4 * Hash256.Size;
+    private static readonly byte[] Domain = Encoding.ASCII.GetBytes("iExecChain/checkpoint/v2");
 
     public static Hash256 Compute(Checkpoint checkpoint)
     {
@@ -46,7 +49,8 @@ public static class CheckpointDigest
         BinaryPrimitives.WriteUInt64BigEndian(buffer[o..], checkpoint.LastHeight); o += 8;
         checkpoint.BlocksRoot.CopyTo(buffer[o..]); o += Hash256.Size;
         checkpoint.StateRoot.CopyTo(buffer[o..]); o += Hash256.Size;
-        checkpoint.NextValidatorSetHash.CopyTo(buffer[o..]);
+        checkpoint.NextValidatorSetHash.CopyTo(buffer[o..]); o += Hash256.Size;
+        checkpoint.WithdrawalsRoot.CopyTo(buffer[o..]);
         return Keccak256.Hash(buffer);
     }
 }

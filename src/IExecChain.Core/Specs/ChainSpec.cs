@@ -32,6 +32,24 @@ public sealed record ChainParameters
     public ulong CheckpointInterval { get; init; } = DefaultCheckpointInterval;
     public const ulong DefaultCheckpointInterval = 100;
     public MarketParameters Market { get; init; } = new();
+    /// <summary>The RLC bridge to Ethereum (docs/bridge.md); null: no bridge, deposits cannot be attested.</summary>
+    public BridgeParameters? Bridge { get; init; }
+}
+
+/// <summary>
+/// Where the chain's RLC bridge lives on Ethereum and how deep a deposit must be before validators
+/// attest it. Validators follow that contract themselves (each with its own Ethereum endpoint).
+/// </summary>
+public sealed record BridgeParameters
+{
+    public required ulong EthChainId { get; init; }
+    /// <summary>The bridge contract (src/IExecChain.Ethereum/Contracts/Bridge.sol).</summary>
+    public required Address Contract { get; init; }
+    /// <summary>Ethereum blocks a deposit's block must have on top of it (counting itself) before it is attested.</summary>
+    public ulong Confirmations { get; init; } = DefaultConfirmations;
+    public const ulong DefaultConfirmations = 12;
+    /// <summary>Deposits beyond the next one to credit that may be attested ahead: bounds the state attestations take.</summary>
+    public ulong MaxDepositsAhead { get; init; } = 1024;
 }
 
 /// <summary>
@@ -130,6 +148,8 @@ public sealed record FeeSchedule
     public required ulong Unstake { get; init; }
     public ulong Governance { get; init; } = 10_000;
     public ulong AnchorReceipt { get; init; } = 1_000;
+    /// <summary>Withdraw, AttestDeposits.</summary>
+    public ulong Bridge { get; init; } = 1_000;
     /// <summary>RegisterApp, RegisterDataset, RegisterWorkerpool, JoinPool, LeavePool.</summary>
     public ulong Registry { get; init; } = 10_000;
     /// <summary>PlaceOrder, CancelOrder.</summary>

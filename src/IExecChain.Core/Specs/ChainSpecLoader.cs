@@ -57,9 +57,9 @@ public static class ChainSpecLoader
     private static ChainParameters ReadParameters(Reader r, JsonElement p)
     {
         r.ExpectObject(p, "blockIntervalMs", "maxBlockTransactions", "maxBlockBytes", "maxTransactionBytes", "unbondingPeriodBlocks",
-            "minValidatorStake", "minWorkerStake", "epochLength", "fees", "consensus", "checkpointInterval", "market");
+            "minValidatorStake", "minWorkerStake", "epochLength", "fees", "consensus", "checkpointInterval", "market", "bridge");
         var fees = r.Child(p, "fees", out var f);
-        fees.ExpectObject(f, "transfer", "stake", "unstake", "governance", "anchorReceipt", "registry", "order", "contribution");
+        fees.ExpectObject(f, "transfer", "stake", "unstake", "governance", "anchorReceipt", "bridge", "registry", "order", "contribution");
         var defaults = new FeeSchedule { Transfer = 0, Stake = 0, Unstake = 0 };
         return new ChainParameters
         {
@@ -78,6 +78,7 @@ public static class ChainSpecLoader
                 Unstake = fees.UInt64(f, "unstake", min: 0),
                 Governance = fees.OptionalUInt64(f, "governance", defaults.Governance, min: 0),
                 AnchorReceipt = fees.OptionalUInt64(f, "anchorReceipt", defaults.AnchorReceipt, min: 0),
+                Bridge = fees.OptionalUInt64(f, "bridge", defaults.Bridge, min: 0),
                 Registry = fees.OptionalUInt64(f, "registry", defaults.Registry, min: 0),
                 Order = fees.OptionalUInt64(f, "order", defaults.Order, min: 0),
                 Contribution = fees.OptionalUInt64(f, "contribution", defaults.Contribution, min: 0),
@@ -85,6 +86,21 @@ public static class ChainSpecLoader
             Consensus = p.TryGetProperty("consensus", out _) ? ReadConsensus(r.Child(p, "consensus", out var c), c) : new ConsensusParameters(),
             CheckpointInterval = r.OptionalUInt64(p, "checkpointInterval", ChainParameters.DefaultCheckpointInterval, min: 1, max: 1_000_000),
             Market = p.TryGetProperty("market", out _) ? ReadMarket(r.Child(p, "market", out var m), m) : new MarketParameters(),
+            Bridge = p.TryGetProperty("bridge", out _) ? ReadBridge(r.Child(p, "bridge", out var b), b) : null,
+        };
+    }
+
+    private static BridgeParameters ReadBridge(Reader r, JsonElement b)
+    {
+        r.ExpectObject(b, "ethChainId", "contract", "confirmations", "maxDepositsAhead");
+        var contract = r.Address(b, "contract");
+        if (contract == Primitives.Address.Zero) throw new ChainSpecException($"{r.Path}.contract: the zero address cannot be the bridge contract");
+        return new BridgeParameters
+        {
+            EthChainId = r.UInt64(b, "ethChainId", min: 1),
+            Contract = contract,
+            Confirmations = r.OptionalUInt64(b, "confirmations", BridgeParameters.DefaultConfirmations, min: 1, max: 10_000),
+            MaxDepositsAhead = r.OptionalUInt64(b, "maxDepositsAhead", 1024, min: 1, max: 100_000),
         };
     }
 

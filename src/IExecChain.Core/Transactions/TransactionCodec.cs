@@ -90,6 +90,26 @@ public static class TransactionCodec
             ? $"{field} must be an http(s) URL of at most 256 characters, got '{(url.Length > 64 ? url[..64] + "..." : url)}'"
             : null;
 
+    /// <summary>Most deposits one AttestDeposits transaction may carry.</summary>
+    public const int MaxAttestedDeposits = 64;
+
+    private static string? CheckDeposits(AttestDeposits attest)
+    {
+        if (attest.Deposits.Count is 0 or > MaxAttestedDeposits) return $"attest_deposits.deposits must hold 1 to {MaxAttestedDeposits} deposits, got {attest.Deposits.Count}";
+        for (int i = 0; i < attest.Deposits.Count; i++)
+        {
+            var d = attest.Deposits[i];
+            var field = $"attest_deposits.deposits[{i}]";
+            var error = (i > 0 && d.Id <= attest.Deposits[i - 1].Id ? $"{field}.id {d.Id} does not follow {attest.Deposits[i - 1].Id}: ids must ascend" : null)
+                ?? Length(d.Depositor, Address.Size, field + ".depositor")
+                ?? Length(d.Recipient, Address.Size, field + ".recipient")
+                ?? (d.Amount == 0 ? $"{field}.amount must be positive" : null)
+                ?? Length(d.EthTxHash, 32, field + ".eth_tx_hash");
+            if (error is not null) return error;
+        }
+        return null;
+    }
+
     private static bool TryCheckPayload(TransactionBody body, out string? error)
     {
         error = null;
@@ -167,6 +187,14 @@ public static class TransactionCodec
                 break;
             case TransactionBody.PayloadOneofCase.Challenge:
                 error = Length(body.Challenge.TaskId, 32, "challenge.task_id");
+                break;
+            case TransactionBody.PayloadOneofCase.Withdraw:
+                error = Length(body.Withdraw.Recipient, Address.Size, "withdraw.recipient")
+                    ?? (body.Withdraw.Recipient.Span.IndexOfAnyExcept((byte)0) < 0 ? "withdraw.recipient must not be the zero address" : null)
+                    ?? (body.Withdraw.Amount == 0 ? "withdraw.amount must be positive" : null);
+                break;
+            case TransactionBody.PayloadOneofCase.AttestDeposits:
+                error = CheckDeposits(body.AttestDeposits);
                 break;
             case TransactionBody.PayloadOneofCase.None:
                 error = "transaction has no payload (or a payload type this node does not know)";

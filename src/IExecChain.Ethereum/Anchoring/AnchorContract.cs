@@ -13,7 +13,7 @@ namespace IExecChain.Ethereum.Anchoring;
 /// </summary>
 public sealed class AnchorContract(EthereumRpcClient rpc, Address address)
 {
-    private const string CheckpointTuple = "(uint64,uint64,uint64,uint64,bytes32,bytes32,bytes32)";
+    private const string CheckpointTuple = "(uint64,uint64,uint64,uint64,bytes32,bytes32,bytes32,bytes32)";
 
     public static readonly AbiFunction AnchorFunction = new("anchor", [CheckpointTuple, "bytes", "uint256[]"]);
     public static readonly AbiFunction NextFunction = new("next", [], ["uint64", "uint64"]);
@@ -78,7 +78,7 @@ public sealed class AnchorContract(EthereumRpcClient rpc, Address address)
     }
 
     public static object[] Tuple(Checkpoint c) =>
-        [c.ChainId, c.Number, c.FirstHeight, c.LastHeight, c.BlocksRoot, c.StateRoot, c.NextValidatorSetHash];
+        [c.ChainId, c.Number, c.FirstHeight, c.LastHeight, c.BlocksRoot, c.StateRoot, c.NextValidatorSetHash, c.WithdrawalsRoot];
 
     /// <summary>Set entries as the contract takes them: address · 2⁹⁶ + power.</summary>
     public static List<object> Entries(IReadOnlyList<ValidatorPower> validators)
@@ -134,7 +134,7 @@ public sealed class AnchorContract(EthereumRpcClient rpc, Address address)
         new((byte[])(await ReadAsync(AnchoredDigestFunction, [number], ct))[0]);
 
     /// <summary>keccak256 of the CheckpointAnchored event's signature: the first topic of its logs; the checkpoint number is the second.</summary>
-    public static readonly Hash256 CheckpointAnchoredTopic = Keccak256.Hash(System.Text.Encoding.ASCII.GetBytes("CheckpointAnchored(uint64,uint64,uint64,bytes32,bytes32,bytes32)"));
+    public static readonly Hash256 CheckpointAnchoredTopic = Keccak256.Hash(System.Text.Encoding.ASCII.GetBytes("CheckpointAnchored(uint64,uint64,uint64,bytes32,bytes32,bytes32,bytes32)"));
 
     /// <summary>
     /// The Ethereum transaction whose CheckpointAnchored event names checkpoint <paramref name="number"/>,

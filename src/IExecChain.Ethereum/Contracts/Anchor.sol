@@ -19,6 +19,7 @@ contract Anchor {
         bytes32 blocksRoot;
         bytes32 stateRoot;
         bytes32 nextValidatorSetHash;
+        bytes32 withdrawalsRoot;
     }
 
     /// Everything a checkpoint needs, in one slot.
@@ -46,7 +47,8 @@ contract Anchor {
         uint64 lastHeight,
         bytes32 blocksRoot,
         bytes32 stateRoot,
-        bytes32 nextValidatorSetHash
+        bytes32 nextValidatorSetHash,
+        bytes32 withdrawalsRoot
     );
     event ValidatorSetRotated(uint64 indexed checkpointNumber, bytes32 indexed validatorSetHash, uint256 validators);
 
@@ -100,17 +102,25 @@ contract Anchor {
         head.nextNumber = uint40(cp.number + 1);
         head.nextFirstHeight = uint48(cp.lastHeight + 1);
         _head = head;
-        emit CheckpointAnchored(cp.number, cp.firstHeight, cp.lastHeight, cp.blocksRoot, cp.stateRoot, cp.nextValidatorSetHash);
+        _emitAnchored(cp);
     }
 
-    /// @notice keccak256("iExecChain/checkpoint/v1" ‖ chainId ‖ number ‖ firstHeight ‖ lastHeight
-    /// (each uint64 big-endian) ‖ blocksRoot ‖ stateRoot ‖ nextValidatorSetHash): what validators sign.
+    /// A frame of its own: eight fields do not fit beside anchor()'s locals on the EVM stack.
+    function _emitAnchored(Checkpoint calldata cp) private {
+        emit CheckpointAnchored(
+            cp.number, cp.firstHeight, cp.lastHeight, cp.blocksRoot, cp.stateRoot, cp.nextValidatorSetHash, cp.withdrawalsRoot
+        );
+    }
+
+    /// @notice keccak256("iExecChain/checkpoint/v2" ‖ chainId ‖ number ‖ firstHeight ‖ lastHeight
+    /// (each uint64 big-endian) ‖ blocksRoot ‖ stateRoot ‖ nextValidatorSetHash ‖ withdrawalsRoot):
+    /// what validators sign.
     function checkpointDigest(Checkpoint calldata cp) public pure returns (bytes32) {
         return keccak256(
             abi.encodePacked(
-                "iExecChain/checkpoint/v1",
+                "iExecChain/checkpoint/v2",
                 cp.chainId, cp.number, cp.firstHeight, cp.lastHeight,
-                cp.blocksRoot, cp.stateRoot, cp.nextValidatorSetHash
+                cp.blocksRoot, cp.stateRoot, cp.nextValidatorSetHash, cp.withdrawalsRoot
             )
         );
     }

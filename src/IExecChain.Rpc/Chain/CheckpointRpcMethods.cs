@@ -38,6 +38,7 @@ public sealed class CheckpointRpcMethods(ulong chainId, BlockProcessor processor
             blocksRoot = signed.Checkpoint.BlocksRoot.ToString(),
             stateRoot = signed.Checkpoint.StateRoot.ToString(),
             nextValidatorSetHash = signed.Checkpoint.NextValidatorSetHash.ToString(),
+            withdrawalsRoot = signed.Checkpoint.WithdrawalsRoot.ToString(),
             digest = signed.Checkpoint.Digest().ToString(),
             nextValidators = signed.NextValidatorSet.Select(v => new { address = v.Address.ToString(), power = RpcFormat.Quantity(v.Power) }).ToArray(),
             signatures = signed.Signatures.Select(s => new { validator = s.Validator.ToString(), signature = Hex.Encode(s.Signature) }).ToArray(),

@@ -65,6 +65,8 @@ public static class RpcFormat
             TransactionBody.PayloadOneofCase.Challenge => new { taskId = Bytes(b.Challenge.TaskId.Span) },
             TransactionBody.PayloadOneofCase.CancelOrder => new { orderHash = Bytes(b.CancelOrder.OrderHash.Span) },
             TransactionBody.PayloadOneofCase.JoinPool => new { workerpool = Bytes(b.JoinPool.Workerpool.Span), endpoint = b.JoinPool.Endpoint },
+            TransactionBody.PayloadOneofCase.Withdraw => new { recipient = Bytes(b.Withdraw.Recipient.Span), amount = Quantity(b.Withdraw.Amount) },
+            TransactionBody.PayloadOneofCase.AttestDeposits => new { deposits = b.AttestDeposits.Deposits.Select(Deposit).ToArray() },
             _ => null,
         };
         return new
@@ -81,6 +83,16 @@ public static class RpcFormat
             raw = Bytes(tx.SignedBytes),
         };
     }
+
+    public static object Deposit(BridgeDeposit d) => new
+    {
+        id = Quantity(d.Id),
+        depositor = Bytes(d.Depositor.Span),
+        recipient = Bytes(d.Recipient.Span),
+        amount = Quantity(d.Amount),
+        ethTxHash = Bytes(d.EthTxHash.Span),
+        ethBlockNumber = Quantity(d.EthBlockNumber),
+    };
 
     /// <summary>A receipt; <paramref name="body"/> (the transaction's) lets the error text name what only the transaction holds.</summary>
     public static object Receipt(Receipt r, TransactionBody? body) => new
@@ -122,6 +134,8 @@ public static class RpcFormat
         TransactionBody.PayloadOneofCase.Contribute => "contribute",
         TransactionBody.PayloadOneofCase.Reveal => "reveal",
         TransactionBody.PayloadOneofCase.Challenge => "challenge",
+        TransactionBody.PayloadOneofCase.Withdraw => "withdraw",
+        TransactionBody.PayloadOneofCase.AttestDeposits => "attest-deposits",
         _ => "unknown",
     };
 

@@ -7,6 +7,7 @@ using IExecChain.Core.Transactions;
 using IExecChain.Core.Wire;
 using IExecChain.State.Execution;
 using IExecChain.Core.Checkpoints;
+using IExecChain.State.Bridge;
 using IExecChain.State.Checkpoints;
 using IExecChain.State.Market;
 using IExecChain.State.Merkle;
@@ -132,8 +133,8 @@ public sealed class BlockProcessor
             if (accepted.Count >= ChainBlock.MaxEvidencePerBlock) break;
             if (Equivocation.Apply(state, e, _spec.ChainId, height, _executor.Parameters.Consensus) is null) accepted.Add(e);
         }
-        var header = FinishBlock(state, market, head, height, Math.Max(timeUnixMs, head.TimeUnixMs + 1), proposer, fees, included, receipts, lastCommit, accepted, out var update, out var receiptBytes, out var nextSet);
-        return new ExecutedBlock(new ChainBlock(header, included, lastCommit, accepted), update, receipts, receiptBytes, excluded, nextSet) { Market = market };
+        var header = FinishBlock(state, market, head, height, Math.Max(timeUnixMs, head.TimeUnixMs + 1), proposer, fees, included, receipts, lastCommit, accepted, out var update, out var receiptBytes, out var nextSet, out var withdrawalsRoot);
+        return new ExecutedBlock(new ChainBlock(header, included, lastCommit, accepted), update, receipts, receiptBytes, excluded, nextSet) { Market = market, WithdrawalsRoot = withdrawalsRoot };
     }
 
     /// <summary>Re-executes someone else's block; null with an error when it is not valid on our head.</summary>
@@ -170,9 +171,10 @@ public sealed class BlockProcessor
         ValidatorSet nextSet;
         StateUpdate update;
         byte[][] receiptBytes;
+        Hash256 withdrawalsRoot;
         try
         {
-            expected = FinishBlock(state, market, head, h.Height, h.TimeUnixMs, new Address(h.Proposer.Span), fees, block.Transactions, receipts, block.LastCommit, block.Evidence, out update, out receiptBytes, out nextSet);
+            expected = FinishBlock(state, market, head, h.Height, h.TimeUnixMs, new Address(h.Proposer.Span), fees, block.Transactions, receipts, block.LastCommit, block.Evidence, out update, out receiptBytes, out nextSet, out withdrawalsRoot);
         }
         catch (InvalidBlockException e)
         {
@@ -181,7 +183,7 @@ public sealed class BlockProcessor
         }
         error = BlockRules.CheckExecuted(h, expected);
         if (error is not null) return null;
-        return new ExecutedBlock(block, update, receipts, receiptBytes, [], nextSet) { Market = market };
+        return new ExecutedBlock(block, update, receipts, receiptBytes, [], nextSet) { Market = market, WithdrawalsRoot = withdrawalsRoot };
     }
 
     /// <summary>Makes an executed block final: block, state, receipts and head in one synced write.</summary>
@@ -216,7 +218,7 @@ public sealed class BlockProcessor
 
     private BlockHeader FinishBlock(WorldState state, MarketBlock market, ChainHead head, ulong height, ulong time, Address proposer, ulong fees,
         IReadOnlyList<Transaction> txs, IReadOnlyList<Receipt> receipts, Commit? lastCommit, IReadOnlyList<DuplicateVoteEvidence> evidence,
-        out StateUpdate update, out byte[][] receiptBytes, out ValidatorSet nextSet)
+        out StateUpdate update, out byte[][] receiptBytes, out ValidatorSet nextSet, out Hash256 withdrawalsRoot)
     {
         if (fees > 0)
         {
@@ -238,10 +240,14 @@ public sealed class BlockProcessor
         if (lastCommit is not null && CheckpointLedger.IsLastOfRange(head.Height, _spec.Parameters.CheckpointInterval))
         {
             var signingSet = ValidatorLedger.CurrentSet(state);   // the set of this height = the one after the checkpoint
-            var checkpoint = BuildCheckpoint(head.Height, head.Hash, head.StateRoot, signingSet);
+            var checkpoint = BuildCheckpoint(head.Height, head.Hash, head.StateRoot, signingSet,
+                BridgeLedger.PeriodRoot(k => Tree.Get(k), CheckpointLedger.NumberOf(head.Height, _spec.Parameters.CheckpointInterval)));
             if (CheckpointLedger.VerifySignatures(lastCommit, checkpoint) is { } checkpointError) throw new InvalidBlockException(checkpointError);
             CheckpointLedger.Record(state, checkpoint, signingSet, lastCommit, height);
         }
+        withdrawalsRoot = CheckpointLedger.IsLastOfRange(height, _spec.Parameters.CheckpointInterval)
+            ? BridgeLedger.ClosePeriod(state, CheckpointLedger.NumberOf(height, _spec.Parameters.CheckpointInterval))
+            : Hash256.Zero;
         nextSet = ValidatorLedger.AdvanceHeight(state, height, parameters.EpochLength, parameters.MinValidatorStake, parameters.Consensus);
         update = Tree.Prepare(state.CollectChanges());
 
@@ -277,7 +283,7 @@ public sealed class BlockProcessor
     {
         var block = executed.Block;
         if (!CheckpointLedger.IsLastOfRange(block.Height, _spec.Parameters.CheckpointInterval)) return null;
-        return BuildCheckpoint(block.Height, block.Hash, block.StateRoot, executed.NextValidators);
+        return BuildCheckpoint(block.Height, block.Hash, block.StateRoot, executed.NextValidators, executed.WithdrawalsRoot);
     }
 
     /// <summary>The checkpoint the head block ends (its commit carries the signatures), or null.</summary>
@@ -285,10 +291,11 @@ public sealed class BlockProcessor
     {
         var head = _head;
         if (!CheckpointLedger.IsLastOfRange(head.Height, _spec.Parameters.CheckpointInterval)) return null;
-        return BuildCheckpoint(head.Height, head.Hash, head.StateRoot, _validators);
+        return BuildCheckpoint(head.Height, head.Hash, head.StateRoot, _validators,
+            BridgeLedger.PeriodRoot(k => Tree.Get(k), CheckpointLedger.NumberOf(head.Height, _spec.Parameters.CheckpointInterval)));
     }
 
-    private Checkpoint BuildCheckpoint(ulong lastHeight, Hash256 lastHash, Hash256 stateRoot, ValidatorSet nextSet)
+    private Checkpoint BuildCheckpoint(ulong lastHeight, Hash256 lastHash, Hash256 stateRoot, ValidatorSet nextSet, Hash256 withdrawalsRoot)
     {
         ulong interval = _spec.Parameters.CheckpointInterval;
         var hashes = new Hash256[interval];
@@ -299,7 +306,7 @@ public sealed class BlockProcessor
             hashes[i] = new Hash256(commit.BlockHash.Span);
         }
         hashes[^1] = lastHash;
-        return CheckpointLedger.Build(_spec.ChainId, interval, lastHeight, hashes, stateRoot, nextSet);
+        return CheckpointLedger.Build(_spec.ChainId, interval, lastHeight, hashes, stateRoot, nextSet, withdrawalsRoot);
     }
 
     /// <summary>

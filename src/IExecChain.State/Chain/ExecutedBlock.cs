@@ -26,6 +26,9 @@ public sealed class ExecutedBlock
 
     /// <summary>The validators of the following height, as this block's execution leaves them.</summary>
     public ValidatorSet NextValidators { get; }
+
+    /// <summary>The root of the withdrawals of the checkpoint period this block ends (Zero when it ends none or there were none).</summary>
+    public Core.Primitives.Hash256 WithdrawalsRoot { get; init; }
     public StateUpdate StateUpdate { get; }
     public IReadOnlyList<Receipt> Receipts { get; }
 

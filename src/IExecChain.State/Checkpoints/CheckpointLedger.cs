@@ -26,14 +26,15 @@ public static class CheckpointLedger
 
     /// <summary>
     /// The checkpoint ending at <paramref name="lastHeight"/>: <paramref name="blockHashes"/> are the
-    /// hashes of its heights in order, <paramref name="nextSet"/> the validators of height lastHeight + 1.
+    /// hashes of its heights in order, <paramref name="nextSet"/> the validators of height lastHeight + 1,
+    /// <paramref name="withdrawalsRoot"/> the root of the period's bridge withdrawals.
     /// </summary>
-    public static Checkpoint Build(ulong chainId, ulong interval, ulong lastHeight, IReadOnlyList<Hash256> blockHashes, Hash256 stateRoot, ValidatorSet nextSet)
+    public static Checkpoint Build(ulong chainId, ulong interval, ulong lastHeight, IReadOnlyList<Hash256> blockHashes, Hash256 stateRoot, ValidatorSet nextSet, Hash256 withdrawalsRoot)
     {
         if (!IsLastOfRange(lastHeight, interval)) throw new ArgumentException($"height {lastHeight} does not end a checkpoint range of {interval}", nameof(lastHeight));
         if ((ulong)blockHashes.Count != interval) throw new ArgumentException($"a checkpoint covers {interval} blocks, got {blockHashes.Count} hashes", nameof(blockHashes));
         return new Checkpoint(chainId, NumberOf(lastHeight, interval), lastHeight - interval + 1, lastHeight,
-            MerkleRoot.Compute(blockHashes), stateRoot, ValidatorSetDigest.Compute(PowersOf(nextSet)));
+            MerkleRoot.Compute(blockHashes), stateRoot, ValidatorSetDigest.Compute(PowersOf(nextSet)), withdrawalsRoot);
     }
 
     /// <summary>
@@ -51,6 +52,7 @@ public static class CheckpointLedger
             StateRoot = ByteString.CopyFrom(checkpoint.StateRoot.ToArray()),
             NextValidatorSetHash = ByteString.CopyFrom(checkpoint.NextValidatorSetHash.ToArray()),
             RecordedAtHeight = recordedAt,
+            WithdrawalsRoot = ByteString.CopyFrom(checkpoint.WithdrawalsRoot.ToArray()),
         };
         foreach (var v in PowersOf(nextSet))
             record.NextValidators.Add(new ValidatorPowerEntry { Address = ByteString.CopyFrom(v.Address.ToArray()), Power = v.Power });
@@ -96,7 +98,7 @@ public static class CheckpointLedger
 
     public static SignedCheckpoint ToSigned(ulong chainId, CheckpointRecord record) => new(
         new Checkpoint(chainId, record.Number, record.FirstHeight, record.LastHeight, new Hash256(record.BlocksRoot.Span),
-            new Hash256(record.StateRoot.Span), new Hash256(record.NextValidatorSetHash.Span)),
+            new Hash256(record.StateRoot.Span), new Hash256(record.NextValidatorSetHash.Span), new Hash256(record.WithdrawalsRoot.Span)),
         [.. record.Signatures.Select(s => new CheckpointSignature(new Address(s.Validator.Span), s.Signature.ToByteArray()))],
         [.. record.NextValidators.Select(v => new ValidatorPower(new Address(v.Address.Span), v.Power))]);
 }

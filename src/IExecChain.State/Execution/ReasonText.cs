@@ -61,6 +61,13 @@ public sealed class ReasonText(IReadOnlyDictionary<ReasonCode, Func<ReasonText.A
         [ReasonCode.ReasonAnchorAlreadyRecorded] = a => $"Ethereum transaction {a.Id(0)} is already recorded for checkpoint {a.N(0)}",
         [ReasonCode.ReasonCheckpointAnchorsFull] = a => $"checkpoint {a.N(0)} already holds {a.N(1)} anchor receipts",
 
+        [ReasonCode.ReasonWithdrawalExceedsBridgedSupply] = a => $"withdrawal of {a.N(1)} nRLC exceeds the bridged supply {a.N(0)} (RLC locked on Ethereum for this chain)",
+        [ReasonCode.ReasonBridgeNotConfigured] = _ => "this chain has no bridge (chain spec parameters.bridge)",
+        [ReasonCode.ReasonAttesterNotValidator] = a => $"{a.Id(0)} is not in the validator set: only validators attest deposits",
+        [ReasonCode.ReasonDepositTooFarAhead] = a => $"deposit {a.N(0)} is too far ahead of the next deposit to credit ({a.N(1)}; at most {a.N(2)} ahead)",
+        [ReasonCode.ReasonDepositAlreadyAttested] = a => $"{a.Id(0)} already attested different content for deposit {a.N(0)}",
+        [ReasonCode.ReasonDepositCandidatesFull] = a => $"deposit {a.N(0)} already has {a.N(1)} conflicting attestations",
+
         [ReasonCode.ReasonAppExists] = a => $"app {a.Id(0)} already exists",
         [ReasonCode.ReasonDatasetSizeZero] = _ => "register_dataset.size must be positive",
         [ReasonCode.ReasonDatasetExists] = a => $"dataset {a.Id(0)} already exists",

@@ -32,6 +32,11 @@ public static class StateKeys
     private const byte TaskTimersKind = 0x14;
     private const byte MarketTotalsKind = 0x15;
     private const byte SpotCheckQueueKind = 0x16;
+    private const byte BridgeTotalsKind = 0x17;
+    private const byte WithdrawalKind = 0x18;
+    private const byte WithdrawalPeriodKind = 0x19;
+    private const byte DepositAttestationsKind = 0x1A;
+    private const byte DepositKind = 0x1B;
 
     public static Hash256 Account(Address address) => OfAddress(AccountKind, address);
 
@@ -77,6 +82,19 @@ public static class StateKeys
     public static Hash256 SpotCheckQueue(ulong height) => OfNumber(SpotCheckQueueKind, height);
 
     public static Hash256 MarketTotals { get; } = Keccak256.Hash([MarketTotalsKind]);
+
+    public static Hash256 BridgeTotals { get; } = Keccak256.Hash([BridgeTotalsKind]);
+
+    public static Hash256 Withdrawal(ulong id) => OfNumber(WithdrawalKind, id);
+
+    /// <summary>The withdrawals of checkpoint period <paramref name="checkpoint"/> (first id, count, root).</summary>
+    public static Hash256 WithdrawalPeriod(ulong checkpoint) => OfNumber(WithdrawalPeriodKind, checkpoint);
+
+    /// <summary>Attestations of a deposit not yet credited.</summary>
+    public static Hash256 DepositAttestations(ulong id) => OfNumber(DepositAttestationsKind, id);
+
+    /// <summary>A credited deposit.</summary>
+    public static Hash256 Deposit(ulong id) => OfNumber(DepositKind, id);
 
     public static Hash256 ParameterOverrides { get; } = Keccak256.Hash([ParameterOverridesKind]);
 

@@ -53,6 +53,7 @@ public sealed class TransactionExecutor
         TransactionBody.PayloadOneofCase.Unstake => _parameters.Fees.Unstake,
         TransactionBody.PayloadOneofCase.Propose or TransactionBody.PayloadOneofCase.Vote => _parameters.Fees.Governance,
         TransactionBody.PayloadOneofCase.AnchorReceipt => _parameters.Fees.AnchorReceipt,
+        TransactionBody.PayloadOneofCase.Withdraw or TransactionBody.PayloadOneofCase.AttestDeposits => _parameters.Fees.Bridge,
         TransactionBody.PayloadOneofCase.RegisterApp or TransactionBody.PayloadOneofCase.RegisterDataset or TransactionBody.PayloadOneofCase.RegisterWorkerpool
             or TransactionBody.PayloadOneofCase.JoinPool or TransactionBody.PayloadOneofCase.LeavePool => _parameters.Fees.Registry,
         TransactionBody.PayloadOneofCase.PlaceOrder or TransactionBody.PayloadOneofCase.CancelOrder or TransactionBody.PayloadOneofCase.Challenge => _parameters.Fees.Order,
@@ -134,6 +135,8 @@ public sealed class TransactionExecutor
             TransactionBody.PayloadOneofCase.Propose => Governance.Propose(state, sender, tx.Body.Propose, height, _parameters.Consensus, market),
             TransactionBody.PayloadOneofCase.Vote => Governance.Vote(state, sender, tx.Body.Vote, height, _parameters.Consensus, market),
             TransactionBody.PayloadOneofCase.AnchorReceipt => Checkpoints.CheckpointLedger.RecordAnchor(state, sender, tx.Body.AnchorReceipt, height),
+            TransactionBody.PayloadOneofCase.Withdraw => Bridge.BridgeLedger.Withdraw(state, sender, tx.Body.Withdraw, height, _parameters.CheckpointInterval),
+            TransactionBody.PayloadOneofCase.AttestDeposits => Bridge.BridgeLedger.Attest(state, sender, tx.Body.AttestDeposits, _parameters.Bridge, height),
             TransactionBody.PayloadOneofCase.RegisterApp or TransactionBody.PayloadOneofCase.RegisterDataset or TransactionBody.PayloadOneofCase.RegisterWorkerpool
                 or TransactionBody.PayloadOneofCase.JoinPool or TransactionBody.PayloadOneofCase.LeavePool or TransactionBody.PayloadOneofCase.PlaceOrder
                 or TransactionBody.PayloadOneofCase.CancelOrder or TransactionBody.PayloadOneofCase.Contribute or TransactionBody.PayloadOneofCase.Reveal

@@ -160,5 +160,5 @@ public sealed class AdmissionControl
     public static bool IsDuty(TransactionBody.PayloadOneofCase kind) => kind is TransactionBody.PayloadOneofCase.Contribute
         or TransactionBody.PayloadOneofCase.Reveal or TransactionBody.PayloadOneofCase.Challenge
         or TransactionBody.PayloadOneofCase.Propose or TransactionBody.PayloadOneofCase.Vote
-        or TransactionBody.PayloadOneofCase.AnchorReceipt;
+        or TransactionBody.PayloadOneofCase.AnchorReceipt or TransactionBody.PayloadOneofCase.AttestDeposits;
 }

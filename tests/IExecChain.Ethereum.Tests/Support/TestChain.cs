@@ -38,14 +38,17 @@ internal sealed class TestChain(ulong chainId, List<(PrivateKey Key, ValidatorPo
     public IReadOnlyList<SignedCheckpoint> Checkpoints => _checkpoints;
     public IReadOnlyList<Hash256> BlocksOf(ulong number) => _blocks[number];
 
-    /// <summary>Adds a checkpoint over <paramref name="blocks"/> blocks, signed by every validator, moving to <paramref name="nextSet"/> after it if given.</summary>
-    public SignedCheckpoint Add(int blocks = 5, List<(PrivateKey Key, ValidatorPower Power)>? nextSet = null)
+    /// <summary>
+    /// Adds a checkpoint over <paramref name="blocks"/> blocks, signed by every validator, moving to <paramref name="nextSet"/>
+    /// after it if given; its withdrawals root is <paramref name="withdrawalsRoot"/>, or random.
+    /// </summary>
+    public SignedCheckpoint Add(int blocks = 5, List<(PrivateKey Key, ValidatorPower Power)>? nextSet = null, Hash256? withdrawalsRoot = null)
     {
         ulong number = firstNumber + (ulong)_checkpoints.Count;
         var hashes = Enumerable.Range(0, blocks).Select(_ => RandomHash()).ToList();
         var next = nextSet ?? Validators;
         var checkpoint = new Checkpoint(ChainId, number, _nextHeight, _nextHeight + (ulong)blocks - 1,
-            MerkleRoot.Compute(hashes), RandomHash(), ValidatorSetDigest.Compute(TestValidators.Powers(next)));
+            MerkleRoot.Compute(hashes), RandomHash(), ValidatorSetDigest.Compute(TestValidators.Powers(next)), withdrawalsRoot ?? RandomHash());
         var signed = new SignedCheckpoint(checkpoint, Sign(checkpoint, Validators), TestValidators.Powers(next));
         _checkpoints.Add(signed);
         _blocks[number] = hashes;

@@ -3,6 +3,8 @@
 //   transactions: signed EIP-1559 transactions (unsigned hash, raw, hash) for each input
 //   abi: ethers' ABI encoding of each {types, values}
 //   checkpoints: solidityPackedKeccak256 of the checkpoint layout in docs/anchoring.md
+//   validatorSets, withdrawals: the same for the validator-set digest and the withdrawal leaf (docs/bridge.md)
+//   calls: ethers' Interface.encodeFunctionData for each {abi (solc's JSON ABI), name, values}
 import { readFileSync } from "node:fs";
 import { ethers } from "ethers";
 
@@ -22,9 +24,13 @@ const transactions = input.transactions.map((t) => {
 const abi = input.abi.map(({ types, values }) => coder.encode(types, values));
 const checkpoints = input.checkpoints.map((c) =>
   ethers.solidityPackedKeccak256(
-    ["string", "uint64", "uint64", "uint64", "uint64", "bytes32", "bytes32", "bytes32"],
-    ["iExecChain/checkpoint/v1", c.chainId, c.number, c.firstHeight, c.lastHeight, c.blocksRoot, c.stateRoot, c.nextValidatorSetHash]));
+    ["string", "uint64", "uint64", "uint64", "uint64", "bytes32", "bytes32", "bytes32", "bytes32"],
+    ["iExecChain/checkpoint/v2", c.chainId, c.number, c.firstHeight, c.lastHeight, c.blocksRoot, c.stateRoot, c.nextValidatorSetHash,
+      c.withdrawalsRoot]));
+const withdrawals = (input.withdrawals ?? []).map((w) =>
+  ethers.solidityPackedKeccak256(["string", "uint64", "address", "uint64"], ["iExecChain/withdrawal/v1", w.id, w.recipient, w.amount]));
 const validatorSets = input.validatorSets.map((set) =>
   ethers.solidityPackedKeccak256(["string", ...set.map(() => ["address", "uint96"]).flat()],
     ["iExecChain/validator-set/v1", ...set.map((v) => [v.address, v.power]).flat()]));
-console.log(JSON.stringify({ version: ethers.version, transactions, abi, checkpoints, validatorSets }));
+const calls = (input.calls ?? []).map(({ abi, name, values }) => new ethers.Interface(abi).encodeFunctionData(name, values));
+console.log(JSON.stringify({ version: ethers.version, transactions, abi, checkpoints, validatorSets, withdrawals, calls }));

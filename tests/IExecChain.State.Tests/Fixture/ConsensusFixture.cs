@@ -31,6 +31,8 @@ internal enum Milestone
     EquivocationPunished,
     CheckpointRecorded,
     AnchorRecorded,
+    DepositCredited,
+    WithdrawalCheckpointed,
     AppAndWorkerpoolRegistered,
     WorkersJoinedThePool,
     FailedMarketTransactions,
@@ -98,6 +100,7 @@ internal sealed class ConsensusFixture
             UnbondingPeriodBlocks = UnbondingPeriod,
             CheckpointInterval = CheckpointInterval,
             Consensus = spec.Parameters.Consensus with { GovernanceVotingPeriodBlocks = VotingPeriod },
+            Bridge = new BridgeParameters { EthChainId = 1337, Contract = new Address(Enumerable.Repeat((byte)0xB1, Address.Size).ToArray()) },
         },
     };
 

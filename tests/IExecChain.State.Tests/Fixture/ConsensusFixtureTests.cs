@@ -65,7 +65,10 @@ public sealed class ConsensusFixtureTests
             Assert.That(chain.Burned, Is.GreaterThan(0), "stake burned for equivocation");
             var statuses = Enumerable.Range(1, 5).Select(id => StateReader.Proposal(tree, (ulong)id)?.Status).ToArray();
             Assert.That(statuses, Is.EqualTo(new ProposalStatus?[] { ProposalStatus.Passed, ProposalStatus.Failed, ProposalStatus.Passed, ProposalStatus.Rejected, ProposalStatus.Expired }));
-            Assert.That(Supply(f) + market.Kitty + chain.Burned, Is.EqualTo(GenesisSupply(f)), "nRLC is neither created nor lost");
+            var bridge = Bridge.BridgeLedger.Totals(new WorldState(tree));
+            Assert.That((bridge.DepositedTotal, bridge.WithdrawnTotal, bridge.BridgedSupply), Is.EqualTo((5_700UL, 2_000UL, 3_700UL)), "the bridge's flows");
+            Assert.That(Supply(f) + market.Kitty + chain.Burned, Is.EqualTo(GenesisSupply(f) + bridge.DepositedTotal - bridge.WithdrawnTotal),
+                "nRLC is neither created nor lost: only the bridge moves it in and out");
         });
     }
 

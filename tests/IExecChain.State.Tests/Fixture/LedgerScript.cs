@@ -36,6 +36,7 @@ internal static class LedgerScript
 
     public static void Close(ConsensusFixture f)
     {
+        BridgeFlows(f);
         Equivocation(f);
         Anchoring(f);
         Settle(f);
@@ -143,6 +144,61 @@ internal static class LedgerScript
         // Proposal 5 expires VotingPeriod blocks later, during the market phases; Settle checks it did.
     }
 
+    private static readonly Address EthAlice = new(Enumerable.Repeat((byte)0xE1, Address.Size).ToArray());
+
+    private static Transaction Attest(ConsensusFixture f, PrivateKey attester, int ahead, params BridgeDeposit[] deposits) => f.Sign(attester, b =>
+    {
+        b.AttestDeposits = new AttestDeposits();
+        b.AttestDeposits.Deposits.AddRange(deposits);
+    }, Kind.AttestDeposits, ahead);
+
+    private static BridgeDeposit Deposit(ulong id, Address recipient, ulong amount) => new()
+    {
+        Id = id,
+        Depositor = ByteString.CopyFrom(EthAlice.ToArray()),
+        Recipient = ConsensusFixture.Bytes(recipient),
+        Amount = amount,
+        EthTxHash = ByteString.CopyFrom(Enumerable.Repeat((byte)(0xD0 + id), Hash256.Size).ToArray()),
+        EthBlockNumber = 500 + id,
+    };
+
+    private static Transaction Withdraw(ConsensusFixture f, PrivateKey key, Address to, ulong amount, int ahead = 0) =>
+        f.Sign(key, b => b.Withdraw = new Core.Wire.Withdraw { Recipient = ConsensusFixture.Bytes(to), Amount = amount }, Kind.Withdraw, ahead);
+
+    /// <summary>
+    /// The newcomer (about a sixth of the power) attests a deposit that never happened, the genesis
+    /// validator attests the real ones: only those are credited. Then a withdrawal within the bridged
+    /// supply and one beyond it.
+    /// </summary>
+    private static void BridgeFlows(ConsensusFixture f)
+    {
+        f.Phase = "bridge: deposits attested by the validators, withdrawals";
+        f.Expect(f.Chain.Processor.FindValidator(Newcomer.Address) is not null, "the newcomer in the set");
+        ulong alice = Balance(f, Alice), bob = Balance(f, Bob);
+        var lie = Deposit(0, Bob.Address, 9_000_000);
+        var executed = f.Produce(Attest(f, Newcomer, 0, lie), Attest(f, Alice, 0, Deposit(0, Alice.Address, 5_000)));
+        f.ExpectReceipts(executed, "SF", "the newcomer's invented deposit, an attestation by a non-validator");
+        f.Expect(Balance(f, Bob) == bob && Balance(f, Alice) == alice - f.Fee(Kind.AttestDeposits), "nothing credited on the newcomer's word");
+
+        executed = f.Produce(Attest(f, Validator, 0, Deposit(0, Alice.Address, 5_000), Deposit(1, Bob.Address, 700)));
+        f.ExpectReceipts(executed, "S", "the genesis validator attests the real deposits");
+        f.Expect(Balance(f, Alice) == alice - f.Fee(Kind.AttestDeposits) + 5_000 && Balance(f, Bob) == bob + 700, "both real deposits credited");
+        f.Reach(Milestone.DepositCredited);
+
+        executed = f.Produce(Withdraw(f, Alice, EthAlice, 2_000), Withdraw(f, Bob, EthAlice, 4_000), Attest(f, Newcomer, 0, Deposit(0, Alice.Address, 5_000)));
+        f.ExpectReceipts(executed, "SFS", "a withdrawal, one beyond the bridged supply of 3,700, a late attestation");
+    }
+
+    private static void WithdrawalCheckpointed(ConsensusFixture f)
+    {
+        ulong number = f.Chain.Tree.Get(StateKeys.Withdrawal(0)) is { } withdrawal ? WithdrawalRecord.Parser.ParseFrom(withdrawal).Checkpoint : 0;
+        var record = f.Chain.Tree.Get(StateKeys.Checkpoint(number)) is { } bytes ? CheckpointRecord.Parser.ParseFrom(bytes) : null;
+        f.Expect(record is not null, $"checkpoint {number} (the withdrawal's) recorded");
+        var root = MerkleRoot.Compute([new Core.Bridge.Withdrawal(0, EthAlice, 2_000).LeafHash()]);
+        f.Expect(new Hash256(record!.WithdrawalsRoot.Span) == root, "the checkpoint's withdrawals root holds the withdrawal");
+        f.Reach(Milestone.WithdrawalCheckpointed, record.RecordedAtHeight);
+    }
+
     private static Vote Precommit(PrivateKey key, ulong height, Hash256 hash) => new()
     {
         Type = VoteType.Precommit,
@@ -199,5 +255,6 @@ internal static class LedgerScript
             "every task settled, every window closed and the leaver's unbonding released");
         f.Reach(Milestone.WorkerLeftThePoolAndUnbonded);
         f.ProduceWhileNot(() => f.Head % ConsensusFixture.CheckpointInterval == 1, (int)ConsensusFixture.CheckpointInterval, "a last checkpoint recorded");
+        WithdrawalCheckpointed(f);
     }
 }

@@ -1,0 +1,177 @@
+using System.Buffers.Binary;
+using System.Numerics;
+using System.Text.Json.Nodes;
+using IExecChain.Core.Bridge;
+using IExecChain.Core.Checkpoints;
+using IExecChain.Core.Crypto;
+using IExecChain.Core.Primitives;
+using IExecChain.Ethereum.Abi;
+using IExecChain.Ethereum.Anchoring;
+using IExecChain.Ethereum.JsonRpc;
+
+namespace IExecChain.Ethereum.Bridge;
+
+/// <summary>A Deposit event of the bridge contract, with where it was logged.</summary>
+public sealed record BridgeDepositEvent(ulong Id, Address Depositor, Address Recipient, ulong Amount, Hash256 TransactionHash, ulong BlockNumber, Hash256 BlockHash);
+
+/// <summary>
+/// Calls to Contracts/Bridge.sol and Contracts/TestRlc.sol (an ERC-20 with RLC's shape): call data,
+/// views, Deposit logs, and readable names for the bridge's errors.
+/// </summary>
+public sealed class BridgeContract(EthereumRpcClient rpc, Address address)
+{
+    private const string CheckpointTuple = "(uint64,uint64,uint64,uint64,bytes32,bytes32,bytes32,bytes32)";
+
+    public static readonly AbiFunction DepositFunction = new("deposit", ["uint256", "address"], ["uint64"]);
+    public static readonly AbiFunction ClaimFunction = new("claim", [CheckpointTuple, "uint64", "address", "uint64", "uint256", "uint256", "bytes32[]"]);
+    public static readonly AbiFunction IsClaimedFunction = new("isClaimed", ["uint64"], ["bool"]);
+    public static readonly AbiFunction DepositCountFunction = new("depositCount", [], ["uint64"]);
+    public static readonly AbiFunction LockedFunction = new("locked", [], ["uint256"]);
+    public static readonly AbiFunction TokenFunction = new("token", [], ["address"]);
+    public static readonly AbiFunction AnchorFunction = new("anchor", [], ["address"]);
+    public static readonly AbiFunction SidechainIdFunction = new("sidechainId", [], ["uint64"]);
+
+    // ERC-20 (TestRlc and the real RLC token)
+    public static readonly AbiFunction ApproveFunction = new("approve", ["address", "uint256"], ["bool"]);
+    public static readonly AbiFunction ApproveAndCallFunction = new("approveAndCall", ["address", "uint256", "bytes"], ["bool"]);
+    public static readonly AbiFunction TransferFunction = new("transfer", ["address", "uint256"], ["bool"]);
+    public static readonly AbiFunction BalanceOfFunction = new("balanceOf", ["address"], ["uint256"]);
+    public static readonly AbiFunction MintFunction = new("mint", ["address", "uint256"]);
+
+    /// <summary>keccak256("Deposit(uint64,address,address,uint64)"): topics are id, depositor, recipient; data the amount.</summary>
+    public static readonly Hash256 DepositTopic = Keccak256.Hash(System.Text.Encoding.ASCII.GetBytes("Deposit(uint64,address,address,uint64)"));
+
+    public static readonly IReadOnlyList<AbiFunction> Errors =
+    [
+        new("ZeroAmount", []),
+        new("ZeroRecipient", []),
+        new("AmountTooLarge", ["uint256"]),
+        new("NotToken", ["address"]),
+        new("MalformedRecipient", ["uint256"]),
+        new("TokenTransferFailed", []),
+        new("WrongChain", ["uint64", "uint64"]),
+        new("CheckpointNotAnchored", ["uint64"]),
+        new("AlreadyClaimed", ["uint64"]),
+        new("InvalidProof", ["uint64"]),
+        // the token's, surfacing through deposit
+        new("InsufficientBalance", ["address", "uint256", "uint256"]),
+        new("InsufficientAllowance", ["address", "uint256", "uint256"]),
+        new("Error", ["string"]),
+    ];
+
+    public Address Address { get; } = address;
+
+    public static byte[] DeploymentData(byte[] bytecode, Address token, Address anchor, ulong sidechainId) =>
+        [.. bytecode, .. AbiCodec.Encode([AbiType.Parse("address"), AbiType.Parse("address"), AbiType.Parse("uint64")], [token, anchor, sidechainId])];
+
+    public static byte[] DepositCallData(ulong amount, Address recipient) => DepositFunction.EncodeCall(new BigInteger(amount), recipient);
+
+    /// <summary>token.approveAndCall(bridge, amount, recipient): a deposit in one transaction.</summary>
+    public static byte[] ApproveAndCallData(Address bridge, ulong amount, Address recipient) =>
+        ApproveAndCallFunction.EncodeCall(bridge, new BigInteger(amount), recipient.ToArray());
+
+    public static byte[] ApproveCallData(Address spender, ulong amount) => ApproveFunction.EncodeCall(spender, new BigInteger(amount));
+
+    public static byte[] MintCallData(Address to, ulong amount) => MintFunction.EncodeCall(to, new BigInteger(amount));
+
+    /// <summary>Call data releasing <paramref name="withdrawal"/>, the <paramref name="index"/>-th of <paramref name="count"/> in checkpoint <paramref name="checkpoint"/>'s period.</summary>
+    public static byte[] ClaimCallData(Checkpoint checkpoint, Withdrawal withdrawal, ulong index, ulong count, IReadOnlyList<Hash256> proof) =>
+        ClaimFunction.EncodeCall(AnchorContract.Tuple(checkpoint), withdrawal.Id, withdrawal.Recipient, withdrawal.Amount,
+            new BigInteger(index), new BigInteger(count), proof.Cast<object>().ToList());
+
+    /// <summary>"InvalidProof(3)" for a custom error, the message for Error(string), hex otherwise.</summary>
+    public static string DescribeRevert(byte[]? data)
+    {
+        if (data is null || data.Length == 0) return "reverted without data";
+        foreach (var error in Errors)
+        {
+            try
+            {
+                if (error.TryDecodeError(data, out var args))
+                    return $"{error.Name}({string.Join(", ", args.Select(a => a is byte[] b ? Hex.Encode(b) : a.ToString()))})";
+            }
+            catch (AbiException)
+            {
+                break;
+            }
+        }
+        return "reverted with " + Hex.Encode(data);
+    }
+
+    public async Task<ulong> DepositCountAsync(CancellationToken ct = default) => (ulong)(BigInteger)(await ReadAsync(DepositCountFunction, [], ct))[0];
+
+    public async Task<BigInteger> LockedAsync(CancellationToken ct = default) => (BigInteger)(await ReadAsync(LockedFunction, [], ct))[0];
+
+    public async Task<bool> IsClaimedAsync(ulong id, CancellationToken ct = default) => (bool)(await ReadAsync(IsClaimedFunction, [id], ct))[0];
+
+    public async Task<Address> TokenAsync(CancellationToken ct = default) => (Address)(await ReadAsync(TokenFunction, [], ct))[0];
+
+    public async Task<Address> AnchorAsync(CancellationToken ct = default) => (Address)(await ReadAsync(AnchorFunction, [], ct))[0];
+
+    public async Task<ulong> SidechainIdAsync(CancellationToken ct = default) => (ulong)(BigInteger)(await ReadAsync(SidechainIdFunction, [], ct))[0];
+
+    /// <summary>ERC-20 balance of <paramref name="owner"/> in the token at <paramref name="token"/>.</summary>
+    public static async Task<BigInteger> BalanceOfAsync(EthereumRpcClient rpc, Address token, Address owner, CancellationToken ct = default)
+    {
+        var output = await rpc.CallAsync(token, BalanceOfFunction.EncodeCall(owner), ct: ct);
+        if (output.Length == 0) throw new AnchoringException($"balanceOf() returned nothing: is {token} an ERC-20 token?");
+        return (BigInteger)BalanceOfFunction.DecodeOutput(output)[0];
+    }
+
+    /// <summary>Deposit events logged in blocks <paramref name="fromBlock"/>..<paramref name="toBlock"/>, in log order.</summary>
+    public async Task<List<BridgeDepositEvent>> DepositsAsync(ulong fromBlock, ulong toBlock, CancellationToken ct = default)
+    {
+        var logs = await rpc.RequestAsync("eth_getLogs", [new JsonObject
+        {
+            ["address"] = Address.ToString(),
+            ["fromBlock"] = EthereumRpcClient.Quantity(fromBlock),
+            ["toBlock"] = EthereumRpcClient.Quantity(toBlock),
+            ["topics"] = new JsonArray(DepositTopic.ToString()),
+        }], ct);
+        var deposits = new List<BridgeDepositEvent>();
+        if (logs is not JsonArray array) throw new EthereumRpcException("eth_getLogs", 0, $"returned {logs?.ToJsonString() ?? "null"}, expected an array");
+        foreach (var log in array)
+        {
+            if (log is null || log["removed"]?.GetValue<bool>() == true) continue;
+            deposits.Add(ParseDeposit(log));
+        }
+        return deposits;
+    }
+
+    /// <summary>One Deposit log as eth_getLogs returns it; throws when it is not one.</summary>
+    public static BridgeDepositEvent ParseDeposit(JsonNode log)
+    {
+        var topics = log["topics"] as JsonArray ?? throw new EthereumRpcException("eth_getLogs", 0, "a log without topics");
+        if (topics.Count != 4 || Hash256.Parse(topics[0]!.GetValue<string>()) != DepositTopic)
+            throw new EthereumRpcException("eth_getLogs", 0, $"not a Deposit log: {log.ToJsonString()}");
+        var data = Hex.Decode(log["data"]!.GetValue<string>());
+        if (data.Length != 32) throw new EthereumRpcException("eth_getLogs", 0, $"a Deposit log carries 32 bytes of data, got {data.Length}");
+        return new BridgeDepositEvent(
+            Word64(Hex.Decode(topics[1]!.GetValue<string>())),
+            WordAddress(Hex.Decode(topics[2]!.GetValue<string>())),
+            WordAddress(Hex.Decode(topics[3]!.GetValue<string>())),
+            Word64(data),
+            Hash256.Parse(log["transactionHash"]!.GetValue<string>()),
+            EthereumRpcClient.ToUInt64(log["blockNumber"]),
+            Hash256.Parse(log["blockHash"]!.GetValue<string>()));
+    }
+
+    private static ulong Word64(byte[] word)
+    {
+        if (word.Length != 32 || word.AsSpan(0, 24).IndexOfAnyExcept((byte)0) >= 0) throw new EthereumRpcException("eth_getLogs", 0, "a 64-bit log word has high bits set");
+        return BinaryPrimitives.ReadUInt64BigEndian(word.AsSpan(24));
+    }
+
+    private static Address WordAddress(byte[] word)
+    {
+        if (word.Length != 32 || word.AsSpan(0, 12).IndexOfAnyExcept((byte)0) >= 0) throw new EthereumRpcException("eth_getLogs", 0, "an address log word has high bits set");
+        return new Address(word.AsSpan(12));
+    }
+
+    private async Task<object[]> ReadAsync(AbiFunction function, object[] arguments, CancellationToken ct)
+    {
+        var output = await rpc.CallAsync(Address, function.EncodeCall(arguments), ct: ct);
+        if (output.Length == 0) throw new AnchoringException($"{function.Name}() returned nothing: is {Address} the bridge contract?");
+        return function.DecodeOutput(output);
+    }
+}

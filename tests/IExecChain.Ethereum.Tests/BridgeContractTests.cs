@@ -1,0 +1,189 @@
+using System.Numerics;
+using IExecChain.Core.Blocks;
+using IExecChain.Core.Bridge;
+using IExecChain.Core.Checkpoints;
+using IExecChain.Core.Crypto;
+using IExecChain.Core.Primitives;
+using IExecChain.Ethereum.Abi;
+using IExecChain.Ethereum.Anchoring;
+using IExecChain.Ethereum.Bridge;
+using IExecChain.Ethereum.JsonRpc;
+using IExecChain.Ethereum.Tests.Support;
+using NUnit.Framework;
+
+namespace IExecChain.Ethereum.Tests;
+
+/// <summary>Contracts/Bridge.sol and Contracts/TestRlc.sol on a real ganache, beside Anchor.sol.</summary>
+[TestFixture]
+public sealed class BridgeContractTests
+{
+    private const ulong SideChainId = 77;
+    private const ulong Rlc = 1_000_000_000;
+    private Ganache _ganache = null!;
+    private static PrivateKey Owner => Ganache.Accounts[0];
+    private static PrivateKey Alice => Ganache.Accounts[1];
+    private static PrivateKey Bob => Ganache.Accounts[2];
+
+    [OneTimeSetUp]
+    public async Task StartGanache() => _ganache = await Ganache.StartAsync();
+
+    [OneTimeTearDown]
+    public void StopGanache() => _ganache?.Dispose();
+
+    private sealed record Deployment(TestChain Chain, AnchorContract Anchor, Address Token, BridgeContract Bridge);
+
+    /// <summary>A fresh token, anchor and bridge; Alice and Bob hold 1,000 test RLC each.</summary>
+    private async Task<Deployment> DeployAsync()
+    {
+        var chain = new TestChain(SideChainId, TestValidators.Set(4));
+        var (anchor, _) = await _ganache.DeployAsync(Owner,
+            AnchorContract.DeploymentData(AnchorArtifact.Bytecode, SideChainId, 1, 1, TestValidators.Powers(chain.Validators)));
+        var (token, _) = await _ganache.DeployAsync(Owner, BridgeArtifacts.TestRlc.Bytecode);
+        var (bridge, _) = await _ganache.DeployAsync(Owner, BridgeContract.DeploymentData(BridgeArtifacts.Bridge.Bytecode, token, anchor, SideChainId));
+        foreach (var holder in new[] { Alice, Bob })
+            Assert.That((await _ganache.SendAsync(Owner, token, BridgeContract.MintCallData(holder.Address, 1_000 * Rlc))).Succeeded, Is.True);
+        return new Deployment(chain, new AnchorContract(_ganache.Rpc, anchor), token, new BridgeContract(_ganache.Rpc, bridge));
+    }
+
+    private async Task<TransactionReceipt> SendAsync(PrivateKey from, Address to, byte[] data) => await _ganache.SendAsync(from, to, data, gas: 1_000_000);
+
+    /// <summary>The bridge error <paramref name="data"/> reverts with, checked both by eth_call and as a mined transaction.</summary>
+    private async Task<string> RevertOf(PrivateKey from, Address to, byte[] data)
+    {
+        var e = await Assert.ThrowsAsync<EthereumRpcException>(() => _ganache.Rpc.CallAsync(to, data, from.Address));
+        Assert.That(e!.RevertData, Is.Not.Null, $"no revert data in: {e.Message}");
+        Assert.That((await SendAsync(from, to, data)).Succeeded, Is.False, "the same call data sent as a transaction must revert too");
+        return BridgeContract.DescribeRevert(e.RevertData);
+    }
+
+    private async Task<BigInteger> BalanceAsync(Deployment d, Address owner) => await BridgeContract.BalanceOfAsync(_ganache.Rpc, d.Token, owner);
+
+    private async Task DepositAsync(Deployment d, PrivateKey from, ulong amount, Address recipient)
+    {
+        Assert.That((await SendAsync(from, d.Token, BridgeContract.ApproveCallData(d.Bridge.Address, amount))).Succeeded, Is.True);
+        Assert.That((await SendAsync(from, d.Bridge.Address, BridgeContract.DepositCallData(amount, recipient))).Succeeded, Is.True);
+    }
+
+    [Test]
+    public async Task Deposits_are_numbered_in_order_and_logged_for_the_validators()
+    {
+        var d = await DeployAsync();
+        var sideAlice = new Address(Keccak256.HashToArray([1]).AsSpan(12));
+        var sideBob = new Address(Keccak256.HashToArray([2]).AsSpan(12));
+        await DepositAsync(d, Alice, 50 * Rlc, sideAlice);
+        var oneStep = await SendAsync(Bob, d.Token, BridgeContract.ApproveAndCallData(d.Bridge.Address, 7 * Rlc + 3, sideBob));
+        Assert.That(oneStep.Succeeded, Is.True, "approveAndCall deposits in one transaction");
+        // approveAndCall with no extra data: the recipient is the depositor's own address.
+        var toSelf = BridgeContract.ApproveAndCallFunction.EncodeCall(d.Bridge.Address, new BigInteger(Rlc), Array.Empty<byte>());
+        Assert.That((await SendAsync(Alice, d.Token, toSelf)).Succeeded, Is.True);
+
+        var deposits = await d.Bridge.DepositsAsync(0, await _ganache.Rpc.BlockNumberAsync());
+        Assert.That(deposits.Select(e => (e.Id, e.Depositor, e.Recipient, e.Amount)), Is.EqualTo(new[]
+        {
+            (0UL, Alice.Address, sideAlice, 50 * Rlc),
+            (1UL, Bob.Address, sideBob, 7 * Rlc + 3),
+            (2UL, Alice.Address, Alice.Address, Rlc),
+        }));
+        Assert.That(deposits[1].TransactionHash, Is.EqualTo(oneStep.TransactionHash));
+        Assert.That(deposits[1].BlockNumber, Is.EqualTo(oneStep.BlockNumber));
+        Assert.That(await d.Bridge.DepositCountAsync(), Is.EqualTo(3));
+        Assert.That(await d.Bridge.LockedAsync(), Is.EqualTo(new BigInteger(58 * Rlc + 3)));
+        Assert.That(await BalanceAsync(d, d.Bridge.Address), Is.EqualTo(new BigInteger(58 * Rlc + 3)), "locked equals what the bridge holds");
+        Assert.That(await BalanceAsync(d, Alice.Address), Is.EqualTo(new BigInteger(949 * Rlc)));
+    }
+
+    [Test]
+    public async Task Deposits_that_cannot_be_credited_are_refused()
+    {
+        var d = await DeployAsync();
+        var bridge = d.Bridge.Address;
+        Assert.That((await SendAsync(Alice, d.Token, BridgeContract.ApproveCallData(bridge, 100 * Rlc))).Succeeded, Is.True);
+        Assert.That(await RevertOf(Alice, bridge, BridgeContract.DepositCallData(0, Alice.Address)), Is.EqualTo("ZeroAmount()"));
+        Assert.That(await RevertOf(Alice, bridge, BridgeContract.DepositCallData(Rlc, Address.Zero)), Is.EqualTo("ZeroRecipient()"));
+        Assert.That(await RevertOf(Alice, bridge, BridgeContract.DepositFunction.EncodeCall(new BigInteger(ulong.MaxValue) + 1, Alice.Address)),
+            Is.EqualTo($"AmountTooLarge({new BigInteger(ulong.MaxValue) + 1})"), "sidechain amounts are 64-bit");
+        Assert.That(await RevertOf(Bob, bridge, BridgeContract.DepositCallData(Rlc, Bob.Address)), Does.StartWith("InsufficientAllowance("));
+        var direct = new AbiFunction("receiveApproval", ["address", "uint256", "address", "bytes"]).EncodeCall(Alice.Address, new BigInteger(Rlc), d.Token, Array.Empty<byte>());
+        Assert.That(await RevertOf(Alice, bridge, direct), Is.EqualTo($"NotToken({Alice.Address})"), "only the token may report an approval");
+        var badRecipient = BridgeContract.ApproveAndCallFunction.EncodeCall(bridge, new BigInteger(Rlc), new byte[19]);
+        Assert.That(await RevertOf(Alice, d.Token, badRecipient), Is.EqualTo("MalformedRecipient(19)"));
+        Assert.That(await d.Bridge.DepositCountAsync(), Is.EqualTo(0), "nothing was deposited");
+        Assert.That(await d.Bridge.LockedAsync(), Is.EqualTo(BigInteger.Zero));
+    }
+
+    /// <summary>A period of withdrawals as the sidechain records them, in a checkpoint anchored on the contract.</summary>
+    private async Task<(SignedCheckpoint Checkpoint, List<Withdrawal> Withdrawals)> AnchoredPeriodAsync(Deployment d, ulong firstId, params (Address To, ulong Amount)[] items)
+    {
+        var withdrawals = items.Select((w, i) => new Withdrawal(firstId + (ulong)i, w.To, w.Amount)).ToList();
+        var root = MerkleRoot.Compute(withdrawals.Select(w => w.LeafHash()).ToList());
+        var current = TestValidators.Powers(d.Chain.Validators);
+        var signed = d.Chain.Add(withdrawalsRoot: root);
+        var receipt = await _ganache.SendAsync(Owner, d.Anchor.Address, AnchorContract.AnchorCallData(signed.Checkpoint, QuorumSelector.Select(signed, current), null), gas: 3_000_000);
+        Assert.That(receipt.Succeeded, Is.True, "anchoring reverted");
+        return (signed, withdrawals);
+    }
+
+    private static byte[] Claim(SignedCheckpoint signed, List<Withdrawal> period, int index) =>
+        BridgeContract.ClaimCallData(signed.Checkpoint, period[index], (ulong)index, (ulong)period.Count,
+            MerkleRoot.Prove(period.Select(w => w.LeafHash()).ToList(), index));
+
+    [Test]
+    public async Task Withdrawals_of_an_anchored_checkpoint_are_released_once_each()
+    {
+        var d = await DeployAsync();
+        await DepositAsync(d, Alice, 100 * Rlc, Alice.Address);
+        var carol = new PrivateKey(Keccak256.HashToArray([3])).Address;
+        var dave = new PrivateKey(Keccak256.HashToArray([4])).Address;
+        var (signed, period) = await AnchoredPeriodAsync(d, 10, (carol, 5 * Rlc), (dave, 7 * Rlc), (carol, 1), (dave, 11 * Rlc), (Bob.Address, 2 * Rlc));
+
+        for (int i = 0; i < period.Count; i++)
+        {
+            // Anyone may send a claim; the RLC goes to the recipient the withdrawal names.
+            var receipt = await SendAsync(Bob, d.Bridge.Address, Claim(signed, period, i));
+            Assert.That(receipt.Succeeded, Is.True, $"claim {i} reverted");
+            Assert.That(await d.Bridge.IsClaimedAsync(period[i].Id), Is.True);
+        }
+        Assert.That(await BalanceAsync(d, carol), Is.EqualTo(new BigInteger(5 * Rlc + 1)));
+        Assert.That(await BalanceAsync(d, dave), Is.EqualTo(new BigInteger(18 * Rlc)));
+        Assert.That(await d.Bridge.LockedAsync(), Is.EqualTo(new BigInteger(100 * Rlc - 25 * Rlc - 1)));
+        Assert.That(await BalanceAsync(d, d.Bridge.Address), Is.EqualTo(await d.Bridge.LockedAsync()));
+        Assert.That(await d.Bridge.IsClaimedAsync(9), Is.False);
+        Assert.That(await d.Bridge.IsClaimedAsync(15), Is.False);
+
+        Assert.That(await RevertOf(Alice, d.Bridge.Address, Claim(signed, period, 1)), Is.EqualTo("AlreadyClaimed(11)"));
+        Assert.That(await BalanceAsync(d, dave), Is.EqualTo(new BigInteger(18 * Rlc)), "a second claim pays nothing");
+    }
+
+    [Test]
+    public async Task Forged_and_unanchored_claims_are_refused()
+    {
+        var d = await DeployAsync();
+        await DepositAsync(d, Alice, 100 * Rlc, Alice.Address);
+        var (signed, period) = await AnchoredPeriodAsync(d, 0, (Alice.Address, 5 * Rlc), (Bob.Address, 7 * Rlc), (Alice.Address, 3 * Rlc));
+        var leaves = period.Select(w => w.LeafHash()).ToList();
+        var bridge = d.Bridge.Address;
+        var cp = signed.Checkpoint;
+
+        async Task<string> Refusal(byte[] data) => await RevertOf(Bob, bridge, data);
+
+        Assert.That(await Refusal(BridgeContract.ClaimCallData(cp, period[1] with { Amount = 70 * Rlc }, 1, 3, MerkleRoot.Prove(leaves, 1))), Is.EqualTo("InvalidProof(1)"), "a changed amount");
+        Assert.That(await Refusal(BridgeContract.ClaimCallData(cp, period[1] with { Recipient = Alice.Address }, 1, 3, MerkleRoot.Prove(leaves, 1))), Is.EqualTo("InvalidProof(1)"), "another recipient");
+        Assert.That(await Refusal(BridgeContract.ClaimCallData(cp, period[1], 0, 3, MerkleRoot.Prove(leaves, 0))), Is.EqualTo("InvalidProof(1)"), "another leaf's path");
+        Assert.That(await Refusal(BridgeContract.ClaimCallData(cp, period[1], 1, 3, [.. MerkleRoot.Prove(leaves, 1), Hash256.Zero])), Is.EqualTo("InvalidProof(1)"), "an extra sibling");
+        Assert.That(await Refusal(BridgeContract.ClaimCallData(cp, period[2], 3, 3, MerkleRoot.Prove(leaves, 2))), Is.EqualTo("InvalidProof(2)"), "index beyond the period");
+        // A leaf hash is 60 bytes of preimage, an inner node 65: the node above leaves 0 and 1 is no withdrawal.
+        Assert.That(await Refusal(BridgeContract.ClaimCallData(cp, new Withdrawal(99, Bob.Address, Rlc), 0, 2, [leaves[2]])), Is.EqualTo("InvalidProof(99)"));
+
+        var other = cp with { WithdrawalsRoot = Keccak256.Hash([9]) };
+        Assert.That(await Refusal(BridgeContract.ClaimCallData(other, period[0], 0, 3, MerkleRoot.Prove(leaves, 0))), Is.EqualTo($"CheckpointNotAnchored({cp.Number})"),
+            "a checkpoint whose fields differ from the anchored digest");
+        var next = d.Chain.Add(withdrawalsRoot: MerkleRoot.Compute([new Withdrawal(3, Bob.Address, Rlc).LeafHash()]));
+        Assert.That(await Refusal(BridgeContract.ClaimCallData(next.Checkpoint, new Withdrawal(3, Bob.Address, Rlc), 0, 1, [])), Is.EqualTo($"CheckpointNotAnchored({next.Checkpoint.Number})"),
+            "signed by the validators but not anchored");
+        Assert.That(await Refusal(BridgeContract.ClaimCallData(cp with { ChainId = 78 }, period[0], 0, 3, MerkleRoot.Prove(leaves, 0))), Is.EqualTo($"WrongChain({SideChainId}, 78)"));
+
+        Assert.That(await d.Bridge.LockedAsync(), Is.EqualTo(new BigInteger(100 * Rlc)), "nothing was released");
+        Assert.That((await SendAsync(Bob, bridge, Claim(signed, period, 1))).Succeeded, Is.True, "the genuine claim still works");
+        Assert.That(await BalanceAsync(d, Bob.Address), Is.EqualTo(new BigInteger(1_007 * Rlc)));
+    }
+}
