@@ -121,6 +121,27 @@ public sealed class RelayerTests
         Assert.That(outcome.Status == AnchorStatus.AnchoredByOther || outcome.TransactionHash != orphan.Hash, Is.True);
     }
 
+    /// <summary>
+    /// A replacement sent after the transaction it replaces was mined meets a used nonce; ganache
+    /// words that "the tx doesn't have the correct nonce", which the relayer once did not recognise,
+    /// so it died mid-run and checkpoints went unanchored (the anchoring end-to-end test, under load).
+    /// </summary>
+    [Test]
+    public void A_used_nonce_is_recognised_in_the_words_of_ganache_and_of_other_clients()
+    {
+        // Verbatim from ganache 7.9.2 (clean-clone CI run O, 2026-12-03): a replacement executed after
+        // the transaction it replaced was mined. The relayer used to die on it.
+        const string ganache = "VM Exception while processing transaction: the tx doesn't have the correct nonce. account has nonce of: 19 tx has nonce of: 18 (vm hf=shanghai -> block -> tx)";
+        Assert.That(Relayer.ClassifyRefusal(ganache), Is.EqualTo(Relayer.SendRefusal.NonceUsed));
+        Assert.That(Relayer.ClassifyRefusal("nonce too low: next nonce 5, tx nonce 4"), Is.EqualTo(Relayer.SendRefusal.NonceUsed), "geth");
+        Assert.That(Relayer.ClassifyRefusal("OldNonce"), Is.EqualTo(Relayer.SendRefusal.NonceUsed), "Nethermind");
+        Assert.That(Relayer.ClassifyRefusal("the tx doesn't have the correct nonce. account has nonce of: 3 tx has nonce of: 9"), Is.EqualTo(Relayer.SendRefusal.Other),
+            "a nonce ahead is no used nonce");
+        Assert.That(Relayer.ClassifyRefusal("replacement transaction underpriced"), Is.EqualTo(Relayer.SendRefusal.Underpriced));
+        Assert.That(Relayer.ClassifyRefusal("already known"), Is.EqualTo(Relayer.SendRefusal.AlreadyKnown));
+        Assert.That(Relayer.ClassifyRefusal("insufficient funds for gas * price + value"), Is.EqualTo(Relayer.SendRefusal.Other));
+    }
+
     [Test]
     public async Task A_stuck_transaction_is_replaced_with_higher_fees()
     {

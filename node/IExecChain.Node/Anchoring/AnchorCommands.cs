@@ -191,7 +191,19 @@ public static class AnchorCommands
             Console.Error.WriteLine($"relayer {payer.Address} → anchor {options.AnchorContract} on Ethereum chain {options.EthereumChainId}");
             do
             {
-                foreach (var outcome in await relayer.RunOnceAsync(ct))
+                IReadOnlyList<AnchorOutcome> outcomes;
+                try
+                {
+                    outcomes = await relayer.RunOnceAsync(ct);
+                }
+                catch (Exception e) when (!r.GetValue(once) && e is not OperationCanceledException)
+                {
+                    // A long-running relayer outlives a bad round (a node's odd answer, an endpoint
+                    // away): the contract says what is still to anchor, so the next round resumes.
+                    Console.Error.WriteLine($"relayer round failed, retrying in {r.GetValue(interval)} s: {e.GetType().Name}: {e.Message}");
+                    outcomes = [];
+                }
+                foreach (var outcome in outcomes)
                 {
                     Console.WriteLine($"checkpoint {outcome.Number}: {outcome.Status}{(outcome.TransactionHash is { } h ? $" in {h}, gas {outcome.GasUsed}" : "")}");
                     if (reporter is not null && outcome.Status == AnchorStatus.Anchored && outcome.TransactionHash is { } txHash)

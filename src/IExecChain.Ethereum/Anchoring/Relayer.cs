@@ -204,14 +204,36 @@ public sealed partial class Relayer
         }
         catch (EthereumRpcException e)
         {
-            string m = e.NodeMessage.ToLowerInvariant();
-            if (m.Contains("already known") || m.Contains("already imported") || m.Contains("known transaction")) return null;
-            if (m.Contains("nonce too low") || m.Contains("nonce has already been used")) return "nonce used";
-            if (m.Contains("underpriced") || m.Contains("fee too low") || m.Contains("too low for the next block") || m.Contains("base fee") || m.Contains("basefee"))
-                return e.NodeMessage;
-            throw;
+            var refusal = ClassifyRefusal(e.NodeMessage);
+            if (refusal == SendRefusal.Other) throw;
+            return refusal == SendRefusal.AlreadyKnown ? null : refusal == SendRefusal.NonceUsed ? "nonce used" : e.NodeMessage;
         }
     }
+
+    internal enum SendRefusal { Other, AlreadyKnown, NonceUsed, Underpriced }
+
+    /// <summary>
+    /// What an Ethereum node's refusal of eth_sendRawTransaction means for the relayer. Each client
+    /// words it its own way: geth and Erigon "nonce too low", Besu "NONCE_TOO_LOW", Nethermind
+    /// "OldNonce", ganache "the tx doesn't have the correct nonce. account has nonce of: N tx has
+    /// nonce of: M" (used only when M &lt; N: ganache queues a nonce ahead instead of refusing it).
+    /// A used nonce is what a replacement meets when the transaction it replaces was mined meanwhile.
+    /// </summary>
+    internal static SendRefusal ClassifyRefusal(string nodeMessage)
+    {
+        string m = nodeMessage.ToLowerInvariant();
+        if (m.Contains("already known") || m.Contains("already imported") || m.Contains("known transaction")) return SendRefusal.AlreadyKnown;
+        if (m.Contains("nonce too low") || m.Contains("nonce_too_low") || m.Contains("oldnonce") || m.Contains("nonce has already been used")) return SendRefusal.NonceUsed;
+        var ganache = GanacheNonce().Match(m);
+        if (ganache.Success && ulong.TryParse(ganache.Groups[1].Value, out ulong account) && ulong.TryParse(ganache.Groups[2].Value, out ulong sent))
+            return sent < account ? SendRefusal.NonceUsed : SendRefusal.Other;
+        if (m.Contains("underpriced") || m.Contains("fee too low") || m.Contains("too low for the next block") || m.Contains("base fee") || m.Contains("basefee"))
+            return SendRefusal.Underpriced;
+        return SendRefusal.Other;
+    }
+
+    [System.Text.RegularExpressions.GeneratedRegex(@"account has nonce of:\s*(\d+)\s*tx has nonce of:\s*(\d+)")]
+    private static partial System.Text.RegularExpressions.Regex GanacheNonce();
 
     /// <summary>
     /// A receipt of one of the candidates (replacements of one nonce), the successful one when there
