@@ -27,15 +27,7 @@ public sealed class GovernanceTallyTests
 
     private static PrivateKey Key(string name) => new(Keccak256.HashToArray(Encoding.ASCII.GetBytes("test/governance/" + name)));
 
-    private static WorldState StateWithPowers(params (PrivateKey Key, ulong Power)[] validators)
-    {
-        var state = new WorldState(new StateTree(new MemoryStore()));
-        var set = new ValidatorSet();
-        foreach (var (key, power) in validators.OrderBy(v => v.Key.Address))
-            set.Validators.Add(new Validator { Address = ByteString.CopyFrom(key.Address.ToArray()), PublicKey = ByteString.CopyFrom(key.PublicKey), VotingPower = power });
-        state.SetRecord(StateKeys.ValidatorSet, set);
-        return state;
-    }
+    private static WorldState StateWithPowers(params (PrivateKey Key, ulong Power)[] validators) => PoweredState.With(validators);
 
     private static WorldState UnequalSet() => StateWithPowers((A, 300), (B, 100), (C, 100), (D, 100));
 

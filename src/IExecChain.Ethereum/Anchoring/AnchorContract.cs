@@ -95,23 +95,7 @@ public sealed class AnchorContract(EthereumRpcClient rpc, Address address)
     }
 
     /// <summary>"InsufficientPower(2, 4)" for a custom error, the message for Error(string), hex otherwise.</summary>
-    public static string DescribeRevert(byte[]? data)
-    {
-        if (data is null || data.Length == 0) return "reverted without data";
-        foreach (var error in Errors)
-        {
-            try
-            {
-                if (error.TryDecodeError(data, out var args))
-                    return $"{error.Name}({string.Join(", ", args.Select(a => a is byte[] b ? Hex.Encode(b) : a.ToString()))})";
-            }
-            catch (AbiException)
-            {
-                break;
-            }
-        }
-        return "reverted with " + Hex.Encode(data);
-    }
+    public static string DescribeRevert(byte[]? data) => AbiErrors.Describe(Errors, data);
 
     /// <summary>True when the revert data is the given custom error.</summary>
     public static bool IsError(byte[]? data, string name) =>

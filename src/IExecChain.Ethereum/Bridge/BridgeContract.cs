@@ -80,23 +80,7 @@ public sealed class BridgeContract(EthereumRpcClient rpc, Address address)
             new BigInteger(index), new BigInteger(count), proof.Cast<object>().ToList());
 
     /// <summary>"InvalidProof(3)" for a custom error, the message for Error(string), hex otherwise.</summary>
-    public static string DescribeRevert(byte[]? data)
-    {
-        if (data is null || data.Length == 0) return "reverted without data";
-        foreach (var error in Errors)
-        {
-            try
-            {
-                if (error.TryDecodeError(data, out var args))
-                    return $"{error.Name}({string.Join(", ", args.Select(a => a is byte[] b ? Hex.Encode(b) : a.ToString()))})";
-            }
-            catch (AbiException)
-            {
-                break;
-            }
-        }
-        return "reverted with " + Hex.Encode(data);
-    }
+    public static string DescribeRevert(byte[]? data) => AbiErrors.Describe(Errors, data);
 
     public async Task<ulong> DepositCountAsync(CancellationToken ct = default) => (ulong)(BigInteger)(await ReadAsync(DepositCountFunction, [], ct))[0];
 
