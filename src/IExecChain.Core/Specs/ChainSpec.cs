@@ -49,7 +49,8 @@ public sealed record BridgeParameters
     public ulong Confirmations { get; init; } = DefaultConfirmations;
     public const ulong DefaultConfirmations = 12;
     /// <summary>Deposits beyond the next one to credit that may be attested ahead: bounds the state attestations take.</summary>
-    public ulong MaxDepositsAhead { get; init; } = 1024;
+    public ulong MaxDepositsAhead { get; init; } = DefaultMaxDepositsAhead;
+    public const ulong DefaultMaxDepositsAhead = 1024;
 }
 
 /// <summary>

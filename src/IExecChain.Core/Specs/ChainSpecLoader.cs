@@ -100,7 +100,7 @@ public static class ChainSpecLoader
             EthChainId = r.UInt64(b, "ethChainId", min: 1),
             Contract = contract,
             Confirmations = r.OptionalUInt64(b, "confirmations", BridgeParameters.DefaultConfirmations, min: 1, max: 10_000),
-            MaxDepositsAhead = r.OptionalUInt64(b, "maxDepositsAhead", 1024, min: 1, max: 100_000),
+            MaxDepositsAhead = r.OptionalUInt64(b, "maxDepositsAhead", BridgeParameters.DefaultMaxDepositsAhead, min: 1, max: 100_000),
         };
     }
 
