@@ -72,6 +72,9 @@ public sealed partial class ChainNode : IAsyncDisposable
 
     /// <summary>Results of this node's worker (iex_getResult).</summary>
     public required IExecChain.Worker.Results.ResultStore Results { get; init; }
+    /// <summary>The validator's follower of the bridge contract on Ethereum; null unless a validator with --eth-rpc on a chain with a bridge.</summary>
+    public Bridge.DepositFollower? Bridge { get; private set; }
+
     public Exception? ProducerFault => _driver.Fault;
     public P2PHost Network => _host;
     public BftDriver Consensus => _driver;
@@ -171,6 +174,11 @@ public sealed partial class ChainNode : IAsyncDisposable
                 });
             }
             var node = self = new ChainNode(options, spec, store, processor, mempool, host, driver, gossip, rpc, validatorKey, logger, events) { Content = content, Results = results, Verifier = verifier, Admission = admission };
+            if (validatorKey is not null && spec.Parameters.Bridge is { } bridge && options.EthRpc is { } ethRpc)
+            {
+                var eth = new Ethereum.JsonRpc.EthereumRpcClient(ethRpc, new Ethereum.JsonRpc.EthereumRpcOptions { MaxRetries = 2, RetryDelay = TimeSpan.FromMilliseconds(250), RequestTimeout = TimeSpan.FromSeconds(10) });
+                node.Bridge = new Bridge.DepositFollower(node, validatorKey, eth, bridge, loggerFactory.CreateLogger<Bridge.DepositFollower>(), options.BridgePollInterval);
+            }
             return node;
         }
         catch
@@ -194,6 +202,8 @@ public sealed partial class ChainNode : IAsyncDisposable
         _pidWritten = true;
         _gossip.Start();
         _driver.Start();
+        if (Bridge is not null) Bridge.Start();
+        else if (ValidatorKey is not null && Spec.Parameters.Bridge is not null) LogNotFollowing();
     }
 
     /// <summary>
@@ -268,6 +278,7 @@ public sealed partial class ChainNode : IAsyncDisposable
                 registry = RpcFormat.Quantity(Processor.Executor.Parameters.Fees.Registry),
                 order = RpcFormat.Quantity(Processor.Executor.Parameters.Fees.Order),
                 contribution = RpcFormat.Quantity(Processor.Executor.Parameters.Fees.Contribution),
+                bridge = RpcFormat.Quantity(Processor.Executor.Parameters.Fees.Bridge),
             },
             peers = _host.Peers.Count,
             p2p = _host.LocalEndPoint.ToString(),
@@ -280,6 +291,7 @@ public sealed partial class ChainNode : IAsyncDisposable
     {
         // The network first: it delivers on its own thread into the driver's inbox and the gossip,
         // which must not be disposed under it (an ObjectDisposedException at every devnet shutdown).
+        if (Bridge is not null) await Bridge.DisposeAsync().ConfigureAwait(false);
         _host.Dispose();
         _driver.Dispose();
         _gossip.Dispose();
@@ -297,6 +309,9 @@ public sealed partial class ChainNode : IAsyncDisposable
 
     [LoggerMessage(Level = LogLevel.Information, Message = "P2P listening on {Endpoint} as {Address}; {Peers} configured peers")]
     private partial void LogP2P(string endpoint, string address, int peers);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "This chain has an RLC bridge but this validator follows no Ethereum endpoint (--eth-rpc): it attests no deposit")]
+    private partial void LogNotFollowing();
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Node stopped at height {Height}")]
     private partial void LogStopped(ulong height);

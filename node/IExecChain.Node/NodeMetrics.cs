@@ -48,6 +48,22 @@ internal static class NodeMetrics
         Gauge(text, "iexec_market_deals_waiting_to_start", "Deals with tasks not started yet.", market.DealsToStart.Count);
         Gauge(text, "iexec_market_open_orders", "Orders in the book.", node.Processor.Market.Book.Count);
 
+        // The bridge as committed, and this validator's following of Ethereum.
+        var bridge = node.Processor.ReadAtHead((_, tree) => tree.Get(State.Execution.StateKeys.BridgeTotals) is { } bytes
+            ? Core.Wire.BridgeTotals.Parser.ParseFrom(bytes) : new Core.Wire.BridgeTotals());
+        Gauge(text, "iexec_bridge_supply_nrlc", "RLC on the sidechain that is locked on Ethereum (credited deposits minus withdrawals).", (long)Math.Min(bridge.BridgedSupply, long.MaxValue));
+        Counter(text, "iexec_bridge_deposits_credited_total", "Deposits credited.", (long)bridge.NextDepositId);
+        Counter(text, "iexec_bridge_withdrawals_total", "Withdrawals recorded.", (long)bridge.NextWithdrawalId);
+        if (node.Bridge is { } follower)
+        {
+            Gauge(text, "iexec_bridge_eth_head", "Ethereum head at the follower's last look.", (long)follower.EthereumHead);
+            Gauge(text, "iexec_bridge_eth_lag_blocks", "Ethereum blocks above the last one the follower read (the confirmation depth when keeping up).", (long)follower.Lag);
+            Counter(text, "iexec_bridge_attestations_sent_total", "AttestDeposits transactions this validator sent.", follower.AttestationsSent);
+            Counter(text, "iexec_bridge_deposits_attested_total", "Deposits in those transactions.", follower.DepositsAttested);
+            Counter(text, "iexec_bridge_follow_failures_total", "Rounds of following that failed (endpoint down, wrong chain, refused attestation).", follower.Failures);
+            Counter(text, "iexec_bridge_log_conflicts_total", "Deposit ids the endpoint logged twice with different contents.", follower.Conflicts);
+        }
+
         var (validators, observers) = n.PeerCounts;
         Header(text, "iexec_peers", "Authenticated peers by class.", "gauge");
         text.Append("iexec_peers{class=\"validator\"} ").Append(validators).Append('\n');

@@ -45,6 +45,15 @@ public sealed class NodeOptions
     /// <summary>Peers to keep connected, "host:port" or "0xADDRESS@host:port" (the address is then checked).</summary>
     public IReadOnlyList<string> Peers { get; init; } = [];
 
+    /// <summary>
+    /// The Ethereum endpoint this node follows the chain spec's bridge through (a validator attests
+    /// deposits it sees there; docs/bridge.md). Null: the node does not follow Ethereum.
+    /// </summary>
+    public Uri? EthRpc { get; init; }
+
+    /// <summary>How often the bridge follower looks at Ethereum.</summary>
+    public TimeSpan BridgePollInterval { get; init; } = TimeSpan.FromSeconds(1);
+
     /// <summary>Test-only fault injection: this validator signs a conflicting vote for every vote.</summary>
     public bool EquivocateForTesting { get; init; }
 
@@ -68,6 +77,8 @@ public sealed class NodeOptions
         if (Mempool.MaxTransactions < 1) errors.Add("mempool max transactions must be positive");
         if (Mempool.MaxBytes < 1024) errors.Add("mempool max bytes must be at least 1024");
         errors.AddRange(Admission.Validate());
+        if (EthRpc is { } eth && eth.Scheme is not ("http" or "https")) errors.Add($"--eth-rpc: '{eth}' is not an http(s) URL");
+        if (BridgePollInterval < TimeSpan.FromMilliseconds(100) || BridgePollInterval > TimeSpan.FromHours(1)) errors.Add("bridge poll interval must be from 0.1 s to 1 hour");
         return errors;
     }
 

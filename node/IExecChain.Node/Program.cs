@@ -19,6 +19,7 @@ public static class Program
         foreach (var command in MarketCommands.Build()) root.Subcommands.Add(command);
         root.Subcommands.Add(Anchoring.AnchorCommands.BuildAnchor());
         root.Subcommands.Add(Anchoring.AnchorCommands.BuildRelayer());
+        root.Subcommands.Add(Bridge.BridgeCommands.Build());
         root.Subcommands.Add(QueryCommands.Build());
         root.Subcommands.Add(BenchCommand.Build());
         return root.Parse(args).Invoke();

@@ -43,6 +43,33 @@ public class ChainSpecLoaderTests
     }
 
     [Test]
+    public void The_bridge_section_is_read_with_its_defaults_and_its_mistakes_are_named()
+    {
+        static JsonObject Bridge() => new() { ["ethChainId"] = 1, ["contract"] = "0x" + new string('a', 40) };
+        var node = Devnet();
+        node["parameters"]!["bridge"] = Bridge();
+        var bridge = ChainSpecLoader.Parse(node.ToJsonString()).Parameters.Bridge!;
+        Assert.That((bridge.EthChainId, bridge.Contract.ToString(), bridge.Confirmations, bridge.MaxDepositsAhead, bridge.StartBlock),
+            Is.EqualTo((1UL, "0x" + new string('a', 40), BridgeParameters.DefaultConfirmations, BridgeParameters.DefaultMaxDepositsAhead, 0UL)));
+        node["parameters"]!["bridge"]!["confirmations"] = 3;
+        node["parameters"]!["bridge"]!["startBlock"] = 19_000_000;
+        bridge = ChainSpecLoader.Parse(node.ToJsonString()).Parameters.Bridge!;
+        Assert.That((bridge.Confirmations, bridge.StartBlock), Is.EqualTo((3UL, 19_000_000UL)));
+        Assert.That(ChainSpecLoader.Parse(Devnet().ToJsonString()).Parameters.Bridge, Is.Null, "no section, no bridge");
+
+        Assert.That(Reject(n => { n["parameters"]!["bridge"] = Bridge(); n["parameters"]!["bridge"]!["contract"] = "0x" + new string('0', 40); }),
+            Does.Contain("bridge.contract: the zero address"));
+        Assert.That(Reject(n => { n["parameters"]!["bridge"] = Bridge(); n["parameters"]!["bridge"]!["confirmations"] = 0; }),
+            Does.StartWith("$.parameters.bridge.confirmations: must be at least 1"));
+        Assert.That(Reject(n => { n["parameters"]!["bridge"] = Bridge(); n["parameters"]!["bridge"]!["startBlock"] = -1; }),
+            Does.StartWith("$.parameters.bridge.startBlock:"));
+        Assert.That(Reject(n => { n["parameters"]!["bridge"] = Bridge(); n["parameters"]!["bridge"]!["start"] = 1; }),
+            Is.EqualTo("$.parameters.bridge.start: unknown field"));
+        Assert.That(Reject(n => n["parameters"]!["bridge"] = new JsonObject { ["contract"] = "0x" + new string('a', 40) }),
+            Is.EqualTo("$.parameters.bridge.ethChainId: is required"));
+    }
+
+    [Test]
     public void Unknown_field_is_named()
     {
         Assert.That(Reject(n => n["parameters"]!["blockTime"] = 5), Is.EqualTo("$.parameters.blockTime: unknown field"));

@@ -65,6 +65,42 @@ public sealed class BridgeContractTests
     }
 
     [Test]
+    public async Task The_scanner_sees_a_deposit_only_at_the_confirmation_depth_and_reads_each_block_once()
+    {
+        var d = await DeployAsync();
+        var side = new Address(Keccak256.HashToArray([3]).AsSpan(12));
+        ulong start = await _ganache.Rpc.BlockNumberAsync();
+        // Windows of one block: every block is its own eth_getLogs, and none is read twice.
+        var scanner = new DepositScanner(d.Bridge, _ganache.Rpc, confirmations: 3, startBlock: start) { MaxBlocksPerQuery = 1 };
+        var conflicts = new List<ulong>();
+        await DepositAsync(d, Alice, 5 * Rlc, side);           // approve, then deposit: the deposit is in block start + 2
+        ulong depositBlock = await _ganache.Rpc.BlockNumberAsync();
+        await scanner.AdvanceAsync((a, _) => conflicts.Add(a.Id));
+        Assert.That(scanner.Range(0, 10), Is.Empty, "1 confirmation of 3");
+        await _ganache.MineAsync();
+        await scanner.AdvanceAsync((a, _) => conflicts.Add(a.Id));
+        Assert.That(scanner.Range(0, 10), Is.Empty, "2 confirmations of 3");
+        await _ganache.MineAsync();
+        await scanner.AdvanceAsync((a, _) => conflicts.Add(a.Id));
+        var seen = scanner.Range(0, 10).ToList();
+        Assert.That(seen.Select(x => (x.Id, x.Amount, x.Recipient, x.BlockNumber)), Is.EqualTo(new[] { (0UL, 5 * Rlc, side, depositBlock) }), "3 confirmations: seen");
+        Assert.That(scanner.NextBlock, Is.EqualTo(depositBlock + 1));
+
+        await DepositAsync(d, Bob, 6 * Rlc, side);
+        for (int i = 0; i < 3; i++) await _ganache.MineAsync();
+        await scanner.AdvanceAsync((a, _) => conflicts.Add(a.Id));
+        Assert.That(scanner.Range(0, 10).Select(x => x.Id), Is.EqualTo(new[] { 0UL, 1UL }));
+        Assert.That(scanner.Range(1, 2).Select(x => x.Id), Is.EqualTo(new[] { 1UL }), "the range's upper bound is exclusive");
+        scanner.ForgetBelow(1);
+        Assert.That(scanner.Count, Is.EqualTo(1));
+        // Reading the same blocks again (a rewind) finds the same contents: no conflict.
+        scanner.Rewind(start);
+        await scanner.AdvanceAsync((a, _) => conflicts.Add(a.Id));
+        Assert.That(conflicts, Is.Empty);
+        Assert.That(scanner.Range(0, 10).Select(x => x.Id), Is.EqualTo(new[] { 0UL, 1UL }));
+    }
+
+    [Test]
     public async Task Deposits_are_numbered_in_order_and_logged_for_the_validators()
     {
         var d = await DeployAsync();

@@ -114,6 +114,22 @@ public sealed class EthersInteropTests
     }
 
     [Test]
+    public void Contract_creation_addresses_match_ethers()
+    {
+        // Nonces across RLP's boundaries: 0 (empty string), 1..127 (one byte), 128+ (length-prefixed), 2^56+.
+        ulong[] nonces = [0, 1, 2, 127, 128, 255, 256, 65_535, 1UL << 56, ulong.MaxValue - 1];
+        var from = TestVectorsKey(30).Address;
+        var input = new
+        {
+            transactions = Array.Empty<object>(), abi = Array.Empty<object>(), checkpoints = Array.Empty<object>(), validatorSets = Array.Empty<object>(),
+            createAddresses = nonces.Select(n => new { from = from.ToString(), nonce = n.ToString(System.Globalization.CultureInfo.InvariantCulture) }).ToArray(),
+        };
+        var output = NodeTools.RunScriptWithInput("vectors.mjs", input).GetProperty("createAddresses");
+        for (int i = 0; i < nonces.Length; i++)
+            Assert.That(EthereumSender.CreateAddress(from, nonces[i]).ToString(), Is.EqualTo(output[i].GetString()), $"nonce {nonces[i]}");
+    }
+
+    [Test]
     public void Bridge_and_token_call_data_match_ethers_interface_encoding()
     {
         var checkpoint = new Checkpoint(77, 5, 41, 50, Keccak256.Hash([1]), Keccak256.Hash([2]), Keccak256.Hash([3]), Keccak256.Hash([4]));

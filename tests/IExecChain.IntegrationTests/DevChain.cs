@@ -10,13 +10,13 @@ internal sealed class DevChain : IDisposable
     public const string Password = "it-password";
     public static readonly string SpecPath = Path.Combine(AppContext.BaseDirectory, "devnet.json");
 
-    public DevChain()
+    public DevChain(string? specPath = null)
     {
         Dir = new TempDir();
         File.WriteAllText(PasswordFile, Password + "\n");
         Import(DevKey("validator", 0), ValidatorKeyFile);
         for (int i = 0; i < 3; i++) Import(DevKey("account", i), AccountKeyFile(i));
-        var (code, output) = NodeProcess.Run("init", "--chain-spec", SpecPath, "--data", DataDir);
+        var (code, output) = NodeProcess.Run("init", "--chain-spec", specPath ?? SpecPath, "--data", DataDir);
         if (code != 0) throw new InvalidOperationException("init failed: " + output);
         Port = NodeProcess.FreePort();
         P2PPort = NodeProcess.FreeUdpPort();
@@ -37,8 +37,9 @@ internal sealed class DevChain : IDisposable
 
     public static Address DevAddress(string role, int index) => DevKey(role, index).Address;
 
-    public NodeProcess StartValidator(IReadOnlyDictionary<string, string?>? environment = null) =>
-        NodeProcess.Start(environment ?? new Dictionary<string, string?>(), "run", "--data", DataDir, "--key", ValidatorKeyFile, "--password-file", PasswordFile, "--rpc", $"127.0.0.1:{Port}", "--p2p", $"127.0.0.1:{P2PPort}");
+    public NodeProcess StartValidator(IReadOnlyDictionary<string, string?>? environment = null, params string[] extra) =>
+        NodeProcess.Start(environment ?? new Dictionary<string, string?>(),
+            ["run", "--data", DataDir, "--key", ValidatorKeyFile, "--password-file", PasswordFile, "--rpc", $"127.0.0.1:{Port}", "--p2p", $"127.0.0.1:{P2PPort}", .. extra]);
 
     private void Import(PrivateKey key, string file)
     {

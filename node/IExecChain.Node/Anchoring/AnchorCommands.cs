@@ -68,16 +68,23 @@ public static class AnchorCommands
     public static async Task<Deployment> DeployAsync(JsonRpcClient side, EthereumRpcClient eth, PrivateKey payer, byte[] code)
     {
         var (chainId, firstNumber, firstHeight, set) = await StartingPointAsync(side);
-        ulong ethChainId = await eth.ChainIdAsync();
-        var data = AnchorContract.DeploymentData(code, chainId, firstNumber, firstHeight, set);
-        ulong nonce = await eth.GetTransactionCountAsync(payer.Address, "pending");
-        ulong gas = await eth.EstimateGasAsync(null, data, payer.Address) * 12 / 10;
-        var price = await eth.GasPriceAsync();
-        var tx = new Eip1559Transaction(ethChainId, nonce, price / 10 + 1, 2 * price + 1, gas, null, 0, data).Sign(payer);
-        var hash = await eth.SendRawTransactionAsync(tx.Raw);
-        var receipt = await WaitForReceiptAsync(eth, hash);
-        if (!receipt.Succeeded || receipt.ContractAddress is not { } address) throw new CliException($"deployment transaction {hash} reverted");
-        return new Deployment(address, hash, receipt.GasUsed, chainId, firstNumber, firstHeight, set.Count);
+        var sender = await EthereumSender.ConnectAsync(eth, payer);
+        var receipt = await SendAsync(sender, null, AnchorContract.DeploymentData(code, chainId, firstNumber, firstHeight, set), "deploying the anchor contract", AnchorContract.DescribeRevert);
+        if (receipt.ContractAddress is not { } address) throw new CliException($"deployment transaction {receipt.TransactionHash} created no contract");
+        return new Deployment(address, receipt.TransactionHash, receipt.GasUsed, chainId, firstNumber, firstHeight, set.Count);
+    }
+
+    /// <summary>Sends through <paramref name="sender"/>; a refusal or revert becomes a CLI error naming what was attempted.</summary>
+    public static async Task<TransactionReceipt> SendAsync(EthereumSender sender, Address? to, byte[] data, string what, Func<byte[]?, string> describeRevert, CancellationToken ct = default)
+    {
+        try
+        {
+            return await sender.SendAsync(to, data, what, describeRevert, ct);
+        }
+        catch (EthereumTransactionException e)
+        {
+            throw new CliException(e.Message);
+        }
     }
 
     /// <summary>The next checkpoint to anchor and the set that signs it: after the newest recorded checkpoint, or from genesis.</summary>
@@ -259,15 +266,4 @@ public static class AnchorCommands
 
     public static Uri ParseUri(string text, string option) =>
         Uri.TryCreate(text, UriKind.Absolute, out var uri) && (uri.Scheme == "http" || uri.Scheme == "https") ? uri : throw new CliException($"{option}: '{text}' is not an http(s) URL");
-
-    private static async Task<TransactionReceipt> WaitForReceiptAsync(EthereumRpcClient eth, Hash256 hash)
-    {
-        var deadline = DateTime.UtcNow + TimeSpan.FromMinutes(2);
-        while (DateTime.UtcNow < deadline)
-        {
-            if (await eth.GetTransactionReceiptAsync(hash) is { } receipt) return receipt;
-            await Task.Delay(250);
-        }
-        throw new CliException($"transaction {hash} was not mined within 2 minutes");
-    }
 }

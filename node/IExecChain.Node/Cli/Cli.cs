@@ -18,7 +18,8 @@ public static class Cli
         {
             return await action().ConfigureAwait(false);
         }
-        catch (Exception e) when (e is CliException or ChainSpecException or JsonRpcClientException or ArgumentException or InvalidOperationException or IOException or UnauthorizedAccessException)
+        catch (Exception e) when (e is CliException or ChainSpecException or JsonRpcClientException or ArgumentException or InvalidOperationException or IOException or UnauthorizedAccessException
+            or Ethereum.JsonRpc.EthereumRpcException or Ethereum.JsonRpc.EthereumUnavailableException or Ethereum.Transactions.EthereumTransactionException or Ethereum.Anchoring.AnchoringException)
         {
             Console.Error.WriteLine($"error: {e.Message}");
             return UserError;

@@ -32,7 +32,7 @@ public static class NodeCommands
         role.AcceptOnlyFromAmong("validator", "relayer", "worker", "full");
         var workerKey = new Option<string?>("--worker-key") { Description = "Worker: keystore of the worker account (staked, member of a pool; same --password-file)" };
         var sabotage = new Option<bool>("--sabotage-for-testing") { Description = "TEST ONLY: the worker contributes wrong results", Hidden = true };
-        var ethRpc = new Option<string?>("--eth-rpc") { Description = "Relayer: Ethereum JSON-RPC URL" };
+        var ethRpc = new Option<string?>("--eth-rpc") { Description = "Ethereum JSON-RPC URL: a validator follows the chain's RLC bridge through it (required on a chain with a bridge); a relayer anchors through it" };
         var ethKey = new Option<string?>("--eth-key") { Description = "Relayer: keystore of the Ethereum account that pays (same --password-file)" };
         var anchor = new Option<string?>("--anchor") { Description = "Relayer: anchor contract address" };
         var equivocate = new Option<bool>("--equivocate-for-testing") { Description = "TEST ONLY: sign a conflicting vote for every vote (to prove slashing)", Hidden = true };
@@ -47,6 +47,8 @@ public static class NodeCommands
             var p2pText = r.GetValue(p2p) ?? file.P2P ?? $"{NodeOptions.DefaultP2PHost}:{NodeOptions.DefaultP2PPort}";
             if (!NodeOptions.TryParseEndpoint(p2pText, out var p2pHost, out var p2pPort, out error)) throw new CliException($"--p2p: {error}");
             var peerList = r.GetValue(peers) is { Length: > 0 } given ? given : file.Peers ?? [];
+            var ethUrlText = r.GetValue(ethRpc) ?? file.EthRpc;
+            var ethUrl = ethUrlText is null ? null : Anchoring.AnchorCommands.ParseUri(ethUrlText, "--eth-rpc");
             var options = new NodeOptions
             {
                 DataDir = dataDir,
@@ -59,6 +61,7 @@ public static class NodeCommands
                 ContentUploads = file.ContentUploads ?? new(),
                 Admission = file.Admission ?? new(),
                 EquivocateForTesting = r.GetValue(equivocate),
+                EthRpc = ethUrl,
             };
             var errors = options.Validate();
             if (errors.Count > 0) throw new CliException(string.Join("; ", errors));
@@ -66,17 +69,21 @@ public static class NodeCommands
             Anchoring.RelayerServiceOptions? relaying = null;
             if (roles.Contains("relayer"))
             {
-                var ethUrl = r.GetValue(ethRpc) ?? throw new CliException("--role relayer needs --eth-rpc URL");
+                if (ethUrl is null) throw new CliException("--role relayer needs --eth-rpc URL");
                 var ethKeyFile = r.GetValue(ethKey) ?? throw new CliException("--role relayer needs --eth-key FILE");
                 var anchorAddress = r.GetValue(anchor) ?? throw new CliException("--role relayer needs --anchor ADDRESS (deploy one with `iexchain anchor deploy`)");
-                relaying = new Anchoring.RelayerServiceOptions(Anchoring.AnchorCommands.ParseUri(ethUrl, "--eth-rpc"), ethKeyFile, anchorAddress);
+                relaying = new Anchoring.RelayerServiceOptions(ethUrl, ethKeyFile, anchorAddress);
             }
-            else if (r.GetValue(ethRpc) is not null || r.GetValue(ethKey) is not null || r.GetValue(anchor) is not null)
-                throw new CliException("--eth-rpc, --eth-key and --anchor are for --role relayer");
+            else if (r.GetValue(ethKey) is not null || r.GetValue(anchor) is not null)
+                throw new CliException("--eth-key and --anchor are for --role relayer");
             if (roles.Contains("worker") && r.GetValue(workerKey) is null) throw new CliException("--role worker needs --worker-key FILE");
             if (!roles.Contains("worker") && (r.GetValue(workerKey) is not null || r.GetValue(sabotage))) throw new CliException("--worker-key is for --role worker");
             var keyFile = r.GetValue(key) ?? file.Key;
             if (roles.Contains("validator") && keyFile is null) throw new CliException("--role validator needs --key FILE");
+            if (keyFile is not null && ethUrl is null && File.Exists(options.ChainSpecPath) && Core.Specs.ChainSpecLoader.LoadFile(options.ChainSpecPath).Parameters.Bridge is { } bridge)
+                throw new CliException($"this chain has an RLC bridge (contract {bridge.Contract} on Ethereum chain {bridge.EthChainId}): a validator attests deposits and needs --eth-rpc URL of an Ethereum node it trusts (docs/bridge.md)");
+            if (keyFile is null && ethUrl is not null && !roles.Contains("relayer"))
+                throw new CliException("--eth-rpc is for a validator (--key) or --role relayer");
             PrivateKey? validatorKey = keyFile is not null ? KeyFiles.Load(keyFile, r.GetValue(password) ?? file.PasswordFile) : null;
             using var loggerFactory = LogOptions.CreateFactory(r.GetValue(logLevel));
             await using var node = ChainNode.Open(options, validatorKey, loggerFactory);

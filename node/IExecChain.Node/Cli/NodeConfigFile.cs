@@ -18,8 +18,9 @@ public sealed class NodeConfigFile
     public string[]? RpcAllowedHosts { get; init; }
     public Rpc.Chain.ContentUploadOptions? ContentUploads { get; init; }
     public State.TxPool.AdmissionOptions? Admission { get; init; }
+    public string? EthRpc { get; init; }
 
-    private static readonly string[] Fields = ["data", "key", "passwordFile", "rpc", "p2p", "peers", "rpcAllowedHosts", "contentUploads", "admission"];
+    private static readonly string[] Fields = ["data", "key", "passwordFile", "rpc", "p2p", "peers", "rpcAllowedHosts", "contentUploads", "admission", "ethRpc"];
     private static readonly string[] AdmissionFields = ["targetQueueMs", "minBudget", "minRetryAfterMs"];
     private static readonly string[] UploadFields = ["maxBytesPerAccount", "maxBytesTotal", "windowSeconds", "uploaders"];
 
@@ -60,6 +61,7 @@ public sealed class NodeConfigFile
                 RpcAllowedHosts = root.TryGetProperty("rpcAllowedHosts", out var hosts) ? StringList(hosts, "rpcAllowedHosts") : null,
                 ContentUploads = root.TryGetProperty("contentUploads", out var uploads) ? Uploads(uploads) : null,
                 Admission = root.TryGetProperty("admission", out var admission) ? AdmissionSettings(admission) : null,
+                EthRpc = StringField(root, "ethRpc"),
             };
         }
     }

@@ -51,6 +51,8 @@ public sealed record BridgeParameters
     /// <summary>Deposits beyond the next one to credit that may be attested ahead: bounds the state attestations take.</summary>
     public ulong MaxDepositsAhead { get; init; } = DefaultMaxDepositsAhead;
     public const ulong DefaultMaxDepositsAhead = 1024;
+    /// <summary>The Ethereum block the bridge was deployed in: validators read its logs from there (not from block 0).</summary>
+    public ulong StartBlock { get; init; }
 }
 
 /// <summary>

@@ -92,7 +92,7 @@ public static class ChainSpecLoader
 
     private static BridgeParameters ReadBridge(Reader r, JsonElement b)
     {
-        r.ExpectObject(b, "ethChainId", "contract", "confirmations", "maxDepositsAhead");
+        r.ExpectObject(b, "ethChainId", "contract", "confirmations", "maxDepositsAhead", "startBlock");
         var contract = r.Address(b, "contract");
         if (contract == Primitives.Address.Zero) throw new ChainSpecException($"{r.Path}.contract: the zero address cannot be the bridge contract");
         return new BridgeParameters
@@ -101,6 +101,7 @@ public static class ChainSpecLoader
             Contract = contract,
             Confirmations = r.OptionalUInt64(b, "confirmations", BridgeParameters.DefaultConfirmations, min: 1, max: 10_000),
             MaxDepositsAhead = r.OptionalUInt64(b, "maxDepositsAhead", BridgeParameters.DefaultMaxDepositsAhead, min: 1, max: 100_000),
+            StartBlock = r.OptionalUInt64(b, "startBlock", 0, min: 0),
         };
     }
 

@@ -41,6 +41,9 @@ public sealed class BridgeContract(EthereumRpcClient rpc, Address address)
     /// <summary>keccak256("Deposit(uint64,address,address,uint64)"): topics are id, depositor, recipient; data the amount.</summary>
     public static readonly Hash256 DepositTopic = Keccak256.Hash(System.Text.Encoding.ASCII.GetBytes("Deposit(uint64,address,address,uint64)"));
 
+    /// <summary>keccak256("WithdrawalClaimed(uint64,address,uint64,uint64)"): topics id, recipient; data amount, checkpoint.</summary>
+    public static readonly Hash256 WithdrawalClaimedTopic = Keccak256.Hash(System.Text.Encoding.ASCII.GetBytes("WithdrawalClaimed(uint64,address,uint64,uint64)"));
+
     public static readonly IReadOnlyList<AbiFunction> Errors =
     [
         new("ZeroAmount", []),
@@ -103,23 +106,30 @@ public sealed class BridgeContract(EthereumRpcClient rpc, Address address)
     }
 
     /// <summary>Deposit events logged in blocks <paramref name="fromBlock"/>..<paramref name="toBlock"/>, in log order.</summary>
-    public async Task<List<BridgeDepositEvent>> DepositsAsync(ulong fromBlock, ulong toBlock, CancellationToken ct = default)
+    public async Task<List<BridgeDepositEvent>> DepositsAsync(ulong fromBlock, ulong toBlock, CancellationToken ct = default) =>
+        (await LogsAsync(DepositTopic, fromBlock, toBlock, ct)).Select(ParseDeposit).ToList();
+
+    /// <summary>WithdrawalClaimed events (id, amount) logged in blocks <paramref name="fromBlock"/>..<paramref name="toBlock"/>.</summary>
+    public async Task<List<(ulong Id, ulong Amount)>> ClaimsAsync(ulong fromBlock, ulong toBlock, CancellationToken ct = default) =>
+        (await LogsAsync(WithdrawalClaimedTopic, fromBlock, toBlock, ct)).Select(log =>
+        {
+            var topics = log["topics"] as JsonArray;
+            var data = Hex.Decode(log["data"]?.GetValue<string>() ?? "0x");
+            if (topics is not { Count: 3 } || data.Length != 64) throw new EthereumRpcException("eth_getLogs", 0, $"not a WithdrawalClaimed log: {log.ToJsonString()}");
+            return (Word64(Hex.Decode(topics[1]!.GetValue<string>())), Word64(data[..32]));
+        }).ToList();
+
+    private async Task<List<JsonNode>> LogsAsync(Hash256 topic, ulong fromBlock, ulong toBlock, CancellationToken ct)
     {
         var logs = await rpc.RequestAsync("eth_getLogs", [new JsonObject
         {
             ["address"] = Address.ToString(),
             ["fromBlock"] = EthereumRpcClient.Quantity(fromBlock),
             ["toBlock"] = EthereumRpcClient.Quantity(toBlock),
-            ["topics"] = new JsonArray(DepositTopic.ToString()),
+            ["topics"] = new JsonArray(topic.ToString()),
         }], ct);
-        var deposits = new List<BridgeDepositEvent>();
         if (logs is not JsonArray array) throw new EthereumRpcException("eth_getLogs", 0, $"returned {logs?.ToJsonString() ?? "null"}, expected an array");
-        foreach (var log in array)
-        {
-            if (log is null || log["removed"]?.GetValue<bool>() == true) continue;
-            deposits.Add(ParseDeposit(log));
-        }
-        return deposits;
+        return array.Where(log => log is not null && log["removed"]?.GetValue<bool>() != true).Select(log => log!).ToList();
     }
 
     /// <summary>One Deposit log as eth_getLogs returns it; throws when it is not one.</summary>

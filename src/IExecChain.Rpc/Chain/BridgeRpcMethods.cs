@@ -58,6 +58,7 @@ public sealed class BridgeRpcMethods(ChainSpec spec, BlockProcessor processor)
                 ethChainId = RpcFormat.Quantity(bridge.EthChainId),
                 contract = bridge.Contract.ToString(),
                 confirmations = RpcFormat.Quantity(bridge.Confirmations),
+                startBlock = RpcFormat.Quantity(bridge.StartBlock),
             },
             bridgedSupply = RpcFormat.Quantity(totals.BridgedSupply),
             depositedTotal = RpcFormat.Quantity(totals.DepositedTotal),

@@ -5,6 +5,7 @@
 //   checkpoints: solidityPackedKeccak256 of the checkpoint layout in docs/anchoring.md
 //   validatorSets, withdrawals: the same for the validator-set digest and the withdrawal leaf (docs/bridge.md)
 //   calls: ethers' Interface.encodeFunctionData for each {abi (solc's JSON ABI), name, values}
+//   createAddresses: ethers.getCreateAddress for each {from, nonce}
 import { readFileSync } from "node:fs";
 import { ethers } from "ethers";
 
@@ -33,4 +34,5 @@ const validatorSets = input.validatorSets.map((set) =>
   ethers.solidityPackedKeccak256(["string", ...set.map(() => ["address", "uint96"]).flat()],
     ["iExecChain/validator-set/v1", ...set.map((v) => [v.address, v.power]).flat()]));
 const calls = (input.calls ?? []).map(({ abi, name, values }) => new ethers.Interface(abi).encodeFunctionData(name, values));
-console.log(JSON.stringify({ version: ethers.version, transactions, abi, checkpoints, validatorSets, withdrawals, calls }));
+const createAddresses = (input.createAddresses ?? []).map(({ from, nonce }) => ethers.getCreateAddress({ from, nonce }).toLowerCase());
+console.log(JSON.stringify({ version: ethers.version, transactions, abi, checkpoints, validatorSets, withdrawals, calls, createAddresses }));

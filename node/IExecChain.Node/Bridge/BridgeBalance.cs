@@ -1,0 +1,69 @@
+using System.Numerics;
+using System.Text.Json;
+using IExecChain.Ethereum.Bridge;
+using IExecChain.Ethereum.JsonRpc;
+using IExecChain.Rpc.Client;
+
+namespace IExecChain.Node.Bridge;
+
+/// <summary>
+/// Both sides of the bridge and the invariant between them (docs/bridge.md, "Supply"):
+/// locked on Ethereum = bridged supply on the sidechain + deposits not yet credited + withdrawals not
+/// yet claimed. Each term is read on its own side: the pending deposits and the claims from the
+/// contract's logs, the supply and the withdrawals from the sidechain's state.
+/// </summary>
+public sealed record BridgeBalance(
+    string Contract, ulong EthChainId, ulong EthBlock, ulong SidechainHeight,
+    string LockedOnEthereum, ulong DepositCount, ulong BridgedSupply, ulong NextDepositId,
+    ulong PendingDeposits, ulong PendingDepositAmount, ulong Withdrawals, ulong WithdrawnTotal,
+    ulong ClaimedWithdrawals, ulong ClaimedAmount, ulong UnclaimedWithdrawals, ulong UnclaimedAmount, bool Balanced)
+{
+    public static async Task<BridgeBalance> ReadAsync(JsonRpcClient side, EthereumRpcClient eth, BridgeCommands.BridgeInfo info, CancellationToken ct)
+    {
+        for (int attempt = 1; ; attempt++)
+            if (await TryReadAsync(side, eth, info, ct) is { } balance) return balance;
+            else if (attempt == 5) throw new Cli.CliException("deposits kept being credited while the bridge was read; try again");
+    }
+
+    /// <summary>Null when the sidechain credited a deposit while Ethereum was read (the two reads would not match).</summary>
+    private static async Task<BridgeBalance?> TryReadAsync(JsonRpcClient side, EthereumRpcClient eth, BridgeCommands.BridgeInfo info, CancellationToken ct)
+    {
+        var contract = new BridgeContract(eth, info.Contract);
+        var status = await side.CallAsync("iex_bridgeStatus");
+        ulong startBlock = JsonRpcClient.Quantity(status.GetProperty("bridge").GetProperty("startBlock"));
+        // One Ethereum block for every read: the logs up to it, then the contract's figures at it
+        // (a deposit landing between two reads would otherwise look like an imbalance).
+        ulong block = await eth.BlockNumberAsync(ct);
+        ulong nextDeposit = JsonRpcClient.Quantity(status.GetProperty("nextDepositId"));
+        ulong pendingDeposits = 0, pendingAmount = 0;
+        var claimed = new Dictionary<ulong, ulong>();
+        for (ulong from = startBlock; from <= block; from += DepositScanner.DefaultMaxBlocksPerQuery)
+        {
+            ulong to = Math.Min(block, from + DepositScanner.DefaultMaxBlocksPerQuery - 1);
+            foreach (var deposit in await contract.DepositsAsync(from, to, ct))
+                if (deposit.Id >= nextDeposit) { pendingDeposits++; pendingAmount += deposit.Amount; }
+            foreach (var (id, amount) in await contract.ClaimsAsync(from, to, ct)) claimed[id] = amount;
+        }
+        var locked = await LockedAtAsync(eth, info, block, ct);
+        ulong depositCount = (ulong)(BigInteger)BridgeContract.DepositCountFunction.DecodeOutput(
+            await eth.CallAsync(info.Contract, BridgeContract.DepositCountFunction.EncodeCall(), block: EthereumRpcClient.Quantity(block), ct: ct))[0];
+
+        // The sidechain read after Ethereum: a deposit credited meanwhile moves from pending to the
+        // supply, so the sidechain is read again when its figures moved while the logs were read.
+        status = await side.CallAsync("iex_bridgeStatus");
+        if (JsonRpcClient.Quantity(status.GetProperty("nextDepositId")) != nextDeposit) return null;
+        ulong supply = JsonRpcClient.Quantity(status.GetProperty("bridgedSupply"));
+        ulong withdrawn = JsonRpcClient.Quantity(status.GetProperty("withdrawnTotal"));
+        ulong withdrawals = JsonRpcClient.Quantity(status.GetProperty("nextWithdrawalId"));
+        ulong claimedAmount = claimed.Values.Aggregate(0UL, (a, b) => a + b);
+        ulong unclaimedAmount = withdrawn >= claimedAmount ? withdrawn - claimedAmount : 0;
+        bool balanced = withdrawn >= claimedAmount && locked == (BigInteger)supply + pendingAmount + unclaimedAmount && depositCount == nextDeposit + pendingDeposits;
+        return new BridgeBalance(info.Contract.ToString(), info.EthChainId, block, JsonRpcClient.Quantity(status.GetProperty("blockNumber")),
+            locked.ToString(System.Globalization.CultureInfo.InvariantCulture), depositCount, supply, nextDeposit, pendingDeposits, pendingAmount,
+            withdrawals, withdrawn, (ulong)claimed.Count, claimedAmount, withdrawals - (ulong)claimed.Count, unclaimedAmount, balanced);
+    }
+
+    private static async Task<BigInteger> LockedAtAsync(EthereumRpcClient eth, BridgeCommands.BridgeInfo info, ulong block, CancellationToken ct) =>
+        (BigInteger)BridgeContract.LockedFunction.DecodeOutput(
+            await eth.CallAsync(info.Contract, BridgeContract.LockedFunction.EncodeCall(), block: EthereumRpcClient.Quantity(block), ct: ct))[0];
+}

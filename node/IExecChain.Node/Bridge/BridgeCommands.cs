@@ -1,0 +1,360 @@
+using System.CommandLine;
+using System.Globalization;
+using System.Numerics;
+using System.Text.Json;
+using Google.Protobuf;
+using IExecChain.Core.Blocks;
+using IExecChain.Core.Bridge;
+using IExecChain.Core.Checkpoints;
+using IExecChain.Core.Crypto;
+using IExecChain.Core.Primitives;
+using IExecChain.Core.Transactions;
+using IExecChain.Core.Wire;
+using IExecChain.Ethereum.Anchoring;
+using IExecChain.Ethereum.Bridge;
+using IExecChain.Ethereum.JsonRpc;
+using IExecChain.Ethereum.Transactions;
+using IExecChain.Node.Anchoring;
+using IExecChain.Node.Cli;
+using IExecChain.Rpc.Client;
+
+namespace IExecChain.Node.Bridge;
+
+/// <summary>
+/// `iexchain bridge deploy|deposit|withdraw|claim|status`: RLC across the bridge (docs/bridge.md).
+/// The sidechain node says where the bridge is (its chain spec, through iex_bridgeStatus); every
+/// Ethereum endpoint is checked to be on the bridge's chain before anything is signed.
+/// </summary>
+public static class BridgeCommands
+{
+    public static Command Build()
+    {
+        var bridge = new Command("bridge", "Move RLC between Ethereum and the sidechain");
+        bridge.Subcommands.Add(BuildDeploy());
+        bridge.Subcommands.Add(BuildDeposit());
+        bridge.Subcommands.Add(BuildWithdraw());
+        bridge.Subcommands.Add(BuildClaim());
+        bridge.Subcommands.Add(BuildStatus());
+        return bridge;
+    }
+
+    private static Option<string> SidechainRpc() => new("--rpc") { Description = "Sidechain node RPC URL", DefaultValueFactory = _ => $"http://{NodeOptions.DefaultRpcHost}:{NodeOptions.DefaultRpcPort}" };
+    private static Option<string> EthRpc() => new("--eth-rpc") { Description = "Ethereum JSON-RPC URL", Required = true };
+    private static Option<string> EthKey(string what) => new("--eth-key") { Description = $"Keystore of the Ethereum account that {what}", Required = true };
+    private static Option<string?> PasswordFile() => new("--password-file") { Description = "File whose first line is the keystore password" };
+    private static Option<double> Timeout() => new("--timeout") { Description = "Seconds --wait waits at most", DefaultValueFactory = _ => 600 };
+
+    /// <summary>The bridge as the sidechain's chain spec names it.</summary>
+    public sealed record BridgeInfo(ulong SidechainId, Address Contract, ulong EthChainId, ulong Confirmations);
+
+    public static async Task<BridgeInfo> BridgeInfoAsync(JsonRpcClient side)
+    {
+        var info = await side.CallAsync("iex_nodeInfo");
+        var status = await side.CallAsync("iex_bridgeStatus");
+        if (!status.TryGetProperty("bridge", out var bridge) || bridge.ValueKind != JsonValueKind.Object)
+            throw new CliException($"the sidechain at {side.Endpoint} has no RLC bridge in its chain spec");
+        return new BridgeInfo(JsonRpcClient.Quantity(info.GetProperty("chainId")), Address.Parse(bridge.GetProperty("contract").GetString()!),
+            JsonRpcClient.Quantity(bridge.GetProperty("ethChainId")), JsonRpcClient.Quantity(bridge.GetProperty("confirmations")));
+    }
+
+    /// <summary>An Ethereum client for <paramref name="url"/>, refused unless it is on <paramref name="ethChainId"/> and has the bridge there.</summary>
+    internal static async Task<EthereumRpcClient> ConnectAsync(string url, BridgeInfo bridge)
+    {
+        var eth = new EthereumRpcClient(AnchorCommands.ParseUri(url, "--eth-rpc"));
+        try
+        {
+            ulong chainId = await eth.ChainIdAsync();
+            if (chainId != bridge.EthChainId)
+                throw new CliException($"--eth-rpc: the Ethereum node is on chain {chainId}; this sidechain's bridge is on chain {bridge.EthChainId}");
+            if ((await eth.GetCodeAsync(bridge.Contract)).Length == 0)
+                throw new CliException($"--eth-rpc: no contract at the bridge address {bridge.Contract} on chain {chainId}");
+            return eth;
+        }
+        catch
+        {
+            eth.Dispose();
+            throw;
+        }
+    }
+
+    private static Command BuildDeploy()
+    {
+        var ethRpc = EthRpc();
+        var key = EthKey("pays for the deployment");
+        var password = PasswordFile();
+        var bytecode = new Option<string>("--bytecode") { Description = "File with Bridge.sol's creation code as hex (scripts/compile-contract.sh Bridge)", Required = true };
+        var anchor = new Option<string>("--anchor") { Description = "The anchor contract the bridge trusts (may be deployed after the bridge, at an address known in advance)", Required = true };
+        var sidechainId = new Option<ulong>("--sidechain-id") { Description = "Chain id of the sidechain (its chain spec's chainId)", Required = true };
+        var token = new Option<string?>("--token") { Description = "The RLC token contract" };
+        var testToken = new Option<string?>("--test-token-bytecode") { Description = "Instead of --token: deploy TestRlc.sol from this creation code (scripts/compile-contract.sh TestRlc) first" };
+        var command = new Command("deploy", "Deploy the bridge contract (and a test RLC token); prints the addresses as JSON") { ethRpc, key, password, bytecode, anchor, sidechainId, token, testToken };
+        command.SetAction(r => Cli.Cli.RunAsync(async () =>
+        {
+            if ((r.GetValue(token) is null) == (r.GetValue(testToken) is null)) throw new CliException("give exactly one of --token ADDRESS and --test-token-bytecode FILE");
+            var code = ReadBytecode(r.GetValue(bytecode)!, "--bytecode");
+            var anchorAddress = AnchorCommands.ParseAnchor(r.GetValue(anchor));
+            if (r.GetValue(sidechainId) == 0) throw new CliException("--sidechain-id must be positive");
+            var payer = KeyFiles.Load(r.GetValue(key)!, r.GetValue(password));
+            using var eth = new EthereumRpcClient(AnchorCommands.ParseUri(r.GetValue(ethRpc)!, "--eth-rpc"));
+            var deployed = await DeployAsync(await EthereumSender.ConnectAsync(eth, payer), code, anchorAddress, r.GetValue(sidechainId),
+                r.GetValue(token) is { } t ? ParseAddress(t, "--token") : null, r.GetValue(testToken) is { } f ? ReadBytecode(f, "--test-token-bytecode") : null);
+            if ((await eth.GetCodeAsync(anchorAddress)).Length == 0)
+                Console.Error.WriteLine($"note: no contract at {anchorAddress} yet; claims work once the anchor contract is deployed there");
+            Console.WriteLine(JsonSerializer.Serialize(new { token = deployed.Token.ToString(), bridge = deployed.Bridge.ToString(), block = deployed.Block, ethChainId = deployed.EthChainId }));
+            return 0;
+        }));
+        return command;
+    }
+
+    public sealed record Deployment(Address Token, Address Bridge, ulong Block, ulong EthChainId);
+
+    /// <summary>Deploys a TestRlc token when <paramref name="token"/> is null, then the bridge.</summary>
+    public static async Task<Deployment> DeployAsync(EthereumSender sender, byte[] bridgeCode, Address anchor, ulong sidechainId, Address? token, byte[]? testTokenCode)
+    {
+        if (token is null)
+        {
+            var created = await AnchorCommands.SendAsync(sender, null, testTokenCode!, "deploying the test RLC token", BridgeContract.DescribeRevert);
+            token = created.ContractAddress ?? throw new CliException($"transaction {created.TransactionHash} created no token contract");
+        }
+        var receipt = await AnchorCommands.SendAsync(sender, null, BridgeContract.DeploymentData(bridgeCode, token.Value, anchor, sidechainId), "deploying the bridge", BridgeContract.DescribeRevert);
+        var bridge = receipt.ContractAddress ?? throw new CliException($"transaction {receipt.TransactionHash} created no bridge contract");
+        return new Deployment(token.Value, bridge, receipt.BlockNumber, sender.ChainId);
+    }
+
+    private static Command BuildDeposit()
+    {
+        var rpc = SidechainRpc();
+        var ethRpc = EthRpc();
+        var key = EthKey("holds the RLC and pays the gas");
+        var password = PasswordFile();
+        var amount = new Option<string>("--amount") { Description = "nRLC, or RLC with a suffix: 50RLC", Required = true };
+        var to = new Option<string?>("--to") { Description = "Sidechain account credited (default: the Ethereum account's own address)" };
+        var wait = new Option<bool>("--wait") { Description = "Wait until the deposit is credited on the sidechain" };
+        var timeout = Timeout();
+        var command = new Command("deposit", "Lock RLC in the bridge on Ethereum; it is credited on the sidechain after the confirmation depth") { rpc, ethRpc, key, password, amount, to, wait, timeout };
+        command.SetAction((r, ct) => Cli.Cli.RunAsync(async () =>
+        {
+            ulong value = PositiveAmount(r.GetValue(amount)!);
+            var payer = KeyFiles.Load(r.GetValue(key)!, r.GetValue(password));
+            var recipient = r.GetValue(to) is { } t ? ParseAddress(t, "--to") : payer.Address;
+            using var side = new JsonRpcClient(JsonRpcClient.ParseEndpoint(r.GetValue(rpc)!));
+            var info = await BridgeInfoAsync(side);
+            using var eth = await ConnectAsync(r.GetValue(ethRpc)!, info);
+            var bridge = new BridgeContract(eth, info.Contract);
+            var token = await bridge.TokenAsync(ct);
+            var balance = await BridgeContract.BalanceOfAsync(eth, token, payer.Address, ct);
+            if (balance < value) throw new CliException($"--amount: {payer.Address} holds {Amounts.Format((ulong)BigInteger.Min(balance, ulong.MaxValue))} on Ethereum, less than {Amounts.Format(value)}");
+            var sender = new EthereumSender(eth, payer, info.EthChainId);
+            // RLC's approveAndCall: approval and deposit in one transaction.
+            var receipt = await AnchorCommands.SendAsync(sender, token, BridgeContract.ApproveAndCallData(info.Contract, value, recipient), "depositing", BridgeContract.DescribeRevert, ct);
+            var deposit = receipt.Logs.Where(l => l.Address == info.Contract && l.Topics.Count == 4 && l.Topics[0] == BridgeContract.DepositTopic)
+                .Select(l => (ulong)new BigInteger(l.Topics[1].ToArray(), isUnsigned: true, isBigEndian: true)).Cast<ulong?>().FirstOrDefault()
+                ?? throw new CliException($"transaction {receipt.TransactionHash} logged no Deposit event");
+            Console.WriteLine($"deposit {deposit}: {Amounts.Format(value)} locked on Ethereum for {recipient} (tx {receipt.TransactionHash}, block {receipt.BlockNumber}); credited after {info.Confirmations} confirmations");
+            if (!r.GetValue(wait)) return 0;
+            var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(r.GetValue(timeout));
+            while (true)
+            {
+                var credited = await side.CallAsync("iex_getDeposit", deposit.ToString(CultureInfo.InvariantCulture));
+                if (credited.ValueKind == JsonValueKind.Object && credited.GetProperty("status").GetString() == "credited")
+                {
+                    var account = await side.CallAsync("iex_getAccount", recipient.ToString());
+                    Console.WriteLine($"deposit {deposit} credited at sidechain height {JsonRpcClient.Quantity(credited.GetProperty("creditedAt"))}; " +
+                        $"{recipient} holds {Amounts.Format(JsonRpcClient.Quantity(account.GetProperty("balance")))} on the sidechain, " +
+                        $"{payer.Address} {Amounts.Format((ulong)BigInteger.Min(await BridgeContract.BalanceOfAsync(eth, token, payer.Address, ct), ulong.MaxValue))} on Ethereum");
+                    return 0;
+                }
+                if (DateTime.UtcNow >= deadline) throw new CliException($"deposit {deposit} was not credited within {r.GetValue(timeout)} s (is Ethereum mining? see `iexchain bridge status`)");
+                await Task.Delay(500, ct);
+            }
+        }));
+        return command;
+    }
+
+    private static Command BuildWithdraw()
+    {
+        var rpc = SidechainRpc();
+        var key = new Option<string>("--key") { Description = "Sidechain keystore of the account that burns the RLC", Required = true };
+        var password = PasswordFile();
+        var amount = new Option<string>("--amount") { Description = "nRLC, or RLC with a suffix: 20RLC", Required = true };
+        var to = new Option<string>("--to") { Description = "Ethereum address that receives the RLC", Required = true };
+        var wait = new Option<bool>("--wait") { Description = "Wait until the withdrawal's checkpoint is anchored, then claim it (needs --eth-rpc and --eth-key)" };
+        var ethRpc = new Option<string?>("--eth-rpc") { Description = "With --wait: Ethereum JSON-RPC URL" };
+        var ethKey = new Option<string?>("--eth-key") { Description = "With --wait: keystore of the Ethereum account that pays for the claim (same --password-file)" };
+        var timeout = Timeout();
+        var command = new Command("withdraw", "Burn RLC on the sidechain for an Ethereum address; claimable once its checkpoint is anchored") { rpc, key, password, amount, to, wait, ethRpc, ethKey, timeout };
+        command.SetAction((r, ct) => Cli.Cli.RunAsync(async () =>
+        {
+            ulong value = PositiveAmount(r.GetValue(amount)!);
+            var recipient = ParseAddress(r.GetValue(to)!, "--to");
+            if (recipient == Address.Zero) throw new CliException("--to: the zero address cannot receive a withdrawal");
+            if (r.GetValue(wait) && (r.GetValue(ethRpc) is null || r.GetValue(ethKey) is null)) throw new CliException("--wait claims on Ethereum: give --eth-rpc and --eth-key");
+            var signer = KeyFiles.Load(r.GetValue(key)!, r.GetValue(password));
+            using var side = new JsonRpcClient(JsonRpcClient.ParseEndpoint(r.GetValue(rpc)!));
+            var info = await BridgeInfoAsync(side);
+            var account = await side.CallAsync("iex_getAccount", signer.Address.ToString());
+            ulong balance = JsonRpcClient.Quantity(account.GetProperty("balance"));
+            var status = await side.CallAsync("iex_bridgeStatus");
+            ulong supply = JsonRpcClient.Quantity(status.GetProperty("bridgedSupply"));
+            if (value > supply) throw new CliException($"--amount: {Amounts.Format(value)} exceeds the bridged supply {Amounts.Format(supply)} (RLC locked on Ethereum for this chain)");
+            var nodeInfo = await side.CallAsync("iex_nodeInfo");
+            var body = new TransactionBody
+            {
+                ChainId = info.SidechainId,
+                Nonce = JsonRpcClient.Quantity(account.GetProperty("pendingNonce")),
+                Fee = JsonRpcClient.Quantity(nodeInfo.GetProperty("fees").GetProperty("bridge")),
+                Withdraw = new Withdraw { Recipient = ByteString.CopyFrom(recipient.ToArray()), Amount = value },
+            };
+            if (balance < value + body.Fee) throw new CliException($"--amount: {signer.Address} holds {Amounts.Format(balance)}, less than {Amounts.Format(value)} plus the fee {Amounts.Format(body.Fee)}");
+            var id = (await side.CallAsync("iex_sendRawTransaction", Hex.Encode(TransactionCodec.Sign(body, signer)))).GetString()!;
+            var receipt = await WaitForReceiptAsync(side, id, ct);
+            if (receipt.GetProperty("status").GetString() != "success")
+                throw new CliException($"withdrawal transaction {id} failed: {(receipt.TryGetProperty("error", out var e) ? e.GetString() : "no reason given")}");
+            ulong withdrawal = await FindWithdrawalAsync(side, signer.Address, recipient, value, JsonRpcClient.Quantity(receipt.GetProperty("blockNumber")));
+            Console.WriteLine($"withdrawal {withdrawal}: {Amounts.Format(value)} burned on the sidechain for {recipient} (tx {id}); claim it once its checkpoint is anchored: iexchain bridge claim {withdrawal}");
+            if (!r.GetValue(wait)) return 0;
+            using var eth = await ConnectAsync(r.GetValue(ethRpc)!, info);
+            var payer = KeyFiles.Load(r.GetValue(ethKey)!, r.GetValue(password));
+            return await ClaimAsync(side, eth, info, payer, withdrawal, wait: true, TimeSpan.FromSeconds(r.GetValue(timeout)), ct);
+        }));
+        return command;
+    }
+
+    private static Command BuildClaim()
+    {
+        var rpc = SidechainRpc();
+        var ethRpc = EthRpc();
+        var key = EthKey("pays for the claim (the RLC goes to the withdrawal's recipient)");
+        var password = PasswordFile();
+        var id = new Argument<ulong>("id") { Description = "Withdrawal id (printed by `bridge withdraw`)" };
+        var wait = new Option<bool>("--wait") { Description = "Wait until the withdrawal's checkpoint is anchored" };
+        var timeout = Timeout();
+        var command = new Command("claim", "Release a withdrawal on Ethereum with its Merkle proof into an anchored checkpoint") { id, rpc, ethRpc, key, password, wait, timeout };
+        command.SetAction((r, ct) => Cli.Cli.RunAsync(async () =>
+        {
+            var payer = KeyFiles.Load(r.GetValue(key)!, r.GetValue(password));
+            using var side = new JsonRpcClient(JsonRpcClient.ParseEndpoint(r.GetValue(rpc)!));
+            var info = await BridgeInfoAsync(side);
+            using var eth = await ConnectAsync(r.GetValue(ethRpc)!, info);
+            return await ClaimAsync(side, eth, info, payer, r.GetValue(id), r.GetValue(wait), TimeSpan.FromSeconds(r.GetValue(timeout)), ct);
+        }));
+        return command;
+    }
+
+    /// <summary>Claims withdrawal <paramref name="id"/>, after checking its proof locally against the checkpoint the anchor contract holds.</summary>
+    private static async Task<int> ClaimAsync(JsonRpcClient side, EthereumRpcClient eth, BridgeInfo info, PrivateKey payer, ulong id, bool wait, TimeSpan timeout, CancellationToken ct)
+    {
+        var bridge = new BridgeContract(eth, info.Contract);
+        if (await bridge.IsClaimedAsync(id, ct)) throw new CliException($"withdrawal {id} was claimed already");
+        var anchor = new AnchorContract(eth, await bridge.AnchorAsync(ct));
+        var deadline = DateTime.UtcNow + timeout;
+        bool told = false;
+        while (true)
+        {
+            var w = await side.CallAsync("iex_getWithdrawal", id.ToString(CultureInfo.InvariantCulture));
+            if (w.ValueKind == JsonValueKind.Null) throw new CliException($"the sidechain has no withdrawal {id}");
+            if (w.TryGetProperty("checkpoint", out var cpJson) && cpJson.ValueKind == JsonValueKind.Object)
+            {
+                var claim = ClaimFrom(w, cpJson, info.SidechainId, id);
+                if (await anchor.IsAnchoredAsync(claim.Checkpoint, ct))
+                {
+                    var sender = new EthereumSender(eth, payer, info.EthChainId);
+                    var receipt = await AnchorCommands.SendAsync(sender, info.Contract,
+                        BridgeContract.ClaimCallData(claim.Checkpoint, claim.Withdrawal, claim.Index, claim.Count, claim.Proof), $"claiming withdrawal {id}", BridgeContract.DescribeRevert, ct);
+                    var token = await bridge.TokenAsync(ct);
+                    var balance = await BridgeContract.BalanceOfAsync(eth, token, claim.Withdrawal.Recipient, ct);
+                    Console.WriteLine($"withdrawal {id} claimed: {Amounts.Format(claim.Withdrawal.Amount)} released to {claim.Withdrawal.Recipient} (tx {receipt.TransactionHash}, gas {receipt.GasUsed}); it holds {Amounts.Format((ulong)BigInteger.Min(balance, ulong.MaxValue))} on Ethereum");
+                    return 0;
+                }
+            }
+            if (!wait) throw new CliException($"withdrawal {id} is {w.GetProperty("status").GetString()}, its checkpoint {JsonRpcClient.Quantity(w.GetProperty("checkpointNumber"))} is not anchored yet (use --wait)");
+            if (!told) Console.WriteLine($"waiting for checkpoint {JsonRpcClient.Quantity(w.GetProperty("checkpointNumber"))} to be anchored …");
+            told = true;
+            if (DateTime.UtcNow >= deadline) throw new CliException($"checkpoint {JsonRpcClient.Quantity(w.GetProperty("checkpointNumber"))} was not anchored within {timeout.TotalSeconds} s (is a relayer running?)");
+            await Task.Delay(1000, ct);
+        }
+    }
+
+    internal sealed record Claim(Checkpoint Checkpoint, Withdrawal Withdrawal, ulong Index, ulong Count, List<Hash256> Proof);
+
+    /// <summary>What `claim` sends, from iex_getWithdrawal; refused unless the node's proof and digest check out here.</summary>
+    internal static Claim ClaimFrom(JsonElement w, JsonElement cp, ulong sidechainId, ulong id)
+    {
+        var checkpoint = new Checkpoint(
+            JsonRpcClient.Quantity(cp.GetProperty("chainId")), JsonRpcClient.Quantity(cp.GetProperty("number")),
+            JsonRpcClient.Quantity(cp.GetProperty("firstHeight")), JsonRpcClient.Quantity(cp.GetProperty("lastHeight")),
+            Hash256.Parse(cp.GetProperty("blocksRoot").GetString()!), Hash256.Parse(cp.GetProperty("stateRoot").GetString()!),
+            Hash256.Parse(cp.GetProperty("nextValidatorSetHash").GetString()!), Hash256.Parse(cp.GetProperty("withdrawalsRoot").GetString()!));
+        if (checkpoint.ChainId != sidechainId || checkpoint.Digest() != Hash256.Parse(cp.GetProperty("digest").GetString()!))
+            throw new CliException($"the node served checkpoint {checkpoint.Number} with fields that do not hash to its digest");
+        var withdrawal = new Withdrawal(id, Address.Parse(w.GetProperty("recipient").GetString()!), JsonRpcClient.Quantity(w.GetProperty("amount")));
+        var proof = w.GetProperty("proof");
+        ulong index = JsonRpcClient.Quantity(proof.GetProperty("index"));
+        ulong count = JsonRpcClient.Quantity(proof.GetProperty("count"));
+        var siblings = proof.GetProperty("siblings").EnumerateArray().Select(s => Hash256.Parse(s.GetString()!)).ToList();
+        if (index >= count || count > int.MaxValue || !MerkleRoot.Verify(checkpoint.WithdrawalsRoot, withdrawal.LeafHash(), (int)index, (int)count, siblings))
+            throw new CliException($"the node's proof of withdrawal {id} does not lead to checkpoint {checkpoint.Number}'s withdrawals root");
+        return new Claim(checkpoint, withdrawal, index, count, siblings);
+    }
+
+    private static Command BuildStatus()
+    {
+        var rpc = SidechainRpc();
+        var ethRpc = EthRpc();
+        var command = new Command("status", "Both sides of the bridge and whether they balance (exit code 1 when they do not)") { rpc, ethRpc };
+        command.SetAction((r, ct) => Cli.Cli.RunAsync(async () =>
+        {
+            using var side = new JsonRpcClient(JsonRpcClient.ParseEndpoint(r.GetValue(rpc)!));
+            var info = await BridgeInfoAsync(side);
+            using var eth = await ConnectAsync(r.GetValue(ethRpc)!, info);
+            var report = await BridgeBalance.ReadAsync(side, eth, info, ct);
+            Console.WriteLine(JsonSerializer.Serialize(report, new JsonSerializerOptions { WriteIndented = true, PropertyNamingPolicy = JsonNamingPolicy.CamelCase }));
+            return report.Balanced ? 0 : 1;
+        }));
+        return command;
+    }
+
+    private static async Task<JsonElement> WaitForReceiptAsync(JsonRpcClient side, string id, CancellationToken ct)
+    {
+        var deadline = DateTime.UtcNow.AddSeconds(60);
+        while (DateTime.UtcNow < deadline)
+        {
+            var receipt = await side.CallAsync("iex_getReceipt", id);
+            if (receipt.ValueKind == JsonValueKind.Object) return receipt;
+            await Task.Delay(200, ct);
+        }
+        throw new CliException($"transaction {id} was not included within 60 s");
+    }
+
+    /// <summary>The id of the withdrawal a Withdraw transaction included at <paramref name="height"/> recorded (ids grow with height: searched from the newest down).</summary>
+    private static async Task<ulong> FindWithdrawalAsync(JsonRpcClient side, Address sender, Address recipient, ulong amount, ulong height)
+    {
+        var status = await side.CallAsync("iex_bridgeStatus");
+        for (ulong id = JsonRpcClient.Quantity(status.GetProperty("nextWithdrawalId")); id-- > 0;)
+        {
+            var w = await side.CallAsync("iex_getWithdrawal", id.ToString(CultureInfo.InvariantCulture));
+            ulong at = JsonRpcClient.Quantity(w.GetProperty("height"));
+            if (at < height) break;
+            if (at == height && Address.Parse(w.GetProperty("sender").GetString()!) == sender
+                && Address.Parse(w.GetProperty("recipient").GetString()!) == recipient && JsonRpcClient.Quantity(w.GetProperty("amount")) == amount)
+                return id;
+        }
+        throw new CliException($"the withdrawal included at height {height} is not in the node's state");
+    }
+
+    private static ulong PositiveAmount(string text)
+    {
+        ulong value = Amounts.Parse(text, "--amount");
+        return value > 0 ? value : throw new CliException("--amount must be positive");
+    }
+
+    private static Address ParseAddress(string text, string option) =>
+        Address.TryParse(text, out var address, out var error) ? address : throw new CliException($"{option}: {error}");
+
+    private static byte[] ReadBytecode(string file, string option)
+    {
+        if (!File.Exists(file)) throw new CliException($"{option}: file '{file}' does not exist; run scripts/compile-contract.sh");
+        if (!Hex.TryDecode(File.ReadAllText(file).Trim(), out var code, out _) || code.Length == 0) throw new CliException($"{option}: '{file}' does not hold hex creation code");
+        return code;
+    }
+}

@@ -1,0 +1,198 @@
+using System.Globalization;
+using System.Numerics;
+using System.Text.Json;
+using System.Text.Json.Nodes;
+using IExecChain.Core.Primitives;
+using IExecChain.Ethereum.Bridge;
+using IExecChain.Ethereum.Tests.Support;
+using IExecChain.Ethereum.Transactions;
+using IExecChain.Rpc.Client;
+using NUnit.Framework;
+
+namespace IExecChain.IntegrationTests;
+
+/// <summary>
+/// RLC across the bridge through the real CLI and a real ganache: the bridge and a test RLC token are
+/// deployed before genesis (the chain spec names the bridge), a validator follows Ethereum, a deposit
+/// reverted before the confirmation depth is never credited, the one that replaces it is, then RLC goes
+/// back by a withdrawal claimed on Ethereum once a relayer anchored its checkpoint. Both sides balance
+/// at every step (`bridge status`).
+/// </summary>
+[NonParallelizable]
+public class BridgeEndToEndTests
+{
+    private const ulong Rlc = 1_000_000_000;
+    private const ulong Confirmations = 3;
+
+    [Test]
+    public async Task Rlc_crosses_to_the_sidechain_and_back_and_a_deposit_reverted_before_the_depth_is_never_credited()
+    {
+        using var ganache = await Ganache.StartAsync();
+        using var dir = new TempDir();
+        string eth = ganache.Endpoint.ToString();
+        var payer = Ganache.Accounts[0];      // deploys; owns the test token
+        var depositor = Ganache.Accounts[1];  // holds RLC on Ethereum
+
+        // Deploy the token and the bridge before genesis. The bridge trusts the anchor contract at the
+        // address the payer's third transaction will create, deployed once the chain runs.
+        string bridgeBin = dir.File("bridge.bin"), tokenBin = dir.File("testrlc.bin"), anchorBin = dir.File("anchor.bin");
+        File.WriteAllText(bridgeBin, Hex.Encode(BridgeArtifacts.Bridge.Bytecode));
+        File.WriteAllText(tokenBin, Hex.Encode(BridgeArtifacts.TestRlc.Bytecode));
+        File.WriteAllText(anchorBin, Hex.Encode(AnchorArtifact.Bytecode));
+        string password = dir.File("password.txt");
+        File.WriteAllText(password, DevChain.Password + "\n");
+        string payerKey = Import(payer, dir.File("payer.json"), password), depositorKey = Import(depositor, dir.File("depositor.json"), password);
+        Assert.That(await ganache.Rpc.GetTransactionCountAsync(payer.Address), Is.EqualTo(0UL));
+        var anchorAddress = EthereumSender.CreateAddress(payer.Address, 2);
+        var (code, output) = NodeProcess.Run(TimeSpan.FromSeconds(60), "bridge", "deploy", "--eth-rpc", eth, "--eth-key", payerKey, "--password-file", password,
+            "--bytecode", bridgeBin, "--test-token-bytecode", tokenBin, "--anchor", anchorAddress.ToString(), "--sidechain-id", "1337");
+        Assert.That(code, Is.EqualTo(0), output);
+        var deployed = JsonDocument.Parse(output.Split('\n').First(l => l.StartsWith('{'))).RootElement;
+        var bridgeAddress = Address.Parse(deployed.GetProperty("bridge").GetString()!);
+        var tokenAddress = Address.Parse(deployed.GetProperty("token").GetString()!);
+
+        var spec = JsonNode.Parse(File.ReadAllText(DevChain.SpecPath))!;
+        spec["parameters"]!["bridge"] = new JsonObject
+        {
+            ["ethChainId"] = Ganache.ChainId,
+            ["contract"] = bridgeAddress.ToString(),
+            ["confirmations"] = Confirmations,
+            ["startBlock"] = deployed.GetProperty("block").GetUInt64(),
+        };
+        string specPath = dir.File("bridged-devnet.json");
+        File.WriteAllText(specPath, spec.ToJsonString());
+
+        using var chain = new DevChain(specPath);
+        // A validator of a chain with a bridge must follow Ethereum.
+        (code, output) = NodeProcess.Run("run", "--data", chain.DataDir, "--key", chain.ValidatorKeyFile, "--password-file", chain.PasswordFile, "--rpc", "127.0.0.1:0");
+        Assert.That(code, Is.EqualTo(2), output);
+        Assert.That(output, Does.Contain("needs --eth-rpc"));
+        using var node = chain.StartValidator(null, "--eth-rpc", eth);
+        await node.WaitForRpcAsync(chain.Rpc, TimeSpan.FromSeconds(30));
+        string rpc = chain.Rpc.ToString();
+        using var side = new JsonRpcClient(chain.Rpc);
+
+        (code, output) = NodeProcess.Run(TimeSpan.FromSeconds(60), "anchor", "deploy", "--rpc", rpc, "--eth-rpc", eth, "--eth-key", payerKey,
+            "--password-file", password, "--bytecode", anchorBin);
+        Assert.That(code, Is.EqualTo(0), output);
+        Assert.That(Address.Parse(output.Split('\n').First(l => l.StartsWith("0x", StringComparison.Ordinal)).Trim()), Is.EqualTo(anchorAddress));
+        Assert.That((await ganache.SendAsync(payer, tokenAddress, BridgeContract.MintCallData(depositor.Address, 100 * Rlc))).Succeeded, Is.True);
+
+        // A validator's attestations pay the bridge fee: the devnet validator's RLC is all staked.
+        (code, output) = NodeProcess.Run("tx", "transfer", "--rpc", rpc, "--key", chain.AccountKeyFile(1), "--password-file", password,
+            "--to", DevChain.DevAddress("validator", 0).ToString(), "--amount", "1RLC", "--wait");
+        Assert.That(code, Is.EqualTo(0), output);
+
+        // A deposit that Ethereum reverts before it is Confirmations deep is never credited.
+        var snapshot = (await ganache.Rpc.RequestAsync("evm_snapshot", []))!.GetValue<string>();
+        var recipient = DevChain.DevAddress("account", 0);
+        (code, output) = NodeProcess.Run(TimeSpan.FromSeconds(60), "bridge", "deposit", "--rpc", rpc, "--eth-rpc", eth, "--eth-key", depositorKey,
+            "--password-file", password, "--amount", "7RLC", "--to", recipient.ToString());
+        Assert.That(code, Is.EqualTo(0), output);
+        Assert.That(output, Does.Contain("deposit 0: 7 RLC locked"));
+        await ganache.MineAsync();  // Confirmations − 1 blocks: one short
+        ulong height = await HeightAsync(side);
+        while (await HeightAsync(side) < height + 4) await Task.Delay(250);  // the follower looked several times
+        Assert.That((await side.CallAsync("iex_getDeposit", "0")).ValueKind, Is.EqualTo(JsonValueKind.Null), "a deposit one block short of the depth was attested");
+        Assert.That((await ganache.Rpc.RequestAsync("evm_revert", [snapshot]))!.GetValue<bool>(), Is.True);
+
+        // The deposit that replaces it (the same id 0 on the new history) is credited, with its own content.
+        ulong before = await BalanceAsync(side, recipient);
+        using var mining = new CancellationTokenSource();
+        var miner = MineEveryAsync(ganache, TimeSpan.FromMilliseconds(500), mining.Token);
+        (code, output) = NodeProcess.Run(TimeSpan.FromSeconds(120), "bridge", "deposit", "--rpc", rpc, "--eth-rpc", eth, "--eth-key", depositorKey,
+            "--password-file", password, "--amount", "50RLC", "--to", recipient.ToString(), "--wait", "--timeout", "90");
+        Assert.That(code, Is.EqualTo(0), output + "\nnode:\n" + node.Output);
+        Assert.That(output, Does.Contain("deposit 0: 50 RLC locked").And.Contain("deposit 0 credited"));
+        var credited = await side.CallAsync("iex_getDeposit", "0");
+        Assert.That(credited.GetProperty("status").GetString(), Is.EqualTo("credited"));
+        Assert.That(JsonRpcClient.Quantity(credited.GetProperty("deposit").GetProperty("amount")), Is.EqualTo(50 * Rlc));
+        Assert.That(await BalanceAsync(side, recipient), Is.EqualTo(before + 50 * Rlc), "credited exactly once, with the replacing deposit's amount");
+        Assert.That(await TokenBalanceAsync(ganache, tokenAddress, depositor.Address), Is.EqualTo(50 * Rlc));
+        await AssertBalancedAsync(rpc, eth, lockedRlc: 50);
+
+        // Bad input: a clear line, exit code 2, nothing sent.
+        string[] deposit = ["bridge", "deposit", "--rpc", rpc, "--eth-rpc", eth, "--eth-key", depositorKey, "--password-file", password];
+        Assert.That(Refused([.. deposit, "--amount", "0"]), Does.Contain("--amount must be positive"));
+        Assert.That(Refused([.. deposit, "--amount", "2000RLC"]), Does.Contain("holds 50 RLC on Ethereum, less than 2000 RLC"));
+        Assert.That(Refused([.. deposit, "--amount", "18446744073709551616"]), Does.Contain("is not an amount"));
+        Assert.That(Refused([.. deposit, "--amount", "1RLC", "--to", "0x12"]), Does.Contain("--to:"));
+        Assert.That(Refused(["bridge", "status", "--rpc", rpc, "--eth-rpc", "http://127.0.0.1:1/"]), Does.Contain("127.0.0.1:1"));
+        Assert.That(Refused(["bridge", "withdraw", "--rpc", rpc, "--key", chain.AccountKeyFile(0), "--password-file", password, "--amount", "51RLC", "--to", depositor.Address.ToString()]),
+            Does.Contain("exceeds the bridged supply 50 RLC"));
+        Assert.That(Refused(["bridge", "withdraw", "--rpc", rpc, "--key", chain.AccountKeyFile(0), "--password-file", password, "--amount", "1RLC", "--to", Address.Zero.ToString()]),
+            Does.Contain("the zero address"));
+        Assert.That(Refused(["bridge", "claim", "99", "--rpc", rpc, "--eth-rpc", eth, "--eth-key", depositorKey, "--password-file", password]),
+            Does.Contain("the sidechain has no withdrawal 99"));
+        Assert.That(JsonRpcClient.Quantity((await side.CallAsync("iex_bridgeStatus")).GetProperty("nextWithdrawalId")), Is.EqualTo(0UL));
+
+        // Back: burn 20 RLC on the sidechain, claim them on Ethereum once the relayer anchored the checkpoint.
+        using var relayer = NodeProcess.Start("relayer", "--rpc", rpc, "--eth-rpc", eth, "--eth-key", payerKey, "--password-file", password,
+            "--anchor", anchorAddress.ToString(), "--interval", "0.5");
+        ulong fee = JsonRpcClient.Quantity((await side.CallAsync("iex_nodeInfo")).GetProperty("fees").GetProperty("bridge"));
+        before = await BalanceAsync(side, recipient);
+        (code, output) = NodeProcess.Run(TimeSpan.FromSeconds(180), "bridge", "withdraw", "--rpc", rpc, "--key", chain.AccountKeyFile(0), "--password-file", password,
+            "--amount", "20RLC", "--to", depositor.Address.ToString(), "--wait", "--eth-rpc", eth, "--eth-key", depositorKey, "--timeout", "150");
+        Assert.That(code, Is.EqualTo(0), output + "\nrelayer:\n" + relayer.Output);
+        Assert.That(output, Does.Contain("withdrawal 0: 20 RLC burned").And.Contain("withdrawal 0 claimed"));
+        Assert.That(await BalanceAsync(side, recipient), Is.EqualTo(before - 20 * Rlc - fee));
+        Assert.That(await TokenBalanceAsync(ganache, tokenAddress, depositor.Address), Is.EqualTo(70 * Rlc));
+        await AssertBalancedAsync(rpc, eth, lockedRlc: 30);
+
+        // Once only.
+        (code, output) = NodeProcess.Run(TimeSpan.FromSeconds(60), "bridge", "claim", "0", "--rpc", rpc, "--eth-rpc", eth, "--eth-key", depositorKey, "--password-file", password);
+        Assert.That(code, Is.EqualTo(2), output);
+        Assert.That(output, Does.Contain("withdrawal 0 was claimed already"));
+        await mining.CancelAsync();
+        await miner;
+    }
+
+    private static string Refused(string[] args)
+    {
+        var (code, output) = NodeProcess.Run(TimeSpan.FromSeconds(60), args);
+        Assert.That(code, Is.EqualTo(2), output);
+        Assert.That(output, Does.StartWith("error: ").And.Not.Contain("   at "), "one clear line, no stack trace");
+        return output;
+    }
+
+    private static string Import(Core.Crypto.PrivateKey key, string file, string password)
+    {
+        var (code, output) = NodeProcess.Run("keys", "import", "--private-key", key.ToHex(), "--out", file, "--password-file", password);
+        Assert.That(code, Is.EqualTo(0), output);
+        return file;
+    }
+
+    private static async Task AssertBalancedAsync(string rpc, string eth, ulong lockedRlc)
+    {
+        var (code, output) = NodeProcess.Run(TimeSpan.FromSeconds(60), "bridge", "status", "--rpc", rpc, "--eth-rpc", eth);
+        Assert.That(code, Is.EqualTo(0), output);
+        var status = JsonDocument.Parse(output).RootElement;
+        Assert.That(status.GetProperty("balanced").GetBoolean(), Is.True, output);
+        Assert.That(status.GetProperty("lockedOnEthereum").GetString(), Is.EqualTo((lockedRlc * Rlc).ToString(CultureInfo.InvariantCulture)), output);
+    }
+
+    private static async Task<ulong> HeightAsync(JsonRpcClient side) => JsonRpcClient.Quantity(await side.CallAsync("iex_blockNumber"));
+
+    private static async Task<ulong> BalanceAsync(JsonRpcClient side, Address account) =>
+        JsonRpcClient.Quantity((await side.CallAsync("iex_getAccount", account.ToString())).GetProperty("balance"));
+
+    private static async Task<ulong> TokenBalanceAsync(Ganache ganache, Address token, Address owner) =>
+        (ulong)await BridgeContract.BalanceOfAsync(ganache.Rpc, token, owner);
+
+    /// <summary>ganache mines only on transactions: blocks on top of a deposit come from here.</summary>
+    private static async Task MineEveryAsync(Ganache ganache, TimeSpan interval, CancellationToken ct)
+    {
+        while (!ct.IsCancellationRequested)
+        {
+            try
+            {
+                await ganache.MineAsync();
+                await Task.Delay(interval, ct);
+            }
+            catch (OperationCanceledException)
+            {
+                return;
+            }
+        }
+    }
+}
