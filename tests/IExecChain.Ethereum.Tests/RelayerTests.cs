@@ -135,6 +135,10 @@ public sealed class RelayerTests
         Assert.That(Relayer.ClassifyRefusal(ganache), Is.EqualTo(Relayer.SendRefusal.NonceUsed));
         Assert.That(Relayer.ClassifyRefusal("nonce too low: next nonce 5, tx nonce 4"), Is.EqualTo(Relayer.SendRefusal.NonceUsed), "geth");
         Assert.That(Relayer.ClassifyRefusal("OldNonce"), Is.EqualTo(Relayer.SendRefusal.NonceUsed), "Nethermind");
+        // Verbatim from ganache 7.9.2 (devnet --eth-rpc, 2026-12-03): the payer's other transaction took
+        // the nonce in the block being mined.
+        Assert.That(Relayer.ClassifyRefusal("transaction can't be replaced, mining has already started. (please open an issue with reproduction steps: https://github.com/trufflesuite/ganache/issues/new)"),
+            Is.EqualTo(Relayer.SendRefusal.NonceUsed), "ganache, mid-block");
         Assert.That(Relayer.ClassifyRefusal("the tx doesn't have the correct nonce. account has nonce of: 3 tx has nonce of: 9"), Is.EqualTo(Relayer.SendRefusal.Other),
             "a nonce ahead is no used nonce");
         Assert.That(Relayer.ClassifyRefusal("replacement transaction underpriced"), Is.EqualTo(Relayer.SendRefusal.Underpriced));

@@ -1,3 +1,6 @@
+using System.Globalization;
+using IExecChain.Ethereum.Tests.Support;
+using IExecChain.Rpc.Client;
 using NUnit.Framework;
 
 namespace IExecChain.IntegrationTests;
@@ -25,6 +28,40 @@ public class DevnetTests
         Assert.That(output, Does.Contain("reached height 20"));
     }
 
+    [Test, CancelAfter(420_000)]
+    public async Task Devnet_with_eth_rpc_bridges_rlc_across_four_validators_and_back()
+    {
+        using var ganache = await Ganache.StartAsync();
+        using var dir = new TempDir();
+        File.WriteAllText(dir.File("password.txt"), "pw\n");
+        var (code, output) = NodeProcess.Run("keys", "import", "--private-key", Ganache.Accounts[0].ToHex(), "--out", dir.File("payer.json"), "--password-file", dir.File("password.txt"));
+        Assert.That(code, Is.EqualTo(0), output);
+        int rpcBase = NodeProcess.FreePorts(4), p2pBase = NodeProcess.FreeUdpPorts(4);
+        using var devnet = NodeProcess.Start("devnet", "--validators", "4", "--workers", "0", "--load", "0", "--data", dir.File("devnet"),
+            "--rpc", $"127.0.0.1:{rpcBase}", "--p2p-port", p2pBase.ToString(CultureInfo.InvariantCulture),
+            "--eth-rpc", ganache.Endpoint.ToString(), "--eth-key", dir.File("payer.json"), "--eth-password-file", dir.File("password.txt"));
+        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(300);
+        while (DateTime.UtcNow < deadline && !devnet.Output.Contains("bridge demo: locked on Ethereum", StringComparison.Ordinal) && !devnet.Output.Contains("bridge demo stopped", StringComparison.Ordinal))
+            await Task.Delay(500);
+        output = devnet.Output;
+        Assert.That(output, Does.Contain("bridge deployed at").And.Contain("bridge demo: deposit 0 credited").And.Contain("bridge demo: withdrawal 0 claimed: 20 RLC released"), output);
+        Assert.That(output, Does.Contain("locked on Ethereum 30 RLC, bridged supply 30 RLC, pending deposits 0, unclaimed withdrawals 0: balanced"), output);
+
+        // Every validator credited the deposit the same way, attested by more than 2/3 of the four.
+        var demo = Node.Devnet.DevKeys.Bridge(0).Address.ToString();
+        var balances = new List<ulong>();
+        for (int i = 0; i < 4; i++)
+        {
+            using var client = new JsonRpcClient(new Uri($"http://127.0.0.1:{rpcBase + i}/"));
+            var deposit = await client.CallAsync("iex_getDeposit", "0");
+            Assert.That(deposit.GetProperty("status").GetString(), Is.EqualTo("credited"), $"node {i}");
+            Assert.That(deposit.GetProperty("attesters").GetArrayLength(), Is.GreaterThanOrEqualTo(3), $"node {i}");
+            balances.Add(JsonRpcClient.Quantity((await client.CallAsync("iex_getAccount", demo)).GetProperty("balance")));
+        }
+        Assert.That(balances.Distinct().Count(), Is.EqualTo(1), "the four validators agree");
+        devnet.Kill();
+    }
+
     [TestCase("0")]
     [TestCase("17")]
     public void Devnet_refuses_a_validator_count_out_of_range(string count)
@@ -47,7 +84,9 @@ public class DevnetTests
     [TestCase(new[] { "--role", "relayer" }, "--role relayer needs --eth-rpc URL")]
     [TestCase(new[] { "--role", "relayer", "--eth-rpc", "http://127.0.0.1:1" }, "--role relayer needs --eth-key FILE")]
     [TestCase(new[] { "--role", "relayer", "--eth-rpc", "http://127.0.0.1:1", "--eth-key", "k.json" }, "--role relayer needs --anchor ADDRESS")]
-    [TestCase(new[] { "--eth-rpc", "http://127.0.0.1:1" }, "--eth-rpc, --eth-key and --anchor are for --role relayer")]
+    [TestCase(new[] { "--eth-rpc", "http://127.0.0.1:1" }, "--eth-rpc is for a validator (--key) or --role relayer")]
+    [TestCase(new[] { "--eth-key", "k.json" }, "--eth-key and --anchor are for --role relayer")]
+    [TestCase(new[] { "--eth-rpc", "ws://127.0.0.1:1" }, "--eth-rpc: 'ws://127.0.0.1:1' is not an http(s) URL")]
     [TestCase(new[] { "--role", "validator" }, "--role validator needs --key FILE")]
     public void Run_roles_are_checked_before_the_node_opens(string[] options, string message)
     {

@@ -8,12 +8,15 @@ using IExecChain.Rpc.Client;
 
 namespace IExecChain.Node.Anchoring;
 
-/// <summary>Where and as whom to anchor: `--eth-rpc`, `--eth-key`, `--anchor` (null: deploy one).</summary>
-public sealed record RelayerServiceOptions(Uri EthRpc, string EthKeyFile, string? Anchor);
+/// <summary>
+/// Where and as whom to anchor: `--eth-rpc`, `--eth-key`, `--anchor` (null: deploy one, which must land
+/// at <paramref name="ExpectedAnchor"/> when given: a bridge deployed earlier trusts that address).
+/// </summary>
+public sealed record RelayerServiceOptions(Uri EthRpc, string EthKeyFile, string? Anchor, Address? ExpectedAnchor = null);
 
 /// <summary>
 /// A relayer inside a node process (`run --role relayer`) or the devnet: deploys the anchor
-/// contract (compiled with solc-js by scripts/compile-anchor.sh) unless an address is given, then
+/// contract (compiled with solc-js by scripts/compile-contract.sh) unless an address is given, then
 /// anchors every checkpoint the sidechain signs and reports each one.
 /// </summary>
 internal sealed class RelayerService : IDisposable
@@ -47,10 +50,12 @@ internal sealed class RelayerService : IDisposable
             }
             else
             {
-                var bytecode = Compile(dataDir);
+                var bytecode = Compile(dataDir, "Anchor");
                 var deployed = await AnchorCommands.DeployAsync(side, eth, payer, bytecode);
                 report(deployed.Describe());
                 anchor = deployed.Address;
+                if (options.ExpectedAnchor is { } expected && expected != anchor)
+                    throw new CliException($"the anchor contract was deployed at {anchor}, but the bridge trusts {expected}: another transaction of {payer.Address} came in between (use --reset)");
             }
             var relayer = new Relayer(eth, new RpcCheckpointSource(side), payer,
                 new RelayerOptions { AnchorContract = anchor, EthereumChainId = ethChainId, ReceiptPollInterval = TimeSpan.FromMilliseconds(200) });
@@ -87,16 +92,17 @@ internal sealed class RelayerService : IDisposable
         }
     }
 
-    /// <summary>solc-js through the repository's script: the contract's code is never a committed binary.</summary>
-    private static byte[] Compile(string dataDir)
+    /// <summary>solc-js through the repository's script: a contract's code is never a committed binary.</summary>
+    public static byte[] Compile(string dataDir, string contract)
     {
-        var script = FindScript() ?? throw new CliException("--eth-rpc: deploying needs scripts/compile-anchor.sh of the repository (run devnet from the repository, or pass --anchor ADDRESS)");
-        var output = Path.GetFullPath(Path.Combine(dataDir, "anchor.bin"));
-        var info = new ProcessStartInfo("bash", [script, output]) { RedirectStandardError = true, RedirectStandardOutput = true };
-        using var process = Process.Start(info) ?? throw new CliException("could not start bash to compile the anchor contract");
+        var script = FindScript() ?? throw new CliException($"--eth-rpc: deploying needs scripts/compile-contract.sh of the repository (run devnet from the repository, or pass --anchor ADDRESS)");
+        var output = Path.GetFullPath(Path.Combine(dataDir, contract.ToLowerInvariant() + ".bin"));
+        var info = new ProcessStartInfo("bash", [script, contract, output]) { RedirectStandardError = true, RedirectStandardOutput = true };
+        using var process = Process.Start(info) ?? throw new CliException($"could not start bash to compile {contract}.sol");
+        var stdout = process.StandardOutput.ReadToEndAsync();
         string errors = process.StandardError.ReadToEnd();
         process.WaitForExit();
-        if (process.ExitCode != 0) throw new CliException($"compiling the anchor contract failed: {errors.Trim()}");
+        if (process.ExitCode != 0) throw new CliException($"compiling {contract}.sol failed: {errors.Trim()} {stdout.Result.Trim()}");
         return Hex.Decode(File.ReadAllText(output).Trim());
     }
 
@@ -106,7 +112,7 @@ internal sealed class RelayerService : IDisposable
         {
             for (var dir = new DirectoryInfo(start); dir is not null; dir = dir.Parent)
             {
-                var candidate = Path.Combine(dir.FullName, "scripts", "compile-anchor.sh");
+                var candidate = Path.Combine(dir.FullName, "scripts", "compile-contract.sh");
                 if (File.Exists(candidate)) return candidate;
             }
         }

@@ -215,7 +215,7 @@ public static class BridgeCommands
             if (!r.GetValue(wait)) return 0;
             using var eth = await ConnectAsync(r.GetValue(ethRpc)!, info);
             var payer = KeyFiles.Load(r.GetValue(ethKey)!, r.GetValue(password));
-            return await ClaimAsync(side, eth, info, payer, withdrawal, wait: true, TimeSpan.FromSeconds(r.GetValue(timeout)), ct);
+            return await ClaimAsync(side, eth, info, payer, withdrawal, wait: true, TimeSpan.FromSeconds(r.GetValue(timeout)), Console.WriteLine, ct);
         }));
         return command;
     }
@@ -236,13 +236,13 @@ public static class BridgeCommands
             using var side = new JsonRpcClient(JsonRpcClient.ParseEndpoint(r.GetValue(rpc)!));
             var info = await BridgeInfoAsync(side);
             using var eth = await ConnectAsync(r.GetValue(ethRpc)!, info);
-            return await ClaimAsync(side, eth, info, payer, r.GetValue(id), r.GetValue(wait), TimeSpan.FromSeconds(r.GetValue(timeout)), ct);
+            return await ClaimAsync(side, eth, info, payer, r.GetValue(id), r.GetValue(wait), TimeSpan.FromSeconds(r.GetValue(timeout)), Console.WriteLine, ct);
         }));
         return command;
     }
 
     /// <summary>Claims withdrawal <paramref name="id"/>, after checking its proof locally against the checkpoint the anchor contract holds.</summary>
-    private static async Task<int> ClaimAsync(JsonRpcClient side, EthereumRpcClient eth, BridgeInfo info, PrivateKey payer, ulong id, bool wait, TimeSpan timeout, CancellationToken ct)
+    internal static async Task<int> ClaimAsync(JsonRpcClient side, EthereumRpcClient eth, BridgeInfo info, PrivateKey payer, ulong id, bool wait, TimeSpan timeout, Action<string> say, CancellationToken ct)
     {
         var bridge = new BridgeContract(eth, info.Contract);
         if (await bridge.IsClaimedAsync(id, ct)) throw new CliException($"withdrawal {id} was claimed already");
@@ -263,12 +263,12 @@ public static class BridgeCommands
                         BridgeContract.ClaimCallData(claim.Checkpoint, claim.Withdrawal, claim.Index, claim.Count, claim.Proof), $"claiming withdrawal {id}", BridgeContract.DescribeRevert, ct);
                     var token = await bridge.TokenAsync(ct);
                     var balance = await BridgeContract.BalanceOfAsync(eth, token, claim.Withdrawal.Recipient, ct);
-                    Console.WriteLine($"withdrawal {id} claimed: {Amounts.Format(claim.Withdrawal.Amount)} released to {claim.Withdrawal.Recipient} (tx {receipt.TransactionHash}, gas {receipt.GasUsed}); it holds {Amounts.Format((ulong)BigInteger.Min(balance, ulong.MaxValue))} on Ethereum");
+                    say($"withdrawal {id} claimed: {Amounts.Format(claim.Withdrawal.Amount)} released to {claim.Withdrawal.Recipient} (tx {receipt.TransactionHash}, gas {receipt.GasUsed}); it holds {Amounts.Format((ulong)BigInteger.Min(balance, ulong.MaxValue))} on Ethereum");
                     return 0;
                 }
             }
             if (!wait) throw new CliException($"withdrawal {id} is {w.GetProperty("status").GetString()}, its checkpoint {JsonRpcClient.Quantity(w.GetProperty("checkpointNumber"))} is not anchored yet (use --wait)");
-            if (!told) Console.WriteLine($"waiting for checkpoint {JsonRpcClient.Quantity(w.GetProperty("checkpointNumber"))} to be anchored …");
+            if (!told) say($"waiting for checkpoint {JsonRpcClient.Quantity(w.GetProperty("checkpointNumber"))} to be anchored …");
             told = true;
             if (DateTime.UtcNow >= deadline) throw new CliException($"checkpoint {JsonRpcClient.Quantity(w.GetProperty("checkpointNumber"))} was not anchored within {timeout.TotalSeconds} s (is a relayer running?)");
             await Task.Delay(1000, ct);
@@ -314,7 +314,7 @@ public static class BridgeCommands
         return command;
     }
 
-    private static async Task<JsonElement> WaitForReceiptAsync(JsonRpcClient side, string id, CancellationToken ct)
+    internal static async Task<JsonElement> WaitForReceiptAsync(JsonRpcClient side, string id, CancellationToken ct)
     {
         var deadline = DateTime.UtcNow.AddSeconds(60);
         while (DateTime.UtcNow < deadline)
@@ -327,7 +327,7 @@ public static class BridgeCommands
     }
 
     /// <summary>The id of the withdrawal a Withdraw transaction included at <paramref name="height"/> recorded (ids grow with height: searched from the newest down).</summary>
-    private static async Task<ulong> FindWithdrawalAsync(JsonRpcClient side, Address sender, Address recipient, ulong amount, ulong height)
+    internal static async Task<ulong> FindWithdrawalAsync(JsonRpcClient side, Address sender, Address recipient, ulong amount, ulong height)
     {
         var status = await side.CallAsync("iex_bridgeStatus");
         for (ulong id = JsonRpcClient.Quantity(status.GetProperty("nextWithdrawalId")); id-- > 0;)

@@ -20,6 +20,9 @@ public static class DevKeys
     /// <summary>The demo market's parties: 0 app owner, 1 pool owner, 2 requester.</summary>
     public static PrivateKey Market(int index) => Derive("market", index);
 
+    /// <summary>The bridge demo's account: RLC on Ethereum, crosses to the sidechain and back.</summary>
+    public static PrivateKey Bridge(int index) => Derive("bridge", index);
+
     private static PrivateKey Derive(string role, int index) =>
         new(Keccak256.HashToArray(Encoding.ASCII.GetBytes($"iexecchain-devnet/{role}/{index}")));
 }

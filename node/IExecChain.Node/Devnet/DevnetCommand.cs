@@ -85,8 +85,21 @@ public static class DevnetCommand
 
         // Logs and CI capture output without a terminal: keep one progress line per line.
         if (Console.IsOutputRedirected) AnsiConsole.Profile.Width = 200;
-        var spec = Prepare(dataDir, validators, workerCount, demo.LightWorkers);
-        var nodes = Enumerable.Range(0, validators).Select(i => new DevnetNode(dataDir, i, validators, host, rpcPort, p2pPort, logLevel)).ToArray();
+        void Report(string line) => AnsiConsole.MarkupLine($"[blue]{Markup.Escape(line)}[/]");
+        Directory.CreateDirectory(dataDir);
+        var passwordFile = Path.Combine(dataDir, "password.txt");
+        if (!File.Exists(passwordFile)) File.WriteAllText(passwordFile, DevKeys.Password + "\n");
+        DevnetBridge.Deployment? bridge = null;
+        if (anchoring is not null)
+        {
+            bridge = await DevnetBridge.PrepareAsync(anchoring, dataDir, ethPasswordFile ?? passwordFile, ChainSpecLoader.Parse(EmbeddedSpecJson()).ChainId, Report);
+            // The bridge trusts one anchor: the relayer deploys it there the first time and uses it afterwards.
+            anchoring = File.Exists(Path.Combine(dataDir, "anchor-deployed"))
+                ? anchoring with { Anchor = bridge.Anchor.ToString() }
+                : anchoring with { ExpectedAnchor = bridge.Anchor };
+        }
+        var spec = Prepare(dataDir, validators, workerCount, demo.LightWorkers, bridge?.SpecSection());
+        var nodes = Enumerable.Range(0, validators).Select(i => new DevnetNode(dataDir, i, validators, host, rpcPort, p2pPort, logLevel, bridge is null ? null : anchoring!.EthRpc)).ToArray();
         var workerNodes = Enumerable.Range(0, workerCount).Select(i => DevnetNode.Worker(dataDir, i, validators, host, rpcPort, p2pPort, logLevel, sabotage: i >= workerCount - demo.Saboteurs,
             TimeSpan.FromSeconds(demo.RestartDelaySeconds), demo.LightWorkers)).ToArray();
         AnsiConsole.MarkupLine($"[bold]iExecChain devnet[/] chain [green]{Markup.Escape(spec.Name)}[/] (id {spec.ChainId}), {validators} validator process(es), data {Markup.Escape(Path.GetFullPath(dataDir))}");
@@ -122,10 +135,17 @@ public static class DevnetCommand
                     try { await Task.Delay(50, stop.Token); } catch (OperationCanceledException) { }
                 }
             }, CancellationToken.None);
-            void Report(string line) => AnsiConsole.MarkupLine($"[blue]{Markup.Escape(line)}[/]");
             using var relay = anchoring is null ? null
-                : await Anchoring.RelayerService.StartAsync(anchoring, nodes[0].Rpc, dataDir, ethPasswordFile ?? Path.Combine(dataDir, "password.txt"), Report);
+                : await Anchoring.RelayerService.StartAsync(anchoring, nodes[0].Rpc, dataDir, ethPasswordFile ?? passwordFile, Report);
+            if (relay is not null) File.WriteAllText(Path.Combine(dataDir, "anchor-deployed"), relay.Anchor.ToString());
+            if (bridge is not null) await DevnetBridge.FundAsync(bridge, anchoring!, dataDir, ethPasswordFile ?? passwordFile, Report, stop.Token);
             var relayTask = relay is null ? Task.CompletedTask : Task.Run(() => relay.RunAsync(Report, stop.Token), CancellationToken.None);
+            var bridgeTask = bridge is null ? Task.CompletedTask : Task.Run(async () =>
+            {
+                try { await DevnetBridge.RunDemoAsync(bridge, anchoring!, nodes[0].Rpc, line => AnsiConsole.MarkupLine($"[green]{Markup.Escape(line)}[/]"), stop.Token); }
+                catch (OperationCanceledException) { }
+                catch (Exception e) { AnsiConsole.MarkupLine($"[red]bridge demo stopped: {Markup.Escape(e.Message)}[/]"); }
+            }, CancellationToken.None);
             var started = Stopwatch.GetTimestamp();
             while (!stop.IsCancellationRequested)
             {
@@ -144,6 +164,7 @@ public static class DevnetCommand
             await loadTask;
             await trackTask;
             await relayTask;
+            await bridgeTask;
         }
         catch (OperationCanceledException) when (stop.IsCancellationRequested)
         {
@@ -166,11 +187,8 @@ public static class DevnetCommand
     /// Creates keys, the password file, the chain spec (the embedded one with <paramref name="validators"/>
     /// dev validators) and one initialized node directory per validator; later runs reuse them.
     /// </summary>
-    private static ChainSpec Prepare(string dataDir, int validators, int workers, bool lightWorkers)
+    private static ChainSpec Prepare(string dataDir, int validators, int workers, bool lightWorkers, System.Text.Json.Nodes.JsonObject? bridge)
     {
-        Directory.CreateDirectory(dataDir);
-        var passwordFile = Path.Combine(dataDir, "password.txt");
-        if (!File.Exists(passwordFile)) File.WriteAllText(passwordFile, DevKeys.Password + "\n");
         var keys = Path.Combine(dataDir, "keys");
         Directory.CreateDirectory(keys);
         // Dev keystores use a low scrypt cost: these keys are public anyway, and devnet should start fast.
@@ -190,7 +208,7 @@ public static class DevnetCommand
             if (!File.Exists(file)) KeyFiles.Write(file, DevKeys.Worker(i), DevKeys.Password, scryptN: 4096);
         }
         var specFile = Path.Combine(dataDir, "chain-spec.json");
-        var specJson = SpecWithValidators(EmbeddedSpecJson(), validators);
+        var specJson = SpecWithValidators(EmbeddedSpecJson(), validators, bridge);
         if (File.Exists(specFile) && File.ReadAllText(specFile) != specJson)
             throw new CliException($"{dataDir} holds a devnet with another validator count or spec; use --reset or another --data");
         File.WriteAllText(specFile, specJson);
@@ -208,8 +226,11 @@ public static class DevnetCommand
         return ChainSpecLoader.Parse(specJson);
     }
 
-    /// <summary>The embedded devnet spec with its validators replaced by dev validators 0..n-1.</summary>
-    public static string SpecWithValidators(string json, int validators)
+    /// <summary>
+    /// The embedded devnet spec with its validators replaced by dev validators 0..n-1; with a
+    /// <paramref name="bridge"/> section, also each validator's liquid RLC to pay for its attestations.
+    /// </summary>
+    public static string SpecWithValidators(string json, int validators, System.Text.Json.Nodes.JsonObject? bridge = null)
     {
         var root = System.Text.Json.Nodes.JsonNode.Parse(json)!.AsObject();
         var list = new System.Text.Json.Nodes.JsonArray();
@@ -224,6 +245,17 @@ public static class DevnetCommand
             });
         }
         root["validators"] = list;
+        if (bridge is not null)
+        {
+            root["parameters"]!["bridge"] = bridge.DeepClone();
+            var accounts = root["accounts"]!.AsArray();
+            for (int i = 0; i < validators; i++)
+                accounts.Add(new System.Text.Json.Nodes.JsonObject
+                {
+                    ["address"] = DevKeys.Validator(i).Address.ToString(),
+                    ["balance"] = DevnetBridge.ValidatorBalance.ToString(CultureInfo.InvariantCulture),
+                });
+        }
         return root.ToJsonString(new System.Text.Json.JsonSerializerOptions { WriteIndented = true }) + "\n";
     }
 }

@@ -66,7 +66,7 @@ internal sealed class DevnetNode : IDisposable
 
     public string Name { get; } = "";
 
-    public DevnetNode(string dataDir, int index, int count, string host, int rpcPort, int p2pPort, LogLevel logLevel)
+    public DevnetNode(string dataDir, int index, int count, string host, int rpcPort, int p2pPort, LogLevel logLevel, Uri? ethRpc = null)
     {
         Name = $"node {index}";
         Index = index;
@@ -82,6 +82,7 @@ internal sealed class DevnetNode : IDisposable
             "--p2p", $"127.0.0.1:{p2pPort + index}",
             "--log-level", logLevel.ToString(),
         };
+        if (ethRpc is not null) args.AddRange(["--eth-rpc", ethRpc.ToString()]);
         for (int j = 0; j < count; j++)
             if (j != index) args.AddRange(["--peer", $"{DevKeys.Validator(j).Address}@127.0.0.1:{p2pPort + j}"]);
         _arguments = [.. args];

@@ -216,14 +216,16 @@ public sealed partial class Relayer
     /// What an Ethereum node's refusal of eth_sendRawTransaction means for the relayer. Each client
     /// words it its own way: geth and Erigon "nonce too low", Besu "NONCE_TOO_LOW", Nethermind
     /// "OldNonce", ganache "the tx doesn't have the correct nonce. account has nonce of: N tx has
-    /// nonce of: M" (used only when M &lt; N: ganache queues a nonce ahead instead of refusing it).
+    /// nonce of: M" (used only when M &lt; N: ganache queues a nonce ahead instead of refusing it), and
+    /// "transaction can't be replaced, mining has already started" for a nonce in the block being mined.
     /// A used nonce is what a replacement meets when the transaction it replaces was mined meanwhile.
     /// </summary>
     internal static SendRefusal ClassifyRefusal(string nodeMessage)
     {
         string m = nodeMessage.ToLowerInvariant();
         if (m.Contains("already known") || m.Contains("already imported") || m.Contains("known transaction")) return SendRefusal.AlreadyKnown;
-        if (m.Contains("nonce too low") || m.Contains("nonce_too_low") || m.Contains("oldnonce") || m.Contains("nonce has already been used")) return SendRefusal.NonceUsed;
+        if (m.Contains("nonce too low") || m.Contains("nonce_too_low") || m.Contains("oldnonce") || m.Contains("nonce has already been used")
+            || m.Contains("can't be replaced, mining has already started")) return SendRefusal.NonceUsed;
         var ganache = GanacheNonce().Match(m);
         if (ganache.Success && ulong.TryParse(ganache.Groups[1].Value, out ulong account) && ulong.TryParse(ganache.Groups[2].Value, out ulong sent))
             return sent < account ? SendRefusal.NonceUsed : SendRefusal.Other;

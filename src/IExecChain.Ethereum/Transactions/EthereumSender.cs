@@ -1,3 +1,4 @@
+using System.Numerics;
 using IExecChain.Core.Crypto;
 using IExecChain.Core.Primitives;
 using IExecChain.Ethereum.Anchoring;
@@ -40,14 +41,22 @@ public sealed class EthereumSender(EthereumRpcClient rpc, PrivateKey key, ulong 
     /// Sends <paramref name="data"/> to <paramref name="to"/> (null: creates a contract) and waits for
     /// the receipt; throws <see cref="EthereumTransactionException"/> when it would revert or did.
     /// </summary>
-    public async Task<TransactionReceipt> SendAsync(Address? to, byte[] data, string what, Func<byte[]?, string> describeRevert, CancellationToken ct = default)
+    public Task<TransactionReceipt> SendAsync(Address? to, byte[] data, string what, Func<byte[]?, string> describeRevert, CancellationToken ct = default) =>
+        SendAsync(to, BigInteger.Zero, data, what, describeRevert, ct);
+
+    /// <summary>Sends <paramref name="wei"/> of ether to the account <paramref name="to"/> (not a contract: 21,000 gas) and waits for the receipt.</summary>
+    public Task<TransactionReceipt> TransferAsync(Address to, BigInteger wei, CancellationToken ct = default) =>
+        SendAsync(to, wei, [], $"sending {wei} wei to {to}", data => Hex.Encode(data ?? []), ct);
+
+    private async Task<TransactionReceipt> SendAsync(Address? to, BigInteger value, byte[] data, string what, Func<byte[]?, string> describeRevert, CancellationToken ct)
     {
         ulong gas;
         try
         {
             // eth_call first: nodes put a revert's data in its error, which names the contract's error.
-            if (to is { } target) await rpc.CallAsync(target, data, key.Address, ct: ct).ConfigureAwait(false);
-            gas = await rpc.EstimateGasAsync(to, data, key.Address, ct).ConfigureAwait(false);
+            if (to is { } target && data.Length > 0) await rpc.CallAsync(target, data, key.Address, ct: ct).ConfigureAwait(false);
+            // A plain transfer to an account costs exactly 21,000; anything else is estimated, plus 20 %.
+            gas = value.IsZero ? await rpc.EstimateGasAsync(to, data, key.Address, ct).ConfigureAwait(false) * 12 / 10 : 21_000;
         }
         catch (EthereumRpcException e) when (e.IsRevert)
         {
@@ -55,7 +64,7 @@ public sealed class EthereumSender(EthereumRpcClient rpc, PrivateKey key, ulong 
         }
         var fees = await new RpcFeeOracle(rpc).GetFeesAsync(ct).ConfigureAwait(false);
         ulong nonce = await rpc.GetTransactionCountAsync(key.Address, "pending", ct).ConfigureAwait(false);
-        var tx = new Eip1559Transaction(chainId, nonce, fees.MaxPriorityFeePerGas, fees.MaxFeePerGas, gas * 12 / 10, to, 0, data).Sign(key);
+        var tx = new Eip1559Transaction(chainId, nonce, fees.MaxPriorityFeePerGas, fees.MaxFeePerGas, gas, to, value, data).Sign(key);
         Hash256 hash;
         try
         {
