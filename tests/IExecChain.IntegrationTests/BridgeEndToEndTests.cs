@@ -147,6 +147,81 @@ public class BridgeEndToEndTests
         await miner;
     }
 
+    [Test, CancelAfter(300_000)]
+    public async Task A_validator_behind_a_lying_endpoint_mints_nothing_and_the_others_credit_the_real_deposit()
+    {
+        using var ganache = await Ganache.StartAsync();
+        using var dir = new TempDir();
+        string eth = ganache.Endpoint.ToString();
+        var payer = Ganache.Accounts[0];
+        var depositor = Ganache.Accounts[1];
+        string password = dir.File("password.txt");
+        File.WriteAllText(password, DevChain.Password + "\n");
+        string payerKey = Import(payer, dir.File("payer.json"), password), depositorKey = Import(depositor, dir.File("depositor.json"), password);
+        string bridgeBin = dir.File("bridge.bin"), tokenBin = dir.File("testrlc.bin");
+        File.WriteAllText(bridgeBin, Hex.Encode(BridgeArtifacts.Bridge.Bytecode));
+        File.WriteAllText(tokenBin, Hex.Encode(BridgeArtifacts.TestRlc.Bytecode));
+        var (code, output) = NodeProcess.Run(TimeSpan.FromSeconds(60), "bridge", "deploy", "--eth-rpc", eth, "--eth-key", payerKey, "--password-file", password,
+            "--bytecode", bridgeBin, "--test-token-bytecode", tokenBin, "--anchor", EthereumSender.CreateAddress(payer.Address, 2).ToString(), "--sidechain-id", "1337");
+        Assert.That(code, Is.EqualTo(0), output);
+        var deployed = JsonDocument.Parse(output.Split('\n').First(l => l.StartsWith('{'))).RootElement;
+        var tokenAddress = Address.Parse(deployed.GetProperty("token").GetString()!);
+        Assert.That((await ganache.SendAsync(payer, tokenAddress, BridgeContract.MintCallData(depositor.Address, 100 * Rlc))).Succeeded, Is.True);
+
+        using var net = new FourValidators(new JsonObject
+        {
+            ["ethChainId"] = Ganache.ChainId,
+            ["contract"] = deployed.GetProperty("bridge").GetString(),
+            ["confirmations"] = 2,
+            ["startBlock"] = deployed.GetProperty("block").GetUInt64(),
+        });
+        var thief = Ganache.Accounts[5].Address;
+        using var liar = new LyingEthereumProxy(ganache.Endpoint, thief);
+        for (int i = 0; i < 3; i++) await net.StartAsync(i, "--eth-rpc", eth);
+        await net.StartAsync(3, "--eth-rpc", liar.Endpoint.ToString());
+        string rpc = net.Rpc(0).ToString();
+        using var side = new JsonRpcClient(net.Rpc(0));
+
+        using var mining = new CancellationTokenSource();
+        var miner = MineEveryAsync(ganache, TimeSpan.FromMilliseconds(500), mining.Token);
+        var recipient = DevChain.DevAddress("account", 0);
+        ulong before = await BalanceAsync(side, recipient);
+        (code, output) = NodeProcess.Run(TimeSpan.FromSeconds(120), "bridge", "deposit", "--rpc", rpc, "--eth-rpc", eth, "--eth-key", depositorKey,
+            "--password-file", password, "--amount", "50RLC", "--to", recipient.ToString(), "--wait", "--timeout", "90");
+        Assert.That(code, Is.EqualTo(0), output);
+
+        // The real deposit, credited by the three honest validators (75 % of the power), not the liar.
+        var credited = await side.CallAsync("iex_getDeposit", "0");
+        Assert.That(JsonRpcClient.Quantity(credited.GetProperty("deposit").GetProperty("amount")), Is.EqualTo(50 * Rlc));
+        Assert.That(credited.GetProperty("deposit").GetProperty("recipient").GetString(), Is.EqualTo(recipient.ToString()));
+        Assert.That(credited.GetProperty("attesters").EnumerateArray().Select(a => a.GetString()),
+            Is.EquivalentTo(Enumerable.Range(0, 3).Select(i => FourValidators.Validator(i).ToString())));
+        Assert.That(await BalanceAsync(side, recipient), Is.EqualTo(before + 50 * Rlc));
+
+        // The deposit the liar invented is on record with its one attester, and stays uncredited.
+        JsonElement invented = default;
+        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(60);
+        while (DateTime.UtcNow < deadline && (invented = await side.CallAsync("iex_getDeposit", "1")).ValueKind != JsonValueKind.Object) await Task.Delay(250);
+        Assert.That(invented.ValueKind, Is.EqualTo(JsonValueKind.Object), "the lying validator attested what its endpoint invented");
+        Assert.That(invented.GetProperty("status").GetString(), Is.EqualTo("attesting"));
+        var candidate = invented.GetProperty("candidates")[0];
+        Assert.That(candidate.GetProperty("attesters").EnumerateArray().Select(a => a.GetString()), Is.EqualTo(new[] { FourValidators.Validator(3).ToString() }));
+        Assert.That(JsonRpcClient.Quantity(candidate.GetProperty("deposit").GetProperty("amount")), Is.EqualTo(LyingEthereumProxy.InflatedAmount));
+        ulong height = await net.HeightAsync(0);
+        for (int i = 0; i < 4; i++) await net.WaitForHeightAsync(i, height + 10, TimeSpan.FromSeconds(60));
+        Assert.That(liar.Lies, Is.GreaterThan(0));
+        for (int i = 0; i < 4; i++)
+        {
+            using var client = new JsonRpcClient(net.Rpc(i));
+            var status = await client.CallAsync("iex_bridgeStatus");
+            Assert.That(JsonRpcClient.Quantity(status.GetProperty("bridgedSupply")), Is.EqualTo(50 * Rlc), $"node {i}: only the real deposit");
+            Assert.That(JsonRpcClient.Quantity(status.GetProperty("nextDepositId")), Is.EqualTo(1UL), $"node {i}");
+            Assert.That(await BalanceAsync(client, thief), Is.EqualTo(0UL), $"node {i}: the thief got nothing");
+        }
+        await mining.CancelAsync();
+        await miner;
+    }
+
     private static string Refused(string[] args)
     {
         var (code, output) = NodeProcess.Run(TimeSpan.FromSeconds(60), args);
