@@ -1,9 +1,11 @@
+using Google.Protobuf;
 using System.Numerics;
 using IExecChain.Core.Blocks;
 using IExecChain.Core.Bridge;
 using IExecChain.Core.Checkpoints;
 using IExecChain.Core.Crypto;
 using IExecChain.Core.Primitives;
+using IExecChain.Core.Wire;
 using IExecChain.Ethereum.Abi;
 using IExecChain.Ethereum.Anchoring;
 using IExecChain.Ethereum.Bridge;
@@ -19,6 +21,7 @@ public sealed class BridgeContractTests
 {
     private const ulong SideChainId = 77;
     private const ulong Rlc = 1_000_000_000;
+    private const ulong FreezeAfter = 5;
     private Ganache _ganache = null!;
     private static PrivateKey Owner => Ganache.Accounts[0];
     private static PrivateKey Alice => Ganache.Accounts[1];
@@ -39,7 +42,7 @@ public sealed class BridgeContractTests
         var (anchor, _) = await _ganache.DeployAsync(Owner,
             AnchorContract.DeploymentData(AnchorArtifact.Bytecode, SideChainId, 1, 1, TestValidators.Powers(chain.Validators)));
         var (token, _) = await _ganache.DeployAsync(Owner, BridgeArtifacts.TestRlc.Bytecode);
-        var (bridge, _) = await _ganache.DeployAsync(Owner, BridgeContract.DeploymentData(BridgeArtifacts.Bridge.Bytecode, token, anchor, SideChainId));
+        var (bridge, _) = await _ganache.DeployAsync(Owner, BridgeContract.DeploymentData(BridgeArtifacts.Bridge.Bytecode, token, anchor, SideChainId, FreezeAfter));
         foreach (var holder in new[] { Alice, Bob })
             Assert.That((await _ganache.SendAsync(Owner, token, BridgeContract.MintCallData(holder.Address, 1_000 * Rlc))).Succeeded, Is.True);
         return new Deployment(chain, new AnchorContract(_ganache.Rpc, anchor), token, new BridgeContract(_ganache.Rpc, bridge));
@@ -148,15 +151,113 @@ public sealed class BridgeContractTests
     }
 
     /// <summary>A period of withdrawals as the sidechain records them, in a checkpoint anchored on the contract.</summary>
-    private async Task<(SignedCheckpoint Checkpoint, List<Withdrawal> Withdrawals)> AnchoredPeriodAsync(Deployment d, ulong firstId, params (Address To, ulong Amount)[] items)
+    private Task<(SignedCheckpoint Checkpoint, List<Withdrawal> Withdrawals)> AnchoredPeriodAsync(Deployment d, ulong firstId, params (Address To, ulong Amount)[] items) =>
+        AnchoredPeriodAsync(d, firstId, null, items);
+
+    private async Task<(SignedCheckpoint Checkpoint, List<Withdrawal> Withdrawals)> AnchoredPeriodAsync(Deployment d, ulong firstId, Hash256? stateRoot, params (Address To, ulong Amount)[] items)
     {
         var withdrawals = items.Select((w, i) => new Withdrawal(firstId + (ulong)i, w.To, w.Amount)).ToList();
         var root = MerkleRoot.Compute(withdrawals.Select(w => w.LeafHash()).ToList());
         var current = TestValidators.Powers(d.Chain.Validators);
-        var signed = d.Chain.Add(withdrawalsRoot: root);
+        var signed = d.Chain.Add(withdrawalsRoot: root, stateRoot: stateRoot);
         var receipt = await _ganache.SendAsync(Owner, d.Anchor.Address, AnchorContract.AnchorCallData(signed.Checkpoint, QuorumSelector.Select(signed, current), null), gas: 3_000_000);
         Assert.That(receipt.Succeeded, Is.True, "anchoring reverted");
         return (signed, withdrawals);
+    }
+
+    /// <summary>A sidechain state tree (the real one) holding these accounts and 200 others, so proofs have depth.</summary>
+    private static State.Merkle.StateTree StateWith(params (Address Account, AccountRecord Record)[] accounts)
+    {
+        var store = new Storage.MemoryStore();
+        var tree = new State.Merkle.StateTree(store);
+        var changes = accounts.Select(a => new KeyValuePair<Hash256, byte[]?>(State.Execution.StateKeys.Account(a.Account), a.Record.ToByteArray()))
+            .Concat(Enumerable.Range(0, 200).Select(i => new KeyValuePair<Hash256, byte[]?>(
+                State.Execution.StateKeys.Account(new Address(Keccak256.HashToArray([9, (byte)i]).AsSpan(12))), new AccountRecord { Balance = (ulong)i + 1 }.ToByteArray())))
+            .ToList();
+        var update = tree.Prepare(changes);
+        using var batch = store.NewBatch();
+        tree.Commit(update, batch);
+        store.Write(batch);
+        return tree;
+    }
+
+    private static byte[] Exit(SignedCheckpoint signed, State.Merkle.StateTree tree, Address account)
+    {
+        var proof = tree.GetProof(State.Execution.StateKeys.Account(account));
+        return BridgeContract.ExitCallData(signed.Checkpoint, account, proof.Value!, proof.Siblings);
+    }
+
+    private async Task MineAsync(int blocks)
+    {
+        for (int i = 0; i < blocks; i++) await _ganache.MineAsync();
+    }
+
+    [Test]
+    public async Task A_bridge_whose_anchoring_stalls_freezes_and_pays_each_account_its_proven_balance_once()
+    {
+        var d = await DeployAsync();
+        await DepositAsync(d, Alice, 100 * Rlc, Alice.Address);
+        var carol = new PrivateKey(Keccak256.HashToArray([5])).Address;
+        var dave = new PrivateKey(Keccak256.HashToArray([6])).Address;
+        var tree = StateWith((carol, new AccountRecord { Balance = 30 * Rlc, Frozen = 2 * Rlc, Nonce = 7 }), (dave, new AccountRecord { Balance = 5 * Rlc }));
+        var earlier = (await AnchoredPeriodAsync(d, 0, tree.Root, (Bob.Address, Rlc))).Checkpoint;
+        var (last, period) = await AnchoredPeriodAsync(d, 1, tree.Root, (carol, 4 * Rlc));
+
+        Assert.That(await RevertOf(Bob, d.Bridge.Address, Exit(last, tree, carol)), Is.EqualTo("NotFrozen()"), "no exit while the bridge is live");
+        // One look records the newest anchored checkpoint; the bridge freezes once it stayed the newest for FreezeAfter blocks.
+        Assert.That((await SendAsync(Bob, d.Bridge.Address, BridgeContract.CheckFreezeCallData())).Succeeded, Is.True);
+        Assert.That((await d.Bridge.ObservedAsync()).Checkpoint, Is.EqualTo(last.Checkpoint.Number));
+        await MineAsync((int)FreezeAfter - 2);
+        Assert.That((await SendAsync(Bob, d.Bridge.Address, BridgeContract.CheckFreezeCallData())).Succeeded, Is.True);
+        Assert.That(await d.Bridge.FrozenAtAsync(), Is.EqualTo(0UL), "one block short");
+        Assert.That((await SendAsync(Bob, d.Bridge.Address, BridgeContract.CheckFreezeCallData())).Succeeded, Is.True);
+        Assert.That(await d.Bridge.FrozenAtAsync(), Is.EqualTo(last.Checkpoint.Number));
+
+        // Frozen: no deposits, no claims against later checkpoints, claims up to the frozen one still paid.
+        var later = (await AnchoredPeriodAsync(d, 2, tree.Root, (dave, Rlc))).Checkpoint;
+        Assert.That(await RevertOf(Alice, d.Bridge.Address, BridgeContract.DepositCallData(Rlc, Alice.Address)), Is.EqualTo($"BridgeFrozen({last.Checkpoint.Number})"));
+        Assert.That(await RevertOf(Bob, d.Bridge.Address, BridgeContract.ClaimCallData(later.Checkpoint, new Withdrawal(2, dave, Rlc), 0, 1, [])),
+            Is.EqualTo($"BridgeFrozen({last.Checkpoint.Number})"));
+        Assert.That((await SendAsync(Bob, d.Bridge.Address, Claim(last, period, 0))).Succeeded, Is.True, "a withdrawal of the frozen checkpoint is still paid");
+
+        // The exit pays balance + escrow from the frozen checkpoint's state, once.
+        var receipt = await SendAsync(Bob, d.Bridge.Address, Exit(last, tree, carol));
+        Assert.That(receipt.Succeeded, Is.True);
+        Assert.That(await BalanceAsync(d, carol), Is.EqualTo(new BigInteger(4 * Rlc + 32 * Rlc)));
+        Assert.That(await d.Bridge.ExitedAsync(carol), Is.True);
+        Assert.That(await d.Bridge.LockedAsync(), Is.EqualTo(new BigInteger(100 * Rlc - 4 * Rlc - 32 * Rlc)));
+        TestContext.Out.WriteLine($"exit gas: {receipt.GasUsed} (proof depth {tree.GetProof(State.Execution.StateKeys.Account(carol)).Siblings.Count})");
+        Assert.That(await RevertOf(Bob, d.Bridge.Address, Exit(last, tree, carol)), Is.EqualTo($"AlreadyExited({carol})"));
+
+        // Forged exits.
+        var daveProof = tree.GetProof(State.Execution.StateKeys.Account(dave));
+        var inflated = new AccountRecord { Balance = 500 * Rlc }.ToByteArray();
+        Assert.That(await RevertOf(Bob, d.Bridge.Address, BridgeContract.ExitCallData(last.Checkpoint, dave, inflated, daveProof.Siblings)), Is.EqualTo($"InvalidStateProof({dave})"));
+        Assert.That(await RevertOf(Bob, d.Bridge.Address, BridgeContract.ExitCallData(last.Checkpoint, Alice.Address, daveProof.Value!, daveProof.Siblings)),
+            Is.EqualTo($"InvalidStateProof({Alice.Address})"), "another account's proof");
+        Assert.That(await RevertOf(Bob, d.Bridge.Address, BridgeContract.ExitCallData(last.Checkpoint, dave, daveProof.Value!, daveProof.Siblings.Skip(1).ToList())),
+            Is.EqualTo($"InvalidStateProof({dave})"), "a shortened path");
+        Assert.That(await RevertOf(Bob, d.Bridge.Address, Exit(earlier, tree, dave)), Is.EqualTo($"WrongCheckpoint({last.Checkpoint.Number}, {earlier.Checkpoint.Number})"));
+        Assert.That(await RevertOf(Bob, d.Bridge.Address, Exit(later, tree, dave)), Is.EqualTo($"WrongCheckpoint({last.Checkpoint.Number}, {later.Checkpoint.Number})"));
+        Assert.That((await SendAsync(Bob, d.Bridge.Address, Exit(last, tree, dave))).Succeeded, Is.True);
+        Assert.That(await BalanceAsync(d, dave), Is.EqualTo(new BigInteger(5 * Rlc)));
+    }
+
+    [Test]
+    public async Task Anchoring_that_goes_on_keeps_the_bridge_live()
+    {
+        var d = await DeployAsync();
+        var first = (await AnchoredPeriodAsync(d, 0, (Bob.Address, Rlc))).Checkpoint;
+        Assert.That((await SendAsync(Bob, d.Bridge.Address, BridgeContract.CheckFreezeCallData())).Succeeded, Is.True);
+        await MineAsync((int)FreezeAfter - 2);
+        await AnchoredPeriodAsync(d, 1, (Bob.Address, Rlc));   // a new checkpoint inside the window
+        await MineAsync(3);
+        Assert.That((await SendAsync(Bob, d.Bridge.Address, BridgeContract.CheckFreezeCallData())).Succeeded, Is.True);
+        Assert.That(await d.Bridge.FrozenAtAsync(), Is.EqualTo(0UL), "the anchor moved: the count starts again");
+        Assert.That((await d.Bridge.ObservedAsync()).Checkpoint, Is.EqualTo(first.Checkpoint.Number + 1));
+        await MineAsync((int)FreezeAfter);
+        Assert.That((await SendAsync(Bob, d.Bridge.Address, BridgeContract.CheckFreezeCallData())).Succeeded, Is.True);
+        Assert.That(await d.Bridge.FrozenAtAsync(), Is.EqualTo(first.Checkpoint.Number + 1));
     }
 
     private static byte[] Claim(SignedCheckpoint signed, List<Withdrawal> period, int index) =>

@@ -87,16 +87,18 @@ public static class BridgeCommands
         var sidechainId = new Option<ulong>("--sidechain-id") { Description = "Chain id of the sidechain (its chain spec's chainId)", Required = true };
         var token = new Option<string?>("--token") { Description = "The RLC token contract" };
         var testToken = new Option<string?>("--test-token-bytecode") { Description = "Instead of --token: deploy TestRlc.sol from this creation code (scripts/compile-contract.sh TestRlc) first" };
-        var command = new Command("deploy", "Deploy the bridge contract (and a test RLC token); prints the addresses as JSON") { ethRpc, key, password, bytecode, anchor, sidechainId, token, testToken };
+        var freezeAfter = new Option<ulong>("--freeze-after") { Description = "Ethereum blocks without a new anchored checkpoint after which anyone may freeze the bridge (default: a week of 12 s blocks)", DefaultValueFactory = _ => BridgeContract.DefaultFreezeAfterBlocks };
+        var command = new Command("deploy", "Deploy the bridge contract (and a test RLC token); prints the addresses as JSON") { ethRpc, key, password, bytecode, anchor, sidechainId, token, testToken, freezeAfter };
         command.SetAction(r => Cli.Cli.RunAsync(async () =>
         {
             if ((r.GetValue(token) is null) == (r.GetValue(testToken) is null)) throw new CliException("give exactly one of --token ADDRESS and --test-token-bytecode FILE");
             var code = ReadBytecode(r.GetValue(bytecode)!, "--bytecode");
             var anchorAddress = AnchorCommands.ParseAnchor(r.GetValue(anchor));
             if (r.GetValue(sidechainId) == 0) throw new CliException("--sidechain-id must be positive");
+            if (r.GetValue(freezeAfter) == 0) throw new CliException("--freeze-after must be positive: a bridge that freezes at once pays no withdrawal");
             var payer = KeyFiles.Load(r.GetValue(key)!, r.GetValue(password));
             using var eth = new EthereumRpcClient(AnchorCommands.ParseUri(r.GetValue(ethRpc)!, "--eth-rpc"));
-            var deployed = await DeployAsync(await EthereumSender.ConnectAsync(eth, payer), code, anchorAddress, r.GetValue(sidechainId),
+            var deployed = await DeployAsync(await EthereumSender.ConnectAsync(eth, payer), code, anchorAddress, r.GetValue(sidechainId), r.GetValue(freezeAfter),
                 r.GetValue(token) is { } t ? ParseAddress(t, "--token") : null, r.GetValue(testToken) is { } f ? ReadBytecode(f, "--test-token-bytecode") : null);
             if ((await eth.GetCodeAsync(anchorAddress)).Length == 0)
                 Console.Error.WriteLine($"note: no contract at {anchorAddress} yet; claims work once the anchor contract is deployed there");
@@ -109,14 +111,14 @@ public static class BridgeCommands
     public sealed record Deployment(Address Token, Address Bridge, ulong Block, ulong EthChainId);
 
     /// <summary>Deploys a TestRlc token when <paramref name="token"/> is null, then the bridge.</summary>
-    public static async Task<Deployment> DeployAsync(EthereumSender sender, byte[] bridgeCode, Address anchor, ulong sidechainId, Address? token, byte[]? testTokenCode)
+    public static async Task<Deployment> DeployAsync(EthereumSender sender, byte[] bridgeCode, Address anchor, ulong sidechainId, ulong freezeAfterBlocks, Address? token, byte[]? testTokenCode)
     {
         if (token is null)
         {
             var created = await AnchorCommands.SendAsync(sender, null, testTokenCode!, "deploying the test RLC token", BridgeContract.DescribeRevert);
             token = created.ContractAddress ?? throw new CliException($"transaction {created.TransactionHash} created no token contract");
         }
-        var receipt = await AnchorCommands.SendAsync(sender, null, BridgeContract.DeploymentData(bridgeCode, token.Value, anchor, sidechainId), "deploying the bridge", BridgeContract.DescribeRevert);
+        var receipt = await AnchorCommands.SendAsync(sender, null, BridgeContract.DeploymentData(bridgeCode, token.Value, anchor, sidechainId, freezeAfterBlocks), "deploying the bridge", BridgeContract.DescribeRevert);
         var bridge = receipt.ContractAddress ?? throw new CliException($"transaction {receipt.TransactionHash} created no bridge contract");
         return new Deployment(token.Value, bridge, receipt.BlockNumber, sender.ChainId);
     }

@@ -29,6 +29,8 @@ internal static class DevnetBridge
     public const string FileName = "bridge.json";
     /// <summary>ganache mines a block per transaction: a short depth keeps the demo quick.</summary>
     public const ulong Confirmations = 2;
+    /// <summary>ganache blocks without an anchored checkpoint before the devnet's bridge may be frozen (the relayer anchors every ~10 s).</summary>
+    public const ulong FreezeAfterBlocks = 200;
     public const ulong Rlc = 1_000_000_000;
     public const ulong DevAccountRlc = 1_000 * Rlc;
     /// <summary>Liquid RLC each dev validator gets at genesis on a bridged devnet: its attestations pay the bridge fee.</summary>
@@ -65,7 +67,7 @@ internal static class DevnetBridge
         ulong nonce = await eth.GetTransactionCountAsync(payer.Address, "pending");
         // Token at nonce n, bridge at n + 1, anchor (deployed by the relayer once the chain runs) at n + 2.
         var anchor = anchoring.Anchor is { } given ? AnchorCommands.ParseAnchor(given) : EthereumSender.CreateAddress(payer.Address, nonce + 2);
-        var deployed = await BridgeCommands.DeployAsync(sender, RelayerService.Compile(dataDir, "Bridge"), anchor, sidechainId, null, RelayerService.Compile(dataDir, "TestRlc"));
+        var deployed = await BridgeCommands.DeployAsync(sender, RelayerService.Compile(dataDir, "Bridge"), anchor, sidechainId, FreezeAfterBlocks, null, RelayerService.Compile(dataDir, "TestRlc"));
         var deployment = new Deployment(deployed.Token, deployed.Bridge, anchor, deployed.Block, deployed.EthChainId);
         File.WriteAllText(file, JsonSerializer.Serialize(new
         {

@@ -30,6 +30,13 @@ public sealed class BridgeContract(EthereumRpcClient rpc, Address address)
     public static readonly AbiFunction TokenFunction = new("token", [], ["address"]);
     public static readonly AbiFunction AnchorFunction = new("anchor", [], ["address"]);
     public static readonly AbiFunction SidechainIdFunction = new("sidechainId", [], ["uint64"]);
+    public static readonly AbiFunction FreezeAfterBlocksFunction = new("freezeAfterBlocks", [], ["uint64"]);
+    public static readonly AbiFunction CheckFreezeFunction = new("checkFreeze", [], ["bool"]);
+    public static readonly AbiFunction FrozenAtFunction = new("frozenAt", [], ["uint64"]);
+    public static readonly AbiFunction ObservedCheckpointFunction = new("observedCheckpoint", [], ["uint64"]);
+    public static readonly AbiFunction ObservedAtBlockFunction = new("observedAtBlock", [], ["uint64"]);
+    public static readonly AbiFunction ExitedFunction = new("exited", ["address"], ["bool"]);
+    public static readonly AbiFunction ExitFunction = new("exit", [CheckpointTuple, "address", "bytes", "bytes32[]"]);
 
     // ERC-20 (TestRlc and the real RLC token)
     public static readonly AbiFunction ApproveFunction = new("approve", ["address", "uint256"], ["bool"]);
@@ -56,6 +63,12 @@ public sealed class BridgeContract(EthereumRpcClient rpc, Address address)
         new("CheckpointNotAnchored", ["uint64"]),
         new("AlreadyClaimed", ["uint64"]),
         new("InvalidProof", ["uint64"]),
+        new("BridgeFrozen", ["uint64"]),
+        new("NotFrozen", []),
+        new("WrongCheckpoint", ["uint64", "uint64"]),
+        new("AlreadyExited", ["address"]),
+        new("InvalidStateProof", ["address"]),
+        new("MalformedAccount", []),
         // the token's, surfacing through deposit
         new("InsufficientBalance", ["address", "uint256", "uint256"]),
         new("InsufficientAllowance", ["address", "uint256", "uint256"]),
@@ -64,8 +77,18 @@ public sealed class BridgeContract(EthereumRpcClient rpc, Address address)
 
     public Address Address { get; } = address;
 
-    public static byte[] DeploymentData(byte[] bytecode, Address token, Address anchor, ulong sidechainId) =>
-        [.. bytecode, .. AbiCodec.Encode([AbiType.Parse("address"), AbiType.Parse("address"), AbiType.Parse("uint64")], [token, anchor, sidechainId])];
+    /// <summary>A week of 12-second Ethereum blocks: how long anchoring may stall before the bridge can be frozen, by default.</summary>
+    public const ulong DefaultFreezeAfterBlocks = 50_400;
+
+    public static byte[] DeploymentData(byte[] bytecode, Address token, Address anchor, ulong sidechainId, ulong freezeAfterBlocks) =>
+        [.. bytecode, .. AbiCodec.Encode([AbiType.Parse("address"), AbiType.Parse("address"), AbiType.Parse("uint64"), AbiType.Parse("uint64")],
+            [token, anchor, sidechainId, freezeAfterBlocks])];
+
+    /// <summary>Call data paying <paramref name="account"/> its balance in checkpoint <paramref name="checkpoint"/>'s state (the frozen one).</summary>
+    public static byte[] ExitCallData(Checkpoint checkpoint, Address account, byte[] accountRecord, IReadOnlyList<Hash256> siblings) =>
+        ExitFunction.EncodeCall(AnchorContract.Tuple(checkpoint), account, accountRecord, siblings.Cast<object>().ToList());
+
+    public static byte[] CheckFreezeCallData() => CheckFreezeFunction.EncodeCall();
 
     public static byte[] DepositCallData(ulong amount, Address recipient) => DepositFunction.EncodeCall(new BigInteger(amount), recipient);
 
@@ -96,6 +119,17 @@ public sealed class BridgeContract(EthereumRpcClient rpc, Address address)
     public async Task<Address> AnchorAsync(CancellationToken ct = default) => (Address)(await ReadAsync(AnchorFunction, [], ct))[0];
 
     public async Task<ulong> SidechainIdAsync(CancellationToken ct = default) => (ulong)(BigInteger)(await ReadAsync(SidechainIdFunction, [], ct))[0];
+
+    /// <summary>Zero while the bridge is live; the checkpoint exits are paid from once frozen.</summary>
+    public async Task<ulong> FrozenAtAsync(CancellationToken ct = default) => (ulong)(BigInteger)(await ReadAsync(FrozenAtFunction, [], ct))[0];
+
+    public async Task<ulong> FreezeAfterBlocksAsync(CancellationToken ct = default) => (ulong)(BigInteger)(await ReadAsync(FreezeAfterBlocksFunction, [], ct))[0];
+
+    /// <summary>The newest anchored checkpoint checkFreeze saw, and the block it first saw it in.</summary>
+    public async Task<(ulong Checkpoint, ulong AtBlock)> ObservedAsync(CancellationToken ct = default) =>
+        ((ulong)(BigInteger)(await ReadAsync(ObservedCheckpointFunction, [], ct))[0], (ulong)(BigInteger)(await ReadAsync(ObservedAtBlockFunction, [], ct))[0]);
+
+    public async Task<bool> ExitedAsync(Address account, CancellationToken ct = default) => (bool)(await ReadAsync(ExitedFunction, [account], ct))[0];
 
     /// <summary>ERC-20 balance of <paramref name="owner"/> in the token at <paramref name="token"/>.</summary>
     public static async Task<BigInteger> BalanceOfAsync(EthereumRpcClient rpc, Address token, Address owner, CancellationToken ct = default)

@@ -6,12 +6,17 @@ pragma solidity 0.8.28;
 /// numbered Deposit event; validators follow these events and credit each deposit on the
 /// sidechain, in order, once more than 2/3 of the voting power attested it. A withdrawal burns RLC
 /// on the sidechain and is released here, once, against a Merkle proof into the withdrawals root of
-/// a checkpoint the anchor contract accepted. Layouts: docs/bridge.md.
+/// a checkpoint the anchor contract accepted. If no checkpoint is anchored for `freezeAfterBlocks`
+/// Ethereum blocks, the bridge freezes for good: no more deposits, no claims against later
+/// checkpoints, and every account may take its balance out once, with a proof into the state root of
+/// the last checkpoint anchored. Layouts: docs/bridge.md.
 contract Bridge {
     IErc20 public immutable token;
     IAnchor public immutable anchor;
     /// The sidechain's chain id: a checkpoint of another chain anchored in the same contract is no proof.
     uint64 public immutable sidechainId;
+    /// Ethereum blocks without a new anchored checkpoint after which the bridge may be frozen.
+    uint64 public immutable freezeAfterBlocks;
 
     /// Number of deposits so far; the next deposit gets this id.
     uint64 public depositCount;
@@ -19,8 +24,18 @@ contract Bridge {
     uint256 public locked;
     mapping(uint256 => uint256) private _claimedWords; // bit per withdrawal id
 
+    /// The newest anchored checkpoint seen by checkFreeze, and the block it was first seen in.
+    uint64 public observedCheckpoint;
+    uint64 public observedAtBlock;
+    /// Zero while live; once frozen, the checkpoint whose state root pays exits (nothing later counts).
+    uint64 public frozenAt;
+    mapping(address => bool) public exited;
+
     event Deposit(uint64 indexed id, address indexed depositor, address indexed recipient, uint64 amount);
     event WithdrawalClaimed(uint64 indexed id, address indexed recipient, uint64 amount, uint64 checkpoint);
+    event Observed(uint64 checkpoint, uint64 blockNumber);
+    event Frozen(uint64 checkpoint, uint64 blockNumber);
+    event Exited(address indexed account, uint64 amount, uint64 checkpoint);
 
     error ZeroAmount();
     error ZeroRecipient();
@@ -32,11 +47,19 @@ contract Bridge {
     error CheckpointNotAnchored(uint64 number);
     error AlreadyClaimed(uint64 id);
     error InvalidProof(uint64 id);
+    error BridgeFrozen(uint64 checkpoint);
+    error NotFrozen();
+    error WrongCheckpoint(uint64 expected, uint64 actual);
+    error AlreadyExited(address account);
+    error InvalidStateProof(address account);
+    error MalformedAccount();
 
-    constructor(IErc20 token_, IAnchor anchor_, uint64 sidechainId_) {
+    constructor(IErc20 token_, IAnchor anchor_, uint64 sidechainId_, uint64 freezeAfterBlocks_) {
         token = token_;
         anchor = anchor_;
         sidechainId = sidechainId_;
+        freezeAfterBlocks = freezeAfterBlocks_;
+        observedAtBlock = uint64(block.number);
     }
 
     /// @notice Locks `amount` RLC of the sender (approved beforehand) for `recipient` on the sidechain.
@@ -71,6 +94,9 @@ contract Bridge {
         bytes32[] calldata proof
     ) external {
         if (cp.chainId != sidechainId) revert WrongChain(sidechainId, cp.chainId);
+        // After a freeze only checkpoints up to the frozen one count: their withdrawals were burned in
+        // the state exits are paid from, so nothing is paid twice.
+        if (frozenAt != 0 && cp.number > frozenAt) revert BridgeFrozen(frozenAt);
         if (isClaimed(id)) revert AlreadyClaimed(id);
         if (!anchor.isAnchored(cp)) revert CheckpointNotAnchored(cp.number);
         bytes32 leaf = keccak256(abi.encodePacked("iExecChain/withdrawal/v1", id, recipient, amount));
@@ -81,11 +107,52 @@ contract Bridge {
         emit WithdrawalClaimed(id, recipient, amount, cp.number);
     }
 
+    /// @notice Watches the anchor: records a newly anchored checkpoint and the block it was seen in;
+    /// freezes the bridge for good once the same checkpoint has stayed the newest for
+    /// `freezeAfterBlocks` blocks. Anyone may call it; returns whether the bridge is frozen.
+    /// A freeze therefore needs one call after the anchoring stopped and one `freezeAfterBlocks` later.
+    function checkFreeze() external returns (bool) {
+        if (frozenAt != 0) return true;
+        (uint64 latest,) = anchor.latestCheckpoint();
+        if (latest != observedCheckpoint) {
+            observedCheckpoint = latest;
+            observedAtBlock = uint64(block.number);
+            emit Observed(latest, uint64(block.number));
+            return false;
+        }
+        if (latest == 0 || block.number < uint256(observedAtBlock) + freezeAfterBlocks) return false;
+        frozenAt = latest;
+        emit Frozen(latest, uint64(block.number));
+        return true;
+    }
+
+    /// @notice Once frozen: pays `account` its sidechain balance (liquid plus held in escrow) in the
+    /// state of checkpoint `frozenAt`, proven by `siblings` into its state root; once per account,
+    /// and never more than the bridge still holds. Anyone may send it; the RLC goes to `account`.
+    /// @param accountRecord the account's state value: protobuf AccountRecord {1: balance, 2: frozen, 3: nonce}
+    /// @param siblings the state tree's sibling hashes from the root down (docs/state-tree.md)
+    function exit(IAnchor.Checkpoint calldata cp, address account, bytes calldata accountRecord, bytes32[] calldata siblings) external {
+        if (frozenAt == 0) revert NotFrozen();
+        if (cp.chainId != sidechainId) revert WrongChain(sidechainId, cp.chainId);
+        if (cp.number != frozenAt) revert WrongCheckpoint(frozenAt, cp.number);
+        if (exited[account]) revert AlreadyExited(account);
+        if (!anchor.isAnchored(cp)) revert CheckpointNotAnchored(cp.number);
+        bytes32 key = keccak256(abi.encodePacked(bytes1(0x01), account));
+        if (!_verifyState(cp.stateRoot, key, keccak256(accountRecord), siblings)) revert InvalidStateProof(account);
+        uint256 amount = _accountTotal(accountRecord);
+        if (amount > locked) amount = locked;
+        exited[account] = true;
+        locked -= amount;
+        if (amount > 0 && !token.transfer(account, amount)) revert TokenTransferFailed();
+        emit Exited(account, uint64(amount), cp.number);
+    }
+
     function isClaimed(uint64 id) public view returns (bool) {
         return _claimedWords[id >> 8] & (1 << (id & 0xff)) != 0;
     }
 
     function _pull(address from, uint256 amount) private {
+        if (frozenAt != 0) revert BridgeFrozen(frozenAt);
         if (amount == 0) revert ZeroAmount();
         if (amount > type(uint64).max) revert AmountTooLarge(amount); // sidechain amounts are 64-bit nRLC
         if (!token.transferFrom(from, address(this), amount)) revert TokenTransferFailed();
@@ -96,6 +163,63 @@ contract Bridge {
         id = depositCount++;
         locked += amount;
         emit Deposit(id, depositor, recipient, uint64(amount));
+    }
+
+    /// Inclusion in the state tree (compact sparse Merkle tree, docs/state-tree.md): the leaf
+    /// keccak256(0x00 ‖ key ‖ valueHash) sits at depth siblings.length on the key's path; bit d of the
+    /// key (from the most significant) puts the node left (0) or right (1) at depth d + 1.
+    function _verifyState(bytes32 root, bytes32 key, bytes32 valueHash, bytes32[] calldata siblings) private pure returns (bool) {
+        uint256 depth = siblings.length;
+        if (depth > 256) return false;
+        bytes32 node = keccak256(abi.encodePacked(bytes1(0x00), key, valueHash));
+        while (depth > 0) {
+            depth--;
+            bool right = (uint256(key) >> (255 - depth)) & 1 == 1;
+            node = right
+                ? keccak256(abi.encodePacked(bytes1(0x01), siblings[depth], node))
+                : keccak256(abi.encodePacked(bytes1(0x01), node, siblings[depth]));
+        }
+        return node == root;
+    }
+
+    /// balance + frozen of a protobuf AccountRecord (varint fields 1 and 2; other fields skipped).
+    function _accountTotal(bytes calldata record) private pure returns (uint256 total) {
+        uint256 at;
+        while (at < record.length) {
+            uint256 tag;
+            (tag, at) = _varint(record, at);
+            uint256 wireType = tag & 7;
+            uint256 field = tag >> 3;
+            if (wireType == 0) {
+                uint256 value;
+                (value, at) = _varint(record, at);
+                if (field == 1 || field == 2) total += value;
+            } else if (wireType == 2) {
+                uint256 length;
+                (length, at) = _varint(record, at);
+                at += length;
+            } else if (wireType == 1) {
+                at += 8;
+            } else if (wireType == 5) {
+                at += 4;
+            } else {
+                revert MalformedAccount();
+            }
+        }
+        if (at != record.length) revert MalformedAccount();
+    }
+
+    function _varint(bytes calldata data, uint256 at) private pure returns (uint256 value, uint256 next) {
+        for (uint256 shift = 0; shift < 64; shift += 7) {
+            if (at >= data.length) revert MalformedAccount();
+            uint8 b = uint8(data[at++]);
+            value |= uint256(b & 0x7f) << shift;
+            if (b & 0x80 == 0) {
+                if (value > type(uint64).max) revert MalformedAccount();
+                return (value, at);
+            }
+        }
+        revert MalformedAccount();
     }
 
     /// Binary Merkle path check: nodes keccak256(0x01 ‖ left ‖ right), an odd last node carried up.
@@ -142,4 +266,6 @@ interface IAnchor {
     }
 
     function isAnchored(Checkpoint calldata cp) external view returns (bool);
+
+    function latestCheckpoint() external view returns (uint64 number, bytes32 digest);
 }

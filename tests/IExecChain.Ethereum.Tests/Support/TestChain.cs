@@ -40,15 +40,15 @@ internal sealed class TestChain(ulong chainId, List<(PrivateKey Key, ValidatorPo
 
     /// <summary>
     /// Adds a checkpoint over <paramref name="blocks"/> blocks, signed by every validator, moving to <paramref name="nextSet"/>
-    /// after it if given; its withdrawals root is <paramref name="withdrawalsRoot"/>, or random.
+    /// after it if given; its withdrawals and state roots are the given ones, or random.
     /// </summary>
-    public SignedCheckpoint Add(int blocks = 5, List<(PrivateKey Key, ValidatorPower Power)>? nextSet = null, Hash256? withdrawalsRoot = null)
+    public SignedCheckpoint Add(int blocks = 5, List<(PrivateKey Key, ValidatorPower Power)>? nextSet = null, Hash256? withdrawalsRoot = null, Hash256? stateRoot = null)
     {
         ulong number = firstNumber + (ulong)_checkpoints.Count;
         var hashes = Enumerable.Range(0, blocks).Select(_ => RandomHash()).ToList();
         var next = nextSet ?? Validators;
         var checkpoint = new Checkpoint(ChainId, number, _nextHeight, _nextHeight + (ulong)blocks - 1,
-            MerkleRoot.Compute(hashes), RandomHash(), ValidatorSetDigest.Compute(TestValidators.Powers(next)), withdrawalsRoot ?? RandomHash());
+            MerkleRoot.Compute(hashes), stateRoot ?? RandomHash(), ValidatorSetDigest.Compute(TestValidators.Powers(next)), withdrawalsRoot ?? RandomHash());
         var signed = new SignedCheckpoint(checkpoint, Sign(checkpoint, Validators), TestValidators.Powers(next));
         _checkpoints.Add(signed);
         _blocks[number] = hashes;
