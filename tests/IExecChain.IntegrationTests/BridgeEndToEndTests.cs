@@ -23,9 +23,10 @@ public class BridgeEndToEndTests
 {
     private const ulong Rlc = 1_000_000_000;
     private const ulong Confirmations = 3;
+    private const ulong FreezeAfter = 20;
 
     [Test]
-    public async Task Rlc_crosses_to_the_sidechain_and_back_and_a_deposit_reverted_before_the_depth_is_never_credited()
+    public async Task Rlc_crosses_to_the_sidechain_and_back_a_deposit_reverted_before_the_depth_is_never_credited_and_a_frozen_bridge_pays_exits()
     {
         using var ganache = await Ganache.StartAsync();
         using var dir = new TempDir();
@@ -45,7 +46,8 @@ public class BridgeEndToEndTests
         Assert.That(await ganache.Rpc.GetTransactionCountAsync(payer.Address), Is.EqualTo(0UL));
         var anchorAddress = EthereumSender.CreateAddress(payer.Address, 2);
         var (code, output) = NodeProcess.Run(TimeSpan.FromSeconds(60), "bridge", "deploy", "--eth-rpc", eth, "--eth-key", payerKey, "--password-file", password,
-            "--bytecode", bridgeBin, "--test-token-bytecode", tokenBin, "--anchor", anchorAddress.ToString(), "--sidechain-id", "1337");
+            "--bytecode", bridgeBin, "--test-token-bytecode", tokenBin, "--anchor", anchorAddress.ToString(), "--sidechain-id", "1337",
+            "--freeze-after", FreezeAfter.ToString(CultureInfo.InvariantCulture));
         Assert.That(code, Is.EqualTo(0), output);
         var deployed = JsonDocument.Parse(output.Split('\n').First(l => l.StartsWith('{'))).RootElement;
         var bridgeAddress = Address.Parse(deployed.GetProperty("bridge").GetString()!);
@@ -85,7 +87,10 @@ public class BridgeEndToEndTests
 
         // A deposit that Ethereum reverts before it is Confirmations deep is never credited.
         var snapshot = (await ganache.Rpc.RequestAsync("evm_snapshot", []))!.GetValue<string>();
-        var recipient = DevChain.DevAddress("account", 0);
+        // The sidechain recipient holds nothing but what crosses the bridge (the same key on both chains).
+        var bridger = DevChain.DevKey("bridger", 0);
+        var recipient = bridger.Address;
+        string bridgerKey = Import(bridger, dir.File("bridger.json"), password);
         (code, output) = NodeProcess.Run(TimeSpan.FromSeconds(60), "bridge", "deposit", "--rpc", rpc, "--eth-rpc", eth, "--eth-key", depositorKey,
             "--password-file", password, "--amount", "7RLC", "--to", recipient.ToString());
         Assert.That(code, Is.EqualTo(0), output);
@@ -131,7 +136,7 @@ public class BridgeEndToEndTests
             "--anchor", anchorAddress.ToString(), "--interval", "0.5");
         ulong fee = JsonRpcClient.Quantity((await side.CallAsync("iex_nodeInfo")).GetProperty("fees").GetProperty("bridge"));
         before = await BalanceAsync(side, recipient);
-        (code, output) = NodeProcess.Run(TimeSpan.FromSeconds(180), "bridge", "withdraw", "--rpc", rpc, "--key", chain.AccountKeyFile(0), "--password-file", password,
+        (code, output) = NodeProcess.Run(TimeSpan.FromSeconds(180), "bridge", "withdraw", "--rpc", rpc, "--key", bridgerKey, "--password-file", password,
             "--amount", "20RLC", "--to", depositor.Address.ToString(), "--wait", "--eth-rpc", eth, "--eth-key", depositorKey, "--timeout", "150");
         Assert.That(code, Is.EqualTo(0), output + "\nrelayer:\n" + relayer.Output);
         Assert.That(output, Does.Contain("withdrawal 0: 20 RLC burned").And.Contain("withdrawal 0 claimed"));
@@ -143,8 +148,35 @@ public class BridgeEndToEndTests
         (code, output) = NodeProcess.Run(TimeSpan.FromSeconds(60), "bridge", "claim", "0", "--rpc", rpc, "--eth-rpc", eth, "--eth-key", depositorKey, "--password-file", password);
         Assert.That(code, Is.EqualTo(2), output);
         Assert.That(output, Does.Contain("withdrawal 0 was claimed already"));
+
+        // The sidechain stops being anchored: the bridge freezes and the account exits with its balance,
+        // proven against the last anchored state root by replaying the stopped node's blocks.
+        string[] exit = ["bridge", "exit", "--data", chain.DataDir, "--account", recipient.ToString(), "--eth-rpc", eth, "--eth-key", payerKey, "--password-file", password];
+        Assert.That(Refused(exit), Does.Contain("the bridge is not frozen"));
+        relayer.Kill();
+        string[] freeze = ["bridge", "freeze", "--rpc", rpc, "--eth-rpc", eth, "--eth-key", payerKey, "--password-file", password];
+        (code, output) = NodeProcess.Run(TimeSpan.FromSeconds(60), freeze);
+        Assert.That(code, Is.EqualTo(0), output);
+        Assert.That(output, Does.Contain("the bridge is live"));
+        ulong from = ulong.Parse(output[(output.IndexOf("frozen from block ", StringComparison.Ordinal) + 18)..].Split(' ')[0], CultureInfo.InvariantCulture);
+        while (await ganache.Rpc.BlockNumberAsync() < from) await Task.Delay(250);
+        (code, output) = NodeProcess.Run(TimeSpan.FromSeconds(60), freeze);
+        Assert.That(code, Is.EqualTo(0), output);
+        Assert.That(output, Does.Contain("the bridge is frozen at checkpoint"));
+        ulong owed = await BalanceAsync(side, recipient);   // its last transaction, the withdrawal, is in an anchored checkpoint
+        Assert.That(owed, Is.EqualTo(30 * Rlc - fee));
         await mining.CancelAsync();
         await miner;
+        node.Kill();
+
+        Assert.That(Refused(["bridge", "exit", "--data", chain.DataDir, "--account", recipient.ToString(), "--eth-rpc", "http://127.0.0.1:1/", "--eth-key", payerKey, "--password-file", password]),
+            Does.Contain("127.0.0.1:1"));
+        (code, output) = NodeProcess.Run(TimeSpan.FromSeconds(180), exit);
+        Assert.That(code, Is.EqualTo(0), output);
+        Assert.That(output, Does.Contain($"{recipient} exited: {IExecChain.Node.Cli.Amounts.Format(owed)} paid on Ethereum"));
+        Assert.That(await TokenBalanceAsync(ganache, tokenAddress, recipient), Is.EqualTo(owed));
+        Assert.That(Refused(exit), Does.Contain("has exited already"));
+        Assert.That(await new BridgeContract(ganache.Rpc, bridgeAddress).LockedAsync(), Is.EqualTo(new BigInteger(30 * Rlc - owed)));
     }
 
     [Test, CancelAfter(300_000)]

@@ -35,6 +35,8 @@ public static class BridgeCommands
         bridge.Subcommands.Add(BuildWithdraw());
         bridge.Subcommands.Add(BuildClaim());
         bridge.Subcommands.Add(BuildStatus());
+        bridge.Subcommands.Add(BuildFreeze());
+        bridge.Subcommands.Add(BuildExit());
         return bridge;
     }
 
@@ -55,6 +57,16 @@ public static class BridgeCommands
             throw new CliException($"the sidechain at {side.Endpoint} has no RLC bridge in its chain spec");
         return new BridgeInfo(JsonRpcClient.Quantity(info.GetProperty("chainId")), Address.Parse(bridge.GetProperty("contract").GetString()!),
             JsonRpcClient.Quantity(bridge.GetProperty("ethChainId")), JsonRpcClient.Quantity(bridge.GetProperty("confirmations")));
+    }
+
+    /// <summary>The bridge as a node's own chain spec names it: for when the sidechain no longer answers.</summary>
+    public static BridgeInfo BridgeInfoOf(string dataDir)
+    {
+        var specPath = Path.Combine(dataDir, NodeOptions.ChainSpecFileName);
+        if (!File.Exists(specPath)) throw new CliException($"--data: {dataDir} holds no node ({NodeOptions.ChainSpecFileName} is missing)");
+        var spec = Core.Specs.ChainSpecLoader.LoadFile(specPath);
+        var bridge = spec.Parameters.Bridge ?? throw new CliException($"the chain of {dataDir} ('{spec.Name}') has no RLC bridge in its chain spec");
+        return new BridgeInfo(spec.ChainId, bridge.Contract, bridge.EthChainId, bridge.Confirmations);
     }
 
     /// <summary>An Ethereum client for <paramref name="url"/>, refused unless it is on <paramref name="ethChainId"/> and has the bridge there.</summary>
@@ -314,6 +326,81 @@ public static class BridgeCommands
             return report.Balanced ? 0 : 1;
         }));
         return command;
+    }
+
+    private static Command BuildFreeze()
+    {
+        var rpc = SidechainRpc();
+        var data = new Option<string?>("--data") { Description = "Instead of --rpc: a node's data directory (its chain spec names the bridge)" };
+        var ethRpc = EthRpc();
+        var key = EthKey("pays for the call");
+        var password = PasswordFile();
+        var command = new Command("freeze", "Ask the bridge to check whether anchoring has stalled long enough to freeze it (needs two calls: one to start the count, one after it)") { rpc, data, ethRpc, key, password };
+        command.SetAction((r, ct) => Cli.Cli.RunAsync(async () =>
+        {
+            var info = await InfoAsync(r.GetValue(data), r.GetValue(rpc)!);
+            var payer = KeyFiles.Load(r.GetValue(key)!, r.GetValue(password));
+            using var eth = await ConnectAsync(r.GetValue(ethRpc)!, info);
+            var bridge = new BridgeContract(eth, info.Contract);
+            var receipt = await AnchorCommands.SendAsync(new EthereumSender(eth, payer, info.EthChainId), info.Contract, BridgeContract.CheckFreezeCallData(), "checking the freeze", BridgeContract.DescribeRevert, ct);
+            ulong frozen = await bridge.FrozenAtAsync(ct);
+            if (frozen != 0)
+            {
+                Console.WriteLine($"the bridge is frozen at checkpoint {frozen}: accounts exit with `iexchain bridge exit` against its state root");
+                return 0;
+            }
+            var (observed, at) = await bridge.ObservedAsync(ct);
+            ulong after = await bridge.FreezeAfterBlocksAsync(ct);
+            Console.WriteLine($"the bridge is live: checkpoint {observed} has been the newest anchored since block {at}; " +
+                $"if nothing newer is anchored, it can be frozen from block {at + after} (now {receipt.BlockNumber})");
+            return 0;
+        }));
+        return command;
+    }
+
+    private static Command BuildExit()
+    {
+        var data = new Option<string>("--data") { Description = "The (stopped) node's data directory: its blocks are replayed up to the frozen checkpoint", Required = true };
+        var accounts = new Option<string[]>("--account") { Description = "Sidechain account to pay out on Ethereum (repeatable); it is paid to the same address", Required = true, AllowMultipleArgumentsPerToken = false };
+        var ethRpc = EthRpc();
+        var key = EthKey("pays for the exits (the RLC goes to each account)");
+        var password = PasswordFile();
+        var command = new Command("exit", "Once the bridge is frozen: pay accounts their sidechain balance, proven against the last anchored state root") { data, accounts, ethRpc, key, password };
+        command.SetAction((r, ct) => Cli.Cli.RunAsync(async () =>
+        {
+            var dataDir = r.GetValue(data)!;
+            var info = BridgeInfoOf(dataDir);
+            var targets = r.GetValue(accounts)!.Select(a => ParseAddress(a, "--account")).Distinct().ToList();
+            var payer = KeyFiles.Load(r.GetValue(key)!, r.GetValue(password));
+            using var eth = await ConnectAsync(r.GetValue(ethRpc)!, info);
+            var bridge = new BridgeContract(eth, info.Contract);
+            ulong frozen = await bridge.FrozenAtAsync(ct);
+            if (frozen == 0) throw new CliException("the bridge is not frozen: withdraw and claim instead (see `iexchain bridge freeze` for when it may freeze)");
+            foreach (var account in targets)
+                if (await bridge.ExitedAsync(account, ct)) throw new CliException($"{account} has exited already");
+            var (checkpoint, proofs) = ExitProver.Prove(dataDir, frozen, targets, Console.Error.WriteLine);
+            var sender = new EthereumSender(eth, payer, info.EthChainId);
+            var token = await bridge.TokenAsync(ct);
+            foreach (var proof in proofs)
+            {
+                var receipt = await AnchorCommands.SendAsync(sender, info.Contract, BridgeContract.ExitCallData(checkpoint, proof.Account, proof.Value, proof.Siblings),
+                    $"exiting {proof.Account}", BridgeContract.DescribeRevert, ct);
+                ulong owed = proof.Record.Balance + proof.Record.Frozen;
+                ulong paid = receipt.Logs.Where(l => l.Address == info.Contract && l.Topics.Count == 2 && l.Topics[0] == BridgeContract.ExitedTopic)
+                    .Select(l => (ulong)new BigInteger(l.Data.AsSpan(0, 32), isUnsigned: true, isBigEndian: true)).FirstOrDefault();
+                Console.WriteLine($"{proof.Account} exited: {Amounts.Format(paid)} paid on Ethereum from checkpoint {checkpoint.Number}'s state " +
+                    $"(balance {Amounts.Format(proof.Record.Balance)} + escrow {Amounts.Format(proof.Record.Frozen)}{(paid < owed ? "; the bridge held less" : "")}; tx {receipt.TransactionHash}, gas {receipt.GasUsed})");
+            }
+            return 0;
+        }));
+        return command;
+    }
+
+    private static async Task<BridgeInfo> InfoAsync(string? dataDir, string rpc)
+    {
+        if (dataDir is not null) return BridgeInfoOf(dataDir);
+        using var side = new JsonRpcClient(JsonRpcClient.ParseEndpoint(rpc));
+        return await BridgeInfoAsync(side);
     }
 
     internal static async Task<JsonElement> WaitForReceiptAsync(JsonRpcClient side, string id, CancellationToken ct)

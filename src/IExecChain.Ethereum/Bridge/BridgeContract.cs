@@ -51,6 +51,9 @@ public sealed class BridgeContract(EthereumRpcClient rpc, Address address)
     /// <summary>keccak256("WithdrawalClaimed(uint64,address,uint64,uint64)"): topics id, recipient; data amount, checkpoint.</summary>
     public static readonly Hash256 WithdrawalClaimedTopic = Keccak256.Hash(System.Text.Encoding.ASCII.GetBytes("WithdrawalClaimed(uint64,address,uint64,uint64)"));
 
+    /// <summary>keccak256("Exited(address,uint64,uint64)"): topic account; data amount, checkpoint.</summary>
+    public static readonly Hash256 ExitedTopic = Keccak256.Hash(System.Text.Encoding.ASCII.GetBytes("Exited(address,uint64,uint64)"));
+
     public static readonly IReadOnlyList<AbiFunction> Errors =
     [
         new("ZeroAmount", []),

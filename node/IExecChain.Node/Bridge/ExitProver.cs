@@ -1,0 +1,82 @@
+using IExecChain.Core.Checkpoints;
+using IExecChain.Core.Primitives;
+using IExecChain.Core.Specs;
+using IExecChain.Core.Transactions;
+using IExecChain.Core.Wire;
+using IExecChain.Node.Cli;
+using IExecChain.State.Chain;
+using IExecChain.State.Checkpoints;
+using IExecChain.State.Execution;
+using IExecChain.State.Merkle;
+using IExecChain.Storage;
+
+namespace IExecChain.Node.Bridge;
+
+/// <summary>
+/// What an exit needs when the sidechain has stopped: an account's record in the state of the frozen
+/// checkpoint, with its proof into that checkpoint's state root. The node keeps only its current
+/// state tree, so the state at the checkpoint is rebuilt by replaying the node's own blocks (each
+/// checked as when it was first executed) into a scratch database, and its root must equal the
+/// checkpoint's. The node must be stopped: the replay reads its database.
+/// </summary>
+public static class ExitProver
+{
+    public sealed record AccountProof(Address Account, AccountRecord Record, byte[] Value, IReadOnlyList<Hash256> Siblings);
+
+    public static (Checkpoint Checkpoint, List<AccountProof> Proofs) Prove(string dataDir, ulong checkpointNumber, IReadOnlyList<Address> accounts, Action<string> progress)
+    {
+        var specPath = Path.Combine(dataDir, NodeOptions.ChainSpecFileName);
+        if (!File.Exists(specPath)) throw new CliException($"--data: {dataDir} holds no node ({NodeOptions.ChainSpecFileName} is missing)");
+        var spec = ChainSpecLoader.LoadFile(specPath);
+        using var source = OpenStopped(Path.Combine(dataDir, NodeOptions.DatabaseFolderName));
+        var sourceTree = new StateTree(source);
+        var recorded = sourceTree.Get(StateKeys.Checkpoint(checkpointNumber))
+            ?? throw new CliException($"the node in {dataDir} has no checkpoint {checkpointNumber}: it stopped before recording it");
+        var checkpoint = CheckpointLedger.ToSigned(spec.ChainId, CheckpointRecord.Parser.ParseFrom(recorded)).Checkpoint;
+        var blocks = new BlockStore(source, spec.ChainId, spec.Parameters.MaxTransactionBytes);
+
+        var scratchDir = Directory.CreateTempSubdirectory("iexchain-exit-");
+        try
+        {
+            using var scratch = new RocksDbStore(scratchDir.FullName);
+            var processor = new BlockProcessor(spec, scratch, new StateTree(scratch), new BlockStore(scratch, spec.ChainId, spec.Parameters.MaxTransactionBytes), new TransactionVerifier());
+            for (ulong height = 1; height <= checkpoint.LastHeight; height++)
+            {
+                var block = blocks.GetBlock(height) ?? throw new CliException($"the node in {dataDir} lacks block {height}: it cannot rebuild checkpoint {checkpointNumber}'s state");
+                var commit = blocks.GetCommit(height) ?? throw new CliException($"the node in {dataDir} lacks the commit of block {height}");
+                var executed = processor.Execute(block, out var error)
+                    ?? throw new CliException($"replaying block {height} failed: {error} (is {dataDir} the node of this chain?)");
+                processor.Commit(executed, commit);
+                if (height % 1000 == 0) progress($"replayed {height} of {checkpoint.LastHeight} blocks");
+            }
+            if (processor.Head.StateRoot != checkpoint.StateRoot)
+                throw new CliException($"the replayed state root {processor.Head.StateRoot} differs from checkpoint {checkpointNumber}'s {checkpoint.StateRoot}");
+            var proofs = new List<AccountProof>();
+            foreach (var account in accounts)
+            {
+                var proof = processor.Tree.GetProof(StateKeys.Account(account));
+                if (proof.Value is null) throw new CliException($"{account} has no account in checkpoint {checkpointNumber}'s state: nothing to exit");
+                if (!proof.Verify(checkpoint.StateRoot)) throw new InvalidOperationException($"the proof of {account} does not verify against the state root it came from");
+                proofs.Add(new AccountProof(account, AccountRecord.Parser.ParseFrom(proof.Value), proof.Value, proof.Siblings));
+            }
+            return (checkpoint, proofs);
+        }
+        finally
+        {
+            scratchDir.Delete(recursive: true);
+        }
+    }
+
+    private static RocksDbStore OpenStopped(string path)
+    {
+        if (!Directory.Exists(path)) throw new CliException($"--data: no database at {path}");
+        try
+        {
+            return new RocksDbStore(path);
+        }
+        catch (Exception e) when (e.Message.Contains("lock", StringComparison.OrdinalIgnoreCase))
+        {
+            throw new CliException($"the node's database at {path} is in use: stop the node first (an exit replays its blocks), or copy its data directory");
+        }
+    }
+}
