@@ -96,8 +96,12 @@ public class BridgeEndToEndTests
         Assert.That(code, Is.EqualTo(0), output);
         Assert.That(output, Does.Contain("deposit 0: 7 RLC locked"));
         await ganache.MineAsync();  // Confirmations − 1 blocks: one short
+        // Wait until the follower has looked at this head, and for the blocks an attestation it sent then would be in.
+        ulong ethHead = await ganache.Rpc.BlockNumberAsync();
+        using (var http = new HttpClient())
+            while (Metric(await http.GetStringAsync(new Uri(chain.Rpc, "metrics")), "iexec_bridge_eth_head") < ethHead) await Task.Delay(100);
         ulong height = await HeightAsync(side);
-        while (await HeightAsync(side) < height + 4) await Task.Delay(250);  // the follower looked several times
+        while (await HeightAsync(side) < height + 3) await Task.Delay(100);
         Assert.That((await side.CallAsync("iex_getDeposit", "0")).ValueKind, Is.EqualTo(JsonValueKind.Null), "a deposit one block short of the depth was attested");
         Assert.That((await ganache.Rpc.RequestAsync("evm_revert", [snapshot]))!.GetValue<bool>(), Is.True);
 
@@ -167,6 +171,7 @@ public class BridgeEndToEndTests
         Assert.That(owed, Is.EqualTo(30 * Rlc - fee));
         await mining.CancelAsync();
         await miner;
+        Assert.That(Refused(exit), Does.Contain("stop the node first"), "the replay reads the node's database");
         node.Kill();
 
         Assert.That(Refused(["bridge", "exit", "--data", chain.DataDir, "--account", recipient.ToString(), "--eth-rpc", "http://127.0.0.1:1/", "--eth-key", payerKey, "--password-file", password]),
@@ -253,6 +258,48 @@ public class BridgeEndToEndTests
         await mining.CancelAsync();
         await miner;
     }
+
+    [Test, CancelAfter(180_000)]
+    public async Task A_validator_whose_ethereum_endpoint_is_on_another_chain_or_down_keeps_producing_blocks_and_says_why()
+    {
+        using var ganache = await Ganache.StartAsync();
+        using var dir = new TempDir();
+        var spec = JsonNode.Parse(File.ReadAllText(DevChain.SpecPath))!;
+        // The spec's bridge is on chain 5; the endpoint given is ganache on 1337, then a closed port.
+        spec["parameters"]!["bridge"] = new JsonObject { ["ethChainId"] = 5, ["contract"] = "0x" + new string('b', 40) };
+        string specPath = dir.File("bridged-devnet.json");
+        File.WriteAllText(specPath, spec.ToJsonString());
+        using var chain = new DevChain(specPath);
+        using var side = new JsonRpcClient(chain.Rpc);
+        foreach (var (endpoint, reason) in new[]
+        {
+            (ganache.Endpoint.ToString(), "is on chain 1337; the chain spec's bridge is on chain 5: no deposit is attested"),
+            ($"http://127.0.0.1:{NodeProcess.FreePort()}/", "127.0.0.1"),
+        })
+        {
+            using var node = chain.StartValidator(null, "--eth-rpc", endpoint);
+            await node.WaitForRpcAsync(chain.Rpc, TimeSpan.FromSeconds(30));
+            ulong start = await HeightAsync(side);
+            using var http = new HttpClient();
+            ulong failures = 0;
+            var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(60);
+            while (DateTime.UtcNow < deadline && (failures == 0 || await HeightAsync(side) < start + 10))
+            {
+                var metrics = await http.GetStringAsync(new Uri(chain.Rpc, "metrics"));
+                failures = Metric(metrics, "iexec_bridge_follow_failures_total");
+                await Task.Delay(250);
+            }
+            Assert.That(failures, Is.GreaterThan(0UL), node.Output);
+            Assert.That(await HeightAsync(side), Is.GreaterThanOrEqualTo(start + 10), "blocks go on while following fails");
+            node.Terminate();
+            Assert.That(node.Output, Does.Contain("bridge following:").And.Contain(reason), node.Output);
+            // One line per distinct problem, not one per second.
+            Assert.That(node.Output.Split('\n').Count(l => l.Contains("bridge following:", StringComparison.Ordinal)), Is.LessThanOrEqualTo(2), node.Output);
+        }
+    }
+
+    private static ulong Metric(string metrics, string name) =>
+        ulong.Parse(metrics.Split('\n').First(l => l.StartsWith(name + " ", StringComparison.Ordinal)).Split(' ')[1], CultureInfo.InvariantCulture);
 
     private static string Refused(string[] args)
     {

@@ -82,12 +82,15 @@ public sealed partial class DepositFollower : IAsyncDisposable
             {
                 return;
             }
-            catch (Exception e) when (e is EthereumRpcException or EthereumUnavailableException or HttpRequestException or TaskCanceledException or BridgeFollowingException)
+            catch (Exception e) when (!ct.IsCancellationRequested)
             {
+                // Whatever an endpoint answers (down, slow, wrong chain, malformed), following goes on
+                // and consensus never waits for it. One line per distinct problem, not one per second.
                 Interlocked.Increment(ref Failures);
-                // One line per distinct problem, not one per second of an endpoint that is down.
-                if (e.Message != _lastError) LogRoundFailed(_logger, e.Message);
-                _lastError = e.Message;
+                bool expected = e is EthereumRpcException or EthereumUnavailableException or HttpRequestException or TaskCanceledException or BridgeFollowingException;
+                string message = expected ? e.Message : $"{e.GetType().Name}: {e.Message}";
+                if (message != _lastError) LogRoundFailed(_logger, message);
+                _lastError = message;
             }
             try { await Task.Delay(_interval, ct).ConfigureAwait(false); } catch (OperationCanceledException) { return; }
         }
