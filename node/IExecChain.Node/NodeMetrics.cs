@@ -62,6 +62,7 @@ internal static class NodeMetrics
             Counter(text, "iexec_bridge_deposits_attested_total", "Deposits in those transactions.", follower.DepositsAttested);
             Counter(text, "iexec_bridge_follow_failures_total", "Rounds of following that failed (endpoint down, wrong chain, refused attestation).", follower.Failures);
             Counter(text, "iexec_bridge_log_conflicts_total", "Deposit ids the endpoint logged twice with different contents.", follower.Conflicts);
+            Counter(text, "iexec_bridge_log_rereads_total", "Times the logs were read again because the contract had a deposit they had not shown.", follower.Rereads);
         }
 
         var (validators, observers) = n.PeerCounts;

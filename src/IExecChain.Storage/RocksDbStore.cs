@@ -152,7 +152,7 @@ public sealed class RocksDbStore : IKeyValueStore
     {
         var message = e.Message;
         if (message.Contains("lock", StringComparison.OrdinalIgnoreCase))
-            return new IOException($"the database at '{path}' is locked: another process (or another store in this process) has it open. RocksDB said: {message}", e);
+            return new DatabaseLockedException($"the database at '{path}' is locked: another process (or another store in this process) has it open. RocksDB said: {message}", e);
         if (message.Contains("Corruption", StringComparison.OrdinalIgnoreCase))
             return new InvalidDataException($"the database at '{path}' is corrupt; restore it from a backup or resync. RocksDB said: {message}", e);
         return new IOException($"could not open the database at '{path}': {message}", e);
@@ -180,3 +180,6 @@ public sealed class RocksDbStore : IKeyValueStore
         public void Dispose() => Native.Dispose();
     }
 }
+
+/// <summary>The database is open in another process (or another store of this one).</summary>
+public sealed class DatabaseLockedException(string message, Exception inner) : IOException(message, inner);

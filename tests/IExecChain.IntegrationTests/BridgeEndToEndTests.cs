@@ -181,6 +181,8 @@ public class BridgeEndToEndTests
         Assert.That(output, Does.Contain($"{recipient} exited: {IExecChain.Node.Cli.Amounts.Format(owed)} paid on Ethereum"));
         Assert.That(await TokenBalanceAsync(ganache, tokenAddress, recipient), Is.EqualTo(owed));
         Assert.That(Refused(exit), Does.Contain("has exited already"));
+        Assert.That(Refused(["bridge", "exit", "--data", dir.Path, "--account", recipient.ToString(), "--eth-rpc", eth, "--eth-key", payerKey, "--password-file", password]),
+            Does.Contain("holds no node"));
         Assert.That(await new BridgeContract(ganache.Rpc, bridgeAddress).LockedAsync(), Is.EqualTo(new BigInteger(30 * Rlc - owed)));
     }
 

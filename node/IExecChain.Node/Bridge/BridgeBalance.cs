@@ -16,7 +16,8 @@ public sealed record BridgeBalance(
     string Contract, ulong EthChainId, ulong EthBlock, ulong SidechainHeight,
     string LockedOnEthereum, ulong DepositCount, ulong BridgedSupply, ulong NextDepositId,
     ulong PendingDeposits, ulong PendingDepositAmount, ulong Withdrawals, ulong WithdrawnTotal,
-    ulong ClaimedWithdrawals, ulong ClaimedAmount, ulong UnclaimedWithdrawals, ulong UnclaimedAmount, bool Balanced)
+    ulong ClaimedWithdrawals, ulong ClaimedAmount, ulong UnclaimedWithdrawals, ulong UnclaimedAmount, bool Balanced,
+    ulong FrozenAt = 0, ulong Exits = 0, ulong ExitedAmount = 0)
 {
     public static async Task<BridgeBalance> ReadAsync(JsonRpcClient side, EthereumRpcClient eth, BridgeCommands.BridgeInfo info, CancellationToken ct)
     {
@@ -37,12 +38,14 @@ public sealed record BridgeBalance(
         ulong nextDeposit = JsonRpcClient.Quantity(status.GetProperty("nextDepositId"));
         ulong pendingDeposits = 0, pendingAmount = 0;
         var claimed = new Dictionary<ulong, ulong>();
+        ulong exits = 0, exitedAmount = 0;
         for (ulong from = startBlock; from <= block; from += DepositScanner.DefaultMaxBlocksPerQuery)
         {
             ulong to = Math.Min(block, from + DepositScanner.DefaultMaxBlocksPerQuery - 1);
             foreach (var deposit in await contract.DepositsAsync(from, to, ct))
                 if (deposit.Id >= nextDeposit) { pendingDeposits++; pendingAmount += deposit.Amount; }
             foreach (var (id, amount) in await contract.ClaimsAsync(from, to, ct)) claimed[id] = amount;
+            foreach (var amount in await contract.ExitsAsync(from, to, ct)) { exits++; exitedAmount += amount; }
         }
         var locked = await LockedAtAsync(eth, info, block, ct);
         ulong depositCount = (ulong)(BigInteger)BridgeContract.DepositCountFunction.DecodeOutput(
@@ -57,10 +60,15 @@ public sealed record BridgeBalance(
         ulong withdrawals = JsonRpcClient.Quantity(status.GetProperty("nextWithdrawalId"));
         ulong claimedAmount = claimed.Values.Aggregate(0UL, (a, b) => a + b);
         ulong unclaimedAmount = withdrawn >= claimedAmount ? withdrawn - claimedAmount : 0;
-        bool balanced = withdrawn >= claimedAmount && locked == (BigInteger)supply + pendingAmount + unclaimedAmount && depositCount == nextDeposit + pendingDeposits;
+        // Once frozen, exits pay from the frozen checkpoint's state, not the live supply: the live
+        // invariant no longer applies and the freeze is reported instead.
+        ulong frozenAt = (ulong)(BigInteger)BridgeContract.FrozenAtFunction.DecodeOutput(
+            await eth.CallAsync(info.Contract, BridgeContract.FrozenAtFunction.EncodeCall(), block: EthereumRpcClient.Quantity(block), ct: ct))[0];
+        bool balanced = frozenAt != 0
+            || (withdrawn >= claimedAmount && locked == (BigInteger)supply + pendingAmount + unclaimedAmount && depositCount == nextDeposit + pendingDeposits);
         return new BridgeBalance(info.Contract.ToString(), info.EthChainId, block, JsonRpcClient.Quantity(status.GetProperty("blockNumber")),
             locked.ToString(System.Globalization.CultureInfo.InvariantCulture), depositCount, supply, nextDeposit, pendingDeposits, pendingAmount,
-            withdrawals, withdrawn, (ulong)claimed.Count, claimedAmount, withdrawals - (ulong)claimed.Count, unclaimedAmount, balanced);
+            withdrawals, withdrawn, (ulong)claimed.Count, claimedAmount, withdrawals - (ulong)claimed.Count, unclaimedAmount, balanced, frozenAt, exits, exitedAmount);
     }
 
     private static async Task<BigInteger> LockedAtAsync(EthereumRpcClient eth, BridgeCommands.BridgeInfo info, ulong block, CancellationToken ct) =>

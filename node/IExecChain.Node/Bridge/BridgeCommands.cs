@@ -161,9 +161,7 @@ public static class BridgeCommands
             var sender = new EthereumSender(eth, payer, info.EthChainId);
             // RLC's approveAndCall: approval and deposit in one transaction.
             var receipt = await AnchorCommands.SendAsync(sender, token, BridgeContract.ApproveAndCallData(info.Contract, value, recipient), "depositing", BridgeContract.DescribeRevert, ct);
-            var deposit = receipt.Logs.Where(l => l.Address == info.Contract && l.Topics.Count == 4 && l.Topics[0] == BridgeContract.DepositTopic)
-                .Select(l => (ulong)new BigInteger(l.Topics[1].ToArray(), isUnsigned: true, isBigEndian: true)).Cast<ulong?>().FirstOrDefault()
-                ?? throw new CliException($"transaction {receipt.TransactionHash} logged no Deposit event");
+            var deposit = BridgeContract.DepositIdOf(receipt, info.Contract) ?? throw new CliException($"transaction {receipt.TransactionHash} logged no Deposit event");
             Console.WriteLine($"deposit {deposit}: {Amounts.Format(value)} locked on Ethereum for {recipient} (tx {receipt.TransactionHash}, block {receipt.BlockNumber}); credited after {info.Confirmations} confirmations");
             if (!r.GetValue(wait)) return 0;
             var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(r.GetValue(timeout));
@@ -206,25 +204,10 @@ public static class BridgeCommands
             var signer = KeyFiles.Load(r.GetValue(key)!, r.GetValue(password));
             using var side = new JsonRpcClient(JsonRpcClient.ParseEndpoint(r.GetValue(rpc)!));
             var info = await BridgeInfoAsync(side);
-            var account = await side.CallAsync("iex_getAccount", signer.Address.ToString());
-            ulong balance = JsonRpcClient.Quantity(account.GetProperty("balance"));
             var status = await side.CallAsync("iex_bridgeStatus");
             ulong supply = JsonRpcClient.Quantity(status.GetProperty("bridgedSupply"));
             if (value > supply) throw new CliException($"--amount: {Amounts.Format(value)} exceeds the bridged supply {Amounts.Format(supply)} (RLC locked on Ethereum for this chain)");
-            var nodeInfo = await side.CallAsync("iex_nodeInfo");
-            var body = new TransactionBody
-            {
-                ChainId = info.SidechainId,
-                Nonce = JsonRpcClient.Quantity(account.GetProperty("pendingNonce")),
-                Fee = JsonRpcClient.Quantity(nodeInfo.GetProperty("fees").GetProperty("bridge")),
-                Withdraw = new Withdraw { Recipient = ByteString.CopyFrom(recipient.ToArray()), Amount = value },
-            };
-            if (balance < value + body.Fee) throw new CliException($"--amount: {signer.Address} holds {Amounts.Format(balance)}, less than {Amounts.Format(value)} plus the fee {Amounts.Format(body.Fee)}");
-            var id = (await side.CallAsync("iex_sendRawTransaction", Hex.Encode(TransactionCodec.Sign(body, signer)))).GetString()!;
-            var receipt = await WaitForReceiptAsync(side, id, ct);
-            if (receipt.GetProperty("status").GetString() != "success")
-                throw new CliException($"withdrawal transaction {id} failed: {(receipt.TryGetProperty("error", out var e) ? e.GetString() : "no reason given")}");
-            ulong withdrawal = await FindWithdrawalAsync(side, signer.Address, recipient, value, JsonRpcClient.Quantity(receipt.GetProperty("blockNumber")));
+            var (id, withdrawal) = await WithdrawAsync(side, info, signer, recipient, value, ct);
             Console.WriteLine($"withdrawal {withdrawal}: {Amounts.Format(value)} burned on the sidechain for {recipient} (tx {id}); claim it once its checkpoint is anchored: iexchain bridge claim {withdrawal}");
             if (!r.GetValue(wait)) return 0;
             using var eth = await ConnectAsync(r.GetValue(ethRpc)!, info);
@@ -232,6 +215,30 @@ public static class BridgeCommands
             return await ClaimAsync(side, eth, info, payer, withdrawal, wait: true, TimeSpan.FromSeconds(r.GetValue(timeout)), Console.WriteLine, ct);
         }));
         return command;
+    }
+
+    /// <summary>
+    /// Sends a Withdraw transaction signed by <paramref name="signer"/>, waits for it, and finds the id
+    /// of the withdrawal it recorded; refused beforehand when the signer cannot pay the amount and the fee.
+    /// </summary>
+    internal static async Task<(string TransactionId, ulong WithdrawalId)> WithdrawAsync(JsonRpcClient side, BridgeInfo info, PrivateKey signer, Address recipient, ulong amount,
+        CancellationToken ct)
+    {
+        var account = await side.CallAsync("iex_getAccount", signer.Address.ToString());
+        ulong balance = JsonRpcClient.Quantity(account.GetProperty("balance"));
+        var body = new TransactionBody
+        {
+            ChainId = info.SidechainId,
+            Nonce = JsonRpcClient.Quantity(account.GetProperty("pendingNonce")),
+            Fee = JsonRpcClient.Quantity((await side.CallAsync("iex_nodeInfo")).GetProperty("fees").GetProperty("bridge")),
+            Withdraw = new Withdraw { Recipient = ByteString.CopyFrom(recipient.ToArray()), Amount = amount },
+        };
+        if (balance < amount + body.Fee) throw new CliException($"--amount: {signer.Address} holds {Amounts.Format(balance)}, less than {Amounts.Format(amount)} plus the fee {Amounts.Format(body.Fee)}");
+        var id = (await side.CallAsync("iex_sendRawTransaction", Hex.Encode(TransactionCodec.Sign(body, signer)))).GetString()!;
+        var receipt = await WaitForReceiptAsync(side, id, ct);
+        if (receipt.GetProperty("status").GetString() != "success")
+            throw new CliException($"withdrawal transaction {id} failed: {(receipt.TryGetProperty("error", out var e) ? e.GetString() : "no reason given")}");
+        return (id, await FindWithdrawalAsync(side, signer.Address, recipient, amount, JsonRpcClient.Quantity(receipt.GetProperty("blockNumber"))));
     }
 
     private static Command BuildClaim()
@@ -342,8 +349,12 @@ public static class BridgeCommands
             var payer = KeyFiles.Load(r.GetValue(key)!, r.GetValue(password));
             using var eth = await ConnectAsync(r.GetValue(ethRpc)!, info);
             var bridge = new BridgeContract(eth, info.Contract);
-            var receipt = await AnchorCommands.SendAsync(new EthereumSender(eth, payer, info.EthChainId), info.Contract, BridgeContract.CheckFreezeCallData(), "checking the freeze", BridgeContract.DescribeRevert, ct);
             ulong frozen = await bridge.FrozenAtAsync(ct);
+            if (frozen == 0)
+            {
+                await AnchorCommands.SendAsync(new EthereumSender(eth, payer, info.EthChainId), info.Contract, BridgeContract.CheckFreezeCallData(), "checking the freeze", BridgeContract.DescribeRevert, ct);
+                frozen = await bridge.FrozenAtAsync(ct);
+            }
             if (frozen != 0)
             {
                 Console.WriteLine($"the bridge is frozen at checkpoint {frozen}: accounts exit with `iexchain bridge exit` against its state root");
@@ -351,8 +362,10 @@ public static class BridgeCommands
             }
             var (observed, at) = await bridge.ObservedAsync(ct);
             ulong after = await bridge.FreezeAfterBlocksAsync(ct);
-            Console.WriteLine($"the bridge is live: checkpoint {observed} has been the newest anchored since block {at}; " +
-                $"if nothing newer is anchored, it can be frozen from block {at + after} (now {receipt.BlockNumber})");
+            ulong now = await eth.BlockNumberAsync(ct);
+            Console.WriteLine(observed == 0
+                ? "the bridge is live: no checkpoint has been anchored yet, and a bridge with nothing anchored never freezes (there is no state to exit from)"
+                : $"the bridge is live: checkpoint {observed} has been the newest anchored since block {at}; if nothing newer is anchored, it can be frozen from block {at + after} (now {now})");
             return 0;
         }));
         return command;
@@ -403,7 +416,7 @@ public static class BridgeCommands
         return await BridgeInfoAsync(side);
     }
 
-    internal static async Task<JsonElement> WaitForReceiptAsync(JsonRpcClient side, string id, CancellationToken ct)
+    private static async Task<JsonElement> WaitForReceiptAsync(JsonRpcClient side, string id, CancellationToken ct)
     {
         var deadline = DateTime.UtcNow.AddSeconds(60);
         while (DateTime.UtcNow < deadline)
@@ -416,7 +429,7 @@ public static class BridgeCommands
     }
 
     /// <summary>The id of the withdrawal a Withdraw transaction included at <paramref name="height"/> recorded (ids grow with height: searched from the newest down).</summary>
-    internal static async Task<ulong> FindWithdrawalAsync(JsonRpcClient side, Address sender, Address recipient, ulong amount, ulong height)
+    private static async Task<ulong> FindWithdrawalAsync(JsonRpcClient side, Address sender, Address recipient, ulong amount, ulong height)
     {
         var status = await side.CallAsync("iex_bridgeStatus");
         for (ulong id = JsonRpcClient.Quantity(status.GetProperty("nextWithdrawalId")); id-- > 0;)

@@ -26,6 +26,9 @@ public sealed partial class DepositFollower : IAsyncDisposable
     /// <summary>Sidechain blocks after which an attestation not yet in state is sent again (it may have been dropped).</summary>
     public const ulong ResendAfterBlocks = 8;
 
+    /// <summary>Rounds the next deposit to credit may stay unseen before the contract is asked whether it exists (and the logs read again if so).</summary>
+    public const int RecheckAfterRounds = 30;
+
     private readonly ChainNode _node;
     private readonly PrivateKey _key;
     private readonly EthereumRpcClient _eth;
@@ -35,6 +38,8 @@ public sealed partial class DepositFollower : IAsyncDisposable
     private readonly CancellationTokenSource _stop = new();
     private readonly Dictionary<ulong, ulong> _sentAt = [];
     private DepositScanner? _scanner;
+    private BridgeContract? _contract;
+    private int _unseenRounds;
     private bool _endpointChecked;
     private string? _lastError;
     private Task? _loop;
@@ -64,6 +69,7 @@ public sealed partial class DepositFollower : IAsyncDisposable
     public long DepositsAttested;
     public long Failures;
     public long Conflicts;
+    public long Rereads;
 
     public void Start() => _loop = Task.Run(() => RunAsync(_stop.Token));
 
@@ -78,11 +84,11 @@ public sealed partial class DepositFollower : IAsyncDisposable
                 if (_lastError is not null) LogRecovered(_logger);
                 _lastError = null;
             }
-            catch (OperationCanceledException) when (ct.IsCancellationRequested)
+            catch (Exception) when (ct.IsCancellationRequested)
             {
-                return;
+                return;   // shutting down: whatever the interrupted call threw
             }
-            catch (Exception e) when (!ct.IsCancellationRequested)
+            catch (Exception e)
             {
                 // Whatever an endpoint answers (down, slow, wrong chain, malformed), following goes on
                 // and consensus never waits for it. One line per distinct problem, not one per second.
@@ -111,7 +117,8 @@ public sealed partial class DepositFollower : IAsyncDisposable
         if (_scanner is null)
         {
             ulong resume = _node.Processor.ReadAtHead((_, tree) => ResumeBlock(tree));
-            _scanner = new DepositScanner(new BridgeContract(_eth, _bridge.Contract), _eth, _bridge.Confirmations, Math.Max(resume, _bridge.StartBlock));
+            _contract = new BridgeContract(_eth, _bridge.Contract);
+            _scanner = new DepositScanner(_contract, _eth, _bridge.Confirmations, Math.Max(resume, _bridge.StartBlock));
         }
         await _scanner.AdvanceAsync(OnConflict, ct).ConfigureAwait(false);
 
@@ -132,6 +139,7 @@ public sealed partial class DepositFollower : IAsyncDisposable
             return (head.Height, nextId, validator, mine, StateReader.Account(tree, me).Balance);
         });
         _scanner.ForgetBelow(next);
+        await RecheckUnseenAsync(next, ct).ConfigureAwait(false);
         foreach (var id in _sentAt.Keys.Where(id => id < next || attested.Contains(id)).ToList()) _sentAt.Remove(id);
         if (!isValidator) return;
 
@@ -148,6 +156,28 @@ public sealed partial class DepositFollower : IAsyncDisposable
         if (balance < fee)
             throw new BridgeFollowingException($"validator {me} holds {balance} nRLC, less than the bridge fee {fee} nRLC an attestation pays: send it RLC to attest deposits {batch.Deposits[0].Id}..{batch.Deposits[^1].Id}");
         Submit(batch, height);
+    }
+
+    /// <summary>
+    /// An endpoint behind a load balancer, or still syncing, can report a head and yet answer no logs
+    /// for blocks below it; those blocks are then read and never again. When the next deposit to
+    /// credit stays unseen, the contract is asked (at the last block read) whether it exists, and if
+    /// it does the logs are read again from where this validator resumes.
+    /// </summary>
+    private async Task RecheckUnseenAsync(ulong next, CancellationToken ct)
+    {
+        if (_scanner!.Range(next, next + 1).Any() || _scanner.NextBlock == 0)
+        {
+            _unseenRounds = 0;
+            return;
+        }
+        if (++_unseenRounds < RecheckAfterRounds) return;
+        _unseenRounds = 0;
+        if (await _contract!.DepositCountAtAsync(_scanner.NextBlock - 1, ct).ConfigureAwait(false) <= next) return;
+        ulong from = Math.Max(_node.Processor.ReadAtHead((_, tree) => ResumeBlock(tree)), _bridge.StartBlock);
+        Interlocked.Increment(ref Rereads);
+        LogRereading(_logger, next, _scanner.NextBlock - 1, from);
+        _scanner.Rewind(from);
     }
 
     private void Submit(AttestDeposits batch, ulong height)
@@ -214,6 +244,9 @@ public sealed partial class DepositFollower : IAsyncDisposable
 
     [LoggerMessage(Level = LogLevel.Information, Message = "bridge following recovered")]
     private static partial void LogRecovered(ILogger logger);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "deposit {Id} exists by block {Block} but the endpoint's logs did not show it: reading again from block {From}")]
+    private static partial void LogRereading(ILogger logger, ulong id, ulong block, ulong from);
 
     [LoggerMessage(Level = LogLevel.Error, Message = "the Ethereum endpoint logged deposit {Id} twice with different contents ({Tx} in block {Block}, then {OtherTx} in block {OtherBlock}); keeping the first")]
     private static partial void LogConflict(ILogger logger, ulong id, string tx, ulong block, string otherTx, ulong otherBlock);

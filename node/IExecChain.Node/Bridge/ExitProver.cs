@@ -69,12 +69,13 @@ public static class ExitProver
 
     private static RocksDbStore OpenStopped(string path)
     {
-        if (!Directory.Exists(path)) throw new CliException($"--data: no database at {path}");
+        // Opening creates a database where there is none: refuse a folder that does not hold one.
+        if (!File.Exists(Path.Combine(path, "CURRENT"))) throw new CliException($"--data: no database at {path}");
         try
         {
             return new RocksDbStore(path);
         }
-        catch (Exception e) when (e.Message.Contains("lock", StringComparison.OrdinalIgnoreCase))
+        catch (DatabaseLockedException)
         {
             throw new CliException($"the node's database at {path} is in use: stop the node first (an exit replays its blocks), or copy its data directory");
         }

@@ -2,11 +2,7 @@ using System.Globalization;
 using System.Numerics;
 using System.Text.Json;
 using System.Text.Json.Nodes;
-using Google.Protobuf;
-using IExecChain.Core.Crypto;
 using IExecChain.Core.Primitives;
-using IExecChain.Core.Transactions;
-using IExecChain.Core.Wire;
 using IExecChain.Ethereum.Bridge;
 using IExecChain.Ethereum.JsonRpc;
 using IExecChain.Ethereum.Transactions;
@@ -118,8 +114,7 @@ internal static class DevnetBridge
         var info = await BridgeCommands.BridgeInfoAsync(side);
         var sender = new EthereumSender(eth, demo, deployment.EthChainId);
         var deposited = await sender.SendAsync(deployment.Token, BridgeContract.ApproveAndCallData(deployment.Bridge, 50 * Rlc, demo.Address), "bridge demo deposit", BridgeContract.DescribeRevert, ct);
-        ulong id = deposited.Logs.Where(l => l.Address == deployment.Bridge && l.Topics.Count == 4 && l.Topics[0] == BridgeContract.DepositTopic)
-            .Select(l => (ulong)new BigInteger(l.Topics[1].ToArray(), isUnsigned: true, isBigEndian: true)).First();
+        ulong id = BridgeContract.DepositIdOf(deposited, deployment.Bridge) ?? throw new CliException($"the demo deposit {deposited.TransactionHash} logged no Deposit event");
         report($"bridge demo: deposit {id}, 50 RLC locked on Ethereum in block {deposited.BlockNumber}; credited after {Confirmations} confirmations");
         while (true)
         {
@@ -132,20 +127,7 @@ internal static class DevnetBridge
             await Task.Delay(500, ct);
         }
 
-        var demoAccount = await side.CallAsync("iex_getAccount", demo.Address.ToString());
-        var fees = (await side.CallAsync("iex_nodeInfo")).GetProperty("fees");
-        var body = new TransactionBody
-        {
-            ChainId = info.SidechainId,
-            Nonce = JsonRpcClient.Quantity(demoAccount.GetProperty("pendingNonce")),
-            Fee = JsonRpcClient.Quantity(fees.GetProperty("bridge")),
-            Withdraw = new Withdraw { Recipient = ByteString.CopyFrom(demo.Address.ToArray()), Amount = 20 * Rlc },
-        };
-        var txId = (await side.CallAsync("iex_sendRawTransaction", Hex.Encode(TransactionCodec.Sign(body, demo)))).GetString()!;
-        var receipt = await BridgeCommands.WaitForReceiptAsync(side, txId, ct);
-        if (receipt.GetProperty("status").GetString() != "success")
-            throw new CliException($"bridge demo withdrawal {txId} failed: {(receipt.TryGetProperty("error", out var e) ? e.GetString() : "")}");
-        ulong withdrawal = await BridgeCommands.FindWithdrawalAsync(side, demo.Address, demo.Address, 20 * Rlc, JsonRpcClient.Quantity(receipt.GetProperty("blockNumber")));
+        var (_, withdrawal) = await BridgeCommands.WithdrawAsync(side, info, demo, demo.Address, 20 * Rlc, ct);
         report($"bridge demo: withdrawal {withdrawal}, 20 RLC burned on the sidechain; claimable once its checkpoint is anchored");
         await BridgeCommands.ClaimAsync(side, eth, info, demo, withdrawal, wait: true, TimeSpan.FromMinutes(10), line => report("bridge demo: " + line), ct);
         var balance = await BridgeBalance.ReadAsync(side, eth, info, ct);

@@ -72,6 +72,7 @@ public sealed class BridgeContract(EthereumRpcClient rpc, Address address)
         new("AlreadyExited", ["address"]),
         new("InvalidStateProof", ["address"]),
         new("MalformedAccount", []),
+        new("InsufficientLocked", ["uint256", "uint64"]),
         // the token's, surfacing through deposit
         new("InsufficientBalance", ["address", "uint256", "uint256"]),
         new("InsufficientAllowance", ["address", "uint256", "uint256"]),
@@ -113,6 +114,14 @@ public sealed class BridgeContract(EthereumRpcClient rpc, Address address)
 
     public async Task<ulong> DepositCountAsync(CancellationToken ct = default) => (ulong)(BigInteger)(await ReadAsync(DepositCountFunction, [], ct))[0];
 
+    /// <summary>Deposits made up to and including Ethereum block <paramref name="block"/>.</summary>
+    public async Task<ulong> DepositCountAtAsync(ulong block, CancellationToken ct = default)
+    {
+        var output = await rpc.CallAsync(Address, DepositCountFunction.EncodeCall(), block: EthereumRpcClient.Quantity(block), ct: ct);
+        if (output.Length == 0) throw new AnchoringException($"depositCount() returned nothing at block {block}: is {Address} the bridge contract?");
+        return (ulong)(BigInteger)DepositCountFunction.DecodeOutput(output)[0];
+    }
+
     public async Task<BigInteger> LockedAsync(CancellationToken ct = default) => (BigInteger)(await ReadAsync(LockedFunction, [], ct))[0];
 
     public async Task<bool> IsClaimedAsync(ulong id, CancellationToken ct = default) => (bool)(await ReadAsync(IsClaimedFunction, [id], ct))[0];
@@ -146,6 +155,11 @@ public sealed class BridgeContract(EthereumRpcClient rpc, Address address)
     public async Task<List<BridgeDepositEvent>> DepositsAsync(ulong fromBlock, ulong toBlock, CancellationToken ct = default) =>
         (await LogsAsync(DepositTopic, fromBlock, toBlock, ct)).Select(ParseDeposit).ToList();
 
+    /// <summary>The id of the deposit <paramref name="receipt"/> logged at the bridge <paramref name="bridge"/>, or null when it logged none.</summary>
+    public static ulong? DepositIdOf(TransactionReceipt receipt, Address bridge) =>
+        receipt.Logs.Where(l => l.Address == bridge && l.Topics.Count == 4 && l.Topics[0] == DepositTopic)
+            .Select(l => (ulong?)(ulong)new BigInteger(l.Topics[1].ToArray(), isUnsigned: true, isBigEndian: true)).FirstOrDefault();
+
     /// <summary>WithdrawalClaimed events (id, amount) logged in blocks <paramref name="fromBlock"/>..<paramref name="toBlock"/>.</summary>
     public async Task<List<(ulong Id, ulong Amount)>> ClaimsAsync(ulong fromBlock, ulong toBlock, CancellationToken ct = default) =>
         (await LogsAsync(WithdrawalClaimedTopic, fromBlock, toBlock, ct)).Select(log =>
@@ -154,6 +168,15 @@ public sealed class BridgeContract(EthereumRpcClient rpc, Address address)
             var data = Hex.Decode(log["data"]?.GetValue<string>() ?? "0x");
             if (topics is not { Count: 3 } || data.Length != 64) throw new EthereumRpcException("eth_getLogs", 0, $"not a WithdrawalClaimed log: {log.ToJsonString()}");
             return (Word64(Hex.Decode(topics[1]!.GetValue<string>())), Word64(data[..32]));
+        }).ToList();
+
+    /// <summary>The amounts of the Exited events logged in blocks <paramref name="fromBlock"/>..<paramref name="toBlock"/>.</summary>
+    public async Task<List<ulong>> ExitsAsync(ulong fromBlock, ulong toBlock, CancellationToken ct = default) =>
+        (await LogsAsync(ExitedTopic, fromBlock, toBlock, ct)).Select(log =>
+        {
+            var data = Hex.Decode(log["data"]?.GetValue<string>() ?? "0x");
+            if (data.Length != 64) throw new EthereumRpcException("eth_getLogs", 0, $"not an Exited log: {log.ToJsonString()}");
+            return Word64(data[..32]);
         }).ToList();
 
     private async Task<List<JsonNode>> LogsAsync(Hash256 topic, ulong fromBlock, ulong toBlock, CancellationToken ct)

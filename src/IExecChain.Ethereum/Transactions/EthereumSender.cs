@@ -82,7 +82,7 @@ public sealed class EthereumSender(EthereumRpcClient rpc, PrivateKey key, ulong 
                 if (!receipt.Succeeded) throw new EthereumTransactionException($"{what}: transaction {hash} reverted in block {receipt.BlockNumber}");
                 return receipt;
             }
-            if (DateTime.UtcNow >= deadline) throw new EthereumTransactionException($"{what}: transaction {hash} was not mined within {ReceiptTimeout.TotalSeconds:0} s");
+            if (DateTime.UtcNow >= deadline) throw new EthereumTransactionException($"{what}: transaction {hash} was not mined within {ReceiptTimeout.TotalSeconds:0} s; it may still be: look it up before sending again");
             await Task.Delay(PollInterval, ct).ConfigureAwait(false);
         }
     }
