@@ -250,7 +250,9 @@ public sealed class RocksDbStoreTests : KeyValueStoreConformanceTests
     [Test]
     public void Opening_a_directory_already_open_fails_with_a_clear_error()
     {
-        var error = Assert.Throws<IOException>(() => new RocksDbStore(_path).Dispose());
+        // Its own type (an IOException), so a caller such as `bridge exit` can tell "in use" from other failures.
+        var error = Assert.Throws<DatabaseLockedException>(() => new RocksDbStore(_path).Dispose());
+        Assert.That(error, Is.InstanceOf<IOException>());
         Assert.That(error!.Message, Does.Contain("locked"));
     }
 
