@@ -49,8 +49,7 @@ internal static class NodeMetrics
         Gauge(text, "iexec_market_open_orders", "Orders in the book.", node.Processor.Market.Book.Count);
 
         // The bridge as committed, and this validator's following of Ethereum.
-        var bridge = node.Processor.ReadAtHead((_, tree) => tree.Get(State.Execution.StateKeys.BridgeTotals) is { } bytes
-            ? Core.Wire.BridgeTotals.Parser.ParseFrom(bytes) : new Core.Wire.BridgeTotals());
+        var bridge = node.Processor.ReadAtHead((_, tree) => State.Bridge.BridgeLedger.Totals(tree));
         Gauge(text, "iexec_bridge_supply_nrlc", "RLC on the sidechain that is locked on Ethereum (credited deposits minus withdrawals).", (long)Math.Min(bridge.BridgedSupply, long.MaxValue));
         Counter(text, "iexec_bridge_deposits_credited_total", "Deposits credited.", (long)bridge.NextDepositId);
         Counter(text, "iexec_bridge_withdrawals_total", "Withdrawals recorded.", (long)bridge.NextWithdrawalId);

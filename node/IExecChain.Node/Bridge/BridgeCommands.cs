@@ -301,13 +301,9 @@ public static class BridgeCommands
     /// <summary>What `claim` sends, from iex_getWithdrawal; refused unless the node's proof and digest check out here.</summary>
     internal static Claim ClaimFrom(JsonElement w, JsonElement cp, ulong sidechainId, ulong id)
     {
-        var checkpoint = new Checkpoint(
-            JsonRpcClient.Quantity(cp.GetProperty("chainId")), JsonRpcClient.Quantity(cp.GetProperty("number")),
-            JsonRpcClient.Quantity(cp.GetProperty("firstHeight")), JsonRpcClient.Quantity(cp.GetProperty("lastHeight")),
-            Hash256.Parse(cp.GetProperty("blocksRoot").GetString()!), Hash256.Parse(cp.GetProperty("stateRoot").GetString()!),
-            Hash256.Parse(cp.GetProperty("nextValidatorSetHash").GetString()!), Hash256.Parse(cp.GetProperty("withdrawalsRoot").GetString()!));
-        if (checkpoint.ChainId != sidechainId || checkpoint.Digest() != Hash256.Parse(cp.GetProperty("digest").GetString()!))
-            throw new CliException($"the node served checkpoint {checkpoint.Number} with fields that do not hash to its digest");
+        var checkpoint = RpcCheckpointSource.ParseCheckpoint(cp);
+        if (checkpoint.ChainId != sidechainId)
+            throw new CliException($"the node served checkpoint {checkpoint.Number} of chain {checkpoint.ChainId}, not of {sidechainId}");
         var withdrawal = new Withdrawal(id, Address.Parse(w.GetProperty("recipient").GetString()!), JsonRpcClient.Quantity(w.GetProperty("amount")));
         var proof = w.GetProperty("proof");
         ulong index = JsonRpcClient.Quantity(proof.GetProperty("index"));

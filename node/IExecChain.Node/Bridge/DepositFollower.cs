@@ -125,7 +125,7 @@ public sealed partial class DepositFollower : IAsyncDisposable
         var me = _key.Address;
         var (height, next, isValidator, attested, balance) = _node.Processor.ReadAtHead((head, tree) =>
         {
-            ulong nextId = (tree.Get(StateKeys.BridgeTotals) is { } t ? BridgeTotals.Parser.ParseFrom(t) : new BridgeTotals()).NextDepositId;
+            ulong nextId = State.Bridge.BridgeLedger.Totals(tree).NextDepositId;
             bool validator = ValidatorLedger.PowerIn(StateReader.ValidatorSet(tree), me) > 0;
             var mine = new HashSet<ulong>();
             if (validator)
@@ -204,7 +204,7 @@ public sealed partial class DepositFollower : IAsyncDisposable
     /// <summary>Where reading resumes: the Ethereum block of the last credited deposit (later deposits are in it or after it).</summary>
     private static ulong ResumeBlock(StateTree tree)
     {
-        ulong next = (tree.Get(StateKeys.BridgeTotals) is { } t ? BridgeTotals.Parser.ParseFrom(t) : new BridgeTotals()).NextDepositId;
+        ulong next = State.Bridge.BridgeLedger.Totals(tree).NextDepositId;
         if (next == 0 || tree.Get(StateKeys.Deposit(next - 1)) is not { } bytes) return 0;
         return CreditedDeposit.Parser.ParseFrom(bytes).Deposit.EthBlockNumber;
     }

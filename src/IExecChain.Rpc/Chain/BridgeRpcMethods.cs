@@ -36,12 +36,9 @@ public sealed class BridgeRpcMethods(ChainSpec spec, BlockProcessor processor)
         });
     }
 
-    private static BridgeTotals Totals(StateTree tree) =>
-        tree.Get(StateKeys.BridgeTotals) is { } bytes ? BridgeTotals.Parser.ParseFrom(bytes) : new BridgeTotals();
-
     private object Status(ChainHead head, StateTree tree)
     {
-        var totals = Totals(tree);
+        var totals = BridgeLedger.Totals(tree);
         var set = StateReader.ValidatorSet(tree);
         var pending = new List<object>();
         for (ulong id = totals.NextDepositId; pending.Count < MaxPendingListed; id++)

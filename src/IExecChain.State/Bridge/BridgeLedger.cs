@@ -23,6 +23,10 @@ public static class BridgeLedger
 
     public static BridgeTotals Totals(WorldState state) => state.GetRecord(StateKeys.BridgeTotals, BridgeTotals.Parser) ?? new BridgeTotals();
 
+    /// <summary>The committed totals (readers outside block execution: RPC, metrics, the follower).</summary>
+    public static BridgeTotals Totals(Merkle.StateTree tree) =>
+        tree.Get(StateKeys.BridgeTotals) is { } bytes ? BridgeTotals.Parser.ParseFrom(bytes) : new BridgeTotals();
+
     /// <summary>The checkpoint whose period holds <paramref name="height"/>: heights (n-1)·C+1 .. n·C belong to n.</summary>
     public static ulong PeriodOf(ulong height, ulong interval) => (height + interval - 1) / interval;
 
