@@ -36,8 +36,9 @@ public class DevnetTests
         File.WriteAllText(dir.File("password.txt"), "pw\n");
         var (code, output) = NodeProcess.Run("keys", "import", "--private-key", Ganache.Accounts[0].ToHex(), "--out", dir.File("payer.json"), "--password-file", dir.File("password.txt"));
         Assert.That(code, Is.EqualTo(0), output);
-        int rpcBase = NodeProcess.FreePorts(4), p2pBase = NodeProcess.FreeUdpPorts(4);
-        using var devnet = NodeProcess.Start("devnet", "--validators", "4", "--workers", "0", "--load", "0", "--data", dir.File("devnet"),
+        // One worker runs the market the bridged RLC is spent in (workers listen 100 ports above the validators).
+        int rpcBase = NodeProcess.FreePorts(101), p2pBase = NodeProcess.FreeUdpPorts(101);
+        using var devnet = NodeProcess.Start("devnet", "--validators", "4", "--workers", "1", "--market-trust", "1", "--load", "0", "--data", dir.File("devnet"),
             "--rpc", $"127.0.0.1:{rpcBase}", "--p2p-port", p2pBase.ToString(CultureInfo.InvariantCulture),
             "--eth-rpc", ganache.Endpoint.ToString(), "--eth-key", dir.File("payer.json"), "--eth-password-file", dir.File("password.txt"));
         var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(300);
@@ -45,6 +46,8 @@ public class DevnetTests
             await Task.Delay(500);
         output = devnet.Output;
         Assert.That(output, Does.Contain("bridge deployed at").And.Contain("bridge demo: deposit 0 credited").And.Contain("bridge demo: withdrawal 0 claimed: 20 RLC released"), output);
+        var bought = System.Text.RegularExpressions.Regex.Match(output, "bridge demo: task (0x[0-9a-f]{64}) completed; the demo account paid");
+        Assert.That(bought.Success, Is.True, output);
         Assert.That(output, Does.Contain("locked on Ethereum 30 RLC, bridged supply 30 RLC, pending deposits 0, unclaimed withdrawals 0: balanced"), output);
 
         // Every validator credited the deposit the same way, attested by more than 2/3 of the four.
@@ -59,6 +62,18 @@ public class DevnetTests
             balances.Add(JsonRpcClient.Quantity((await client.CallAsync("iex_getAccount", demo)).GetProperty("balance")));
         }
         Assert.That(balances.Distinct().Count(), Is.EqualTo(1), "the four validators agree");
+        // Exact: 50 RLC in, one task bought at its deal's prices (app and workerpool) plus the order fee, 20 RLC out plus the bridge fee.
+        using (var node0 = new JsonRpcClient(new Uri($"http://127.0.0.1:{rpcBase}/")))
+        {
+            var task = await node0.CallAsync("iex_getTask", bought.Groups[1].Value);
+            Assert.That(task.GetProperty("status").GetString(), Is.EqualTo("completed"));
+            var deal = await node0.CallAsync("iex_getDeal", task.GetProperty("dealId").GetString()!);
+            Assert.That(deal.GetProperty("requester").GetString(), Is.EqualTo(demo).IgnoreCase, "the demo account bought the task");
+            var fees = (await node0.CallAsync("iex_nodeInfo")).GetProperty("fees");
+            ulong spent = JsonRpcClient.Quantity(deal.GetProperty("appPrice")) + JsonRpcClient.Quantity(deal.GetProperty("workerpoolPrice")) + JsonRpcClient.Quantity(fees.GetProperty("order"));
+            Assert.That(spent, Is.GreaterThan(JsonRpcClient.Quantity(fees.GetProperty("order"))), "the task was not free");
+            Assert.That(balances[0], Is.EqualTo(50_000_000_000UL - spent - 20_000_000_000UL - JsonRpcClient.Quantity(fees.GetProperty("bridge"))));
+        }
         devnet.Kill();
     }
 

@@ -412,7 +412,7 @@ public static class BridgeCommands
         return await BridgeInfoAsync(side);
     }
 
-    private static async Task<JsonElement> WaitForReceiptAsync(JsonRpcClient side, string id, CancellationToken ct)
+    internal static async Task<JsonElement> WaitForReceiptAsync(JsonRpcClient side, string id, CancellationToken ct)
     {
         var deadline = DateTime.UtcNow.AddSeconds(60);
         while (DateTime.UtcNow < deadline)

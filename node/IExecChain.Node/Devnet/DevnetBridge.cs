@@ -2,7 +2,11 @@ using System.Globalization;
 using System.Numerics;
 using System.Text.Json;
 using System.Text.Json.Nodes;
+using Google.Protobuf;
+using IExecChain.Core.Crypto;
 using IExecChain.Core.Primitives;
+using IExecChain.Core.Transactions;
+using IExecChain.Core.Wire;
 using IExecChain.Ethereum.Bridge;
 using IExecChain.Ethereum.JsonRpc;
 using IExecChain.Ethereum.Transactions;
@@ -10,6 +14,7 @@ using IExecChain.Node.Anchoring;
 using IExecChain.Node.Bridge;
 using IExecChain.Node.Cli;
 using IExecChain.Rpc.Client;
+using IExecChain.State.Market;
 
 namespace IExecChain.Node.Devnet;
 
@@ -102,10 +107,11 @@ internal static class DevnetBridge
     }
 
     /// <summary>
-    /// The demo: the demo account deposits 50 RLC, waits until the sidechain credits it, withdraws 20
-    /// RLC and claims them once the checkpoint is anchored, and checks that the two sides balance.
+    /// The demo: the demo account deposits 50 RLC, waits until the sidechain credits it, buys a task in
+    /// the market with it (when the devnet runs one), withdraws 20 RLC and claims them once the
+    /// checkpoint is anchored, and checks that the two sides balance.
     /// </summary>
-    public static async Task RunDemoAsync(Deployment deployment, RelayerServiceOptions anchoring, Uri sidechain, Action<string> report, CancellationToken ct)
+    public static async Task RunDemoAsync(Deployment deployment, RelayerServiceOptions anchoring, Uri sidechain, DevnetMarket? market, Action<string> report, CancellationToken ct)
     {
         using var eth = new EthereumRpcClient(anchoring.EthRpc, new EthereumRpcOptions { MaxRetries = 20, RetryDelay = TimeSpan.FromMilliseconds(250) });
         using var side = new JsonRpcClient(sidechain);
@@ -127,6 +133,8 @@ internal static class DevnetBridge
             await Task.Delay(500, ct);
         }
 
+        if (market is not null) await BuyTaskAsync(side, info, demo, await market.EchoAppAsync(ct), report, ct);
+
         var (_, withdrawal) = await BridgeCommands.WithdrawAsync(side, info, demo, demo.Address, 20 * Rlc, ct);
         report($"bridge demo: withdrawal {withdrawal}, 20 RLC burned on the sidechain; claimable once its checkpoint is anchored");
         await BridgeCommands.ClaimAsync(side, eth, info, demo, withdrawal, wait: true, TimeSpan.FromMinutes(10), line => report("bridge demo: " + line), ct);
@@ -134,6 +142,62 @@ internal static class DevnetBridge
         report($"bridge demo: locked on Ethereum {Amount(BigInteger.Parse(balance.LockedOnEthereum, CultureInfo.InvariantCulture))}, bridged supply {Amount(balance.BridgedSupply)}, " +
             $"pending deposits {balance.PendingDeposits}, unclaimed withdrawals {balance.UnclaimedWithdrawals}: {(balance.Balanced ? "balanced" : "NOT BALANCED")}");
         if (!balance.Balanced) throw new CliException("the bridge does not balance: " + JsonSerializer.Serialize(balance));
+    }
+
+    /// <summary>
+    /// RLC that crossed the bridge spent in the market: the demo account, which holds nothing else on
+    /// the sidechain, places a request order for the echo app at the devnet's prices; the market's app
+    /// and workerpool orders match it, a worker runs the task, and the account has paid exactly the app
+    /// price, the workerpool price and the order fee.
+    /// </summary>
+    private static async Task BuyTaskAsync(JsonRpcClient side, BridgeCommands.BridgeInfo info, PrivateKey buyer, Address app, Action<string> report, CancellationToken ct)
+    {
+        var account = await side.CallAsync("iex_getAccount", buyer.Address.ToString());
+        ulong before = JsonRpcClient.Quantity(account.GetProperty("balance"));
+        var request = new RequestOrder
+        {
+            App = ByteString.CopyFrom(app.ToArray()), AppMaxPrice = DevnetMarket.AppPrice, WorkerpoolMaxPrice = DevnetMarket.PoolPrice,
+            Requester = ByteString.CopyFrom(buyer.Address.ToArray()), Volume = 1, Category = 0, Trust = 1, Params = "paid with bridged RLC",
+        };
+        var body = new TransactionBody
+        {
+            ChainId = info.SidechainId,
+            Nonce = JsonRpcClient.Quantity(account.GetProperty("pendingNonce")),
+            Fee = JsonRpcClient.Quantity((await side.CallAsync("iex_nodeInfo")).GetProperty("fees").GetProperty("order")),
+            PlaceOrder = new PlaceOrder { Request = request },
+        };
+        var id = (await side.CallAsync("iex_sendRawTransaction", Hex.Encode(TransactionCodec.Sign(body, buyer)))).GetString()!;
+        var receipt = await BridgeCommands.WaitForReceiptAsync(side, id, ct);
+        if (receipt.GetProperty("status").GetString() != "success")
+            throw new CliException($"the demo's request order {id} failed: {(receipt.TryGetProperty("error", out var e) ? e.GetString() : "no reason given")}");
+
+        string order = OrderCodec.HashOf(OrderCodec.Kind.Request, request).ToString();
+        string? task = null;
+        while (true)
+        {
+            if (task is null)
+            {
+                var deals = (await side.CallAsync("iex_getOrder", order)).GetProperty("deals");
+                if (deals.GetArrayLength() > 0)
+                {
+                    task = (await side.CallAsync("iex_getDeal", deals[0].GetString()!)).GetProperty("tasks")[0].GetString()!;
+                    report($"bridge demo: request order {order[..18]}… matched; task {task[..18]}… paid with bridged RLC");
+                }
+            }
+            else
+            {
+                var status = (await side.CallAsync("iex_getTask", task)).GetProperty("status").GetString();
+                if (status == "completed") break;
+                if (status == "failed") throw new CliException($"the demo's task {task} failed");
+            }
+            await Task.Delay(500, ct);
+        }
+        ulong spent = before - JsonRpcClient.Quantity((await side.CallAsync("iex_getAccount", buyer.Address.ToString())).GetProperty("balance"));
+        ulong price = DevnetMarket.AppPrice + DevnetMarket.PoolPrice + body.Fee;
+        if (spent != price)
+            throw new CliException($"the demo account paid {Amounts.Format(spent)} for its task, not the app price, the workerpool price and the order fee ({Amounts.Format(price)})");
+        report($"bridge demo: task {task} completed; the demo account paid {Amounts.Format(spent)} of bridged RLC " +
+            $"(app {Amounts.Format(DevnetMarket.AppPrice)}, workerpool {Amounts.Format(DevnetMarket.PoolPrice)}, order fee {Amounts.Format(body.Fee)})");
     }
 
     private static string Amount(BigInteger nano) => Amounts.Format((ulong)BigInteger.Min(nano, ulong.MaxValue));

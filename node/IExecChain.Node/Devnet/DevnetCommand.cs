@@ -142,7 +142,7 @@ public static class DevnetCommand
             var relayTask = relay is null ? Task.CompletedTask : Task.Run(() => relay.RunAsync(Report, stop.Token), CancellationToken.None);
             var bridgeTask = bridge is null ? Task.CompletedTask : Task.Run(async () =>
             {
-                try { await DevnetBridge.RunDemoAsync(bridge, anchoring!, nodes[0].Rpc, line => AnsiConsole.MarkupLine($"[green]{Markup.Escape(line)}[/]"), stop.Token); }
+                try { await DevnetBridge.RunDemoAsync(bridge, anchoring!, nodes[0].Rpc, market, line => AnsiConsole.MarkupLine($"[green]{Markup.Escape(line)}[/]"), stop.Token); }
                 catch (OperationCanceledException) { }
                 catch (Exception e) { AnsiConsole.MarkupLine($"[red]bridge demo stopped: {Markup.Escape(e.Message)}[/]"); }
             }, CancellationToken.None);

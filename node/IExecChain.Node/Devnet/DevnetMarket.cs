@@ -5,6 +5,7 @@ using IExecChain.Core.Primitives;
 using IExecChain.Core.Specs;
 using IExecChain.Core.Transactions;
 using IExecChain.Core.Wire;
+using IExecChain.Node.Cli;
 using IExecChain.Rpc.Client;
 using IExecChain.State.Market;
 using IExecChain.Worker.Wasm;
@@ -57,9 +58,23 @@ internal sealed class DevnetMarket(ChainSpec spec, Uri rpc, IReadOnlyList<Devnet
     /// <summary>Tasks per task order (tests: several tasks at once spread replicas over every worker).</summary>
     public ulong Volume { get; init; } = 1;
 
+    private readonly TaskCompletionSource<Address> _echoApp = new(TaskCreationOptions.RunContinuationsAsynchronously);
+
+    /// <summary>The echo app, once the market is set up (its app and workerpool orders placed): other demos buy tasks of it.</summary>
+    public Task<Address> EchoAppAsync(CancellationToken ct) => _echoApp.Task.WaitAsync(ct);
+
     public async Task RunAsync(CancellationToken ct)
     {
-        await SetUpAsync(ct).ConfigureAwait(false);
+        try
+        {
+            await SetUpAsync(ct).ConfigureAwait(false);
+        }
+        catch (Exception e)
+        {
+            _echoApp.TrySetException(new CliException($"the market demo could not set up: {e.Message}"));
+            throw;
+        }
+        _echoApp.TrySetResult(_apps["echo.wat"]);
         int round = 0;
         var next = DateTime.UtcNow;
         while (!ct.IsCancellationRequested)
