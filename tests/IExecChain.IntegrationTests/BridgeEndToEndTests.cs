@@ -36,20 +36,14 @@ public class BridgeEndToEndTests
 
         // Deploy the token and the bridge before genesis. The bridge trusts the anchor contract at the
         // address the payer's third transaction will create, deployed once the chain runs.
-        string bridgeBin = dir.File("bridge.bin"), tokenBin = dir.File("testrlc.bin"), anchorBin = dir.File("anchor.bin");
-        File.WriteAllText(bridgeBin, Hex.Encode(BridgeArtifacts.Bridge.Bytecode));
-        File.WriteAllText(tokenBin, Hex.Encode(BridgeArtifacts.TestRlc.Bytecode));
+        string anchorBin = dir.File("anchor.bin");
         File.WriteAllText(anchorBin, Hex.Encode(AnchorArtifact.Bytecode));
         string password = dir.File("password.txt");
         File.WriteAllText(password, DevChain.Password + "\n");
         string payerKey = Import(payer, dir.File("payer.json"), password), depositorKey = Import(depositor, dir.File("depositor.json"), password);
         Assert.That(await ganache.Rpc.GetTransactionCountAsync(payer.Address), Is.EqualTo(0UL));
         var anchorAddress = EthereumSender.CreateAddress(payer.Address, 2);
-        var (code, output) = NodeProcess.Run(TimeSpan.FromSeconds(60), "bridge", "deploy", "--eth-rpc", eth, "--eth-key", payerKey, "--password-file", password,
-            "--bytecode", bridgeBin, "--test-token-bytecode", tokenBin, "--anchor", anchorAddress.ToString(), "--sidechain-id", "1337",
-            "--freeze-after", FreezeAfter.ToString(CultureInfo.InvariantCulture));
-        Assert.That(code, Is.EqualTo(0), output);
-        var deployed = JsonDocument.Parse(output.Split('\n').First(l => l.StartsWith('{'))).RootElement;
+        var deployed = DeployBridge(dir, eth, payerKey, password, anchorAddress, "--freeze-after", FreezeAfter.ToString(CultureInfo.InvariantCulture));
         var bridgeAddress = Address.Parse(deployed.GetProperty("bridge").GetString()!);
         var tokenAddress = Address.Parse(deployed.GetProperty("token").GetString()!);
 
@@ -66,7 +60,7 @@ public class BridgeEndToEndTests
 
         using var chain = new DevChain(specPath);
         // A validator of a chain with a bridge must follow Ethereum.
-        (code, output) = NodeProcess.Run("run", "--data", chain.DataDir, "--key", chain.ValidatorKeyFile, "--password-file", chain.PasswordFile, "--rpc", "127.0.0.1:0");
+        var (code, output) = NodeProcess.Run("run", "--data", chain.DataDir, "--key", chain.ValidatorKeyFile, "--password-file", chain.PasswordFile, "--rpc", "127.0.0.1:0");
         Assert.That(code, Is.EqualTo(2), output);
         Assert.That(output, Does.Contain("needs --eth-rpc"));
         using var node = chain.StartValidator(null, "--eth-rpc", eth);
@@ -197,13 +191,7 @@ public class BridgeEndToEndTests
         string password = dir.File("password.txt");
         File.WriteAllText(password, DevChain.Password + "\n");
         string payerKey = Import(payer, dir.File("payer.json"), password), depositorKey = Import(depositor, dir.File("depositor.json"), password);
-        string bridgeBin = dir.File("bridge.bin"), tokenBin = dir.File("testrlc.bin");
-        File.WriteAllText(bridgeBin, Hex.Encode(BridgeArtifacts.Bridge.Bytecode));
-        File.WriteAllText(tokenBin, Hex.Encode(BridgeArtifacts.TestRlc.Bytecode));
-        var (code, output) = NodeProcess.Run(TimeSpan.FromSeconds(60), "bridge", "deploy", "--eth-rpc", eth, "--eth-key", payerKey, "--password-file", password,
-            "--bytecode", bridgeBin, "--test-token-bytecode", tokenBin, "--anchor", EthereumSender.CreateAddress(payer.Address, 2).ToString(), "--sidechain-id", "1337");
-        Assert.That(code, Is.EqualTo(0), output);
-        var deployed = JsonDocument.Parse(output.Split('\n').First(l => l.StartsWith('{'))).RootElement;
+        var deployed = DeployBridge(dir, eth, payerKey, password, EthereumSender.CreateAddress(payer.Address, 2));
         var tokenAddress = Address.Parse(deployed.GetProperty("token").GetString()!);
         Assert.That((await ganache.SendAsync(payer, tokenAddress, BridgeContract.MintCallData(depositor.Address, 100 * Rlc))).Succeeded, Is.True);
 
@@ -225,7 +213,7 @@ public class BridgeEndToEndTests
         var miner = MineEveryAsync(ganache, TimeSpan.FromMilliseconds(500), mining.Token);
         var recipient = DevChain.DevAddress("account", 0);
         ulong before = await BalanceAsync(side, recipient);
-        (code, output) = NodeProcess.Run(TimeSpan.FromSeconds(120), "bridge", "deposit", "--rpc", rpc, "--eth-rpc", eth, "--eth-key", depositorKey,
+        var (code, output) = NodeProcess.Run(TimeSpan.FromSeconds(120), "bridge", "deposit", "--rpc", rpc, "--eth-rpc", eth, "--eth-key", depositorKey,
             "--password-file", password, "--amount", "50RLC", "--to", recipient.ToString(), "--wait", "--timeout", "90");
         Assert.That(code, Is.EqualTo(0), output);
 
@@ -298,6 +286,80 @@ public class BridgeEndToEndTests
             // One line per distinct problem, not one per second.
             Assert.That(node.Output.Split('\n').Count(l => l.Contains("bridge following:", StringComparison.Ordinal)), Is.LessThanOrEqualTo(2), node.Output);
         }
+    }
+
+    /// <summary>
+    /// An endpoint that once answers no logs for blocks that hold a deposit, as a backend still syncing
+    /// behind a load balancer does: the validator reads past the deposit, and when it has stayed unseen
+    /// for DepositFollower.RecheckAfterRounds rounds, asks the contract, finds that it exists, reads the
+    /// logs again and credits it, once.
+    /// </summary>
+    [Test, CancelAfter(240_000)]
+    public async Task A_deposit_whose_logs_the_endpoint_lost_is_found_by_reading_again_and_credited_once()
+    {
+        using var ganache = await Ganache.StartAsync();
+        using var dir = new TempDir();
+        string eth = ganache.Endpoint.ToString();
+        var payer = Ganache.Accounts[0];
+        var depositor = Ganache.Accounts[1];
+        string password = dir.File("password.txt");
+        File.WriteAllText(password, DevChain.Password + "\n");
+        string payerKey = Import(payer, dir.File("payer.json"), password), depositorKey = Import(depositor, dir.File("depositor.json"), password);
+        var deployed = DeployBridge(dir, eth, payerKey, password, EthereumSender.CreateAddress(payer.Address, 2));
+        var tokenAddress = Address.Parse(deployed.GetProperty("token").GetString()!);
+        Assert.That((await ganache.SendAsync(payer, tokenAddress, BridgeContract.MintCallData(depositor.Address, 100 * Rlc))).Succeeded, Is.True);
+
+        var spec = JsonNode.Parse(File.ReadAllText(DevChain.SpecPath))!;
+        spec["parameters"]!["bridge"] = new JsonObject
+        {
+            ["ethChainId"] = Ganache.ChainId,
+            ["contract"] = deployed.GetProperty("bridge").GetString(),
+            ["confirmations"] = 2,
+            ["startBlock"] = deployed.GetProperty("block").GetUInt64(),
+        };
+        string specPath = dir.File("bridged-devnet.json");
+        File.WriteAllText(specPath, spec.ToJsonString());
+        using var chain = new DevChain(specPath);
+        using var forgetful = new ForgetfulEthereumProxy(ganache.Endpoint);
+        using var node = chain.StartValidator(null, "--eth-rpc", forgetful.Endpoint.ToString());
+        await node.WaitForRpcAsync(chain.Rpc, TimeSpan.FromSeconds(30));
+        string rpc = chain.Rpc.ToString();
+        using var side = new JsonRpcClient(chain.Rpc);
+        var (code, output) = NodeProcess.Run("tx", "transfer", "--rpc", rpc, "--key", chain.AccountKeyFile(1), "--password-file", password,
+            "--to", DevChain.DevAddress("validator", 0).ToString(), "--amount", "1RLC", "--wait");
+        Assert.That(code, Is.EqualTo(0), output);
+
+        using var mining = new CancellationTokenSource();
+        var miner = MineEveryAsync(ganache, TimeSpan.FromMilliseconds(500), mining.Token);
+        var recipient = DevChain.DevAddress("account", 0);
+        ulong before = await BalanceAsync(side, recipient);
+        (code, output) = NodeProcess.Run(TimeSpan.FromSeconds(180), "bridge", "deposit", "--rpc", rpc, "--eth-rpc", eth, "--eth-key", depositorKey,
+            "--password-file", password, "--amount", "50RLC", "--to", recipient.ToString(), "--wait", "--timeout", "150");
+        Assert.That(code, Is.EqualTo(0), output + "\nnode:\n" + node.Output);
+        Assert.That(forgetful.Withheld, Is.EqualTo(1), "the endpoint lost the deposit's logs once");
+        using (var http = new HttpClient())
+            Assert.That(Metric(await http.GetStringAsync(new Uri(chain.Rpc, "metrics")), "iexec_bridge_log_rereads_total"), Is.EqualTo(1UL));
+        Assert.That(node.Output, Does.Contain("deposit 0 exists by block").And.Contain("but the endpoint's logs did not show it: reading again from block"));
+        Assert.That(await BalanceAsync(side, recipient), Is.EqualTo(before + 50 * Rlc));
+        ulong height = await HeightAsync(side);
+        while (await HeightAsync(side) < height + 5) await Task.Delay(100);
+        var status = await side.CallAsync("iex_bridgeStatus");
+        Assert.That(JsonRpcClient.Quantity(status.GetProperty("bridgedSupply")), Is.EqualTo(50 * Rlc), "credited once");
+        Assert.That(await BalanceAsync(side, recipient), Is.EqualTo(before + 50 * Rlc));
+        await mining.CancelAsync();
+        await miner;
+    }
+
+    /// <summary>`bridge deploy` of the bridge and a test RLC token, trusting the anchor at <paramref name="anchor"/>; its JSON line.</summary>
+    private static JsonElement DeployBridge(TempDir dir, string eth, string payerKey, string password, Address anchor, params string[] options)
+    {
+        string bridgeBin = dir.File("bridge.bin"), tokenBin = dir.File("testrlc.bin");
+        File.WriteAllText(bridgeBin, Hex.Encode(BridgeArtifacts.Bridge.Bytecode));
+        File.WriteAllText(tokenBin, Hex.Encode(BridgeArtifacts.TestRlc.Bytecode));
+        var (code, output) = NodeProcess.Run(TimeSpan.FromSeconds(60), ["bridge", "deploy", "--eth-rpc", eth, "--eth-key", payerKey, "--password-file", password,
+            "--bytecode", bridgeBin, "--test-token-bytecode", tokenBin, "--anchor", anchor.ToString(), "--sidechain-id", "1337", .. options]);
+        Assert.That(code, Is.EqualTo(0), output);
+        return JsonDocument.Parse(output.Split('\n').First(l => l.StartsWith('{'))).RootElement.Clone();
     }
 
     private static ulong Metric(string metrics, string name) =>
