@@ -243,6 +243,117 @@ public sealed class BridgeContractTests
         Assert.That(await BalanceAsync(d, dave), Is.EqualTo(new BigInteger(5 * Rlc)));
     }
 
+    /// <summary>A sidechain state tree holding <paramref name="entries"/> and the accounts of <paramref name="others"/>.</summary>
+    private static State.Merkle.StateTree StateOf(IEnumerable<KeyValuePair<Hash256, byte[]?>> entries, IEnumerable<Address> others)
+    {
+        var store = new Storage.MemoryStore();
+        var tree = new State.Merkle.StateTree(store);
+        var update = tree.Prepare(entries.Concat(others.Select((a, i) => new KeyValuePair<Hash256, byte[]?>(
+            State.Execution.StateKeys.Account(a), new AccountRecord { Balance = (ulong)i + 1 }.ToByteArray()))).ToList());
+        using var batch = store.NewBatch();
+        tree.Commit(update, batch);
+        store.Write(batch);
+        return tree;
+    }
+
+    private static IEnumerable<Address> Accounts(int count, int seed = 9) =>
+        Enumerable.Range(0, count).Select(i => new Address(Keccak256.HashToArray([(byte)seed, (byte)i, (byte)(i >> 8)]).AsSpan(12)));
+
+    private static KeyValuePair<Hash256, byte[]?> Totals(ulong nextDepositId, ulong bridgedSupply) =>
+        new(State.Execution.StateKeys.BridgeTotals, new BridgeTotals { NextDepositId = nextDepositId, BridgedSupply = bridgedSupply, DepositedTotal = bridgedSupply }.ToByteArray());
+
+    /// <summary>refund(deposit) with the state tree's own proof of BridgeTotals (its value, or its absence).</summary>
+    private static byte[] Refund(SignedCheckpoint signed, State.Merkle.StateTree tree, BridgeDepositEvent deposit)
+    {
+        var proof = tree.GetProof(State.Execution.StateKeys.BridgeTotals);
+        return BridgeContract.RefundCallData(signed.Checkpoint, deposit, proof.Value, proof.OtherLeafKey, proof.OtherLeafValueHash, proof.Siblings);
+    }
+
+    /// <summary>One look at the anchor, FreezeAfter blocks, and another: frozen at the newest anchored checkpoint.</summary>
+    private async Task FreezeAsync(Deployment d, ulong expected)
+    {
+        Assert.That((await SendAsync(Bob, d.Bridge.Address, BridgeContract.CheckFreezeCallData())).Succeeded, Is.True);
+        await MineAsync((int)FreezeAfter - 1);
+        Assert.That((await SendAsync(Bob, d.Bridge.Address, BridgeContract.CheckFreezeCallData())).Succeeded, Is.True);
+        Assert.That(await d.Bridge.FrozenAtAsync(), Is.EqualTo(expected));
+    }
+
+    [Test]
+    public async Task A_frozen_bridge_returns_each_deposit_its_last_anchored_state_had_not_credited_to_its_depositor_once()
+    {
+        var d = await DeployAsync();
+        var carol = new PrivateKey(Keccak256.HashToArray([5])).Address;
+        await DepositAsync(d, Alice, 100 * Rlc, Alice.Address);   // 0: credited in the anchored state
+        await DepositAsync(d, Alice, 7 * Rlc, carol);             // 1 and 2: not yet
+        await DepositAsync(d, Bob, 9 * Rlc, carol);
+        var deposits = await d.Bridge.DepositsAsync(0, await _ganache.Rpc.BlockNumberAsync());
+        Assert.That(deposits.Select(e => e.Id), Is.EqualTo(new[] { 0UL, 1UL, 2UL }));
+        Assert.That(await d.Bridge.DepositHashAsync(1), Is.EqualTo(BridgeContract.DepositHash(Alice.Address, carol, 7 * Rlc)));
+        var tree = StateOf([Totals(nextDepositId: 1, bridgedSupply: 100 * Rlc)], Accounts(200));
+        var (last, _) = await AnchoredPeriodAsync(d, 0, tree.Root);
+
+        Assert.That(await RevertOf(Bob, d.Bridge.Address, Refund(last, tree, deposits[1])), Is.EqualTo("NotFrozen()"), "no refund while the bridge is live");
+        await FreezeAsync(d, last.Checkpoint.Number);
+
+        Assert.That(await RevertOf(Bob, d.Bridge.Address, Refund(last, tree, deposits[0])), Is.EqualTo("DepositCredited(0, 1)"), "its recipient exits with it");
+        Assert.That(await RevertOf(Bob, d.Bridge.Address, Refund(last, tree, deposits[1] with { Amount = 70 * Rlc })), Is.EqualTo("UnknownDeposit(1)"));
+        Assert.That(await RevertOf(Bob, d.Bridge.Address, Refund(last, tree, deposits[1] with { Depositor = Bob.Address })), Is.EqualTo("UnknownDeposit(1)"));
+        Assert.That(await RevertOf(Bob, d.Bridge.Address, Refund(last, tree, deposits[1] with { Id = 3 })), Is.EqualTo("UnknownDeposit(3)"));
+        // Forged totals: a smaller next_deposit_id than the state's, or the record's absence, do not fold to the state root.
+        var proof = tree.GetProof(State.Execution.StateKeys.BridgeTotals);
+        var understated = new BridgeTotals { NextDepositId = 0, BridgedSupply = 100 * Rlc, DepositedTotal = 100 * Rlc }.ToByteArray();
+        Assert.That(await RevertOf(Bob, d.Bridge.Address, BridgeContract.RefundCallData(last.Checkpoint, deposits[0], understated, null, null, proof.Siblings)),
+            Is.EqualTo("InvalidTotalsProof()"));
+        Assert.That(await RevertOf(Bob, d.Bridge.Address, BridgeContract.RefundCallData(last.Checkpoint, deposits[0], null, null, null, proof.Siblings)),
+            Is.EqualTo("InvalidTotalsProof()"), "an empty slot where the record is");
+        var someLeaf = tree.GetProof(State.Execution.StateKeys.Account(Accounts(1).Single()));
+        Assert.That(await RevertOf(Bob, d.Bridge.Address, BridgeContract.RefundCallData(last.Checkpoint, deposits[0], null,
+                State.Execution.StateKeys.Account(Accounts(1).Single()), Keccak256.Hash(someLeaf.Value!), proof.Siblings)),
+            Is.EqualTo("InvalidTotalsProof()"), "another key's leaf where the record is");
+
+        var before = await BalanceAsync(d, Alice.Address);
+        var receipt = await SendAsync(Bob, d.Bridge.Address, Refund(last, tree, deposits[1]));
+        Assert.That(receipt.Succeeded, Is.True);
+        TestContext.Out.WriteLine($"refund gas: {receipt.GasUsed} (proof depth {proof.Siblings.Count})");
+        Assert.That(await BalanceAsync(d, Alice.Address), Is.EqualTo(before + 7 * Rlc), "to the depositor, whoever sends it");
+        Assert.That(await BalanceAsync(d, carol), Is.EqualTo(BigInteger.Zero));
+        Assert.That(await d.Bridge.DepositHashAsync(1), Is.EqualTo(BridgeContract.Refunded));
+        Assert.That(await RevertOf(Bob, d.Bridge.Address, Refund(last, tree, deposits[1])), Is.EqualTo("AlreadyRefunded(1)"));
+        before = await BalanceAsync(d, Bob.Address);
+        Assert.That((await SendAsync(Alice, d.Bridge.Address, Refund(last, tree, deposits[2]))).Succeeded, Is.True);
+        Assert.That(await BalanceAsync(d, Bob.Address), Is.EqualTo(before + 9 * Rlc));
+        Assert.That(await d.Bridge.LockedAsync(), Is.EqualTo(new BigInteger(100 * Rlc)), "what the anchored state credited stays for exits");
+    }
+
+    /// <summary>
+    /// A state that never credited a deposit has no BridgeTotals record: the refund is proven by its
+    /// absence, the key's path ending in another key's leaf (one account) or in an empty slot (two
+    /// accounts on the other side of the root).
+    /// </summary>
+    [TestCase(false)]
+    [TestCase(true)]
+    public async Task A_deposit_of_a_bridge_that_froze_before_any_credit_is_refunded_on_a_proof_of_absence(bool emptySlot)
+    {
+        var d = await DeployAsync();
+        await DepositAsync(d, Alice, 5 * Rlc, Alice.Address);
+        var deposit = (await d.Bridge.DepositsAsync(0, await _ganache.Rpc.BlockNumberAsync())).Single();
+        bool totalsRight = State.Execution.StateKeys.BridgeTotals.Bit(0) == 1;
+        var others = emptySlot
+            ? Enumerable.Range(0, 1000).Select(i => Accounts(1, seed: i).Single()).Where(a => (State.Execution.StateKeys.Account(a).Bit(0) == 1) != totalsRight).Take(2).ToList()
+            : Accounts(1).ToList();
+        var tree = StateOf([], others);
+        var proof = tree.GetProof(State.Execution.StateKeys.BridgeTotals);
+        Assert.That(proof.Value, Is.Null);
+        Assert.That(proof.OtherLeafKey.HasValue, Is.EqualTo(!emptySlot), "the kind of absence this case is about");
+        var (last, _) = await AnchoredPeriodAsync(d, 0, tree.Root);
+        await FreezeAsync(d, last.Checkpoint.Number);
+
+        var before = await BalanceAsync(d, Alice.Address);
+        Assert.That((await SendAsync(Bob, d.Bridge.Address, Refund(last, tree, deposit))).Succeeded, Is.True);
+        Assert.That(await BalanceAsync(d, Alice.Address), Is.EqualTo(before + 5 * Rlc));
+        Assert.That(await d.Bridge.LockedAsync(), Is.EqualTo(BigInteger.Zero));
+    }
+
     [Test]
     public async Task Anchoring_that_goes_on_keeps_the_bridge_live()
     {

@@ -137,6 +137,7 @@ public sealed class EthersInteropTests
         var bridge = TestVectorsKey(22).Address;
         var withdrawal = new Withdrawal(0x0102030405, recipient, 12_345_678_901);
         var proof = new[] { Keccak256.Hash([5]), Keccak256.Hash([6]) };
+        var deposit = new BridgeDepositEvent(0x0a0b0c, bridge, recipient, 9_000_000_001, Keccak256.Hash([9]), 1234, Keccak256.Hash([10]));
         string H(Hash256 h) => h.ToString();
         var cases = new (ContractArtifact Contract, string Name, object[] Values, byte[] Ours)[]
         {
@@ -149,6 +150,16 @@ public sealed class EthersInteropTests
                 [new[] { "77", "5", "41", "50", H(checkpoint.BlocksRoot), H(checkpoint.StateRoot), H(checkpoint.NextValidatorSetHash), H(checkpoint.WithdrawalsRoot) },
                     recipient.ToString(), "0x08ff01100718c8", proof.Select(H).ToArray()],
                 BridgeContract.ExitCallData(checkpoint, recipient, [0x08, 0xff, 0x01, 0x10, 0x07, 0x18, 0xc8], proof)),
+            (BridgeArtifacts.Bridge, "refund",
+                [new[] { "77", "5", "41", "50", H(checkpoint.BlocksRoot), H(checkpoint.StateRoot), H(checkpoint.NextValidatorSetHash), H(checkpoint.WithdrawalsRoot) },
+                    deposit.Id.ToString(), deposit.Depositor.ToString(), deposit.Recipient.ToString(), deposit.Amount.ToString(),
+                    new object[] { true, "0x08011002", H(Hash256.Zero), H(Hash256.Zero), proof.Select(H).ToArray() }],
+                BridgeContract.RefundCallData(checkpoint, deposit, [0x08, 0x01, 0x10, 0x02], null, null, proof)),
+            (BridgeArtifacts.Bridge, "refund",
+                [new[] { "77", "5", "41", "50", H(checkpoint.BlocksRoot), H(checkpoint.StateRoot), H(checkpoint.NextValidatorSetHash), H(checkpoint.WithdrawalsRoot) },
+                    deposit.Id.ToString(), deposit.Depositor.ToString(), deposit.Recipient.ToString(), deposit.Amount.ToString(),
+                    new object[] { false, "0x", H(Keccak256.Hash([7])), H(Keccak256.Hash([8])), Array.Empty<string>() }],
+                BridgeContract.RefundCallData(checkpoint, deposit, null, Keccak256.Hash([7]), Keccak256.Hash([8]), [])),
             (BridgeArtifacts.Bridge, "checkFreeze", [], BridgeContract.CheckFreezeCallData()),
             (BridgeArtifacts.TestRlc, "approveAndCall", [bridge.ToString(), "7000000003", recipient.ToString()], BridgeContract.ApproveAndCallData(bridge, 7_000_000_003, recipient)),
             (BridgeArtifacts.TestRlc, "approve", [bridge.ToString(), "1"], BridgeContract.ApproveCallData(bridge, 1)),

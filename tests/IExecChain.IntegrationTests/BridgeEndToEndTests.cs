@@ -150,8 +150,20 @@ public class BridgeEndToEndTests
         // The sidechain stops being anchored: the bridge freezes and the account exits with its balance,
         // proven against the last anchored state root by replaying the stopped node's blocks.
         string[] exit = ["bridge", "exit", "--data", chain.DataDir, "--account", recipient.ToString(), "--eth-rpc", eth, "--eth-key", payerKey, "--password-file", password];
+        string[] refund = ["bridge", "refund", "--data", chain.DataDir, "--eth-rpc", eth, "--eth-key", payerKey, "--password-file", password];
         Assert.That(Refused(exit), Does.Contain("the bridge is not frozen"));
+        Assert.That(Refused(refund), Does.Contain("the bridge is not frozen"));
         relayer.Kill();
+        // A deposit after the last anchored checkpoint: the sidechain credits it, but in a state that is
+        // never anchored, so the frozen bridge gives it back to its depositor.
+        var late = DevChain.DevAddress("account", 2);
+        ulong lateBefore = await BalanceAsync(side, late);
+        (code, output) = NodeProcess.Run(TimeSpan.FromSeconds(120), "bridge", "deposit", "--rpc", rpc, "--eth-rpc", eth, "--eth-key", depositorKey,
+            "--password-file", password, "--amount", "5RLC", "--to", late.ToString(), "--wait", "--timeout", "90");
+        Assert.That(code, Is.EqualTo(0), output);
+        Assert.That(output, Does.Contain("deposit 1 credited"));
+        Assert.That(await BalanceAsync(side, late), Is.EqualTo(lateBefore + 5 * Rlc));
+        Assert.That(await TokenBalanceAsync(ganache, tokenAddress, depositor.Address), Is.EqualTo(65 * Rlc));
         string[] freeze = ["bridge", "freeze", "--rpc", rpc, "--eth-rpc", eth, "--eth-key", payerKey, "--password-file", password];
         (code, output) = NodeProcess.Run(TimeSpan.FromSeconds(60), freeze);
         Assert.That(code, Is.EqualTo(0), output);
@@ -175,6 +187,17 @@ public class BridgeEndToEndTests
         Assert.That(output, Does.Contain($"{recipient} exited: {IExecChain.Node.Cli.Amounts.Format(owed)} paid on Ethereum"));
         Assert.That(await TokenBalanceAsync(ganache, tokenAddress, recipient), Is.EqualTo(owed));
         Assert.That(Refused(exit), Does.Contain("has exited already"));
+
+        Assert.That(Refused([.. refund, "--deposit", "0"]), Does.Contain("--deposit 0: checkpoint").And.Contain("credited it"));
+        Assert.That(Refused([.. refund, "--deposit", "2"]), Does.Contain("--deposit 2: the bridge has 2 deposit(s)"));
+        (code, output) = NodeProcess.Run(TimeSpan.FromSeconds(180), refund);
+        Assert.That(code, Is.EqualTo(0), output);
+        Assert.That(output, Does.Contain($"deposit 1 refunded: 5 RLC back to {depositor.Address} on Ethereum"));
+        Assert.That(await TokenBalanceAsync(ganache, tokenAddress, depositor.Address), Is.EqualTo(70 * Rlc), "the late deposit came back");
+        (code, output) = NodeProcess.Run(TimeSpan.FromSeconds(180), refund);
+        Assert.That(code, Is.EqualTo(0), output);
+        Assert.That(output, Does.Contain("nothing to refund"));
+        Assert.That(Refused([.. refund, "--deposit", "1"]), Does.Contain("--deposit 1: refunded already"));
         Assert.That(Refused(["bridge", "exit", "--data", dir.Path, "--account", recipient.ToString(), "--eth-rpc", eth, "--eth-key", payerKey, "--password-file", password]),
             Does.Contain("holds no node"));
         Assert.That(await new BridgeContract(ganache.Rpc, bridgeAddress).LockedAsync(), Is.EqualTo(new BigInteger(30 * Rlc - owed)));

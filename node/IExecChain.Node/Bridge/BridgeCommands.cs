@@ -37,6 +37,7 @@ public static class BridgeCommands
         bridge.Subcommands.Add(BuildStatus());
         bridge.Subcommands.Add(BuildFreeze());
         bridge.Subcommands.Add(BuildExit());
+        bridge.Subcommands.Add(BuildRefund());
         return bridge;
     }
 
@@ -47,7 +48,8 @@ public static class BridgeCommands
     private static Option<double> Timeout() => new("--timeout") { Description = "Seconds --wait waits at most", DefaultValueFactory = _ => 600 };
 
     /// <summary>The bridge as the sidechain's chain spec names it.</summary>
-    public sealed record BridgeInfo(ulong SidechainId, Address Contract, ulong EthChainId, ulong Confirmations);
+    /// <summary>The bridge as the chain spec names it; <paramref name="StartBlock"/> is the Ethereum block deposits are read from.</summary>
+    public sealed record BridgeInfo(ulong SidechainId, Address Contract, ulong EthChainId, ulong Confirmations, ulong StartBlock = 0);
 
     public static async Task<BridgeInfo> BridgeInfoAsync(JsonRpcClient side)
     {
@@ -56,7 +58,7 @@ public static class BridgeCommands
         if (!status.TryGetProperty("bridge", out var bridge) || bridge.ValueKind != JsonValueKind.Object)
             throw new CliException($"the sidechain at {side.Endpoint} has no RLC bridge in its chain spec");
         return new BridgeInfo(JsonRpcClient.Quantity(info.GetProperty("chainId")), Address.Parse(bridge.GetProperty("contract").GetString()!),
-            JsonRpcClient.Quantity(bridge.GetProperty("ethChainId")), JsonRpcClient.Quantity(bridge.GetProperty("confirmations")));
+            JsonRpcClient.Quantity(bridge.GetProperty("ethChainId")), JsonRpcClient.Quantity(bridge.GetProperty("confirmations")), JsonRpcClient.Quantity(bridge.GetProperty("startBlock")));
     }
 
     /// <summary>The bridge as a node's own chain spec names it: for when the sidechain no longer answers.</summary>
@@ -66,7 +68,7 @@ public static class BridgeCommands
         if (!File.Exists(specPath)) throw new CliException($"--data: {dataDir} holds no node ({NodeOptions.ChainSpecFileName} is missing)");
         var spec = Core.Specs.ChainSpecLoader.LoadFile(specPath);
         var bridge = spec.Parameters.Bridge ?? throw new CliException($"the chain of {dataDir} ('{spec.Name}') has no RLC bridge in its chain spec");
-        return new BridgeInfo(spec.ChainId, bridge.Contract, bridge.EthChainId, bridge.Confirmations);
+        return new BridgeInfo(spec.ChainId, bridge.Contract, bridge.EthChainId, bridge.Confirmations, bridge.StartBlock);
     }
 
     /// <summary>An Ethereum client for <paramref name="url"/>, refused unless it is on <paramref name="ethChainId"/> and has the bridge there.</summary>
@@ -387,7 +389,7 @@ public static class BridgeCommands
             if (frozen == 0) throw new CliException("the bridge is not frozen: withdraw and claim instead (see `iexchain bridge freeze` for when it may freeze)");
             foreach (var account in targets)
                 if (await bridge.ExitedAsync(account, ct)) throw new CliException($"{account} has exited already");
-            var (checkpoint, proofs) = ExitProver.Prove(dataDir, frozen, targets, Console.Error.WriteLine);
+            var (checkpoint, proofs, _) = ExitProver.Prove(dataDir, frozen, targets, Console.Error.WriteLine);
             var sender = new EthereumSender(eth, payer, info.EthChainId);
             var token = await bridge.TokenAsync(ct);
             foreach (var proof in proofs)
@@ -403,6 +405,78 @@ public static class BridgeCommands
             return 0;
         }));
         return command;
+    }
+
+    private static Command BuildRefund()
+    {
+        var data = new Option<string>("--data") { Description = "The (stopped) node's data directory: its blocks are replayed up to the frozen checkpoint", Required = true };
+        var deposits = new Option<ulong[]>("--deposit") { Description = "Deposit id to refund (repeatable); default: every deposit the frozen state had not credited and not refunded yet", AllowMultipleArgumentsPerToken = false };
+        var ethRpc = EthRpc();
+        var key = EthKey("pays for the refunds (the RLC goes back to each depositor)");
+        var password = PasswordFile();
+        var command = new Command("refund", "Once the bridge is frozen: return to their depositors the deposits the last anchored state had not credited") { data, deposits, ethRpc, key, password };
+        command.SetAction((r, ct) => Cli.Cli.RunAsync(async () =>
+        {
+            var dataDir = r.GetValue(data)!;
+            var info = BridgeInfoOf(dataDir);
+            var payer = KeyFiles.Load(r.GetValue(key)!, r.GetValue(password));
+            using var eth = await ConnectAsync(r.GetValue(ethRpc)!, info);
+            var bridge = new BridgeContract(eth, info.Contract);
+            ulong frozen = await bridge.FrozenAtAsync(ct);
+            if (frozen == 0) throw new CliException("the bridge is not frozen: deposits are credited on the sidechain (see `iexchain bridge freeze` for when it may freeze)");
+            ulong count = await bridge.DepositCountAsync(ct);
+            var asked = (r.GetValue(deposits) ?? []).Distinct().ToList();
+            foreach (var id in asked.Where(id => id >= count)) throw new CliException($"--deposit {id}: the bridge has {count} deposit(s), ids 0 to {(long)count - 1}");
+
+            var (checkpoint, _, totals) = ExitProver.Prove(dataDir, frozen, [], Console.Error.WriteLine);
+            ulong next = totals.Totals.NextDepositId;
+            foreach (var id in asked.Where(id => id < next))
+                throw new CliException($"--deposit {id}: checkpoint {frozen}'s state credited it (it credited deposits 0 to {next - 1}); its recipient exits with it (`iexchain bridge exit`)");
+            var wanted = asked.Count > 0 ? asked : Enumerable.Range(0, (int)Math.Min(count - Math.Min(next, count), int.MaxValue)).Select(i => next + (ulong)i).ToList();
+            var pending = new List<ulong>();
+            foreach (var id in wanted)
+            {
+                if (await bridge.DepositHashAsync(id, ct) == BridgeContract.Refunded)
+                {
+                    if (asked.Count > 0) throw new CliException($"--deposit {id}: refunded already");
+                    continue;
+                }
+                pending.Add(id);
+            }
+            if (pending.Count == 0)
+            {
+                Console.WriteLine($"nothing to refund: checkpoint {frozen}'s state credited deposits 0 to {(long)next - 1} of {count}, and the rest were refunded");
+                return 0;
+            }
+
+            // The deposits' contents, from their logs: from the block of the last deposit the frozen state credited.
+            var found = await FindDepositsAsync(bridge, eth, Math.Max(totals.LastCreditedBlock, info.StartBlock), pending.ToHashSet(), ct);
+            var sender = new EthereumSender(eth, payer, info.EthChainId);
+            var proof = totals.Proof;
+            foreach (var id in pending)
+            {
+                var deposit = found.TryGetValue(id, out var d) ? d : throw new CliException($"the logs of the Ethereum node hold no Deposit event for deposit {id}: is it an archive of the bridge's whole history?");
+                var receipt = await AnchorCommands.SendAsync(sender, info.Contract,
+                    BridgeContract.RefundCallData(checkpoint, deposit, proof.Value, proof.OtherLeafKey, proof.OtherLeafValueHash, proof.Siblings),
+                    $"refunding deposit {id}", BridgeContract.DescribeRevert, ct);
+                Console.WriteLine($"deposit {id} refunded: {Amounts.Format(deposit.Amount)} back to {deposit.Depositor} on Ethereum " +
+                    $"(checkpoint {checkpoint.Number}'s state credited deposits below {next}; tx {receipt.TransactionHash}, gas {receipt.GasUsed})");
+            }
+            return 0;
+        }));
+        return command;
+    }
+
+    /// <summary>The Deposit events of <paramref name="ids"/>, read from <paramref name="fromBlock"/> to the head in spans an Ethereum node serves.</summary>
+    private static async Task<Dictionary<ulong, BridgeDepositEvent>> FindDepositsAsync(BridgeContract bridge, EthereumRpcClient eth, ulong fromBlock, HashSet<ulong> ids, CancellationToken ct)
+    {
+        const ulong Span = 5_000;
+        var found = new Dictionary<ulong, BridgeDepositEvent>();
+        ulong head = await eth.BlockNumberAsync(ct);
+        for (ulong from = fromBlock; from <= head && found.Count < ids.Count; from += Span)
+            foreach (var deposit in await bridge.DepositsAsync(from, Math.Min(head, from + Span - 1), ct))
+                if (ids.Contains(deposit.Id)) found[deposit.Id] = deposit;
+        return found;
     }
 
     private static async Task<BridgeInfo> InfoAsync(string? dataDir, string rpc)

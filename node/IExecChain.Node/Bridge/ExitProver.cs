@@ -13,8 +13,9 @@ using IExecChain.Storage;
 namespace IExecChain.Node.Bridge;
 
 /// <summary>
-/// What an exit needs when the sidechain has stopped: an account's record in the state of the frozen
-/// checkpoint, with its proof into that checkpoint's state root. The node keeps only its current
+/// What an exit or a refund needs when the sidechain has stopped: an account's record in the state of
+/// the frozen checkpoint, or that state's BridgeTotals record (or its absence), with its proof into
+/// that checkpoint's state root. The node keeps only its current
 /// state tree, so the state at the checkpoint is rebuilt by replaying the node's own blocks (each
 /// checked as when it was first executed) into a scratch database, and its root must equal the
 /// checkpoint's. The node must be stopped: the replay reads its database.
@@ -23,7 +24,16 @@ public static class ExitProver
 {
     public sealed record AccountProof(Address Account, AccountRecord Record, byte[] Value, IReadOnlyList<Hash256> Siblings);
 
-    public static (Checkpoint Checkpoint, List<AccountProof> Proofs) Prove(string dataDir, ulong checkpointNumber, IReadOnlyList<Address> accounts, Action<string> progress)
+    /// <summary>
+    /// The frozen state's bridge totals: the record (empty when absent: no deposit was ever credited),
+    /// its proof, and the Ethereum block of the last deposit it credited (0 for none): deposits it did
+    /// not credit were logged in that block or later.
+    /// </summary>
+    public sealed record TotalsProof(BridgeTotals Totals, StateProof Proof, ulong LastCreditedBlock);
+
+    public sealed record Proven(Checkpoint Checkpoint, List<AccountProof> Accounts, TotalsProof Totals);
+
+    public static Proven Prove(string dataDir, ulong checkpointNumber, IReadOnlyList<Address> accounts, Action<string> progress)
     {
         var specPath = Path.Combine(dataDir, NodeOptions.ChainSpecFileName);
         if (!File.Exists(specPath)) throw new CliException($"--data: {dataDir} holds no node ({NodeOptions.ChainSpecFileName} is missing)");
@@ -59,7 +69,12 @@ public static class ExitProver
                 if (!proof.Verify(checkpoint.StateRoot)) throw new InvalidOperationException($"the proof of {account} does not verify against the state root it came from");
                 proofs.Add(new AccountProof(account, AccountRecord.Parser.ParseFrom(proof.Value), proof.Value, proof.Siblings));
             }
-            return (checkpoint, proofs);
+            var totals = processor.Tree.GetProof(StateKeys.BridgeTotals);
+            if (!totals.Verify(checkpoint.StateRoot)) throw new InvalidOperationException("the proof of the bridge totals does not verify against the state root it came from");
+            var record = totals.Value is null ? new BridgeTotals() : BridgeTotals.Parser.ParseFrom(totals.Value);
+            ulong lastCreditedBlock = record.NextDepositId == 0 || processor.Tree.Get(StateKeys.Deposit(record.NextDepositId - 1)) is not { } credited
+                ? 0 : CreditedDeposit.Parser.ParseFrom(credited).Deposit.EthBlockNumber;
+            return new Proven(checkpoint, proofs, new TotalsProof(record, totals, lastCreditedBlock));
         }
         finally
         {

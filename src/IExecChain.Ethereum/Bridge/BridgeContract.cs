@@ -37,6 +37,9 @@ public sealed class BridgeContract(EthereumRpcClient rpc, Address address)
     public static readonly AbiFunction ObservedAtBlockFunction = new("observedAtBlock", [], ["uint64"]);
     public static readonly AbiFunction ExitedFunction = new("exited", ["address"], ["bool"]);
     public static readonly AbiFunction ExitFunction = new("exit", [CheckpointTuple, "address", "bytes", "bytes32[]"]);
+    /// <summary>refund(checkpoint, id, depositor, recipient, amount, (present, value, otherKey, otherValueHash, siblings)).</summary>
+    public static readonly AbiFunction RefundFunction = new("refund", [CheckpointTuple, "uint64", "address", "address", "uint64", "(bool,bytes,bytes32,bytes32,bytes32[])"]);
+    public static readonly AbiFunction DepositHashesFunction = new("depositHashes", ["uint64"], ["bytes32"]);
 
     // ERC-20 (TestRlc and the real RLC token)
     public static readonly AbiFunction ApproveFunction = new("approve", ["address", "uint256"], ["bool"]);
@@ -53,6 +56,9 @@ public sealed class BridgeContract(EthereumRpcClient rpc, Address address)
 
     /// <summary>keccak256("Exited(address,uint64,uint64)"): topic account; data amount, checkpoint.</summary>
     public static readonly Hash256 ExitedTopic = Keccak256.Hash(System.Text.Encoding.ASCII.GetBytes("Exited(address,uint64,uint64)"));
+
+    /// <summary>depositHashes(id) once the deposit was refunded.</summary>
+    public static readonly Hash256 Refunded = new([.. new byte[31], 1]);
 
     public static readonly IReadOnlyList<AbiFunction> Errors =
     [
@@ -71,8 +77,12 @@ public sealed class BridgeContract(EthereumRpcClient rpc, Address address)
         new("WrongCheckpoint", ["uint64", "uint64"]),
         new("AlreadyExited", ["address"]),
         new("InvalidStateProof", ["address"]),
-        new("MalformedAccount", []),
+        new("MalformedRecord", []),
         new("InsufficientLocked", ["uint256", "uint64"]),
+        new("UnknownDeposit", ["uint64"]),
+        new("AlreadyRefunded", ["uint64"]),
+        new("DepositCredited", ["uint64", "uint64"]),
+        new("InvalidTotalsProof", []),
         // the token's, surfacing through deposit
         new("InsufficientBalance", ["address", "uint256", "uint256"]),
         new("InsufficientAllowance", ["address", "uint256", "uint256"]),
@@ -91,6 +101,25 @@ public sealed class BridgeContract(EthereumRpcClient rpc, Address address)
     /// <summary>Call data paying <paramref name="account"/> its balance in checkpoint <paramref name="checkpoint"/>'s state (the frozen one).</summary>
     public static byte[] ExitCallData(Checkpoint checkpoint, Address account, byte[] accountRecord, IReadOnlyList<Hash256> siblings) =>
         ExitFunction.EncodeCall(AnchorContract.Tuple(checkpoint), account, accountRecord, siblings.Cast<object>().ToList());
+
+    /// <summary>
+    /// Call data returning <paramref name="deposit"/> to its depositor from the frozen bridge: the
+    /// proof is of the state's BridgeTotals record under <paramref name="checkpoint"/>'s state root:
+    /// its value, or (null) its absence, the path ending in an empty slot or in another key's leaf.
+    /// </summary>
+    public static byte[] RefundCallData(Checkpoint checkpoint, BridgeDepositEvent deposit, byte[]? totals, Hash256? otherKey, Hash256? otherValueHash, IReadOnlyList<Hash256> siblings) =>
+        RefundFunction.EncodeCall(AnchorContract.Tuple(checkpoint), deposit.Id, deposit.Depositor, deposit.Recipient, deposit.Amount,
+            new object[] { totals is not null, totals ?? [], otherKey ?? Hash256.Zero, otherValueHash ?? Hash256.Zero, siblings.Cast<object>().ToList() });
+
+    /// <summary>What the bridge records of a deposit: keccak256(depositor ‖ recipient ‖ amount as 8 bytes).</summary>
+    public static Hash256 DepositHash(Address depositor, Address recipient, ulong amount)
+    {
+        var packed = new byte[48];
+        depositor.ToArray().CopyTo(packed, 0);
+        recipient.ToArray().CopyTo(packed, 20);
+        BinaryPrimitives.WriteUInt64BigEndian(packed.AsSpan(40), amount);
+        return Keccak256.Hash(packed);
+    }
 
     public static byte[] CheckFreezeCallData() => CheckFreezeFunction.EncodeCall();
 
@@ -140,6 +169,9 @@ public sealed class BridgeContract(EthereumRpcClient rpc, Address address)
     /// <summary>The newest anchored checkpoint checkFreeze saw, and the block it first saw it in.</summary>
     public async Task<(ulong Checkpoint, ulong AtBlock)> ObservedAsync(CancellationToken ct = default) =>
         ((ulong)(BigInteger)(await ReadAsync(ObservedCheckpointFunction, [], ct))[0], (ulong)(BigInteger)(await ReadAsync(ObservedAtBlockFunction, [], ct))[0]);
+
+    /// <summary>The hash the bridge holds for deposit <paramref name="id"/>: zero for none, <see cref="Refunded"/> once refunded.</summary>
+    public async Task<Hash256> DepositHashAsync(ulong id, CancellationToken ct = default) => new((byte[])(await ReadAsync(DepositHashesFunction, [id], ct))[0]);
 
     public async Task<bool> ExitedAsync(Address account, CancellationToken ct = default) => (bool)(await ReadAsync(ExitedFunction, [account], ct))[0];
 

@@ -9,7 +9,8 @@ pragma solidity 0.8.28;
 /// a checkpoint the anchor contract accepted. If no checkpoint is anchored for `freezeAfterBlocks`
 /// Ethereum blocks, the bridge freezes for good: no more deposits, no claims against later
 /// checkpoints, and every account may take its balance out once, with a proof into the state root of
-/// the last checkpoint anchored. Layouts: docs/bridge.md.
+/// the last checkpoint anchored; a deposit that state had not credited goes back to its depositor.
+/// Layouts: docs/bridge.md.
 contract Bridge {
     IErc20 public immutable token;
     IAnchor public immutable anchor;
@@ -20,6 +21,12 @@ contract Bridge {
 
     /// Number of deposits so far; the next deposit gets this id.
     uint64 public depositCount;
+    /// keccak256(depositor ‖ recipient ‖ amount) of each deposit, REFUNDED once refunded: a frozen
+    /// bridge refunds only deposits it holds, and each once.
+    mapping(uint64 => bytes32) public depositHashes;
+    bytes32 public constant REFUNDED = bytes32(uint256(1));
+    /// State key of the sidechain's BridgeTotals record: keccak256(0x17) (docs/bridge.md).
+    bytes32 public constant BRIDGE_TOTALS_KEY = keccak256(hex"17");
     /// RLC held for the sidechain: deposits minus claimed withdrawals.
     uint256 public locked;
     mapping(uint256 => uint256) private _claimedWords; // bit per withdrawal id
@@ -36,6 +43,18 @@ contract Bridge {
     event Observed(uint64 checkpoint, uint64 blockNumber);
     event Frozen(uint64 checkpoint, uint64 blockNumber);
     event Exited(address indexed account, uint64 amount, uint64 checkpoint);
+    event Refunded(uint64 indexed id, address indexed depositor, uint64 amount, uint64 checkpoint);
+
+    /// A state tree proof about one key (docs/state-tree.md): its value when `present`; otherwise its
+    /// absence, the path ending in an empty slot (`otherKey` and `otherValueHash` zero) or in the leaf
+    /// of another key sharing the path.
+    struct StateProof {
+        bool present;
+        bytes value;
+        bytes32 otherKey;
+        bytes32 otherValueHash;
+        bytes32[] siblings;
+    }
 
     error ZeroAmount();
     error ZeroRecipient();
@@ -52,8 +71,12 @@ contract Bridge {
     error WrongCheckpoint(uint64 expected, uint64 actual);
     error AlreadyExited(address account);
     error InvalidStateProof(address account);
-    error MalformedAccount();
+    error MalformedRecord();
     error InsufficientLocked(uint256 locked, uint64 amount);
+    error UnknownDeposit(uint64 id);
+    error AlreadyRefunded(uint64 id);
+    error DepositCredited(uint64 id, uint64 nextDepositId);
+    error InvalidTotalsProof();
 
     constructor(IErc20 token_, IAnchor anchor_, uint64 sidechainId_, uint64 freezeAfterBlocks_) {
         token = token_;
@@ -135,19 +158,37 @@ contract Bridge {
     /// @param accountRecord the account's state value: protobuf AccountRecord {1: balance, 2: frozen, 3: nonce}
     /// @param siblings the state tree's sibling hashes from the root down (docs/state-tree.md)
     function exit(IAnchor.Checkpoint calldata cp, address account, bytes calldata accountRecord, bytes32[] calldata siblings) external {
-        if (frozenAt == 0) revert NotFrozen();
-        if (cp.chainId != sidechainId) revert WrongChain(sidechainId, cp.chainId);
-        if (cp.number != frozenAt) revert WrongCheckpoint(frozenAt, cp.number);
+        _requireFrozenCheckpoint(cp);
         if (exited[account]) revert AlreadyExited(account);
-        if (!anchor.isAnchored(cp)) revert CheckpointNotAnchored(cp.number);
         bytes32 key = keccak256(abi.encodePacked(bytes1(0x01), account));
-        if (!_verifyState(cp.stateRoot, key, keccak256(accountRecord), siblings)) revert InvalidStateProof(account);
-        uint256 amount = _accountTotal(accountRecord);
+        if (_fold(key, _leaf(key, keccak256(accountRecord)), siblings) != cp.stateRoot) revert InvalidStateProof(account);
+        uint256 amount = _sumFields(accountRecord, (1 << 1) | (1 << 2));
         if (amount > locked) amount = locked;
         exited[account] = true;
         locked -= amount;
         if (amount > 0 && !token.transfer(account, amount)) revert TokenTransferFailed();
         emit Exited(account, uint64(amount), cp.number);
+    }
+
+    /// @notice Once frozen: returns deposit `id` to its depositor when the state of checkpoint
+    /// `frozenAt` had not credited it: its id is at or above that state's next deposit id, proven by
+    /// `totals` (the state value BridgeTotals {2: next_deposit_id}, or its absence: nothing credited).
+    /// A deposit locked while the sidechain had stopped, or credited only in a state never anchored,
+    /// is therefore not lost; its recipient's exit never counted it. Once per deposit; anyone may
+    /// send it; the RLC goes to the depositor.
+    function refund(IAnchor.Checkpoint calldata cp, uint64 id, address depositor, address recipient, uint64 amount, StateProof calldata totals) external {
+        _requireFrozenCheckpoint(cp);
+        bytes32 recorded = depositHashes[id];
+        if (recorded == REFUNDED) revert AlreadyRefunded(id);
+        if (recorded == 0 || recorded != keccak256(abi.encodePacked(depositor, recipient, amount))) revert UnknownDeposit(id);
+        uint64 next = _nextDepositId(cp.stateRoot, totals);
+        if (id < next) revert DepositCredited(id, next);
+        // Only exits from a chain with RLC that never crossed (a devnet's genesis) can have taken it.
+        if (amount > locked) revert InsufficientLocked(locked, amount);
+        depositHashes[id] = REFUNDED;
+        locked -= amount;
+        if (!token.transfer(depositor, amount)) revert TokenTransferFailed();
+        emit Refunded(id, depositor, amount, cp.number);
     }
 
     function isClaimed(uint64 id) public view returns (bool) {
@@ -165,16 +206,45 @@ contract Bridge {
         if (recipient == address(0)) revert ZeroRecipient();
         id = depositCount++;
         locked += amount;
+        depositHashes[id] = keccak256(abi.encodePacked(depositor, recipient, uint64(amount)));
         emit Deposit(id, depositor, recipient, uint64(amount));
     }
 
-    /// Inclusion in the state tree (compact sparse Merkle tree, docs/state-tree.md): the leaf
-    /// keccak256(0x00 ‖ key ‖ valueHash) sits at depth siblings.length on the key's path; bit d of the
-    /// key (from the most significant) puts the node left (0) or right (1) at depth d + 1.
-    function _verifyState(bytes32 root, bytes32 key, bytes32 valueHash, bytes32[] calldata siblings) private pure returns (bool) {
+    /// Exits and refunds are paid from the frozen checkpoint's state only, and only once it is anchored.
+    function _requireFrozenCheckpoint(IAnchor.Checkpoint calldata cp) private view {
+        if (frozenAt == 0) revert NotFrozen();
+        if (cp.chainId != sidechainId) revert WrongChain(sidechainId, cp.chainId);
+        if (cp.number != frozenAt) revert WrongCheckpoint(frozenAt, cp.number);
+        if (!anchor.isAnchored(cp)) revert CheckpointNotAnchored(cp.number);
+    }
+
+    /// next_deposit_id of the BridgeTotals record `proof` shows in the state under `root`; zero when
+    /// the record is absent (no deposit was ever credited).
+    function _nextDepositId(bytes32 root, StateProof calldata proof) private pure returns (uint64) {
+        bytes32 key = BRIDGE_TOTALS_KEY;
+        bytes32 node;
+        if (proof.present) {
+            node = _leaf(key, keccak256(proof.value));
+        } else if (proof.otherKey != 0 || proof.otherValueHash != 0) {
+            // Another key's leaf where the path ends: it must differ from the key and share the path.
+            uint256 depth = proof.siblings.length;
+            if (proof.otherKey == key || (depth > 0 && (uint256(proof.otherKey) ^ uint256(key)) >> (256 - depth) != 0)) revert InvalidTotalsProof();
+            node = _leaf(proof.otherKey, proof.otherValueHash);
+        }
+        if (_fold(key, node, proof.siblings) != root) revert InvalidTotalsProof();
+        return proof.present ? uint64(_sumFields(proof.value, 1 << 2)) : 0;
+    }
+
+    function _leaf(bytes32 key, bytes32 valueHash) private pure returns (bytes32) {
+        return keccak256(abi.encodePacked(bytes1(0x00), key, valueHash));
+    }
+
+    /// The state tree's root above `node`, found at depth siblings.length on the key's path (compact
+    /// sparse Merkle tree, docs/state-tree.md): bit d of the key (from the most significant) puts the
+    /// node left (0) or right (1) at depth d + 1. Zero for a path deeper than the tree can be.
+    function _fold(bytes32 key, bytes32 node, bytes32[] calldata siblings) private pure returns (bytes32) {
         uint256 depth = siblings.length;
-        if (depth > 256) return false;
-        bytes32 node = keccak256(abi.encodePacked(bytes1(0x00), key, valueHash));
+        if (depth > 256) return 0;
         while (depth > 0) {
             depth--;
             bool right = (uint256(key) >> (255 - depth)) & 1 == 1;
@@ -182,11 +252,12 @@ contract Bridge {
                 ? keccak256(abi.encodePacked(bytes1(0x01), siblings[depth], node))
                 : keccak256(abi.encodePacked(bytes1(0x01), node, siblings[depth]));
         }
-        return node == root;
+        return node;
     }
 
-    /// balance + frozen of a protobuf AccountRecord (varint fields 1 and 2; other fields skipped).
-    function _accountTotal(bytes calldata record) private pure returns (uint256 total) {
+    /// Sum of the varint fields of a protobuf record whose numbers are set in `fields` (bit n for
+    /// field n); other fields skipped. AccountRecord {1: balance, 2: frozen}; BridgeTotals {2: next_deposit_id}.
+    function _sumFields(bytes calldata record, uint256 fields) private pure returns (uint256 total) {
         uint256 at;
         while (at < record.length) {
             uint256 tag;
@@ -196,7 +267,7 @@ contract Bridge {
             if (wireType == 0) {
                 uint256 value;
                 (value, at) = _varint(record, at);
-                if (field == 1 || field == 2) total += value;
+                if (field < 256 && (fields >> field) & 1 == 1) total += value;
             } else if (wireType == 2) {
                 uint256 length;
                 (length, at) = _varint(record, at);
@@ -206,23 +277,23 @@ contract Bridge {
             } else if (wireType == 5) {
                 at += 4;
             } else {
-                revert MalformedAccount();
+                revert MalformedRecord();
             }
         }
-        if (at != record.length) revert MalformedAccount();
+        if (at != record.length) revert MalformedRecord();
     }
 
     function _varint(bytes calldata data, uint256 at) private pure returns (uint256 value, uint256 next) {
         for (uint256 shift = 0; shift < 64; shift += 7) {
-            if (at >= data.length) revert MalformedAccount();
+            if (at >= data.length) revert MalformedRecord();
             uint8 b = uint8(data[at++]);
             value |= uint256(b & 0x7f) << shift;
             if (b & 0x80 == 0) {
-                if (value > type(uint64).max) revert MalformedAccount();
+                if (value > type(uint64).max) revert MalformedRecord();
                 return (value, at);
             }
         }
-        revert MalformedAccount();
+        revert MalformedRecord();
     }
 
     /// Binary Merkle path check: nodes keccak256(0x01 ‖ left ‖ right), an odd last node carried up.
