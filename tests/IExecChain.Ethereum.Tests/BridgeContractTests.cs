@@ -325,6 +325,45 @@ public sealed class BridgeContractTests
         Assert.That(await d.Bridge.LockedAsync(), Is.EqualTo(new BigInteger(100 * Rlc)), "what the anchored state credited stays for exits");
     }
 
+    [Test]
+    public async Task A_frozen_bridge_pays_each_account_its_proven_stakes_and_unbonding_once()
+    {
+        var d = await DeployAsync();
+        await DepositAsync(d, Alice, 100 * Rlc, Alice.Address);
+        var carol = new PrivateKey(Keccak256.HashToArray([5])).Address;
+        var stake = new StakeRecord { ValidatorStake = 10 * Rlc, WorkerStake = 3 * Rlc };
+        stake.Unbonding.Add(new Unbonding { Role = StakeRole.Worker, Amount = 2 * Rlc, ReleaseHeight = 900 });
+        stake.Unbonding.Add(new Unbonding { Role = StakeRole.Validator, Amount = 1 * Rlc, ReleaseHeight = 1_000_000 });
+        var stakeKey = State.Execution.StateKeys.Stake(carol);
+        var tree = StateOf([new(stakeKey, stake.ToByteArray()),
+            new(State.Execution.StateKeys.Account(carol), new AccountRecord { Balance = 4 * Rlc }.ToByteArray())], Accounts(200));
+        var (last, _) = await AnchoredPeriodAsync(d, 0, tree.Root);
+        byte[] ExitStake(Address account, byte[]? record = null, IReadOnlyList<Hash256>? siblings = null)
+        {
+            var proof = tree.GetProof(State.Execution.StateKeys.Stake(account));
+            return BridgeContract.ExitStakeCallData(last.Checkpoint, account, record ?? proof.Value!, siblings ?? proof.Siblings);
+        }
+
+        Assert.That(await RevertOf(Bob, d.Bridge.Address, ExitStake(carol)), Is.EqualTo("NotFrozen()"));
+        await FreezeAsync(d, last.Checkpoint.Number);
+
+        var inflated = new StakeRecord { ValidatorStake = 90 * Rlc, WorkerStake = 3 * Rlc, Unbonding = { stake.Unbonding } }.ToByteArray();
+        Assert.That(await RevertOf(Bob, d.Bridge.Address, ExitStake(carol, inflated)), Is.EqualTo($"InvalidStateProof({carol})"));
+        var account = tree.GetProof(State.Execution.StateKeys.Account(carol));
+        Assert.That(await RevertOf(Bob, d.Bridge.Address, ExitStake(carol, account.Value, account.Siblings)), Is.EqualTo($"InvalidStateProof({carol})"),
+            "the account record is no stake record (another key)");
+        var receipt = await SendAsync(Bob, d.Bridge.Address, ExitStake(carol));
+        Assert.That(receipt.Succeeded, Is.True);
+        TestContext.Out.WriteLine($"exitStake gas: {receipt.GasUsed} (proof depth {tree.GetProof(stakeKey).Siblings.Count})");
+        Assert.That(await BalanceAsync(d, carol), Is.EqualTo(new BigInteger(16 * Rlc)), "validator + worker stake + both unbonding entries");
+        Assert.That(await d.Bridge.StakeExitedAsync(carol), Is.True);
+        Assert.That(await d.Bridge.ExitedAsync(carol), Is.False, "its balance is a separate exit");
+        Assert.That(await RevertOf(Bob, d.Bridge.Address, ExitStake(carol)), Is.EqualTo($"AlreadyExited({carol})"));
+        Assert.That((await SendAsync(Bob, d.Bridge.Address, BridgeContract.ExitCallData(last.Checkpoint, carol, account.Value!, account.Siblings))).Succeeded, Is.True);
+        Assert.That(await BalanceAsync(d, carol), Is.EqualTo(new BigInteger(20 * Rlc)));
+        Assert.That(await d.Bridge.LockedAsync(), Is.EqualTo(new BigInteger(80 * Rlc)));
+    }
+
     /// <summary>
     /// A state that never credited a deposit has no BridgeTotals record: the refund is proven by its
     /// absence, the key's path ending in another key's leaf (one account) or in an empty slot (two

@@ -110,6 +110,8 @@ public sealed class BridgeGasTests
         var addresses = Enumerable.Range(0, accounts).Select(i => new Address(Keccak256.HashToArray(BitConverter.GetBytes(i)).AsSpan(12))).ToList();
         var update = tree.Prepare(addresses.Select((a, i) => new KeyValuePair<Hash256, byte[]?>(State.Execution.StateKeys.Account(a),
             new AccountRecord { Balance = 1_000_000 + (ulong)i, Frozen = (ulong)i % 3, Nonce = (ulong)i % 50 }.ToByteArray()))
+            .Concat(addresses.Take(3).Select(a => new KeyValuePair<Hash256, byte[]?>(State.Execution.StateKeys.Stake(a),
+                new StakeRecord { WorkerStake = 100 * Rlc, Unbonding = { new Unbonding { Role = StakeRole.Worker, Amount = Rlc, ReleaseHeight = 1_000 } } }.ToByteArray())))
             .Append(new(State.Execution.StateKeys.BridgeTotals, new BridgeTotals { BridgedSupply = 1_000 * Rlc, NextDepositId = 1, DepositedTotal = 1_000 * Rlc }.ToByteArray())).ToList());
         using (var batch = store.NewBatch())
         {
@@ -128,12 +130,19 @@ public sealed class BridgeGasTests
             depths.Add(proof.Siblings.Count);
             gas.Add(await GasAsync(Alice, d.Bridge, BridgeContract.ExitCallData(cp.Checkpoint, account, proof.Value!, proof.Siblings), $"exit, {accounts} accounts, proof depth {proof.Siblings.Count}"));
         }
+        var stakes = new List<ulong>();
+        foreach (var account in addresses.Take(3))
+        {
+            var proof = tree.GetProof(State.Execution.StateKeys.Stake(account));
+            stakes.Add(await GasAsync(Alice, d.Bridge, BridgeContract.ExitStakeCallData(cp.Checkpoint, account, proof.Value!, proof.Siblings), $"exitStake, {accounts} accounts, proof depth {proof.Siblings.Count}"));
+        }
         var totals = tree.GetProof(State.Execution.StateKeys.BridgeTotals);
         var uncredited = (await new BridgeContract(_ganache.Rpc, d.Bridge).DepositsAsync(0, await _ganache.Rpc.BlockNumberAsync()))[1];
         ulong refund = await GasAsync(Alice, d.Bridge, BridgeContract.RefundCallData(cp.Checkpoint, uncredited, totals.Value, null, null, totals.Siblings),
             $"refund, {accounts} accounts, proof depth {totals.Siblings.Count}");
-        TestContext.Out.WriteLine($"accounts={accounts} freeze={freeze} exit depths={string.Join(",", depths)} gas={string.Join(",", gas)} refund depth={totals.Siblings.Count} gas={refund}");
+        TestContext.Out.WriteLine($"accounts={accounts} freeze={freeze} exit depths={string.Join(",", depths)} gas={string.Join(",", gas)} refund depth={totals.Siblings.Count} gas={refund} exitStake gas={string.Join(",", stakes)}");
         foreach (var g in gas) Assert.That(g, Is.LessThan(130_000UL));
         Assert.That(refund, Is.LessThan(130_000UL));
+        foreach (var g in stakes) Assert.That(g, Is.LessThan(140_000UL));
     }
 }

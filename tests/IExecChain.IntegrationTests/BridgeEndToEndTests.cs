@@ -48,6 +48,9 @@ public class BridgeEndToEndTests
         var tokenAddress = Address.Parse(deployed.GetProperty("token").GetString()!);
 
         var spec = JsonNode.Parse(File.ReadAllText(DevChain.SpecPath))!;
+        // Bridged RLC is staked below: a worker stake of a few RLC, and unbonding that outlasts the test.
+        spec["parameters"]!["minWorkerStake"] = (2 * Rlc).ToString(CultureInfo.InvariantCulture);
+        spec["parameters"]!["unbondingPeriodBlocks"] = 1_000_000;
         spec["parameters"]!["bridge"] = new JsonObject
         {
             ["ethChainId"] = Ganache.ChainId,
@@ -132,7 +135,15 @@ public class BridgeEndToEndTests
         // Back: burn 20 RLC on the sidechain, claim them on Ethereum once the relayer anchored the checkpoint.
         using var relayer = NodeProcess.Start("relayer", "--rpc", rpc, "--eth-rpc", eth, "--eth-key", payerKey, "--password-file", password,
             "--anchor", anchorAddress.ToString(), "--interval", "0.5");
-        ulong fee = JsonRpcClient.Quantity((await side.CallAsync("iex_nodeInfo")).GetProperty("fees").GetProperty("bridge"));
+        var fees = (await side.CallAsync("iex_nodeInfo")).GetProperty("fees");
+        ulong fee = JsonRpcClient.Quantity(fees.GetProperty("bridge"));
+        // 3 RLC staked as a worker, 1 of them unbonding: stakes an exit pays too.
+        foreach (var (verb, amount) in new[] { ("stake", "3RLC"), ("unstake", "1RLC") })
+        {
+            (code, output) = NodeProcess.Run("tx", verb, "--role", "worker", "--amount", amount, "--rpc", rpc, "--key", bridgerKey, "--password-file", password, "--wait");
+            Assert.That(code, Is.EqualTo(0), output);
+        }
+        ulong stakeFees = JsonRpcClient.Quantity(fees.GetProperty("stake")) + JsonRpcClient.Quantity(fees.GetProperty("unstake"));
         before = await BalanceAsync(side, recipient);
         (code, output) = NodeProcess.Run(TimeSpan.FromSeconds(180), "bridge", "withdraw", "--rpc", rpc, "--key", bridgerKey, "--password-file", password,
             "--amount", "20RLC", "--to", depositor.Address.ToString(), "--wait", "--eth-rpc", eth, "--eth-key", depositorKey, "--timeout", "150");
@@ -174,7 +185,7 @@ public class BridgeEndToEndTests
         Assert.That(code, Is.EqualTo(0), output);
         Assert.That(output, Does.Contain("the bridge is frozen at checkpoint"));
         ulong owed = await BalanceAsync(side, recipient);   // its last transaction, the withdrawal, is in an anchored checkpoint
-        Assert.That(owed, Is.EqualTo(30 * Rlc - fee));
+        Assert.That(owed, Is.EqualTo(30 * Rlc - fee - 3 * Rlc - stakeFees));
         await mining.CancelAsync();
         await miner;
         Assert.That(Refused(exit), Does.Contain("stop the node first"), "the replay reads the node's database");
@@ -185,7 +196,8 @@ public class BridgeEndToEndTests
         (code, output) = NodeProcess.Run(TimeSpan.FromSeconds(180), exit);
         Assert.That(code, Is.EqualTo(0), output);
         Assert.That(output, Does.Contain($"{recipient} exited: {IExecChain.Node.Cli.Amounts.Format(owed)} paid on Ethereum"));
-        Assert.That(await TokenBalanceAsync(ganache, tokenAddress, recipient), Is.EqualTo(owed));
+        Assert.That(output, Does.Contain($"{recipient} stakes exited: 3 RLC paid on Ethereum").And.Contain("(validator 0 RLC + worker 2 RLC + unbonding 1 RLC"));
+        Assert.That(await TokenBalanceAsync(ganache, tokenAddress, recipient), Is.EqualTo(owed + 3 * Rlc), "balance and stakes: all it held on the sidechain");
         Assert.That(Refused(exit), Does.Contain("has exited already"));
 
         Assert.That(Refused([.. refund, "--deposit", "0"]), Does.Contain("--deposit 0: checkpoint").And.Contain("credited it"));
@@ -200,7 +212,7 @@ public class BridgeEndToEndTests
         Assert.That(Refused([.. refund, "--deposit", "1"]), Does.Contain("--deposit 1: refunded already"));
         Assert.That(Refused(["bridge", "exit", "--data", dir.Path, "--account", recipient.ToString(), "--eth-rpc", eth, "--eth-key", payerKey, "--password-file", password]),
             Does.Contain("holds no node"));
-        Assert.That(await new BridgeContract(ganache.Rpc, bridgeAddress).LockedAsync(), Is.EqualTo(new BigInteger(30 * Rlc - owed)));
+        Assert.That(await new BridgeContract(ganache.Rpc, bridgeAddress).LockedAsync(), Is.EqualTo(new BigInteger(30 * Rlc - owed - 3 * Rlc)));
     }
 
     [Test, CancelAfter(300_000)]

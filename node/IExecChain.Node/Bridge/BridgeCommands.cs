@@ -376,7 +376,7 @@ public static class BridgeCommands
         var ethRpc = EthRpc();
         var key = EthKey("pays for the exits (the RLC goes to each account)");
         var password = PasswordFile();
-        var command = new Command("exit", "Once the bridge is frozen: pay accounts their sidechain balance, proven against the last anchored state root") { data, accounts, ethRpc, key, password };
+        var command = new Command("exit", "Once the bridge is frozen: pay accounts their sidechain balance, escrow and stakes, proven against the last anchored state root") { data, accounts, ethRpc, key, password };
         command.SetAction((r, ct) => Cli.Cli.RunAsync(async () =>
         {
             var dataDir = r.GetValue(data)!;
@@ -388,24 +388,45 @@ public static class BridgeCommands
             ulong frozen = await bridge.FrozenAtAsync(ct);
             if (frozen == 0) throw new CliException("the bridge is not frozen: withdraw and claim instead (see `iexchain bridge freeze` for when it may freeze)");
             foreach (var account in targets)
-                if (await bridge.ExitedAsync(account, ct)) throw new CliException($"{account} has exited already");
+                if (await bridge.ExitedAsync(account, ct) && await bridge.StakeExitedAsync(account, ct)) throw new CliException($"{account} has exited already");
             var (checkpoint, proofs, _) = ExitProver.Prove(dataDir, frozen, targets, Console.Error.WriteLine);
             var sender = new EthereumSender(eth, payer, info.EthChainId);
-            var token = await bridge.TokenAsync(ct);
             foreach (var proof in proofs)
             {
-                var receipt = await AnchorCommands.SendAsync(sender, info.Contract, BridgeContract.ExitCallData(checkpoint, proof.Account, proof.Value, proof.Siblings),
-                    $"exiting {proof.Account}", BridgeContract.DescribeRevert, ct);
-                ulong owed = proof.Record.Balance + proof.Record.Frozen;
-                ulong paid = receipt.Logs.Where(l => l.Address == info.Contract && l.Topics.Count == 2 && l.Topics[0] == BridgeContract.ExitedTopic)
-                    .Select(l => (ulong)new BigInteger(l.Data.AsSpan(0, 32), isUnsigned: true, isBigEndian: true)).FirstOrDefault();
-                Console.WriteLine($"{proof.Account} exited: {Amounts.Format(paid)} paid on Ethereum from checkpoint {checkpoint.Number}'s state " +
-                    $"(balance {Amounts.Format(proof.Record.Balance)} + escrow {Amounts.Format(proof.Record.Frozen)}{(paid < owed ? "; the bridge held less" : "")}; tx {receipt.TransactionHash}, gas {receipt.GasUsed})");
+                bool paidSomething = false;
+                if (proof.Balance is { } balance && !await bridge.ExitedAsync(proof.Account, ct))
+                {
+                    var receipt = await AnchorCommands.SendAsync(sender, info.Contract, BridgeContract.ExitCallData(checkpoint, proof.Account, balance.Value, balance.Siblings),
+                        $"exiting {proof.Account}", BridgeContract.DescribeRevert, ct);
+                    ulong owed = balance.Record.Balance + balance.Record.Frozen;
+                    ulong paid = PaidIn(receipt, info.Contract, BridgeContract.ExitedTopic);
+                    Console.WriteLine($"{proof.Account} exited: {Amounts.Format(paid)} paid on Ethereum from checkpoint {checkpoint.Number}'s state " +
+                        $"(balance {Amounts.Format(balance.Record.Balance)} + escrow {Amounts.Format(balance.Record.Frozen)}{(paid < owed ? "; the bridge held less" : "")}; tx {receipt.TransactionHash}, gas {receipt.GasUsed})");
+                    paidSomething = true;
+                }
+                if (proof.Stakes is { } stakes && !await bridge.StakeExitedAsync(proof.Account, ct))
+                {
+                    var receipt = await AnchorCommands.SendAsync(sender, info.Contract, BridgeContract.ExitStakeCallData(checkpoint, proof.Account, stakes.Value, stakes.Siblings),
+                        $"exiting the stakes of {proof.Account}", BridgeContract.DescribeRevert, ct);
+                    ulong unbonding = stakes.Record.Unbonding.Aggregate(0UL, (sum, u) => sum + u.Amount);
+                    ulong owed = stakes.Record.ValidatorStake + stakes.Record.WorkerStake + unbonding;
+                    ulong paid = PaidIn(receipt, info.Contract, BridgeContract.StakeExitedTopic);
+                    Console.WriteLine($"{proof.Account} stakes exited: {Amounts.Format(paid)} paid on Ethereum from checkpoint {checkpoint.Number}'s state " +
+                        $"(validator {Amounts.Format(stakes.Record.ValidatorStake)} + worker {Amounts.Format(stakes.Record.WorkerStake)} + unbonding {Amounts.Format(unbonding)}" +
+                        $"{(paid < owed ? "; the bridge held less" : "")}; tx {receipt.TransactionHash}, gas {receipt.GasUsed})");
+                    paidSomething = true;
+                }
+                if (!paidSomething) Console.WriteLine($"{proof.Account}: nothing left to exit");
             }
             return 0;
         }));
         return command;
     }
+
+    /// <summary>The amount an Exited or StakeExited event of <paramref name="bridge"/> in <paramref name="receipt"/> reports.</summary>
+    private static ulong PaidIn(TransactionReceipt receipt, Address bridge, Hash256 topic) =>
+        receipt.Logs.Where(l => l.Address == bridge && l.Topics.Count == 2 && l.Topics[0] == topic)
+            .Select(l => (ulong)new BigInteger(l.Data.AsSpan(0, 32), isUnsigned: true, isBigEndian: true)).FirstOrDefault();
 
     private static Command BuildRefund()
     {

@@ -22,7 +22,11 @@ namespace IExecChain.Node.Bridge;
 /// </summary>
 public static class ExitProver
 {
-    public sealed record AccountProof(Address Account, AccountRecord Record, byte[] Value, IReadOnlyList<Hash256> Siblings);
+    /// <summary>A state value and its proof.</summary>
+    public sealed record ProvenValue<T>(T Record, byte[] Value, IReadOnlyList<Hash256> Siblings);
+
+    /// <summary>What an exit pays an account: its AccountRecord (balance and escrow) and its StakeRecord, each when the state has one.</summary>
+    public sealed record AccountProof(Address Account, ProvenValue<AccountRecord>? Balance, ProvenValue<StakeRecord>? Stakes);
 
     /// <summary>
     /// The frozen state's bridge totals: the record (empty when absent: no deposit was ever credited),
@@ -64,10 +68,10 @@ public static class ExitProver
             var proofs = new List<AccountProof>();
             foreach (var account in accounts)
             {
-                var proof = processor.Tree.GetProof(StateKeys.Account(account));
-                if (proof.Value is null) throw new CliException($"{account} has no account in checkpoint {checkpointNumber}'s state: nothing to exit");
-                if (!proof.Verify(checkpoint.StateRoot)) throw new InvalidOperationException($"the proof of {account} does not verify against the state root it came from");
-                proofs.Add(new AccountProof(account, AccountRecord.Parser.ParseFrom(proof.Value), proof.Value, proof.Siblings));
+                var balance = ProveValue(processor.Tree, StateKeys.Account(account), checkpoint.StateRoot, AccountRecord.Parser);
+                var stakes = ProveValue(processor.Tree, StateKeys.Stake(account), checkpoint.StateRoot, StakeRecord.Parser);
+                if (balance is null && stakes is null) throw new CliException($"{account} has no account and no stake in checkpoint {checkpointNumber}'s state: nothing to exit");
+                proofs.Add(new AccountProof(account, balance, stakes));
             }
             var totals = processor.Tree.GetProof(StateKeys.BridgeTotals);
             if (!totals.Verify(checkpoint.StateRoot)) throw new InvalidOperationException("the proof of the bridge totals does not verify against the state root it came from");
@@ -80,6 +84,14 @@ public static class ExitProver
         {
             scratchDir.Delete(recursive: true);
         }
+    }
+
+    private static ProvenValue<T>? ProveValue<T>(StateTree tree, Hash256 key, Hash256 root, Google.Protobuf.MessageParser<T> parser) where T : Google.Protobuf.IMessage<T>
+    {
+        var proof = tree.GetProof(key);
+        if (proof.Value is null) return null;
+        if (!proof.Verify(root)) throw new InvalidOperationException($"the proof of state key {key} does not verify against the state root it came from");
+        return new ProvenValue<T>(parser.ParseFrom(proof.Value), proof.Value, proof.Siblings);
     }
 
     private static RocksDbStore OpenStopped(string path)

@@ -37,6 +37,8 @@ public sealed class BridgeContract(EthereumRpcClient rpc, Address address)
     public static readonly AbiFunction ObservedAtBlockFunction = new("observedAtBlock", [], ["uint64"]);
     public static readonly AbiFunction ExitedFunction = new("exited", ["address"], ["bool"]);
     public static readonly AbiFunction ExitFunction = new("exit", [CheckpointTuple, "address", "bytes", "bytes32[]"]);
+    public static readonly AbiFunction ExitStakeFunction = new("exitStake", [CheckpointTuple, "address", "bytes", "bytes32[]"]);
+    public static readonly AbiFunction StakeExitedFunction = new("stakeExited", ["address"], ["bool"]);
     /// <summary>refund(checkpoint, id, depositor, recipient, amount, (present, value, otherKey, otherValueHash, siblings)).</summary>
     public static readonly AbiFunction RefundFunction = new("refund", [CheckpointTuple, "uint64", "address", "address", "uint64", "(bool,bytes,bytes32,bytes32,bytes32[])"]);
     public static readonly AbiFunction DepositHashesFunction = new("depositHashes", ["uint64"], ["bytes32"]);
@@ -56,6 +58,9 @@ public sealed class BridgeContract(EthereumRpcClient rpc, Address address)
 
     /// <summary>keccak256("Exited(address,uint64,uint64)"): topic account; data amount, checkpoint.</summary>
     public static readonly Hash256 ExitedTopic = Keccak256.Hash(System.Text.Encoding.ASCII.GetBytes("Exited(address,uint64,uint64)"));
+
+    /// <summary>keccak256("StakeExited(address,uint64,uint64)"): topic account; data amount, checkpoint.</summary>
+    public static readonly Hash256 StakeExitedTopic = Keccak256.Hash(System.Text.Encoding.ASCII.GetBytes("StakeExited(address,uint64,uint64)"));
 
     /// <summary>depositHashes(id) once the deposit was refunded.</summary>
     public static readonly Hash256 Refunded = new([.. new byte[31], 1]);
@@ -101,6 +106,10 @@ public sealed class BridgeContract(EthereumRpcClient rpc, Address address)
     /// <summary>Call data paying <paramref name="account"/> its balance in checkpoint <paramref name="checkpoint"/>'s state (the frozen one).</summary>
     public static byte[] ExitCallData(Checkpoint checkpoint, Address account, byte[] accountRecord, IReadOnlyList<Hash256> siblings) =>
         ExitFunction.EncodeCall(AnchorContract.Tuple(checkpoint), account, accountRecord, siblings.Cast<object>().ToList());
+
+    /// <summary>Call data paying <paramref name="account"/> its stakes (StakeRecord) in checkpoint <paramref name="checkpoint"/>'s state (the frozen one).</summary>
+    public static byte[] ExitStakeCallData(Checkpoint checkpoint, Address account, byte[] stakeRecord, IReadOnlyList<Hash256> siblings) =>
+        ExitStakeFunction.EncodeCall(AnchorContract.Tuple(checkpoint), account, stakeRecord, siblings.Cast<object>().ToList());
 
     /// <summary>
     /// Call data returning <paramref name="deposit"/> to its depositor from the frozen bridge: the
@@ -174,6 +183,8 @@ public sealed class BridgeContract(EthereumRpcClient rpc, Address address)
     public async Task<Hash256> DepositHashAsync(ulong id, CancellationToken ct = default) => new((byte[])(await ReadAsync(DepositHashesFunction, [id], ct))[0]);
 
     public async Task<bool> ExitedAsync(Address account, CancellationToken ct = default) => (bool)(await ReadAsync(ExitedFunction, [account], ct))[0];
+
+    public async Task<bool> StakeExitedAsync(Address account, CancellationToken ct = default) => (bool)(await ReadAsync(StakeExitedFunction, [account], ct))[0];
 
     /// <summary>ERC-20 balance of <paramref name="owner"/> in the token at <paramref name="token"/>.</summary>
     public static async Task<BigInteger> BalanceOfAsync(EthereumRpcClient rpc, Address token, Address owner, CancellationToken ct = default)

@@ -37,12 +37,14 @@ contract Bridge {
     /// Zero while live; once frozen, the checkpoint whose state root pays exits (nothing later counts).
     uint64 public frozenAt;
     mapping(address => bool) public exited;
+    mapping(address => bool) public stakeExited;
 
     event Deposit(uint64 indexed id, address indexed depositor, address indexed recipient, uint64 amount);
     event WithdrawalClaimed(uint64 indexed id, address indexed recipient, uint64 amount, uint64 checkpoint);
     event Observed(uint64 checkpoint, uint64 blockNumber);
     event Frozen(uint64 checkpoint, uint64 blockNumber);
     event Exited(address indexed account, uint64 amount, uint64 checkpoint);
+    event StakeExited(address indexed account, uint64 amount, uint64 checkpoint);
     event Refunded(uint64 indexed id, address indexed depositor, uint64 amount, uint64 checkpoint);
 
     /// A state tree proof about one key (docs/state-tree.md): its value when `present`; otherwise its
@@ -170,6 +172,23 @@ contract Bridge {
         emit Exited(account, uint64(amount), cp.number);
     }
 
+    /// @notice Once frozen: pays `account` its stakes in the state of checkpoint `frozenAt` (validator
+    /// and worker stake, and what is still unbonding), proven by `siblings` into its state root; once
+    /// per account, never more than the bridge still holds. The RLC goes to `account`.
+    /// @param stakeRecord the state value: protobuf StakeRecord {1: validator_stake, 2: worker_stake, 3: Unbonding {2: amount}}
+    function exitStake(IAnchor.Checkpoint calldata cp, address account, bytes calldata stakeRecord, bytes32[] calldata siblings) external {
+        _requireFrozenCheckpoint(cp);
+        if (stakeExited[account]) revert AlreadyExited(account);
+        bytes32 key = keccak256(abi.encodePacked(bytes1(0x02), account));
+        if (_fold(key, _leaf(key, keccak256(stakeRecord)), siblings) != cp.stateRoot) revert InvalidStateProof(account);
+        uint256 amount = _stakeTotal(stakeRecord);
+        if (amount > locked) amount = locked;
+        stakeExited[account] = true;
+        locked -= amount;
+        if (amount > 0 && !token.transfer(account, amount)) revert TokenTransferFailed();
+        emit StakeExited(account, uint64(amount), cp.number);
+    }
+
     /// @notice Once frozen: returns deposit `id` to its depositor when the state of checkpoint
     /// `frozenAt` had not credited it: its id is at or above that state's next deposit id, proven by
     /// `totals` (the state value BridgeTotals {2: next_deposit_id}, or its absence: nothing credited).
@@ -271,6 +290,35 @@ contract Bridge {
             } else if (wireType == 2) {
                 uint256 length;
                 (length, at) = _varint(record, at);
+                at += length;
+            } else if (wireType == 1) {
+                at += 8;
+            } else if (wireType == 5) {
+                at += 4;
+            } else {
+                revert MalformedRecord();
+            }
+        }
+        if (at != record.length) revert MalformedRecord();
+    }
+
+    /// validator_stake + worker_stake + the amount of each Unbonding entry of a protobuf StakeRecord.
+    function _stakeTotal(bytes calldata record) private pure returns (uint256 total) {
+        uint256 at;
+        while (at < record.length) {
+            uint256 tag;
+            (tag, at) = _varint(record, at);
+            uint256 wireType = tag & 7;
+            uint256 field = tag >> 3;
+            if (wireType == 0) {
+                uint256 value;
+                (value, at) = _varint(record, at);
+                if (field == 1 || field == 2) total += value;
+            } else if (wireType == 2) {
+                uint256 length;
+                (length, at) = _varint(record, at);
+                if (at + length > record.length) revert MalformedRecord();
+                if (field == 3) total += _sumFields(record[at:at + length], 1 << 2);
                 at += length;
             } else if (wireType == 1) {
                 at += 8;
