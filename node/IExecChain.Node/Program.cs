@@ -21,6 +21,7 @@ public static class Program
         root.Subcommands.Add(Anchoring.AnchorCommands.BuildRelayer());
         root.Subcommands.Add(Bridge.BridgeCommands.Build());
         root.Subcommands.Add(QueryCommands.Build());
+        root.Subcommands.Add(ChainCommands.Build());
         root.Subcommands.Add(BenchCommand.Build());
         return root.Parse(args).Invoke();
     }

@@ -131,6 +131,35 @@ public class CliTests
         Assert.That(code, Is.EqualTo(2));
         Assert.That(output, Does.Contain("--value: fees.transfer must be between 0 RLC and 1000 RLC, got 1000.5 RLC"));
     }
+
+    /// <summary>What a requester needs before writing an order, through the real CLI and node: the categories in force and a template.</summary>
+    [Test]
+    public async Task Chain_categories_and_order_templates_help_a_requester_write_an_order()
+    {
+        using var chain = new DevChain();
+        using var node = chain.StartValidator();
+        await node.WaitForRpcAsync(chain.Rpc, TimeSpan.FromSeconds(30));
+        var (code, output) = NodeProcess.Run("chain", "categories", "--rpc", chain.Rpc.ToString());
+        Assert.That(code, Is.EqualTo(0), output);
+        var lines = output.Split('\n');
+        // The devnet: default categories at 200 ms blocks.
+        Assert.That(lines[1], Does.StartWith("0   XS    1,000,000,000    64 MiB").And.Contain("25 blocks (5 s)").And.Contain("250 blocks (50 s)"));
+        Assert.That(lines[2], Does.StartWith("1   S     10,000,000,000   256 MiB").And.Contain("200 blocks (40 s)"));
+        Assert.That(lines[3], Does.StartWith("2   M     100,000,000,000  1024 MiB").And.Contain("5000 blocks (1000 s)"));
+
+        (code, output) = NodeProcess.Run("order", "template", "request");
+        Assert.That(code, Is.EqualTo(0), output);
+        using var dir = new TempDir();
+        // A requester's typo is refused before anything is signed, with the name it meant.
+        string file = dir.File("request.json");
+        File.WriteAllText(file, output.Replace("\"appmaxprice\"", "\"apmaxprice\"", StringComparison.Ordinal));
+        (code, output) = NodeProcess.Run("order", "place", file, "--key", chain.AccountKeyFile(0), "--password-file", chain.PasswordFile, "--rpc", chain.Rpc.ToString());
+        Assert.That(code, Is.EqualTo(2), output);
+        Assert.That(output, Does.Contain("requestorder.apmaxprice: unknown field; did you mean 'appmaxprice'?"));
+        (code, output) = NodeProcess.Run("order", "template", "sell");
+        Assert.That(code, Is.EqualTo(2), output);
+        Assert.That(output, Does.Contain("'sell' is not an order kind (request, app, workerpool, dataset)"));
+    }
 }
 
 internal static class GenesisPin

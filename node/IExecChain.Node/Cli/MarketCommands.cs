@@ -270,7 +270,12 @@ public static class MarketCommands
             return await TxCommands.SubmitAsync(r, cancelCommon, b => b.CancelOrder = new CancelOrder { OrderHash = ByteString.CopyFrom(bytes) }, "order");
         }));
 
+        var templateKind = new Argument<string>("kind") { Description = "request, app, workerpool or dataset" };
+        var template = new Command("template", "Print a commented order file to start from (fields explained; docs/orders.md)") { templateKind };
+        template.SetAction(r => Cli.Run(() => Console.WriteLine(OrderTemplates.For(r.GetValue(templateKind)!))));
+
         var order = new Command("order", "Place, cancel and show market orders");
+        order.Subcommands.Add(template);
         order.Subcommands.Add(place);
         order.Subcommands.Add(cancel);
         order.Subcommands.Add(BuildShow("show", "iex_getOrder", "Show an order: remaining volume, status, deals"));

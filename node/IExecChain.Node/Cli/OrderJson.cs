@@ -11,8 +11,9 @@ namespace IExecChain.Node.Cli;
 /// <summary>
 /// Reads an order file in iExec's style: one top-level key naming the order
 /// (<c>apporder</c>, <c>datasetorder</c>, <c>workerpoolorder</c>, <c>requestorder</c>) whose fields use
-/// iExec's names (<c>appmaxprice</c>, <c>workerpoolmaxprice</c>, ...) or this chain's (<c>app_max_price</c>,
-/// <c>appMaxPrice</c>): names are compared without case or underscores. Amounts are nRLC (numbers or
+/// iExec's names (<c>appmaxprice</c>, <c>appprice</c>, <c>workerpoolprice</c>, ...) or this chain's
+/// (<c>app_max_price</c>, <c>appMaxPrice</c>, <c>price</c>): names are compared without case or
+/// underscores; an unknown name is refused with the nearest known one. docs/orders.md. Amounts are nRLC (numbers or
 /// strings, "2.5RLC" allowed); a restriction may be one address (iExec) or a list; the zero address
 /// means anyone. Extra fields of this chain: requirements, attributes {name: value}, weights {cost, ...}.
 /// </summary>
@@ -58,15 +59,22 @@ public static class OrderJson
     private static T Fill<T>(T message, JsonElement body, string path) where T : IMessage
     {
         var fields = message.Descriptor.Fields.InDeclarationOrder();
+        // iExec names a sell order's price after its kind: appprice, datasetprice, workerpoolprice.
+        string? priceAlias = path.EndsWith("order", StringComparison.Ordinal) && fields.Any(f => f.Name == "price") ? path[..^"order".Length] + "price" : null;
+        var seen = new HashSet<string>();
         foreach (var property in body.EnumerateObject())
         {
             var key = Normalize(property.Name);
-            var field = fields.FirstOrDefault(f => Normalize(f.Name) == key);
+            var field = fields.FirstOrDefault(f => Normalize(f.Name) == key) ?? (key == priceAlias ? fields.First(f => f.Name == "price") : null);
             if (field is null)
             {
                 if (key is "callback" or "sign" or "signature" && property.Value.ValueKind is JsonValueKind.String or JsonValueKind.Null) continue;  // iExec fields this chain does not use
-                throw new CliException($"{path}.{property.Name}: unknown field (known: {string.Join(", ", fields.Select(f => f.Name))})");
+                var known = fields.Select(f => Normalize(f.Name) == "price" && priceAlias is not null ? priceAlias : Normalize(f.Name)).ToList();
+                var nearest = known.MinBy(k => Distance(k, key));
+                string hint = nearest is not null && Distance(nearest, key) <= Math.Max(1, key.Length / 4) ? $"; did you mean '{nearest}'?" : "";
+                throw new CliException($"{path}.{property.Name}: unknown field{hint} (known: {string.Join(", ", known)})");
             }
+            if (!seen.Add(field.Name)) throw new CliException($"{path}.{property.Name}: {field.Name} is given twice");
             Set(message, field, property.Value, $"{path}.{property.Name}");
         }
         if (fields.FirstOrDefault(f => f.Name == "salt") is { } salt && ((ByteString)salt.Accessor.GetValue(message)).IsEmpty)
@@ -168,6 +176,22 @@ public static class OrderJson
             throw new CliException($"{path}: must be a 20-byte hex address");
         _ = error;
         return address;
+    }
+
+    /// <summary>Edit distance (insertions, deletions, substitutions) between two field names.</summary>
+    private static int Distance(string a, string b)
+    {
+        var previous = new int[b.Length + 1];
+        var current = new int[b.Length + 1];
+        for (int j = 0; j <= b.Length; j++) previous[j] = j;
+        for (int i = 1; i <= a.Length; i++)
+        {
+            current[0] = i;
+            for (int j = 1; j <= b.Length; j++)
+                current[j] = Math.Min(Math.Min(current[j - 1] + 1, previous[j] + 1), previous[j - 1] + (a[i - 1] == b[j - 1] ? 0 : 1));
+            (previous, current) = (current, previous);
+        }
+        return previous[b.Length];
     }
 
     private static string Normalize(string name) => name.Replace("_", "", StringComparison.Ordinal).ToLowerInvariant();

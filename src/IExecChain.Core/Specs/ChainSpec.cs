@@ -110,7 +110,17 @@ public sealed record MarketParameters
 /// A task category: deadlines count from task start in units of T (contribution 7T, reveal 2T after
 /// consensus, final 10T); a replica must contribute within 2T of its assignment.
 /// </summary>
-public sealed record TaskCategory(ulong Id, string Name, ulong TimeRefBlocks, ulong MaxFuel, ulong MaxMemoryMb);
+public sealed record TaskCategory(ulong Id, string Name, ulong TimeRefBlocks, ulong MaxFuel, ulong MaxMemoryMb)
+{
+    /// <summary>Blocks a replica has from its assignment to contribute (2T; never past the task's contribution deadline).</summary>
+    public ulong ReplicaDeadlineBlocks => 2 * TimeRefBlocks;
+    /// <summary>Blocks from task start until contributions close (7T).</summary>
+    public ulong ContributionDeadlineBlocks => 7 * TimeRefBlocks;
+    /// <summary>Blocks from consensus until reveals close (2T).</summary>
+    public ulong RevealDeadlineBlocks => 2 * TimeRefBlocks;
+    /// <summary>Blocks from task start until the task fails if not completed (10T); also a deal's expiry.</summary>
+    public ulong FinalDeadlineBlocks => 10 * TimeRefBlocks;
+}
 
 /// <summary>
 /// BFT and validator-set rules. The initializers are the single source of defaults: a chain spec

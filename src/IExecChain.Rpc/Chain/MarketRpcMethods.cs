@@ -12,7 +12,7 @@ namespace IExecChain.Rpc.Chain;
 
 /// <summary>
 /// The market's records as committed: iex_getApp, iex_getDataset, iex_getPool, iex_getWorker,
-/// iex_getOrder, iex_getDeal, iex_getTask, iex_getOrderBook. Unknown ids answer null.
+/// iex_getOrder, iex_getDeal, iex_getTask, iex_getOrderBook, iex_getCategories. Unknown ids answer null.
 /// </summary>
 public sealed class MarketRpcMethods(BlockProcessor processor, IKeyValueStore store)
 {
@@ -29,6 +29,29 @@ public sealed class MarketRpcMethods(BlockProcessor processor, IKeyValueStore st
         registry.Register("iex_getDeal", (p, _) => Done(Deal(HashParam(p, 0, "dealId"))));
         registry.Register("iex_getTask", (p, _) => Done(Task(HashParam(p, 0, "taskId"))));
         registry.Register("iex_getOrderBook", (p, _) => Done(OrderBook(p)));
+        registry.Register("iex_getCategories", (_, _) => Done(Categories()));
+    }
+
+    /// <summary>The task categories in force (chain spec, as governance may have changed it), with their deadlines in blocks and, at the target block interval, seconds.</summary>
+    private object Categories()
+    {
+        var parameters = processor.Executor.Parameters;
+        double Seconds(ulong blocks) => Math.Round(blocks * (double)parameters.BlockIntervalMs / 1000, 3);
+        return parameters.Market.Categories.Select(c => new
+        {
+            id = RpcFormat.Quantity(c.Id),
+            name = c.Name,
+            timeRefBlocks = RpcFormat.Quantity(c.TimeRefBlocks),
+            timeRefSeconds = Seconds(c.TimeRefBlocks),
+            maxFuel = RpcFormat.Quantity(c.MaxFuel),
+            maxMemoryMb = RpcFormat.Quantity(c.MaxMemoryMb),
+            replicaDeadlineBlocks = RpcFormat.Quantity(c.ReplicaDeadlineBlocks),
+            contributionDeadlineBlocks = RpcFormat.Quantity(c.ContributionDeadlineBlocks),
+            revealDeadlineBlocks = RpcFormat.Quantity(c.RevealDeadlineBlocks),
+            finalDeadlineBlocks = RpcFormat.Quantity(c.FinalDeadlineBlocks),
+            replicaDeadlineSeconds = Seconds(c.ReplicaDeadlineBlocks),
+            finalDeadlineSeconds = Seconds(c.FinalDeadlineBlocks),
+        }).ToArray();
     }
 
     private static ValueTask<object?> Done(object? result) => ValueTask.FromResult(result);

@@ -76,7 +76,7 @@ internal sealed class DealMaking
             CreatedAt = Height,
         };
         _block.Save(deal);
-        _block.AddTimer(Height + 10 * _block.Market.Category(r.Category)!.TimeRefBlocks, d.DealId);
+        _block.AddTimer(Height + _block.Market.Category(r.Category)!.FinalDeadlineBlocks, d.DealId);
         _block.Totals.Deals++;
         _block.Totals.DealsToStart.Add(deal.Id);
         _block.TotalsChanged();

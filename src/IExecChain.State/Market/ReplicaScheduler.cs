@@ -54,7 +54,7 @@ internal sealed class ReplicaScheduler
         foreach (var (address, _, score, _) in candidates)
         {
             if (task.Replicas.Count >= Market.MaxReplicasPerTask) break;
-            _block.Replicas.Assign(task, task.Replicas, address, Math.Min(Height + 2 * category.TimeRefBlocks, task.ContributionDeadline));
+            _block.Replicas.Assign(task, task.Replicas, address, Math.Min(Height + category.ReplicaDeadlineBlocks, task.ContributionDeadline));
             assigned++;
             _block.Emit("assigned", task, deal, address);
             if (tally.Contribute(assumed, score)) { reached = true; break; }
@@ -91,7 +91,7 @@ internal sealed class ReplicaScheduler
         foreach (var (address, _, _, _) in candidates)
         {
             if (needed == 0 || v.Replicas.Count >= Market.MaxReplicasPerTask) break;
-            _block.Replicas.Assign(task, v.Replicas, address, Math.Min(Height + 2 * category.TimeRefBlocks, v.FinalDeadline));
+            _block.Replicas.Assign(task, v.Replicas, address, Math.Min(Height + category.ReplicaDeadlineBlocks, v.FinalDeadline));
             needed--;
             _block.Emit("verifier-assigned", task, deal, address, PhaseName(v.Phase));
         }

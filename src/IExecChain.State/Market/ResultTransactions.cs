@@ -43,7 +43,7 @@ internal sealed class ResultTransactions
             var category = _block.Market.Category(deal.Category)!;
             task.Status = TaskStatus.Revealing;
             task.ConsensusHash = contribution.ResultHash;
-            task.RevealDeadline = Height + 2 * category.TimeRefBlocks;
+            task.RevealDeadline = Height + category.RevealDeadlineBlocks;
             _block.AddTimer(task.RevealDeadline, taskId);
             _block.Replicas.CancelOpen(task, task.Replicas);
             _block.Emit("consensus", task, deal, sender);

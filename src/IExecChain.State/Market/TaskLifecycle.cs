@@ -130,8 +130,8 @@ internal sealed class TaskLifecycle
                     Index = index,
                     Status = TaskStatus.Active,
                     StartHeight = Height,
-                    ContributionDeadline = Height + 7 * category.TimeRefBlocks,
-                    FinalDeadline = Height + 10 * category.TimeRefBlocks,
+                    ContributionDeadline = Height + category.ContributionDeadlineBlocks,
+                    FinalDeadline = Height + category.FinalDeadlineBlocks,
                 };
                 // A task starts only when a worker can take it: its deadlines count from here.
                 if (_block.Scheduler.AssignReplicas(task, deal, requeue: false, pool) == 0) break;

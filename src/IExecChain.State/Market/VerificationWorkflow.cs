@@ -33,7 +33,7 @@ internal sealed class VerificationWorkflow
             Bond = bond,
             Phase = VerificationPhase.Committing,
             StartedAt = Height,
-            FinalDeadline = Height + 10 * category.TimeRefBlocks,
+            FinalDeadline = Height + category.FinalDeadlineBlocks,
         };
         _block.AddTimer(task.Verification.FinalDeadline, H(task.Id));
         _block.Emit(challenger is null ? "spot-check" : "challenged", task, deal, challenger ?? default, "committing");
@@ -67,7 +67,7 @@ internal sealed class VerificationWorkflow
         }
         var category = Market.Category(deal.Category)!;
         v.Phase = VerificationPhase.Revealing;
-        v.RevealDeadline = Math.Min(Height + 2 * category.TimeRefBlocks, v.FinalDeadline);
+        v.RevealDeadline = Math.Min(Height + category.RevealDeadlineBlocks, v.FinalDeadline);
         _block.AddTimer(v.RevealDeadline, H(task.Id));
         _block.Emit("verification-revealing", task, deal, default, PhaseName(v.Phase));
     }
