@@ -132,9 +132,9 @@ public class CliTests
         Assert.That(output, Does.Contain("--value: fees.transfer must be between 0 RLC and 1000 RLC, got 1000.5 RLC"));
     }
 
-    /// <summary>What a requester needs before writing an order, through the real CLI and node: the categories in force and a template.</summary>
+    /// <summary>Through the real CLI and node: the categories in force, an order template, and an app refused before upload.</summary>
     [Test]
-    public async Task Chain_categories_and_order_templates_help_a_requester_write_an_order()
+    public async Task Categories_order_templates_and_the_app_door_check_help_users_get_it_right_before_sending()
     {
         using var chain = new DevChain();
         using var node = chain.StartValidator();
@@ -159,6 +159,20 @@ public class CliTests
         (code, output) = NodeProcess.Run("order", "template", "sell");
         Assert.That(code, Is.EqualTo(2), output);
         Assert.That(output, Does.Contain("'sell' is not an order kind (request, app, workerpool, dataset)"));
+
+        // An app the workers could never run is refused at the door, saying why; nothing is uploaded or registered.
+        string badImport = dir.File("clock.wasm"), script = dir.File("script.wasm");
+        File.WriteAllBytes(badImport, Worker.Wasm.WasmCode.FromText("""(module (import "env" "now" (func (result i64))) (func (export "_start")))""").Bytes.ToArray());
+        File.WriteAllText(script, "#!/bin/sh\necho hello\n");
+        foreach (var (file2, reason) in new[] { (badImport, "imports function env::now; apps may import only wasi_snapshot_preview1 functions"), (script, "not a WebAssembly module") })
+        {
+            (code, output) = NodeProcess.Run("app", "register", "--name", "bad", "--wasm", file2, "--key", chain.AccountKeyFile(0), "--password-file", chain.PasswordFile, "--rpc", chain.Rpc.ToString());
+            Assert.That(code, Is.EqualTo(2), output);
+            Assert.That(output, Does.Contain($"--wasm: '{file2}' cannot run as an app: {reason}").And.Contain("nothing was uploaded or registered"));
+        }
+        using var client = new Rpc.Client.JsonRpcClient(chain.Rpc);
+        var account = await client.CallAsync("iex_getAccount", DevChain.DevAddress("account", 0).ToString());
+        Assert.That(Rpc.Client.JsonRpcClient.Quantity(account.GetProperty("pendingNonce")), Is.EqualTo(0UL), "no transaction was sent");
     }
 }
 

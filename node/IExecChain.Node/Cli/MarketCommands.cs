@@ -5,6 +5,7 @@ using IExecChain.Core.Crypto;
 using IExecChain.Core.Primitives;
 using IExecChain.Core.Wire;
 using IExecChain.Rpc.Client;
+using IExecChain.Worker.Wasm;
 using IExecChain.State.Market;
 
 namespace IExecChain.Node.Cli;
@@ -153,7 +154,7 @@ public static class MarketCommands
             if (wasmPath is not null)
             {
                 key = KeyFiles.Load(r.GetValue(common.Key)!, r.GetValue(common.PasswordFile));
-                var (root, size) = await UploadAsync(r.GetValue(common.Rpc)!, wasmPath, "--wasm", key);
+                var (root, size) = await UploadAsync(r.GetValue(common.Rpc)!, wasmPath, "--wasm", key, wasmApp: true);
                 app.Runtime = AppRuntime.Wasm;
                 app.ContentRoot = ByteString.CopyFrom(root.ToArray());
                 app.ContentSize = size;
@@ -326,12 +327,20 @@ public static class MarketCommands
     /// Uploads a file to the node's content store (iex_putContent), signed by the registering
     /// account (the node charges its upload quota), and returns its content root.
     /// </summary>
-    private static async Task<(Hash256 Root, ulong Size)> UploadAsync(string rpc, string path, string option, PrivateKey uploader)
+    /// <param name="wasmApp">The content is a WebAssembly app: refused before upload unless workers can run it (<see cref="WasmAppValidator"/>).</param>
+    private static async Task<(Hash256 Root, ulong Size)> UploadAsync(string rpc, string path, string option, PrivateKey uploader, bool wasmApp = false)
     {
         if (!File.Exists(path)) throw new CliException($"{option}: '{path}' does not exist");
         var bytes = await File.ReadAllBytesAsync(path);
         if (bytes.Length == 0) throw new CliException($"{option}: '{path}' is empty");
         using var client = new JsonRpcClient(JsonRpcClient.ParseEndpoint(rpc), TimeSpan.FromMinutes(2));
+        if (wasmApp)
+        {
+            // The largest category bounds the memory a module may need at start; the chain says which that is.
+            ulong maxMemoryMb = (await client.CallAsync("iex_getCategories")).EnumerateArray().Max(c => JsonRpcClient.Quantity(c.GetProperty("maxMemoryMb")));
+            if (WasmAppValidator.Problem(bytes, (long)maxMemoryMb * 1024 * 1024) is { } problem)
+                throw new CliException($"{option}: '{path}' cannot run as an app: {problem}; nothing was uploaded or registered");
+        }
         var result = await client.CallAsync("iex_putContent", ContentUpload.Params(uploader, bytes));
         var root = new Hash256(Hex.Decode(result.GetProperty("root").GetString()!));
         return (root, JsonRpcClient.Quantity(result.GetProperty("size")));
