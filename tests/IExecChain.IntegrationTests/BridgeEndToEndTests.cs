@@ -221,14 +221,7 @@ public class BridgeEndToEndTests
         using var ganache = await Ganache.StartAsync();
         using var dir = new TempDir();
         string eth = ganache.Endpoint.ToString();
-        var payer = Ganache.Accounts[0];
-        var depositor = Ganache.Accounts[1];
-        string password = dir.File("password.txt");
-        File.WriteAllText(password, DevChain.Password + "\n");
-        string payerKey = Import(payer, dir.File("payer.json"), password), depositorKey = Import(depositor, dir.File("depositor.json"), password);
-        var deployed = DeployBridge(dir, eth, payerKey, password, EthereumSender.CreateAddress(payer.Address, 2));
-        var tokenAddress = Address.Parse(deployed.GetProperty("token").GetString()!);
-        Assert.That((await ganache.SendAsync(payer, tokenAddress, BridgeContract.MintCallData(depositor.Address, 100 * Rlc))).Succeeded, Is.True);
+        var (password, depositorKey, deployed) = await DeployFundedAsync(ganache, dir);
 
         using var net = new FourValidators(new JsonObject
         {
@@ -335,14 +328,7 @@ public class BridgeEndToEndTests
         using var ganache = await Ganache.StartAsync();
         using var dir = new TempDir();
         string eth = ganache.Endpoint.ToString();
-        var payer = Ganache.Accounts[0];
-        var depositor = Ganache.Accounts[1];
-        string password = dir.File("password.txt");
-        File.WriteAllText(password, DevChain.Password + "\n");
-        string payerKey = Import(payer, dir.File("payer.json"), password), depositorKey = Import(depositor, dir.File("depositor.json"), password);
-        var deployed = DeployBridge(dir, eth, payerKey, password, EthereumSender.CreateAddress(payer.Address, 2));
-        var tokenAddress = Address.Parse(deployed.GetProperty("token").GetString()!);
-        Assert.That((await ganache.SendAsync(payer, tokenAddress, BridgeContract.MintCallData(depositor.Address, 100 * Rlc))).Succeeded, Is.True);
+        var (password, depositorKey, deployed) = await DeployFundedAsync(ganache, dir);
 
         var spec = JsonNode.Parse(File.ReadAllText(DevChain.SpecPath))!;
         spec["parameters"]!["bridge"] = new JsonObject
@@ -383,6 +369,19 @@ public class BridgeEndToEndTests
         Assert.That(await BalanceAsync(side, recipient), Is.EqualTo(before + 50 * Rlc));
         await mining.CancelAsync();
         await miner;
+    }
+
+    /// <summary>Keys in <paramref name="dir"/>, the bridge and its token deployed by Ganache account 0, and 100 RLC minted to account 1, the depositor.</summary>
+    private static async Task<(string Password, string DepositorKey, JsonElement Deployed)> DeployFundedAsync(Ganache ganache, TempDir dir)
+    {
+        var payer = Ganache.Accounts[0];
+        string password = dir.File("password.txt");
+        File.WriteAllText(password, DevChain.Password + "\n");
+        string payerKey = Import(payer, dir.File("payer.json"), password), depositorKey = Import(Ganache.Accounts[1], dir.File("depositor.json"), password);
+        var deployed = DeployBridge(dir, ganache.Endpoint.ToString(), payerKey, password, EthereumSender.CreateAddress(payer.Address, 2));
+        var token = Address.Parse(deployed.GetProperty("token").GetString()!);
+        Assert.That((await ganache.SendAsync(payer, token, BridgeContract.MintCallData(Ganache.Accounts[1].Address, 100 * Rlc))).Succeeded, Is.True);
+        return (password, depositorKey, deployed);
     }
 
     /// <summary>`bridge deploy` of the bridge and a test RLC token, trusting the anchor at <paramref name="anchor"/>; its JSON line.</summary>

@@ -164,7 +164,7 @@ contract Bridge {
         if (exited[account]) revert AlreadyExited(account);
         bytes32 key = keccak256(abi.encodePacked(bytes1(0x01), account));
         if (_fold(key, _leaf(key, keccak256(accountRecord)), siblings) != cp.stateRoot) revert InvalidStateProof(account);
-        uint256 amount = _sumFields(accountRecord, (1 << 1) | (1 << 2));
+        uint256 amount = _sumFields(accountRecord, (1 << 1) | (1 << 2), 0, 0);
         if (amount > locked) amount = locked;
         exited[account] = true;
         locked -= amount;
@@ -181,7 +181,7 @@ contract Bridge {
         if (stakeExited[account]) revert AlreadyExited(account);
         bytes32 key = keccak256(abi.encodePacked(bytes1(0x02), account));
         if (_fold(key, _leaf(key, keccak256(stakeRecord)), siblings) != cp.stateRoot) revert InvalidStateProof(account);
-        uint256 amount = _stakeTotal(stakeRecord);
+        uint256 amount = _sumFields(stakeRecord, (1 << 1) | (1 << 2), 3, 1 << 2);
         if (amount > locked) amount = locked;
         stakeExited[account] = true;
         locked -= amount;
@@ -251,7 +251,7 @@ contract Bridge {
             node = _leaf(proof.otherKey, proof.otherValueHash);
         }
         if (_fold(key, node, proof.siblings) != root) revert InvalidTotalsProof();
-        return proof.present ? uint64(_sumFields(proof.value, 1 << 2)) : 0;
+        return proof.present ? uint64(_sumFields(proof.value, 1 << 2, 0, 0)) : 0;
     }
 
     function _leaf(bytes32 key, bytes32 valueHash) private pure returns (bytes32) {
@@ -275,8 +275,10 @@ contract Bridge {
     }
 
     /// Sum of the varint fields of a protobuf record whose numbers are set in `fields` (bit n for
-    /// field n); other fields skipped. AccountRecord {1: balance, 2: frozen}; BridgeTotals {2: next_deposit_id}.
-    function _sumFields(bytes calldata record, uint256 fields) private pure returns (uint256 total) {
+    /// field n), plus, in each embedded message of field `nested`, its fields set in `nestedFields`;
+    /// other fields skipped. AccountRecord {1: balance, 2: frozen}; BridgeTotals {2: next_deposit_id};
+    /// StakeRecord {1: validator_stake, 2: worker_stake, 3: Unbonding {2: amount}}.
+    function _sumFields(bytes calldata record, uint256 fields, uint256 nested, uint256 nestedFields) private pure returns (uint256 total) {
         uint256 at;
         while (at < record.length) {
             uint256 tag;
@@ -290,35 +292,8 @@ contract Bridge {
             } else if (wireType == 2) {
                 uint256 length;
                 (length, at) = _varint(record, at);
-                at += length;
-            } else if (wireType == 1) {
-                at += 8;
-            } else if (wireType == 5) {
-                at += 4;
-            } else {
-                revert MalformedRecord();
-            }
-        }
-        if (at != record.length) revert MalformedRecord();
-    }
-
-    /// validator_stake + worker_stake + the amount of each Unbonding entry of a protobuf StakeRecord.
-    function _stakeTotal(bytes calldata record) private pure returns (uint256 total) {
-        uint256 at;
-        while (at < record.length) {
-            uint256 tag;
-            (tag, at) = _varint(record, at);
-            uint256 wireType = tag & 7;
-            uint256 field = tag >> 3;
-            if (wireType == 0) {
-                uint256 value;
-                (value, at) = _varint(record, at);
-                if (field == 1 || field == 2) total += value;
-            } else if (wireType == 2) {
-                uint256 length;
-                (length, at) = _varint(record, at);
                 if (at + length > record.length) revert MalformedRecord();
-                if (field == 3) total += _sumFields(record[at:at + length], 1 << 2);
+                if (nested != 0 && field == nested) total += _sumFields(record[at:at + length], nestedFields, 0, 0);
                 at += length;
             } else if (wireType == 1) {
                 at += 8;
