@@ -158,7 +158,10 @@ public sealed partial class ChainNode : IAsyncDisposable
                 new CheckpointRpcMethods(spec.ChainId, processor).RegisterAll(registry);
                 new BridgeRpcMethods(spec, processor).RegisterAll(registry);
                 new MarketRpcMethods(processor, store).RegisterAll(registry);
-                new ContentRpcMethods(content, uploads: options.ContentUploads).RegisterAll(registry);
+                new ContentRpcMethods(content, uploads: options.ContentUploads)
+                {
+                    MaxAppMemoryBytes = (long)spec.Parameters.Market.Categories.Max(c => c.MaxMemoryMb) * 1024 * 1024,
+                }.RegisterAll(registry);
                 new ResultRpcMethods(results).RegisterAll(registry);
                 var rpcOptions = new RpcServerOptions
                 {

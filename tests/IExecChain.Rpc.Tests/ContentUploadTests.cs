@@ -59,6 +59,29 @@ public sealed class ContentUploadTests
     private static (int Code, string Message) Error(JsonElement response) =>
         (response.GetProperty("error").GetProperty("code").GetInt32(), response.GetProperty("error").GetProperty("message").GetString()!);
 
+    /// <summary>kind "wasm-app": the node itself refuses, before storing or charging, a module workers could never run.</summary>
+    [Test]
+    public async Task An_upload_declared_a_wasm_app_is_stored_only_if_workers_can_run_it()
+    {
+        var dispatcher = Dispatcher();
+        byte[] clock = Worker.Wasm.WasmCode.FromText("""(module (import "env" "now" (func (result i64))) (func (export "_start")))""").Bytes.ToArray();
+        byte[] command = Worker.Wasm.WasmCode.FromText("""(module (import "wasi_snapshot_preview1" "proc_exit" (func (param i32))) (func (export "_start")))""").Bytes.ToArray();
+
+        (int code, string message) = Error(await Put(dispatcher, ContentUpload.Params(Alice, clock, now: _time.GetUtcNow(), kind: "wasm-app")));
+        Assert.That(code, Is.EqualTo(RpcErrorCodes.InvalidParams));
+        Assert.That(message, Is.EqualTo("invalid params: the content cannot run as an app: imports function env::now; apps may import only wasi_snapshot_preview1 functions (the workers provide nothing else); nothing was stored"));
+        (code, message) = Error(await Put(dispatcher, ContentUpload.Params(Alice, "#!/bin/sh\n"u8, now: _time.GetUtcNow(), kind: "wasm-app")));
+        Assert.That(message, Does.Contain("not a WebAssembly module"));
+        (code, message) = Error(await Put(dispatcher, ContentUpload.Params(Alice, command, now: _time.GetUtcNow(), kind: "dataset")));
+        Assert.That(message, Does.Contain("kind 'dataset' is not known"));
+        Assert.That(Directory.GetFiles(_dir, "*", SearchOption.AllDirectories), Is.Empty, "nothing stored");
+
+        var stored = await Put(dispatcher, ContentUpload.Params(Alice, command, now: _time.GetUtcNow(), kind: "wasm-app"));
+        Assert.That(stored.GetProperty("result").GetProperty("size").GetString(), Is.EqualTo("0x" + command.Length.ToString("x")));
+        // Without a kind, content is content (a dataset may be anything, including the clock module's bytes).
+        Assert.That((await Put(dispatcher, Signed(Alice, clock))).TryGetProperty("result", out _), Is.True);
+    }
+
     [Test]
     public async Task An_unsigned_upload_is_refused_and_nothing_is_stored()
     {

@@ -341,7 +341,7 @@ public static class MarketCommands
             if (WasmAppValidator.Problem(bytes, (long)maxMemoryMb * 1024 * 1024) is { } problem)
                 throw new CliException($"{option}: '{path}' cannot run as an app: {problem}; nothing was uploaded or registered");
         }
-        var result = await client.CallAsync("iex_putContent", ContentUpload.Params(uploader, bytes));
+        var result = await client.CallAsync("iex_putContent", ContentUpload.Params(uploader, bytes, kind: wasmApp ? Rpc.Chain.ContentRpcMethods.WasmAppKind : null));
         var root = new Hash256(Hex.Decode(result.GetProperty("root").GetString()!));
         return (root, JsonRpcClient.Quantity(result.GetProperty("size")));
     }

@@ -20,6 +20,12 @@ public sealed class ContentRpcMethods
     private readonly HashSet<Address> _uploaders;
     private readonly TimeProvider _time;
 
+    /// <summary>What an upload of kind <see cref="WasmAppKind"/> is checked against: the memory of the chain's largest category.</summary>
+    public long MaxAppMemoryBytes { get; init; } = 1024L * 1024 * 1024;
+
+    /// <summary>iex_putContent's optional <c>kind</c>: the content is a WebAssembly app, refused unless workers can run it.</summary>
+    public const string WasmAppKind = "wasm-app";
+
     public ContentRpcMethods(ContentStore store, int maxPutBytes = DefaultMaxPutBytes, ContentUploadOptions? uploads = null, TimeProvider? time = null)
     {
         ArgumentNullException.ThrowIfNull(store);
@@ -96,6 +102,9 @@ public sealed class ContentRpcMethods
         string signatureHex = p.GetString(4, "signature");
         if (!Hex.TryDecode(signatureHex, out var signature, out _) || signature.Length != 65)
             throw new RpcException(RpcErrorCodes.InvalidParams, "invalid params: signature must be 65 bytes of 0x-hex (r ‖ s ‖ v)");
+        string? kind = p.GetOptionalString(5, "kind");
+        if (kind is not null and not WasmAppKind)
+            throw new RpcException(RpcErrorCodes.InvalidParams, $"invalid params: kind '{Shorten(kind)}' is not known (omit it for any content, or \"{WasmAppKind}\")");
         if (!Hex.TryDecode(hex, out var bytes, out var error))
             throw new RpcException(RpcErrorCodes.InvalidParams, $"invalid params: data is not 0x-hex ({error})");
 
@@ -106,6 +115,10 @@ public sealed class ContentRpcMethods
         // account) from a real one, and lets the allow-list refuse before any hashing.
         if (!ContentUploadStatement.TryRecoverUploader(info.Root, info.Size, expiresAt, signature, out Address uploader) || uploader != claimedUploader)
             throw new RpcException(RpcErrorCodes.InvalidParams, $"invalid params: signature is not {claimedUploader}'s signature of the upload statement for root {info.Root}, size {info.Size}, expiresAt {expiresAt}");
+
+        // Validated only once the uploader is known: an anonymous caller cannot make the node do the work.
+        if (kind == WasmAppKind && Worker.Wasm.WasmAppValidator.Problem(bytes, MaxAppMemoryBytes) is { } problem)
+            throw new RpcException(RpcErrorCodes.InvalidParams, $"invalid params: the content cannot run as an app: {problem}; nothing was stored");
 
         // Content already here costs nothing more, so a replayed statement stores and charges nothing.
         if (!_store.Has(info.Root))
