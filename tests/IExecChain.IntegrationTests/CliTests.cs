@@ -173,6 +173,15 @@ public class CliTests
         using var client = new Rpc.Client.JsonRpcClient(chain.Rpc);
         var account = await client.CallAsync("iex_getAccount", DevChain.DevAddress("account", 0).ToString());
         Assert.That(Rpc.Client.JsonRpcClient.Quantity(account.GetProperty("pendingNonce")), Is.EqualTo(0UL), "no transaction was sent");
+
+        // A WASI command passes both checks (the CLI's and the node's, the upload being declared an app) and is registered.
+        string good = dir.File("exit.wasm");
+        File.WriteAllBytes(good, Worker.Wasm.WasmCode.FromText("""(module (import "wasi_snapshot_preview1" "proc_exit" (func (param i32))) (func (export "_start")))""").Bytes.ToArray());
+        (code, output) = NodeProcess.Run("app", "register", "--name", "good", "--wasm", good, "--key", chain.AccountKeyFile(0), "--password-file", chain.PasswordFile, "--rpc", chain.Rpc.ToString(), "--wait");
+        Assert.That(code, Is.EqualTo(0), output);
+        var app = Regex.Match(output, "app (0x[0-9a-fA-F]{40})");
+        Assert.That(app.Success, Is.True, output);
+        Assert.That((await client.CallAsync("iex_getApp", app.Groups[1].Value)).GetProperty("name").GetString(), Is.EqualTo("good"));
     }
 }
 
