@@ -236,11 +236,18 @@ public static class BridgeCommands
             Withdraw = new Withdraw { Recipient = ByteString.CopyFrom(recipient.ToArray()), Amount = amount },
         };
         if (balance < amount + body.Fee) throw new CliException($"--amount: {signer.Address} holds {Amounts.Format(balance)}, less than {Amounts.Format(amount)} plus the fee {Amounts.Format(body.Fee)}");
+        var (id, receipt) = await SendAndConfirmAsync(side, body, signer, "withdrawal transaction", ct);
+        return (id, await FindWithdrawalAsync(side, signer.Address, recipient, amount, JsonRpcClient.Quantity(receipt.GetProperty("blockNumber"))));
+    }
+
+    /// <summary>Signs and sends <paramref name="body"/>, waits for its receipt, and refuses one that failed (naming <paramref name="what"/> and the chain's reason).</summary>
+    internal static async Task<(string Id, JsonElement Receipt)> SendAndConfirmAsync(JsonRpcClient side, TransactionBody body, PrivateKey signer, string what, CancellationToken ct)
+    {
         var id = (await side.CallAsync("iex_sendRawTransaction", Hex.Encode(TransactionCodec.Sign(body, signer)))).GetString()!;
         var receipt = await WaitForReceiptAsync(side, id, ct);
         if (receipt.GetProperty("status").GetString() != "success")
-            throw new CliException($"withdrawal transaction {id} failed: {(receipt.TryGetProperty("error", out var e) ? e.GetString() : "no reason given")}");
-        return (id, await FindWithdrawalAsync(side, signer.Address, recipient, amount, JsonRpcClient.Quantity(receipt.GetProperty("blockNumber"))));
+            throw new CliException($"{what} {id} failed: {(receipt.TryGetProperty("error", out var e) ? e.GetString() : "no reason given")}");
+        return (id, receipt);
     }
 
     private static Command BuildClaim()
@@ -387,14 +394,19 @@ public static class BridgeCommands
             var bridge = new BridgeContract(eth, info.Contract);
             ulong frozen = await bridge.FrozenAtAsync(ct);
             if (frozen == 0) throw new CliException("the bridge is not frozen: withdraw and claim instead (see `iexchain bridge freeze` for when it may freeze)");
+            // What each account has taken already, read once: the replay below may take long, but only this tool sends exits for it.
+            var taken = new Dictionary<Address, (bool Balance, bool Stakes)>();
             foreach (var account in targets)
-                if (await bridge.ExitedAsync(account, ct) && await bridge.StakeExitedAsync(account, ct)) throw new CliException($"{account} has exited already");
+            {
+                taken[account] = (await bridge.ExitedAsync(account, ct), await bridge.StakeExitedAsync(account, ct));
+                if (taken[account] is (true, true)) throw new CliException($"{account} has exited already");
+            }
             var (checkpoint, proofs, _) = ExitProver.Prove(dataDir, frozen, targets, Console.Error.WriteLine);
             var sender = new EthereumSender(eth, payer, info.EthChainId);
             foreach (var proof in proofs)
             {
                 bool paidSomething = false;
-                if (proof.Balance is { } balance && !await bridge.ExitedAsync(proof.Account, ct))
+                if (proof.Balance is { } balance && !taken[proof.Account].Balance)
                 {
                     var receipt = await AnchorCommands.SendAsync(sender, info.Contract, BridgeContract.ExitCallData(checkpoint, proof.Account, balance.Value, balance.Siblings),
                         $"exiting {proof.Account}", BridgeContract.DescribeRevert, ct);
@@ -404,7 +416,7 @@ public static class BridgeCommands
                         $"(balance {Amounts.Format(balance.Record.Balance)} + escrow {Amounts.Format(balance.Record.Frozen)}{(paid < owed ? "; the bridge held less" : "")}; tx {receipt.TransactionHash}, gas {receipt.GasUsed})");
                     paidSomething = true;
                 }
-                if (proof.Stakes is { } stakes && !await bridge.StakeExitedAsync(proof.Account, ct))
+                if (proof.Stakes is { } stakes && !taken[proof.Account].Stakes)
                 {
                     var receipt = await AnchorCommands.SendAsync(sender, info.Contract, BridgeContract.ExitStakeCallData(checkpoint, proof.Account, stakes.Value, stakes.Siblings),
                         $"exiting the stakes of {proof.Account}", BridgeContract.DescribeRevert, ct);
@@ -507,7 +519,7 @@ public static class BridgeCommands
         return await BridgeInfoAsync(side);
     }
 
-    internal static async Task<JsonElement> WaitForReceiptAsync(JsonRpcClient side, string id, CancellationToken ct)
+    private static async Task<JsonElement> WaitForReceiptAsync(JsonRpcClient side, string id, CancellationToken ct)
     {
         var deadline = DateTime.UtcNow.AddSeconds(60);
         while (DateTime.UtcNow < deadline)

@@ -166,10 +166,7 @@ internal static class DevnetBridge
             Fee = JsonRpcClient.Quantity((await side.CallAsync("iex_nodeInfo")).GetProperty("fees").GetProperty("order")),
             PlaceOrder = new PlaceOrder { Request = request },
         };
-        var id = (await side.CallAsync("iex_sendRawTransaction", Hex.Encode(TransactionCodec.Sign(body, buyer)))).GetString()!;
-        var receipt = await BridgeCommands.WaitForReceiptAsync(side, id, ct);
-        if (receipt.GetProperty("status").GetString() != "success")
-            throw new CliException($"the demo's request order {id} failed: {(receipt.TryGetProperty("error", out var e) ? e.GetString() : "no reason given")}");
+        await BridgeCommands.SendAndConfirmAsync(side, body, buyer, "the demo's request order", ct);
 
         string order = OrderCodec.HashOf(OrderCodec.Kind.Request, request).ToString();
         string? task = null;
