@@ -17,6 +17,7 @@ public static class Program
         root.Subcommands.Add(TxCommands.Build());
         root.Subcommands.Add(GovCommands.Build());
         foreach (var command in MarketCommands.Build()) root.Subcommands.Add(command);
+        root.Subcommands.Add(ContentCommands.Build());
         root.Subcommands.Add(Anchoring.AnchorCommands.BuildAnchor());
         root.Subcommands.Add(Anchoring.AnchorCommands.BuildRelayer());
         root.Subcommands.Add(Bridge.BridgeCommands.Build());

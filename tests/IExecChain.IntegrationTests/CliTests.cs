@@ -183,6 +183,69 @@ public class CliTests
         Assert.That(app.Success, Is.True, output);
         Assert.That((await client.CallAsync("iex_getApp", app.Groups[1].Value)).GetProperty("name").GetString(), Is.EqualTo("good"));
     }
+
+    /// <summary>
+    /// Through the real CLI and node: a file over one request's limit goes up in chunks and is stored
+    /// whole; a provider serves a dataset and an app itself and registers them by root, and the CLI
+    /// refuses a wrong size or an app the workers could not run before sending anything.
+    /// </summary>
+    [Test]
+    public async Task Content_is_uploaded_in_chunks_or_served_by_its_provider_and_registered_by_root()
+    {
+        using var chain = new DevChain();
+        using var node = chain.StartValidator();
+        await node.WaitForRpcAsync(chain.Rpc, TimeSpan.FromSeconds(30));
+        using var dir = new TempDir();
+        string[] key = ["--key", chain.AccountKeyFile(0), "--password-file", chain.PasswordFile, "--rpc", chain.Rpc.ToString()];
+
+        // 9 MiB: refused by iex_putContent's one request before, now sent in chunks.
+        string big = dir.File("big.bin");
+        byte[] bytes = new byte[9 * 1024 * 1024 + 5];
+        new Random(7).NextBytes(bytes);
+        File.WriteAllBytes(big, bytes);
+        var (code, output) = NodeProcess.Run(["content", "upload", big, .. key]);
+        Assert.That(code, Is.EqualTo(0), output);
+        var expected = Core.Content.ContentMerkle.ComputeFileRoot(big);
+        Assert.That(output, Does.Contain($"root {expected.Root}").And.Contain($"size {bytes.Length}").And.Contain("uploading big.bin: 9.0 MiB of 9.0 MiB (100%)"));
+        using var client = new Rpc.Client.JsonRpcClient(chain.Rpc);
+        var last = await client.CallAsync("iex_getChunk", expected.Root.ToString(), expected.ChunkCount - 1);
+        Assert.That(Rpc.Client.JsonRpcClient.Quantity(last.GetProperty("size")), Is.EqualTo((ulong)bytes.Length), "the node serves what it took");
+
+        // The provider's own server.
+        string served = Directory.CreateDirectory(Path.Combine(dir.Path, "served")).FullName;
+        File.WriteAllBytes(Path.Combine(served, "data.bin"), bytes.AsSpan(0, 300_000).ToArray());
+        File.WriteAllBytes(Path.Combine(served, "exit.wasm"), Worker.Wasm.WasmCode.FromText("""(module (import "wasi_snapshot_preview1" "proc_exit" (func (param i32))) (func (export "_start")))""").Bytes.ToArray());
+        File.WriteAllBytes(Path.Combine(served, "clock.wasm"), Worker.Wasm.WasmCode.FromText("""(module (import "env" "now" (func (result i64))) (func (export "_start")))""").Bytes.ToArray());
+        int port = NodeProcess.FreePort();
+        using var server = NodeProcess.Start("content", "serve", served, "--listen", $"127.0.0.1:{port}");
+        var deadline = DateTime.UtcNow.AddSeconds(30);
+        while (!server.Output.Contains("data.bin: ", StringComparison.Ordinal) && DateTime.UtcNow < deadline && !server.HasExited) await Task.Delay(100);
+        string[] Registration(string file) => Regex.Match(server.Output, $"{Regex.Escape(file)}: (.*)").Groups[1].Value.Trim().Split(' ');
+        string[] data = Registration("data.bin"), app = Registration("exit.wasm"), clock = Registration("clock.wasm");
+        Assert.That(data, Has.Length.EqualTo(6), server.Output);
+        Assert.That(data[1], Is.EqualTo(Core.Content.ContentMerkle.ComputeRoot(bytes.AsSpan(0, 300_000)).ToString()));
+
+        string[] wrongSize = [.. data];
+        wrongSize[3] = "300001";
+        (code, output) = NodeProcess.Run(["dataset", "register", "--name", "typo", .. wrongSize, .. key]);
+        Assert.That(code, Is.EqualTo(2), output);
+        Assert.That(output, Does.Contain("--size: ").And.Contain("with size 300000, not 300001"));
+        (code, output) = NodeProcess.Run(["app", "register", "--name", "clock", .. clock, .. key]);
+        Assert.That(code, Is.EqualTo(2), output);
+        Assert.That(output, Does.Contain("cannot run as an app: imports function env::now").And.Contain("nothing was uploaded or registered"));
+        var account = await client.CallAsync("iex_getAccount", DevChain.DevAddress("account", 0).ToString());
+        Assert.That(Rpc.Client.JsonRpcClient.Quantity(account.GetProperty("pendingNonce")), Is.EqualTo(0UL), "no transaction was sent");
+
+        (code, output) = NodeProcess.Run(["dataset", "register", "--name", "served", .. data, .. key, "--wait"]);
+        Assert.That(code, Is.EqualTo(0), output);
+        var dataset = await client.CallAsync("iex_getDataset", Regex.Match(output, "dataset (0x[0-9a-fA-F]{40})").Groups[1].Value);
+        Assert.That(dataset.GetProperty("endpoint").GetString(), Is.EqualTo(data[5]));
+        Assert.That(dataset.GetProperty("contentRoot").GetString(), Is.EqualTo(data[1]));
+        (code, output) = NodeProcess.Run(["app", "register", "--name", "served", .. app, .. key, "--wait"]);
+        Assert.That(code, Is.EqualTo(0), output);
+        var registered = await client.CallAsync("iex_getApp", Regex.Match(output, "app (0x[0-9a-fA-F]{40})").Groups[1].Value);
+        Assert.That(registered.GetProperty("endpoint").GetString(), Is.EqualTo(app[5]));
+    }
 }
 
 internal static class GenesisPin

@@ -204,23 +204,23 @@ public sealed class ContentUploadTests
         Assert.That(code, Is.EqualTo(RpcErrorCodes.InvalidParams));
         Assert.That(message, Does.Contain("is not allowed to upload"));
     }
+}
 
-    /// <summary>Wall-clock time and the timestamp clock move together, only when told.</summary>
-    private sealed class WallClock(DateTimeOffset start) : TimeProvider
+/// <summary>Wall-clock time and the timestamp clock move together, only when told.</summary>
+internal sealed class WallClock(DateTimeOffset start) : TimeProvider
+{
+    private readonly ManualTime _ticks = new();
+    private DateTimeOffset _now = start;
+
+    public override DateTimeOffset GetUtcNow() => _now;
+
+    public override long TimestampFrequency => _ticks.TimestampFrequency;
+
+    public override long GetTimestamp() => _ticks.GetTimestamp();
+
+    public void Advance(TimeSpan by)
     {
-        private readonly ManualTime _ticks = new();
-        private DateTimeOffset _now = start;
-
-        public override DateTimeOffset GetUtcNow() => _now;
-
-        public override long TimestampFrequency => _ticks.TimestampFrequency;
-
-        public override long GetTimestamp() => _ticks.GetTimestamp();
-
-        public void Advance(TimeSpan by)
-        {
-            _now += by;
-            _ticks.Advance(by);
-        }
+        _now += by;
+        _ticks.Advance(by);
     }
 }

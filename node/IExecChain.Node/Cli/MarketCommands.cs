@@ -140,24 +140,35 @@ public static class MarketCommands
     private static Command BuildApp()
     {
         var name = new Option<string>("--name") { Description = "App name (1..64 characters)", Required = true };
-        var wasm = new Option<string?>("--wasm") { Description = "WebAssembly module (.wasm) to register; uploaded to the node" };
+        var wasm = new Option<string?>("--wasm") { Description = "WebAssembly module (.wasm) to register; uploaded to the node in chunks (resumed if interrupted)" };
         var native = new Option<string?>("--native") { Description = "Native executable path on the workers' machines (pools that allow native apps)" };
+        var contentRoot = new Option<string?>("--content-root") { Description = "A WebAssembly module you serve yourself (`content serve`): its content root; with --size and --endpoint" };
+        var size = new Option<ulong?>("--size") { Description = "Size in bytes of the module named by --content-root" };
         var endpoint = new Option<string?>("--endpoint") { Description = "URL serving the module to workers (default: the --rpc node)" };
-        var register = new Command("register", "Register an app") { name, wasm, native, endpoint };
+        var chunkSize = ContentCommands.ChunkSizeOption();
+        var register = new Command("register", "Register an app") { name, wasm, native, contentRoot, size, endpoint, chunkSize };
         var common = TxCommands.CommonOptions.AddTo(register);
         register.SetAction(r => Cli.RunAsync(async () =>
         {
-            string? wasmPath = r.GetValue(wasm), nativePath = r.GetValue(native);
-            if ((wasmPath is null) == (nativePath is null)) throw new CliException("give exactly one of --wasm FILE or --native PATH");
+            string? wasmPath = r.GetValue(wasm), nativePath = r.GetValue(native), served = r.GetValue(contentRoot);
+            if (new[] { wasmPath, nativePath, served }.Count(v => v is not null) != 1) throw new CliException("give exactly one of --wasm FILE, --native PATH or --content-root ROOT");
             var app = new RegisterApp { Name = r.GetValue(name)! };
             PrivateKey? key = null;
-            if (wasmPath is not null)
+            if (served is not null)
             {
-                key = KeyFiles.Load(r.GetValue(common.Key)!, r.GetValue(common.PasswordFile));
-                var (root, size) = await UploadAsync(r.GetValue(common.Rpc)!, wasmPath, "--wasm", key, wasmApp: true);
+                var (root, length, at) = await ServedContentAsync(r, contentRoot, size, endpoint, common, wasmApp: true);
                 app.Runtime = AppRuntime.Wasm;
                 app.ContentRoot = ByteString.CopyFrom(root.ToArray());
-                app.ContentSize = size;
+                app.ContentSize = length;
+                app.Endpoint = at;
+            }
+            else if (wasmPath is not null)
+            {
+                key = KeyFiles.Load(r.GetValue(common.Key)!, r.GetValue(common.PasswordFile));
+                var (root, length) = await ContentCommands.UploadAsync(r.GetValue(common.Rpc)!, wasmPath, "--wasm", key, wasmApp: true, r.GetValue(chunkSize));
+                app.Runtime = AppRuntime.Wasm;
+                app.ContentRoot = ByteString.CopyFrom(root.ToArray());
+                app.ContentSize = length;
                 app.Endpoint = r.GetValue(endpoint) ?? r.GetValue(common.Rpc)!;
             }
             else
@@ -179,21 +190,46 @@ public static class MarketCommands
     private static Command BuildDataset()
     {
         var name = new Option<string>("--name") { Description = "Dataset name", Required = true };
-        var file = new Option<string>("--file") { Description = "The dataset; uploaded to the node, which serves its chunks with proofs", Required = true };
+        var file = new Option<string?>("--file") { Description = "The dataset; uploaded to the node in chunks (resumed if interrupted), which serves them with proofs" };
+        var contentRoot = new Option<string?>("--content-root") { Description = "A dataset you serve yourself (`content serve`): its content root; with --size and --endpoint" };
+        var sizeOption = new Option<ulong?>("--size") { Description = "Size in bytes of the dataset named by --content-root" };
         var endpoint = new Option<string?>("--endpoint") { Description = "URL serving the chunks to workers (default: the --rpc node)" };
-        var register = new Command("register", "Register a dataset") { name, file, endpoint };
+        var chunkSize = ContentCommands.ChunkSizeOption();
+        var register = new Command("register", "Register a dataset") { name, file, contentRoot, sizeOption, endpoint, chunkSize };
         var common = TxCommands.CommonOptions.AddTo(register);
         register.SetAction(r => Cli.RunAsync(async () =>
         {
+            if ((r.GetValue(file) is null) == (r.GetValue(contentRoot) is null)) throw new CliException("give exactly one of --file FILE or --content-root ROOT");
             var key = KeyFiles.Load(r.GetValue(common.Key)!, r.GetValue(common.PasswordFile));
-            var (root, size) = await UploadAsync(r.GetValue(common.Rpc)!, r.GetValue(file)!, "--file", key);
-            var dataset = new RegisterDataset { Name = r.GetValue(name)!, ContentRoot = ByteString.CopyFrom(root.ToArray()), Size = size, Endpoint = r.GetValue(endpoint) ?? r.GetValue(common.Rpc)! };
+            Hash256 root;
+            ulong size;
+            string at;
+            if (r.GetValue(file) is { } path)
+            {
+                (root, size) = await ContentCommands.UploadAsync(r.GetValue(common.Rpc)!, path, "--file", key, chunkSize: r.GetValue(chunkSize));
+                at = r.GetValue(endpoint) ?? r.GetValue(common.Rpc)!;
+            }
+            else
+            {
+                (root, size, at) = await ServedContentAsync(r, contentRoot, sizeOption, endpoint, common, wasmApp: false);
+            }
+            var dataset = new RegisterDataset { Name = r.GetValue(name)!, ContentRoot = ByteString.CopyFrom(root.ToArray()), Size = size, Endpoint = at };
             return await TxCommands.SubmitAsync(r, common, b => b.RegisterDataset = dataset, "registry",
                 (b, sender) => Console.WriteLine($"dataset {MarketBlock.ResourceId(MarketBlock.DatasetIdKind, sender, b.Nonce)} (root {root}, {size} bytes)"), key);
         }));
         var dataset = new Command("dataset", "Register datasets");
         dataset.Subcommands.Add(register);
         return dataset;
+    }
+
+    /// <summary>--content-root, --size and --endpoint of content the provider serves, checked at that endpoint.</summary>
+    private static async Task<(Hash256 Root, ulong Size, string Endpoint)> ServedContentAsync(ParseResult r, Option<string?> contentRoot, Option<ulong?> size, Option<string?> endpoint,
+        TxCommands.CommonOptions common, bool wasmApp)
+    {
+        if (r.GetValue(size) is not { } length) throw new CliException("--content-root needs --size N (bytes) and --endpoint URL");
+        if (r.GetValue(endpoint) is not { } at) throw new CliException("--content-root needs --endpoint URL: where workers fetch the content");
+        await ContentCommands.CheckServedAsync(r.GetValue(common.Rpc)!, at, r.GetValue(contentRoot)!, length, wasmApp);
+        return (Hash256.Parse(r.GetValue(contentRoot)!), length, at);
     }
 
     private static Command BuildPool()
@@ -322,27 +358,4 @@ public static class MarketCommands
     internal static Option<string> RpcOption() => new("--rpc") { Description = "Node RPC URL", DefaultValueFactory = _ => $"http://{NodeOptions.DefaultRpcHost}:{NodeOptions.DefaultRpcPort}" };
 
     internal static void Print(JsonElement result) => Console.WriteLine(JsonSerializer.Serialize(result, new JsonSerializerOptions { WriteIndented = true }));
-
-    /// <summary>
-    /// Uploads a file to the node's content store (iex_putContent), signed by the registering
-    /// account (the node charges its upload quota), and returns its content root.
-    /// </summary>
-    /// <param name="wasmApp">The content is a WebAssembly app: refused before upload unless workers can run it (<see cref="WasmAppValidator"/>).</param>
-    private static async Task<(Hash256 Root, ulong Size)> UploadAsync(string rpc, string path, string option, PrivateKey uploader, bool wasmApp = false)
-    {
-        if (!File.Exists(path)) throw new CliException($"{option}: '{path}' does not exist");
-        var bytes = await File.ReadAllBytesAsync(path);
-        if (bytes.Length == 0) throw new CliException($"{option}: '{path}' is empty");
-        using var client = new JsonRpcClient(JsonRpcClient.ParseEndpoint(rpc), TimeSpan.FromMinutes(2));
-        if (wasmApp)
-        {
-            // The largest category bounds the memory a module may need at start; the chain says which that is.
-            ulong maxMemoryMb = (await client.CallAsync("iex_getCategories")).EnumerateArray().Max(c => JsonRpcClient.Quantity(c.GetProperty("maxMemoryMb")));
-            if (WasmAppValidator.Problem(bytes, (long)maxMemoryMb * 1024 * 1024) is { } problem)
-                throw new CliException($"{option}: '{path}' cannot run as an app: {problem}; nothing was uploaded or registered");
-        }
-        var result = await client.CallAsync("iex_putContent", ContentUpload.Params(uploader, bytes, kind: wasmApp ? Rpc.Chain.ContentRpcMethods.WasmAppKind : null));
-        var root = new Hash256(Hex.Decode(result.GetProperty("root").GetString()!));
-        return (root, JsonRpcClient.Quantity(result.GetProperty("size")));
-    }
 }

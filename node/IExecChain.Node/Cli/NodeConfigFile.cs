@@ -22,7 +22,7 @@ public sealed class NodeConfigFile
 
     private static readonly string[] Fields = ["data", "key", "passwordFile", "rpc", "p2p", "peers", "rpcAllowedHosts", "contentUploads", "admission", "ethRpc"];
     private static readonly string[] AdmissionFields = ["targetQueueMs", "minBudget", "minRetryAfterMs"];
-    private static readonly string[] UploadFields = ["maxBytesPerAccount", "maxBytesTotal", "windowSeconds", "uploaders"];
+    private static readonly string[] UploadFields = ["maxContentBytes", "maxBytesPerAccount", "maxBytesTotal", "windowSeconds", "uploaders"];
 
     public static NodeConfigFile Load(string path)
     {
@@ -94,7 +94,7 @@ public sealed class NodeConfigFile
         return [.. list];
     }
 
-    /// <summary>"contentUploads": { maxBytesPerAccount, maxBytesTotal, windowSeconds, uploaders: ["0x..."] }; absent fields keep their defaults.</summary>
+    /// <summary>"contentUploads": { maxContentBytes, maxBytesPerAccount, maxBytesTotal, windowSeconds, uploaders: ["0x..."] }; absent fields keep their defaults.</summary>
     private static Rpc.Chain.ContentUploadOptions Uploads(JsonElement value)
     {
         if (value.ValueKind != JsonValueKind.Object) throw new CliException("--config: $.contentUploads: must be an object");
@@ -102,6 +102,7 @@ public sealed class NodeConfigFile
             if (Array.IndexOf(UploadFields, property.Name) < 0)
                 throw new CliException($"--config: $.contentUploads.{property.Name}: unknown field (known: {string.Join(", ", UploadFields)})");
         var options = new Rpc.Chain.ContentUploadOptions();
+        if (value.TryGetProperty("maxContentBytes", out var content)) options.MaxContentBytes = NonNegative(content, "maxContentBytes");
         if (value.TryGetProperty("maxBytesPerAccount", out var perAccount)) options.MaxBytesPerAccount = NonNegative(perAccount, "maxBytesPerAccount");
         if (value.TryGetProperty("maxBytesTotal", out var total)) options.MaxBytesTotal = NonNegative(total, "maxBytesTotal");
         if (value.TryGetProperty("windowSeconds", out var window))

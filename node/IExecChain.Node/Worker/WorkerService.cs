@@ -1,6 +1,7 @@
 using System.Collections.Concurrent;
 using System.Text;
 using Google.Protobuf;
+using IExecChain.Core.Content;
 using IExecChain.Core.Crypto;
 using IExecChain.Core.Primitives;
 using IExecChain.Core.Transactions;
@@ -249,13 +250,29 @@ public sealed partial class WorkerService : IAsyncDisposable
         return _modules.GetOrAdd(root, _ => new WasmCode(bytes));
     }
 
-    /// <summary>Content from the local store, or fetched chunk by chunk with proofs from its owner's node and kept.</summary>
+    /// <summary>
+    /// Content from the local store, or fetched chunk by chunk with proofs from its owner's node and
+    /// kept as served (the chunk size is part of the root): streamed to a file in the store and moved
+    /// in whole, so large content is never held twice and a failed fetch leaves nothing behind.
+    /// </summary>
     private async Task<byte[]> ContentAsync(string endpoint, Hash256 root, long size)
     {
-        if (_content.Has(root)) return _content.ReadAllBytes(root);
-        var bytes = await _fetcher.FetchAsync(new Uri(endpoint), root, size, _stop.Token).ConfigureAwait(false);
-        _content.Put(bytes, _chain.Spec.Parameters.Market.ChunkSize);
-        return bytes;
+        if (!_content.Has(root))
+        {
+            string temp = _content.NewTemporaryPath();
+            try
+            {
+                ContentInfo info;
+                await using (var file = new FileStream(temp, FileMode.CreateNew, FileAccess.Write, FileShare.None, 1 << 16))
+                    info = await _fetcher.FetchToAsync(new Uri(endpoint), root, size, file, _stop.Token).ConfigureAwait(false);
+                _content.Adopt(temp, info);
+            }
+            finally
+            {
+                File.Delete(temp);
+            }
+        }
+        return _content.ReadAllBytes(root);
     }
 
     private void Submit(Hash256 taskId, Action<TransactionBody> payload, string what)

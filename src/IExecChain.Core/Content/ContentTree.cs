@@ -51,6 +51,23 @@ public sealed class ContentTree
         return new ContentTree(content.Length, chunkSize, BuildLevels(leaves));
     }
 
+    /// <summary>The tree of a file, read once in chunk-size pieces: about 64 bytes of memory per chunk, not the content.</summary>
+    public static ContentTree FromFile(string path, int chunkSize = ContentMerkle.DefaultChunkSize)
+    {
+        ContentMerkle.ValidateChunkSize(chunkSize);
+        using var stream = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.Read, 1 << 20, FileOptions.SequentialScan);
+        long size = stream.Length;
+        var leaves = new Hash256[ContentMerkle.ChunkCount(size, chunkSize)];
+        byte[] buffer = new byte[chunkSize];
+        for (long i = 0; i < leaves.LongLength; i++)
+        {
+            (_, int length) = ContentMerkle.ChunkRange(size, chunkSize, i);
+            stream.ReadExactly(buffer, 0, length);
+            leaves[i] = ContentMerkle.LeafHash(i, buffer.AsSpan(0, length));
+        }
+        return new ContentTree(size, chunkSize, BuildLevels(leaves));
+    }
+
     /// <summary>From leaf hashes computed elsewhere (a store's metadata); their count must match the size.</summary>
     public static ContentTree FromLeaves(long size, int chunkSize, Hash256[] leaves)
     {

@@ -1,3 +1,4 @@
+using System.Text.Json;
 using IExecChain.Core.Content;
 using IExecChain.Core.Primitives;
 using IExecChain.Worker.Content;
@@ -7,7 +8,9 @@ namespace IExecChain.Rpc.Chain;
 /// <summary>
 /// iex_getChunk serves stored content (apps' code, datasets) chunk by chunk with Merkle proofs, so a
 /// worker can verify every chunk against the root recorded on the chain; iex_putContent adds
-/// content of up to <see cref="MaxPutBytes"/> bytes to this node's store, signed by its uploader
+/// content of up to <see cref="MaxPutBytes"/> bytes to this node's store in one request, and
+/// iex_beginUpload with iex_putChunk adds content up to <see cref="ContentUploadOptions.MaxContentBytes"/>
+/// chunk by chunk, resumably (<see cref="ContentUploadSessions"/>). Both are signed by the uploader
 /// (<see cref="ContentUploadStatement"/>) and charged to that account's quota.
 /// </summary>
 public sealed class ContentRpcMethods
@@ -19,6 +22,7 @@ public sealed class ContentRpcMethods
     private readonly ContentUploadQuota _quota;
     private readonly HashSet<Address> _uploaders;
     private readonly TimeProvider _time;
+    private readonly ContentUploadSessions _sessions;
 
     /// <summary>What an upload of kind <see cref="WasmAppKind"/> is checked against: the memory of the chain's largest category.</summary>
     public long MaxAppMemoryBytes { get; init; } = 1024L * 1024 * 1024;
@@ -35,17 +39,28 @@ public sealed class ContentRpcMethods
         _time = time ?? TimeProvider.System;
         _quota = new ContentUploadQuota(_uploads, _time);
         _uploaders = [.. _uploads.Uploaders];
+        _sessions = new ContentUploadSessions(store, _time);
     }
 
     public int MaxPutBytes { get; }
 
     public void RegisterAll(RpcMethodRegistry registry)
     {
-        registry.Register("iex_getChunk", (p, _) => ValueTask.FromResult<object?>(GetChunk(p)));
+        RegisterGetChunk(registry, _store);
         registry.Register("iex_putContent", (p, _) => ValueTask.FromResult<object?>(PutContent(p)));
+        registry.Register("iex_beginUpload", (p, _) => ValueTask.FromResult<object?>(BeginUpload(p)));
+        registry.Register("iex_putChunk", (p, _) => ValueTask.FromResult<object?>(PutChunk(p)));
     }
 
-    private object GetChunk(RpcParams p)
+    /// <summary>iex_getChunk alone, serving <paramref name="source"/> (`iexchain content serve` registers nothing else).</summary>
+    public static void RegisterGetChunk(RpcMethodRegistry registry, IContentSource source)
+    {
+        ArgumentNullException.ThrowIfNull(registry);
+        ArgumentNullException.ThrowIfNull(source);
+        registry.Register("iex_getChunk", (p, _) => ValueTask.FromResult<object?>(GetChunk(source, p)));
+    }
+
+    private static object GetChunk(IContentSource source, RpcParams p)
     {
         string rootText = p.GetString(0, "root");
         if (!Hash256.TryParse(rootText, out var root))
@@ -55,8 +70,8 @@ public sealed class ContentRpcMethods
         ContentChunk? chunk = null;
         try
         {
-            stored = _store.TryGetInfo(root);
-            if (stored is { } known && index < (ulong)known.ChunkCount && !_store.TryGetChunk(root, (long)index, out chunk)) stored = null;
+            stored = source.TryGetInfo(root);
+            if (stored is { } known && index < (ulong)known.ChunkCount && !source.TryGetChunk(root, (long)index, out chunk)) stored = null;
         }
         catch (ContentNotServedException ex)
         {
@@ -85,36 +100,21 @@ public sealed class ContentRpcMethods
         int prefix = hex.StartsWith("0x", StringComparison.OrdinalIgnoreCase) ? 2 : 0;
         long length = (hex.Length - prefix) / 2;
         if (length > MaxPutBytes)
-            throw new RpcException(RpcErrorCodes.ResourceLimit, $"content of {length} bytes exceeds the iex_putContent limit of {MaxPutBytes} bytes");
+            throw new RpcException(RpcErrorCodes.ResourceLimit, $"content of {length} bytes exceeds the iex_putContent limit of {MaxPutBytes} bytes; upload larger content in chunks (iex_beginUpload, iex_putChunk)");
+        if (length > _uploads.MaxContentBytes)
+            throw new RpcException(RpcErrorCodes.ResourceLimit, $"content of {length} bytes exceeds this node's upload limit of {_uploads.MaxContentBytes} bytes");
         ulong chunkSize = p.GetOptionalUInt64(1, "chunkSize") ?? ContentMerkle.DefaultChunkSize;
         if (ContentStore.ChunkingProblem(length, chunkSize > int.MaxValue ? long.MaxValue : (long)chunkSize) is { } chunking)
             throw new RpcException(RpcErrorCodes.InvalidParams, $"invalid params: {chunking}");
-        string? claimed = p.GetOptionalString(2, "uploader");
-        ulong? expiry = p.GetOptionalUInt64(3, "expiresAt");
-        if (claimed is null || expiry is null || p.Get(4, "signature") is null)
-            throw new RpcException(RpcErrorCodes.InvalidParams, "invalid params: uploader, expiresAt (Unix seconds) and signature are required: the uploader signs keccak256(\"iExecChain content upload v1\" ‖ root ‖ uint64 size ‖ uint64 expiresAt), see docs/content.md");
-        if (!Address.TryParse(claimed, out Address claimedUploader))
-            throw new RpcException(RpcErrorCodes.InvalidParams, "invalid params: uploader must be a 20-byte 0x-hex address");
-        if (_uploaders.Count > 0 && !_uploaders.Contains(claimedUploader))
-            throw new RpcException(RpcErrorCodes.InvalidParams, $"invalid params: {claimedUploader} is not allowed to upload content to this node");
-        ulong expiresAt = expiry.Value;
-        CheckExpiry(expiresAt);
-        string signatureHex = p.GetString(4, "signature");
-        if (!Hex.TryDecode(signatureHex, out var signature, out _) || signature.Length != 65)
-            throw new RpcException(RpcErrorCodes.InvalidParams, "invalid params: signature must be 65 bytes of 0x-hex (r ‖ s ‖ v)");
-        string? kind = p.GetOptionalString(5, "kind");
-        if (kind is not null and not WasmAppKind)
-            throw new RpcException(RpcErrorCodes.InvalidParams, $"invalid params: kind '{Shorten(kind)}' is not known (omit it for any content, or \"{WasmAppKind}\")");
+        var statement = ReadStatement(p, 2);
+        string? kind = ReadKind(p, 5);
         if (!Hex.TryDecode(hex, out var bytes, out var error))
             throw new RpcException(RpcErrorCodes.InvalidParams, $"invalid params: data is not 0x-hex ({error})");
 
         var builder = new ContentRootBuilder((int)chunkSize);
         builder.Append(bytes);
         ContentInfo info = builder.Finish();
-        // The claimed address tells a forged or mismatched signature (it recovers to some random
-        // account) from a real one, and lets the allow-list refuse before any hashing.
-        if (!ContentUploadStatement.TryRecoverUploader(info.Root, info.Size, expiresAt, signature, out Address uploader) || uploader != claimedUploader)
-            throw new RpcException(RpcErrorCodes.InvalidParams, $"invalid params: signature is not {claimedUploader}'s signature of the upload statement for root {info.Root}, size {info.Size}, expiresAt {expiresAt}");
+        Address uploader = Authenticate(statement, info);
 
         // Validated only once the uploader is known: an anonymous caller cannot make the node do the work.
         if (kind == WasmAppKind && Worker.Wasm.WasmAppValidator.Problem(bytes, MaxAppMemoryBytes) is { } problem)
@@ -133,6 +133,136 @@ public sealed class ContentRpcMethods
             chunkSize = RpcFormat.Quantity((ulong)info.ChunkSize),
             uploader = uploader.ToString(),
         };
+    }
+
+    /// <summary>
+    /// iex_beginUpload(root, size, chunkSize, uploader, expiresAt, signature, kind?): opens (or
+    /// resumes) a chunked upload of content up to <see cref="ContentUploadOptions.MaxContentBytes"/>;
+    /// the quota is charged once, when the upload opens. Answers which chunks are still missing.
+    /// </summary>
+    private object BeginUpload(RpcParams p)
+    {
+        string rootText = p.GetString(0, "root");
+        if (!Hash256.TryParse(rootText, out var root))
+            throw new RpcException(RpcErrorCodes.InvalidParams, $"invalid params: root '{Shorten(rootText)}' is not a 32-byte 0x-hex hash");
+        ulong size = p.GetUInt64(1, "size");
+        ulong chunkSize = p.GetOptionalUInt64(2, "chunkSize") ?? ContentMerkle.DefaultChunkSize;
+        if (size > (ulong)_uploads.MaxContentBytes)
+            throw new RpcException(RpcErrorCodes.ResourceLimit, $"content of {size} bytes exceeds this node's upload limit of {_uploads.MaxContentBytes} bytes");
+        if (ContentStore.ChunkingProblem((long)size, chunkSize > int.MaxValue ? long.MaxValue : (long)chunkSize) is { } chunking)
+            throw new RpcException(RpcErrorCodes.InvalidParams, $"invalid params: {chunking}");
+        var statement = ReadStatement(p, 3);
+        string? kind = ReadKind(p, 6);
+        var content = new ContentInfo(root, (long)size, (int)chunkSize);
+        Address uploader = Authenticate(statement, content);
+
+        if (!_store.Has(root) && !_sessions.IsOpen(root) && _quota.TryCharge(uploader, content.Size) is { } refusal)
+            throw new RpcException(RpcErrorCodes.ResourceLimit, refusal);
+        try
+        {
+            return Answer(_sessions.Begin(content, uploader, statement.ExpiresAt, kind));
+        }
+        catch (ContentUploadException ex)
+        {
+            throw new RpcException(RpcErrorCodes.InvalidParams, $"invalid params: {ex.Message}");
+        }
+    }
+
+    /// <summary>
+    /// iex_putChunk(root, index, data, proof): one chunk of an open upload with its Merkle proof
+    /// (as iex_getChunk gives them). Refused unless it hashes to the upload's root; the chunk that
+    /// completes the upload stores the content, after the kind's check.
+    /// </summary>
+    private object PutChunk(RpcParams p)
+    {
+        string rootText = p.GetString(0, "root");
+        if (!Hash256.TryParse(rootText, out var root))
+            throw new RpcException(RpcErrorCodes.InvalidParams, $"invalid params: root '{Shorten(rootText)}' is not a 32-byte 0x-hex hash");
+        ulong index = p.GetUInt64(1, "index");
+        string hex = p.GetString(2, "data");
+        if ((hex.Length - 2) / 2 > ContentStore.MaxChunkSize)
+            throw new RpcException(RpcErrorCodes.InvalidParams, $"invalid params: a chunk is at most {ContentStore.MaxChunkSize} bytes");
+        if (!Hex.TryDecode(hex, out var data, out var error))
+            throw new RpcException(RpcErrorCodes.InvalidParams, $"invalid params: data is not 0x-hex ({error})");
+        if (p.Get(3, "proof") is not { ValueKind: JsonValueKind.Array } proofJson || proofJson.GetArrayLength() > 64)
+            throw new RpcException(RpcErrorCodes.InvalidParams, "invalid params: proof must be an array of at most 64 32-byte 0x-hex hashes (the chunk's siblings from the leaf up)");
+        var proof = new Hash256[proofJson.GetArrayLength()];
+        int i = 0;
+        foreach (var element in proofJson.EnumerateArray())
+        {
+            if (element.ValueKind != JsonValueKind.String || !Hash256.TryParse(element.GetString(), out proof[i]))
+                throw new RpcException(RpcErrorCodes.InvalidParams, $"invalid params: proof[{i}] is not a 32-byte 0x-hex hash");
+            i++;
+        }
+        if (index > long.MaxValue)
+            throw new RpcException(RpcErrorCodes.InvalidParams, $"invalid params: index {index} is out of range");
+        try
+        {
+            return Answer(_sessions.PutChunk(root, (long)index, data, proof, CheckKind));
+        }
+        catch (ContentUploadException ex)
+        {
+            throw new RpcException(ex.NotFound ? RpcErrorCodes.NotFound : RpcErrorCodes.InvalidParams, ex.NotFound ? ex.Message : $"invalid params: {ex.Message}");
+        }
+    }
+
+    private string? CheckKind(string path, string? kind)
+    {
+        if (kind != WasmAppKind) return null;
+        byte[] module = File.ReadAllBytes(path);
+        return Worker.Wasm.WasmAppValidator.Problem(module, MaxAppMemoryBytes) is { } problem ? $"it cannot run as an app: {problem}" : null;
+    }
+
+    private static object Answer(ContentUploadProgress progress) => new
+    {
+        root = progress.Content.Root.ToString(),
+        size = RpcFormat.Quantity((ulong)progress.Content.Size),
+        chunkSize = RpcFormat.Quantity((ulong)progress.Content.ChunkSize),
+        chunkCount = RpcFormat.Quantity((ulong)progress.Content.ChunkCount),
+        received = RpcFormat.Quantity((ulong)progress.ReceivedChunks),
+        missing = progress.Missing.Select(range => new[] { RpcFormat.Quantity((ulong)range.First), RpcFormat.Quantity((ulong)range.Count) }).ToArray(),
+        complete = progress.Complete,
+        expiresAt = RpcFormat.Quantity(progress.ExpiresAt),
+    };
+
+    private readonly record struct Statement(Address Claimed, ulong ExpiresAt, byte[] Signature);
+
+    /// <summary>uploader, expiresAt and signature at <paramref name="first"/>..+2, checked for form, the allow-list and expiry (no hashing yet).</summary>
+    private Statement ReadStatement(RpcParams p, int first)
+    {
+        string? claimed = p.GetOptionalString(first, "uploader");
+        ulong? expiry = p.GetOptionalUInt64(first + 1, "expiresAt");
+        if (claimed is null || expiry is null || p.Get(first + 2, "signature") is null)
+            throw new RpcException(RpcErrorCodes.InvalidParams, "invalid params: uploader, expiresAt (Unix seconds) and signature are required: the uploader signs keccak256(\"iExecChain content upload v1\" ‖ root ‖ uint64 size ‖ uint64 expiresAt), see docs/content.md");
+        if (!Address.TryParse(claimed, out Address claimedUploader))
+            throw new RpcException(RpcErrorCodes.InvalidParams, "invalid params: uploader must be a 20-byte 0x-hex address");
+        if (_uploaders.Count > 0 && !_uploaders.Contains(claimedUploader))
+            throw new RpcException(RpcErrorCodes.InvalidParams, $"invalid params: {claimedUploader} is not allowed to upload content to this node");
+        CheckExpiry(expiry.Value);
+        string signatureHex = p.GetString(first + 2, "signature");
+        if (!Hex.TryDecode(signatureHex, out var signature, out _) || signature.Length != 65)
+            throw new RpcException(RpcErrorCodes.InvalidParams, "invalid params: signature must be 65 bytes of 0x-hex (r ‖ s ‖ v)");
+        return new Statement(claimedUploader, expiry.Value, signature);
+    }
+
+    /// <summary>
+    /// The account that signed the statement for <paramref name="content"/>. The claimed address tells
+    /// a forged or mismatched signature (it recovers to some random account) from a real one, and lets
+    /// the allow-list refuse before any hashing.
+    /// </summary>
+    private static Address Authenticate(Statement statement, ContentInfo content)
+    {
+        if (!ContentUploadStatement.TryRecoverUploader(content.Root, content.Size, statement.ExpiresAt, statement.Signature, out Address uploader) || uploader != statement.Claimed)
+            throw new RpcException(RpcErrorCodes.InvalidParams, $"invalid params: signature is not {statement.Claimed}'s signature of the upload statement for root {content.Root}, size {content.Size}, expiresAt {statement.ExpiresAt}");
+        return uploader;
+    }
+
+    private static string? ReadKind(RpcParams p, int index)
+    {
+        string? kind = p.GetOptionalString(index, "kind");
+        if (kind is not null and not WasmAppKind)
+            throw new RpcException(RpcErrorCodes.InvalidParams, $"invalid params: kind '{Shorten(kind)}' is not known (omit it for any content, or \"{WasmAppKind}\")");
+        return kind;
     }
 
     private void CheckExpiry(ulong expiresAt)

@@ -11,6 +11,16 @@ public sealed class ContentNotServedException(string message) : Exception(messag
 /// <summary>One chunk of a stored content with what a receiver needs to verify it.</summary>
 public sealed record ContentChunk(ContentInfo Content, long Index, byte[] Data, Hash256[] Proof);
 
+/// <summary>What iex_getChunk serves from: a node's <see cref="ContentStore"/>, or a provider's own files (<see cref="DirectoryContentSource"/>).</summary>
+public interface IContentSource
+{
+    /// <summary>The content's size and chunk size, or null when it is not held here; throws <see cref="ContentNotServedException"/> for content held but not served.</summary>
+    ContentInfo? TryGetInfo(Hash256 root);
+
+    /// <summary>Chunk <paramref name="index"/> with its proof; false when the content is not held here. An index past the last chunk throws.</summary>
+    bool TryGetChunk(Hash256 root, long index, out ContentChunk? chunk);
+}
+
 /// <summary>
 /// Content-addressed files under one directory: <c>&lt;root-hex&gt;.bin</c> holds the bytes and
 /// <c>&lt;root-hex&gt;.meta</c> the size, chunk size and leaf hashes (docs/content.md). Files are
@@ -18,7 +28,7 @@ public sealed record ContentChunk(ContentInfo Content, long Index, byte[] Data, 
 /// reader that sees the data file always finds its metadata. Any number of readers may run
 /// concurrently with puts.
 /// </summary>
-public sealed class ContentStore
+public sealed class ContentStore : IContentSource
 {
     private const string DataExtension = ".bin";
     private const string MetaExtension = ".meta";
@@ -127,7 +137,44 @@ public sealed class ContentStore
         return Put(file, chunkSize);
     }
 
+    /// <summary>
+    /// Moves <paramref name="path"/> (a file on this store's file system, such as a finished upload)
+    /// into the store as <paramref name="expected"/>, after hashing it whole: a file that does not
+    /// hash to the expected root is left where it is and refused.
+    /// </summary>
+    public ContentInfo Adopt(string path, ContentInfo expected)
+    {
+        if (ChunkingProblem(expected.Size, expected.ChunkSize) is { } problem) throw new ArgumentException(problem, nameof(expected));
+        var builder = new ContentRootBuilder(expected.ChunkSize, keepLeaves: true);
+        byte[] buffer = new byte[Math.Max(expected.ChunkSize, 1 << 20)];
+        using (var file = new FileStream(path, FileMode.Open, FileAccess.ReadWrite, FileShare.None, 1, FileOptions.SequentialScan))
+        {
+            int read;
+            while ((read = file.Read(buffer, 0, buffer.Length)) > 0) builder.Append(buffer.AsSpan(0, read));
+            file.Flush(flushToDisk: true);
+        }
+        if (builder.Size != expected.Size) throw new InvalidDataException($"{path} is {builder.Size} bytes, expected {expected.Size}");
+        string temp = TempPath(DataExtension);
+        File.Move(path, temp);
+        try
+        {
+            return Commit(temp, builder, expected.Root);
+        }
+        catch (InvalidDataException)
+        {
+            File.Move(temp, path);
+            throw;
+        }
+        finally
+        {
+            File.Delete(temp);
+        }
+    }
+
     public bool Has(Hash256 root) => File.Exists(DataPath(root));
+
+    /// <summary>A fresh path in the store's directory (same file system, so <see cref="Adopt"/> renames it); removed on open if left over an hour.</summary>
+    public string NewTemporaryPath() => TempPath(".fetch");
 
     public ContentInfo? TryGetInfo(Hash256 root) => TryGetTree(root)?.Info;
 
@@ -178,10 +225,12 @@ public sealed class ContentStore
         return bytes;
     }
 
-    private ContentInfo Commit(string tempData, ContentRootBuilder builder)
+    private ContentInfo Commit(string tempData, ContentRootBuilder builder, Hash256? expectedRoot = null)
     {
         if (ChunkingProblem(builder.Size, builder.ChunkSize) is { } problem) throw new ArgumentException(problem, nameof(builder));
         ContentInfo info = builder.Finish();
+        if (expectedRoot is { } expected && info.Root != expected)
+            throw new InvalidDataException($"the file hashes to root {info.Root}, expected {expected}; not stored");
         if (Has(info.Root)) return info;
 
         IReadOnlyList<Hash256> leaves = builder.Leaves;
