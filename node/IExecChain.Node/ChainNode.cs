@@ -51,6 +51,9 @@ public sealed partial class ChainNode : IAsyncDisposable
 
     public ChainSpec Spec { get; }
     public BlockProcessor Processor { get; }
+
+    /// <summary>The node's database: state, blocks and the indexes written beside them (the open orders).</summary>
+    public IExecChain.Storage.IKeyValueStore Store => _store;
     public Mempool Mempool { get; }
 
     /// <summary>The node's one signature verifier (mempool and blocks share its cache; its counter feeds /metrics).</summary>
@@ -153,7 +156,7 @@ public sealed partial class ChainNode : IAsyncDisposable
                 var registry = new RpcMethodRegistry();
                 new SubscriptionRpcMethods(events).RegisterAll(registry);
                 new ChainRpcMethods(spec, processor, mempool, () => self!.NodeInfo(), File.ReadAllText(options.ChainSpecPath), admission).RegisterAll(registry);
-                new WorkerRpcMethods(processor).RegisterAll(registry);
+                new WorkerRpcMethods(processor, store).RegisterAll(registry);
                 new GovernanceRpcMethods(spec, processor).RegisterAll(registry);
                 new CheckpointRpcMethods(spec.ChainId, processor).RegisterAll(registry);
                 new BridgeRpcMethods(spec, processor).RegisterAll(registry);

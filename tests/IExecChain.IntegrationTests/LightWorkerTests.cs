@@ -55,6 +55,8 @@ public class LightWorkerTests
         await AssertRejected(client, "tasks[1] is not a 32-byte", "iex_getWorkerDuties", worker, new[] { unknownTask, "0x12" });
         await AssertRejected(client, "4097 tasks exceed the limit of 4096", "iex_getWorkerDuties", worker, Enumerable.Repeat(unknownTask, 4097).ToArray());
         await AssertRejected(client, "taskId", "iex_getWorkerJob", "not-a-hash");
+        Assert.That((await client.CallAsync("iex_getWorkerApps", worker)).GetProperty("apps").GetArrayLength(), Is.Zero, "a worker in no pool is offered nothing");
+        await AssertRejected(client, "worker:", "iex_getWorkerApps", "0x1234");
         Assert.That(Q(await client.CallAsync("iex_blockNumber")), Is.GreaterThan(0UL), "the node still answers");
 
         // A busy worker has a commit and a reveal in flight per open replica: the per-sender nonce window is

@@ -108,6 +108,14 @@ public class MarketEndToEndTests
         Assert.That(withDataset, Is.GreaterThanOrEqualTo(1), "tasks on the chunked dataset ran and agreed");
         Assert.That(runs.NativeTasks, Is.GreaterThanOrEqualTo(1), "native tasks (a script, on a pool that allows them) ran and agreed");
         Assert.That(saboteurLosses, Is.GreaterThanOrEqualTo(2), "the saboteur's wrong results were outvoted, never accepted");
+
+        // An honest worker compiled each app once, when its app order was offered to the pool, and never for a replica.
+        using var worker = new JsonRpcClient(new Uri($"http://127.0.0.1:{rpcBase + 100 + 1}/"), TimeSpan.FromSeconds(10));
+        var info = await worker.CallAsync("iex_nodeInfo");
+        TestContext.Out.WriteLine($"worker 1: {info}");
+        Assert.That(info.GetProperty("appsPrepared").GetInt64(), Is.GreaterThanOrEqualTo(1), "the offered apps were prepared");
+        Assert.That(info.GetProperty("modulesCompiled").GetInt64(), Is.EqualTo(info.GetProperty("appsPrepared").GetInt64()), "one compile per app, none for its tasks");
+        Assert.That(info.GetProperty("tasksRun").GetInt64(), Is.GreaterThan(info.GetProperty("modulesCompiled").GetInt64()));
     }
 
     /// <summary>

@@ -214,11 +214,11 @@ public sealed class WasmRuntimeTests
         var result = _runtime.Run(new WasmCode([0x7f, 0x45, 0x4c, 0x46, 1, 2, 3]), Input("elf"), Limits);
 
         Assert.That(result.Status, Is.EqualTo(ExecutionStatus.InvalidModule));
-        Assert.That(result.Error, Does.StartWith("not a valid WebAssembly module").And.Contain("magic"));
+        Assert.That(result.Error, Is.EqualTo("not a WebAssembly module (it does not start with \\0asm)"));
         Assert.That(result.HasDigest, Is.False);
     }
 
-    [TestCase("""(module (import "env" "now" (func)) (func (export "_start")))""", "imports env::now")]
+    [TestCase("""(module (import "env" "now" (func)) (func (export "_start")))""", "imports function env::now")]
     [TestCase("""(module (func (export "main")))""", "exports no _start")]
     [TestCase("""(module (func (export "_start") (param i32)))""", "_start is not a function () -> ()")]
     [TestCase("""(module (import "wasi_snapshot_preview1" "no_such_call" (func)) (func (export "_start")))""", "cannot instantiate")]

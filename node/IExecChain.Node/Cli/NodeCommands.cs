@@ -100,7 +100,8 @@ public static class NodeCommands
             }
             await using var worker = roles.Contains("worker")
                 ? new Worker.WorkerService(new Worker.NodeWorkerChain(node, loggerFactory.CreateLogger<Worker.NodeWorkerChain>()), KeyFiles.Load(r.GetValue(workerKey)!, r.GetValue(password) ?? file.PasswordFile),
-                    node.Content, node.Results, loggerFactory.CreateLogger<Worker.WorkerService>(), hiddenPaths: HiddenFromNativeApps(options.DataDir, keyFile, r.GetValue(workerKey), r.GetValue(password) ?? file.PasswordFile, r.GetValue(ethKey)))
+                    node.Content, node.Results, loggerFactory.CreateLogger<Worker.WorkerService>(), hiddenPaths: HiddenFromNativeApps(options.DataDir, keyFile, r.GetValue(workerKey), r.GetValue(password) ?? file.PasswordFile, r.GetValue(ethKey)),
+                    compiledModules: Path.Combine(options.DataDir, "compiled"))
                 { SabotageForTesting = r.GetValue(sabotage) }
                 : null;
             worker?.Start();

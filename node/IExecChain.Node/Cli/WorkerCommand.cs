@@ -71,7 +71,7 @@ public static class WorkerCommand
             var content = new ContentStore(Path.Combine(dataDir, "content"));
             var results = new ResultStore(Path.Combine(dataDir, "results"));
             await using var worker = new WorkerService(chain, key, content, results, loggerFactory.CreateLogger<WorkerService>(), threads,
-                NodeCommands.HiddenFromNativeApps(dataDir, r.GetValue(workerKey), r.GetValue(password))) { SabotageForTesting = r.GetValue(sabotage) };
+                NodeCommands.HiddenFromNativeApps(dataDir, r.GetValue(workerKey), r.GetValue(password)), Path.Combine(dataDir, "compiled")) { SabotageForTesting = r.GetValue(sabotage) };
 
             await using var server = r.GetValue(rpc) is null ? null : Serve(host, port, chain, worker, content, results, loggerFactory);
             if (server is not null) await server.StartAsync(ct);
@@ -109,6 +109,9 @@ public static class WorkerCommand
             tasksRun = Interlocked.Read(ref worker.TasksRun),
             contributions = Interlocked.Read(ref worker.Contributions),
             reveals = Interlocked.Read(ref worker.Reveals),
+            appsPrepared = Interlocked.Read(ref worker.AppsPrepared),
+            modulesCompiled = worker.ModulesCompiled,
+            modulesLoaded = worker.ModulesLoaded,
             transactionsSent = Interlocked.Read(ref chain.TransactionsSent),
             transactionsRefused = Interlocked.Read(ref chain.TransactionsRefused),
         }));

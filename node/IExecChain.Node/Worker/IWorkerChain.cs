@@ -1,5 +1,6 @@
 using IExecChain.Core.Primitives;
 using IExecChain.Core.Specs;
+using IExecChain.Core.Wire;
 using IExecChain.State.Market;
 
 namespace IExecChain.Node.Worker;
@@ -30,6 +31,9 @@ public interface IWorkerChain
 
     /// <summary>The records to run each task; a task the chain does not know is left out.</summary>
     Task<IReadOnlyDictionary<Hash256, WorkerJob>> JobsAsync(IReadOnlyList<Hash256> tasks, CancellationToken ct);
+
+    /// <summary>The WebAssembly apps offered to the worker's pool by open app orders (<see cref="WorkerDuties.OfferedApps"/>).</summary>
+    Task<IReadOnlyList<AppRecord>> OfferedAppsAsync(Address worker, CancellationToken ct);
 
     /// <summary>The nonce for the worker's next transaction.</summary>
     ulong NextNonce(Address sender);

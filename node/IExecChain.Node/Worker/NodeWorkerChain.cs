@@ -1,6 +1,7 @@
 using IExecChain.Core.Primitives;
 using IExecChain.Core.Specs;
 using IExecChain.Core.Transactions;
+using IExecChain.Core.Wire;
 using IExecChain.State.Market;
 using IExecChain.State.TxPool;
 using Microsoft.Extensions.Logging;
@@ -44,6 +45,9 @@ public sealed class NodeWorkerChain : IWorkerChain
             if (WorkerDuties.Job(tree, task) is { } job) jobs[task] = job;
         return Task.FromResult<IReadOnlyDictionary<Hash256, WorkerJob>>(jobs);
     }
+
+    public Task<IReadOnlyList<AppRecord>> OfferedAppsAsync(Address worker, CancellationToken ct) =>
+        Task.FromResult(WorkerDuties.OfferedApps(_node.Processor.Tree, MarketReader.OpenOrders(_node.Store), worker));
 
     public ulong NextNonce(Address sender) => _node.Mempool.NextNonce(sender);
 

@@ -193,6 +193,12 @@ public sealed class RpcWorkerChain : IWorkerChain, IAsyncDisposable
         return jobs;
     }
 
+    public async Task<IReadOnlyList<AppRecord>> OfferedAppsAsync(Address worker, CancellationToken ct)
+    {
+        var result = await CallAsync(c => c.CallAsync("iex_getWorkerApps", worker.ToString())).ConfigureAwait(false);
+        return result.GetProperty("apps").EnumerateArray().Select(a => AppRecord.Parser.ParseFrom(Decode(a))).ToList();
+    }
+
     private static byte[] Decode(JsonElement hex) =>
         Hex.TryDecode(hex.GetString() ?? "", out var bytes, out var error) ? bytes : throw new JsonException($"record is not hex: {error}");
 

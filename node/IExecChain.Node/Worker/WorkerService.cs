@@ -34,7 +34,10 @@ public sealed partial class WorkerService : IAsyncDisposable
     private readonly ContentStore _content;
     private readonly ResultStore _results;
     private readonly ContentFetcher _fetcher = new();
-    private readonly WasmRuntime _wasm = new();
+    private readonly WasmRuntime _wasm;
+    private readonly ConcurrentDictionary<Hash256, string?> _prepared = new();       // app root → null (ready) or why it cannot run
+    private readonly ConcurrentDictionary<Hash256, DateTime> _prepareRetry = new();   // app root → when a failed fetch is tried again
+    private Task? _prepareLoop;
     private readonly IExecChain.Worker.Native.NativeRuntime _native;
     private readonly ConcurrentDictionary<Hash256, WasmCode> _modules = new();
     private readonly ConcurrentDictionary<Hash256, byte> _running = new();
@@ -49,8 +52,11 @@ public sealed partial class WorkerService : IAsyncDisposable
     private Task? _loop;
 
     /// <param name="hiddenPaths">The worker's data directory and key files: native apps must never see them (docs/worker.md, "Sandbox").</param>
-    public WorkerService(IWorkerChain chain, PrivateKey key, ContentStore content, ResultStore results, ILogger logger, int concurrency = 0, IReadOnlyList<string>? hiddenPaths = null)
+    /// <param name="compiledModules">Where compiled apps are kept across restarts (DATA/compiled); null keeps them in memory only.</param>
+    public WorkerService(IWorkerChain chain, PrivateKey key, ContentStore content, ResultStore results, ILogger logger, int concurrency = 0, IReadOnlyList<string>? hiddenPaths = null,
+        string? compiledModules = null)
     {
+        _wasm = new WasmRuntime(new WasmRuntimeOptions { CompiledModuleDirectory = compiledModules });
         _native = new IExecChain.Worker.Native.NativeRuntime(new IExecChain.Worker.Native.NativeRuntimeOptions { HiddenPaths = hiddenPaths ?? [] });
         _chain = chain;
         _key = key;
@@ -71,9 +77,20 @@ public sealed partial class WorkerService : IAsyncDisposable
     /// <summary>A commit still unconfirmed after this many blocks is sent again.</summary>
     public const ulong ResendAfterBlocks = 8;
 
+    /// <summary>How often the worker asks which apps are offered to its pool, to compile them before their first replica.</summary>
+    public static readonly TimeSpan PrepareInterval = TimeSpan.FromSeconds(5);
+
+    /// <summary>A prepare whose fetch failed is tried again after this long.</summary>
+    public static readonly TimeSpan PrepareRetryAfter = TimeSpan.FromMinutes(1);
+
     public long TasksRun;
     public long Contributions;
     public long Reveals;
+    public long AppsPrepared;
+
+    /// <summary>Modules this worker compiled from their bytes, and loaded compiled from disk, since start.</summary>
+    public long ModulesCompiled => _wasm.ModulesCompiled;
+    public long ModulesLoaded => _wasm.ModulesLoaded;
 
     public void Start()
     {
@@ -82,6 +99,7 @@ public sealed partial class WorkerService : IAsyncDisposable
             if (_results.TryGet(taskId) is { } stored) _contributed.TryAdd(taskId, MaybeSabotage(taskId, stored.Digest));
         _chain.Advanced += Wake;
         _loop = Task.Run(LoopAsync);
+        _prepareLoop = Task.Run(PrepareLoopAsync);
         Wake();
         _logger.LogInformation("worker {Address} started ({Known} stored results)", Address, _contributed.Count);
         if (_native.SandboxProblem is { } problem) LogNativeAppsRefused(_logger, problem);
@@ -110,6 +128,64 @@ public sealed partial class WorkerService : IAsyncDisposable
                 _logger.LogError(e, "worker scan failed");
             }
         }
+    }
+
+    /// <summary>
+    /// Compiles, one at a time, the WebAssembly apps offered to this worker's pool, so that a replica's
+    /// deadline never pays for a compile (46–61 s for a 16 MB module on 2 cores, more than category
+    /// S's 40 s): the compiled module stays in memory and on disk.
+    /// </summary>
+    private async Task PrepareLoopAsync()
+    {
+        while (!_stop.IsCancellationRequested)
+        {
+            try
+            {
+                foreach (var app in await _chain.OfferedAppsAsync(Address, _stop.Token).ConfigureAwait(false))
+                    await PrepareAsync(app).ConfigureAwait(false);
+                await Task.Delay(PrepareInterval, _stop.Token).ConfigureAwait(false);
+            }
+            catch (OperationCanceledException) when (_stop.IsCancellationRequested)
+            {
+                return;
+            }
+            catch (Exception e)
+            {
+                _logger.LogWarning("could not read the apps offered to this worker's pool: {Error}", e.Message);
+                await Task.Delay(PrepareInterval, _stop.Token).ConfigureAwait(false);
+            }
+        }
+    }
+
+    private async Task PrepareAsync(AppRecord app)
+    {
+        var root = new Hash256(app.Registration.ContentRoot.Span);
+        if (_prepared.ContainsKey(root) || (_prepareRetry.TryGetValue(root, out var retryAt) && DateTime.UtcNow < retryAt)) return;
+        long started = System.Diagnostics.Stopwatch.GetTimestamp();
+        long compiled = _wasm.ModulesCompiled;
+        WasmCode code;
+        try
+        {
+            code = await ModuleAsync(app).ConfigureAwait(false);
+        }
+        catch (Exception e) when (e is ContentFetchException or IOException or InvalidDataException)
+        {
+            _prepareRetry[root] = DateTime.UtcNow + PrepareRetryAfter;
+            _logger.LogWarning("app {Name} ({Root}) offered to the pool could not be fetched: {Error}; trying again in {Retry}", app.Registration.Name, root, e.Message, PrepareRetryAfter);
+            return;
+        }
+        string? problem = await Task.Run(() => _wasm.Prepare(code), _stop.Token).ConfigureAwait(false);
+        _prepared[root] = problem;
+        _prepareRetry.TryRemove(root, out _);
+        double seconds = System.Diagnostics.Stopwatch.GetElapsedTime(started).TotalSeconds;
+        if (problem is not null)
+        {
+            _logger.LogWarning("app {Name} ({Root}) offered to the pool cannot run: {Problem}", app.Registration.Name, root, problem);
+            return;
+        }
+        Interlocked.Increment(ref AppsPrepared);
+        _logger.LogInformation("app {Name} ({Root}, {Size} bytes) prepared in {Seconds:0.0} s ({How})", app.Registration.Name, root, app.Registration.ContentSize, seconds,
+            _wasm.ModulesCompiled > compiled ? "compiled" : "loaded compiled from disk");
     }
 
     private async Task ScanAsync()
@@ -304,6 +380,7 @@ public sealed partial class WorkerService : IAsyncDisposable
     {
         await _stop.CancelAsync().ConfigureAwait(false);
         if (_loop is not null) await _loop.ConfigureAwait(false);
+        if (_prepareLoop is not null) await _prepareLoop.ConfigureAwait(false);
         _wasm.Dispose();
         _fetcher.Dispose();
     }

@@ -11,7 +11,7 @@ namespace IExecChain.Rpc.Chain;
 /// to a worker and which of its commits must be revealed now, and iex_getWorkerJob, the records to run a task
 /// (protobuf bytes as in state, so the worker decodes exactly what a full node reads).
 /// </summary>
-public sealed class WorkerRpcMethods(BlockProcessor processor)
+public sealed class WorkerRpcMethods(BlockProcessor processor, IExecChain.Storage.IKeyValueStore store)
 {
     /// <summary>At most this many committed tasks per iex_getWorkerDuties call.</summary>
     public const int MaxTasksPerCall = 4096;
@@ -20,6 +20,7 @@ public sealed class WorkerRpcMethods(BlockProcessor processor)
     {
         registry.Register("iex_getWorkerDuties", (p, _) => ValueTask.FromResult<object?>(Duties(p)));
         registry.Register("iex_getWorkerJob", (p, _) => ValueTask.FromResult<object?>(Job(p)));
+        registry.Register("iex_getWorkerApps", (p, _) => ValueTask.FromResult<object?>(Apps(p)));
     }
 
     private object Duties(RpcParams p)
@@ -54,6 +55,15 @@ public sealed class WorkerRpcMethods(BlockProcessor processor)
             list.Add(id);
         }
         return list;
+    }
+
+    /// <summary>The WebAssembly apps offered to the worker's pool (<see cref="WorkerDuties.OfferedApps"/>), as state records.</summary>
+    private object Apps(RpcParams p)
+    {
+        var text = p.GetString(0, "worker");
+        if (!Address.TryParse(text, out var worker, out var error)) throw new RpcException(RpcErrorCodes.InvalidParams, $"invalid params: worker: {error}");
+        var apps = WorkerDuties.OfferedApps(processor.Tree, MarketReader.OpenOrders(store), worker);
+        return new { apps = apps.Select(a => RpcFormat.Bytes(a.ToByteArray())).ToArray() };
     }
 
     private object? Job(RpcParams p)

@@ -71,6 +71,36 @@ public static class WorkerDuties
         return (reveal, closed);
     }
 
+    /// <summary>At most this many apps are offered to a worker in one answer.</summary>
+    public const int MaxOfferedApps = 64;
+
+    /// <summary>
+    /// The WebAssembly apps whose open app orders <paramref name="worker"/>'s pool may take (no
+    /// workerpool restriction, or one naming the pool), in order placement order: what the worker
+    /// compiles before any replica of them arrives. Empty for a worker in no pool.
+    /// </summary>
+    public static IReadOnlyList<AppRecord> OfferedApps(StateTree tree, IEnumerable<Hash256> openOrders, Address worker, int max = MaxOfferedApps)
+    {
+        if (MarketReader.Worker(tree, worker) is not { Workerpool.IsEmpty: false } record) return [];
+        var found = new List<(ulong Sequence, Address App)>();
+        var seen = new HashSet<Address>();
+        foreach (var hash in openOrders)
+        {
+            if (MarketReader.Order(tree, hash) is not { Kind: OrderKind.App } order) continue;
+            var offer = AppOrder.Parser.ParseFrom(order.Order);
+            if (offer.WorkerpoolRestrict.Count > 0 && !offer.WorkerpoolRestrict.Contains(record.Workerpool)) continue;
+            var app = new Address(offer.App.Span);
+            if (seen.Add(app)) found.Add((order.Sequence, app));
+        }
+        var apps = new List<AppRecord>();
+        foreach (var (_, address) in found.OrderBy(f => f.Sequence))
+        {
+            if (MarketReader.App(tree, address) is { Registration.Runtime: AppRuntime.Wasm } app) apps.Add(app);
+            if (apps.Count >= max) break;
+        }
+        return apps;
+    }
+
     /// <summary>The records needed to run <paramref name="taskId"/>, or null when the task (or its deal or app) is unknown.</summary>
     public static WorkerJob? Job(StateTree tree, Hash256 taskId)
     {

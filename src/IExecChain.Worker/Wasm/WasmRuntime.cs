@@ -62,7 +62,11 @@ public sealed class WasmRuntime : IDisposable
         _linker = new Linker(_engine);
         _linker.DefineWasi();
         DeterministicWasi.Define(_linker);
-        _modules = new ModuleCache(_engine, _options.ModuleCacheSize);
+        // Everything above that shapes compiled code, and the Wasmtime build: a compiled module on disk is
+        // looked up only by an engine made the same way (Wasmtime would refuse another's anyway).
+        string settings = $"wasmtime {typeof(Engine).Assembly.GetName().Version}; fuel; epoch; nan-canonical; relaxed-simd deterministic off; " +
+            $"no threads, gc, function references, exceptions; pooling {_options.MaxConcurrentRuns} x {_options.MaxMemoryBytes} bytes, 200000 table elements";
+        _modules = new ModuleCache(_engine, _options.ModuleCacheSize, _options.CompiledModuleDirectory, settings, _options.MaxMemoryBytes);
         _directories = new RunDirectoryPool(_options.WorkDirectory, _options.MaxConcurrentRuns);
         _slots = new SemaphoreSlim(_options.MaxConcurrentRuns, _options.MaxConcurrentRuns);
         _watchdog = new Timer(_ => _engine.IncrementEpoch(), null, _options.WatchdogTick, _options.WatchdogTick);
@@ -70,6 +74,27 @@ public sealed class WasmRuntime : IDisposable
 
     /// <summary>Compiled modules currently cached.</summary>
     public int CachedModules => _modules.Count;
+
+    /// <summary>Modules compiled from their bytes since start.</summary>
+    public long ModulesCompiled => _modules.Compiled;
+
+    /// <summary>Modules loaded compiled from <see cref="WasmRuntimeOptions.CompiledModuleDirectory"/> since start.</summary>
+    public long ModulesLoaded => _modules.Loaded;
+
+    /// <summary>The file <paramref name="code"/>'s compiled form is kept in, or null without a directory.</summary>
+    public string? CompiledPath(WasmCode code) => _modules.CompiledPath(code.CodeHash);
+
+    /// <summary>
+    /// Compiles <paramref name="code"/> (or loads it compiled from disk) ahead of its first run, so that
+    /// run does not pay for it; null when it can run, else why it cannot (the same reason a run gives).
+    /// </summary>
+    public string? Prepare(WasmCode code)
+    {
+        ArgumentNullException.ThrowIfNull(code);
+        ObjectDisposedException.ThrowIf(Volatile.Read(ref _disposed) != 0, this);
+        using var lease = _modules.Acquire(code);
+        return lease.Error;
+    }
 
     /// <summary>Runs <paramref name="code"/> once; never throws for anything the app does, only for bad arguments.</summary>
     public ExecutionResult Run(WasmCode code, TaskInput input, ExecutionLimits limits)

@@ -12,6 +12,9 @@ public sealed class WasmRuntimeOptions
     /// <summary>Compiled modules kept (by code hash).</summary>
     public int ModuleCacheSize { get; init; } = 64;
 
+    /// <summary>Where compiled modules are kept across restarts (a worker's DATA/compiled); null keeps them in memory only.</summary>
+    public string? CompiledModuleDirectory { get; init; }
+
     /// <summary>Where run directories are made; null for a fresh directory under the system temp directory.</summary>
     public string? WorkDirectory { get; init; }
 

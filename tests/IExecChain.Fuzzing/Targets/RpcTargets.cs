@@ -18,7 +18,7 @@ public static class RpcTargets
         var chain = new FuzzChain();
         var registry = new RpcMethodRegistry();
         new ChainRpcMethods(chain.Spec, chain.Processor, chain.Mempool, () => new { peers = 0 }).RegisterAll(registry);
-        new WorkerRpcMethods(chain.Processor).RegisterAll(registry);
+        new WorkerRpcMethods(chain.Processor, chain.Store).RegisterAll(registry);
         new GovernanceRpcMethods(chain.Spec, chain.Processor).RegisterAll(registry);
         new CheckpointRpcMethods(FuzzChain.ChainId, chain.Processor).RegisterAll(registry);
         new MarketRpcMethods(chain.Processor, chain.Store).RegisterAll(registry);
