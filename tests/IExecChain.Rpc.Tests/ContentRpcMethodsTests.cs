@@ -75,7 +75,7 @@ public sealed class ContentRpcMethodsTests
         var error = (await Call("iex_putContent", ContentUpload.Params(Uploader, new byte[20_001]))).GetProperty("error");
 
         Assert.That(error.GetProperty("code").GetInt32(), Is.EqualTo(RpcErrorCodes.ResourceLimit));
-        Assert.That(error.GetProperty("message").GetString(), Is.EqualTo("content of 20001 bytes exceeds the iex_putContent limit of 20000 bytes"));
+        Assert.That(error.GetProperty("message").GetString(), Is.EqualTo("content of 20001 bytes exceeds the iex_putContent limit of 20000 bytes; upload larger content in chunks (iex_beginUpload, iex_putChunk)"));
         Assert.That(Directory.GetFiles(_content.Directory), Is.Empty);
     }
 
