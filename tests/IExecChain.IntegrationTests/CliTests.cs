@@ -22,6 +22,14 @@ public class CliTests
         (code, output) = NodeProcess.Run("keys", "inspect", "--keystore", dir.File("k.json"), "--password-file", dir.File("pw"));
         Assert.That(code, Is.EqualTo(0), output);
         Assert.That(output.Trim(), Is.EqualTo(address));
+
+        // No password: the address the file states in clear, said to be unchecked.
+        (code, output) = NodeProcess.Run("keys", "inspect", "--keystore", dir.File("k.json"));
+        Assert.That(code, Is.EqualTo(0), output);
+        Assert.That(output, Does.StartWith(address + "\n").And.Contain("give --password-file to check"));
+        (code, output) = NodeProcess.Run("keys", "inspect", "--keystore", dir.File("k.json"), "--public-key");
+        Assert.That(code, Is.EqualTo(2), "the public key needs the password");
+        Assert.That(output, Does.Contain("--password-file"));
     }
 
     [Test]
@@ -243,8 +251,15 @@ public class CliTests
         Assert.That(dataset.GetProperty("contentRoot").GetString(), Is.EqualTo(data[1]));
         (code, output) = NodeProcess.Run(["app", "register", "--name", "served", .. app, .. key, "--wait"]);
         Assert.That(code, Is.EqualTo(0), output);
-        var registered = await client.CallAsync("iex_getApp", Regex.Match(output, "app (0x[0-9a-fA-F]{40})").Groups[1].Value);
+        string appId = Regex.Match(output, "app (0x[0-9a-fA-F]{40})").Groups[1].Value;
+        var registered = await client.CallAsync("iex_getApp", appId);
         Assert.That(registered.GetProperty("endpoint").GetString(), Is.EqualTo(app[5]));
+        (code, output) = NodeProcess.Run("app", "show", appId, "--rpc", chain.Rpc.ToString());
+        Assert.That(code, Is.EqualTo(0), output);
+        Assert.That(output, Does.Contain(app[1]).And.Contain("\"name\": \"served\""));
+        (code, output) = NodeProcess.Run("dataset", "show", "0x" + new string('1', 40), "--rpc", chain.Rpc.ToString());
+        Assert.That(code, Is.EqualTo(2), output);
+        Assert.That(output, Does.Contain("does not exist"));
     }
 }
 

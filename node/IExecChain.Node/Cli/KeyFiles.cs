@@ -18,6 +18,23 @@ public static class KeyFiles
         }
     }
 
+    /// <summary>The address a keystore v3 file states in clear (its "address" field), or null when it states none; nothing is decrypted.</summary>
+    public static Core.Primitives.Address? StatedAddress(string path)
+    {
+        if (!File.Exists(path)) throw new CliException($"--keystore: keystore file '{path}' does not exist");
+        try
+        {
+            using var json = System.Text.Json.JsonDocument.Parse(File.ReadAllBytes(path));
+            return json.RootElement.ValueKind == System.Text.Json.JsonValueKind.Object
+                && json.RootElement.TryGetProperty("address", out var field) && field.ValueKind == System.Text.Json.JsonValueKind.String
+                && Core.Primitives.Address.TryParse(field.GetString(), out var address) ? address : null;
+        }
+        catch (System.Text.Json.JsonException e)
+        {
+            throw new CliException($"--keystore: '{path}' is not JSON: {e.Message}");
+        }
+    }
+
     public static void Write(string path, PrivateKey key, string password, int? scryptN = null)
     {
         if (File.Exists(path)) throw new CliException($"--out: '{path}' already exists; refusing to overwrite a key");

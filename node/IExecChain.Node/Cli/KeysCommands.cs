@@ -23,7 +23,7 @@ public static class KeysCommands
         var keystore = new Option<string?>("--keystore") { Description = "Keystore v3 file" };
         var inspectPassword = new Option<string?>("--password-file") { Description = "Password file for --keystore" };
         var showPublicKey = new Option<bool>("--public-key") { Description = "Also print the 64-byte public key (what `gov propose admit-validator` needs)" };
-        var inspect = new Command("inspect", "Print the address of a private key or keystore") { privateKey, keystore, inspectPassword, showPublicKey };
+        var inspect = new Command("inspect", "Print the address of a private key or keystore (a keystore's without its password, unless --password-file or --public-key)") { privateKey, keystore, inspectPassword, showPublicKey };
         inspect.SetAction(r => Cli.Run(() =>
         {
             var hex = r.GetValue(privateKey);
@@ -34,6 +34,14 @@ public static class KeysCommands
             {
                 try { key = PrivateKey.FromHex(hex); }
                 catch (Exception e) when (e is ArgumentException or FormatException) { throw new CliException($"--private-key: {e.Message}"); }
+            }
+            else if (r.GetValue(inspectPassword) is null && Environment.GetEnvironmentVariable(Passwords.EnvironmentVariable) is null && !r.GetValue(showPublicKey)
+                && KeyFiles.StatedAddress(file!) is { } stated)
+            {
+                // The address needs no password: keystore v3 states it in clear. Decrypting checks it.
+                Console.WriteLine(stated.ToChecksumString());
+                Console.Error.WriteLine("(the keystore's address field; give --password-file to check the file decrypts to it)");
+                return;
             }
             else key = KeyFiles.Load(file!, r.GetValue(inspectPassword));
             Console.WriteLine(key.Address.ToChecksumString());

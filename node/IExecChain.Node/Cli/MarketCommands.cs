@@ -182,8 +182,9 @@ public static class MarketCommands
             return await TxCommands.SubmitAsync(r, common, b => b.RegisterApp = app, "registry",
                 (b, sender) => Console.WriteLine($"app {MarketBlock.ResourceId(MarketBlock.AppIdKind, sender, b.Nonce)}"), key);
         }));
-        var app = new Command("app", "Register apps");
+        var app = new Command("app", "Register and show apps");
         app.Subcommands.Add(register);
+        app.Subcommands.Add(BuildShow("show", "iex_getApp", "Show an app: owner, runtime, content root and size, endpoint"));
         return app;
     }
 
@@ -217,8 +218,9 @@ public static class MarketCommands
             return await TxCommands.SubmitAsync(r, common, b => b.RegisterDataset = dataset, "registry",
                 (b, sender) => Console.WriteLine($"dataset {MarketBlock.ResourceId(MarketBlock.DatasetIdKind, sender, b.Nonce)} (root {root}, {size} bytes)"), key);
         }));
-        var dataset = new Command("dataset", "Register datasets");
+        var dataset = new Command("dataset", "Register and show datasets");
         dataset.Subcommands.Add(register);
+        dataset.Subcommands.Add(BuildShow("show", "iex_getDataset", "Show a dataset: owner, content root and size, endpoint"));
         return dataset;
     }
 
