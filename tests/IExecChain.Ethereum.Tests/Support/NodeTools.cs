@@ -7,7 +7,7 @@ using IExecChain.TestSupport;
 namespace IExecChain.Ethereum.Tests.Support;
 
 /// <summary>
-/// node + the npm packages in js/ (ganache, solc, ethers; pinned by js/package-lock.json),
+/// node + the npm packages in js/ (ganache, solc, ethers, yosys; pinned by js/package-lock.json),
 /// installed next to the test binaries on first use. Without node or npm a test fails on CI
 /// (CI=true) and is ignored elsewhere.
 /// </summary>
@@ -26,7 +26,7 @@ internal static class NodeTools
             if (!_installed && _problem is null)
             {
                 _problem = ExternalTool.Find("node") is null ? "node is not on PATH" : ExternalTool.Find("npm") is null ? "npm is not on PATH" : null;
-                if (_problem is null && !File.Exists(Path.Combine(ScriptDirectory, "node_modules", "ganache", "package.json")))
+                if (_problem is null && Missing().Any())
                 {
                     var (exit, _, error) = ExternalTool.Run("npm", ["ci", "--no-audit", "--no-fund"], ScriptDirectory, TimeSpan.FromMinutes(5));
                     if (exit != 0) _problem = $"npm ci failed (exit {exit}): {error}";
@@ -36,6 +36,14 @@ internal static class NodeTools
         }
         if (_problem is null) return;
         ExternalTool.Unavailable($"node tools unavailable: {_problem}");
+    }
+
+    /// <summary>Dependencies of js/package.json not installed yet (a package added since the last install included).</summary>
+    private static IEnumerable<string> Missing()
+    {
+        using var package = JsonDocument.Parse(File.ReadAllBytes(Path.Combine(ScriptDirectory, "package.json")));
+        foreach (var dependency in package.RootElement.GetProperty("dependencies").EnumerateObject())
+            if (!File.Exists(Path.Combine(ScriptDirectory, "node_modules", dependency.Name, "package.json"))) yield return dependency.Name;
     }
 
     /// <summary>Runs a script in js/ and parses its stdout as JSON.</summary>

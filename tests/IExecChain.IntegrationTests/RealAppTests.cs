@@ -1,0 +1,128 @@
+using System.Globalization;
+using System.Text;
+using System.Text.Json;
+using System.Text.RegularExpressions;
+using IExecChain.Core.Crypto;
+using IExecChain.Core.Primitives;
+using IExecChain.Ethereum.Tests.Support;
+using IExecChain.Rpc.Client;
+using IExecChain.Worker.Execution;
+using IExecChain.Worker.Wasm;
+using NUnit.Framework;
+
+namespace IExecChain.IntegrationTests;
+
+/// <summary>
+/// A real third-party program on the market: yosys (30.8 MB, a WASI command published on npm by
+/// YoWASP), uploaded and registered through the CLI, compiled by the workers when its app order is
+/// offered to their pool, and run by three replicas in category XS, whose 10 s replica deadline a
+/// compile (34 s on this machine alone) could never fit.
+/// </summary>
+[NonParallelizable]
+public class RealAppTests
+{
+    private static ulong Q(JsonElement e) => JsonRpcClient.Quantity(e);
+
+    [Test, CancelAfter(900_000)]
+    public async Task A_30_MB_wasi_command_from_npm_is_prepared_by_three_workers_and_run_by_three_replicas_within_category_XS()
+    {
+        NodeTools.EnsureInstalled();
+        string yosys = Path.Combine(NodeTools.ScriptDirectory, "node_modules", "@yowasp", "yosys", "gen", "yosys.core.wasm");
+        byte[] module = await File.ReadAllBytesAsync(yosys);
+        Assert.That(module.Length, Is.GreaterThan(20_000_000), "a real-size app");
+        string codeHash = Convert.ToHexStringLower(Keccak256.HashToArray(module));
+
+        using var dir = new TempDir();
+        int rpcBase = NodeProcess.FreePorts(105), p2pBase = NodeProcess.FreeUdpPorts(105);
+        string data = dir.File("devnet");
+        // Demo tasks at trust 1 keep the workers' scores (and so their credibility weight, 2) as they start:
+        // trust 6 then needs exactly three agreeing replicas (2^2 = 4 ≤ 5 < 2^3).
+        using var devnet = NodeProcess.Start("devnet", "--validators", "1", "--workers", "3", "--market-trust", "1", "--data", data,
+            "--rpc", $"127.0.0.1:{rpcBase}", "--p2p-port", p2pBase.ToString(CultureInfo.InvariantCulture), "--load", "0", "--log-level", "Warning");
+        var rpc = new Uri($"http://127.0.0.1:{rpcBase}/");
+        await devnet.WaitForRpcAsync(rpc, TimeSpan.FromSeconds(120));
+        using var client = new JsonRpcClient(rpc, TimeSpan.FromSeconds(30));
+        var workers = Enumerable.Range(0, 3).Select(i => new JsonRpcClient(new Uri($"http://127.0.0.1:{rpcBase + 100 + i}/"), TimeSpan.FromSeconds(10))).ToList();
+        try
+        {
+            File.WriteAllText(dir.File("pw"), "pw\n");
+            var (code, output) = NodeProcess.Run("keys", "import", "--private-key", DevChain.DevKey("account", 0).ToHex(), "--out", dir.File("owner.json"), "--password-file", dir.File("pw"));
+            Assert.That(code, Is.Zero, output);
+            string[] key = ["--key", dir.File("owner.json"), "--password-file", dir.File("pw"), "--rpc", rpc.ToString()];
+
+            // Uploaded in chunks (30.8 MB is over one request's limit) and registered.
+            (code, output) = NodeProcess.Run(TimeSpan.FromMinutes(5), ["app", "register", "--name", "yosys", "--wasm", yosys, .. key, "--wait"]);
+            Assert.That(code, Is.Zero, output);
+            string app = Regex.Match(output, "app (0x[0-9a-fA-F]{40})").Groups[1].Value;
+            Assert.That((await client.CallAsync("iex_getApp", app)).GetProperty("contentSize").GetString(), Is.EqualTo("0x" + module.Length.ToString("x", CultureInfo.InvariantCulture)));
+
+            // Offered to every pool: each worker fetches and compiles it before any request exists.
+            File.WriteAllText(dir.File("apporder.json"), $$$"""{"apporder": {"app": "{{{app}}}", "appprice": 0, "volume": 10}}""");
+            (code, output) = NodeProcess.Run(["order", "place", dir.File("apporder.json"), .. key, "--wait"]);
+            Assert.That(code, Is.Zero, output);
+            var deadline = DateTime.UtcNow.AddMinutes(8);
+            for (int i = 0; i < workers.Count; i++)
+            {
+                string compiled = Path.Combine(data, $"worker-{i}", "compiled");
+                while (!(Directory.Exists(compiled) && Directory.GetFiles(compiled, $"{codeHash}-*.cwasm").Length == 1))
+                {
+                    Assert.That(DateTime.UtcNow, Is.LessThan(deadline), $"worker {i} did not compile yosys ahead:\n{devnet.Output}");
+                    Assert.That(devnet.HasExited, Is.False, devnet.Output);
+                    await Task.Delay(500);
+                }
+            }
+            var compiledBefore = new List<long>();
+            foreach (var worker in workers) compiledBefore.Add((await worker.CallAsync("iex_nodeInfo")).GetProperty("modulesCompiled").GetInt64());
+
+            File.WriteAllText(dir.File("request.json"), $$$"""
+                {"requestorder": {"app": "{{{app}}}", "appmaxprice": 0, "workerpoolmaxprice": "0.01RLC", "volume": 1, "category": 0, "trust": 6, "params": "-V"}}
+                """);
+            (code, output) = NodeProcess.Run(["order", "place", dir.File("request.json"), .. key, "--wait"]);
+            Assert.That(code, Is.Zero, output);
+            string order = Regex.Match(output, "order (0x[0-9a-f]{64})").Groups[1].Value;
+
+            string? task = null;
+            deadline = DateTime.UtcNow.AddMinutes(3);
+            JsonElement record = default;
+            while (true)
+            {
+                Assert.That(DateTime.UtcNow, Is.LessThan(deadline), $"task {task} of yosys did not complete:\n{devnet.Output}");
+                if (task is null)
+                {
+                    var deals = (await client.CallAsync("iex_getOrder", order)).GetProperty("deals");
+                    if (deals.GetArrayLength() > 0) task = (await client.CallAsync("iex_getDeal", deals[0].GetString()!)).GetProperty("tasks")[0].GetString();
+                }
+                else
+                {
+                    record = await client.CallAsync("iex_getTask", task);
+                    string status = record.GetProperty("status").GetString()!;
+                    Assert.That(status, Is.Not.EqualTo("failed"), record.ToString());
+                    if (status == "completed") break;
+                }
+                await Task.Delay(500);
+            }
+            TestContext.Out.WriteLine($"task {task}: {record}");
+            var replicas = record.GetProperty("replicas").EnumerateArray().ToList();
+            Assert.That(replicas.Count(r => r.GetProperty("status").GetString() == "revealed"), Is.EqualTo(3), "three replicas agreed");
+            Assert.That(replicas.Select(r => r.GetProperty("status").GetString()), Has.None.EqualTo("timed-out"), "no replica missed its 10 s deadline");
+            for (int i = 0; i < workers.Count; i++)
+                Assert.That((await workers[i].CallAsync("iex_nodeInfo")).GetProperty("modulesCompiled").GetInt64(), Is.EqualTo(compiledBefore[i]),
+                    $"worker {i} compiled nothing for its replica");
+
+            // The result, fetched and checked against the chain's digest, is what a local run gives.
+            (code, output) = NodeProcess.Run(["result", "get", task!, "--out", dir.File("result"), "--rpc", rpc.ToString()]);
+            Assert.That(code, Is.Zero, output);
+            using var runtime = new WasmRuntime();
+            var local = runtime.Run(new WasmCode(module), new TaskInput { AppName = "yosys", Args = ["-V"], RandomSeed = Hash256.Parse(task!) }, new ExecutionLimits());
+            Assert.That(local.Status, Is.EqualTo(ExecutionStatus.Success), local.Error);
+            Assert.That(record.GetProperty("resultDigest").GetString(), Is.EqualTo(local.Digest.ToString()));
+            string stdout = Encoding.UTF8.GetString(File.ReadAllBytes(Path.Combine(dir.File("result"), "stdout")));
+            Assert.That(stdout, Is.EqualTo(Encoding.UTF8.GetString(local.Stdout)).And.StartWith("Yosys 0.55"));
+        }
+        finally
+        {
+            foreach (var worker in workers) worker.Dispose();
+            devnet.Terminate();
+        }
+    }
+}
