@@ -59,24 +59,6 @@ public sealed class ContentUploadSessions
 
     public string Directory { get; }
 
-    /// <summary>Uploads in progress.</summary>
-    public int Count
-    {
-        get
-        {
-            lock (_lock) return _sessions.Count;
-        }
-    }
-
-    /// <summary>The upload of <paramref name="content"/>, if one is in progress.</summary>
-    public ContentUploadProgress? TryGetProgress(Hash256 root)
-    {
-        Session? session;
-        lock (_lock) session = _sessions.GetValueOrDefault(root);
-        if (session is not null) return session.Progress();
-        return _store.TryGetInfo(root) is { } stored ? Completed(stored, 0) : null;
-    }
-
     /// <summary>True when an upload of <paramref name="root"/> is in progress (its quota was charged when it began).</summary>
     public bool IsOpen(Hash256 root)
     {
