@@ -109,6 +109,7 @@ public static class WorkerCommand
             tasksRun = Interlocked.Read(ref worker.TasksRun),
             contributions = Interlocked.Read(ref worker.Contributions),
             reveals = Interlocked.Read(ref worker.Reveals),
+            failureReports = Interlocked.Read(ref worker.FailureReports),
             appsPrepared = Interlocked.Read(ref worker.AppsPrepared),
             modulesCompiled = worker.ModulesCompiled,
             modulesLoaded = worker.ModulesLoaded,

@@ -43,6 +43,7 @@ public sealed partial class WorkerService : IAsyncDisposable
     private readonly ConcurrentDictionary<Hash256, byte> _running = new();
     private readonly ConcurrentDictionary<Hash256, Hash256> _contributed = new();   // task → digest sent
     private readonly ConcurrentDictionary<Hash256, string> _failed = new();         // task → why it could not run
+    private readonly ConcurrentDictionary<Hash256, ReplicaFailure> _reported = new(); // task → the failure reported on chain
     private readonly ConcurrentDictionary<Hash256, ulong> _revealedAt = new();      // task → height its reveal was last sent at
     private readonly ConcurrentDictionary<Hash256, ulong> _sentAt = new();          // task → height its commit was last sent at
     private readonly SemaphoreSlim _signal = new(0, 1);
@@ -86,6 +87,7 @@ public sealed partial class WorkerService : IAsyncDisposable
     public long TasksRun;
     public long Contributions;
     public long Reveals;
+    public long FailureReports;
     public long AppsPrepared;
 
     /// <summary>Modules this worker compiled from their bytes, and loaded compiled from disk, since start.</summary>
@@ -190,10 +192,18 @@ public sealed partial class WorkerService : IAsyncDisposable
 
     private async Task ScanAsync()
     {
-        var view = await _chain.ReadAsync(Address, _contributed.Keys.ToList(), _stop.Token).ConfigureAwait(false);
+        var view = await _chain.ReadAsync(Address, [.. _contributed.Keys, .. _reported.Keys], _stop.Token).ConfigureAwait(false);
         var fresh = new List<Hash256>();
         foreach (var taskId in view.Assigned)
         {
+            if (_reported.TryGetValue(taskId, out var failure))
+            {
+                // The report is not in a block yet (lost, or the chain is slow): send it again, not every block.
+                if (_sentAt.TryGetValue(taskId, out var sent) && view.Height < sent + ResendAfterBlocks) continue;
+                _sentAt[taskId] = view.Height;
+                Submit(taskId, b => b.ReportFailure = new ReportFailure { TaskId = Bytes(taskId), Failure = failure }, "failure report");
+                continue;
+            }
             if (_running.ContainsKey(taskId) || _failed.ContainsKey(taskId)) continue;
             if (_contributed.TryGetValue(taskId, out var digest))
             {
@@ -226,6 +236,7 @@ public sealed partial class WorkerService : IAsyncDisposable
         foreach (var taskId in view.Closed)
         {
             _contributed.TryRemove(taskId, out _);
+            _reported.TryRemove(taskId, out _);
             _sentAt.TryRemove(taskId, out _);
             _revealedAt.TryRemove(taskId, out _);
         }
@@ -251,7 +262,17 @@ public sealed partial class WorkerService : IAsyncDisposable
             var category = spec.Parameters.Market.Category(deal.Category) ?? throw new InvalidOperationException($"category {deal.Category} is not in the chain spec");
             byte[]? dataset = null;
             if (job.Dataset is { } record)
-                dataset = await ContentAsync(record.Registration.Endpoint, new Hash256(record.Registration.ContentRoot.Span), (long)record.Registration.Size).ConfigureAwait(false);
+            {
+                try
+                {
+                    dataset = await ContentAsync(record.Registration.Endpoint, new Hash256(record.Registration.ContentRoot.Span), (long)record.Registration.Size).ConfigureAwait(false);
+                }
+                catch (Exception e) when (e is not OperationCanceledException || !_stop.IsCancellationRequested)
+                {
+                    Report(taskId, ReplicaFailure.FetchFailed, $"dataset {record.Registration.Name} could not be fetched from {record.Registration.Endpoint}: {e.Message}");
+                    return;
+                }
+            }
             var limits = new ExecutionLimits
             {
                 Fuel = category.MaxFuel,
@@ -262,22 +283,41 @@ public sealed partial class WorkerService : IAsyncDisposable
             ExecutionResult result;
             if (app.Registration.Runtime == AppRuntime.Native)
             {
-                if (!job.PoolAllowsNative) { Refuse(taskId, "the pool does not allow native apps"); return; }
+                if (!job.PoolAllowsNative) { Report(taskId, ReplicaFailure.AppUnavailable, "the pool does not allow native apps"); return; }
                 var executable = app.Registration.Manifest;
-                if (!File.Exists(executable)) { Refuse(taskId, $"native executable '{executable}' is not on this machine"); return; }
+                if (!File.Exists(executable)) { Report(taskId, ReplicaFailure.AppUnavailable, $"native executable '{executable}' is not on this machine"); return; }
                 var hash = Keccak256.Hash(await File.ReadAllBytesAsync(executable, _stop.Token).ConfigureAwait(false));
-                if (hash != new Hash256(app.Registration.ContentRoot.Span)) { Refuse(taskId, $"native executable '{executable}' is not the registered one (hash {hash})"); return; }
+                if (hash != new Hash256(app.Registration.ContentRoot.Span))
+                {
+                    Report(taskId, ReplicaFailure.AppUnavailable, $"native executable '{executable}' is not the registered one (hash {hash})");
+                    return;
+                }
                 result = await _native.RunAsync(executable, input, limits with { Fuel = ulong.MaxValue }, _stop.Token).ConfigureAwait(false);
             }
             else
             {
-                result = _wasm.Run(await ModuleAsync(app).ConfigureAwait(false), input, limits);
+                WasmCode module;
+                try
+                {
+                    module = await ModuleAsync(app).ConfigureAwait(false);
+                }
+                catch (Exception e) when (e is not OperationCanceledException || !_stop.IsCancellationRequested)
+                {
+                    Report(taskId, ReplicaFailure.FetchFailed, $"app {app.Registration.Name} could not be fetched from {app.Registration.Endpoint}: {e.Message}");
+                    return;
+                }
+                result = _wasm.Run(module, input, limits);
             }
             Interlocked.Increment(ref TasksRun);
             if (result.Digest is not { } digest)
             {
-                _failed[taskId] = $"{result.Status}: {result.Error}";
-                _logger.LogWarning("task {Task} did not produce a result: {Status} {Error}", taskId, result.Status, result.Error);
+                if (FailureOf(result.Status) is { } failure) Report(taskId, failure, $"{result.Status}: {result.Error}");
+                else
+                {
+                    // The worker's own trouble says nothing about the app: stay silent and let the replica go to another worker.
+                    _failed[taskId] = $"{result.Status}: {result.Error}";
+                    _logger.LogWarning("task {Task} did not produce a result: {Status} {Error}", taskId, result.Status, result.Error);
+                }
                 return;
             }
             _results.Save(taskId, result);
@@ -302,11 +342,28 @@ public sealed partial class WorkerService : IAsyncDisposable
         }
     }
 
-    private void Refuse(Hash256 taskId, string reason)
+    /// <summary>Says on chain that this worker cannot run its replica (ReportFailure), and again if the report is lost.</summary>
+    private void Report(Hash256 taskId, ReplicaFailure failure, string detail)
     {
-        _failed[taskId] = reason;
-        _logger.LogWarning("task {Task} not run: {Reason}", taskId, reason);
+        _logger.LogWarning("task {Task} cannot run on this worker, reported as {Failure}: {Detail}", taskId, MarketBlock.FailureName(failure), detail);
+        _reported[taskId] = failure;
+        _sentAt[taskId] = _chain.Head;
+        Submit(taskId, b => b.ReportFailure = new ReportFailure { TaskId = Bytes(taskId), Failure = failure }, "failure report");
+        Interlocked.Increment(ref FailureReports);
     }
+
+    /// <summary>The failure a run without a result is reported as; null for the worker's own trouble (<see cref="ExecutionStatus.HostError"/>).</summary>
+    public static ReplicaFailure? FailureOf(ExecutionStatus status) => status switch
+    {
+        ExecutionStatus.InvalidModule => ReplicaFailure.InvalidApp,
+        ExecutionStatus.OutOfFuel => ReplicaFailure.OutOfFuel,
+        ExecutionStatus.OutOfMemory => ReplicaFailure.OutOfMemory,
+        ExecutionStatus.Trapped => ReplicaFailure.Trapped,
+        ExecutionStatus.OutputTooLarge => ReplicaFailure.OutputTooLarge,
+        ExecutionStatus.Timeout => ReplicaFailure.Timeout,
+        ExecutionStatus.TooManyProcesses => ReplicaFailure.TooManyProcesses,
+        _ => null,
+    };
 
     private Hash256 MaybeSabotage(Hash256 taskId, Hash256 digest) =>
         SabotageForTesting && taskId.ToArray()[0] % 2 == 0 ? Keccak256.HashConcat(digest.ToArray(), Encoding.ASCII.GetBytes("sabotage")) : digest;

@@ -167,7 +167,7 @@ public sealed record FeeSchedule
     public ulong Registry { get; init; } = 10_000;
     /// <summary>PlaceOrder, CancelOrder.</summary>
     public ulong Order { get; init; } = 1_000;
-    /// <summary>Contribute, Reveal.</summary>
+    /// <summary>Contribute, Reveal, ReportFailure.</summary>
     public ulong Contribution { get; init; } = 100;
 }
 

@@ -185,6 +185,11 @@ public static class TransactionCodec
             case TransactionBody.PayloadOneofCase.Reveal:
                 error = Length(body.Reveal.TaskId, 32, "reveal.task_id") ?? Length(body.Reveal.ResultDigest, 32, "reveal.result_digest");
                 break;
+            case TransactionBody.PayloadOneofCase.ReportFailure:
+                error = Length(body.ReportFailure.TaskId, 32, "report_failure.task_id")
+                    ?? (body.ReportFailure.Failure == ReplicaFailure.Unspecified || !Enum.IsDefined(body.ReportFailure.Failure)
+                        ? $"report_failure.failure {(int)body.ReportFailure.Failure} is not a known failure (1..{(int)Enum.GetValues<ReplicaFailure>().Max()})" : null);
+                break;
             case TransactionBody.PayloadOneofCase.Challenge:
                 error = Length(body.Challenge.TaskId, 32, "challenge.task_id");
                 break;

@@ -231,8 +231,9 @@ public sealed class MarketRpcMethods(BlockProcessor processor, IKeyValueStore st
         assignedAt = RpcFormat.Quantity(r.AssignedAt),
         deadline = RpcFormat.Quantity(r.Deadline),
         resultHash = r.ResultHash.IsEmpty ? null : Hash(r.ResultHash),
-        score = r.ResultHash.IsEmpty ? null : RpcFormat.Quantity(r.Score),
+        score = r.ResultHash.IsEmpty && r.Status != ReplicaStatus.Failed ? null : RpcFormat.Quantity(r.Score),
         resultDigest = r.ResultDigest.IsEmpty ? null : Hash(r.ResultDigest),
+        failure = r.Status == ReplicaStatus.Failed ? MarketBlock.FailureName(r.Failure) : null,
     };
 
     /// <summary>Open orders (committed), by placement sequence; filters: kind, category (workerpool and request orders), limit.</summary>

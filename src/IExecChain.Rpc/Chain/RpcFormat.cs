@@ -3,6 +3,7 @@ using IExecChain.Core.Primitives;
 using IExecChain.Core.Transactions;
 using IExecChain.Core.Wire;
 using IExecChain.State.Execution;
+using IExecChain.State.Market;
 
 namespace IExecChain.Rpc.Chain;
 
@@ -62,6 +63,7 @@ public static class RpcFormat
             TransactionBody.PayloadOneofCase.Unstake => new { role = RoleName(b.Unstake.Role), amount = Quantity(b.Unstake.Amount) },
             TransactionBody.PayloadOneofCase.Contribute => new { taskId = Bytes(b.Contribute.TaskId.Span), resultHash = Bytes(b.Contribute.ResultHash.Span), resultSeal = Bytes(b.Contribute.ResultSeal.Span) },
             TransactionBody.PayloadOneofCase.Reveal => new { taskId = Bytes(b.Reveal.TaskId.Span), resultDigest = Bytes(b.Reveal.ResultDigest.Span) },
+            TransactionBody.PayloadOneofCase.ReportFailure => new { taskId = Bytes(b.ReportFailure.TaskId.Span), failure = MarketBlock.FailureName(b.ReportFailure.Failure) },
             TransactionBody.PayloadOneofCase.Challenge => new { taskId = Bytes(b.Challenge.TaskId.Span) },
             TransactionBody.PayloadOneofCase.CancelOrder => new { orderHash = Bytes(b.CancelOrder.OrderHash.Span) },
             TransactionBody.PayloadOneofCase.JoinPool => new { workerpool = Bytes(b.JoinPool.Workerpool.Span), endpoint = b.JoinPool.Endpoint },
@@ -133,6 +135,7 @@ public static class RpcFormat
         TransactionBody.PayloadOneofCase.CancelOrder => "cancel-order",
         TransactionBody.PayloadOneofCase.Contribute => "contribute",
         TransactionBody.PayloadOneofCase.Reveal => "reveal",
+        TransactionBody.PayloadOneofCase.ReportFailure => "report-failure",
         TransactionBody.PayloadOneofCase.Challenge => "challenge",
         TransactionBody.PayloadOneofCase.Withdraw => "withdraw",
         TransactionBody.PayloadOneofCase.AttestDeposits => "attest-deposits",

@@ -154,6 +154,7 @@ public sealed class ReasonText(IReadOnlyDictionary<ReasonCode, Func<ReasonText.A
         [ReasonCode.ReasonProposalRejected] = _ => "rejected: at least 1/3 of the voting power voted no",
         [ReasonCode.ReasonTaskCompleted] = a => $"completed: {a.N(0)} of {a.N(1)} contributions agreed",
         [ReasonCode.ReasonTaskFinalDeadlinePassed] = _ => "failed: final deadline passed without a revealed consensus",
+        [ReasonCode.ReasonTaskCannotRun] = a => $"failed early: {a.N(0)} worker(s) reported the task cannot run ({MarketBlock.FailureName(a.Enum<ReplicaFailure>(2))}), {a.N(1)} contributed a result",
         [ReasonCode.ReasonTaskReversed] = a => $"reversed: {a.N(0)} verifier(s) agreed on another result",
         [ReasonCode.ReasonVerificationNoReveal] = _ => "no verifier revealed a result",
         [ReasonCode.ReasonVerifiersDisagree] = _ => "the verifiers disagree among themselves",

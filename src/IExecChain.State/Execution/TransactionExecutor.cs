@@ -57,7 +57,7 @@ public sealed class TransactionExecutor
         TransactionBody.PayloadOneofCase.RegisterApp or TransactionBody.PayloadOneofCase.RegisterDataset or TransactionBody.PayloadOneofCase.RegisterWorkerpool
             or TransactionBody.PayloadOneofCase.JoinPool or TransactionBody.PayloadOneofCase.LeavePool => _parameters.Fees.Registry,
         TransactionBody.PayloadOneofCase.PlaceOrder or TransactionBody.PayloadOneofCase.CancelOrder or TransactionBody.PayloadOneofCase.Challenge => _parameters.Fees.Order,
-        TransactionBody.PayloadOneofCase.Contribute or TransactionBody.PayloadOneofCase.Reveal => _parameters.Fees.Contribution,
+        TransactionBody.PayloadOneofCase.Contribute or TransactionBody.PayloadOneofCase.Reveal or TransactionBody.PayloadOneofCase.ReportFailure => _parameters.Fees.Contribution,
         _ => ulong.MaxValue,
     };
 
@@ -140,7 +140,7 @@ public sealed class TransactionExecutor
             TransactionBody.PayloadOneofCase.RegisterApp or TransactionBody.PayloadOneofCase.RegisterDataset or TransactionBody.PayloadOneofCase.RegisterWorkerpool
                 or TransactionBody.PayloadOneofCase.JoinPool or TransactionBody.PayloadOneofCase.LeavePool or TransactionBody.PayloadOneofCase.PlaceOrder
                 or TransactionBody.PayloadOneofCase.CancelOrder or TransactionBody.PayloadOneofCase.Contribute or TransactionBody.PayloadOneofCase.Reveal
-                or TransactionBody.PayloadOneofCase.Challenge
+                or TransactionBody.PayloadOneofCase.Challenge or TransactionBody.PayloadOneofCase.ReportFailure
                 => market.Execute(sender, tx.Nonce, tx.Body),
             _ => Reasons.Of(ReasonCode.ReasonPayloadNotExecutable).Number(tx.Kind),
         };

@@ -102,6 +102,7 @@ public sealed class MarketBlock
         TransactionBody.PayloadOneofCase.CancelOrder => Orders.CancelOrder(sender, new Hash256(body.CancelOrder.OrderHash.Span)),
         TransactionBody.PayloadOneofCase.Contribute => _results.Contribute(sender, body.Contribute),
         TransactionBody.PayloadOneofCase.Reveal => _results.Reveal(sender, body.Reveal),
+        TransactionBody.PayloadOneofCase.ReportFailure => _results.ReportFailure(sender, body.ReportFailure),
         TransactionBody.PayloadOneofCase.Challenge => Window.Challenge(sender, new Hash256(body.Challenge.TaskId.Span)),
         _ => Reasons.Of(ReasonCode.ReasonPayloadNotExecutable).Number(body.PayloadCase),
     };
@@ -325,6 +326,21 @@ public sealed class MarketBlock
         TaskStatus.Completed => "completed",
         TaskStatus.Failed => "failed",
         _ => s.ToString().ToLowerInvariant(),
+    };
+
+    /// <summary>A reported failure's name in RPC and CLI output: the enum's name in kebab case ("invalid-app", "out-of-fuel").</summary>
+    public static string FailureName(ReplicaFailure failure) => failure switch
+    {
+        ReplicaFailure.InvalidApp => "invalid-app",
+        ReplicaFailure.OutOfFuel => "out-of-fuel",
+        ReplicaFailure.OutOfMemory => "out-of-memory",
+        ReplicaFailure.Trapped => "trapped",
+        ReplicaFailure.OutputTooLarge => "output-too-large",
+        ReplicaFailure.Timeout => "timeout",
+        ReplicaFailure.FetchFailed => "fetch-failed",
+        ReplicaFailure.AppUnavailable => "app-unavailable",
+        ReplicaFailure.TooManyProcesses => "too-many-processes",
+        _ => "unknown-" + (int)failure,
     };
 
     public static string PhaseName(VerificationPhase phase) => phase switch

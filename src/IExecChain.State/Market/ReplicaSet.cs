@@ -49,6 +49,25 @@ internal sealed class ReplicaSet
     /// </summary>
     public Reason? Commit(Address sender, TaskRecord task, DealRecord deal, Replica replica, Contribute contribution, bool verifier)
     {
+        if (Close(sender, task, deal, replica, verifier) is { } refused) return refused;
+        replica.Status = ReplicaStatus.Contributed;
+        replica.ResultHash = contribution.ResultHash;
+        replica.ResultSeal = contribution.ResultSeal;
+        return null;
+    }
+
+    /// <summary>Records a failure report on an open replica of the task, with the same checks and stake lock as a commit.</summary>
+    public Reason? ReportFailure(Address sender, TaskRecord task, DealRecord deal, Replica replica, ReplicaFailure failure)
+    {
+        if (Close(sender, task, deal, replica, verifier: false) is { } refused) return refused;
+        replica.Status = ReplicaStatus.Failed;
+        replica.Failure = failure;
+        return null;
+    }
+
+    /// <summary>What a commit and a failure report share: the replica must be open and in time, and the worker stake is locked.</summary>
+    private Reason? Close(Address sender, TaskRecord task, DealRecord deal, Replica replica, bool verifier)
+    {
         var taskId = H(task.Id);
         if (replica.Status != ReplicaStatus.Assigned)
             return Reasons.Of(verifier ? ReasonCode.ReasonVerifierReplicaNotOpen : ReasonCode.ReasonReplicaNotOpen).Number(replica.Status).Id(sender).Id(taskId);
@@ -58,9 +77,6 @@ internal sealed class ReplicaSet
         if (balance < deal.WorkerStake) return Reasons.Of(ReasonCode.ReasonCannotLockWorkerStake).Number(balance).Number(deal.WorkerStake);
         var worker = _block.Worker(sender)!;
         _block.Escrow.Freeze(sender, deal.WorkerStake);
-        replica.Status = ReplicaStatus.Contributed;
-        replica.ResultHash = contribution.ResultHash;
-        replica.ResultSeal = contribution.ResultSeal;
         replica.Score = worker.Score;
         replica.ContributedAt = _block.Height;
         worker.Assignments.Remove(task.Id);

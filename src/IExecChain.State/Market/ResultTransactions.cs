@@ -57,6 +57,37 @@ internal sealed class ResultTransactions
         return null;
     }
 
+    /// <summary>
+    /// A worker that cannot run its replica says so instead of committing: the report locks its stake and votes
+    /// for "cannot run" (<see cref="TaskLifecycle.CannotRun"/>) in the task's tally. When that vote reaches the
+    /// deal's trust, the task fails at once (<see cref="TaskLifecycle.FailCannotRun"/>); otherwise more replicas
+    /// are assigned as after a contribution. Verifiers cannot report: a verification runs a result already agreed.
+    /// </summary>
+    public Reason? ReportFailure(Address sender, ReportFailure report)
+    {
+        var taskId = H(report.TaskId);
+        var task = _block.Task(taskId);
+        if (task is null) return Reasons.Of(ReasonCode.ReasonTaskNotFound).Id(taskId);
+        if (task.Status != TaskStatus.Active) return Reasons.Of(ReasonCode.ReasonContributionsClosed).Number(task.Status).Id(taskId);
+        if (Height > task.ContributionDeadline) return Reasons.Of(ReasonCode.ReasonContributionDeadlinePassed).Number(task.ContributionDeadline).Id(taskId);
+        var replica = ReplicaSet.Find(task.Replicas, sender);
+        if (replica is null) return Reasons.Of(ReasonCode.ReasonNotAssigned).Id(sender).Id(taskId);
+        var deal = _block.Deal(H(task.DealId))!;
+        if (_block.Replicas.ReportFailure(sender, task, deal, replica, report.Failure) is { } refused) return refused;
+
+        if (TaskLifecycle.Tally(task, deal).HasConsensus(TaskLifecycle.CannotRun))
+        {
+            _block.Tasks.FailCannotRun(task, deal);
+        }
+        else
+        {
+            _block.Emit("failure-reported", task, deal, sender);
+            if (!ReplicaSet.HasOpen(task.Replicas)) _block.Scheduler.AssignReplicas(task, deal);
+        }
+        _block.Save(task);
+        return null;
+    }
+
     public Reason? Reveal(Address sender, Reveal reveal)
     {
         var taskId = H(reveal.TaskId);

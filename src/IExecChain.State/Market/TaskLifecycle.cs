@@ -1,3 +1,4 @@
+using IExecChain.Core.Crypto;
 using IExecChain.Core.Primitives;
 using IExecChain.Core.Specs;
 using IExecChain.Core.Wire;
@@ -151,12 +152,21 @@ internal sealed class TaskLifecycle
         }
     }
 
-    /// <summary>The task's vote so far, replayed from its contributions in order (rejected groups excluded).</summary>
+    /// <summary>
+    /// The group failure reports vote for in a task's tally, as if "cannot run" were one more result. It is
+    /// never stored: a result hash is keccak(task ‖ digest), so no contribution can fall in this group.
+    /// </summary>
+    public static readonly Hash256 CannotRun = Keccak256.Hash("iexecchain: the task cannot run"u8);
+
+    /// <summary>The task's vote so far, replayed from its contributions and failure reports in order (rejected groups excluded).</summary>
     public static ConsensusTally Tally(TaskRecord task, DealRecord deal)
     {
         var tally = new ConsensusTally(deal.Trust);
         foreach (var r in task.Replicas)
+        {
             if (r.Status is ReplicaStatus.Contributed or ReplicaStatus.Revealed) tally.Contribute(H(r.ResultHash), r.Score);
+            else if (r.Status == ReplicaStatus.Failed) tally.Contribute(CannotRun, r.Score);
+        }
         return tally;
     }
 
@@ -169,7 +179,8 @@ internal sealed class TaskLifecycle
         var contributions = new List<SettledContribution>();
         foreach (var r in task.Replicas)
         {
-            if (r.Status is not (ReplicaStatus.Contributed or ReplicaStatus.Revealed or ReplicaStatus.Rejected)) continue;
+            // Failure reporters lose like a different result: the task ran elsewhere.
+            if (r.Status is not (ReplicaStatus.Contributed or ReplicaStatus.Revealed or ReplicaStatus.Rejected or ReplicaStatus.Failed)) continue;
             var address = Addr(r.Worker);
             var worker = _block.Worker(address)!;
             contributions.Add(new SettledContribution(address, Credibility.Weight(r.Score), worker.Score, r.Status == ReplicaStatus.Revealed));
@@ -201,14 +212,39 @@ internal sealed class TaskLifecycle
     }
 
     /// <summary>A task without a revealed consensus by its final deadline: requester refunded, pool stake seized, worker stakes back.</summary>
-    private void Fail(TaskRecord task, DealRecord deal, Reason reason)
+    private void Fail(TaskRecord task, DealRecord deal, Reason reason) =>
+        Fail(task, deal, reason, static (terms, contributions) => TaskSettlement.Fail(terms, contributions));
+
+    /// <summary>
+    /// The pool's workers agreed, by credibility like a result, that the task cannot run: it fails at once,
+    /// the requester is refunded, the pool owner keeps its stake (its workers did their part) and every
+    /// locked worker stake returns (<see cref="TaskSettlement.CannotRun"/>).
+    /// </summary>
+    public void FailCannotRun(TaskRecord task, DealRecord deal)
+    {
+        int reports = 0, contributions = 0;
+        var counts = new SortedDictionary<ReplicaFailure, int>();
+        foreach (var r in task.Replicas)
+        {
+            if (r.Status == ReplicaStatus.Failed) { reports++; counts[r.Failure] = counts.GetValueOrDefault(r.Failure) + 1; }
+            else if (r.Status is ReplicaStatus.Contributed or ReplicaStatus.Rejected) contributions++;
+        }
+        // The failure most reported; on a tie the lowest code (SortedDictionary: first in code order wins).
+        var most = ReplicaFailure.Unspecified;
+        int best = 0;
+        foreach (var (failure, count) in counts) if (count > best) (most, best) = (failure, count);
+        var reason = Reasons.Of(ReasonCode.ReasonTaskCannotRun).Number((ulong)reports).Number((ulong)contributions).Number((ulong)most);
+        Fail(task, deal, reason, static (terms, settled) => TaskSettlement.CannotRun(terms, settled));
+    }
+
+    private void Fail(TaskRecord task, DealRecord deal, Reason reason, Func<DealTerms, List<SettledContribution>, Settlement> settle)
     {
         var contributions = new List<SettledContribution>();
         foreach (var r in task.Replicas)
-            if (r.Status is ReplicaStatus.Contributed or ReplicaStatus.Revealed or ReplicaStatus.Rejected)
+            if (r.Status is ReplicaStatus.Contributed or ReplicaStatus.Revealed or ReplicaStatus.Rejected or ReplicaStatus.Failed)
                 contributions.Add(new SettledContribution(Addr(r.Worker), 0, 0, false));
         _block.Replicas.CancelOpen(task, task.Replicas);
-        _block.Escrow.Apply(TaskSettlement.Fail(Terms(deal), contributions));
+        _block.Escrow.Apply(settle(Terms(deal), contributions));
         task.Status = TaskStatus.Failed;
         task.FinishedAt = Height;
         task.Outcome = reason;

@@ -138,6 +138,23 @@ public static class TaskSettlement
         return new Settlement(releases, credits, []);
     }
 
+    /// <summary>
+    /// A task its pool's workers agreed cannot run (failure reports reaching the deal's trust): the requester
+    /// gets its lock back, the pool owner its stake (not seized: the pool did what it could, and a broken app
+    /// is not its fault), every contributor and reporter its stake, and no score changes.
+    /// </summary>
+    public static Settlement CannotRun(DealTerms deal, IReadOnlyList<SettledContribution> contributions)
+    {
+        var releases = new List<Release>(contributions.Count + 2) { new(deal.Requester, deal.RequesterLock), new(deal.PoolOwner, deal.PoolStake) };
+        var credits = new List<Credit>(contributions.Count + 2) { new(deal.Requester, deal.RequesterLock, CreditKind.Refund), new(deal.PoolOwner, deal.PoolStake, CreditKind.StakeReturn) };
+        foreach (var c in contributions)
+        {
+            releases.Add(new Release(c.Worker, deal.WorkerStake));
+            credits.Add(new Credit(c.Worker, deal.WorkerStake, CreditKind.StakeReturn));
+        }
+        return new Settlement(releases, credits, []);
+    }
+
     /// <summary>floor(value × numerator / denominator) without intermediate overflow.</summary>
     public static ulong MulDiv(ulong value, ulong numerator, ulong denominator) =>
         checked((ulong)((UInt128)value * numerator / denominator));

@@ -158,7 +158,7 @@ public sealed class AdmissionControl
     /// bounded by assignments, the validator set and checkpoints, so they keep a reserve above the budget.
     /// </summary>
     public static bool IsDuty(TransactionBody.PayloadOneofCase kind) => kind is TransactionBody.PayloadOneofCase.Contribute
-        or TransactionBody.PayloadOneofCase.Reveal or TransactionBody.PayloadOneofCase.Challenge
+        or TransactionBody.PayloadOneofCase.Reveal or TransactionBody.PayloadOneofCase.ReportFailure or TransactionBody.PayloadOneofCase.Challenge
         or TransactionBody.PayloadOneofCase.Propose or TransactionBody.PayloadOneofCase.Vote
         or TransactionBody.PayloadOneofCase.AnchorReceipt or TransactionBody.PayloadOneofCase.AttestDeposits;
 }

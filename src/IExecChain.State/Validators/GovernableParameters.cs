@@ -69,7 +69,7 @@ public static class GovernableParameters
             "Fee of PlaceOrder, CancelOrder and Challenge."),
         new("fees.contribution", ParameterUnit.NanoRlc, 0, MaxFee,
             p => p.Fees.Contribution, (p, v) => p with { Fees = p.Fees with { Contribution = v } },
-            "Fee of Contribute and Reveal."),
+            "Fee of Contribute, Reveal and ReportFailure."),
     ];
 
     /// <summary>The names in table order, as receipts list them.</summary>

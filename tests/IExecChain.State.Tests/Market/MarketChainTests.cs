@@ -97,6 +97,12 @@ internal sealed class MarketChain
         ResultSeal = Bytes(MarketBlock.ResultSeal(WorkerKey(worker).Address, taskId, digest)),
     }, nonce, 100);
 
+    public Transaction ReportFailure(int worker, Hash256 taskId, ReplicaFailure failure, ulong? nonce = null) => Tx(FirstWorker + worker, b => b.ReportFailure = new ReportFailure
+    {
+        TaskId = Bytes(taskId),
+        Failure = failure,
+    }, nonce, fee: 100);
+
     public Transaction Reveal(int worker, Hash256 taskId, Hash256 digest, ulong? nonce = null) => Tx(FirstWorker + worker, b => b.Reveal = new Reveal
     {
         TaskId = Bytes(taskId),
@@ -167,7 +173,7 @@ internal sealed class MarketChain
             }
             if (t.Status is TaskStatus.Completed or TaskStatus.Failed) continue;
             var d = MarketReader.Deal(Chain.Tree, new Hash256(t.DealId.Span))!;
-            total += (ulong)t.Replicas.Count(r => r.Status is ReplicaStatus.Contributed or ReplicaStatus.Revealed or ReplicaStatus.Rejected) * d.WorkerStake;
+            total += (ulong)t.Replicas.Count(r => r.Status is ReplicaStatus.Contributed or ReplicaStatus.Revealed or ReplicaStatus.Rejected or ReplicaStatus.Failed) * d.WorkerStake;
         }
         return total;
     }
@@ -519,7 +525,12 @@ public sealed class MarketChainTests
                     if (block is > 60 and < 260 && random.Next(400) != 0) continue;  // a long outage: timeouts, reopenings, failures
                     var taskId = new Hash256(raw.Span);
                     bool lie = w == saboteur && random.Next(2) == 0;
-                    txs.Add(m.Contribute(w, taskId, MarketChain.Digest(taskId, lie ? "lie" : "ok"), nonce++));
+                    // One task in five is of an app nobody can run; now and then a worker wrongly says it cannot run one.
+                    bool broken = taskId.ToArray()[0] % 5 == 0;
+                    if ((broken && !lie) || random.Next(40) == 0)
+                        txs.Add(m.ReportFailure(w, taskId, (ReplicaFailure)random.Next(1, 10), nonce++));
+                    else
+                        txs.Add(m.Contribute(w, taskId, MarketChain.Digest(taskId, lie ? "lie" : "ok"), nonce++));
                 }
                 foreach (var taskId in m.StartedTasks())
                 {
@@ -563,6 +574,9 @@ public sealed class MarketChainTests
         TestContext.Out.WriteLine($"seed {seed}: {totals.TasksStarted} started, {totals.TasksCompleted} completed, {totals.TasksFailed} failed, kitty {totals.Kitty}, {totals.SpotChecks} spot-checks, {totals.Challenges} challenges, {totals.Reversals} reversals");
         Assert.That(totals.TasksCompleted, Is.GreaterThan(20), "the run exercises completions");
         Assert.That(totals.TasksFailed, Is.GreaterThan(0), "the run exercises failures");
+        Assert.That(m.StartedTasks().Count(t => m.Task(t).Outcome?.Code == ReasonCode.ReasonTaskCannotRun), Is.GreaterThan(0), "the run exercises tasks failed early by reports");
+        if (maxTrust > 3)   // below, one fresh worker's vote decides: every report fails its task at once
+            Assert.That(m.Events.Count(e => e.Kind == "failure-reported"), Is.GreaterThan(0), "the run exercises reports that did not decide");
         Assert.That(m.Events.Count(e => e.Kind == "timeout"), Is.GreaterThan(0), "the run exercises replica timeouts");
         Assert.That(totals.TasksCompleted + totals.TasksFailed, Is.GreaterThan(totals.TasksStarted / 2));
         return totals;

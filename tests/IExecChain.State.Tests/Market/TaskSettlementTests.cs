@@ -85,6 +85,19 @@ public class TaskSettlementTests
     }
 
     [Test]
+    public void A_task_that_cannot_run_refunds_the_requester_and_returns_the_pool_and_worker_stakes()
+    {
+        var s = TaskSettlement.CannotRun(Deal, [new(W1, 0, 0, false), new(Liar, 0, 30, false)]);
+        Assert.That(s.CreditedTo(MarketBuild.Requester, CreditKind.Refund), Is.EqualTo(3_500_000_000));
+        Assert.That(s.CreditedTo(Address.Zero, CreditKind.Kitty), Is.Zero, "nothing seized");
+        Assert.That(s.CreditedTo(PoolOwner, CreditKind.StakeReturn), Is.EqualTo(600_000_000));
+        Assert.That(s.CreditedTo(W1, CreditKind.StakeReturn), Is.EqualTo(200_000_000));
+        Assert.That(s.CreditedTo(Liar, CreditKind.StakeReturn), Is.EqualTo(200_000_000));
+        Assert.That(s.ScoreChanges, Is.Empty);
+        Assert.That(s.CreditedTotal, Is.EqualTo(s.ReleasedTotal));
+    }
+
+    [Test]
     public void No_nrlc_is_created_or_lost_for_random_tasks()
     {
         var random = new Random(42);
@@ -111,6 +124,8 @@ public class TaskSettlementTests
             Assert.That(s.CreditedTotal, Is.EqualTo(s.ReleasedTotal), $"task {t}");
             var f = TaskSettlement.Fail(deal, contributions);
             Assert.That(f.CreditedTotal, Is.EqualTo(f.ReleasedTotal), $"failed task {t}");
+            var c = TaskSettlement.CannotRun(deal, contributions);
+            Assert.That(c.CreditedTotal, Is.EqualTo(c.ReleasedTotal), $"task {t} that cannot run");
         }
     }
 
