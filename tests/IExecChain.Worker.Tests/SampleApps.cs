@@ -11,6 +11,7 @@ internal static class SampleApps
     public static WasmCode Echo => Get("echo");
     public static WasmCode Fib => Get("fib");
     public static WasmCode WordCount => Get("wordcount");
+    public static WasmCode Checksum => Get("checksum");
     public static WasmCode Entropy => Get("entropy");
     public static WasmCode Trap => Get("trap");
     public static WasmCode Loop => Get("loop");

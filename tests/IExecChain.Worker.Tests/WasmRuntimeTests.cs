@@ -33,6 +33,7 @@ public sealed class WasmRuntimeTests
             ["echo"] = ExecutionStatus.Success,
             ["fib"] = ExecutionStatus.NonZeroExit, // no argument: usage, exit 2
             ["wordcount"] = ExecutionStatus.NonZeroExit, // no dataset: exit 1
+            ["checksum"] = ExecutionStatus.NonZeroExit, // no dataset: exit 1
             ["entropy"] = ExecutionStatus.Success,
             ["trap"] = ExecutionStatus.Trapped,
             ["loop"] = ExecutionStatus.OutOfFuel,
@@ -90,6 +91,56 @@ public sealed class WasmRuntimeTests
         var result = _runtime.Run(SampleApps.WordCount, Input("wordcount") with { Dataset = dataset }, Limits);
 
         Assert.That(Text(result.Stdout), Is.EqualTo($"10000 30000 {dataset.Length}\n"));
+    }
+
+    [Test]
+    public void A_dataset_passed_as_a_file_is_what_the_app_reads_as_if_passed_in_memory()
+    {
+        var dataset = Encoding.ASCII.GetBytes(string.Concat(Enumerable.Repeat("lorem ipsum dolor\n", 10_000)));
+        string file = Path.Combine(Path.GetTempPath(), $"dataset-{Guid.NewGuid():N}");
+        File.WriteAllBytes(file, dataset);
+        try
+        {
+            var fromFile = _runtime.Run(SampleApps.WordCount, Input("wordcount") with { DatasetFile = file }, Limits);
+            var fromMemory = _runtime.Run(SampleApps.WordCount, Input("wordcount") with { Dataset = dataset }, Limits);
+
+            Assert.That(Text(fromFile.Stdout), Is.EqualTo($"10000 30000 {dataset.Length}\n"));
+            Assert.That(fromFile.Digest, Is.EqualTo(fromMemory.Digest));
+            Assert.That(File.ReadAllBytes(file), Is.EqualTo(dataset), "the source is copied, never moved or changed");
+        }
+        finally
+        {
+            File.Delete(file);
+        }
+    }
+
+    [TestCase(0)]
+    [TestCase(7)]
+    [TestCase(3 * 1024 * 1024 + 5)]
+    public void Checksum_hashes_every_byte_of_the_dataset_across_its_read_buffer(int size)
+    {
+        var dataset = new byte[size];
+        new Random(size).NextBytes(dataset);
+
+        var result = _runtime.Run(SampleApps.Checksum, Input("checksum") with { Dataset = dataset }, Limits);
+
+        Assert.That(result.Status, Is.EqualTo(ExecutionStatus.Success), result.Error);
+        Assert.That(Text(result.Stdout), Is.EqualTo($"{Fnv64Words(dataset)} {size}\n"));
+        if (size > 0)
+        {
+            dataset[size / 2] ^= 1;
+            Assert.That(Text(_runtime.Run(SampleApps.Checksum, Input("checksum") with { Dataset = dataset }, Limits).Stdout), Is.Not.EqualTo(Text(result.Stdout)), "one bit changes the hash");
+        }
+    }
+
+    /// <summary>checksum.wat's rule, written again here: FNV-1a's constants over little-endian 8-byte words, then the leftover bytes.</summary>
+    private static ulong Fnv64Words(byte[] data)
+    {
+        ulong h = 0xcbf29ce484222325;
+        int i = 0;
+        for (; i + 8 <= data.Length; i += 8) h = (h ^ System.Buffers.Binary.BinaryPrimitives.ReadUInt64LittleEndian(data.AsSpan(i))) * 0x100000001b3;
+        for (; i < data.Length; i++) h = (h ^ data[i]) * 0x100000001b3;
+        return h;
     }
 
     [Test]

@@ -260,12 +260,14 @@ public sealed partial class WorkerService : IAsyncDisposable
             var app = job.App;
             var spec = _chain.Spec;
             var category = spec.Parameters.Market.Category(deal.Category) ?? throw new InvalidOperationException($"category {deal.Category} is not in the chain spec");
-            byte[]? dataset = null;
+            string? dataset = null;
             if (job.Dataset is { } record)
             {
                 try
                 {
-                    dataset = await ContentAsync(record.Registration.Endpoint, new Hash256(record.Registration.ContentRoot.Span), (long)record.Registration.Size).ConfigureAwait(false);
+                    var root = new Hash256(record.Registration.ContentRoot.Span);
+                    await FetchAsync(record.Registration.Endpoint, root, (long)record.Registration.Size).ConfigureAwait(false);
+                    dataset = _content.FilePath(root);
                 }
                 catch (Exception e) when (e is not OperationCanceledException || !_stop.IsCancellationRequested)
                 {
@@ -279,7 +281,7 @@ public sealed partial class WorkerService : IAsyncDisposable
                 MemoryBytes = (long)category.MaxMemoryMb << 20,
                 WallClock = TimeSpan.FromMilliseconds(Math.Max(1000, (double)category.TimeRefBlocks * spec.Parameters.BlockIntervalMs)),
             };
-            var input = new TaskInput { AppName = app.Registration.Name, Args = TaskArguments.Split(deal.Params), Dataset = dataset, RandomSeed = taskId };
+            var input = new TaskInput { AppName = app.Registration.Name, Args = TaskArguments.Split(deal.Params), DatasetFile = dataset, RandomSeed = taskId };
             ExecutionResult result;
             if (app.Registration.Runtime == AppRuntime.Native)
             {
@@ -379,16 +381,17 @@ public sealed partial class WorkerService : IAsyncDisposable
     {
         var root = new Hash256(app.Registration.ContentRoot.Span);
         if (_modules.TryGetValue(root, out var code)) return code;
-        var bytes = await ContentAsync(app.Registration.Endpoint, root, (long)app.Registration.ContentSize).ConfigureAwait(false);
+        await FetchAsync(app.Registration.Endpoint, root, (long)app.Registration.ContentSize).ConfigureAwait(false);
+        var bytes = _content.ReadAllBytes(root);
         return _modules.GetOrAdd(root, _ => new WasmCode(bytes));
     }
 
     /// <summary>
-    /// Content from the local store, or fetched chunk by chunk with proofs from its owner's node and
-    /// kept as served (the chunk size is part of the root): streamed to a file in the store and moved
-    /// in whole, so large content is never held twice and a failed fetch leaves nothing behind.
+    /// Makes sure the content is in the local store: fetched chunk by chunk with proofs from its owner's
+    /// node and kept as served (the chunk size is part of the root), streamed to a file in the store and
+    /// moved in whole, so large content is never held in memory and a failed fetch leaves nothing behind.
     /// </summary>
-    private async Task<byte[]> ContentAsync(string endpoint, Hash256 root, long size)
+    private async Task FetchAsync(string endpoint, Hash256 root, long size)
     {
         if (!_content.Has(root))
         {
@@ -405,7 +408,6 @@ public sealed partial class WorkerService : IAsyncDisposable
                 File.Delete(temp);
             }
         }
-        return _content.ReadAllBytes(root);
     }
 
     private void Submit(Hash256 taskId, Action<TransactionBody> payload, string what)

@@ -217,6 +217,13 @@ public sealed class ContentStore : IContentSource
         }
     }
 
+    /// <summary>The file holding the content, to be read (never written) in place; throws <see cref="FileNotFoundException"/> when absent.</summary>
+    public string FilePath(Hash256 root)
+    {
+        string path = DataPath(root);
+        return File.Exists(path) ? path : throw new FileNotFoundException($"content {root} is not in the store at {Directory}", path);
+    }
+
     public byte[] ReadAllBytes(Hash256 root)
     {
         using var stream = OpenRead(root);

@@ -25,12 +25,28 @@ internal sealed class RunDirectory
     public string OutputDirectory { get; }
     public string DatasetPath => Path.Combine(InputDirectory, DatasetFileName);
 
-    public void WriteDataset(ReadOnlySpan<byte> dataset)
+    /// <summary>Puts the task's dataset, if it has one, at <see cref="DatasetPath"/>, with pinned times; returns whether it did.</summary>
+    public bool WriteDataset(TaskInput input)
     {
-        using (var file = new FileStream(DatasetPath, FileMode.Create, FileAccess.Write, FileShare.None, 1))
+        if (input.Dataset is not null && input.DatasetFile is not null)
+            throw new ArgumentException("a task input has a dataset in memory or in a file, not both", nameof(input));
+        if (input.Dataset is { } dataset)
+        {
+            using var file = new FileStream(DatasetPath, FileMode.Create, FileAccess.Write, FileShare.None, 1);
             file.Write(dataset);
+        }
+        else if (input.DatasetFile is { } source)
+        {
+            // A copy, never a link: the app must not be able to reach the worker's stored content.
+            File.Copy(source, DatasetPath, overwrite: true);
+        }
+        else
+        {
+            return false;
+        }
         File.SetLastWriteTimeUtc(DatasetPath, PinnedTime);
         File.SetLastAccessTimeUtc(DatasetPath, PinnedTime);
+        return true;
     }
 
     /// <summary>Empties both directories for the next run; false when something could not be removed.</summary>

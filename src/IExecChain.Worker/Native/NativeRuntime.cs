@@ -78,9 +78,8 @@ public sealed class NativeRuntime
             // The sandbox user only passes through the run's root and reads its input.
             File.SetUnixFileMode(root, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute | UnixFileMode.GroupExecute | UnixFileMode.OtherExecute);
             File.SetUnixFileMode(directory.InputDirectory, ReadableDirectory);
-            if (input.Dataset is { } dataset)
+            if (directory.WriteDataset(input))
             {
-                directory.WriteDataset(dataset);
                 File.SetUnixFileMode(directory.DatasetPath, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.GroupRead | UnixFileMode.OtherRead);
             }
             // The app is run from a copy in the run directory: the sandbox user may not be able to reach the
@@ -130,7 +129,7 @@ public sealed class NativeRuntime
         info.Environment["TZ"] = "UTC";
         info.Environment["IEXEC_IN"] = SandboxCommand.InputMount;
         info.Environment["IEXEC_OUT"] = SandboxCommand.OutputMount;
-        if (input.Dataset is not null) info.Environment["IEXEC_DATASET_FILENAME"] = RunDirectory.DatasetFileName;
+        if (input.HasDataset) info.Environment["IEXEC_DATASET_FILENAME"] = RunDirectory.DatasetFileName;
 
         var stdout = new CappedBuffer(limits.MaxStdoutBytes);
         var stderr = new CappedBuffer(limits.MaxStderrBytes);

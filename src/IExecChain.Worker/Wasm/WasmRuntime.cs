@@ -117,7 +117,7 @@ public sealed class WasmRuntime : IDisposable
         try
         {
             directory = _directories.Rent();
-            if (input.Dataset is { } dataset) directory.WriteDataset(dataset);
+            directory.WriteDataset(input);
             return Execute(lease.Module, input, limits, directory, started);
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
