@@ -175,11 +175,11 @@ internal sealed class DevnetMarket(ChainSpec spec, Uri rpc, IReadOnlyList<Devnet
                 if (status == "completed") TasksCompleted++;
                 string detail = status switch
                 {
-                    "completed" => $"completed, result digest {task.GetProperty("resultDigest").GetString()![..18]}…",
+                    "completed" => $"completed, result digest {task.GetProperty("resultDigest").GetString()}",
                     "failed" => $"failed: {task.GetProperty("outcome").GetString()}",
                     _ => $"{status} with {replicas} replica(s)",
                 };
-                report($"task {taskId[..18]}… {detail}");
+                report($"task {taskId} {detail}");
             }
             // Spot-checks and challenges (rollback window), reported when their counts change.
             var totals = (await _client.CallAsync("iex_getOrderBook", new Dictionary<string, object> { ["limit"] = 1 }).ConfigureAwait(false)).GetProperty("totals");
