@@ -92,8 +92,8 @@ public static class DevnetCommand
         if (p2pPort is < 1 || p2pPort + lastOffset > 65535) throw new CliException($"--p2p-port: ports {p2pPort}..{p2pPort + lastOffset} are needed");
         if (reset && Directory.Exists(dataDir)) Directory.Delete(dataDir, recursive: true);
 
-        // Logs and CI capture output without a terminal: keep one progress line per line.
-        if (Console.IsOutputRedirected) AnsiConsole.Profile.Width = 200;
+        // Logs and CI capture output without a terminal: keep one line per line, whole ids included.
+        if (Console.IsOutputRedirected) AnsiConsole.Profile.Width = 4000;
         void Report(string line) => AnsiConsole.MarkupLine($"[blue]{Markup.Escape(line)}[/]");
         Directory.CreateDirectory(dataDir);
         var passwordFile = Path.Combine(dataDir, "password.txt");
