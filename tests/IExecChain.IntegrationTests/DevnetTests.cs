@@ -77,6 +77,73 @@ public class DevnetTests
         devnet.Kill();
     }
 
+    /// <summary>
+    /// A devnet stopped and started again on its data takes up the pool it registered (with its worker)
+    /// instead of registering another, and its tasks run again. Its banner says what the chain holds; task
+    /// ids are printed whole; the pool offers every category in force; the user's dev account is named.
+    /// </summary>
+    [Test, CancelAfter(600_000)]
+    public async Task Devnet_restarted_on_its_data_reuses_its_pool_and_runs_tasks_again()
+    {
+        using var dir = new TempDir();
+        int rpcBase = NodeProcess.FreePorts(101), p2pBase = NodeProcess.FreeUdpPorts(101);
+        string[] args = ["devnet", "--workers", "1", "--market-trust", "1", "--load", "0", "--data", dir.File("devnet"),
+            "--rpc", $"127.0.0.1:{rpcBase}", "--p2p-port", p2pBase.ToString(CultureInfo.InvariantCulture)];
+        using var client = new JsonRpcClient(new Uri($"http://127.0.0.1:{rpcBase}/"), TimeSpan.FromSeconds(10));
+        var poolLine = new System.Text.RegularExpressions.Regex(@"workerpool (0x[0-9a-f]{40}) \((registered|reused)\) with (\d+) worker\(s\), offering categories ([0-9, ]+);");
+        var completedTask = new System.Text.RegularExpressions.Regex(@"task (0x[0-9a-f]{64}) completed");
+
+        async Task<(string Pool, string How, string Task)> RunUntilATaskCompletes(NodeProcess devnet)
+        {
+            var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(240);
+            while (DateTime.UtcNow < deadline && !devnet.HasExited && !completedTask.IsMatch(devnet.Output)) await Task.Delay(500);
+            var output = devnet.Output;
+            var pool = poolLine.Match(output);
+            var task = completedTask.Match(output);
+            Assert.That(pool.Success && task.Success, Is.True, output);
+            Assert.That(pool.Groups[3].Value, Is.EqualTo("1"), "the pool's worker, as the chain has it");
+            var categories = (await client.CallAsync("iex_getCategories")).EnumerateArray().Select(c => JsonRpcClient.Quantity(c.GetProperty("id")).ToString(CultureInfo.InvariantCulture));
+            Assert.That(pool.Groups[4].Value.Trim(), Is.EqualTo(string.Join(", ", categories)), "the pool offers every category");
+            Assert.That(output, Does.Contain($"your key: dev account 9 {Node.Devnet.DevKeys.Account(9).Address}"));
+            // The printed id is the task's whole id: the chain knows it, and it ran in this pool.
+            var t = await client.CallAsync("iex_getTask", task.Groups[1].Value);
+            Assert.That(t.GetProperty("status").GetString(), Is.EqualTo("completed"));
+            var deal = await client.CallAsync("iex_getDeal", t.GetProperty("dealId").GetString()!);
+            Assert.That(deal.GetProperty("workerpool").GetString(), Is.EqualTo(pool.Groups[1].Value).IgnoreCase);
+            return (pool.Groups[1].Value, pool.Groups[2].Value, task.Groups[1].Value);
+        }
+
+        string firstPool, firstTask;
+        using (var devnet = NodeProcess.Start(args))
+        {
+            (firstPool, var how, firstTask) = await RunUntilATaskCompletes(devnet);
+            Assert.That(how, Is.EqualTo("registered"));
+            foreach (var category in (await client.CallAsync("iex_getCategories")).EnumerateArray())
+            {
+                var book = await client.CallAsync("iex_getOrderBook", new Dictionary<string, object> { ["kind"] = "workerpool", ["category"] = JsonRpcClient.Quantity(category.GetProperty("id")) });
+                Assert.That(book.GetProperty("orders").EnumerateArray().Count(o => o.GetProperty("order").GetProperty("workerpool").GetString() == firstPool), Is.EqualTo(1),
+                    $"one workerpool order in category {category.GetProperty("id")}");
+            }
+            devnet.Terminate();
+        }
+
+        using (var devnet = NodeProcess.Start(args))
+        {
+            var (pool, how, task) = await RunUntilATaskCompletes(devnet);
+            Assert.That(how, Is.EqualTo("reused"), devnet.Output);
+            Assert.That(pool, Is.EqualTo(firstPool));
+            Assert.That(task, Is.Not.EqualTo(firstTask), "a task of this run completed");
+            // The pool owner registered one pool in all: every id its nonces could have made is looked up.
+            var owner = Node.Devnet.DevKeys.Market(1).Address;
+            ulong nonce = JsonRpcClient.Quantity((await client.CallAsync("iex_getAccount", owner.ToString())).GetProperty("nonce"));
+            int pools = 0;
+            for (ulong n = 0; n < nonce; n++)
+                if ((await client.CallAsync("iex_getPool", State.Market.MarketBlock.ResourceId(State.Market.MarketBlock.WorkerpoolIdKind, owner, n).ToString())).ValueKind == System.Text.Json.JsonValueKind.Object) pools++;
+            Assert.That(pools, Is.EqualTo(1));
+            devnet.Terminate();
+        }
+    }
+
     [TestCase("0")]
     [TestCase("17")]
     public void Devnet_refuses_a_validator_count_out_of_range(string count)

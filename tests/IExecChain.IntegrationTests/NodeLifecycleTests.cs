@@ -25,6 +25,9 @@ public class NodeLifecycleTests
 
         (code, output) = NodeProcess.Run("query", "account", recipient, "--rpc", chain.Rpc.ToString());
         Assert.That(code, Is.EqualTo(0), output);
+        Assert.That(JsonDocument.Parse(output).RootElement.GetProperty("balance").GetString(), Is.EqualTo("2.5 RLC"));
+        (code, output) = NodeProcess.Run("query", "account", recipient, "--rpc", chain.Rpc.ToString(), "--raw");
+        Assert.That(code, Is.EqualTo(0), output);
         Assert.That(JsonDocument.Parse(output).RootElement.GetProperty("balance").GetString(), Is.EqualTo("0x9502f900")); // 2.5e9 nRLC
 
         (code, output) = NodeProcess.Run("query", "tx", txId, "--rpc", chain.Rpc.ToString());
@@ -32,11 +35,14 @@ public class NodeLifecycleTests
         var tx = JsonDocument.Parse(output).RootElement;
         Assert.That(tx.GetProperty("transaction").GetProperty("from").GetString(), Is.EqualTo(DevChain.DevAddress("account", 0).ToString()));
         Assert.That(tx.GetProperty("receipt").GetProperty("status").GetString(), Is.EqualTo("success"));
+        Assert.That(tx.GetProperty("transaction").GetProperty("payload").GetProperty("amount").GetString(), Is.EqualTo("2.5 RLC"));
+        Assert.That(tx.GetProperty("transaction").GetProperty("nonce").ValueKind, Is.EqualTo(JsonValueKind.Number));
 
         (code, output) = NodeProcess.Run("query", "block", "latest", "--rpc", chain.Rpc.ToString());
         Assert.That(code, Is.EqualTo(0), output);
         var block = JsonDocument.Parse(output).RootElement;
         Assert.That(block.GetProperty("commit").GetProperty("signatures").GetArrayLength(), Is.EqualTo(1));
+        Assert.That(block.GetProperty("number").GetUInt64(), Is.EqualTo(block.GetProperty("commit").GetProperty("height").GetUInt64()));
 
         (code, output) = NodeProcess.Run("tx", "stake", "--role", "worker", "--amount", "100RLC", "--key", chain.AccountKeyFile(1),
             "--password-file", chain.PasswordFile, "--rpc", chain.Rpc.ToString(), "--wait");
@@ -45,7 +51,9 @@ public class NodeLifecycleTests
             "--password-file", chain.PasswordFile, "--rpc", chain.Rpc.ToString(), "--wait");
         Assert.That(code, Is.EqualTo(0), output);
         (code, output) = NodeProcess.Run("query", "account", DevChain.DevAddress("account", 1).ToString(), "--rpc", chain.Rpc.ToString());
-        Assert.That(JsonDocument.Parse(output).RootElement.GetProperty("unbonding").GetArrayLength(), Is.EqualTo(1), output);
+        var unbonding = JsonDocument.Parse(output).RootElement.GetProperty("unbonding");
+        Assert.That(unbonding.GetArrayLength(), Is.EqualTo(1), output);
+        Assert.That(unbonding[0].GetProperty("amount").GetString(), Is.EqualTo("100 RLC"), output);
 
         node.Terminate();
         Assert.That(node.ExitCode, Is.EqualTo(0), node.Output);

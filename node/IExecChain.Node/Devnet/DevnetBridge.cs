@@ -178,7 +178,7 @@ internal static class DevnetBridge
                 if (deals.GetArrayLength() > 0)
                 {
                     task = (await side.CallAsync("iex_getDeal", deals[0].GetString()!)).GetProperty("tasks")[0].GetString()!;
-                    report($"bridge demo: request order {order[..18]}… matched; task {task[..18]}… paid with bridged RLC");
+                    report($"bridge demo: request order {order} matched; task {task} paid with bridged RLC");
                 }
             }
             else

@@ -21,6 +21,15 @@ public static class DevnetCommand
 {
     public const int DevAccounts = 10;
 
+    /// <summary>
+    /// The dev account left to the user: no demo sends from it (the load uses <see cref="LoadAccounts"/>, the
+    /// market demo funds from account 0), so transactions sent with it by hand never race a demo for a nonce.
+    /// </summary>
+    public const int UserAccount = DevAccounts - 1;
+
+    /// <summary>The dev accounts the demo load transfers among: 1 up to the one before <see cref="UserAccount"/>.</summary>
+    public static IReadOnlyList<int> LoadAccounts { get; } = [.. Enumerable.Range(1, UserAccount - 1)];
+
     public static Command Build()
     {
         var validators = new Option<int>("--validators") { Description = "Number of validators", DefaultValueFactory = _ => 1 };
@@ -28,7 +37,7 @@ public static class DevnetCommand
         var stopAt = new Option<ulong?>("--stop-at-height") { Description = "Exit 0 once this height is final" };
         var rpc = new Option<string>("--rpc") { Description = "JSON-RPC address of node 0; node i listens on port + i", DefaultValueFactory = _ => $"{NodeOptions.DefaultRpcHost}:{NodeOptions.DefaultRpcPort}" };
         var p2p = new Option<int>("--p2p-port") { Description = "UDP port of node 0; node i listens on port + i", DefaultValueFactory = _ => NodeOptions.DefaultP2PPort };
-        var load = new Option<int>("--load") { Description = "Demo transfers per second among dev accounts 1-9 (0 = none)", DefaultValueFactory = _ => 20 };
+        var load = new Option<int>("--load") { Description = $"Demo transfers per second among dev accounts 1-{UserAccount - 1} (0 = none; account {UserAccount} is left to you)", DefaultValueFactory = _ => 20 };
         var reset = new Option<bool>("--reset") { Description = "Delete the data directory first" };
         var ethRpc = new Option<string?>("--eth-rpc") { Description = "Ethereum JSON-RPC URL: deploy the anchor contract there (or use --anchor) and relay every checkpoint" };
         var ethKey = new Option<string?>("--eth-key") { Description = "Keystore of the Ethereum account paying for anchoring (with --eth-rpc; password from devnet's password file or --eth-password-file)" };
@@ -83,8 +92,8 @@ public static class DevnetCommand
         if (p2pPort is < 1 || p2pPort + lastOffset > 65535) throw new CliException($"--p2p-port: ports {p2pPort}..{p2pPort + lastOffset} are needed");
         if (reset && Directory.Exists(dataDir)) Directory.Delete(dataDir, recursive: true);
 
-        // Logs and CI capture output without a terminal: keep one progress line per line.
-        if (Console.IsOutputRedirected) AnsiConsole.Profile.Width = 200;
+        // Logs and CI capture output without a terminal: keep one line per line, whole ids included.
+        if (Console.IsOutputRedirected) AnsiConsole.Profile.Width = 4000;
         void Report(string line) => AnsiConsole.MarkupLine($"[blue]{Markup.Escape(line)}[/]");
         Directory.CreateDirectory(dataDir);
         var passwordFile = Path.Combine(dataDir, "password.txt");
@@ -108,6 +117,7 @@ public static class DevnetCommand
         foreach (var worker in workerNodes)
             AnsiConsole.MarkupLine($"  worker {worker.Index}: {DevKeys.Worker(worker.Index).Address} · RPC {worker.Rpc} · log {Markup.Escape(worker.LogPath)}");
         AnsiConsole.MarkupLine($"dev keys in {Markup.Escape(Path.Combine(dataDir, "keys"))} (password file {Markup.Escape(Path.Combine(dataDir, "password.txt"))}); Ctrl+C stops");
+        AnsiConsole.MarkupLine($"your key: dev account {UserAccount} {DevKeys.Account(UserAccount).Address} ({Markup.Escape(Path.Combine(dataDir, "keys", $"account-{UserAccount}.json"))}), which no demo sends from");
 
         using var stop = CancellationTokenSource.CreateLinkedTokenSource(ct);
         using var sigterm = System.Runtime.InteropServices.PosixSignalRegistration.Create(System.Runtime.InteropServices.PosixSignal.SIGTERM, c => { c.Cancel = true; stop.Cancel(); });

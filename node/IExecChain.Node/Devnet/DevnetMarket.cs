@@ -47,6 +47,9 @@ internal sealed class DevnetMarket(ChainSpec spec, Uri rpc, IReadOnlyList<Devnet
     private readonly Dictionary<string, string> _taskStates = [];
     private Address _pool;
 
+    // Orders of this run differ from a previous run's on the same data, which are on chain already.
+    private readonly byte[] _runSalt = Guid.NewGuid().ToByteArray();
+
     private static readonly Core.Crypto.PrivateKey AppOwner = DevKeys.Market(0), PoolOwner = DevKeys.Market(1), Requester = DevKeys.Market(2), DatasetOwner = DevKeys.Market(3);
     private Address _dataset;
 
@@ -89,7 +92,7 @@ internal sealed class DevnetMarket(ChainSpec spec, Uri rpc, IReadOnlyList<Devnet
                     {
                         App = Bytes(_apps[file]), AppMaxPrice = AppPrice, WorkerpoolMaxPrice = PoolPrice, Requester = Bytes(Requester.Address),
                         Dataset = withDataset ? Bytes(_dataset) : ByteString.Empty, DatasetMaxPrice = withDataset ? DatasetPrice : 0,
-                        Volume = Volume, Category = 0, Trust = Trust ?? trust, Params = parameters, Salt = ByteString.CopyFrom(BitConverter.GetBytes(round)),
+                        Volume = Volume, Category = 0, Trust = Trust ?? trust, Params = parameters, Salt = ByteString.CopyFrom(BitConverter.GetBytes(round).Concat(_runSalt).ToArray()),
                     },
                 }, ct).ConfigureAwait(false);
                 next = DateTime.UtcNow.AddSeconds(3);
@@ -99,63 +102,159 @@ internal sealed class DevnetMarket(ChainSpec spec, Uri rpc, IReadOnlyList<Devnet
         }
     }
 
+    /// <summary>
+    /// Sets up the market, or takes up the one a previous run on the same data left: parties are funded only
+    /// when low, apps, the dataset and the pool are registered only when their owner has none like them on
+    /// chain, workers stake and join only when not in the pool, and an order is placed only when the same
+    /// one is not open.
+    /// </summary>
     private async Task SetUpAsync(CancellationToken ct)
     {
         var funder = DevKeys.Account(0);
         var parties = new[] { AppOwner, PoolOwner, Requester, DatasetOwner }.Concat(Enumerable.Range(0, workers.Count).Select(DevKeys.Worker)).ToList();
         foreach (var p in parties)
-            await SendAsync(funder, b => b.Transfer = new Transfer { To = Bytes(p.Address), Amount = Funding }, ct).ConfigureAwait(false);
+            if (Quantity(await AccountAsync(p.Address).ConfigureAwait(false), "balance") < Funding / 2)
+                await SendAsync(funder, b => b.Transfer = new Transfer { To = Bytes(p.Address), Amount = Funding }, ct).ConfigureAwait(false);
         await WaitIncludedAsync(funder, ct).ConfigureAwait(false);
 
+        var ownedApps = await OwnedAsync(MarketBlock.AppIdKind, "iex_getApp", AppOwner.Address).ConfigureAwait(false);
         foreach (var (file, _, _) in Workload.DistinctBy(w => w.File))
         {
             if (file.EndsWith(".sh", StringComparison.Ordinal))
             {
-                await RegisterNativeAsync(file, ct).ConfigureAwait(false);
+                await RegisterNativeAsync(file, ownedApps, ct).ConfigureAwait(false);
                 continue;
             }
             var wasm = WasmCode.FromText(SampleApp(file)).Bytes.ToArray();
             var uploaded = await _client.CallAsync("iex_putContent", ContentUpload.Params(AppOwner, wasm)).ConfigureAwait(false);
             var root = Hex.Decode(uploaded.GetProperty("root").GetString()!);
-            ulong nonce = await NonceAsync(AppOwner.Address).ConfigureAwait(false);
-            _apps[file] = MarketBlock.ResourceId(MarketBlock.AppIdKind, AppOwner.Address, nonce);
+            string name = Path.GetFileNameWithoutExtension(file);
+            if (Find(ownedApps, name, root) is { } existing)
+            {
+                _apps[file] = existing;
+                continue;
+            }
+            _apps[file] = MarketBlock.ResourceId(MarketBlock.AppIdKind, AppOwner.Address, await NonceAsync(AppOwner.Address).ConfigureAwait(false));
             await SendAsync(AppOwner, b => b.RegisterApp = new RegisterApp
             {
-                Name = Path.GetFileNameWithoutExtension(file), Runtime = AppRuntime.Wasm, ContentRoot = ByteString.CopyFrom(root),
-                ContentSize = (ulong)wasm.Length, Endpoint = rpc.ToString(),
+                Name = name, Runtime = AppRuntime.Wasm, ContentRoot = ByteString.CopyFrom(root), ContentSize = (ulong)wasm.Length, Endpoint = rpc.ToString(),
             }, ct).ConfigureAwait(false);
         }
         var data = DatasetBytes();
         var stored = await _client.CallAsync("iex_putContent", ContentUpload.Params(DatasetOwner, data)).ConfigureAwait(false);
-        _dataset = MarketBlock.ResourceId(MarketBlock.DatasetIdKind, DatasetOwner.Address, await NonceAsync(DatasetOwner.Address).ConfigureAwait(false));
-        await SendAsync(DatasetOwner, b => b.RegisterDataset = new RegisterDataset
+        var dataRoot = Hex.Decode(stored.GetProperty("root").GetString()!);
+        if (Find(await OwnedAsync(MarketBlock.DatasetIdKind, "iex_getDataset", DatasetOwner.Address).ConfigureAwait(false), "demo-text", dataRoot) is { } dataset)
+            _dataset = dataset;
+        else
         {
-            Name = "demo-text", ContentRoot = ByteString.CopyFrom(Hex.Decode(stored.GetProperty("root").GetString()!)), Size = (ulong)data.Length, Endpoint = rpc.ToString(),
-        }, ct).ConfigureAwait(false);
-        await WaitIncludedAsync(DatasetOwner, ct).ConfigureAwait(false);
-        await SendAsync(DatasetOwner, b => b.PlaceOrder = new PlaceOrder { Dataset = new DatasetOrder { Dataset = Bytes(_dataset), Price = DatasetPrice, Volume = 100_000 } }, ct).ConfigureAwait(false);
-        _pool = MarketBlock.ResourceId(MarketBlock.WorkerpoolIdKind, PoolOwner.Address, await NonceAsync(PoolOwner.Address).ConfigureAwait(false));
-        // The devnet's pool runs native apps too: its workers are this machine's processes.
-        await SendAsync(PoolOwner, b => b.RegisterWorkerpool = new RegisterWorkerpool { Description = "devnet pool", WorkerStakeRatio = 10, SchedulerRewardRatio = 10, AllowNative = true }, ct).ConfigureAwait(false);
+            _dataset = MarketBlock.ResourceId(MarketBlock.DatasetIdKind, DatasetOwner.Address, await NonceAsync(DatasetOwner.Address).ConfigureAwait(false));
+            await SendAsync(DatasetOwner, b => b.RegisterDataset = new RegisterDataset
+            {
+                Name = "demo-text", ContentRoot = ByteString.CopyFrom(dataRoot), Size = (ulong)data.Length, Endpoint = rpc.ToString(),
+            }, ct).ConfigureAwait(false);
+            await WaitIncludedAsync(DatasetOwner, ct).ConfigureAwait(false);
+        }
+
+        // The devnet registers one pool; a restart takes up the first its owner registered.
+        var pools = await OwnedAsync(MarketBlock.WorkerpoolIdKind, "iex_getPool", PoolOwner.Address).ConfigureAwait(false);
+        bool reused = pools.Count > 0;
+        if (reused) _pool = pools[0].Id;
+        else
+        {
+            _pool = MarketBlock.ResourceId(MarketBlock.WorkerpoolIdKind, PoolOwner.Address, await NonceAsync(PoolOwner.Address).ConfigureAwait(false));
+            // The devnet's pool runs native apps too: its workers are this machine's processes.
+            await SendAsync(PoolOwner, b => b.RegisterWorkerpool = new RegisterWorkerpool { Description = "devnet pool", WorkerStakeRatio = 10, SchedulerRewardRatio = 10, AllowNative = true }, ct).ConfigureAwait(false);
+        }
+        ulong minStake = Math.Max(spec.Parameters.MinWorkerStake, 1);
+        var members = new JsonElement[workers.Count];
         for (int i = 0; i < workers.Count; i++)
-            await SendAsync(DevKeys.Worker(i), b => b.Stake = new Stake { Role = StakeRole.Worker, Amount = Math.Max(spec.Parameters.MinWorkerStake, 1) }, ct).ConfigureAwait(false);
+        {
+            members[i] = await _client.CallAsync("iex_getWorker", DevKeys.Worker(i).Address.ToString()).ConfigureAwait(false);
+            if (Quantity(await AccountAsync(DevKeys.Worker(i).Address).ConfigureAwait(false), "workerStake") < minStake)
+                await SendAsync(DevKeys.Worker(i), b => b.Stake = new Stake { Role = StakeRole.Worker, Amount = minStake }, ct).ConfigureAwait(false);
+        }
         await WaitIncludedAsync(PoolOwner, ct).ConfigureAwait(false);
         await WaitIncludedAsync(AppOwner, ct).ConfigureAwait(false);
         for (int i = 0; i < workers.Count; i++)
         {
-            await WaitIncludedAsync(DevKeys.Worker(i), ct).ConfigureAwait(false);
             var endpoint = workers[i].Rpc.ToString();
+            string? inPool = members[i].ValueKind == JsonValueKind.Object && members[i].GetProperty("workerpool").ValueKind == JsonValueKind.String ? members[i].GetProperty("workerpool").GetString() : null;
+            if (inPool is not null && Address.Parse(inPool) == _pool && members[i].GetProperty("endpoint").GetString() == endpoint) continue;
+            // In another pool, or in this one at an address this run's worker no longer listens on: leave, then join.
+            if (inPool is not null) await SendAsync(DevKeys.Worker(i), b => b.LeavePool = new LeavePool(), ct).ConfigureAwait(false);
+            await WaitIncludedAsync(DevKeys.Worker(i), ct).ConfigureAwait(false);
             await SendAsync(DevKeys.Worker(i), b => b.JoinPool = new JoinPool { Workerpool = Bytes(_pool), Endpoint = endpoint }, ct).ConfigureAwait(false);
         }
         foreach (var app in _apps.Values)
-            await SendAsync(AppOwner, b => b.PlaceOrder = new PlaceOrder { App = new AppOrder { App = Bytes(app), Price = AppPrice, Volume = 100_000 } }, ct).ConfigureAwait(false);
-        await SendAsync(PoolOwner, b => b.PlaceOrder = new PlaceOrder
-        {
-            Workerpool = new WorkerpoolOrder { Workerpool = Bytes(_pool), Price = PoolPrice, Volume = 100_000, Category = 0, Trust = 1_000, Performance = 500_000, EnergyEfficiency = 500_000 },
-        }, ct).ConfigureAwait(false);
+            await OfferAsync(AppOwner, OrderCodec.Kind.App, new AppOrder { App = Bytes(app), Price = AppPrice, Volume = 100_000 }, (o, salt) => new PlaceOrder { App = new AppOrder(o) { Salt = salt } }, ct).ConfigureAwait(false);
+        await OfferAsync(DatasetOwner, OrderCodec.Kind.Dataset, new DatasetOrder { Dataset = Bytes(_dataset), Price = DatasetPrice, Volume = 100_000 }, (o, salt) => new PlaceOrder { Dataset = new DatasetOrder(o) { Salt = salt } }, ct).ConfigureAwait(false);
+        // The pool offers every category in force, so a request of any category finds it.
+        var categories = (await _client.CallAsync("iex_getCategories").ConfigureAwait(false)).EnumerateArray().Select(c => Quantity(c, "id")).ToList();
+        foreach (var category in categories)
+            await OfferAsync(PoolOwner, OrderCodec.Kind.Workerpool, new WorkerpoolOrder
+            {
+                Workerpool = Bytes(_pool), Price = PoolPrice, Volume = 100_000, Category = category, Trust = 1_000, Performance = 500_000, EnergyEfficiency = 500_000,
+            }, (o, salt) => new PlaceOrder { Workerpool = new WorkerpoolOrder(o) { Salt = salt } }, ct).ConfigureAwait(false);
         await WaitIncludedAsync(PoolOwner, ct).ConfigureAwait(false);
-        report($"market: apps {string.Join(", ", _apps.Select(a => $"{Path.GetFileNameWithoutExtension(a.Key)} {a.Value}"))}; dataset {_dataset} ({data.Length} bytes); workerpool {_pool} with {workers.Count} worker(s); a task order every 3 s");
+        foreach (var w in Enumerable.Range(0, workers.Count)) await WaitIncludedAsync(DevKeys.Worker(w), ct).ConfigureAwait(false);
+
+        // What the banner says is what the chain holds now, not what this run meant to do.
+        var pool = await _client.CallAsync("iex_getPool", _pool.ToString()).ConfigureAwait(false);
+        var offered = await OfferedCategoriesAsync(categories).ConfigureAwait(false);
+        report($"market: apps {string.Join(", ", _apps.Select(a => $"{Path.GetFileNameWithoutExtension(a.Key)} {a.Value}"))}; dataset {_dataset} ({data.Length} bytes)");
+        report($"market: workerpool {_pool} ({(reused ? "reused" : "registered")}) with {pool.GetProperty("workers").GetArrayLength()} worker(s), offering categories {string.Join(", ", offered)}; a task order every 3 s");
     }
+
+    /// <summary>The resources of one kind <paramref name="owner"/> registered: an id follows from its owner's nonce at registration, so each nonce so far is looked up.</summary>
+    private async Task<List<(Address Id, JsonElement Record)>> OwnedAsync(byte kind, string method, Address owner)
+    {
+        var owned = new List<(Address, JsonElement)>();
+        ulong sent = await NonceAsync(owner).ConfigureAwait(false);
+        for (ulong nonce = 0; nonce < sent; nonce++)
+        {
+            var id = MarketBlock.ResourceId(kind, owner, nonce);
+            var record = await _client.CallAsync(method, id.ToString()).ConfigureAwait(false);
+            if (record.ValueKind == JsonValueKind.Object) owned.Add((id, record));
+        }
+        return owned;
+    }
+
+    /// <summary>The first of <paramref name="owned"/> with this name and content (and for a native app, this executable).</summary>
+    private static Address? Find(List<(Address Id, JsonElement Record)> owned, string name, byte[] contentRoot, string? manifest = null)
+    {
+        string root = Hex.Encode(contentRoot);
+        foreach (var (id, record) in owned)
+            if (record.GetProperty("name").GetString() == name && string.Equals(record.GetProperty("contentRoot").GetString(), root, StringComparison.OrdinalIgnoreCase)
+                && (manifest is null || record.GetProperty("manifest").GetString() == manifest))
+                return id;
+        return null;
+    }
+
+    /// <summary>Places the order unless the same one is open; one that was filled or cancelled is placed again with a fresh salt.</summary>
+    private async Task OfferAsync<T>(Core.Crypto.PrivateKey owner, OrderCodec.Kind kind, T order, Func<T, ByteString, PlaceOrder> place, CancellationToken ct) where T : IMessage<T>
+    {
+        var known = await _client.CallAsync("iex_getOrder", OrderCodec.HashOf(kind, order).ToString()).ConfigureAwait(false);
+        if (known.ValueKind == JsonValueKind.Object && known.GetProperty("status").GetString() == "open") return;
+        var salt = known.ValueKind == JsonValueKind.Object ? ByteString.CopyFrom(_runSalt) : ByteString.Empty;
+        await SendAsync(owner, b => b.PlaceOrder = place(order, salt), ct).ConfigureAwait(false);
+    }
+
+    /// <summary>The categories in which the pool has an open order.</summary>
+    private async Task<List<ulong>> OfferedCategoriesAsync(IEnumerable<ulong> categories)
+    {
+        var offered = new List<ulong>();
+        foreach (var category in categories)
+        {
+            var book = await _client.CallAsync("iex_getOrderBook", new Dictionary<string, object> { ["kind"] = "workerpool", ["category"] = category, ["limit"] = 100 }).ConfigureAwait(false);
+            if (book.GetProperty("orders").EnumerateArray().Any(o => o.GetProperty("order").TryGetProperty("workerpool", out var p) && Address.Parse(p.GetString()!) == _pool))
+                offered.Add(category);
+        }
+        return offered;
+    }
+
+    private Task<JsonElement> AccountAsync(Address address) => _client.CallAsync("iex_getAccount", address.ToString());
+
+    private static ulong Quantity(JsonElement record, string field) => JsonRpcClient.Quantity(record.GetProperty(field));
 
     /// <summary>Reports each task of the requester's deals when its state changes.</summary>
     private async Task TrackAsync()
@@ -175,11 +274,11 @@ internal sealed class DevnetMarket(ChainSpec spec, Uri rpc, IReadOnlyList<Devnet
                 if (status == "completed") TasksCompleted++;
                 string detail = status switch
                 {
-                    "completed" => $"completed, result digest {task.GetProperty("resultDigest").GetString()![..18]}…",
+                    "completed" => $"completed, result digest {task.GetProperty("resultDigest").GetString()}",
                     "failed" => $"failed: {task.GetProperty("outcome").GetString()}",
                     _ => $"{status} with {replicas} replica(s)",
                 };
-                report($"task {taskId[..18]}… {detail}");
+                report($"task {taskId} {detail}");
             }
             // Spot-checks and challenges (rollback window), reported when their counts change.
             var totals = (await _client.CallAsync("iex_getOrderBook", new Dictionary<string, object> { ["limit"] = 1 }).ConfigureAwait(false)).GetProperty("totals");
@@ -267,7 +366,7 @@ internal sealed class DevnetMarket(ChainSpec spec, Uri rpc, IReadOnlyList<Devnet
     /// A native app is an executable on the worker's machine: the script is written next to the devnet's
     /// data (every worker runs on this machine) and registered with its path and keccak256 hash.
     /// </summary>
-    private async Task RegisterNativeAsync(string file, CancellationToken ct)
+    private async Task RegisterNativeAsync(string file, List<(Address Id, JsonElement Record)> owned, CancellationToken ct)
     {
         string path = Path.Combine(dataDir, "apps", file);
         Directory.CreateDirectory(Path.GetDirectoryName(path)!);
@@ -275,12 +374,17 @@ internal sealed class DevnetMarket(ChainSpec spec, Uri rpc, IReadOnlyList<Devnet
         await File.WriteAllBytesAsync(path, bytes, ct).ConfigureAwait(false);
         File.SetUnixFileMode(path, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute | UnixFileMode.GroupRead | UnixFileMode.GroupExecute
             | UnixFileMode.OtherRead | UnixFileMode.OtherExecute);
-        ulong nonce = await NonceAsync(AppOwner.Address).ConfigureAwait(false);
-        _apps[file] = MarketBlock.ResourceId(MarketBlock.AppIdKind, AppOwner.Address, nonce);
+        string name = Path.GetFileNameWithoutExtension(file);
+        var hash = Core.Crypto.Keccak256.HashToArray(bytes);
+        if (Find(owned, name, hash, manifest: path) is { } existing)
+        {
+            _apps[file] = existing;
+            return;
+        }
+        _apps[file] = MarketBlock.ResourceId(MarketBlock.AppIdKind, AppOwner.Address, await NonceAsync(AppOwner.Address).ConfigureAwait(false));
         await SendAsync(AppOwner, b => b.RegisterApp = new RegisterApp
         {
-            Name = Path.GetFileNameWithoutExtension(file), Runtime = AppRuntime.Native, Manifest = path,
-            ContentRoot = ByteString.CopyFrom(Core.Crypto.Keccak256.HashToArray(bytes)), ContentSize = (ulong)bytes.Length,
+            Name = name, Runtime = AppRuntime.Native, Manifest = path, ContentRoot = ByteString.CopyFrom(hash), ContentSize = (ulong)bytes.Length,
         }, ct).ConfigureAwait(false);
     }
 

@@ -13,7 +13,7 @@ namespace IExecChain.Node.Devnet;
 
 /// <summary>
 /// Watches the devnet through node 0's RPC (committed blocks, their transactions) and drives the
-/// demo load: transfers among dev accounts 1-9, sent round-robin to the nodes, each timed from
+/// demo load: transfers among dev accounts 1-8 (9 is the user's), sent round-robin to the nodes, each timed from
 /// submission until a committed block carries it.
 /// </summary>
 internal sealed class DevnetMonitor(Uri rpc, ChainSpec spec) : IDisposable
@@ -101,7 +101,7 @@ internal sealed class DevnetMonitor(Uri rpc, ChainSpec spec) : IDisposable
 
     public async Task DemoLoadAsync(IReadOnlyList<DevnetNode> nodes, int rate, CancellationToken ct)
     {
-        var senders = Enumerable.Range(1, DevnetCommand.DevAccounts - 1).Select(DevKeys.Account).ToArray();
+        var senders = DevnetCommand.LoadAccounts.Select(DevKeys.Account).ToArray();
         var nonces = new ulong[senders.Length];
         var clients = nodes.Select(n => new JsonRpcClient(n.Rpc, TimeSpan.FromSeconds(5))).ToArray();
         try
