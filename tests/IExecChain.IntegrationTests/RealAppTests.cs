@@ -46,7 +46,7 @@ public class RealAppTests
         try
         {
             File.WriteAllText(dir.File("pw"), "pw\n");
-            var (code, output) = NodeProcess.Run("keys", "import", "--private-key", DevChain.DevKey("account", 0).ToHex(), "--out", dir.File("owner.json"), "--password-file", dir.File("pw"));
+            var (code, output) = NodeProcess.Run("keys", "import", "--private-key", DevChain.DevKey("account", 9).ToHex(), "--out", dir.File("owner.json"), "--password-file", dir.File("pw"));
             Assert.That(code, Is.Zero, output);
             string[] key = ["--key", dir.File("owner.json"), "--password-file", dir.File("pw"), "--rpc", rpc.ToString()];
 

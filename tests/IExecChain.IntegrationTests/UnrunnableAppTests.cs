@@ -36,7 +36,7 @@ public class UnrunnableAppTests
         var workers = Enumerable.Range(0, 3).Select(i => new JsonRpcClient(new Uri($"http://127.0.0.1:{rpcBase + 100 + i}/"), TimeSpan.FromSeconds(10))).ToList();
         try
         {
-            var owner = DevChain.DevKey("account", 0);
+            var owner = DevChain.DevKey("account", 9);
             File.WriteAllText(dir.File("pw"), "pw\n");
             var (code, output) = NodeProcess.Run("keys", "import", "--private-key", owner.ToHex(), "--out", dir.File("owner.json"), "--password-file", dir.File("pw"));
             Assert.That(code, Is.Zero, output);
