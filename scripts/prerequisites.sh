@@ -7,6 +7,7 @@
 #     (this kernel has no netem), clock skew with libfaketime; iproute2 (ip) is assumed
 #   - afl++ (afl-fuzz) and the repository's .NET tool SharpFuzz.CommandLine (.config/dotnet-tools.json):
 #     coverage-guided fuzzing (tests/IExecChain.Fuzzing, scripts/fuzz.sh)
+#   - prometheus: its promtool checks the node's /metrics in a test (the server is not run)
 #   - bubblewrap: the sandbox every native app runs in (docs/worker.md "Sandbox"); a worker
 #     without it refuses native tasks
 set -euo pipefail
@@ -22,6 +23,7 @@ if ! ldconfig -p 2>/dev/null | grep -q 'libnetfilter_queue\.so\.1'; then need+=(
 if ! [ -e /usr/lib/x86_64-linux-gnu/faketime/libfaketimeMT.so.1 ]; then need+=(faketime); fi
 if ! command -v afl-fuzz >/dev/null 2>&1; then need+=(afl++); fi
 if ! command -v bwrap >/dev/null 2>&1; then need+=(bubblewrap); fi
+if ! command -v promtool >/dev/null 2>&1; then need+=(prometheus); fi
 if ! command -v ip >/dev/null 2>&1 && ! [ -x /usr/sbin/ip ]; then need+=(iproute2); fi
 if [ ${#need[@]} -eq 0 ]; then exit 0; fi
 

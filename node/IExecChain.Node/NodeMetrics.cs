@@ -17,7 +17,8 @@ internal static class NodeMetrics
         Gauge(text, "iexec_round", "Round of the current height.", c.Round);
         Gauge(text, "iexec_rounds_last_height", "Rounds the last committed height needed (1 = first round).", c.LastHeightRounds);
         Counter(text, "iexec_rounds_total", "Rounds used by all committed heights.", c.RoundsTotal);
-        Gauge(text, "iexec_block_interval_ms", "Time between the last two committed blocks.", c.BlockIntervalMs);
+        // Base units, as Prometheus asks (promtool refuses abbreviated units such as _ms in a name).
+        Gauge(text, "iexec_block_interval_seconds", "Time between the last two committed blocks.", c.BlockIntervalMs / 1000.0);
         Gauge(text, "iexec_block_transactions", "Transactions in the last committed block.", c.LastBlockTransactions);
         Counter(text, "iexec_committed_blocks_total", "Blocks committed by this node.", c.CommittedBlocks);
         Counter(text, "iexec_committed_transactions_total", "Transactions in blocks committed by this node.", c.CommittedTransactions);
@@ -39,7 +40,7 @@ internal static class NodeMetrics
         Counter(text, "iexec_market_deals_total", "Deals made by matching.", (long)market.Deals);
         Counter(text, "iexec_market_tasks_started_total", "Tasks started (initialized with replicas).", (long)market.TasksStarted);
         Counter(text, "iexec_market_tasks_completed_total", "Tasks completed with a revealed consensus.", (long)market.TasksCompleted);
-        Counter(text, "iexec_market_tasks_failed_total", "Tasks failed (final deadline) or expired before starting.", (long)market.TasksFailed);
+        Counter(text, "iexec_market_tasks_failed_total", "Tasks failed (final deadline passed, or reported unrunnable by their workers) or expired before starting.", (long)market.TasksFailed);
         Counter(text, "iexec_market_spot_checks_total", "Completed tasks drawn for a spot-check.", (long)market.SpotChecks);
         Counter(text, "iexec_market_challenges_total", "Challenges accepted (bond locked).", (long)market.Challenges);
         Counter(text, "iexec_market_reversals_total", "Task results reversed by a verification.", (long)market.Reversals);
@@ -93,6 +94,12 @@ internal static class NodeMetrics
     {
         Header(text, name, help, "gauge");
         text.Append(name).Append(' ').Append(value).Append('\n');
+    }
+
+    private static void Gauge(StringBuilder text, string name, string help, double value)
+    {
+        Header(text, name, help, "gauge");
+        text.Append(name).Append(' ').Append(value.ToString("R", CultureInfo.InvariantCulture)).Append('\n');
     }
 
     private static void Counter(StringBuilder text, string name, string help, long value)

@@ -116,6 +116,9 @@ public class MarketEndToEndTests
         Assert.That(info.GetProperty("appsPrepared").GetInt64(), Is.GreaterThanOrEqualTo(1), "the offered apps were prepared");
         Assert.That(info.GetProperty("modulesCompiled").GetInt64(), Is.EqualTo(info.GetProperty("appsPrepared").GetInt64()), "one compile per app, none for its tasks");
         Assert.That(info.GetProperty("tasksRun").GetInt64(), Is.GreaterThan(info.GetProperty("modulesCompiled").GetInt64()));
+
+        // Every validator's /metrics, with the market running, passes Prometheus' checker and matches docs/metrics.md.
+        await MetricsChecks.CheckAsync([.. Enumerable.Range(0, 4).Select(i => new Uri($"http://127.0.0.1:{rpcBase + i}/"))]);
     }
 
     /// <summary>

@@ -183,14 +183,15 @@ public static class AnchorCommands
         var once = new Option<bool>("--once") { Description = "Anchor what is pending, then exit" };
         var sidechainKey = new Option<string?>("--sidechain-key") { Description = "Keystore of a sidechain account: after each anchoring, an AnchorReceipt transaction records it on the sidechain (same --password-file)" };
         var logLevel = LogOptions.Level();
+        var logFormat = LogOptions.Format();
         var command = new Command("relayer", "Carry signed checkpoints from a sidechain node to the anchor contract (several relayers may run at once)")
-            { rpc, ethRpc, key, password, address, interval, once, sidechainKey, logLevel };
+            { rpc, ethRpc, key, password, address, interval, once, sidechainKey, logLevel, logFormat };
         command.SetAction((r, ct) => Cli.Cli.RunAsync(async () =>
         {
             if (r.GetValue(interval) is < 0.1 or > 3600) throw new CliException("--interval must be from 0.1 to 3600 seconds");
             var payer = KeyFiles.Load(r.GetValue(key)!, r.GetValue(password));
             var reporter = r.GetValue(sidechainKey) is { } reporterFile ? KeyFiles.Load(reporterFile, r.GetValue(password)) : null;
-            using var loggerFactory = LogOptions.CreateFactory(r.GetValue(logLevel));
+            using var loggerFactory = LogOptions.CreateFactory(r.GetValue(logLevel), r.GetValue(logFormat));
             using var side = new JsonRpcClient(JsonRpcClient.ParseEndpoint(r.GetValue(rpc)!));
             using var eth = new EthereumRpcClient(ParseUri(r.GetValue(ethRpc)!, "--eth-rpc"));
             var options = new RelayerOptions { AnchorContract = ParseAnchor(r.GetValue(address)), EthereumChainId = await eth.ChainIdAsync(ct), ReceiptPollInterval = TimeSpan.FromMilliseconds(200) };

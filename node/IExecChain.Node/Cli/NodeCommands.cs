@@ -37,7 +37,8 @@ public static class NodeCommands
         var anchor = new Option<string?>("--anchor") { Description = "Relayer: anchor contract address" };
         var equivocate = new Option<bool>("--equivocate-for-testing") { Description = "TEST ONLY: sign a conflicting vote for every vote (to prove slashing)", Hidden = true };
         var logLevel = LogOptions.Level();
-        var run = new Command("run", "Run a node") { config, data, key, password, rpc, p2p, peers, role, ethRpc, ethKey, anchor, workerKey, sabotage, equivocate, logLevel };
+        var logFormat = LogOptions.Format();
+        var run = new Command("run", "Run a node") { config, data, key, password, rpc, p2p, peers, role, ethRpc, ethKey, anchor, workerKey, sabotage, equivocate, logLevel, logFormat };
         run.SetAction((r, ct) => Cli.RunAsync(async () =>
         {
             var file = r.GetValue(config) is { } path ? NodeConfigFile.Load(path) : new NodeConfigFile();
@@ -85,7 +86,7 @@ public static class NodeCommands
             if (keyFile is null && ethUrl is not null && !roles.Contains("relayer"))
                 throw new CliException("--eth-rpc is for a validator (--key) or --role relayer");
             PrivateKey? validatorKey = keyFile is not null ? KeyFiles.Load(keyFile, r.GetValue(password) ?? file.PasswordFile) : null;
-            using var loggerFactory = LogOptions.CreateFactory(r.GetValue(logLevel));
+            using var loggerFactory = LogOptions.CreateFactory(r.GetValue(logLevel), r.GetValue(logFormat) ?? file.Logging?.Format, file.Logging?.Levels);
             await using var node = ChainNode.Open(options, validatorKey, loggerFactory);
             await node.StartAsync(ct);
             using var relayStop = CancellationTokenSource.CreateLinkedTokenSource(ct);
@@ -142,12 +143,44 @@ public static class NodeCommands
     }
 }
 
+/// <summary>Logging settings from a node config file: the console format and a minimum level per category prefix.</summary>
+public sealed record LogSettings(string? Format, IReadOnlyDictionary<string, LogLevel> Levels);
+
 public static class LogOptions
 {
+    public const string LevelNames = "Trace, Debug, Information, Warning, Error, Critical, None";
+
     public static Option<LogLevel> Level() => new("--log-level") { Description = "Trace, Debug, Information, Warning, Error", DefaultValueFactory = _ => LogLevel.Information };
 
-    public static ILoggerFactory CreateFactory(LogLevel level) => LoggerFactory.Create(b => b
-        .SetMinimumLevel(level)
-        .AddFilter("Microsoft.AspNetCore", LogLevel.Warning)
-        .AddSimpleConsole(o => { o.SingleLine = true; o.TimestampFormat = "HH:mm:ss.fff "; }));
+    /// <summary>`--log-format text|json`: one line per entry either way; json is one object per line for log collectors.</summary>
+    public static Option<string?> Format()
+    {
+        var option = new Option<string?>("--log-format") { Description = "text (the default) or json: one JSON object per line (timestamp, level, category, message, state, exception)" };
+        option.AcceptOnlyFromAmong("text", "json");
+        return option;
+    }
+
+    public static bool TryParseLevel(string text, out LogLevel level) =>
+        Enum.TryParse(text, ignoreCase: true, out level) && Enum.IsDefined(level) && !int.TryParse(text, out _);
+
+    /// <summary>
+    /// The console logger: <paramref name="format"/> "json" writes one JSON object per line (the built-in
+    /// JSON console formatter, UTC timestamps); anything else one text line per entry. <paramref name="levels"/>
+    /// sets a minimum level per category prefix (the longest matching prefix wins), over <paramref name="level"/>.
+    /// </summary>
+    public static ILoggerFactory CreateFactory(LogLevel level, string? format = null, IReadOnlyDictionary<string, LogLevel>? levels = null) => LoggerFactory.Create(b =>
+    {
+        b.SetMinimumLevel(level).AddFilter("Microsoft.AspNetCore", LogLevel.Warning);
+        foreach (var (category, categoryLevel) in levels ?? new Dictionary<string, LogLevel>()) b.AddFilter(category, categoryLevel);
+        if (format == "json")
+            b.AddJsonConsole(o =>
+            {
+                o.UseUtcTimestamp = true;
+                o.TimestampFormat = "yyyy-MM-dd'T'HH:mm:ss.fff'Z'";
+                o.IncludeScopes = false;
+                o.JsonWriterOptions = new System.Text.Json.JsonWriterOptions { Indented = false };
+            });
+        else
+            b.AddSimpleConsole(o => { o.SingleLine = true; o.TimestampFormat = "HH:mm:ss.fff "; });
+    });
 }

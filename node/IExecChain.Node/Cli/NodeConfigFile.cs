@@ -19,8 +19,10 @@ public sealed class NodeConfigFile
     public Rpc.Chain.ContentUploadOptions? ContentUploads { get; init; }
     public State.TxPool.AdmissionOptions? Admission { get; init; }
     public string? EthRpc { get; init; }
+    public LogSettings? Logging { get; init; }
 
-    private static readonly string[] Fields = ["data", "key", "passwordFile", "rpc", "p2p", "peers", "rpcAllowedHosts", "contentUploads", "admission", "ethRpc"];
+    private static readonly string[] Fields = ["data", "key", "passwordFile", "rpc", "p2p", "peers", "rpcAllowedHosts", "contentUploads", "admission", "ethRpc", "logging"];
+    private static readonly string[] LoggingFields = ["format", "levels"];
     private static readonly string[] AdmissionFields = ["targetQueueMs", "minBudget", "minRetryAfterMs"];
     private static readonly string[] UploadFields = ["maxContentBytes", "maxBytesPerAccount", "maxBytesTotal", "windowSeconds", "uploaders"];
 
@@ -62,6 +64,7 @@ public sealed class NodeConfigFile
                 ContentUploads = root.TryGetProperty("contentUploads", out var uploads) ? Uploads(uploads) : null,
                 Admission = root.TryGetProperty("admission", out var admission) ? AdmissionSettings(admission) : null,
                 EthRpc = StringField(root, "ethRpc"),
+                Logging = root.TryGetProperty("logging", out var logging) ? LoggingSettings(logging) : null,
             };
         }
     }
@@ -146,6 +149,35 @@ public sealed class NodeConfigFile
         }
         if (options.Validate() is [var first, ..]) throw new CliException($"--config: $.{first}");
         return options;
+    }
+
+    /// <summary>"logging": { format: "text" | "json", levels: { "Category.Prefix": "Warning", ... } }.</summary>
+    private static LogSettings LoggingSettings(JsonElement value)
+    {
+        if (value.ValueKind != JsonValueKind.Object) throw new CliException("--config: $.logging: must be an object");
+        string? format = null;
+        var levels = new Dictionary<string, Microsoft.Extensions.Logging.LogLevel>(StringComparer.Ordinal);
+        foreach (var property in value.EnumerateObject())
+        {
+            if (Array.IndexOf(LoggingFields, property.Name) < 0)
+                throw new CliException($"--config: $.logging.{property.Name}: unknown field (known: {string.Join(", ", LoggingFields)})");
+            if (property.Name == "format")
+            {
+                format = property.Value.ValueKind == JsonValueKind.String ? property.Value.GetString() : null;
+                if (format is not ("text" or "json")) throw new CliException("--config: $.logging.format: must be \"text\" or \"json\"");
+                continue;
+            }
+            if (property.Value.ValueKind != JsonValueKind.Object)
+                throw new CliException("--config: $.logging.levels: must be an object of \"Category\": \"Level\" (e.g. \"IExecChain.Network\": \"Warning\")");
+            foreach (var level in property.Value.EnumerateObject())
+            {
+                if (level.Name.Length == 0) throw new CliException("--config: $.logging.levels: a category must not be empty");
+                if (level.Value.ValueKind != JsonValueKind.String || !LogOptions.TryParseLevel(level.Value.GetString()!, out var parsed))
+                    throw new CliException($"--config: $.logging.levels.{level.Name}: must be one of {LogOptions.LevelNames}");
+                levels[level.Name] = parsed;
+            }
+        }
+        return new LogSettings(format, levels);
     }
 
     private static string[] PeerList(JsonElement peers)

@@ -27,7 +27,8 @@ public static class WorkerCommand
         var concurrency = new Option<int>("--concurrency") { Description = "Tasks run at once (default: the number of cores)" };
         var sabotage = new Option<bool>("--sabotage-for-testing") { Description = "TEST ONLY: the worker contributes wrong results", Hidden = true };
         var logLevel = LogOptions.Level();
-        var command = new Command("worker", "Run a light worker that follows a trusted node over RPC (see docs/worker.md)") { nodes, data, workerKey, password, rpc, concurrency, sabotage, logLevel };
+        var logFormat = LogOptions.Format();
+        var command = new Command("worker", "Run a light worker that follows a trusted node over RPC (see docs/worker.md)") { nodes, data, workerKey, password, rpc, concurrency, sabotage, logLevel, logFormat };
         command.SetAction((r, ct) => Cli.RunAsync(async () =>
         {
             var endpoints = new List<Uri>();
@@ -46,7 +47,7 @@ public static class WorkerCommand
             var key = KeyFiles.Load(r.GetValue(workerKey)!, r.GetValue(password));
             Directory.CreateDirectory(dataDir);
 
-            using var loggerFactory = LogOptions.CreateFactory(r.GetValue(logLevel));
+            using var loggerFactory = LogOptions.CreateFactory(r.GetValue(logLevel), r.GetValue(logFormat));
             var logger = loggerFactory.CreateLogger("iexchain.worker");
             RpcWorkerChain chain;
             while (true)
