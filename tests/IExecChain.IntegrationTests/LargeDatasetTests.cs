@@ -83,34 +83,15 @@ public class LargeDatasetTests
             Assert.That(code, Is.Zero, output);
             string order = Regex.Match(output, "order (0x[0-9a-f]{64})").Groups[1].Value;
 
-            string? task = null;
-            JsonElement taskRecord = default;
-            var deadline = DateTime.UtcNow.AddMinutes(8);
-            while (true)
-            {
-                Assert.That(DateTime.UtcNow, Is.LessThan(deadline), $"task {task} did not complete:\n{devnet.Output}");
-                if (task is null)
-                {
-                    var deals = (await client.CallAsync("iex_getOrder", order)).GetProperty("deals");
-                    if (deals.GetArrayLength() > 0) task = (await client.CallAsync("iex_getDeal", deals[0].GetString()!)).GetProperty("tasks")[0].GetString();
-                }
-                else
-                {
-                    taskRecord = await client.CallAsync("iex_getTask", task);
-                    string status = taskRecord.GetProperty("status").GetString()!;
-                    Assert.That(status, Is.Not.EqualTo("failed"), taskRecord.ToString());
-                    if (status == "completed") break;
-                }
-                await Task.Delay(500);
-            }
+            var (task, taskRecord) = await OrderTasks.WaitForAsync(client, order, "completed", "failed", TimeSpan.FromMinutes(8), devnet);
 
-            (code, output) = NodeProcess.Run(["result", "get", task!, "--out", dir.File("result"), "--rpc", rpc.ToString()]);
+            (code, output) = NodeProcess.Run(["result", "get", task, "--out", dir.File("result"), "--rpc", rpc.ToString()]);
             Assert.That(code, Is.Zero, output);
             string stdout = Encoding.UTF8.GetString(File.ReadAllBytes(Path.Combine(dir.File("result"), "stdout")));
             Assert.That(stdout, Does.EndWith($" {Size}\n"), "the app read every byte");
             // The worker's copy, fetched against the root, is the original: a local run over the original agrees.
             using var runtime = new WasmRuntime();
-            var local = runtime.Run(module, new TaskInput { AppName = "checksum", DatasetFile = file, RandomSeed = Hash256.Parse(task!) }, new ExecutionLimits());
+            var local = runtime.Run(module, new TaskInput { AppName = "checksum", DatasetFile = file, RandomSeed = Hash256.Parse(task) }, new ExecutionLimits());
             Assert.That(local.Status, Is.EqualTo(ExecutionStatus.Success), local.Error);
             Assert.That(stdout, Is.EqualTo(Encoding.UTF8.GetString(local.Stdout)));
             Assert.That(taskRecord.GetProperty("resultDigest").GetString(), Is.EqualTo(local.Digest.ToString()));

@@ -81,26 +81,7 @@ public class RealAppTests
             Assert.That(code, Is.Zero, output);
             string order = Regex.Match(output, "order (0x[0-9a-f]{64})").Groups[1].Value;
 
-            string? task = null;
-            deadline = DateTime.UtcNow.AddMinutes(3);
-            JsonElement record = default;
-            while (true)
-            {
-                Assert.That(DateTime.UtcNow, Is.LessThan(deadline), $"task {task} of yosys did not complete:\n{devnet.Output}");
-                if (task is null)
-                {
-                    var deals = (await client.CallAsync("iex_getOrder", order)).GetProperty("deals");
-                    if (deals.GetArrayLength() > 0) task = (await client.CallAsync("iex_getDeal", deals[0].GetString()!)).GetProperty("tasks")[0].GetString();
-                }
-                else
-                {
-                    record = await client.CallAsync("iex_getTask", task);
-                    string status = record.GetProperty("status").GetString()!;
-                    Assert.That(status, Is.Not.EqualTo("failed"), record.ToString());
-                    if (status == "completed") break;
-                }
-                await Task.Delay(500);
-            }
+            var (task, record) = await OrderTasks.WaitForAsync(client, order, "completed", "failed", TimeSpan.FromMinutes(3), devnet);
             TestContext.Out.WriteLine($"task {task}: {record}");
             var replicas = record.GetProperty("replicas").EnumerateArray().ToList();
             Assert.That(replicas.Count(r => r.GetProperty("status").GetString() == "revealed"), Is.EqualTo(3), "three replicas agreed");
@@ -110,12 +91,12 @@ public class RealAppTests
                     $"worker {i} compiled nothing for its replica");
 
             // The result, fetched and checked against the chain's digest, is what a local run gives.
-            (code, output) = NodeProcess.Run(["result", "get", task!, "--out", dir.File("result"), "--rpc", rpc.ToString()]);
+            (code, output) = NodeProcess.Run(["result", "get", task, "--out", dir.File("result"), "--rpc", rpc.ToString()]);
             Assert.That(code, Is.Zero, output);
             // Run from worker 0's compiled module (a fourth compile would add half a minute, and
             // loading it also shows the artifact on disk is what Wasmtime runs).
             using var runtime = new WasmRuntime(new WasmRuntimeOptions { CompiledModuleDirectory = Path.Combine(data, "worker-0", "compiled") });
-            var local = runtime.Run(new WasmCode(module), new TaskInput { AppName = "yosys", Args = ["-V"], RandomSeed = Hash256.Parse(task!) }, new ExecutionLimits());
+            var local = runtime.Run(new WasmCode(module), new TaskInput { AppName = "yosys", Args = ["-V"], RandomSeed = Hash256.Parse(task) }, new ExecutionLimits());
             Assert.That(local.Status, Is.EqualTo(ExecutionStatus.Success), local.Error);
             Assert.That((runtime.ModulesLoaded, runtime.ModulesCompiled), Is.EqualTo((1L, 0L)), "the local run loaded worker 0's compiled module");
             Assert.That(record.GetProperty("resultDigest").GetString(), Is.EqualTo(local.Digest.ToString()));

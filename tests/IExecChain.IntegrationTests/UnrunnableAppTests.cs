@@ -97,26 +97,7 @@ public class UnrunnableAppTests
             Assert.That(code, Is.Zero, output);
             string order = Regex.Match(output, "order (0x[0-9a-f]{64})").Groups[1].Value;
 
-            string? task = null;
-            JsonElement record = default;
-            deadline = DateTime.UtcNow.AddMinutes(2);
-            while (true)
-            {
-                Assert.That(DateTime.UtcNow, Is.LessThan(deadline), $"task {task} did not fail:\n{devnet.Output}");
-                if (task is null)
-                {
-                    var deals = (await client.CallAsync("iex_getOrder", order)).GetProperty("deals");
-                    if (deals.GetArrayLength() > 0) task = (await client.CallAsync("iex_getDeal", deals[0].GetString()!)).GetProperty("tasks")[0].GetString();
-                }
-                else
-                {
-                    record = await client.CallAsync("iex_getTask", task);
-                    string status = record.GetProperty("status").GetString()!;
-                    Assert.That(status, Is.Not.EqualTo("completed"), record.ToString());
-                    if (status == "failed") break;
-                }
-                await Task.Delay(300);
-            }
+            var (task, record) = await OrderTasks.WaitForAsync(client, order, "failed", "completed", TimeSpan.FromMinutes(2), devnet);
             TestContext.Out.WriteLine($"task {task}: {record}");
             var replicas = record.GetProperty("replicas").EnumerateArray().ToList();
             Assert.That(replicas.Select(r => (r.GetProperty("status").GetString(), r.GetProperty("failure").GetString())),
@@ -128,7 +109,7 @@ public class UnrunnableAppTests
             TestContext.Out.WriteLine($"failed {took} blocks after it started (T = {t} blocks)");
             Assert.That(took, Is.LessThanOrEqualTo(2 * t), "failed within 2T, not at the final deadline (10T)");
 
-            (code, output) = NodeProcess.Run("task", "show", task!, "--rpc", rpc.ToString());
+            (code, output) = NodeProcess.Run("task", "show", task, "--rpc", rpc.ToString());
             Assert.That(code, Is.Zero, output);
             Assert.That(output, Does.Contain("failed early: 3 worker(s) reported the task cannot run (invalid-app)").And.Contain("\"failure\": \"invalid-app\""));
 

@@ -26,10 +26,7 @@ internal sealed class ResultTransactions
         var task = _block.Task(taskId);
         if (task is null) return Reasons.Of(ReasonCode.ReasonTaskNotFound).Id(taskId);
         if (task.Status == TaskStatus.Completed && task.Verification is { Phase: VerificationPhase.Committing }) return _block.Verifications.Commit(sender, task, contribution);
-        if (task.Status != TaskStatus.Active) return Reasons.Of(ReasonCode.ReasonContributionsClosed).Number(task.Status).Id(taskId);
-        if (Height > task.ContributionDeadline) return Reasons.Of(ReasonCode.ReasonContributionDeadlinePassed).Number(task.ContributionDeadline).Id(taskId);
-        var replica = ReplicaSet.Find(task.Replicas, sender);
-        if (replica is null) return Reasons.Of(ReasonCode.ReasonNotAssigned).Id(sender).Id(taskId);
+        if (OpenToVotes(sender, task, taskId, out var replica) is { } closed) return closed;
         var deal = _block.Deal(H(task.DealId))!;
         if (_block.Replicas.Commit(sender, task, deal, replica, contribution, verifier: false) is { } refused) return refused;
         var worker = _block.Worker(sender)!;
@@ -68,10 +65,7 @@ internal sealed class ResultTransactions
         var taskId = H(report.TaskId);
         var task = _block.Task(taskId);
         if (task is null) return Reasons.Of(ReasonCode.ReasonTaskNotFound).Id(taskId);
-        if (task.Status != TaskStatus.Active) return Reasons.Of(ReasonCode.ReasonContributionsClosed).Number(task.Status).Id(taskId);
-        if (Height > task.ContributionDeadline) return Reasons.Of(ReasonCode.ReasonContributionDeadlinePassed).Number(task.ContributionDeadline).Id(taskId);
-        var replica = ReplicaSet.Find(task.Replicas, sender);
-        if (replica is null) return Reasons.Of(ReasonCode.ReasonNotAssigned).Id(sender).Id(taskId);
+        if (OpenToVotes(sender, task, taskId, out var replica) is { } closed) return closed;
         var deal = _block.Deal(H(task.DealId))!;
         if (_block.Replicas.ReportFailure(sender, task, deal, replica, report.Failure) is { } refused) return refused;
 
@@ -85,6 +79,17 @@ internal sealed class ResultTransactions
             if (!ReplicaSet.HasOpen(task.Replicas)) _block.Scheduler.AssignReplicas(task, deal);
         }
         _block.Save(task);
+        return null;
+    }
+
+    /// <summary>Why <paramref name="sender"/> cannot vote on the task now (a commit or a report), or null with its replica.</summary>
+    private Reason? OpenToVotes(Address sender, TaskRecord task, Hash256 taskId, out Replica replica)
+    {
+        replica = null!;
+        if (task.Status != TaskStatus.Active) return Reasons.Of(ReasonCode.ReasonContributionsClosed).Number(task.Status).Id(taskId);
+        if (Height > task.ContributionDeadline) return Reasons.Of(ReasonCode.ReasonContributionDeadlinePassed).Number(task.ContributionDeadline).Id(taskId);
+        if (ReplicaSet.Find(task.Replicas, sender) is not { } found) return Reasons.Of(ReasonCode.ReasonNotAssigned).Id(sender).Id(taskId);
+        replica = found;
         return null;
     }
 

@@ -126,27 +126,22 @@ public static class TaskSettlement
     /// stake is seized (to the kitty, as in iExec), contributors get their stakes back, and no
     /// score changes.
     /// </summary>
-    public static Settlement Fail(DealTerms deal, IReadOnlyList<SettledContribution> contributions)
-    {
-        var releases = new List<Release>(contributions.Count + 2) { new(deal.Requester, deal.RequesterLock), new(deal.PoolOwner, deal.PoolStake) };
-        var credits = new List<Credit>(contributions.Count + 2) { new(deal.Requester, deal.RequesterLock, CreditKind.Refund), new(Address.Zero, deal.PoolStake, CreditKind.Kitty) };
-        foreach (var c in contributions)
-        {
-            releases.Add(new Release(c.Worker, deal.WorkerStake));
-            credits.Add(new Credit(c.Worker, deal.WorkerStake, CreditKind.StakeReturn));
-        }
-        return new Settlement(releases, credits, []);
-    }
+    public static Settlement Fail(DealTerms deal, IReadOnlyList<SettledContribution> contributions) =>
+        Refund(deal, contributions, new Credit(Address.Zero, deal.PoolStake, CreditKind.Kitty));
 
     /// <summary>
     /// A task its pool's workers agreed cannot run (failure reports reaching the deal's trust): the requester
     /// gets its lock back, the pool owner its stake (not seized: the pool did what it could, and a broken app
     /// is not its fault), every contributor and reporter its stake, and no score changes.
     /// </summary>
-    public static Settlement CannotRun(DealTerms deal, IReadOnlyList<SettledContribution> contributions)
+    public static Settlement CannotRun(DealTerms deal, IReadOnlyList<SettledContribution> contributions) =>
+        Refund(deal, contributions, new Credit(deal.PoolOwner, deal.PoolStake, CreditKind.StakeReturn));
+
+    /// <summary>Every lock of the task released: the requester refunded, the workers' stakes returned, the pool stake as <paramref name="poolStake"/> says.</summary>
+    private static Settlement Refund(DealTerms deal, IReadOnlyList<SettledContribution> contributions, Credit poolStake)
     {
         var releases = new List<Release>(contributions.Count + 2) { new(deal.Requester, deal.RequesterLock), new(deal.PoolOwner, deal.PoolStake) };
-        var credits = new List<Credit>(contributions.Count + 2) { new(deal.Requester, deal.RequesterLock, CreditKind.Refund), new(deal.PoolOwner, deal.PoolStake, CreditKind.StakeReturn) };
+        var credits = new List<Credit>(contributions.Count + 2) { new(deal.Requester, deal.RequesterLock, CreditKind.Refund), poolStake };
         foreach (var c in contributions)
         {
             releases.Add(new Release(c.Worker, deal.WorkerStake));
