@@ -105,6 +105,16 @@ public sealed partial class ChainNode : IAsyncDisposable
         return new Hash256Text(processor.GenesisHash.ToString(), spec);
     }
 
+    private static void RebuildQueryIndex(BlockProcessor processor, ILogger logger)
+    {
+        var head = processor.Head.Height;
+        if (processor.Index.IndexedHeight == head) return;
+        logger.LogInformation("Query index is at height {Indexed}, the chain at {Head}: rebuilding it from the blocks and the state", processor.Index.IndexedHeight, head);
+        var watch = System.Diagnostics.Stopwatch.StartNew();
+        processor.RebuildIndexIfBehind(height => logger.LogInformation("Query index: {Height} of {Head} blocks ({Percent:F0}%)", height, head, 100.0 * height / head));
+        logger.LogInformation("Query index rebuilt: {Head} blocks in {Seconds:F1} s", head, watch.Elapsed.TotalSeconds);
+    }
+
     public static ChainNode Open(NodeOptions options, PrivateKey? validatorKey, ILoggerFactory loggerFactory)
     {
         var errors = options.Validate();
@@ -121,6 +131,7 @@ public sealed partial class ChainNode : IAsyncDisposable
             var blocks = new BlockStore(store, spec.ChainId, spec.Parameters.MaxTransactionBytes);
             var verifier = new TransactionVerifier();
             var processor = new BlockProcessor(spec, store, tree, blocks, verifier);
+            RebuildQueryIndex(processor, logger);
             var mempool = new Mempool(MempoolOptionsFor(options.Mempool, spec), processor.Executor, verifier, address => StateReader.Account(tree, address));
             var admission = new AdmissionControl(options.Admission, () => mempool.Count);
 

@@ -21,4 +21,9 @@ public enum DbColumn : byte
     ConsensusWal,
     /// <summary>Open market orders (order hash → empty): rebuilds the in-memory order book at startup.</summary>
     MarketOrders,
+    /// <summary>
+    /// Secondary indexes for queries (transactions by account, deals by party, tasks by worker and
+    /// status...): derived from blocks and state, never hashed into anything, rebuilt when missing.
+    /// </summary>
+    QueryIndex,
 }

@@ -43,4 +43,12 @@ public interface IKeyValueStore : IDisposable
     /// order. The sequence reads a consistent snapshot taken when enumeration starts.
     /// </summary>
     IEnumerable<(byte[] Key, byte[] Value)> Iterate(DbColumn column, byte[]? prefix = null);
+
+    /// <summary>
+    /// The entries of a column whose key starts with <paramref name="prefix"/>, in descending key
+    /// order, starting just below <paramref name="before"/> (from the last key of the prefix when
+    /// null). Reads a consistent snapshot taken when enumeration starts; callers take what they
+    /// need and stop, so a page costs what it returns.
+    /// </summary>
+    IEnumerable<(byte[] Key, byte[] Value)> IterateBackward(DbColumn column, byte[] prefix, byte[]? before = null);
 }

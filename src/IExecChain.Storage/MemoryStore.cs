@@ -97,6 +97,22 @@ public sealed class MemoryStore : IKeyValueStore
         }
     }
 
+    public IEnumerable<(byte[] Key, byte[] Value)> IterateBackward(DbColumn column, byte[] prefix, byte[]? before = null)
+    {
+        ArgumentNullException.ThrowIfNull(prefix);
+        return Enumerate();
+
+        IEnumerable<(byte[] Key, byte[] Value)> Enumerate()
+        {
+            var entries = Iterate(column, prefix).ToList();
+            for (int i = entries.Count - 1; i >= 0; i--)
+            {
+                if (before is not null && entries[i].Key.AsSpan().SequenceCompareTo(before) >= 0) continue;
+                yield return entries[i];
+            }
+        }
+    }
+
     public void Dispose()
     {
         lock (_lock) _disposed = true;

@@ -115,6 +115,32 @@ public sealed class RocksDbStore : IKeyValueStore
         }
     }
 
+    public IEnumerable<(byte[] Key, byte[] Value)> IterateBackward(DbColumn column, byte[] prefix, byte[]? before = null)
+    {
+        ArgumentNullException.ThrowIfNull(prefix);
+        var handle = Handle(column);
+        return Enumerate();
+
+        IEnumerable<(byte[] Key, byte[] Value)> Enumerate()
+        {
+            using var iterator = _db.NewIterator(handle, _read);
+            var bound = before ?? KeyOrder.Successor(prefix);
+            if (bound is null) iterator.SeekToLast();
+            else
+            {
+                iterator.SeekForPrev(bound);
+                // SeekForPrev lands on the last key <= bound; the bound itself is excluded.
+                if (iterator.Valid() && iterator.Key().AsSpan().SequenceEqual(bound)) iterator.Prev();
+            }
+            for (; iterator.Valid(); iterator.Prev())
+            {
+                var key = iterator.Key();
+                if (!key.AsSpan().StartsWith(prefix)) yield break;
+                yield return (key, iterator.Value());
+            }
+        }
+    }
+
     public void Dispose()
     {
         if (Interlocked.Exchange(ref _disposed, 1) != 0) return;

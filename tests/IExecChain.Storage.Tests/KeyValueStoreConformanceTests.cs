@@ -193,6 +193,25 @@ public abstract class KeyValueStoreConformanceTests
     }
 
     [Test]
+    public void Backward_iteration_returns_the_prefix_in_descending_order_strictly_below_the_bound()
+    {
+        byte[][] keys = [[0x01], [0x01, 0x00], [0x01, 0x05], [0x01, 0xFF], [0x01, 0xFF, 0xFF], [0x02], [0x00, 0xFF], [0xFF], [0xFF, 0xFF]];
+        foreach (var key in keys) _store.Put(DbColumn.QueryIndex, key, key);
+        _store.Put(DbColumn.Commits, [0x01, 0x03], [0]);
+        string Seen(byte[] prefix, byte[]? before = null) =>
+            string.Join(",", _store.IterateBackward(DbColumn.QueryIndex, prefix, before).Select(e => Convert.ToHexString(e.Key)));
+
+        Assert.That(Seen([0x01]), Is.EqualTo("01FFFF,01FF,0105,0100,01"));
+        Assert.That(Seen([0x01], [0x01, 0xFF]), Is.EqualTo("0105,0100,01"), "the bound itself is excluded");
+        Assert.That(Seen([0x01], [0x01, 0x04]), Is.EqualTo("0100,01"), "a bound between keys");
+        Assert.That(Seen([0x01], [0x01]), Is.Empty, "nothing below the smallest key of the prefix");
+        Assert.That(Seen([0xFF]), Is.EqualTo("FFFF,FF"), "a prefix of 0xFF has no successor: from the last key");
+        Assert.That(Seen([0x03]), Is.Empty);
+        Assert.That(Seen([0x01, 0x03]), Is.Empty, "other columns are not read");
+        Assert.That(_store.IterateBackward(DbColumn.QueryIndex, [0x01]).Take(2).Count(), Is.EqualTo(2), "a caller can stop early");
+    }
+
+    [Test]
     public void Data_survives_reopening_the_store()
     {
         using (var batch = _store.NewBatch())

@@ -71,6 +71,7 @@ public sealed class BlockProcessor
         _validators = LoadValidators();
         _executor.ApplyOverrides(LoadOverrides());
         _market = new MarketLedger(spec, tree, store);
+        Index = new QueryIndex(store);
     }
 
     public ChainHead Head => _head;
@@ -92,6 +93,9 @@ public sealed class BlockProcessor
     public Hash256 GenesisHash { get; }
     public StateTree Tree { get; }
     public BlockStore Blocks { get; }
+
+    /// <summary>The query indexes, written with each block (<see cref="RebuildIndexIfBehind"/> at startup).</summary>
+    public QueryIndex Index { get; }
     public TransactionExecutor Executor => _executor;
     /// <summary>The validators of the next height (head + 1), with their proposer priorities.</summary>
     public ValidatorSet Validators => _validators;
@@ -200,6 +204,7 @@ public sealed class BlockProcessor
             Tree.Commit(executed.StateUpdate, batch);
             Blocks.AddBlock(batch, block, commit, executed.ReceiptBytes);
             _market.Commit(executed.Market, batch);
+            Index.Add(batch, block, executed.Receipts, executed.Market);
             _store.Write(batch, sync: true);
             _head = ChainHead.Of(block);
         }
@@ -207,6 +212,17 @@ public sealed class BlockProcessor
         _validators = LoadValidators();
         _executor.ApplyOverrides(LoadOverrides());
         BlockCommitted?.Invoke(executed, commit);
+    }
+
+    /// <summary>
+    /// Rebuilds the query index when it does not reach the head (a database from before the index, or
+    /// one whose index column was deleted). Call before the first commit. Returns the blocks read (0 when
+    /// the index was complete).
+    /// </summary>
+    public ulong RebuildIndexIfBehind(Action<ulong>? progress = null)
+    {
+        var head = _head.Height;
+        return Index.IndexedHeight == head ? 0 : Index.Rebuild(Blocks, Tree, head, progress: progress);
     }
 
     public Validator? FindValidator(Address address)

@@ -272,11 +272,39 @@ public sealed class MarketBlock
         Put(key, list);
     }
 
+    /// <summary>Orders this block changed, as written (for the query index).</summary>
+    public List<(Hash256 Hash, OrderRecord Record)> ChangedOrders { get; } = [];
+
+    /// <summary>Deals this block changed, as written (for the query index).</summary>
+    public List<DealRecord> ChangedDeals { get; } = [];
+
+    /// <summary>Tasks this block changed, as written (for the query index).</summary>
+    public List<TaskRecord> ChangedTasks { get; } = [];
+
     /// <summary>Writes every changed record into the block's state; call once, last.</summary>
     internal void Flush()
     {
-        foreach (var key in _dirty) _state.SetRecord(key, _records[key]);
+        foreach (var key in _dirty)
+        {
+            var record = _records[key];
+            _state.SetRecord(key, record);
+            switch (record)
+            {
+                case OrderRecord order: ChangedOrders.Add((OrderHash(order), order)); break;
+                case DealRecord deal: ChangedDeals.Add(deal); break;
+                case TaskRecord task: ChangedTasks.Add(task); break;
+            }
+        }
         _dirty.Clear();
+    }
+
+    /// <summary>An order's hash from its record: keccak256(kind ‖ wire order), as <see cref="OrderCodec.HashOf"/>.</summary>
+    private static Hash256 OrderHash(OrderRecord order)
+    {
+        var bytes = new byte[1 + order.Order.Length];
+        bytes[0] = (byte)order.Kind;
+        order.Order.Span.CopyTo(bytes.AsSpan(1));
+        return Keccak256.Hash(bytes);
     }
 
     internal void Emit(string kind, TaskRecord task, DealRecord deal, Address worker, string? status = null) =>

@@ -485,20 +485,24 @@ public sealed class MarketChainTests
     [Test]
     public void Invariants_hold_with_a_rollback_window_spot_checks_and_challenges([Values(4, 5)] int seed)
     {
-        var totals = RandomRun(seed, new MarketParameters
-        {
-            Categories = [new TaskCategory(0, "XS", TimeRefBlocks: 4, MaxFuel: 1_000_000, MaxMemoryMb: 64)],
-            RollbackWindowBlocks = 30,
-            ChallengeBond = 20_000,
-            SpotCheckPpm = 200_000,
-            SpotCheckReward = 500,
-        }, maxTrust: 3);
+        var totals = RandomRun(seed, WindowMarket, maxTrust: 3);
         Assert.That(totals.SpotChecks, Is.GreaterThan(0), "the run exercises spot-checks");
         Assert.That(totals.Challenges, Is.GreaterThan(0), "the run exercises challenges");
         Assert.That(totals.Reversals, Is.GreaterThan(0), "the run exercises reversals");
     }
 
-    private static MarketTotals RandomRun(int seed, MarketParameters? market, int maxTrust = 12)
+    /// <summary>A market with a rollback window, frequent spot-checks and challenges.</summary>
+    internal static MarketParameters WindowMarket => new()
+    {
+        Categories = [new TaskCategory(0, "XS", TimeRefBlocks: 4, MaxFuel: 1_000_000, MaxMemoryMb: 64)],
+        RollbackWindowBlocks = 30,
+        ChallengeBond = 20_000,
+        SpotCheckPpm = 200_000,
+        SpotCheckReward = 500,
+    };
+
+    /// <summary>A long seeded market run with outages, reports, lies and (with <paramref name="market"/>) a rollback window; <paramref name="after"/> sees the chain at the end.</summary>
+    internal static MarketTotals RandomRun(int seed, MarketParameters? market, int maxTrust = 12, Action<MarketChain>? after = null)
     {
         var random = new Random(seed);
         var m = new MarketChain(workers: 6, market: market);
@@ -579,6 +583,7 @@ public sealed class MarketChainTests
             Assert.That(m.Events.Count(e => e.Kind == "failure-reported"), Is.GreaterThan(0), "the run exercises reports that did not decide");
         Assert.That(m.Events.Count(e => e.Kind == "timeout"), Is.GreaterThan(0), "the run exercises replica timeouts");
         Assert.That(totals.TasksCompleted + totals.TasksFailed, Is.GreaterThan(totals.TasksStarted / 2));
+        after?.Invoke(m);
         return totals;
     }
 }
