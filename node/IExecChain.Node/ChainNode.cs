@@ -168,10 +168,14 @@ public sealed partial class ChainNode : IAsyncDisposable
                 new SubscriptionRpcMethods(events).RegisterAll(registry);
                 new ChainRpcMethods(spec, processor, mempool, () => self!.NodeInfo(), File.ReadAllText(options.ChainSpecPath), admission).RegisterAll(registry);
                 new WorkerRpcMethods(processor, store).RegisterAll(registry);
-                new GovernanceRpcMethods(spec, processor).RegisterAll(registry);
-                new CheckpointRpcMethods(spec.ChainId, processor).RegisterAll(registry);
+                var governanceMethods = new GovernanceRpcMethods(spec, processor);
+                governanceMethods.RegisterAll(registry);
+                var checkpointMethods = new CheckpointRpcMethods(spec.ChainId, processor);
+                checkpointMethods.RegisterAll(registry);
                 new BridgeRpcMethods(spec, processor).RegisterAll(registry);
-                new MarketRpcMethods(processor, store).RegisterAll(registry);
+                var marketMethods = new MarketRpcMethods(processor, store);
+                marketMethods.RegisterAll(registry);
+                new QueryRpcMethods(processor, marketMethods, governanceMethods, checkpointMethods).RegisterAll(registry);
                 new ContentRpcMethods(content, uploads: options.ContentUploads)
                 {
                     MaxAppMemoryBytes = (long)spec.Parameters.Market.Categories.Max(c => c.MaxMemoryMb) * 1024 * 1024,

@@ -25,6 +25,9 @@ public readonly struct RpcParams
         _ => 0,
     };
 
+    /// <summary>The params as sent: an array, an object, or undefined when absent.</summary>
+    public JsonElement Raw => _params;
+
     public JsonElement? Get(int index, string name)
     {
         JsonElement value;

@@ -24,6 +24,12 @@ public sealed class CheckpointRpcMethods(ulong chainId, BlockProcessor processor
                 ? ulong.TryParse(text.AsSpan(2), NumberStyles.AllowHexSpecifier, CultureInfo.InvariantCulture, out number)
                 : ulong.TryParse(text, NumberStyles.None, CultureInfo.InvariantCulture, out number)))
             throw new RpcException(RpcErrorCodes.InvalidParams, $"number: '{text}' is not a checkpoint number (decimal, 0x-hex or \"latest\")");
+        return Checkpoint(number, latest);
+    }
+
+    /// <summary>A checkpoint as iex_getCheckpoint shows it, or null when there is none with this number.</summary>
+    internal object? Checkpoint(ulong number, ulong latest)
+    {
         if (number == 0) return null;
         var bytes = processor.Tree.Get(StateKeys.Checkpoint(number));
         if (bytes is null) return null;

@@ -86,6 +86,12 @@ public sealed class GovernanceRpcMethods(ChainSpec spec, BlockProcessor processo
                 text.StartsWith("0x", StringComparison.Ordinal) ? System.Globalization.NumberStyles.HexNumber : System.Globalization.NumberStyles.None,
                 System.Globalization.CultureInfo.InvariantCulture, out ulong id))
             throw new RpcException(RpcErrorCodes.InvalidParams, $"id: '{text}' is not a proposal number (decimal or 0x-hex)");
+        return Proposal(id);
+    }
+
+    /// <summary>A proposal as iex_getProposal shows it, or null when there is none with this id.</summary>
+    internal object? Proposal(ulong id)
+    {
         var record = StateReader.Proposal(processor.Tree, id);
         if (record is null) return null;
         return new

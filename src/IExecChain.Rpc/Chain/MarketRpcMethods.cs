@@ -118,7 +118,7 @@ public sealed class MarketRpcMethods(BlockProcessor processor, IKeyValueStore st
         losses = RpcFormat.Quantity(w.Losses),
     };
 
-    private object? Order(Hash256 hash) => MarketReader.Order(processor.Tree, hash) is not { } o ? null : FormatOrder(hash, o);
+    internal object? Order(Hash256 hash) => MarketReader.Order(processor.Tree, hash) is not { } o ? null : FormatOrder(hash, o);
 
     private static object FormatOrder(Hash256 hash, OrderRecord o)
     {
@@ -145,7 +145,7 @@ public sealed class MarketRpcMethods(BlockProcessor processor, IKeyValueStore st
         };
     }
 
-    private object? Deal(Hash256 id) => MarketReader.Deal(processor.Tree, id) is not { } d ? null : new
+    internal object? Deal(Hash256 id) => MarketReader.Deal(processor.Tree, id) is not { } d ? null : new
     {
         id = id.ToString(),
         app = Addr(d.App),
@@ -176,7 +176,7 @@ public sealed class MarketRpcMethods(BlockProcessor processor, IKeyValueStore st
         tasks = Enumerable.Range(0, (int)Math.Min(d.Volume, 1000)).Select(i => MarketBlock.TaskId(id, d.FirstTaskIndex + (ulong)i).ToString()).ToArray(),
     };
 
-    private object? Task(Hash256 id)
+    internal object? Task(Hash256 id)
     {
         var t = MarketReader.Task(processor.Tree, id);
         if (t is null) return null;
