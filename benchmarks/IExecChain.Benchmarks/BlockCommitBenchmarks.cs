@@ -46,6 +46,10 @@ public class BlockCommitBenchmarks
     [Params(1_000, 5_000)]
     public int BlockSize { get; set; }
 
+    /// <summary>Whether the commit writes the query index: the A/B of what indexing costs, in one run.</summary>
+    [Params(true, false)]
+    public bool Indexed { get; set; }
+
     [GlobalSetup]
     public void Setup()
     {
@@ -86,7 +90,10 @@ public class BlockCommitBenchmarks
         _store = new RocksDbStore(_path);
         var tree = new StateTree(_store);
         _verifier = new TransactionVerifier();
-        _processor = new BlockProcessor(spec, _store, tree, new BlockStore(_store, ChainId, spec.Parameters.MaxTransactionBytes), _verifier);
+        _processor = new BlockProcessor(spec, _store, tree, new BlockStore(_store, ChainId, spec.Parameters.MaxTransactionBytes), _verifier)
+        {
+            IndexQueries = Indexed,
+        };
     }
 
     [GlobalCleanup]

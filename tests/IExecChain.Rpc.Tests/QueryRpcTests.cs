@@ -19,29 +19,48 @@ public sealed class QueryRpcTests
 {
     private static readonly PrivateKey Alice = new(Keccak256.HashToArray(Encoding.ASCII.GetBytes("test/query-rpc/alice")));
     private static readonly PrivateKey Bob = new(Keccak256.HashToArray(Encoding.ASCII.GetBytes("test/query-rpc/bob")));
-    private const int Blocks = 30;
+    private const int Blocks = 30, Proposals = 3;
 
     private static (BlockProcessor Processor, JsonRpcDispatcher Dispatcher, List<(ulong Height, Hash256 Id, Address From, Address To)> Transfers) Chain()
     {
-        var spec = OneValidatorChain.Spec() with { Accounts = [new GenesisAccount(Alice.Address, 1_000_000_000), new GenesisAccount(Bob.Address, 1_000_000_000)] };
+        var spec = OneValidatorChain.Spec() with
+        {
+            Accounts = [new GenesisAccount(Alice.Address, 1_000_000_000), new GenesisAccount(Bob.Address, 1_000_000_000), new GenesisAccount(OneValidatorChain.Validator.Address, 1_000_000_000)],
+        };
+        spec = spec with { Parameters = spec.Parameters with { CheckpointInterval = 4 } };
         var processor = OneValidatorChain.Processor(spec);
         var registry = new RpcMethodRegistry();
         var governance = new GovernanceRpcMethods(spec, processor);
         var checkpoints = new CheckpointRpcMethods(spec.ChainId, processor);
         var market = new MarketRpcMethods(processor, new MemoryStore());
         new QueryRpcMethods(processor, market, governance, checkpoints).RegisterAll(registry);
+        checkpoints.RegisterAll(registry);
+        governance.RegisterAll(registry);
 
         var transfers = new List<(ulong, Hash256, Address, Address)>();
         var nonces = new Dictionary<Address, ulong>();
-        Transaction Transfer(PrivateKey from, Address to)
+        Transaction Sign(PrivateKey from, ulong fee, Action<TransactionBody> payload)
         {
             ulong nonce = nonces.GetValueOrDefault(from.Address);
             nonces[from.Address] = nonce + 1;
-            var body = new TransactionBody { ChainId = spec.ChainId, Nonce = nonce, Fee = spec.Parameters.Fees.Transfer, Transfer = new Transfer { To = ByteString.CopyFrom(to.ToArray()), Amount = 7 } };
+            var body = new TransactionBody { ChainId = spec.ChainId, Nonce = nonce, Fee = fee };
+            payload(body);
             Assert.That(TransactionCodec.TryDecode(TransactionCodec.Sign(body, from), spec.ChainId, 4096, out var tx, out var error), Is.True, error);
             return tx!;
         }
-        for (ulong h = 1; h <= Blocks; h++)
+        Transaction Transfer(PrivateKey from, Address to) =>
+            Sign(from, spec.Parameters.Fees.Transfer, b => b.Transfer = new Transfer { To = ByteString.CopyFrom(to.ToArray()), Amount = 7 });
+
+        // Three governance proposals (ids 1 to 3) in a block of their own, before the transfers.
+        var proposals = Enumerable.Range(0, Proposals).Select(i => Sign(OneValidatorChain.Validator, spec.Parameters.Fees.Governance, b => b.Propose = new GovernancePropose
+        {
+            ChangeParameter = new ChangeParameter { Name = "fees.order", Value = 5 + (ulong)i },
+            DescriptionHash = ByteString.CopyFrom(Keccak256.HashToArray([(byte)i])),
+        })).ToList();
+        var proposed = OneValidatorChain.Produce(processor, proposals);
+        Assert.That(proposed.Receipts.Select(r => r.Status), Is.All.EqualTo(ReceiptStatus.Success));
+        foreach (var tx in proposals) transfers.Add((1, tx.Id, tx.Sender, default));
+        for (ulong h = 2; h <= Blocks; h++)
         {
             // Alice pays Bob every block, Bob pays Alice every third, Alice pays herself every fifth.
             var txs = new List<(Transaction Tx, Address To)> { (Transfer(Alice, Bob.Address), Bob.Address) };
@@ -113,6 +132,23 @@ public sealed class QueryRpcTests
         Assert.That(stats.GetProperty("transactionsPerSecond").GetDouble(), Is.EqualTo(transfers.Count(t => t.Height is >= 11 and <= 20) / 1.0).Within(0.001));
         var latest = (await Call(dispatcher, "iex_chainStats", null)).GetProperty("result");
         Assert.That(latest.GetProperty("toBlock").GetString(), Is.EqualTo(RpcFormat.Quantity(processor.Head.Height)));
+    }
+
+    [Test]
+    public async Task Proposals_and_checkpoints_page_from_the_latest_to_the_first_as_their_get_methods_show_them()
+    {
+        var (_, dispatcher, _) = Chain();
+        var proposals = await ReadAll(dispatcher, "iex_listProposals", [], limit: 2);
+        Assert.That(proposals.Select(p => p.GetProperty("id").GetString()), Is.EqualTo(new[] { "0x3", "0x2", "0x1" }));
+        var second = (await Call(dispatcher, "iex_getProposal", new[] { "2" })).GetProperty("result");
+        Assert.That(proposals[1].ToString(), Is.EqualTo(second.ToString()), "an item is the record iex_getProposal shows");
+
+        var latest = (await Call(dispatcher, "iex_getCheckpoint", new[] { "latest" })).GetProperty("result");
+        ulong count = Convert.ToUInt64(latest.GetProperty("number").GetString(), 16);
+        Assert.That(count, Is.GreaterThanOrEqualTo(6UL), "30 blocks at one checkpoint per 4");
+        var checkpoints = await ReadAll(dispatcher, "iex_listCheckpoints", [], limit: 4);
+        Assert.That(checkpoints.Select(c => c.GetProperty("number").GetString()), Is.EqualTo(Enumerable.Range(1, (int)count).Reverse().Select(n => RpcFormat.Quantity((ulong)n))));
+        Assert.That(checkpoints[0].ToString(), Is.EqualTo(latest.ToString()));
     }
 
     private static readonly object[][] BadCalls =

@@ -96,6 +96,12 @@ public sealed class BlockProcessor
 
     /// <summary>The query indexes, written with each block (<see cref="RebuildIndexIfBehind"/> at startup).</summary>
     public QueryIndex Index { get; }
+
+    /// <summary>
+    /// Whether commits write the query index (default). Off only to measure what indexing costs
+    /// (BlockCommitBenchmarks); a node that turned it off would rebuild the index when turned on again.
+    /// </summary>
+    public bool IndexQueries { get; set; } = true;
     public TransactionExecutor Executor => _executor;
     /// <summary>The validators of the next height (head + 1), with their proposer priorities.</summary>
     public ValidatorSet Validators => _validators;
@@ -204,7 +210,7 @@ public sealed class BlockProcessor
             Tree.Commit(executed.StateUpdate, batch);
             Blocks.AddBlock(batch, block, commit, executed.ReceiptBytes);
             _market.Commit(executed.Market, batch);
-            Index.Add(batch, block, executed.Receipts, executed.Market);
+            if (IndexQueries) Index.Add(batch, block, executed.Receipts, executed.Market);
             _store.Write(batch, sync: true);
             _head = ChainHead.Of(block);
         }
