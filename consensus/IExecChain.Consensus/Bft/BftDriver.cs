@@ -35,6 +35,7 @@ public sealed partial class BftDriver : IConsensusContext, IDisposable
     private readonly ConsensusEngine _engine;
     private readonly MessageGate _gate;
     private readonly BlockSync _sync;
+    private readonly CatchUpProgress _catchUp = new();
     private readonly ChainApplication _application;
     private readonly DriverInbox _inbox = new(InboxCapacity);
     private readonly PriorityQueue<TimeoutEvent, long> _timers = new();
@@ -228,6 +229,7 @@ public sealed partial class BftDriver : IConsensusContext, IDisposable
                 {
                     CommitBlock(executed, commit, commit.Round, synced: true);
                     StartHeight(replay: false);
+                    if (_catchUp.Report(executed.Block.Height, _sync.PeerHead, _clock.MonotonicMs) is { } progress) _logger.LogInformation("{Progress}", progress);
                 });
                 break;
             case ConsensusEnvelope.MessageOneofCase.Evidence:

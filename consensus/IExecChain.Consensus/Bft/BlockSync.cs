@@ -50,12 +50,16 @@ public sealed class BlockSync(ChainSpec spec, BlockProcessor processor, IConsens
         if (response.Blocks.Count > 0) transport.Send(from, ConsensusChannel.Sync, new ConsensusEnvelope { BlockResponse = response }.ToByteArray());
     }
 
+    /// <summary>The highest head a peer reported in a block response (what catch-up aims at).</summary>
+    public ulong PeerHead { get; private set; }
+
     /// <summary>
     /// Takes the response's blocks that extend our head, in order; <paramref name="commitSynced"/>
     /// commits each verified, executed block (and starts the next height) before the next is looked at.
     /// </summary>
     public void OnResponse(Address from, BlockResponse response, Action<ExecutedBlock, Commit> commitSynced)
     {
+        PeerHead = Math.Max(PeerHead, response.HeadHeight);
         foreach (var item in response.Blocks)
         {
             ulong next = processor.Head.Height + 1;

@@ -25,6 +25,7 @@ public static class ContentCommands
         var content = new Command("content", "Content for apps and datasets: upload it to a node, or serve it yourself");
         content.Subcommands.Add(BuildUpload());
         content.Subcommands.Add(BuildServe());
+        content.Subcommands.Add(BuildFetch());
         return content;
     }
 
@@ -88,6 +89,52 @@ public static class ContentCommands
             }
         }));
         return serve;
+    }
+
+    private static Command BuildFetch()
+    {
+        var endpoint = new Option<string>("--endpoint") { Description = "JSON-RPC URL of the node serving the content (an app's or dataset's endpoint)", Required = true };
+        var root = new Option<string>("--content-root") { Description = "Content root (0x + 64 hex), as registered", Required = true };
+        var size = new Option<ulong>("--size") { Description = "Size in bytes, as registered", Required = true };
+        var output = new Option<string>("--out") { Description = "File to write; written only once every chunk is verified", Required = true };
+        var fetch = new Command("fetch", "Download content by its root and size, verifying every chunk against the root, with progress") { endpoint, root, size, output };
+        fetch.SetAction(r => Cli.RunAsync(async () =>
+        {
+            if (!Hash256.TryParse(r.GetValue(root)!, out var contentRoot)) throw new CliException($"--content-root: '{r.GetValue(root)}' is not a 32-byte 0x-hex hash");
+            long length = (long)Math.Min(r.GetValue(size), long.MaxValue);
+            if (length == 0) throw new CliException("--size: must be positive");
+            Uri uri;
+            try
+            {
+                uri = JsonRpcClient.ParseEndpoint(r.GetValue(endpoint)!);
+            }
+            catch (ArgumentException e)
+            {
+                throw new CliException($"--endpoint: {e.Message}");
+            }
+            string path = Path.GetFullPath(r.GetValue(output)!);
+            if (File.Exists(path)) throw new CliException($"--out: '{path}' exists; nothing was fetched");
+            string partial = path + ".partial";
+            using var fetcher = new ContentFetcher();
+            try
+            {
+                await using (var file = File.Create(partial))
+                    await fetcher.FetchToAsync(uri, contentRoot, length, file, new ProgressLine($"fetching {contentRoot.ToString()[..10]}…", length, ProgressLine.Bytes));
+                File.Move(partial, path);
+            }
+            catch (ContentFetchException e)
+            {
+                File.Delete(partial);
+                throw new CliException($"{e.Message}; nothing was written");
+            }
+            catch (IOException e)
+            {
+                File.Delete(partial);
+                throw new CliException($"--out: {e.Message}");
+            }
+            Console.WriteLine($"{path}: {length} bytes, every chunk verified against {contentRoot}");
+        }));
+        return fetch;
     }
 
     private static (string Host, int Port) ParseListen(string text)

@@ -400,7 +400,7 @@ public sealed partial class WorkerService : IAsyncDisposable
             {
                 ContentInfo info;
                 await using (var file = new FileStream(temp, FileMode.CreateNew, FileAccess.Write, FileShare.None, 1 << 16))
-                    info = await _fetcher.FetchToAsync(new Uri(endpoint), root, size, file, _stop.Token).ConfigureAwait(false);
+                    info = await _fetcher.FetchToAsync(new Uri(endpoint), root, size, file, ct: _stop.Token).ConfigureAwait(false);
                 _content.Adopt(temp, info);
             }
             finally

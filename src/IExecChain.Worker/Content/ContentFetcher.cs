@@ -64,7 +64,7 @@ public sealed class ContentFetcher : IDisposable
     {
         if (size > Array.MaxLength) throw new ArgumentOutOfRangeException(nameof(size), size, "too large to fetch into memory; use FetchToAsync");
         using var buffer = new MemoryStream((int)Math.Max(size, 0));
-        await FetchToAsync(endpoint, root, size, buffer, ct).ConfigureAwait(false);
+        await FetchToAsync(endpoint, root, size, buffer, ct: ct).ConfigureAwait(false);
         return buffer.Length == buffer.Capacity ? buffer.GetBuffer() : buffer.ToArray();
     }
 
@@ -72,7 +72,8 @@ public sealed class ContentFetcher : IDisposable
     /// Writes the content to <paramref name="destination"/> in order, each chunk only once verified.
     /// On failure the destination holds a verified prefix, which the caller should discard.
     /// </summary>
-    public async Task<ContentInfo> FetchToAsync(Uri endpoint, Hash256 root, long size, Stream destination, CancellationToken ct = default)
+    /// <param name="progress">Told the bytes verified and written so far, after each chunk or window of chunks.</param>
+    public async Task<ContentInfo> FetchToAsync(Uri endpoint, Hash256 root, long size, Stream destination, IProgress<long>? progress = null, CancellationToken ct = default)
     {
         ArgumentNullException.ThrowIfNull(endpoint);
         ArgumentNullException.ThrowIfNull(destination);
@@ -86,6 +87,8 @@ public sealed class ContentFetcher : IDisposable
         if (ContentStore.ChunkingProblem(size, chunkSize) is { } problem)
             throw new ContentFetchException(root, 0, $"content {root} is refused: {problem}");
         await destination.WriteAsync(first.Data, ct).ConfigureAwait(false);
+        long written = first.Data.Length;
+        progress?.Report(written);
         long count = ContentMerkle.ChunkCount(size, chunkSize);
         for (long start = 1; start < count; start += _options.Parallelism)
         {
@@ -100,7 +103,13 @@ public sealed class ContentFetcher : IDisposable
             {
                 // Every task has finished and is observed; the loop below rethrows the lowest failed chunk's error.
             }
-            foreach (var task in window) await destination.WriteAsync((await task.ConfigureAwait(false)).Data, ct).ConfigureAwait(false);
+            foreach (var task in window)
+            {
+                var data = (await task.ConfigureAwait(false)).Data;
+                await destination.WriteAsync(data, ct).ConfigureAwait(false);
+                written += data.Length;
+            }
+            progress?.Report(written);
         }
         return new ContentInfo(root, size, chunkSize);
     }
