@@ -47,7 +47,7 @@ public sealed class QueryIndex
     // The first byte of every key. Layouts (big-endian numbers):
     private const byte MetaKind = 0x00;         // [kind] → indexed height (8)
     private const byte BlockTxKind = 0x01;      // [kind][height 8][index 4] → summary
-    private const byte SentKind = 0x02;         // [kind][account 20][height 8][index 4] → summary
+    private const byte SentKind = 0x02;         // [kind][account 20][height 8][index 4] → empty (the summary is the block entry's)
     private const byte ReceivedKind = 0x03;     // same as sent
     private const byte DealKind = 0x04;         // [kind][party 1][address 20][created 8][deal 32] → empty
     private const byte WorkerTaskKind = 0x05;   // [kind][worker 20][assigned 8][task 32] → empty
@@ -155,8 +155,13 @@ public sealed class QueryIndex
         IEnumerable<(IndexedTransaction, TransactionDirection)> Stream(byte kind, TransactionDirection dir)
         {
             var prefix = Prefix(kind, account.ToArray());
-            foreach (var (key, value) in _store.IterateBackward(DbColumn.QueryIndex, prefix, position is null ? null : [.. prefix, .. position]))
-                yield return (Summary(key.AsSpan(1 + Address.Size), value), dir);
+            foreach (var (key, _) in _store.IterateBackward(DbColumn.QueryIndex, prefix, position is null ? null : [.. prefix, .. position]))
+            {
+                var at = key.AsSpan(1 + Address.Size);
+                var summary = _store.Get(DbColumn.QueryIndex, Prefix(BlockTxKind, at.ToArray()))
+                    ?? throw new InvalidDataException($"the query index lists a transaction of {account} at {Convert.ToHexString(at)} but not the transaction: rebuild the index");
+                yield return (Summary(at, summary), dir);
+            }
         }
         IEnumerable<(IndexedTransaction Tx, TransactionDirection Direction)> items = direction switch
         {
@@ -327,9 +332,10 @@ public sealed class QueryIndex
                 summary[33 + Address.Size] = (byte)receipts[i].Status;
                 BinaryPrimitives.WriteUInt32BigEndian(position.AsSpan(8), (uint)i);
                 batch.Put(DbColumn.QueryIndex, Prefix(BlockTxKind, position), summary);
-                batch.Put(DbColumn.QueryIndex, Prefix(SentKind, sender, position), summary);
+                // An account's entries only point at the position: the summary is read from the block's entry.
+                batch.Put(DbColumn.QueryIndex, Prefix(SentKind, sender, position), []);
                 if (tx.Body.Transfer is { } transfer && transfer.To.Length == Address.Size)
-                    batch.Put(DbColumn.QueryIndex, Prefix(ReceivedKind, transfer.To.ToByteArray(), position), summary);
+                    batch.Put(DbColumn.QueryIndex, Prefix(ReceivedKind, transfer.To.ToByteArray(), position), []);
             }
         }
 
