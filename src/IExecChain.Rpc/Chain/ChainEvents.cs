@@ -1,4 +1,5 @@
 using IExecChain.Core.Blocks;
+using IExecChain.Core.Wire;
 using IExecChain.Rpc.Subscriptions;
 
 namespace IExecChain.Rpc.Chain;
@@ -23,11 +24,17 @@ public static class ChainEvents
     public static object NewHead(ChainBlock block)
     {
         ArgumentNullException.ThrowIfNull(block);
-        var h = block.Header;
+        return NewHead(block.Header, block.Hash);
+    }
+
+    /// <summary>The header fields of a block, from its header and hash alone.</summary>
+    public static object NewHead(BlockHeader h, Core.Primitives.Hash256 hash)
+    {
+        ArgumentNullException.ThrowIfNull(h);
         return new
         {
             number = RpcFormat.Quantity(h.Height),
-            hash = block.Hash.ToString(),
+            hash = hash.ToString(),
             parentHash = RpcFormat.Bytes(h.ParentHash.Span),
             timestamp = RpcFormat.Quantity(h.TimeUnixMs),
             stateRoot = RpcFormat.Bytes(h.StateRoot.Span),

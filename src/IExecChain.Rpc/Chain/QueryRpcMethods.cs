@@ -49,7 +49,7 @@ public sealed class QueryRpcMethods(BlockProcessor processor, MarketRpcMethods m
         while (height > 0 && items.Count < limit)
         {
             height--;
-            if (processor.Blocks.GetBlock(height) is { } block) items.Add(ChainEvents.NewHead(block));
+            if (processor.Blocks.GetHeader(height) is { } block) items.Add(ChainEvents.NewHead(block.Header, block.Hash));
         }
         return Page(items, height > 0 ? NumberCursor(height) : null);
     }

@@ -69,6 +69,27 @@ public sealed class BlockStore
         return block;
     }
 
+    /// <summary>
+    /// A stored block's header and hash without decoding its transactions (lists of blocks read many
+    /// headers of blocks that may hold thousands of transactions each).
+    /// </summary>
+    public (BlockHeader Header, Hash256 Hash)? GetHeader(ulong height)
+    {
+        Span<byte> key = stackalloc byte[8];
+        BinaryPrimitives.WriteUInt64BigEndian(key, height);
+        var bytes = _store.Get(DbColumn.Blocks, key);
+        if (bytes is null) return null;
+        try
+        {
+            var headerBytes = Block.Parser.ParseFrom(bytes).Header;
+            return (BlockHeader.Parser.ParseFrom(headerBytes), Core.Crypto.Keccak256.Hash(headerBytes.Span));
+        }
+        catch (InvalidProtocolBufferException e)
+        {
+            throw new InvalidDataException($"stored block {height} does not decode ({e.Message}): the database is corrupt");
+        }
+    }
+
     public ulong? GetHeight(Hash256 blockHash)
     {
         Span<byte> key = stackalloc byte[32];
