@@ -1,3 +1,4 @@
+using System.Diagnostics.CodeAnalysis;
 using IExecChain.Network;
 using IExecChain.Rpc;
 using IExecChain.State.TxPool;
@@ -69,7 +70,8 @@ public sealed class NodeOptions
         if (string.IsNullOrWhiteSpace(DataDir)) errors.Add("--data: a data directory is required");
         if (RpcPort is < 0 or > 65535) errors.Add($"--rpc: port {RpcPort} is out of range 0-65535");
         if (P2PPort is < 0 or > 65535) errors.Add($"--p2p: port {P2PPort} is out of range 0-65535");
-        if (!System.Net.IPAddress.TryParse(P2PHost, out _)) errors.Add($"--p2p: '{P2PHost}' is not an IP address");
+        if (!System.Net.IPAddress.TryParse(P2PHost, out var p2pAddress)) errors.Add($"--p2p: '{P2PHost}' is not an IP address");
+        else if (p2pAddress.AddressFamily != System.Net.Sockets.AddressFamily.InterNetwork) errors.Add($"--p2p: '{P2PHost}' is not an IPv4 address (the P2P transport is IPv4 only)");
         foreach (var peer in Peers)
             if (!TryParsePeer(peer, out _, out var peerError)) errors.Add($"--peer: {peerError}");
         if (RpcMaxRequestBytes < 1024) errors.Add("rpc max request size must be at least 1024 bytes");
@@ -82,34 +84,55 @@ public sealed class NodeOptions
         return errors;
     }
 
-    /// <summary>Parses a peer: "host:port" or "0xADDRESS@host:port"; the host must be an IP address or "localhost".</summary>
-    public static bool TryParsePeer(string text, out Network.SeedPeer? peer, out string? error)
+    /// <summary>
+    /// Parses a peer: "host:port" or "0xADDRESS@host:port"; the host is an IPv4 address in dotted
+    /// form or "localhost" (names are not resolved). IPv6 is refused by name: the P2P transport
+    /// listens on IPv4 only (<see cref="Network.P2PHost"/>), so an IPv6 peer could never be reached.
+    /// </summary>
+    public static bool TryParsePeer(string text, out Network.SeedPeer? peer, [NotNullWhen(false)] out string? error)
     {
         peer = null;
         Core.Primitives.Address? expected = null;
         var s = text.Trim();
-        int at = s.IndexOf('@');
+        int at = s.IndexOf('@', StringComparison.Ordinal);
         if (at >= 0)
         {
-            if (!Core.Primitives.Address.TryParse(s[..at], out var address, out _))
+            if (!Core.Primitives.Address.TryParse(s[..at], out var address, out var addressError))
             {
-                error = $"'{text}': '{s[..at]}' is not a 20-byte hex address";
+                error = $"'{text}': '{s[..at]}' is not a 20-byte hex address ({addressError})";
                 return false;
             }
             expected = address;
             s = s[(at + 1)..];
         }
-        int colon = s.LastIndexOf(':');
-        if (colon <= 0 || !int.TryParse(s[(colon + 1)..], out int port) || port is < 1 or > 65535)
+        if (s.StartsWith('[') || s.Count(c => c == ':') > 1)
         {
-            error = $"'{text}' is not host:port (optionally prefixed by 0xADDRESS@) with a port from 1 to 65535";
+            error = $"'{text}': IPv6 peers are not supported (the P2P transport is IPv4 only); give the peer's IPv4 address";
+            return false;
+        }
+        int colon = s.LastIndexOf(':');
+        if (colon <= 0)
+        {
+            error = $"'{text}' is not host:port (optionally prefixed by 0xADDRESS@): {(colon < 0 ? "the port is missing" : "the host is missing")}";
+            return false;
+        }
+        if (!TryParsePort(s[(colon + 1)..], 1, out int port, out string? portError))
+        {
+            error = $"'{text}': {portError}";
             return false;
         }
         var hostText = s[..colon];
-        if (hostText == "localhost") hostText = "127.0.0.1";
-        if (!System.Net.IPAddress.TryParse(hostText, out var ip))
+        if (string.Equals(hostText, "localhost", StringComparison.OrdinalIgnoreCase)) hostText = "127.0.0.1";
+        // IPAddress.TryParse also takes "1" (0.0.0.1), "127.1" and octal or hex parts; a peer list is
+        // clearer with the one dotted form that reads the same to everyone.
+        if (!System.Net.IPAddress.TryParse(hostText, out var ip) || ip.AddressFamily != System.Net.Sockets.AddressFamily.InterNetwork || ip.ToString() != hostText)
         {
-            error = $"'{text}': host '{hostText}' is not an IP address";
+            error = $"'{text}': host '{hostText}' is not an IPv4 address such as 10.0.0.7 or localhost (names are not resolved)";
+            return false;
+        }
+        if (ip.Equals(System.Net.IPAddress.Any) || ip.Equals(System.Net.IPAddress.Broadcast))
+        {
+            error = $"'{text}': {hostText} is not an address a peer can be reached at";
             return false;
         }
         peer = new Network.SeedPeer(new System.Net.IPEndPoint(ip, port), expected);
@@ -117,23 +140,80 @@ public sealed class NodeOptions
         return true;
     }
 
-    /// <summary>Parses "host:port" (or ":port" / "port") for --rpc.</summary>
-    public static bool TryParseEndpoint(string text, out string host, out int port, out string? error)
+    /// <summary>
+    /// Parses "host:port" (or ":port" / "port", keeping <see cref="DefaultRpcHost"/>) for --rpc and
+    /// --p2p; "http://" in front and "/" behind are allowed, so a URL the node printed can be given back.
+    /// The host is an IP address or "localhost", as <see cref="RpcServer"/> binds; an IPv6 address goes
+    /// in brackets ("[::1]:8545") and keeps them, so "{host}:{port}" still reads as an endpoint.
+    /// </summary>
+    public static bool TryParseEndpoint(string text, out string host, out int port, [NotNullWhen(false)] out string? error)
     {
         host = DefaultRpcHost;
         port = DefaultRpcPort;
         error = null;
         var s = text.Trim();
-        if (s.StartsWith("http://", StringComparison.OrdinalIgnoreCase)) s = s[7..];
-        int colon = s.LastIndexOf(':');
-        string portText = colon < 0 ? s : s[(colon + 1)..];
-        if (colon > 0) host = s[..colon];
-        if (!int.TryParse(portText, out port) || port is < 0 or > 65535)
+        if (s.Contains("://", StringComparison.Ordinal))
         {
-            error = $"'{text}' is not host:port with a port from 0 to 65535";
+            if (!s.StartsWith("http://", StringComparison.OrdinalIgnoreCase))
+            {
+                error = $"'{text}': only http:// is served (the node has no TLS; put a proxy in front for https)";
+                return false;
+            }
+            s = s[7..].TrimEnd('/');
+        }
+        string portText;
+        string address;
+        if (s.StartsWith('['))
+        {
+            int close = s.IndexOf(']', StringComparison.Ordinal);
+            if (close < 0 || close + 1 >= s.Length || s[close + 1] != ':')
+            {
+                error = $"'{text}' is not [IPv6]:port such as [::1]:8545";
+                return false;
+            }
+            host = s[..(close + 1)];
+            address = s[1..close];
+            portText = s[(close + 2)..];
+        }
+        else
+        {
+            int colon = s.LastIndexOf(':');
+            if (colon >= 0 && s.IndexOf(':', StringComparison.Ordinal) != colon)
+            {
+                error = $"'{text}': an IPv6 address goes in brackets, as in [::1]:8545";
+                return false;
+            }
+            portText = colon < 0 ? s : s[(colon + 1)..];
+            if (colon > 0) host = s[..colon];
+            address = host;
+        }
+        if (!TryParsePort(portText, 0, out port, out string? portError))
+        {
+            error = $"'{text}' is not host:port: {portError}";
             return false;
         }
-        if (host.Length == 0) host = DefaultRpcHost;
+        bool bracketed = host.StartsWith('[');
+        bool known = !bracketed && string.Equals(address, "localhost", StringComparison.OrdinalIgnoreCase)
+            || System.Net.IPAddress.TryParse(address, out var ip) && (bracketed
+                ? ip.AddressFamily == System.Net.Sockets.AddressFamily.InterNetworkV6
+                : ip.AddressFamily == System.Net.Sockets.AddressFamily.InterNetwork && ip.ToString() == address);  // not "127.1" or "1"
+        if (!known)
+        {
+            error = $"'{text}': host '{host}' is not an IP address or localhost";
+            return false;
+        }
+        return true;
+    }
+
+    private static bool TryParsePort(string text, int min, out int port, [NotNullWhen(false)] out string? error)
+    {
+        // NumberStyles.None: no sign, no spaces, no thousands separators; a port is plain digits.
+        if (!int.TryParse(text, System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out port) || port < min || port > 65535)
+        {
+            error = text.Length == 0 ? "the port is missing" : $"port '{text}' is not a number from {min} to 65535";
+            return false;
+        }
+        error = null;
         return true;
     }
 }

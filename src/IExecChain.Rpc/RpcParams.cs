@@ -1,4 +1,3 @@
-using System.Globalization;
 using System.Runtime.InteropServices;
 using System.Text.Json;
 
@@ -71,8 +70,8 @@ public readonly struct RpcParams
     public ulong? GetOptionalUInt64(int index, string name)
     {
         if (Get(index, name) is not { } value) return null;
-        if (TryReadQuantity(value, out ulong quantity)) return quantity;
-        throw Invalid(name, QuantityExpectation);
+        if (TryReadQuantity(value, out ulong quantity, out string? problem)) return quantity;
+        throw Invalid(name, problem is null ? QuantityExpectation : $"{QuantityExpectation}: {problem}");
     }
 
     public bool GetOptionalBool(int index, string name, bool defaultValue)
@@ -91,8 +90,9 @@ public readonly struct RpcParams
     private static RpcException Invalid(string name, string expected) =>
         new(RpcErrorCodes.InvalidParams, $"invalid params: {name} must be {expected}");
 
-    private static bool TryReadQuantity(JsonElement value, out ulong quantity)
+    private static bool TryReadQuantity(JsonElement value, out ulong quantity, out string? problem)
     {
+        problem = null;
         if (value.ValueKind == JsonValueKind.Number) return value.TryGetUInt64(out quantity);
         quantity = 0;
         if (value.ValueKind != JsonValueKind.String) return false;
@@ -103,16 +103,6 @@ public readonly struct RpcParams
         if (raw.Length < 2 || raw[0] != (byte)'"') return false;
         ReadOnlySpan<byte> text = raw[1..^1];
         if (text.IndexOf((byte)'\\') >= 0) return false;
-        return TryParseQuantity(text, out quantity);
-    }
-
-    internal static bool TryParseQuantity(ReadOnlySpan<byte> text, out ulong quantity)
-    {
-        if (text.Length > 2 && text[0] == (byte)'0' && (text[1] | 0x20) == (byte)'x')
-            return ulong.TryParse(text[2..], NumberStyles.AllowHexSpecifier, CultureInfo.InvariantCulture, out quantity);
-        if (text.Length > 0)
-            return ulong.TryParse(text, NumberStyles.None, CultureInfo.InvariantCulture, out quantity);
-        quantity = 0;
-        return false;
+        return RpcQuantity.TryParseHexOrDecimal(text, out quantity, out problem);
     }
 }

@@ -95,6 +95,89 @@ public class OrderJsonTests
         Assert.That(e.Message, Does.Contain(message));
     }
 
+    [TestCase("\"18446744073.709551615RLC\"", ulong.MaxValue)]
+    [TestCase("18446744073709551615", ulong.MaxValue)]
+    [TestCase("\"18446744073709551615\"", ulong.MaxValue)]
+    [TestCase("\"0.000000001RLC\"", 1UL)]
+    [TestCase("\"1000nRLC\"", 1000UL)]
+    [TestCase("0", 0UL)]
+    public void A_price_reaches_the_64_bit_limit_in_either_unit(string json, ulong nano)
+    {
+        var order = OrderJson.Parse($$$"""{"requestorder": {"app": "{{{App}}}", "appmaxprice": {{{json}}}}}""", Sender);
+        Assert.That(order.Request.AppMaxPrice, Is.EqualTo(nano));
+    }
+
+    // The price cases before the fix: "100000000000000000000RLC" threw OverflowException out of
+    // decimal arithmetic, and "1.00000000000000000000000000001RLC" was rounded to 1 RLC by decimal.Parse.
+    [TestCase("""{"requestorder": {"appmaxprice": "100000000000000000000RLC"}}""", "requestorder.appmaxprice: '100000000000000000000RLC' is above the largest amount")]
+    [TestCase("""{"requestorder": {"appmaxprice": "18446744073.709551616RLC"}}""", "requestorder.appmaxprice: '18446744073.709551616RLC' is above the largest amount")]
+    [TestCase("""{"requestorder": {"appmaxprice": 18446744073709551616}}""", "requestorder.appmaxprice: must be a non-negative integer or a string")]
+    [TestCase("""{"requestorder": {"appmaxprice": "1.00000000000000000000000000001RLC"}}""", "requestorder.appmaxprice: '1.00000000000000000000000000001RLC' has more than 9 decimals")]
+    [TestCase("""{"requestorder": {"appmaxprice": "0.0000000001RLC"}}""", "requestorder.appmaxprice: '0.0000000001RLC' has more than 9 decimals (1 nRLC = 0.000000001 RLC)")]
+    [TestCase("""{"requestorder": {"appmaxprice": "-1"}}""", "requestorder.appmaxprice: '-1' is negative")]
+    [TestCase("""{"requestorder": {"appmaxprice": -1}}""", "requestorder.appmaxprice: must be a non-negative integer or a string")]
+    [TestCase("""{"requestorder": {"appmaxprice": 1.5}}""", "requestorder.appmaxprice: must be a non-negative integer or a string")]
+    [TestCase("""{"requestorder": {"appmaxprice": "1.5"}}""", "requestorder.appmaxprice: '1.5' has a decimal point, but nRLC are whole")]
+    [TestCase("""{"requestorder": {"appmaxprice": true}}""", "requestorder.appmaxprice: must be a non-negative integer or a string")]
+    [TestCase("""{"requestorder": {"volume": "18446744073709551616"}}""", "requestorder.volume: '18446744073709551616' is not a non-negative integer")]
+    [TestCase("""{"requestorder": {"volume": null}}""", "requestorder.volume: must be a non-negative integer or a string")]
+    [TestCase("""{"requestorder": {"tag": "0x"}}""", "requestorder.tag: tag '0x' has no hex digits (no features is 0x0)")]
+    [TestCase("""{"requestorder": {"tag": "0xZ1"}}""", "requestorder.tag: tag '0xZ1' is not 0x-hex")]
+    [TestCase("""{"requestorder": {"weights": {"cost": 4294967296}}}""", "requestorder.weights.cost: 4294967296 is above 4294967295")]
+    [TestCase("""{"requestorder": {"weights": 3}}""", "requestorder.weights: must be an object {cost, performance, reliability, trust, energy}")]
+    [TestCase("""{"requestorder": {"weights": {"speed": 1}}}""", "requestorder.weights.speed: unknown field (known: cost, performance, reliability, trust, energy)")]
+    [TestCase("""{"requestorder": {"attributes": ["eu"]}}""", "requestorder.attributes: must be an object of name: value")]
+    [TestCase("""{"requestorder": {"attributes": {"ram": 1.5}}}""", "requestorder.attributes.ram: must be an integer, a boolean or a string")]
+    [TestCase("""{"requestorder": {"attributes": {"zone": null}}}""", "requestorder.attributes.zone: must be an integer, a boolean or a string")]
+    [TestCase("""{"requestorder": {"app": 5}}""", "requestorder.app: must be a 20-byte hex address, got number")]
+    [TestCase("""{"requestorder": {"app": "0xZZ22222222222222222222222222222222222222"}}""", "requestorder.app: must be a 20-byte hex address (")]
+    [TestCase("""{"requestorder": {"app": "0x222222222222222222222222222222222222222222"}}""", "requestorder.app: must be a 20-byte hex address (an address is 20 bytes, got 21)")]
+    [TestCase("""{"apporder": {"datasetrestrict": ["0x12"]}}""", "apporder.datasetrestrict: must be a 20-byte hex address (an address is 20 bytes, got 1)")]
+    [TestCase("""{"apporder": {"datasetrestrict": [7]}}""", "apporder.datasetrestrict: must be a 20-byte hex address, got number")]
+    [TestCase("""{"requestorder": {"salt": 5}}""", "requestorder.salt: must be a hex string")]
+    [TestCase("""{"requestorder": {"salt": "0xzz"}}""", "requestorder.salt: ")]
+    [TestCase("""{"requestorder": {"callback": 5}}""", "requestorder.callback: unknown field")]
+    [TestCase("""{"apporder": []}""", "apporder must be an object")]
+    [TestCase("""{"requestorder": {"params": "\ud800"}}""", "order file: $.requestorder.params: not valid Unicode text")]
+    [TestCase("""{}""", "order file must have exactly one key: apporder, datasetorder, workerpoolorder or requestorder")]
+    [TestCase("""null""", "order file must be a JSON object")]
+    [TestCase("", "order file is not valid JSON: ")]
+    public void A_value_of_the_wrong_type_or_range_is_refused_naming_the_field(string json, string message)
+    {
+        var e = Assert.Throws<CliException>(() => OrderJson.Parse(json, Sender))!;
+        Assert.That(e.Message, Does.StartWith(message));
+    }
+
+    [TestCase("\"0x0\"", 0UL)]
+    [TestCase("\"0xffffffffffffffff\"", ulong.MaxValue)]
+    [TestCase("\"0x00000000000000000000000000000000000000000000000000000000000000ff\"", 255UL)]
+    [TestCase("\"0X1F\"", 31UL)]
+    [TestCase("\"7\"", 7UL)]
+    [TestCase("7", 7UL)]
+    public void A_tag_is_a_number_or_iexec_hex_of_up_to_64_bits(string json, ulong tag)
+    {
+        var order = OrderJson.Parse($$$"""{"apporder": {"app": "{{{App}}}", "tag": {{{json}}}}}""", Sender);
+        Assert.That(order.App.Tag, Is.EqualTo(tag));
+    }
+
+    [Test]
+    public void Restrictions_take_one_address_or_a_list_and_the_zero_address_means_anyone()
+    {
+        var one = OrderJson.Parse($$$"""{"apporder": {"app": "{{{App}}}", "workerpoolrestrict": "{{{Pool}}}"}}""", Sender).App;
+        Assert.That(one.WorkerpoolRestrict.Select(b => b.ToByteArray()), Is.EqualTo(new[] { Bytes(Pool) }));
+        var list = OrderJson.Parse($$$"""{"apporder": {"app": "{{{App}}}", "workerpoolrestrict": ["{{{Pool}}}", "{{{App}}}"]}}""", Sender).App;
+        Assert.That(list.WorkerpoolRestrict, Has.Count.EqualTo(2));
+        var anyone = OrderJson.Parse($$$"""{"apporder": {"app": "{{{App}}}", "workerpoolrestrict": "0x0000000000000000000000000000000000000000"}}""", Sender).App;
+        Assert.That(anyone.WorkerpoolRestrict, Is.Empty);
+    }
+
+    [Test]
+    public void A_requester_given_in_the_file_is_kept()
+    {
+        var order = OrderJson.Parse($$$"""{"requestorder": {"app": "{{{App}}}", "requester": "{{{Pool}}}"}}""", Sender);
+        Assert.That(order.Request.Requester.ToByteArray(), Is.EqualTo(Bytes(Pool)), "not replaced by the signer");
+    }
+
     [Test]
     public void A_far_misspelling_gets_the_list_without_a_guess()
     {

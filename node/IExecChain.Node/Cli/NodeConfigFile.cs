@@ -49,16 +49,14 @@ public sealed class NodeConfigFile
             var root = document.RootElement;
             if (JsonText.FindUnreadable(root, "$") is { } bad) throw new CliException($"--config: {JsonText.Problem(bad)}");
             if (root.ValueKind != JsonValueKind.Object) throw new CliException($"--config: '{path}' must hold a JSON object");
-            foreach (var property in root.EnumerateObject())
-                if (Array.IndexOf(Fields, property.Name) < 0)
-                    throw new CliException($"--config: $.{property.Name}: unknown field (known: {string.Join(", ", Fields)})");
+            CheckNames(root, "$", Fields);
             return new NodeConfigFile
             {
                 Data = PathField(root, "data", baseDir),
                 Key = PathField(root, "key", baseDir),
                 PasswordFile = PathField(root, "passwordFile", baseDir),
-                Rpc = StringField(root, "rpc"),
-                P2P = StringField(root, "p2p"),
+                Rpc = EndpointField(root, "rpc"),
+                P2P = EndpointField(root, "p2p"),
                 Peers = root.TryGetProperty("peers", out var peers) ? PeerList(peers) : null,
                 RpcAllowedHosts = root.TryGetProperty("rpcAllowedHosts", out var hosts) ? StringList(hosts, "rpcAllowedHosts") : null,
                 ContentUploads = root.TryGetProperty("contentUploads", out var uploads) ? Uploads(uploads) : null,
@@ -74,6 +72,28 @@ public sealed class NodeConfigFile
         if (!root.TryGetProperty(name, out var value)) return null;
         if (value.ValueKind != JsonValueKind.String) throw new CliException($"--config: $.{name}: must be a string, got {value.ValueKind.ToString().ToLowerInvariant()}");
         return value.GetString();
+    }
+
+    /// <summary>
+    /// Refuses a name this section does not know and a name given twice: JSON allows both, and a
+    /// reader that kept one of two "rpc" values would leave the operator guessing which.
+    /// </summary>
+    private static void CheckNames(JsonElement section, string path, string[] known)
+    {
+        var seen = new HashSet<string>(StringComparer.Ordinal);
+        foreach (var property in section.EnumerateObject())
+        {
+            if (Array.IndexOf(known, property.Name) < 0)
+                throw new CliException($"--config: {path}.{property.Name}: unknown field (known: {string.Join(", ", known)})");
+            if (!seen.Add(property.Name)) throw new CliException($"--config: {path}.{property.Name}: given twice");
+        }
+    }
+
+    /// <summary>"host:port", checked here so the error names the file's field rather than --rpc or --p2p.</summary>
+    private static string? EndpointField(JsonElement root, string name)
+    {
+        if (StringField(root, name) is not { } text) return null;
+        return NodeOptions.TryParseEndpoint(text, out _, out _, out var error) ? text : throw new CliException($"--config: $.{name}: {error}");
     }
 
     private static string? PathField(JsonElement root, string name, string baseDir)
@@ -101,9 +121,7 @@ public sealed class NodeConfigFile
     private static Rpc.Chain.ContentUploadOptions Uploads(JsonElement value)
     {
         if (value.ValueKind != JsonValueKind.Object) throw new CliException("--config: $.contentUploads: must be an object");
-        foreach (var property in value.EnumerateObject())
-            if (Array.IndexOf(UploadFields, property.Name) < 0)
-                throw new CliException($"--config: $.contentUploads.{property.Name}: unknown field (known: {string.Join(", ", UploadFields)})");
+        CheckNames(value, "$.contentUploads", UploadFields);
         var options = new Rpc.Chain.ContentUploadOptions();
         if (value.TryGetProperty("maxContentBytes", out var content)) options.MaxContentBytes = NonNegative(content, "maxContentBytes");
         if (value.TryGetProperty("maxBytesPerAccount", out var perAccount)) options.MaxBytesPerAccount = NonNegative(perAccount, "maxBytesPerAccount");
@@ -134,10 +152,9 @@ public sealed class NodeConfigFile
     {
         if (value.ValueKind != JsonValueKind.Object) throw new CliException("--config: $.admission: must be an object");
         var options = new State.TxPool.AdmissionOptions();
+        CheckNames(value, "$.admission", AdmissionFields);
         foreach (var property in value.EnumerateObject())
         {
-            if (Array.IndexOf(AdmissionFields, property.Name) < 0)
-                throw new CliException($"--config: $.admission.{property.Name}: unknown field (known: {string.Join(", ", AdmissionFields)})");
             if (property.Value.ValueKind != JsonValueKind.Number || !property.Value.TryGetInt32(out int number) || number < 1)
                 throw new CliException($"--config: $.admission.{property.Name}: must be a positive integer");
             switch (property.Name)
@@ -157,10 +174,9 @@ public sealed class NodeConfigFile
         if (value.ValueKind != JsonValueKind.Object) throw new CliException("--config: $.logging: must be an object");
         string? format = null;
         var levels = new Dictionary<string, Microsoft.Extensions.Logging.LogLevel>(StringComparer.Ordinal);
+        CheckNames(value, "$.logging", LoggingFields);
         foreach (var property in value.EnumerateObject())
         {
-            if (Array.IndexOf(LoggingFields, property.Name) < 0)
-                throw new CliException($"--config: $.logging.{property.Name}: unknown field (known: {string.Join(", ", LoggingFields)})");
             if (property.Name == "format")
             {
                 format = property.Value.ValueKind == JsonValueKind.String ? property.Value.GetString() : null;
@@ -174,7 +190,7 @@ public sealed class NodeConfigFile
                 if (level.Name.Length == 0) throw new CliException("--config: $.logging.levels: a category must not be empty");
                 if (level.Value.ValueKind != JsonValueKind.String || !LogOptions.TryParseLevel(level.Value.GetString()!, out var parsed))
                     throw new CliException($"--config: $.logging.levels.{level.Name}: must be one of {LogOptions.LevelNames}");
-                levels[level.Name] = parsed;
+                if (!levels.TryAdd(level.Name, parsed)) throw new CliException($"--config: $.logging.levels.{level.Name}: given twice");
             }
         }
         return new LogSettings(format, levels);

@@ -142,7 +142,7 @@ public static class OrderJson
                 break;
             case FieldType.UInt32:
                 ulong v = ParseNumber(value, path, field.Name);
-                if (v > uint.MaxValue) throw new CliException($"{path}: too large");
+                if (v > uint.MaxValue) throw new CliException($"{path}: {v} is above {uint.MaxValue}");
                 field.Accessor.SetValue(message, (uint)v);
                 break;
             default:
@@ -160,6 +160,7 @@ public static class OrderJson
             // iExec tags are bytes32; this chain keeps the low 64 bits, the only ones iExec defines.
             var hex = text[2..].TrimStart('0');
             if (hex.Length > 16) throw new CliException($"{path}: tag bits above 64 are not supported");
+            if (text.Length == 2) throw new CliException($"{path}: tag '{text}' has no hex digits (no features is 0x0)");
             if (hex.Length == 0) return 0;
             // Found by fuzzing: a tag with a non-hex character threw FormatException instead of naming the field.
             return ulong.TryParse(hex, NumberStyles.AllowHexSpecifier, CultureInfo.InvariantCulture, out var bits)
@@ -172,10 +173,10 @@ public static class OrderJson
 
     private static Address ParseAddress(JsonElement value, string path)
     {
-        if (value.ValueKind != JsonValueKind.String || !Address.TryParse(value.GetString(), out var address, out var error))
-            throw new CliException($"{path}: must be a 20-byte hex address");
-        _ = error;
-        return address;
+        if (value.ValueKind != JsonValueKind.String) throw new CliException($"{path}: must be a 20-byte hex address, got {value.ValueKind.ToString().ToLowerInvariant()}");
+        return Address.TryParse(value.GetString(), out var address, out var error)
+            ? address
+            : throw new CliException($"{path}: must be a 20-byte hex address ({error})");
     }
 
     /// <summary>Edit distance (insertions, deletions, substitutions) between two field names.</summary>

@@ -1,6 +1,7 @@
 using System.Globalization;
 using System.Text.Json;
 using System.Text.Json.Nodes;
+using IExecChain.Rpc;
 
 namespace IExecChain.Node.Cli;
 
@@ -81,7 +82,7 @@ public static class QueryDisplay
             }
             return items;
         }
-        if (value is not JsonValue v || !v.TryGetValue<string>(out var text) || !TryParseQuantity(text, out var quantity)) return null;
+        if (value is not JsonValue v || !v.TryGetValue<string>(out var text) || !RpcQuantity.TryParse(text, out ulong quantity)) return null;
         return display switch
         {
             Display.Rlc => JsonValue.Create(Amounts.Format(quantity)),
@@ -92,11 +93,4 @@ public static class QueryDisplay
     }
 
     private static readonly ulong MaxUnixMs = (ulong)DateTimeOffset.MaxValue.ToUnixTimeMilliseconds();
-
-    private static bool TryParseQuantity(string text, out ulong value)
-    {
-        value = 0;
-        return text.Length is > 2 and <= 18 && text.StartsWith("0x", StringComparison.Ordinal)
-            && ulong.TryParse(text.AsSpan(2), NumberStyles.AllowHexSpecifier, CultureInfo.InvariantCulture, out value);
-    }
 }

@@ -176,10 +176,10 @@ public sealed class ChainRpcMethods
 
     private static ulong ParseQuantity(string text, string name)
     {
-        if (text.StartsWith("0x", StringComparison.OrdinalIgnoreCase) &&
-            ulong.TryParse(text.AsSpan(2), System.Globalization.NumberStyles.AllowHexSpecifier, null, out var hex)) return hex;
-        if (ulong.TryParse(text, System.Globalization.NumberStyles.None, null, out var dec)) return dec;
-        throw new RpcException(RpcErrorCodes.InvalidParams, $"invalid params: {name} must be a block number (0x-hex or decimal) or \"latest\"/\"earliest\"");
+        if (RpcQuantity.TryParseHexOrDecimal(text, out ulong height, out string? problem)) return height;
+        // What is wrong with a number is worth saying; an unknown tag ("pending") is answered by the list of tags.
+        string detail = text.Length > 0 && char.IsAsciiDigit(text[0]) ? ": " + problem : "";
+        throw new RpcException(RpcErrorCodes.InvalidParams, $"invalid params: {name} must be a block number (0x-hex or decimal) or \"latest\"/\"earliest\"{detail}");
     }
 
     private static Hash256 ParseHash(string text, string name) =>

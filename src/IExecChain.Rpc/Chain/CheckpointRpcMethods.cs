@@ -1,4 +1,3 @@
-using System.Globalization;
 using IExecChain.Core.Checkpoints;
 using IExecChain.Core.Primitives;
 using IExecChain.Core.Wire;
@@ -20,10 +19,8 @@ public sealed class CheckpointRpcMethods(ulong chainId, BlockProcessor processor
         ulong latest = StateReader.Totals(processor.Tree).LatestCheckpoint;
         ulong number;
         if (text == "latest") number = latest;
-        else if (!(text.StartsWith("0x", StringComparison.Ordinal)
-                ? ulong.TryParse(text.AsSpan(2), NumberStyles.AllowHexSpecifier, CultureInfo.InvariantCulture, out number)
-                : ulong.TryParse(text, NumberStyles.None, CultureInfo.InvariantCulture, out number)))
-            throw new RpcException(RpcErrorCodes.InvalidParams, $"number: '{text}' is not a checkpoint number (decimal, 0x-hex or \"latest\")");
+        else if (!RpcQuantity.TryParseHexOrDecimal(text, out number, out string? problem))
+            throw new RpcException(RpcErrorCodes.InvalidParams, $"number: {problem}; a checkpoint number is decimal, 0x-hex or \"latest\"");
         return Checkpoint(number, latest);
     }
 

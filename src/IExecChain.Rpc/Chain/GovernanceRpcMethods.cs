@@ -82,10 +82,8 @@ public sealed class GovernanceRpcMethods(ChainSpec spec, BlockProcessor processo
     private object? GetProposal(RpcParams p)
     {
         var text = p.GetString(0, "id");
-        if (!ulong.TryParse(text.StartsWith("0x", StringComparison.Ordinal) ? text[2..] : text,
-                text.StartsWith("0x", StringComparison.Ordinal) ? System.Globalization.NumberStyles.HexNumber : System.Globalization.NumberStyles.None,
-                System.Globalization.CultureInfo.InvariantCulture, out ulong id))
-            throw new RpcException(RpcErrorCodes.InvalidParams, $"id: '{text}' is not a proposal number (decimal or 0x-hex)");
+        if (!RpcQuantity.TryParseHexOrDecimal(text, out ulong id, out string? problem))
+            throw new RpcException(RpcErrorCodes.InvalidParams, $"id: {problem}; a proposal number is decimal or 0x-hex");
         return Proposal(id);
     }
 

@@ -13,7 +13,7 @@ namespace IExecChain.Rpc.Chain;
 /// </summary>
 public static class RpcFormat
 {
-    public static string Quantity(ulong value) => "0x" + value.ToString("x");
+    public static string Quantity(ulong value) => RpcQuantity.Format(value);
 
     public static string Bytes(ReadOnlySpan<byte> bytes) => Hex.Encode(bytes);
 

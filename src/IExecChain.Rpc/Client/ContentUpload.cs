@@ -31,7 +31,7 @@ public static class ContentUpload
         ContentTree tree = await Task.Run(() => ContentTree.FromFile(path, chunkSize), ct).ConfigureAwait(false);
         ulong expiresAt = (ulong)DateTimeOffset.UtcNow.Add(Validity).ToUnixTimeSeconds();
         byte[] signature = ContentUploadStatement.Sign(uploader, tree.Root, tree.Size, expiresAt);
-        object?[] begin = [tree.Root.ToString(), RpcQuantity((ulong)tree.Size), chunkSize, uploader.Address.ToString(), RpcQuantity(expiresAt), Hex.Encode(signature)];
+        object?[] begin = [tree.Root.ToString(), RpcQuantity.Format((ulong)tree.Size), chunkSize, uploader.Address.ToString(), RpcQuantity.Format(expiresAt), Hex.Encode(signature)];
         if (kind is not null) begin = [.. begin, kind];
 
         JsonElement answer = await client.CallAsync("iex_beginUpload", begin).ConfigureAwait(false);
@@ -109,9 +109,8 @@ public static class ContentUpload
         Hash256 root = ContentMerkle.ComputeRoot(content, chunkSize);
         ulong expiresAt = (ulong)(now ?? DateTimeOffset.UtcNow).Add(Validity).ToUnixTimeSeconds();
         byte[] signature = ContentUploadStatement.Sign(uploader, root, content.Length, expiresAt);
-        object?[] parameters = [Hex.Encode(content), chunkSize, uploader.Address.ToString(), RpcQuantity(expiresAt), Hex.Encode(signature)];
+        object?[] parameters = [Hex.Encode(content), chunkSize, uploader.Address.ToString(), RpcQuantity.Format(expiresAt), Hex.Encode(signature)];
         return kind is null ? parameters : [.. parameters, kind];
     }
 
-    private static string RpcQuantity(ulong value) => "0x" + value.ToString("x", System.Globalization.CultureInfo.InvariantCulture);
 }

@@ -40,11 +40,9 @@ public sealed class JsonRpcClient : IDisposable
     /// <summary>Reads a 0x-hex quantity from an answer; a malformed one is a protocol error, not a user error.</summary>
     public static ulong Quantity(JsonElement value)
     {
-        var text = value.ValueKind == JsonValueKind.String ? value.GetString()! : "";
-        if (text.StartsWith("0x", StringComparison.Ordinal) &&
-            ulong.TryParse(text.AsSpan(2), System.Globalization.NumberStyles.AllowHexSpecifier, System.Globalization.CultureInfo.InvariantCulture, out var quantity))
-            return quantity;
-        throw new JsonRpcClientException(-1, $"the node answered {value.GetRawText()} where a 0x-hex quantity was expected");
+        string? problem = null;
+        if (value.ValueKind == JsonValueKind.String && RpcQuantity.TryParse(value.GetString(), out ulong quantity, out problem)) return quantity;
+        throw new JsonRpcClientException(-1, $"the node answered {value.GetRawText()} where a 0x-hex quantity was expected{(problem is null ? "" : ": " + problem)}");
     }
 
     /// <summary>Parses "host:port" or a full URL; defaults to http.</summary>
