@@ -55,8 +55,11 @@ internal sealed class ScenarioRun : IAsyncDisposable
         var run = new ScenarioRun(scenario, validators);
         try
         {
+            run.Figures.Add("setup: lab and node directories ready after", run._elapsed.Elapsed);
             prepare?.Invoke(run.Cluster);
+            var starting = Stopwatch.StartNew();
             await Task.WhenAll(run.All.Select(i => run.Cluster.StartAsync(i, environment?.Invoke(run.Cluster, i))));
+            run.Figures.Add("setup: every node's RPC answering after", starting.Elapsed);
             ulong start = await run.Chain.MaxHeightAsync(run.All);
             var warmUp = await run.Chain.WaitForHeightAsync(run.All, start + 2, TimeSpan.FromSeconds(90), "warm-up");
             run.Figures.Add("warm-up: every node committing after", warmUp);
@@ -102,6 +105,7 @@ internal sealed class ScenarioRun : IAsyncDisposable
             else failures.Add($"RE-PEER: not every node kept the {Cluster.Count - 1} others as validator peers for {ChainAudit.MeshStableFor.TotalSeconds:0} s within {RecoveryBound.TotalSeconds:0} s ({await Audit.PeerCountsAsync()})");
         }
 
+        var audit = Stopwatch.StartNew();
         if (_load is not null)
         {
             await _load.DisposeAsync();
@@ -124,6 +128,7 @@ internal sealed class ScenarioRun : IAsyncDisposable
         failures.AddRange(logs.Bans.Select(b => "BANNED: " + b));
         failures.AddRange(logs.Evidence.Select(e => "EVIDENCE against an honest node: " + e));
         failures.AddRange((await Audit.PenalizedValidatorsAsync(0)).Select(p => "PENALIZED: " + p));
+        Figures.Add("end: stopping the load and sampling, audit and log checks took", audit.Elapsed);
         Figures.Add("scenario wall time", _elapsed.Elapsed);
         Figures.Write(failures);
         if (failures.Count > 0) Assert.Fail(string.Join("\n", failures) + "\n" + Cluster.LogTails());
