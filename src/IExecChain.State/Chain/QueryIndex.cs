@@ -106,14 +106,7 @@ public sealed class QueryIndex
             for (int i = 0; i < receipts.Length; i++)
             {
                 if (receipts[i].Status != ReceiptStatus.Success || block.Transactions[i].Body.PlaceOrder is not { } place) continue;
-                var (kind, wire) = place.OrderCase switch
-                {
-                    PlaceOrder.OrderOneofCase.App => (OrderCodec.Kind.App, (IMessage)place.App),
-                    PlaceOrder.OrderOneofCase.Dataset => (OrderCodec.Kind.Dataset, place.Dataset),
-                    PlaceOrder.OrderOneofCase.Workerpool => (OrderCodec.Kind.Workerpool, place.Workerpool),
-                    _ => (OrderCodec.Kind.Request, (IMessage)place.Request),
-                };
-                var hash = OrderCodec.HashOf(kind, wire);
+                var hash = OrderCodec.HashOf(place);
                 if (MarketReader.Order(tree, hash) is not { } order) continue;
                 writer.Order(hash, order);
                 foreach (var dealId in order.Deals)

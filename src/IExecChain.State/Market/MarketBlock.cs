@@ -290,7 +290,7 @@ public sealed class MarketBlock
             _state.SetRecord(key, record);
             switch (record)
             {
-                case OrderRecord order: ChangedOrders.Add((OrderHash(order), order)); break;
+                case OrderRecord order: ChangedOrders.Add((OrderCodec.HashOf(order), order)); break;
                 case DealRecord deal: ChangedDeals.Add(deal); break;
                 case TaskRecord task: ChangedTasks.Add(task); break;
             }
@@ -298,14 +298,6 @@ public sealed class MarketBlock
         _dirty.Clear();
     }
 
-    /// <summary>An order's hash from its record: keccak256(kind ‖ wire order), as <see cref="OrderCodec.HashOf"/>.</summary>
-    private static Hash256 OrderHash(OrderRecord order)
-    {
-        var bytes = new byte[1 + order.Order.Length];
-        bytes[0] = (byte)order.Kind;
-        order.Order.Span.CopyTo(bytes.AsSpan(1));
-        return Keccak256.Hash(bytes);
-    }
 
     internal void Emit(string kind, TaskRecord task, DealRecord deal, Address worker, string? status = null) =>
         Events.Add(new MarketEvent(kind, H(task.Id), H(deal.Id), Addr(deal.Requester), worker, status ?? StatusName(task.Status), Height));

@@ -26,6 +26,24 @@ public static class OrderCodec
         Request = 4,
     }
 
+    /// <summary>The hash of the order a PlaceOrder transaction carries.</summary>
+    public static Hash256 HashOf(Wire.PlaceOrder place) => place.OrderCase switch
+    {
+        Wire.PlaceOrder.OrderOneofCase.App => HashOf(Kind.App, place.App),
+        Wire.PlaceOrder.OrderOneofCase.Dataset => HashOf(Kind.Dataset, place.Dataset),
+        Wire.PlaceOrder.OrderOneofCase.Workerpool => HashOf(Kind.Workerpool, place.Workerpool),
+        _ => HashOf(Kind.Request, place.Request),
+    };
+
+    /// <summary>An order's hash from its stored record: keccak256(kind ‖ wire order), as for the order itself.</summary>
+    public static Hash256 HashOf(Wire.OrderRecord record)
+    {
+        var bytes = new byte[1 + record.Order.Length];
+        bytes[0] = (byte)record.Kind;
+        record.Order.Span.CopyTo(bytes.AsSpan(1));
+        return Keccak256.Hash(bytes);
+    }
+
     public static Hash256 HashOf(Kind kind, IMessage order)
     {
         var bytes = new byte[1 + order.CalculateSize()];
