@@ -46,9 +46,14 @@ public class BlockCommitBenchmarks
     [Params(1_000, 5_000)]
     public int BlockSize { get; set; }
 
-    /// <summary>Whether the commit writes the query index: the A/B of what indexing costs, in one run.</summary>
-    [Params(true, false)]
-    public bool Indexed { get; set; }
+    /// <summary>How the commit writes the query index: the A/B of what indexing costs, in one run.</summary>
+    [Params(Indexing.Background, Indexing.InBatch, Indexing.Off)]
+    public Indexing Index { get; set; }
+
+    /// <summary>Off: no index. InBatch: every entry in the block's commit batch. Background: the node's way, transaction entries on a writer thread.</summary>
+    public enum Indexing { Off, InBatch, Background }
+
+    private QueryIndexWriter? _indexWriter;
 
     [GlobalSetup]
     public void Setup()
@@ -92,13 +97,15 @@ public class BlockCommitBenchmarks
         _verifier = new TransactionVerifier();
         _processor = new BlockProcessor(spec, _store, tree, new BlockStore(_store, ChainId, spec.Parameters.MaxTransactionBytes), _verifier)
         {
-            IndexQueries = Indexed,
+            IndexQueries = Index != Indexing.Off,
         };
+        if (Index == Indexing.Background) _indexWriter = _processor.IndexInBackground();
     }
 
     [GlobalCleanup]
     public void Cleanup()
     {
+        _indexWriter?.Dispose();
         _store.Dispose();
         Directory.Delete(_path, recursive: true);
     }
@@ -122,7 +129,7 @@ public class BlockCommitBenchmarks
         _executed = null;
     }
 
-    [IterationSetup(Target = nameof(Commit_synced_write))]
+    [IterationSetup(Targets = [nameof(Commit_synced_write), nameof(Commit_until_listed)])]
     public void PrepareBlock()
     {
         PrepareTransactions();
@@ -137,6 +144,15 @@ public class BlockCommitBenchmarks
         CheckFull(_executed);
         _processor.Commit(_executed, CommitFor(_executed));
         _executed = null;
+        WaitForIndex();
+    }
+
+    /// <summary>The background writer finishes the block before the next is measured (a node has a block interval for it).</summary>
+    [IterationCleanup(Targets = [nameof(Commit_synced_write), nameof(Commit_until_listed)])]
+    public void WaitForIndex()
+    {
+        if (_indexWriter is not null && !_processor.Index.WaitForTransactions(_processor.Head.Height, TimeSpan.FromMinutes(1)))
+            throw new InvalidOperationException($"the query index did not reach block {_processor.Head.Height}", _processor.Index.WriterFailure);
     }
 
     [Benchmark]
@@ -147,6 +163,15 @@ public class BlockCommitBenchmarks
     {
         _processor.Commit(_executed!, CommitFor(_executed!));
         _executed = null;
+    }
+
+    /// <summary>The commit and, with the background writer, the wait until the block's transactions are listed: when queries see the block.</summary>
+    [Benchmark]
+    public void Commit_until_listed()
+    {
+        _processor.Commit(_executed!, CommitFor(_executed!));
+        _executed = null;
+        WaitForIndex();
     }
 
     private ExecutedBlock Propose() =>

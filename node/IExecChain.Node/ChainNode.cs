@@ -25,6 +25,7 @@ public sealed partial class ChainNode : IAsyncDisposable
 {
     private readonly ILogger _logger;
     private readonly RocksDbStore _store;
+    private readonly QueryIndexWriter _indexWriter;
     private readonly RpcServer? _rpc;
     private readonly NodeOptions _options;
     private readonly P2PHost _host;
@@ -32,13 +33,14 @@ public sealed partial class ChainNode : IAsyncDisposable
     private readonly TransactionGossip _gossip;
     private bool _pidWritten;
 
-    private ChainNode(NodeOptions options, ChainSpec spec, RocksDbStore store, BlockProcessor processor, Mempool mempool,
+    private ChainNode(NodeOptions options, ChainSpec spec, RocksDbStore store, BlockProcessor processor, QueryIndexWriter indexWriter, Mempool mempool,
         P2PHost host, BftDriver driver, TransactionGossip gossip, RpcServer? rpc, PrivateKey? key, ILogger logger, RpcEventHub events)
     {
         Events = events;
         _options = options;
         Spec = spec;
         _store = store;
+        _indexWriter = indexWriter;
         Processor = processor;
         Mempool = mempool;
         _host = host;
@@ -108,11 +110,15 @@ public sealed partial class ChainNode : IAsyncDisposable
     private static void RebuildQueryIndex(BlockProcessor processor, ILogger logger)
     {
         var head = processor.Head.Height;
-        if (processor.Index.IndexedHeight == head) return;
-        logger.LogInformation("Query index is at height {Indexed}, the chain at {Head}: rebuilding it from the blocks and the state", processor.Index.IndexedHeight, head);
+        var index = processor.Index;
+        if (index.IndexedHeight == head && index.TransactionsIndexedHeight >= head) return;
+        if (index.IndexedHeight == head)
+            logger.LogInformation("Query index lists transactions up to height {Indexed}, the chain is at {Head}: indexing the blocks in between", index.TransactionsIndexedHeight, head);
+        else
+            logger.LogInformation("Query index is at height {Indexed}, the chain at {Head}: rebuilding it from the blocks and the state", index.IndexedHeight, head);
         var watch = System.Diagnostics.Stopwatch.StartNew();
-        processor.RebuildIndexIfBehind(height => logger.LogInformation("Query index: {Height} of {Head} blocks ({Percent:F0}%)", height, head, 100.0 * height / head));
-        logger.LogInformation("Query index rebuilt: {Head} blocks in {Seconds:F1} s", head, watch.Elapsed.TotalSeconds);
+        var read = processor.RebuildIndexIfBehind(height => logger.LogInformation("Query index: {Height} of {Head} blocks ({Percent:F0}%)", height, head, 100.0 * height / head));
+        logger.LogInformation("Query index rebuilt: {Blocks} blocks read in {Seconds:F1} s", read, watch.Elapsed.TotalSeconds);
     }
 
     public static ChainNode Open(NodeOptions options, PrivateKey? validatorKey, ILoggerFactory loggerFactory)
@@ -125,6 +131,7 @@ public sealed partial class ChainNode : IAsyncDisposable
         var logger = loggerFactory.CreateLogger<ChainNode>();
 
         var store = new RocksDbStore(options.DatabasePath);
+        QueryIndexWriter? indexWriter = null;
         try
         {
             var tree = new StateTree(store);
@@ -132,6 +139,7 @@ public sealed partial class ChainNode : IAsyncDisposable
             var verifier = new TransactionVerifier();
             var processor = new BlockProcessor(spec, store, tree, blocks, verifier);
             RebuildQueryIndex(processor, logger);
+            indexWriter = processor.IndexInBackground(e => LogIndexWriterFailed(logger, processor.Index.TransactionsIndexedHeight, e));
             var mempool = new Mempool(MempoolOptionsFor(options.Mempool, spec), processor.Executor, verifier, address => StateReader.Account(tree, address));
             var admission = new AdmissionControl(options.Admission, () => mempool.Count);
 
@@ -194,7 +202,7 @@ public sealed partial class ChainNode : IAsyncDisposable
                     return context.Response.WriteAsync(NodeMetrics.Render(self!));
                 });
             }
-            var node = self = new ChainNode(options, spec, store, processor, mempool, host, driver, gossip, rpc, validatorKey, logger, events) { Content = content, Results = results, Verifier = verifier, Admission = admission };
+            var node = self = new ChainNode(options, spec, store, processor, indexWriter, mempool, host, driver, gossip, rpc, validatorKey, logger, events) { Content = content, Results = results, Verifier = verifier, Admission = admission };
             if (validatorKey is not null && spec.Parameters.Bridge is { } bridge && options.EthRpc is { } ethRpc)
             {
                 var eth = new Ethereum.JsonRpc.EthereumRpcClient(ethRpc, new Ethereum.JsonRpc.EthereumRpcOptions { MaxRetries = 2, RetryDelay = TimeSpan.FromMilliseconds(250), RequestTimeout = TimeSpan.FromSeconds(10) });
@@ -204,6 +212,7 @@ public sealed partial class ChainNode : IAsyncDisposable
         }
         catch
         {
+            indexWriter?.Dispose();
             store.Dispose();
             throw;
         }
@@ -317,10 +326,14 @@ public sealed partial class ChainNode : IAsyncDisposable
         _driver.Dispose();
         _gossip.Dispose();
         if (_rpc is not null) await _rpc.DisposeAsync().ConfigureAwait(false);
+        _indexWriter.Dispose();
         _store.Dispose();
         if (_pidWritten) File.Delete(_options.PidPath);
         LogStopped(Processor.Head.Height);
     }
+
+    [LoggerMessage(Level = LogLevel.Error, Message = "The query index writer stopped at height {Height}: transaction lists will not show later blocks until the node restarts and catches it up")]
+    private static partial void LogIndexWriterFailed(ILogger logger, ulong height, Exception exception);
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Starting node of chain {Name} ({ChainId}) at height {Height} ({Hash}); signatures: {Backend}")]
     private partial void LogStarting(string name, ulong chainId, ulong height, string hash, string backend);

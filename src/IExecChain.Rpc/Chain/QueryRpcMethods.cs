@@ -23,7 +23,22 @@ public sealed class QueryRpcMethods(BlockProcessor processor, MarketRpcMethods m
     public const ulong DefaultStatsWindow = 100;
     public const ulong MaxStatsWindow = 10_000;
 
+    /// <summary>How long a transaction list or statistics call waits for the index to reach the head it saw.</summary>
+    public static readonly TimeSpan IndexWait = TimeSpan.FromSeconds(5);
+
     private QueryIndex Index => processor.Index;
+
+    /// <summary>
+    /// Waits for the transaction entries (written after each commit) to reach <paramref name="height"/>,
+    /// so that a caller who has seen a block finds its transactions listed. A failed writer is an error;
+    /// a slow one gives the lists as far as they reach.
+    /// </summary>
+    private void TransactionsIndexedTo(ulong height)
+    {
+        if (Index.WaitForTransactions(height, IndexWait) || Index.WriterFailure is not { } failure) return;
+        throw new RpcException(RpcErrorCodes.InternalError,
+            $"the transaction index stopped at block {Index.TransactionsIndexedHeight} ({failure.Message}); it is brought up to date when the node restarts");
+    }
 
     public void RegisterAll(RpcMethodRegistry registry)
     {
@@ -59,6 +74,7 @@ public sealed class QueryRpcMethods(BlockProcessor processor, MarketRpcMethods m
         if (q.Address("account") is not { } account)
         {
             if (q.Has("direction")) throw Invalid("direction", "applies only with account");
+            TransactionsIndexedTo(processor.Head.Height);
             var all = Index.Transactions(q.Limit, q.KeyCursor(12));
             return Page(all.Items.Select(t => Row(t, null)), all.Next);
         }
@@ -69,6 +85,7 @@ public sealed class QueryRpcMethods(BlockProcessor processor, MarketRpcMethods m
             "received" => TransactionDirection.Received,
             var other => throw Invalid("direction", $"'{other}' is not one of sent, received, all"),
         };
+        TransactionsIndexedTo(processor.Head.Height);
         var page = Index.Transactions(account, direction, q.Limit, q.KeyCursor(12));
         return Page(page.Items.Select(i => Row(i.Tx, i.Direction)), page.Next);
     }
@@ -170,6 +187,7 @@ public sealed class QueryRpcMethods(BlockProcessor processor, MarketRpcMethods m
         if (from > to) throw Invalid("fromBlock", $"is after toBlock ({to})");
         if (to - from + 1 > MaxStatsWindow) throw Invalid("toBlock", $"the window is {to - from + 1} blocks, at most {MaxStatsWindow}");
 
+        TransactionsIndexedTo(to);
         var figures = Index.Figures(from, to);
         var previous = from > 1 ? Index.Figures(from - 1, from - 1) : [];
         ulong transactions = 0, completed = 0, failed = 0;

@@ -23,6 +23,7 @@ namespace IExecChain.State.Chain;
 /// agreed on, so a single-validator producer and the BFT engine drive the same code.
 /// Not thread-safe: one consensus driver calls it; readers use <see cref="Head"/> and the stores.
 /// </summary>
+[System.Diagnostics.CodeAnalysis.SuppressMessage("Design", "CA1001", Justification = "the caller of IndexInBackground owns the writer and disposes it before the store")]
 public sealed class BlockProcessor
 {
     private readonly ChainSpec _spec;
@@ -102,6 +103,19 @@ public sealed class BlockProcessor
     /// (BlockCommitBenchmarks); a node that turned it off would rebuild the index when turned on again.
     /// </summary>
     public bool IndexQueries { get; set; } = true;
+
+    private QueryIndexWriter? _indexWriter;
+
+    /// <summary>
+    /// From now on, commits write the index's market entries in the block's batch and hand the
+    /// transaction entries to a <see cref="QueryIndexWriter"/> thread. Dispose the writer (it writes
+    /// what is queued) before the store; no block may be committed after.
+    /// </summary>
+    public QueryIndexWriter IndexInBackground(Action<Exception>? onFailure = null)
+    {
+        if (_indexWriter is not null) throw new InvalidOperationException("the query index already has a background writer");
+        return _indexWriter = new QueryIndexWriter(_store, Index, onFailure);
+    }
     public TransactionExecutor Executor => _executor;
     /// <summary>The validators of the next height (head + 1), with their proposer priorities.</summary>
     public ValidatorSet Validators => _validators;
@@ -210,10 +224,12 @@ public sealed class BlockProcessor
             Tree.Commit(executed.StateUpdate, batch);
             Blocks.AddBlock(batch, block, commit, executed.ReceiptBytes);
             _market.Commit(executed.Market, batch);
-            if (IndexQueries) Index.Add(batch, block, executed.Receipts, executed.Market);
+            if (IndexQueries && _indexWriter is not null) Index.AddMarket(batch, block.Height, executed.Market);
+            else if (IndexQueries) Index.Add(batch, block, executed.Receipts, executed.Market);
             _store.Write(batch, sync: true);
             _head = ChainHead.Of(block);
         }
+        if (IndexQueries) _indexWriter?.Enqueue(block, executed.Receipts);
         _market.AfterCommit(executed.Market);
         _validators = LoadValidators();
         _executor.ApplyOverrides(LoadOverrides());
@@ -222,13 +238,15 @@ public sealed class BlockProcessor
 
     /// <summary>
     /// Rebuilds the query index when it does not reach the head (a database from before the index, or
-    /// one whose index column was deleted). Call before the first commit. Returns the blocks read (0 when
+    /// one whose index column was deleted), or writes the transaction entries a background writer had
+    /// not written when the node stopped. Call before the first commit. Returns the blocks read (0 when
     /// the index was complete).
     /// </summary>
     public ulong RebuildIndexIfBehind(Action<ulong>? progress = null)
     {
         var head = _head.Height;
-        return Index.IndexedHeight == head ? 0 : Index.Rebuild(Blocks, Tree, head, progress: progress);
+        if (Index.IndexedHeight != head) return Index.Rebuild(Blocks, Tree, head, progress: progress);
+        return Index.CatchUpTransactions(Blocks, head, progress: progress);
     }
 
     public Validator? FindValidator(Address address)

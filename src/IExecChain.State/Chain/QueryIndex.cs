@@ -56,27 +56,139 @@ public sealed class QueryIndex
     private const byte OwnerOrderKind = 0x08;   // [kind][owner 20][placed 8][order 32] → order kind 1
     private const byte BlockKind = 0x09;        // [kind][height 8] → time 8, transactions 4
     private const byte FinishedKind = 0x0A;     // [kind][height 8][status 1] → tasks 4
+    private const byte TransactionsMetaKind = 0x0B; // [kind] → height the transaction and block entries reach (8)
 
     private const int SummarySize = 32 + Address.Size + 1 + 1;
     private readonly IKeyValueStore _store;
+    private readonly object _progress = new();
+    private volatile Exception? _writerFailure;
 
     public QueryIndex(IKeyValueStore store) => _store = store;
 
-    /// <summary>The height the index is complete up to; 0 when it was never written (or was deleted).</summary>
-    public ulong IndexedHeight => _store.Get(DbColumn.QueryIndex, [MetaKind]) is { Length: 8 } bytes ? BinaryPrimitives.ReadUInt64BigEndian(bytes) : 0;
+    /// <summary>
+    /// The height the market entries (orders, deals, tasks, finished counts) are complete up to: they are
+    /// written in each block's commit batch, so this is the head. 0 when the index was never written or was deleted.
+    /// </summary>
+    public ulong IndexedHeight => ReadHeight(MetaKind);
 
-    /// <summary>Adds a committed block's entries to <paramref name="batch"/> (the block's own commit batch).</summary>
+    /// <summary>
+    /// The height the transaction and block entries are complete up to. With a <see cref="QueryIndexWriter"/>
+    /// they are written after the block's commit, so this may trail the head by the blocks in its queue
+    /// (and after a crash by the blocks it had not written: <see cref="CatchUpTransactions"/>).
+    /// </summary>
+    public ulong TransactionsIndexedHeight => ReadHeight(TransactionsMetaKind);
+
+    /// <summary>Why the background writer stopped, or null while it works (or when there is none).</summary>
+    public Exception? WriterFailure => _writerFailure;
+
+    /// <summary>Adds all of a committed block's entries to <paramref name="batch"/> (the block's own commit batch).</summary>
     public void Add(IWriteBatch batch, ChainBlock block, IReadOnlyList<Receipt> receipts, MarketBlock? market)
     {
+        AddMarket(batch, block.Height, market);
+        AddTransactions(batch, block, receipts);
+    }
+
+    /// <summary>Adds a committed block's market entries and the indexed height to <paramref name="batch"/> (the block's commit batch).</summary>
+    public void AddMarket(IWriteBatch batch, ulong height, MarketBlock? market)
+    {
         var writer = new Writer(_store, batch);
-        writer.Block(block, receipts);
         if (market is not null)
         {
             foreach (var (hash, order) in market.ChangedOrders) writer.Order(hash, order);
             foreach (var deal in market.ChangedDeals) writer.Deal(deal);
             foreach (var task in market.ChangedTasks) writer.Task(task);
         }
-        writer.Finish(block.Height);
+        writer.Finish(height);
+    }
+
+    /// <summary>
+    /// Adds a block's transaction and block entries, and their indexed height, to <paramref name="batch"/>.
+    /// They depend only on the block and its receipts, and writing them twice writes the same bytes.
+    /// </summary>
+    public static void AddTransactions(IWriteBatch batch, ChainBlock block, IReadOnlyList<Receipt> receipts)
+    {
+        ArgumentNullException.ThrowIfNull(batch);
+        ArgumentNullException.ThrowIfNull(block);
+        Writer.Block(batch, block, receipts);
+        batch.Put(DbColumn.QueryIndex, [TransactionsMetaKind], Height(block.Height));
+    }
+
+    /// <summary>
+    /// Writes the transaction entries of the blocks above <see cref="TransactionsIndexedHeight"/> up to
+    /// <paramref name="head"/> from the stored blocks and receipts: what a background writer had not
+    /// written when the node stopped. Returns the number of blocks read.
+    /// </summary>
+    public ulong CatchUpTransactions(BlockStore blocks, ulong head, int blocksPerBatch = 1000, Action<ulong>? progress = null)
+    {
+        ArgumentNullException.ThrowIfNull(blocks);
+        ulong from = TransactionsIndexedHeight + 1;
+        if (from > head) return 0;
+        var batch = _store.NewBatch();
+        try
+        {
+            for (ulong height = from; height <= head; height++)
+            {
+                var (block, receipts) = StoredBlock(blocks, height);
+                AddTransactions(batch, block, receipts);
+                if ((height - from + 1) % (ulong)blocksPerBatch == 0 && height != head)
+                {
+                    _store.Write(batch, sync: false);
+                    batch.Dispose();
+                    progress?.Invoke(height);
+                    batch = _store.NewBatch();
+                }
+            }
+            _store.Write(batch, sync: true);
+        }
+        finally
+        {
+            batch.Dispose();
+        }
+        Advanced();
+        return head - from + 1;
+    }
+
+    /// <summary>
+    /// Waits until the transaction entries reach <paramref name="height"/>; false when they do not within
+    /// <paramref name="timeout"/> or the background writer failed (<see cref="WriterFailure"/>).
+    /// </summary>
+    public bool WaitForTransactions(ulong height, TimeSpan timeout)
+    {
+        long deadline = Environment.TickCount64 + (long)timeout.TotalMilliseconds;
+        lock (_progress)
+        {
+            while (TransactionsIndexedHeight < height)
+            {
+                long left = deadline - Environment.TickCount64;
+                if (_writerFailure is not null || left <= 0) return false;
+                Monitor.Wait(_progress, (int)Math.Min(left, int.MaxValue));
+            }
+        }
+        return true;
+    }
+
+    /// <summary>Wakes the callers of <see cref="WaitForTransactions"/> after a write.</summary>
+    internal void Advanced()
+    {
+        lock (_progress) Monitor.PulseAll(_progress);
+    }
+
+    internal void WriterFailed(Exception failure)
+    {
+        _writerFailure = failure;
+        Advanced();
+    }
+
+    private ulong ReadHeight(byte kind) =>
+        _store.Get(DbColumn.QueryIndex, [kind]) is { Length: 8 } bytes ? BinaryPrimitives.ReadUInt64BigEndian(bytes) : 0;
+
+    private static (ChainBlock Block, Receipt[] Receipts) StoredBlock(BlockStore blocks, ulong height)
+    {
+        var block = blocks.GetBlock(height) ?? throw new InvalidDataException($"block {height} is missing: the database is corrupt");
+        var receipts = new Receipt[block.Transactions.Count];
+        for (int i = 0; i < receipts.Length; i++)
+            receipts[i] = blocks.GetReceipt(block.Transactions[i].Id) ?? throw new InvalidDataException($"the receipt of {block.Transactions[i].Id} is missing: the database is corrupt");
+        return (block, receipts);
     }
 
     /// <summary>
@@ -98,11 +210,8 @@ public sealed class QueryIndex
         var writer = new Writer(_store, batch);
         for (ulong height = 1; height <= head; height++)
         {
-            var block = blocks.GetBlock(height) ?? throw new InvalidDataException($"block {height} is missing: the database is corrupt");
-            var receipts = new Receipt[block.Transactions.Count];
-            for (int i = 0; i < receipts.Length; i++)
-                receipts[i] = blocks.GetReceipt(block.Transactions[i].Id) ?? throw new InvalidDataException($"the receipt of {block.Transactions[i].Id} is missing: the database is corrupt");
-            writer.Block(block, receipts);
+            var (block, receipts) = StoredBlock(blocks, height);
+            AddTransactions(batch, block, receipts);
             for (int i = 0; i < receipts.Length; i++)
             {
                 if (receipts[i].Status != ReceiptStatus.Success || block.Transactions[i].Body.PlaceOrder is not { } place) continue;
@@ -131,6 +240,7 @@ public sealed class QueryIndex
         writer.Finish(head);
         _store.Write(batch, sync: true);
         batch.Dispose();
+        Advanced();
         return head;
     }
 
@@ -303,7 +413,7 @@ public sealed class QueryIndex
         private readonly Dictionary<Hash256, byte[]> _taskStates = [];
         private readonly Dictionary<(ulong Height, TaskStatus Status), int> _finishedDelta = [];
 
-        public void Block(ChainBlock block, IReadOnlyList<Receipt> receipts)
+        public static void Block(IWriteBatch batch, ChainBlock block, IReadOnlyList<Receipt> receipts)
         {
             var height = Height(block.Height);
             var figures = new byte[12];

@@ -502,10 +502,11 @@ public sealed class MarketChainTests
     };
 
     /// <summary>A long seeded market run with outages, reports, lies and (with <paramref name="market"/>) a rollback window; <paramref name="after"/> sees the chain at the end.</summary>
-    internal static MarketTotals RandomRun(int seed, MarketParameters? market, int maxTrust = 12, Action<MarketChain>? after = null)
+    internal static MarketTotals RandomRun(int seed, MarketParameters? market, int maxTrust = 12, Action<MarketChain>? after = null, Action<MarketChain>? before = null)
     {
         var random = new Random(seed);
         var m = new MarketChain(workers: 6, market: market);
+        before?.Invoke(m);
         m.SetUp(poolVolume: 1_000, poolTrust: 1_000, appVolume: 1_000);
         ulong supply = m.Supply();
         int saboteur = 5;

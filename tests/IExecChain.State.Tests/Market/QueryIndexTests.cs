@@ -19,16 +19,23 @@ public sealed class QueryIndexTests
 {
     private const int PageSize = 7;
 
+    /// <param name="background">Whether the transaction entries are written by a <see cref="QueryIndexWriter"/> (as a node does) or in the commit batch.</param>
     [Test]
-    public void Every_query_answers_what_a_scan_finds_every_item_once_across_pages_and_a_rebuild_writes_the_same_index()
+    public void Every_query_answers_what_a_scan_finds_every_item_once_across_pages_and_a_rebuild_writes_the_same_index([Values] bool background)
     {
-        MarketChainTests.RandomRun(4, MarketChainTests.WindowMarket, maxTrust: 3, after: m =>
+        QueryIndexWriter? writer = null;
+        MarketChainTests.RandomRun(4, MarketChainTests.WindowMarket, maxTrust: 3, before: m =>
+        {
+            if (background) writer = m.Chain.Processor.IndexInBackground();
+        }, after: m =>
         {
             AddTransfers(m);
             var chain = m.Chain;
             var index = chain.Processor.Index;
             ulong head = chain.Processor.Head.Height;
             Assert.That(index.IndexedHeight, Is.EqualTo(head), "each commit records the indexed height");
+            Assert.That(index.WaitForTransactions(head, TimeSpan.FromMinutes(1)), Is.True, "the transaction entries reach the head");
+            writer?.Dispose();
             var scan = Scan.Of(chain);
             Assert.That(scan.Tasks, Has.Count.GreaterThan(50), "the run gives the index something to list");
 
@@ -73,6 +80,54 @@ public sealed class QueryIndexTests
         }));
         Assert.That(all.Next, Is.Null);
     }
+
+    [Test]
+    public void Transaction_entries_a_crash_left_unwritten_are_written_from_the_stored_blocks_at_startup()
+    {
+        var chain = new TestChain(accounts: 4);
+        var a = TestChain.Account(0);
+        var b = TestChain.Account(1);
+        using (chain.Processor.IndexInBackground())
+            for (ulong n = 0; n < 8; n++) chain.Produce(chain.Transfer(a, b.Address, 10, n), chain.Transfer(b, a.Address, 1, n));
+        var index = chain.Processor.Index;
+        Assert.That(index.TransactionsIndexedHeight, Is.EqualTo(8UL), "disposing the writer writes what it had queued");
+        var complete = Dump(index);
+
+        // What a crash leaves: the market entries and the indexed height of the commit batches, and the
+        // writer's entries only up to block 5. The keys of blocks 6..8 are the ones AddTransactions writes.
+        var tail = new MemoryStore();
+        using (var keys = tail.NewBatch())
+        {
+            for (ulong h = 6; h <= 8; h++) QueryIndex.AddTransactions(keys, chain.Processor.Blocks.GetBlock(h)!, Receipts(chain, h));
+            tail.Write(keys);
+        }
+        using (var crash = chain.Store.NewBatch())
+        {
+            foreach (var (key, _) in tail.Iterate(DbColumn.QueryIndex)) crash.Delete(DbColumn.QueryIndex, key);
+            QueryIndex.AddTransactions(crash, chain.Processor.Blocks.GetBlock(5)!, Receipts(chain, 5));
+            chain.Store.Write(crash);
+        }
+        Assert.That(index.IndexedHeight, Is.EqualTo(8UL));
+        Assert.That(index.TransactionsIndexedHeight, Is.EqualTo(5UL));
+        Assert.That(index.Transactions(a.Address, null, 100, null).Items, Has.Count.EqualTo(10), "blocks 1..5 listed, 6..8 lost");
+
+        Assert.That(chain.Processor.RebuildIndexIfBehind(), Is.EqualTo(3UL), "three blocks read, not the whole chain");
+        Assert.That(Dump(index), Is.EqualTo(complete));
+        Assert.That(index.Transactions(a.Address, null, 100, null).Items, Has.Count.EqualTo(16));
+    }
+
+    [Test]
+    public void A_block_committed_after_the_background_writer_stopped_is_reported_loudly()
+    {
+        var chain = new TestChain(accounts: 2);
+        chain.Processor.IndexInBackground().Dispose();
+        var a = TestChain.Account(0);
+        Assert.That(() => chain.Produce(chain.Transfer(a, TestChain.Account(1).Address, 1, 0)),
+            Throws.TypeOf<ObjectDisposedException>().With.Message.Contains("block 1 was committed after the query index writer was stopped"));
+    }
+
+    private static Receipt[] Receipts(TestChain chain, ulong height) =>
+        [.. chain.Processor.Blocks.GetBlock(height)!.Transactions.Select(tx => chain.Processor.Blocks.GetReceipt(tx.Id)!)];
 
     private static void AddTransfers(MarketChain m)
     {
