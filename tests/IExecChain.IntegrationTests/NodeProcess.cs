@@ -93,68 +93,66 @@ internal sealed class NodeProcess : IDisposable
         _process.Dispose();
     }
 
-    public static int FreeUdpPort()
-    {
-        using var socket = new System.Net.Sockets.UdpClient(new IPEndPoint(IPAddress.Loopback, 0));
-        return ((IPEndPoint)socket.Client.LocalEndPoint!).Port;
-    }
+    // Ports for the nodes a test starts are picked below the kernel's ephemeral range: a port probed free
+    // there can be taken, before the node binds it, by any process's outgoing connection (the kernel
+    // hands those out from that range), and the node then exits at startup with "address in use".
+    private const int LowestPort = 10_000;
+    private static readonly int EphemeralLow = ReadEphemeralLow();
 
-    /// <summary>A base port with <paramref name="count"/> consecutive free UDP ports (best effort).</summary>
-    public static int FreeUdpPorts(int count)
+    private static int ReadEphemeralLow()
     {
-        for (int attempt = 0; attempt < 50; attempt++)
+        try
         {
-            int start = Random.Shared.Next(20_000, 60_000);
-            var sockets = new List<System.Net.Sockets.UdpClient>();
-            try
-            {
-                for (int i = 0; i < count; i++) sockets.Add(new System.Net.Sockets.UdpClient(new IPEndPoint(IPAddress.Loopback, start + i)));
-                return start;
-            }
-            catch (System.Net.Sockets.SocketException)
-            {
-            }
-            finally
-            {
-                foreach (var s in sockets) s.Dispose();
-            }
+            var parts = File.ReadAllText("/proc/sys/net/ipv4/ip_local_port_range").Split((char[]?)null, StringSplitOptions.RemoveEmptyEntries);
+            return parts.Length == 2 && int.TryParse(parts[0], out int low) && low > LowestPort + 1_000 ? low : 32_768;
         }
-        throw new InvalidOperationException($"no {count} consecutive free UDP ports found");
-    }
-
-    /// <summary>A base port with <paramref name="count"/> consecutive free TCP ports (best effort).</summary>
-    public static int FreePorts(int count)
-    {
-        for (int attempt = 0; attempt < 50; attempt++)
+        catch (IOException)
         {
-            int start = Random.Shared.Next(20_000, 60_000);
-            var listeners = new List<TcpListener>();
-            try
-            {
-                for (int i = 0; i < count; i++)
-                {
-                    var listener = new TcpListener(IPAddress.Loopback, start + i);
-                    listener.Start();
-                    listeners.Add(listener);
-                }
-                return start;
-            }
-            catch (System.Net.Sockets.SocketException)
-            {
-            }
-            finally
-            {
-                foreach (var l in listeners) l.Stop();
-            }
+            return 32_768;
         }
-        throw new InvalidOperationException($"no {count} consecutive free TCP ports found");
     }
 
-    public static int FreePort()
+    public static int FreeUdpPort() => FreeUdpPorts(1);
+
+    /// <summary>A free TCP port for a node to listen on (best effort; below the ephemeral range).</summary>
+    public static int FreePort() => FreePorts(1);
+
+    /// <summary>A base port with <paramref name="count"/> consecutive free UDP ports (best effort; below the ephemeral range).</summary>
+    public static int FreeUdpPorts(int count) => FreeRange(count, port => new System.Net.Sockets.UdpClient(new IPEndPoint(IPAddress.Loopback, port)));
+
+    /// <summary>A base port with <paramref name="count"/> consecutive free TCP ports (best effort; below the ephemeral range).</summary>
+    public static int FreePorts(int count) => FreeRange(count, port =>
     {
-        using var listener = new TcpListener(IPAddress.Loopback, 0);
+        var listener = new TcpListener(IPAddress.Loopback, port);
         listener.Start();
-        return ((IPEndPoint)listener.LocalEndpoint).Port;
+        return new StoppingListener(listener);
+    });
+
+    private static int FreeRange(int count, Func<int, IDisposable> bind)
+    {
+        for (int attempt = 0; attempt < 50; attempt++)
+        {
+            int start = Random.Shared.Next(LowestPort, EphemeralLow - count);
+            var held = new List<IDisposable>();
+            try
+            {
+                for (int i = 0; i < count; i++) held.Add(bind(start + i));
+                return start;
+            }
+            catch (System.Net.Sockets.SocketException)
+            {
+            }
+            finally
+            {
+                foreach (var h in held) h.Dispose();
+            }
+        }
+        throw new InvalidOperationException($"no {count} consecutive free ports found between {LowestPort} and {EphemeralLow}");
+    }
+
+    private sealed class StoppingListener(TcpListener listener) : IDisposable
+    {
+        public void Dispose() => listener.Stop();
     }
 }
 

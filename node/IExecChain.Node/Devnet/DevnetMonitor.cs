@@ -44,7 +44,7 @@ internal sealed class DevnetMonitor(Uri rpc, ChainSpec spec) : IDisposable
                 return;
             }
             if (nodes.FirstOrDefault(n => n.ExitCode is not null) is { } exited)
-                throw new InvalidOperationException($"{exited.Name} exited with code {exited.ExitCode} before opening its RPC; see {exited.LogPath}");
+                throw new InvalidOperationException($"{exited.Name} exited with code {exited.ExitCode} before opening its RPC: {LastLine(exited.LogPath)} (in {exited.LogPath})");
             int now = heights.Count(h => h is not null);
             var used = nodes.Aggregate(TimeSpan.Zero, (total, n) => total + n.CpuTime);
             if (now > answering || used - cpu >= TimeSpan.FromSeconds(1))
@@ -55,6 +55,19 @@ internal sealed class DevnetMonitor(Uri rpc, ChainSpec spec) : IDisposable
                 throw new InvalidOperationException(string.Create(System.Globalization.CultureInfo.InvariantCulture,
                     $"the devnet nodes did not open their RPC ({now} of {nodes.Count} answering after {Stopwatch.GetElapsedTime(started).TotalSeconds:F0} s, {used.TotalSeconds:F1} s of CPU used); see their node.log files"));
             await Task.Delay(200, ct).ConfigureAwait(false);
+        }
+    }
+
+    /// <summary>The last line a node wrote (its error, when it exited), so the message says why even after the directory is gone.</summary>
+    private static string LastLine(string logPath)
+    {
+        try
+        {
+            return File.ReadLines(logPath).LastOrDefault(line => !string.IsNullOrWhiteSpace(line))?.Trim() ?? "its log is empty";
+        }
+        catch (IOException e)
+        {
+            return $"its log cannot be read ({e.Message})";
         }
     }
 
