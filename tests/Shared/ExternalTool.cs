@@ -35,6 +35,28 @@ internal static class ExternalTool
         return null;
     }
 
+    private static readonly Lock NpmLock = new();
+
+    /// <summary>
+    /// Installs the packages of <paramref name="directory"/>/package.json, pinned by its package-lock.json
+    /// (<c>npm ci</c>), when any of them is missing (a package added since the last install included).
+    /// Returns why the packages are unusable, or null when they are ready.
+    /// </summary>
+    public static string? InstallNpmPackages(string directory)
+    {
+        if (Find("node") is null) return "node is not on PATH";
+        if (Find("npm") is null) return "npm is not on PATH";
+        lock (NpmLock)
+        {
+            using var package = System.Text.Json.JsonDocument.Parse(File.ReadAllBytes(Path.Combine(directory, "package.json")));
+            bool missing = package.RootElement.GetProperty("dependencies").EnumerateObject()
+                .Any(dependency => !File.Exists(Path.Combine(directory, "node_modules", dependency.Name, "package.json")));
+            if (!missing) return null;
+            var (exit, _, error) = Run("npm", ["ci", "--no-audit", "--no-fund"], directory, TimeSpan.FromMinutes(5));
+            return exit == 0 ? null : $"npm ci in {directory} failed (exit {exit}): {error}";
+        }
+    }
+
     /// <summary>Starts the tool in <paramref name="workingDirectory"/> with CI=true and every stream redirected.</summary>
     public static Process Start(string tool, IEnumerable<string> arguments, string workingDirectory)
     {
