@@ -12,34 +12,12 @@ namespace IExecChain.Core.Tests.Crypto;
 /// </summary>
 internal static class EthersVectors
 {
-    private static readonly SemaphoreSlim InstallLock = new(1, 1);
-
     public static string ScriptDirectory => Path.Combine(TestContext.CurrentContext.TestDirectory, "js");
 
     /// <summary>Makes sure node and ethers are usable; fails or ignores the fixture otherwise.</summary>
     public static void EnsureInstalled()
     {
-        string? problem = ExternalTool.Find("node") is null ? "node is not on PATH"
-            : ExternalTool.Find("npm") is null ? "npm is not on PATH"
-            : null;
-        if (problem is null)
-        {
-            InstallLock.Wait();
-            try
-            {
-                if (!File.Exists(Path.Combine(ScriptDirectory, "node_modules", "ethers", "package.json")))
-                {
-                    var (exit, _, error) = ExternalTool.Run("npm", ["install", "--no-audit", "--no-fund"], ScriptDirectory, TimeSpan.FromMinutes(5));
-                    if (exit != 0) problem = $"npm install of ethers failed (exit {exit}): {error}";
-                }
-            }
-            finally
-            {
-                InstallLock.Release();
-            }
-        }
-        if (problem is null) return;
-        ExternalTool.Unavailable($"ethers v6 vectors unavailable: {problem}");
+        if (ExternalTool.InstallNpmPackages(ScriptDirectory) is { } problem) ExternalTool.Unavailable($"ethers v6 vectors unavailable: {problem}");
     }
 
     /// <summary>Runs vectors.mjs in <paramref name="mode"/> with <paramref name="input"/> serialized as JSON; returns its parsed stdout.</summary>

@@ -13,9 +13,9 @@ namespace IExecChain.Ethereum.Tests.Support;
 /// </summary>
 internal static class NodeTools
 {
-    private static readonly object InstallLock = new();
+    private static readonly Lock InstallLock = new();
     private static string? _problem;
-    private static bool _installed;
+    private static bool _checked;
 
     public static string ScriptDirectory => Path.Combine(TestContext.CurrentContext.TestDirectory, "js");
 
@@ -23,27 +23,11 @@ internal static class NodeTools
     {
         lock (InstallLock)
         {
-            if (!_installed && _problem is null)
-            {
-                _problem = ExternalTool.Find("node") is null ? "node is not on PATH" : ExternalTool.Find("npm") is null ? "npm is not on PATH" : null;
-                if (_problem is null && Missing().Any())
-                {
-                    var (exit, _, error) = ExternalTool.Run("npm", ["ci", "--no-audit", "--no-fund"], ScriptDirectory, TimeSpan.FromMinutes(5));
-                    if (exit != 0) _problem = $"npm ci failed (exit {exit}): {error}";
-                }
-                _installed = _problem is null;
-            }
+            if (!_checked) _problem = ExternalTool.InstallNpmPackages(ScriptDirectory);
+            _checked = true;
         }
         if (_problem is null) return;
         ExternalTool.Unavailable($"node tools unavailable: {_problem}");
-    }
-
-    /// <summary>Dependencies of js/package.json not installed yet (a package added since the last install included).</summary>
-    private static IEnumerable<string> Missing()
-    {
-        using var package = JsonDocument.Parse(File.ReadAllBytes(Path.Combine(ScriptDirectory, "package.json")));
-        foreach (var dependency in package.RootElement.GetProperty("dependencies").EnumerateObject())
-            if (!File.Exists(Path.Combine(ScriptDirectory, "node_modules", dependency.Name, "package.json"))) yield return dependency.Name;
     }
 
     /// <summary>Runs a script in js/ and parses its stdout as JSON.</summary>
