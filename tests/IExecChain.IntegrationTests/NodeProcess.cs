@@ -3,6 +3,7 @@ using System.Net;
 using System.Net.Sockets;
 using System.Text;
 using IExecChain.Rpc.Client;
+using IExecChain.TestSupport;
 
 namespace IExecChain.IntegrationTests;
 
@@ -93,67 +94,16 @@ internal sealed class NodeProcess : IDisposable
         _process.Dispose();
     }
 
-    // Ports for the nodes a test starts are picked below the kernel's ephemeral range: a port probed free
-    // there can be taken, before the node binds it, by any process's outgoing connection (the kernel
-    // hands those out from that range), and the node then exits at startup with "address in use".
-    private const int LowestPort = 10_000;
-    private static readonly int EphemeralLow = ReadEphemeralLow();
+    public static int FreeUdpPort() => LocalPorts.FreeUdp();
 
-    private static int ReadEphemeralLow()
-    {
-        try
-        {
-            var parts = File.ReadAllText("/proc/sys/net/ipv4/ip_local_port_range").Split((char[]?)null, StringSplitOptions.RemoveEmptyEntries);
-            return parts.Length == 2 && int.TryParse(parts[0], out int low) && low > LowestPort + 1_000 ? low : 32_768;
-        }
-        catch (IOException)
-        {
-            return 32_768;
-        }
-    }
+    /// <summary>A free TCP port for a node to listen on (<see cref="LocalPorts"/>).</summary>
+    public static int FreePort() => LocalPorts.FreeTcp();
 
-    public static int FreeUdpPort() => FreeUdpPorts(1);
+    /// <summary>A base port with <paramref name="count"/> consecutive free UDP ports (<see cref="LocalPorts"/>).</summary>
+    public static int FreeUdpPorts(int count) => LocalPorts.FreeUdp(count);
 
-    /// <summary>A free TCP port for a node to listen on (best effort; below the ephemeral range).</summary>
-    public static int FreePort() => FreePorts(1);
-
-    /// <summary>A base port with <paramref name="count"/> consecutive free UDP ports (best effort; below the ephemeral range).</summary>
-    public static int FreeUdpPorts(int count) => FreeRange(count, port => new System.Net.Sockets.UdpClient(new IPEndPoint(IPAddress.Loopback, port)));
-
-    /// <summary>A base port with <paramref name="count"/> consecutive free TCP ports (best effort; below the ephemeral range).</summary>
-    public static int FreePorts(int count) => FreeRange(count, port =>
-    {
-        var listener = new TcpListener(IPAddress.Loopback, port);
-        listener.Start();
-        return new StoppingListener(listener);
-    });
-
-    private static int FreeRange(int count, Func<int, IDisposable> bind)
-    {
-        for (int attempt = 0; attempt < 50; attempt++)
-        {
-            int start = Random.Shared.Next(LowestPort, EphemeralLow - count);
-            var held = new List<IDisposable>();
-            try
-            {
-                for (int i = 0; i < count; i++) held.Add(bind(start + i));
-                return start;
-            }
-            catch (System.Net.Sockets.SocketException)
-            {
-            }
-            finally
-            {
-                foreach (var h in held) h.Dispose();
-            }
-        }
-        throw new InvalidOperationException($"no {count} consecutive free ports found between {LowestPort} and {EphemeralLow}");
-    }
-
-    private sealed class StoppingListener(TcpListener listener) : IDisposable
-    {
-        public void Dispose() => listener.Stop();
-    }
+    /// <summary>A base port with <paramref name="count"/> consecutive free TCP ports (<see cref="LocalPorts"/>).</summary>
+    public static int FreePorts(int count) => LocalPorts.FreeTcp(count);
 }
 
 /// <summary>A temporary directory removed after the test.</summary>

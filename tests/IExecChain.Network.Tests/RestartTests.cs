@@ -1,5 +1,6 @@
 using System.Net;
 using System.Net.Sockets;
+using IExecChain.TestSupport;
 using NUnit.Framework;
 
 namespace IExecChain.Network.Tests;
@@ -86,15 +87,7 @@ public sealed class RestartTests
 
     private static int[] FreeUdpPorts(int count)
     {
-        var sockets = Enumerable.Range(0, count).Select(_ => new Socket(AddressFamily.InterNetwork, SocketType.Dgram, ProtocolType.Udp)).ToArray();
-        try
-        {
-            foreach (var s in sockets) s.Bind(new IPEndPoint(IPAddress.Loopback, 0));
-            return sockets.Select(s => ((IPEndPoint)s.LocalEndPoint!).Port).ToArray();
-        }
-        finally
-        {
-            foreach (var s in sockets) s.Dispose();
-        }
+        int first = LocalPorts.FreeUdp(count);
+        return [.. Enumerable.Range(first, count)];
     }
 }

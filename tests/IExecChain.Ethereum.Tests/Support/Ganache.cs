@@ -7,6 +7,7 @@ using IExecChain.Core.Crypto;
 using IExecChain.Core.Primitives;
 using IExecChain.Ethereum.JsonRpc;
 using IExecChain.Ethereum.Transactions;
+using IExecChain.TestSupport;
 using NUnit.Framework;
 
 namespace IExecChain.Ethereum.Tests.Support;
@@ -86,14 +87,7 @@ internal sealed class Ganache : IDisposable
 
     public async Task<JsonNode?> SetMinGasPriceAsync(BigInteger price) => await Rpc.RequestAsync("miner_setGasPrice", [EthereumRpcClient.Quantity(price)]);
 
-    private static int FreePort()
-    {
-        var listener = new TcpListener(IPAddress.Loopback, 0);
-        listener.Start();
-        int port = ((IPEndPoint)listener.LocalEndpoint).Port;
-        listener.Stop();
-        return port;
-    }
+    private static int FreePort() => LocalPorts.FreeTcp();
 
     public void Dispose()
     {
