@@ -9,7 +9,7 @@ using IExecChain.Ethereum.Anchoring;
 using IExecChain.Ethereum.JsonRpc;
 using IExecChain.Ethereum.Transactions;
 using IExecChain.Node.Cli;
-using IExecChain.Rpc.Client;
+using IExecChain.Rpc.Contracts.Client;
 using Microsoft.Extensions.Logging;
 
 namespace IExecChain.Node.Anchoring;

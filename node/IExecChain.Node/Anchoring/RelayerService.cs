@@ -4,7 +4,7 @@ using IExecChain.Core.Primitives;
 using IExecChain.Ethereum.Anchoring;
 using IExecChain.Ethereum.JsonRpc;
 using IExecChain.Node.Cli;
-using IExecChain.Rpc.Client;
+using IExecChain.Rpc.Contracts.Client;
 
 namespace IExecChain.Node.Anchoring;
 

@@ -3,7 +3,7 @@ using System.Text.Json;
 using IExecChain.Core.Checkpoints;
 using IExecChain.Core.Primitives;
 using IExecChain.Ethereum.Anchoring;
-using IExecChain.Rpc.Client;
+using IExecChain.Rpc.Contracts.Client;
 
 namespace IExecChain.Node.Anchoring;
 

@@ -2,7 +2,7 @@ using System.Numerics;
 using System.Text.Json;
 using IExecChain.Ethereum.Bridge;
 using IExecChain.Ethereum.JsonRpc;
-using IExecChain.Rpc.Client;
+using IExecChain.Rpc.Contracts.Client;
 
 namespace IExecChain.Node.Bridge;
 

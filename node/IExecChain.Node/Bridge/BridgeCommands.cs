@@ -16,7 +16,7 @@ using IExecChain.Ethereum.JsonRpc;
 using IExecChain.Ethereum.Transactions;
 using IExecChain.Node.Anchoring;
 using IExecChain.Node.Cli;
-using IExecChain.Rpc.Client;
+using IExecChain.Rpc.Contracts.Client;
 
 namespace IExecChain.Node.Bridge;
 

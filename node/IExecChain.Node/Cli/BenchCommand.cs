@@ -2,8 +2,8 @@ using System.CommandLine;
 using System.Globalization;
 using IExecChain.LoadGenerator;
 using IExecChain.Node.Devnet;
+using IExecChain.Rpc.Contracts.Client;
 using IExecChain.Rpc;
-using IExecChain.Rpc.Client;
 
 namespace IExecChain.Node.Cli;
 

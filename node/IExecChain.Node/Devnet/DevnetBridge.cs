@@ -13,7 +13,7 @@ using IExecChain.Ethereum.Transactions;
 using IExecChain.Node.Anchoring;
 using IExecChain.Node.Bridge;
 using IExecChain.Node.Cli;
-using IExecChain.Rpc.Client;
+using IExecChain.Rpc.Contracts.Client;
 using IExecChain.State.Market;
 
 namespace IExecChain.Node.Devnet;

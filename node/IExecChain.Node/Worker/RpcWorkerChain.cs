@@ -3,7 +3,7 @@ using System.Text.Json;
 using IExecChain.Core.Primitives;
 using IExecChain.Core.Specs;
 using IExecChain.Core.Wire;
-using IExecChain.Rpc.Client;
+using IExecChain.Rpc.Contracts.Client;
 using IExecChain.State.Market;
 using Microsoft.Extensions.Logging;
 

@@ -1,7 +1,7 @@
 using System.Text.Json;
 using System.Threading.Channels;
 
-namespace IExecChain.Rpc.Client;
+namespace IExecChain.Rpc.Contracts.Client;
 
 /// <summary>
 /// The events of one iex_subscribe, in the order the node published them. Enumerating ends when

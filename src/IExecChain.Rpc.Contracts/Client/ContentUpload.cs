@@ -3,7 +3,7 @@ using IExecChain.Core.Content;
 using IExecChain.Core.Crypto;
 using IExecChain.Core.Primitives;
 
-namespace IExecChain.Rpc.Client;
+namespace IExecChain.Rpc.Contracts.Client;
 
 /// <summary>Where an upload stands: bytes the node holds (including those it held before this run) of the total.</summary>
 public readonly record struct UploadProgress(long HeldBytes, long TotalBytes, long ResumedBytes, TimeSpan Elapsed);
