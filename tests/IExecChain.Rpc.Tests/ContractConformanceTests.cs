@@ -164,6 +164,18 @@ public sealed class ContractConformanceTests
     }
 
     [Test]
+    public async Task A_method_that_returns_a_record_writes_the_members_in_the_order_and_form_it_always_did()
+    {
+        byte[] data = new byte[5000];
+        var stored = await Result("iex_putContent", ContentUpload.Params(Uploader, data, 4096));
+        Assert.That(stored.GetRawText(), Is.EqualTo(
+            $$"""{"root":"{{ContentMerkle.ComputeRoot(data, 4096)}}","size":"0x1388","chunkSize":"0x1000","uploader":"{{Uploader.Address}}"}"""));
+        var account = await Result("iex_getAccount", User.Address.ToString());
+        Assert.That(account.GetRawText(), Is.EqualTo(
+            $$"""{"address":"{{User.Address}}","blockNumber":"0x0","balance":"0xf4240","frozen":"0x0","nonce":"0x0","pendingNonce":"0x0","validatorStake":"0x0","workerStake":"0x0","unbonding":[]}"""));
+    }
+
+    [Test]
     public void A_member_the_record_does_not_know_or_a_required_member_left_out_is_refused()
     {
         const string Served = """{"role":"worker","amount":"0x14","releaseHeight":"0x5"}""";
