@@ -115,6 +115,9 @@ public sealed class NodeRpcClient : IDisposable
 
     public Task<WorkerAppsResult> GetWorkerAppsAsync(string worker) => CallAsync<WorkerAppsResult>("iex_getWorkerApps", worker);
 
+    /// <param name="parameters">As <see cref="ContentUpload.Params"/> makes them: the content, signed by its uploader.</param>
+    public Task<StoredContentResult> PutContentAsync(object?[] parameters) => CallAsync<StoredContentResult>("iex_putContent", parameters);
+
     public Task<ChunkResult> GetChunkAsync(string root, ulong index) => CallAsync<ChunkResult>("iex_getChunk", root, RpcQuantity.Format(index));
 
     private async Task<T> CallAsync<T>(string method, params object?[] parameters) =>
