@@ -176,6 +176,37 @@ public sealed class ContractConformanceTests
     }
 
     [Test]
+    public async Task The_event_records_read_what_the_subscriptions_deliver()
+    {
+        await using var server = await WebSocketTestServer.StartAsync();
+        await using var client = await JsonRpcWebSocketClient.ConnectAsync(server.WebSocketUri);
+        var heads = await client.SubscribeAsync("newHeads");
+        var tasks = await client.SubscribeAsync("tasks");
+        Produce();
+        server.Hub.PublishNewHead(_processor.Blocks.GetBlock(1)!);
+        var taskId = new Hash256(Keccak256.HashToArray("test/contracts/task"u8));
+        var dealId = new Hash256(Keccak256.HashToArray("test/contracts/deal"u8));
+        server.Hub.PublishTaskEvents([
+            new State.Market.MarketEvent("assigned", taskId, dealId, User.Address, EthUser, "active", 7),
+            new State.Market.MarketEvent("started", taskId, dealId, User.Address, Address.Zero, "active", 6),
+        ]);
+
+        await foreach (var head in heads.ReadAllAsync<JsonElement>())
+        {
+            var read = head.Deserialize<NewHeadEvent>(RpcJson.Exact)!;
+            Assert.That((read.Number.Value, read.Hash), Is.EqualTo((1UL, _processor.Blocks.GetBlock(1)!.Hash.ToString())));
+            break;
+        }
+        var events = new List<TaskEvent>();
+        await foreach (var e in tasks.ReadAllAsync<JsonElement>())
+        {
+            events.Add(e.Deserialize<TaskEvent>(RpcJson.Exact)!);
+            if (events.Count == 2) break;
+        }
+        Assert.That(events.Select(e => (e.Event, e.Worker, e.BlockNumber.Value)), Is.EqualTo(new[] { ("assigned", (string?)EthUser.ToString(), 7UL), ("started", null, 6UL) }));
+    }
+
+    [Test]
     public void A_member_the_record_does_not_know_or_a_required_member_left_out_is_refused()
     {
         const string Served = """{"role":"worker","amount":"0x14","releaseHeight":"0x5"}""";
