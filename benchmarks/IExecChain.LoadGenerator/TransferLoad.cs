@@ -1,13 +1,12 @@
 using System.Collections.Concurrent;
 using System.Diagnostics;
-using System.Globalization;
 using System.Text.Json;
 using Google.Protobuf;
 using IExecChain.Core.Crypto;
 using IExecChain.Core.Primitives;
 using IExecChain.Core.Transactions;
 using IExecChain.Core.Wire;
-using IExecChain.Rpc.Client;
+using IExecChain.Rpc.Contracts.Client;
 
 namespace IExecChain.LoadGenerator;
 
@@ -66,9 +65,10 @@ public static partial class TransferLoad
         if (options.Rate < 1) throw new ArgumentException("--rate must be at least 1");
         if (options.DurationSeconds < 1) throw new ArgumentException("--duration must be at least 1");
         using var client = new JsonRpcClient(options.Rpc, TimeSpan.FromSeconds(60));
-        var info = await client.CallAsync("iex_nodeInfo").ConfigureAwait(false);
-        ulong chainId = Quantity(info.GetProperty("chainId"));
-        ulong fee = Quantity(info.GetProperty("fees").GetProperty("transfer"));
+        var node = new NodeRpcClient(client);
+        var info = await node.NodeInfoAsync().ConfigureAwait(false);
+        ulong chainId = info.ChainId;
+        ulong fee = info.Fees.Transfer;
 
         long total = (long)options.Rate * options.DurationSeconds;
         int perAccount = (int)((total + options.Accounts - 1) / options.Accounts);
@@ -82,7 +82,7 @@ public static partial class TransferLoad
         }
 
         progress($"funding {options.Accounts} accounts from {options.Funder.Address}");
-        await FundAsync(client, options.Funder, accounts, chainId, fee, (ulong)perAccount * (fee + 1) + fee, ct).ConfigureAwait(false);
+        await FundAsync(node, options.Funder, accounts, chainId, fee, (ulong)perAccount * (fee + 1) + fee, ct).ConfigureAwait(false);
 
         progress($"signing {total} transfers");
         var txs = new (string Hex, string Id)[total];
@@ -105,24 +105,25 @@ public static partial class TransferLoad
         var latencies = new ConcurrentBag<double>();
         var reasons = new ConcurrentDictionary<string, int>();
         long accepted = 0, rejected = 0, committed = 0, lastCommitTicks = 0;
-        ulong startHeight = Quantity(await client.CallAsync("iex_blockNumber").ConfigureAwait(false));
+        ulong startHeight = await node.BlockNumberAsync().ConfigureAwait(false);
         ulong lastHeight = startHeight;
 
         using var stopTracking = CancellationTokenSource.CreateLinkedTokenSource(ct);
         var tracker = Task.Run(async () =>
         {
-            using var trackerClient = new JsonRpcClient(options.Rpc);
+            using var trackerClient = new NodeRpcClient(options.Rpc);
             while (!stopTracking.IsCancellationRequested)
             {
                 ulong head;
-                try { head = Quantity(await trackerClient.CallAsync("iex_blockNumber").ConfigureAwait(false)); }
+                try { head = await trackerClient.BlockNumberAsync().ConfigureAwait(false); }
                 catch (JsonRpcClientException) { await Task.Delay(50).ConfigureAwait(false); continue; }
                 while (lastHeight < head)
                 {
-                    var block = await trackerClient.CallAsync("iex_getBlockByNumber", "0x" + (lastHeight + 1).ToString("x", CultureInfo.InvariantCulture), false).ConfigureAwait(false);
+                    var block = await trackerClient.GetBlockByNumberAsync(lastHeight + 1).ConfigureAwait(false)
+                        ?? throw new JsonRpcClientException(-1, $"the node reported head {head} but has no block {lastHeight + 1}");
                     long now = Stopwatch.GetTimestamp();
-                    foreach (var id in block.GetProperty("transactions").EnumerateArray())
-                        if (submitted.TryRemove(id.GetString()!, out var sentAt))
+                    foreach (string id in block.Transactions)
+                        if (submitted.TryRemove(id, out var sentAt))
                         {
                             latencies.Add(Stopwatch.GetElapsedTime(sentAt, now).TotalMilliseconds);
                             Interlocked.Increment(ref committed);
@@ -264,16 +265,16 @@ public static partial class TransferLoad
         };
     }
 
-    private static async Task FundAsync(JsonRpcClient client, PrivateKey funder, PrivateKey[] accounts, ulong chainId, ulong fee, ulong amount, CancellationToken ct)
+    private static async Task FundAsync(NodeRpcClient client, PrivateKey funder, PrivateKey[] accounts, ulong chainId, ulong fee, ulong amount, CancellationToken ct)
     {
-        ulong nonce = Quantity((await client.CallAsync("iex_getAccount", funder.Address.ToString()).ConfigureAwait(false)).GetProperty("nonce"));
+        ulong nonce = (await client.GetAccountAsync(funder.Address.ToString()).ConfigureAwait(false)).Nonce;
         ulong target = nonce + (ulong)accounts.Length;
         // One sender may only queue so far ahead of its nonce: send in chunks, keeping at most one chunk pending.
         const int Chunk = 100;
         for (int offset = 0; offset < accounts.Length; offset += Chunk)
         {
             int count = Math.Min(Chunk, accounts.Length - offset);
-            var parameters = new object?[count][];
+            var signed = new string[count];
             for (int i = 0; i < count; i++)
             {
                 var body = new TransactionBody
@@ -283,9 +284,9 @@ public static partial class TransferLoad
                     Fee = fee,
                     Transfer = new Transfer { To = ByteString.CopyFrom(accounts[offset + i].Address.ToArray()), Amount = amount },
                 };
-                parameters[i] = [Hex.Encode(TransactionCodec.Sign(body, funder))];
+                signed[i] = Hex.Encode(TransactionCodec.Sign(body, funder));
             }
-            var results = await client.CallBatchAsync("iex_sendRawTransaction", parameters, ct).ConfigureAwait(false);
+            var results = await client.SendRawTransactionsAsync(signed, ct).ConfigureAwait(false);
             foreach (var (_, error) in results)
                 if (error is not null) throw new InvalidOperationException($"funding transfer rejected: {error.Message}");
             if (offset + count < accounts.Length) await WaitForNonceAsync(client, funder.Address, nonce + (ulong)(offset + count), ct).ConfigureAwait(false);
@@ -293,10 +294,10 @@ public static partial class TransferLoad
         await WaitForNonceAsync(client, funder.Address, target, ct).ConfigureAwait(false);
     }
 
-    private static async Task WaitForNonceAsync(JsonRpcClient client, Address address, ulong target, CancellationToken ct)
+    private static async Task WaitForNonceAsync(NodeRpcClient client, Address address, ulong target, CancellationToken ct)
     {
         var deadline = Stopwatch.GetTimestamp() + 120 * Stopwatch.Frequency;
-        while (Quantity((await client.CallAsync("iex_getAccount", address.ToString()).ConfigureAwait(false)).GetProperty("nonce")) < target)
+        while ((await client.GetAccountAsync(address.ToString()).ConfigureAwait(false)).Nonce < target)
         {
             if (Stopwatch.GetTimestamp() > deadline) throw new TimeoutException($"funding did not commit within 120 s (waiting for nonce {target} of {address})");
             await Task.Delay(50, ct).ConfigureAwait(false);
@@ -305,6 +306,4 @@ public static partial class TransferLoad
 
     private static double Percentile(double[] sorted, double p) =>
         sorted.Length == 0 ? 0 : sorted[Math.Min(sorted.Length - 1, (int)Math.Ceiling(p * sorted.Length) - 1)];
-
-    private static ulong Quantity(JsonElement e) => JsonRpcClient.Quantity(e);
 }

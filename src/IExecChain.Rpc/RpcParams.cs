@@ -1,5 +1,6 @@
 using System.Runtime.InteropServices;
 using System.Text.Json;
+using IExecChain.Rpc.Contracts;
 
 namespace IExecChain.Rpc;
 

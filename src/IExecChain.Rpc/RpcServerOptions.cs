@@ -1,3 +1,5 @@
+using IExecChain.Rpc.Contracts;
+
 namespace IExecChain.Rpc;
 
 /// <summary>
@@ -7,8 +9,8 @@ namespace IExecChain.Rpc;
 /// </summary>
 public sealed class RpcServerOptions
 {
-    public const string DefaultHost = "127.0.0.1";
-    public const int DefaultPort = 8645;
+    public const string DefaultHost = RpcProtocol.DefaultHost;
+    public const int DefaultPort = RpcProtocol.DefaultPort;
 
     /// <summary>8 MiB: iex_putContent takes content hex-encoded, so about 4 MiB of content fits in one call.</summary>
     public const long DefaultMaxRequestBytes = 8 * 1024 * 1024;

@@ -3,7 +3,7 @@ using System.Text.Json;
 using IExecChain.Core.Primitives;
 using IExecChain.Ethereum.Anchoring;
 using IExecChain.Ethereum.Tests.Support;
-using IExecChain.Rpc.Client;
+using IExecChain.Rpc.Contracts.Client;
 using NUnit.Framework;
 
 namespace IExecChain.IntegrationTests;

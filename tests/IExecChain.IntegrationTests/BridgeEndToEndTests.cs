@@ -6,7 +6,7 @@ using IExecChain.Core.Primitives;
 using IExecChain.Ethereum.Bridge;
 using IExecChain.Ethereum.Tests.Support;
 using IExecChain.Ethereum.Transactions;
-using IExecChain.Rpc.Client;
+using IExecChain.Rpc.Contracts.Client;
 using NUnit.Framework;
 
 namespace IExecChain.IntegrationTests;

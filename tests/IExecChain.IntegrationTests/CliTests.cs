@@ -178,9 +178,9 @@ public class CliTests
             Assert.That(code, Is.EqualTo(2), output);
             Assert.That(output, Does.Contain($"--wasm: '{file2}' cannot run as an app: {reason}").And.Contain("nothing was uploaded or registered"));
         }
-        using var client = new Rpc.Client.JsonRpcClient(chain.Rpc);
+        using var client = new Rpc.Contracts.Client.JsonRpcClient(chain.Rpc);
         var account = await client.CallAsync("iex_getAccount", DevChain.DevAddress("account", 0).ToString());
-        Assert.That(Rpc.Client.JsonRpcClient.Quantity(account.GetProperty("pendingNonce")), Is.EqualTo(0UL), "no transaction was sent");
+        Assert.That(Rpc.Contracts.Client.JsonRpcClient.Quantity(account.GetProperty("pendingNonce")), Is.EqualTo(0UL), "no transaction was sent");
 
         // A WASI command passes both checks (the CLI's and the node's, the upload being declared an app) and is registered.
         string good = dir.File("exit.wasm");
@@ -215,9 +215,9 @@ public class CliTests
         Assert.That(code, Is.EqualTo(0), output);
         var expected = Core.Content.ContentMerkle.ComputeFileRoot(big);
         Assert.That(output, Does.Contain($"root {expected.Root}").And.Contain($"size {bytes.Length}").And.Contain("uploading big.bin: 9.0 MiB of 9.0 MiB (100%)"));
-        using var client = new Rpc.Client.JsonRpcClient(chain.Rpc);
+        using var client = new Rpc.Contracts.Client.JsonRpcClient(chain.Rpc);
         var last = await client.CallAsync("iex_getChunk", expected.Root.ToString(), expected.ChunkCount - 1);
-        Assert.That(Rpc.Client.JsonRpcClient.Quantity(last.GetProperty("size")), Is.EqualTo((ulong)bytes.Length), "the node serves what it took");
+        Assert.That(Rpc.Contracts.Client.JsonRpcClient.Quantity(last.GetProperty("size")), Is.EqualTo((ulong)bytes.Length), "the node serves what it took");
 
         // The provider's own server.
         string served = Directory.CreateDirectory(Path.Combine(dir.Path, "served")).FullName;
@@ -242,7 +242,7 @@ public class CliTests
         Assert.That(code, Is.EqualTo(2), output);
         Assert.That(output, Does.Contain("cannot run as an app: imports function env::now").And.Contain("nothing was uploaded or registered"));
         var account = await client.CallAsync("iex_getAccount", DevChain.DevAddress("account", 0).ToString());
-        Assert.That(Rpc.Client.JsonRpcClient.Quantity(account.GetProperty("pendingNonce")), Is.EqualTo(0UL), "no transaction was sent");
+        Assert.That(Rpc.Contracts.Client.JsonRpcClient.Quantity(account.GetProperty("pendingNonce")), Is.EqualTo(0UL), "no transaction was sent");
 
         (code, output) = NodeProcess.Run(["dataset", "register", "--name", "served", .. data, .. key, "--wait"]);
         Assert.That(code, Is.EqualTo(0), output);

@@ -6,7 +6,7 @@ using IExecChain.Core.Crypto;
 using IExecChain.Core.Primitives;
 using IExecChain.Core.Transactions;
 using IExecChain.Core.Wire;
-using IExecChain.Rpc.Client;
+using IExecChain.Rpc.Contracts.Client;
 using NUnit.Framework;
 
 namespace IExecChain.IntegrationTests;

@@ -1,6 +1,6 @@
 using System.Globalization;
 using IExecChain.Ethereum.Tests.Support;
-using IExecChain.Rpc.Client;
+using IExecChain.Rpc.Contracts.Client;
 using NUnit.Framework;
 
 namespace IExecChain.IntegrationTests;

@@ -5,7 +5,7 @@ using System.Text.Json.Nodes;
 using System.Text.RegularExpressions;
 using IExecChain.Core.Primitives;
 using IExecChain.Node.Cli;
-using IExecChain.Rpc.Client;
+using IExecChain.Rpc.Contracts.Client;
 using NUnit.Framework;
 
 namespace IExecChain.IntegrationTests;

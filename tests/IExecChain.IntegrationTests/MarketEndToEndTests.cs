@@ -2,7 +2,7 @@ using System.Diagnostics;
 using System.Globalization;
 using System.Text.Json;
 using IExecChain.Core.Primitives;
-using IExecChain.Rpc.Client;
+using IExecChain.Rpc.Contracts.Client;
 using IExecChain.Worker.Content;
 using IExecChain.Worker.Execution;
 using IExecChain.Worker.Wasm;

@@ -1,4 +1,4 @@
-using IExecChain.Rpc.Client;
+using IExecChain.Rpc.Contracts.Client;
 using NUnit.Framework;
 
 namespace IExecChain.IntegrationTests;

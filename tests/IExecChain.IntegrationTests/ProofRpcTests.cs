@@ -2,7 +2,7 @@ using System.Text.Json;
 using IExecChain.Core.Crypto;
 using IExecChain.Core.Primitives;
 using IExecChain.Core.Wire;
-using IExecChain.Rpc.Client;
+using IExecChain.Rpc.Contracts.Client;
 using NUnit.Framework;
 
 namespace IExecChain.IntegrationTests;

@@ -1,7 +1,8 @@
 using System.Globalization;
 using System.Text.Json;
 using IExecChain.Node;
-using IExecChain.Rpc.Client;
+using IExecChain.Rpc.Contracts;
+using IExecChain.Rpc.Contracts.Client;
 using IExecChain.Storage;
 using NUnit.Framework;
 

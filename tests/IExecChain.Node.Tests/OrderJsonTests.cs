@@ -2,6 +2,7 @@ using System.Text.Json;
 using IExecChain.Core.Primitives;
 using IExecChain.Core.Wire;
 using IExecChain.Node.Cli;
+using IExecChain.Rpc.Contracts;
 using NUnit.Framework;
 
 namespace IExecChain.Node.Tests;
@@ -227,10 +228,11 @@ public class OrderJsonTests
     public void The_category_table_shows_each_deadline_in_blocks_and_seconds()
     {
         // iex_getCategories' answer for the default categories at 200 ms blocks.
-        var answer = JsonDocument.Parse("""
+        var answer = JsonSerializer.Deserialize<List<CategoryResult>>("""
             [{"id":"0x1","name":"S","timeRefBlocks":"0x64","timeRefSeconds":20,"maxFuel":"0x2540be400","maxMemoryMb":"0x100",
-              "replicaDeadlineBlocks":"0xc8","contributionDeadlineBlocks":"0x2bc","revealDeadlineBlocks":"0xc8","finalDeadlineBlocks":"0x3e8"}]
-            """).RootElement;
+              "replicaDeadlineBlocks":"0xc8","contributionDeadlineBlocks":"0x2bc","revealDeadlineBlocks":"0xc8","finalDeadlineBlocks":"0x3e8",
+              "replicaDeadlineSeconds":40,"finalDeadlineSeconds":200}]
+            """, RpcJson.Exact)!;
         var lines = ChainCommands.Table(answer).Split('\n');
         Assert.That(lines[0], Does.StartWith("id  name  max fuel"));
         Assert.That(lines[1], Does.StartWith("1   S     10,000,000,000  256 MiB"));

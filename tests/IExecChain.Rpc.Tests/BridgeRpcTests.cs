@@ -10,7 +10,7 @@ using IExecChain.Core.Specs;
 using IExecChain.Core.Transactions;
 using IExecChain.Core.Wire;
 using IExecChain.Rpc.Chain;
-using IExecChain.Rpc.Client;
+using IExecChain.Rpc.Contracts.Client;
 using IExecChain.State.Chain;
 using NUnit.Framework;
 

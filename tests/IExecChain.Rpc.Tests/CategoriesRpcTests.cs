@@ -27,7 +27,7 @@ public sealed class CategoriesRpcTests
         double secondsPerBlock = spec.Parameters.BlockIntervalMs / 1000.0;
         foreach (var (c, s) in categories.Zip(served))
         {
-            ulong Q(string name) => Client.JsonRpcClient.Quantity(s.GetProperty(name));
+            ulong Q(string name) => Contracts.Client.JsonRpcClient.Quantity(s.GetProperty(name));
             Assert.That(Q("id"), Is.EqualTo(c.Id));
             Assert.That(s.GetProperty("name").GetString(), Is.EqualTo(c.Name));
             Assert.That(Q("maxFuel"), Is.EqualTo(c.MaxFuel));

@@ -3,7 +3,7 @@ using IExecChain.Core.Content;
 using IExecChain.Core.Crypto;
 using IExecChain.Core.Primitives;
 using IExecChain.Rpc.Chain;
-using IExecChain.Rpc.Client;
+using IExecChain.Rpc.Contracts.Client;
 using IExecChain.Rpc.Tests.Hostile;
 using IExecChain.Worker.Content;
 using Microsoft.Extensions.Logging.Abstractions;

@@ -4,7 +4,7 @@ using IExecChain.Core.Content;
 using IExecChain.Core.Crypto;
 using IExecChain.Core.Primitives;
 using IExecChain.Rpc.Chain;
-using IExecChain.Rpc.Client;
+using IExecChain.Rpc.Contracts.Client;
 using IExecChain.Worker.Content;
 using IExecChain.Worker.Execution;
 using IExecChain.Worker.Results;

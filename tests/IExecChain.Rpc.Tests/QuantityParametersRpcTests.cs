@@ -1,6 +1,7 @@
 using System.Text.Json;
 using IExecChain.Core.Transactions;
 using IExecChain.Rpc.Chain;
+using IExecChain.Rpc.Contracts;
 using IExecChain.State.Execution;
 using IExecChain.State.TxPool;
 using NUnit.Framework;

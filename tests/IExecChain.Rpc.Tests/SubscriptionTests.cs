@@ -5,7 +5,7 @@ using Google.Protobuf;
 using IExecChain.Core.Blocks;
 using IExecChain.Core.Wire;
 using IExecChain.Rpc.Chain;
-using IExecChain.Rpc.Client;
+using IExecChain.Rpc.Contracts.Client;
 using IExecChain.Rpc.Subscriptions;
 using NUnit.Framework;
 

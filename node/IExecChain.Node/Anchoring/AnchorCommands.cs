@@ -1,5 +1,4 @@
 using System.CommandLine;
-using System.Globalization;
 using System.Text.Json;
 using IExecChain.Core.Blocks;
 using IExecChain.Core.Checkpoints;
@@ -9,7 +8,7 @@ using IExecChain.Ethereum.Anchoring;
 using IExecChain.Ethereum.JsonRpc;
 using IExecChain.Ethereum.Transactions;
 using IExecChain.Node.Cli;
-using IExecChain.Rpc.Client;
+using IExecChain.Rpc.Contracts.Client;
 using Microsoft.Extensions.Logging;
 
 namespace IExecChain.Node.Anchoring;
@@ -48,7 +47,7 @@ public static class AnchorCommands
             if (!File.Exists(codeFile)) throw new CliException($"--bytecode: file '{codeFile}' does not exist; run scripts/compile-anchor.sh");
             if (!Hex.TryDecode(File.ReadAllText(codeFile).Trim(), out var code, out _) || code.Length == 0) throw new CliException($"--bytecode: '{codeFile}' does not hold hex creation code");
             var payer = KeyFiles.Load(r.GetValue(key)!, r.GetValue(password));
-            using var side = new JsonRpcClient(JsonRpcClient.ParseEndpoint(r.GetValue(rpc)!));
+            using var side = new NodeRpcClient(JsonRpcClient.ParseEndpoint(r.GetValue(rpc)!));
             using var eth = new EthereumRpcClient(ParseUri(r.GetValue(ethRpc)!, "--eth-rpc"));
             var deployed = await DeployAsync(side, eth, payer, code);
             Console.WriteLine(deployed.Address.ToString());
@@ -65,7 +64,7 @@ public static class AnchorCommands
     }
 
     /// <summary>Deploys the anchor contract for the sidechain behind <paramref name="side"/>, paid by <paramref name="payer"/>.</summary>
-    public static async Task<Deployment> DeployAsync(JsonRpcClient side, EthereumRpcClient eth, PrivateKey payer, byte[] code)
+    public static async Task<Deployment> DeployAsync(NodeRpcClient side, EthereumRpcClient eth, PrivateKey payer, byte[] code)
     {
         var (chainId, firstNumber, firstHeight, set) = await StartingPointAsync(side);
         var sender = await EthereumSender.ConnectAsync(eth, payer);
@@ -88,20 +87,16 @@ public static class AnchorCommands
     }
 
     /// <summary>The next checkpoint to anchor and the set that signs it: after the newest recorded checkpoint, or from genesis.</summary>
-    private static async Task<(ulong ChainId, ulong Number, ulong FirstHeight, List<ValidatorPower> Set)> StartingPointAsync(JsonRpcClient side)
+    private static async Task<(ulong ChainId, ulong Number, ulong FirstHeight, List<ValidatorPower> Set)> StartingPointAsync(NodeRpcClient side)
     {
-        var info = await side.CallAsync("iex_nodeInfo");
-        ulong chainId = JsonRpcClient.Quantity(info.GetProperty("chainId"));
-        var latest = await side.CallAsync("iex_getCheckpoint", "latest");
-        if (latest.ValueKind != JsonValueKind.Null)
+        ulong chainId = (await side.NodeInfoAsync()).ChainId;
+        if (await side.GetLatestCheckpointAsync() is { } latest)
         {
-            var next = latest.GetProperty("nextValidators").EnumerateArray()
-                .Select(v => new ValidatorPower(Address.Parse(v.GetProperty("address").GetString()!), JsonRpcClient.Quantity(v.GetProperty("power")))).ToList();
-            return (chainId, JsonRpcClient.Quantity(latest.GetProperty("number")) + 1, JsonRpcClient.Quantity(latest.GetProperty("lastHeight")) + 1, next);
+            var next = latest.NextValidators.Select(v => new ValidatorPower(Address.Parse(v.Address), v.Power)).ToList();
+            return (chainId, latest.Number + 1, latest.LastHeight + 1, next);
         }
-        var validators = await side.CallAsync("iex_getValidators");
-        var set = validators.GetProperty("validators").EnumerateArray()
-            .Select(v => new ValidatorPower(Address.Parse(v.GetProperty("address").GetString()!), JsonRpcClient.Quantity(v.GetProperty("votingPower"))))
+        var validators = await side.GetValidatorsAsync();
+        var set = validators.Validators.Select(v => new ValidatorPower(Address.Parse(v.Address), v.VotingPower))
             .OrderBy(v => v.Address).ToList();
         return (chainId, 1, 1, set);
     }
@@ -143,21 +138,20 @@ public static class AnchorCommands
         var command = new Command("verify", "Check a sidechain block hash against the anchored checkpoint that covers it, with a Merkle proof") { rpc, ethRpc, address, height };
         command.SetAction(r => Cli.Cli.RunAsync(async () =>
         {
-            using var side = new JsonRpcClient(JsonRpcClient.ParseEndpoint(r.GetValue(rpc)!));
+            using var side = new NodeRpcClient(JsonRpcClient.ParseEndpoint(r.GetValue(rpc)!));
             var source = new RpcCheckpointSource(side);
             ulong h = r.GetValue(height);
             if (h == 0) throw new CliException("--height: the genesis block is not in any checkpoint");
-            var info = await side.CallAsync("iex_getCheckpoint", "latest");
-            if (info.ValueKind == JsonValueKind.Null) throw new CliException("the sidechain has no checkpoint yet");
-            ulong interval = JsonRpcClient.Quantity(info.GetProperty("lastHeight")) / JsonRpcClient.Quantity(info.GetProperty("number"));
+            var latest = await side.GetLatestCheckpointAsync() ?? throw new CliException("the sidechain has no checkpoint yet");
+            ulong interval = latest.LastHeight / latest.Number;
             ulong number = (h + interval - 1) / interval;
             var signed = await source.GetCheckpointAsync(number, CancellationToken.None) ?? throw new CliException($"block {h} is not in a recorded checkpoint yet");
             var cp = signed.Checkpoint;
             var hashes = new List<Hash256>();
             for (ulong b = cp.FirstHeight; b <= cp.LastHeight; b++)
             {
-                var block = await side.CallAsync("iex_getBlockByNumber", "0x" + b.ToString("x", CultureInfo.InvariantCulture), false);
-                hashes.Add(Hash256.Parse(block.GetProperty("hash").GetString()!));
+                var block = await side.GetBlockByNumberAsync(b) ?? throw new CliException($"the sidechain has no block {b} though checkpoint {number} covers it");
+                hashes.Add(Hash256.Parse(block.Hash));
             }
             if (MerkleRoot.Compute(hashes) != cp.BlocksRoot) throw new CliException($"the sidechain's blocks {cp.FirstHeight}..{cp.LastHeight} do not match checkpoint {number}'s root");
             int index = (int)(h - cp.FirstHeight);
@@ -192,7 +186,7 @@ public static class AnchorCommands
             var payer = KeyFiles.Load(r.GetValue(key)!, r.GetValue(password));
             var reporter = r.GetValue(sidechainKey) is { } reporterFile ? KeyFiles.Load(reporterFile, r.GetValue(password)) : null;
             using var loggerFactory = LogOptions.CreateFactory(r.GetValue(logLevel), r.GetValue(logFormat));
-            using var side = new JsonRpcClient(JsonRpcClient.ParseEndpoint(r.GetValue(rpc)!));
+            using var side = new NodeRpcClient(JsonRpcClient.ParseEndpoint(r.GetValue(rpc)!));
             using var eth = new EthereumRpcClient(ParseUri(r.GetValue(ethRpc)!, "--eth-rpc"));
             var options = new RelayerOptions { AnchorContract = ParseAnchor(r.GetValue(address)), EthereumChainId = await eth.ChainIdAsync(ct), ReceiptPollInterval = TimeSpan.FromMilliseconds(200) };
             var relayer = new Relayer(eth, new RpcCheckpointSource(side), payer, options, logger: loggerFactory.CreateLogger<Relayer>());
@@ -227,20 +221,20 @@ public static class AnchorCommands
     }
 
     /// <summary>Records an anchoring on the sidechain (AnchorReceipt); a failure is reported, never fatal.</summary>
-    private static async Task ReportAnchorAsync(JsonRpcClient side, EthereumRpcClient eth, PrivateKey reporter, RelayerOptions options, ulong number, Hash256 txHash, CancellationToken ct)
+    private static async Task ReportAnchorAsync(NodeRpcClient side, EthereumRpcClient eth, PrivateKey reporter, RelayerOptions options, ulong number, Hash256 txHash, CancellationToken ct)
     {
         try
         {
             var receipt = await eth.GetTransactionReceiptAsync(txHash, ct);
-            var info = await side.CallAsync("iex_nodeInfo");
-            var account = await side.CallAsync("iex_getAccount", reporter.Address.ToString());
+            var info = await side.NodeInfoAsync();
+            var account = await side.GetAccountAsync(reporter.Address.ToString());
             var body = new Core.Wire.TransactionBody
             {
-                ChainId = JsonRpcClient.Quantity(info.GetProperty("chainId")),
+                ChainId = info.ChainId,
                 // The pool's next nonce, not the committed one: one round can anchor several
                 // checkpoints, and the receipt of the one before may still be pending.
-                Nonce = JsonRpcClient.Quantity(account.GetProperty("pendingNonce")),
-                Fee = JsonRpcClient.Quantity(info.GetProperty("fees").GetProperty("anchorReceipt")),
+                Nonce = account.PendingNonce,
+                Fee = info.Fees.AnchorReceipt,
                 AnchorReceipt = new Core.Wire.AnchorReceipt
                 {
                     CheckpointNumber = number,
@@ -250,8 +244,8 @@ public static class AnchorCommands
                     EthBlockNumber = receipt?.BlockNumber ?? 0,
                 },
             };
-            var id = await side.CallAsync("iex_sendRawTransaction", Hex.Encode(Core.Transactions.TransactionCodec.Sign(body, reporter)));
-            Console.WriteLine($"checkpoint {number}: anchor receipt submitted to the sidechain as {id.GetString()}");
+            var id = await side.SendRawTransactionAsync(Hex.Encode(Core.Transactions.TransactionCodec.Sign(body, reporter)));
+            Console.WriteLine($"checkpoint {number}: anchor receipt submitted to the sidechain as {id}");
         }
         catch (Exception e) when (e is JsonRpcClientException or HttpRequestException or EthereumRpcException or EthereumUnavailableException)
         {

@@ -4,7 +4,7 @@ using IExecChain.Core.Primitives;
 using IExecChain.Ethereum.Anchoring;
 using IExecChain.Ethereum.JsonRpc;
 using IExecChain.Node.Cli;
-using IExecChain.Rpc.Client;
+using IExecChain.Rpc.Contracts.Client;
 
 namespace IExecChain.Node.Anchoring;
 
@@ -22,10 +22,10 @@ public sealed record RelayerServiceOptions(Uri EthRpc, string EthKeyFile, string
 internal sealed class RelayerService : IDisposable
 {
     private readonly EthereumRpcClient _eth;
-    private readonly JsonRpcClient _side;
+    private readonly NodeRpcClient _side;
     private readonly Relayer _relayer;
 
-    private RelayerService(EthereumRpcClient eth, JsonRpcClient side, Relayer relayer, Address anchor)
+    private RelayerService(EthereumRpcClient eth, NodeRpcClient side, Relayer relayer, Address anchor)
     {
         _eth = eth;
         _side = side;
@@ -39,7 +39,7 @@ internal sealed class RelayerService : IDisposable
     {
         var payer = KeyFiles.Load(options.EthKeyFile, passwordFile);
         var eth = new EthereumRpcClient(options.EthRpc, new EthereumRpcOptions { MaxRetries = 20, RetryDelay = TimeSpan.FromMilliseconds(250) });
-        var side = new JsonRpcClient(sidechain);
+        var side = new NodeRpcClient(sidechain);
         try
         {
             ulong ethChainId = await eth.ChainIdAsync();

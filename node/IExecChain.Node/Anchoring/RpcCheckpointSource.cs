@@ -1,49 +1,40 @@
-using System.Globalization;
-using System.Text.Json;
 using IExecChain.Core.Checkpoints;
 using IExecChain.Core.Primitives;
 using IExecChain.Ethereum.Anchoring;
-using IExecChain.Rpc.Client;
+using IExecChain.Rpc.Contracts;
+using IExecChain.Rpc.Contracts.Client;
 
 namespace IExecChain.Node.Anchoring;
 
 /// <summary>Checkpoints and their signatures as a sidechain node serves them (iex_getCheckpoint).</summary>
-public sealed class RpcCheckpointSource(JsonRpcClient client) : ICheckpointSource
+public sealed class RpcCheckpointSource(NodeRpcClient node) : ICheckpointSource
 {
-    public async Task<ulong?> GetLatestCheckpointNumberAsync(CancellationToken ct)
-    {
-        var result = await client.CallAsync("iex_getCheckpoint", "latest").ConfigureAwait(false);
-        return result.ValueKind == JsonValueKind.Null ? null : JsonRpcClient.Quantity(result.GetProperty("number"));
-    }
+    public async Task<ulong?> GetLatestCheckpointNumberAsync(CancellationToken ct) =>
+        (await node.GetLatestCheckpointAsync().ConfigureAwait(false))?.Number;
 
     /// <summary>A checkpoint as iex_getCheckpoint and iex_getWithdrawal serve it; the served digest is never trusted, it is recomputed from the fields.</summary>
-    public static Checkpoint ParseCheckpoint(JsonElement json)
+    public static Checkpoint ParseCheckpoint(CheckpointHeaderResult served)
     {
         var checkpoint = new Checkpoint(
-            JsonRpcClient.Quantity(json.GetProperty("chainId")),
-            JsonRpcClient.Quantity(json.GetProperty("number")),
-            JsonRpcClient.Quantity(json.GetProperty("firstHeight")),
-            JsonRpcClient.Quantity(json.GetProperty("lastHeight")),
-            Hash256.Parse(json.GetProperty("blocksRoot").GetString()!),
-            Hash256.Parse(json.GetProperty("stateRoot").GetString()!),
-            Hash256.Parse(json.GetProperty("nextValidatorSetHash").GetString()!),
-            Hash256.Parse(json.GetProperty("withdrawalsRoot").GetString()!));
-        if (checkpoint.Digest() != Hash256.Parse(json.GetProperty("digest").GetString()!))
+            served.ChainId,
+            served.Number,
+            served.FirstHeight,
+            served.LastHeight,
+            Hash256.Parse(served.BlocksRoot),
+            Hash256.Parse(served.StateRoot),
+            Hash256.Parse(served.NextValidatorSetHash),
+            Hash256.Parse(served.WithdrawalsRoot));
+        if (checkpoint.Digest() != Hash256.Parse(served.Digest))
             throw new AnchoringException($"checkpoint {checkpoint.Number} from the sidechain does not hash to its stated digest");
         return checkpoint;
     }
 
     public async Task<SignedCheckpoint?> GetCheckpointAsync(ulong number, CancellationToken ct)
     {
-        var result = await client.CallAsync("iex_getCheckpoint", number.ToString(CultureInfo.InvariantCulture)).ConfigureAwait(false);
-        if (result.ValueKind == JsonValueKind.Null) return null;
-        var checkpoint = ParseCheckpoint(result);
-        var signatures = result.GetProperty("signatures").EnumerateArray()
-            .Select(s => new CheckpointSignature(Address.Parse(s.GetProperty("validator").GetString()!), Hex.Decode(s.GetProperty("signature").GetString()!)))
-            .ToList();
-        var next = result.GetProperty("nextValidators").EnumerateArray()
-            .Select(v => new ValidatorPower(Address.Parse(v.GetProperty("address").GetString()!), JsonRpcClient.Quantity(v.GetProperty("power"))))
-            .ToList();
+        if (await node.GetCheckpointAsync(number).ConfigureAwait(false) is not { } served) return null;
+        var checkpoint = ParseCheckpoint(served);
+        var signatures = served.Signatures.Select(s => new CheckpointSignature(Address.Parse(s.Validator), Hex.Decode(s.Signature))).ToList();
+        var next = served.NextValidators.Select(v => new ValidatorPower(Address.Parse(v.Address), v.Power)).ToList();
         return new SignedCheckpoint(checkpoint, signatures, next);
     }
 }

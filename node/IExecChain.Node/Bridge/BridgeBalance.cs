@@ -2,7 +2,7 @@ using System.Numerics;
 using System.Text.Json;
 using IExecChain.Ethereum.Bridge;
 using IExecChain.Ethereum.JsonRpc;
-using IExecChain.Rpc.Client;
+using IExecChain.Rpc.Contracts.Client;
 
 namespace IExecChain.Node.Bridge;
 
@@ -19,7 +19,7 @@ public sealed record BridgeBalance(
     ulong ClaimedWithdrawals, ulong ClaimedAmount, ulong UnclaimedWithdrawals, ulong UnclaimedAmount, bool Balanced,
     ulong FrozenAt = 0, ulong Exits = 0, ulong ExitedAmount = 0)
 {
-    public static async Task<BridgeBalance> ReadAsync(JsonRpcClient side, EthereumRpcClient eth, BridgeCommands.BridgeInfo info, CancellationToken ct)
+    public static async Task<BridgeBalance> ReadAsync(NodeRpcClient side, EthereumRpcClient eth, BridgeCommands.BridgeInfo info, CancellationToken ct)
     {
         for (int attempt = 1; ; attempt++)
             if (await TryReadAsync(side, eth, info, ct) is { } balance) return balance;
@@ -27,15 +27,15 @@ public sealed record BridgeBalance(
     }
 
     /// <summary>Null when the sidechain credited a deposit while Ethereum was read (the two reads would not match).</summary>
-    private static async Task<BridgeBalance?> TryReadAsync(JsonRpcClient side, EthereumRpcClient eth, BridgeCommands.BridgeInfo info, CancellationToken ct)
+    private static async Task<BridgeBalance?> TryReadAsync(NodeRpcClient side, EthereumRpcClient eth, BridgeCommands.BridgeInfo info, CancellationToken ct)
     {
         var contract = new BridgeContract(eth, info.Contract);
-        var status = await side.CallAsync("iex_bridgeStatus");
-        ulong startBlock = JsonRpcClient.Quantity(status.GetProperty("bridge").GetProperty("startBlock"));
+        var status = await side.BridgeStatusAsync();
+        ulong startBlock = (status.Bridge ?? throw new Cli.CliException("the sidechain has no bridge (iex_bridgeStatus lists none)")).StartBlock;
         // One Ethereum block for every read: the logs up to it, then the contract's figures at it
         // (a deposit landing between two reads would otherwise look like an imbalance).
         ulong block = await eth.BlockNumberAsync(ct);
-        ulong nextDeposit = JsonRpcClient.Quantity(status.GetProperty("nextDepositId"));
+        ulong nextDeposit = status.NextDepositId;
         ulong pendingDeposits = 0, pendingAmount = 0;
         var claimed = new Dictionary<ulong, ulong>();
         ulong exits = 0, exitedAmount = 0;
@@ -53,11 +53,11 @@ public sealed record BridgeBalance(
 
         // The sidechain read after Ethereum: a deposit credited meanwhile moves from pending to the
         // supply, so the sidechain is read again when its figures moved while the logs were read.
-        status = await side.CallAsync("iex_bridgeStatus");
-        if (JsonRpcClient.Quantity(status.GetProperty("nextDepositId")) != nextDeposit) return null;
-        ulong supply = JsonRpcClient.Quantity(status.GetProperty("bridgedSupply"));
-        ulong withdrawn = JsonRpcClient.Quantity(status.GetProperty("withdrawnTotal"));
-        ulong withdrawals = JsonRpcClient.Quantity(status.GetProperty("nextWithdrawalId"));
+        status = await side.BridgeStatusAsync();
+        if (status.NextDepositId != nextDeposit) return null;
+        ulong supply = status.BridgedSupply;
+        ulong withdrawn = status.WithdrawnTotal;
+        ulong withdrawals = status.NextWithdrawalId;
         ulong claimedAmount = claimed.Values.Aggregate(0UL, (a, b) => a + b);
         ulong unclaimedAmount = withdrawn >= claimedAmount ? withdrawn - claimedAmount : 0;
         // Once frozen, exits pay from the frozen checkpoint's state, not the live supply: the live
@@ -66,7 +66,7 @@ public sealed record BridgeBalance(
             await eth.CallAsync(info.Contract, BridgeContract.FrozenAtFunction.EncodeCall(), block: EthereumRpcClient.Quantity(block), ct: ct))[0];
         bool balanced = frozenAt != 0
             || (withdrawn >= claimedAmount && locked == (BigInteger)supply + pendingAmount + unclaimedAmount && depositCount == nextDeposit + pendingDeposits);
-        return new BridgeBalance(info.Contract.ToString(), info.EthChainId, block, JsonRpcClient.Quantity(status.GetProperty("blockNumber")),
+        return new BridgeBalance(info.Contract.ToString(), info.EthChainId, block, status.BlockNumber,
             locked.ToString(System.Globalization.CultureInfo.InvariantCulture), depositCount, supply, nextDeposit, pendingDeposits, pendingAmount,
             withdrawals, withdrawn, (ulong)claimed.Count, claimedAmount, withdrawals - (ulong)claimed.Count, unclaimedAmount, balanced, frozenAt, exits, exitedAmount);
     }

@@ -1,5 +1,4 @@
 using System.CommandLine;
-using System.Globalization;
 using System.Numerics;
 using System.Text.Json;
 using Google.Protobuf;
@@ -16,7 +15,8 @@ using IExecChain.Ethereum.JsonRpc;
 using IExecChain.Ethereum.Transactions;
 using IExecChain.Node.Anchoring;
 using IExecChain.Node.Cli;
-using IExecChain.Rpc.Client;
+using IExecChain.Rpc.Contracts;
+using IExecChain.Rpc.Contracts.Client;
 
 namespace IExecChain.Node.Bridge;
 
@@ -51,14 +51,12 @@ public static class BridgeCommands
     /// <summary>The bridge as the chain spec names it; <paramref name="StartBlock"/> is the Ethereum block deposits are read from.</summary>
     public sealed record BridgeInfo(ulong SidechainId, Address Contract, ulong EthChainId, ulong Confirmations, ulong StartBlock = 0);
 
-    public static async Task<BridgeInfo> BridgeInfoAsync(JsonRpcClient side)
+    public static async Task<BridgeInfo> BridgeInfoAsync(NodeRpcClient side)
     {
-        var info = await side.CallAsync("iex_nodeInfo");
-        var status = await side.CallAsync("iex_bridgeStatus");
-        if (!status.TryGetProperty("bridge", out var bridge) || bridge.ValueKind != JsonValueKind.Object)
-            throw new CliException($"the sidechain at {side.Endpoint} has no RLC bridge in its chain spec");
-        return new BridgeInfo(JsonRpcClient.Quantity(info.GetProperty("chainId")), Address.Parse(bridge.GetProperty("contract").GetString()!),
-            JsonRpcClient.Quantity(bridge.GetProperty("ethChainId")), JsonRpcClient.Quantity(bridge.GetProperty("confirmations")), JsonRpcClient.Quantity(bridge.GetProperty("startBlock")));
+        var info = await side.NodeInfoAsync();
+        var bridge = (await side.BridgeStatusAsync()).Bridge
+            ?? throw new CliException($"the sidechain at {side.Endpoint} has no RLC bridge in its chain spec");
+        return new BridgeInfo(info.ChainId, Address.Parse(bridge.Contract), bridge.EthChainId, bridge.Confirmations, bridge.StartBlock);
     }
 
     /// <summary>The bridge as a node's own chain spec names it: for when the sidechain no longer answers.</summary>
@@ -153,7 +151,7 @@ public static class BridgeCommands
             ulong value = PositiveAmount(r.GetValue(amount)!);
             var payer = KeyFiles.Load(r.GetValue(key)!, r.GetValue(password));
             var recipient = r.GetValue(to) is { } t ? ParseAddress(t, "--to") : payer.Address;
-            using var side = new JsonRpcClient(JsonRpcClient.ParseEndpoint(r.GetValue(rpc)!));
+            using var side = new NodeRpcClient(JsonRpcClient.ParseEndpoint(r.GetValue(rpc)!));
             var info = await BridgeInfoAsync(side);
             using var eth = await ConnectAsync(r.GetValue(ethRpc)!, info);
             var bridge = new BridgeContract(eth, info.Contract);
@@ -169,12 +167,12 @@ public static class BridgeCommands
             var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(r.GetValue(timeout));
             while (true)
             {
-                var credited = await side.CallAsync("iex_getDeposit", deposit.ToString(CultureInfo.InvariantCulture));
-                if (credited.ValueKind == JsonValueKind.Object && credited.GetProperty("status").GetString() == "credited")
+                var credited = await side.GetDepositAsync(deposit);
+                if (credited is { Status: "credited" })
                 {
-                    var account = await side.CallAsync("iex_getAccount", recipient.ToString());
-                    Console.WriteLine($"deposit {deposit} credited at sidechain height {JsonRpcClient.Quantity(credited.GetProperty("creditedAt"))}; " +
-                        $"{recipient} holds {Amounts.Format(JsonRpcClient.Quantity(account.GetProperty("balance")))} on the sidechain, " +
+                    var account = await side.GetAccountAsync(recipient.ToString());
+                    Console.WriteLine($"deposit {deposit} credited at sidechain height {credited.CreditedAt}; " +
+                        $"{recipient} holds {Amounts.Format(account.Balance)} on the sidechain, " +
                         $"{payer.Address} {Amounts.Format((ulong)BigInteger.Min(await BridgeContract.BalanceOfAsync(eth, token, payer.Address, ct), ulong.MaxValue))} on Ethereum");
                     return 0;
                 }
@@ -204,10 +202,9 @@ public static class BridgeCommands
             if (recipient == Address.Zero) throw new CliException("--to: the zero address cannot receive a withdrawal");
             if (r.GetValue(wait) && (r.GetValue(ethRpc) is null || r.GetValue(ethKey) is null)) throw new CliException("--wait claims on Ethereum: give --eth-rpc and --eth-key");
             var signer = KeyFiles.Load(r.GetValue(key)!, r.GetValue(password));
-            using var side = new JsonRpcClient(JsonRpcClient.ParseEndpoint(r.GetValue(rpc)!));
+            using var side = new NodeRpcClient(JsonRpcClient.ParseEndpoint(r.GetValue(rpc)!));
             var info = await BridgeInfoAsync(side);
-            var status = await side.CallAsync("iex_bridgeStatus");
-            ulong supply = JsonRpcClient.Quantity(status.GetProperty("bridgedSupply"));
+            ulong supply = (await side.BridgeStatusAsync()).BridgedSupply;
             if (value > supply) throw new CliException($"--amount: {Amounts.Format(value)} exceeds the bridged supply {Amounts.Format(supply)} (RLC locked on Ethereum for this chain)");
             var (id, withdrawal) = await WithdrawAsync(side, info, signer, recipient, value, ct);
             Console.WriteLine($"withdrawal {withdrawal}: {Amounts.Format(value)} burned on the sidechain for {recipient} (tx {id}); claim it once its checkpoint is anchored: iexchain bridge claim {withdrawal}");
@@ -223,30 +220,30 @@ public static class BridgeCommands
     /// Sends a Withdraw transaction signed by <paramref name="signer"/>, waits for it, and finds the id
     /// of the withdrawal it recorded; refused beforehand when the signer cannot pay the amount and the fee.
     /// </summary>
-    internal static async Task<(string TransactionId, ulong WithdrawalId)> WithdrawAsync(JsonRpcClient side, BridgeInfo info, PrivateKey signer, Address recipient, ulong amount,
+    internal static async Task<(string TransactionId, ulong WithdrawalId)> WithdrawAsync(NodeRpcClient side, BridgeInfo info, PrivateKey signer, Address recipient, ulong amount,
         CancellationToken ct)
     {
-        var account = await side.CallAsync("iex_getAccount", signer.Address.ToString());
-        ulong balance = JsonRpcClient.Quantity(account.GetProperty("balance"));
+        var account = await side.GetAccountAsync(signer.Address.ToString());
+        ulong balance = account.Balance;
         var body = new TransactionBody
         {
             ChainId = info.SidechainId,
-            Nonce = JsonRpcClient.Quantity(account.GetProperty("pendingNonce")),
-            Fee = JsonRpcClient.Quantity((await side.CallAsync("iex_nodeInfo")).GetProperty("fees").GetProperty("bridge")),
+            Nonce = account.PendingNonce,
+            Fee = (await side.NodeInfoAsync()).Fees.Bridge,
             Withdraw = new Withdraw { Recipient = ByteString.CopyFrom(recipient.ToArray()), Amount = amount },
         };
         if (balance < amount + body.Fee) throw new CliException($"--amount: {signer.Address} holds {Amounts.Format(balance)}, less than {Amounts.Format(amount)} plus the fee {Amounts.Format(body.Fee)}");
         var (id, receipt) = await SendAndConfirmAsync(side, body, signer, "withdrawal transaction", ct);
-        return (id, await FindWithdrawalAsync(side, signer.Address, recipient, amount, JsonRpcClient.Quantity(receipt.GetProperty("blockNumber"))));
+        return (id, await FindWithdrawalAsync(side, signer.Address, recipient, amount, receipt.BlockNumber));
     }
 
     /// <summary>Signs and sends <paramref name="body"/>, waits for its receipt, and refuses one that failed (naming <paramref name="what"/> and the chain's reason).</summary>
-    internal static async Task<(string Id, JsonElement Receipt)> SendAndConfirmAsync(JsonRpcClient side, TransactionBody body, PrivateKey signer, string what, CancellationToken ct)
+    internal static async Task<(string Id, ReceiptResult Receipt)> SendAndConfirmAsync(NodeRpcClient side, TransactionBody body, PrivateKey signer, string what, CancellationToken ct)
     {
-        var id = (await side.CallAsync("iex_sendRawTransaction", Hex.Encode(TransactionCodec.Sign(body, signer)))).GetString()!;
+        var id = await side.SendRawTransactionAsync(Hex.Encode(TransactionCodec.Sign(body, signer)));
         var receipt = await WaitForReceiptAsync(side, id, ct);
-        if (receipt.GetProperty("status").GetString() != "success")
-            throw new CliException($"{what} {id} failed: {(receipt.TryGetProperty("error", out var e) ? e.GetString() : "no reason given")}");
+        if (!receipt.Succeeded)
+            throw new CliException($"{what} {id} failed: {receipt.Error ?? "no reason given"}");
         return (id, receipt);
     }
 
@@ -263,7 +260,7 @@ public static class BridgeCommands
         command.SetAction((r, ct) => Cli.Cli.RunAsync(async () =>
         {
             var payer = KeyFiles.Load(r.GetValue(key)!, r.GetValue(password));
-            using var side = new JsonRpcClient(JsonRpcClient.ParseEndpoint(r.GetValue(rpc)!));
+            using var side = new NodeRpcClient(JsonRpcClient.ParseEndpoint(r.GetValue(rpc)!));
             var info = await BridgeInfoAsync(side);
             using var eth = await ConnectAsync(r.GetValue(ethRpc)!, info);
             return await ClaimAsync(side, eth, info, payer, r.GetValue(id), r.GetValue(wait), TimeSpan.FromSeconds(r.GetValue(timeout)), Console.WriteLine, ct);
@@ -272,7 +269,7 @@ public static class BridgeCommands
     }
 
     /// <summary>Claims withdrawal <paramref name="id"/>, after checking its proof locally against the checkpoint the anchor contract holds.</summary>
-    internal static async Task<int> ClaimAsync(JsonRpcClient side, EthereumRpcClient eth, BridgeInfo info, PrivateKey payer, ulong id, bool wait, TimeSpan timeout, Action<string> say, CancellationToken ct)
+    internal static async Task<int> ClaimAsync(NodeRpcClient side, EthereumRpcClient eth, BridgeInfo info, PrivateKey payer, ulong id, bool wait, TimeSpan timeout, Action<string> say, CancellationToken ct)
     {
         var bridge = new BridgeContract(eth, info.Contract);
         if (await bridge.IsClaimedAsync(id, ct)) throw new CliException($"withdrawal {id} was claimed already");
@@ -281,11 +278,10 @@ public static class BridgeCommands
         bool told = false;
         while (true)
         {
-            var w = await side.CallAsync("iex_getWithdrawal", id.ToString(CultureInfo.InvariantCulture));
-            if (w.ValueKind == JsonValueKind.Null) throw new CliException($"the sidechain has no withdrawal {id}");
-            if (w.TryGetProperty("checkpoint", out var cpJson) && cpJson.ValueKind == JsonValueKind.Object)
+            var w = await side.GetWithdrawalAsync(id) ?? throw new CliException($"the sidechain has no withdrawal {id}");
+            if (w.Checkpoint is { } served)
             {
-                var claim = ClaimFrom(w, cpJson, info.SidechainId, id);
+                var claim = ClaimFrom(w, served, info.SidechainId, id);
                 if (await anchor.IsAnchoredAsync(claim.Checkpoint, ct))
                 {
                     var sender = new EthereumSender(eth, payer, info.EthChainId);
@@ -297,10 +293,10 @@ public static class BridgeCommands
                     return 0;
                 }
             }
-            if (!wait) throw new CliException($"withdrawal {id} is {w.GetProperty("status").GetString()}, its checkpoint {JsonRpcClient.Quantity(w.GetProperty("checkpointNumber"))} is not anchored yet (use --wait)");
-            if (!told) say($"waiting for checkpoint {JsonRpcClient.Quantity(w.GetProperty("checkpointNumber"))} to be anchored …");
+            if (!wait) throw new CliException($"withdrawal {id} is {w.Status}, its checkpoint {w.CheckpointNumber} is not anchored yet (use --wait)");
+            if (!told) say($"waiting for checkpoint {w.CheckpointNumber} to be anchored …");
             told = true;
-            if (DateTime.UtcNow >= deadline) throw new CliException($"checkpoint {JsonRpcClient.Quantity(w.GetProperty("checkpointNumber"))} was not anchored within {timeout.TotalSeconds} s (is a relayer running?)");
+            if (DateTime.UtcNow >= deadline) throw new CliException($"checkpoint {w.CheckpointNumber} was not anchored within {timeout.TotalSeconds} s (is a relayer running?)");
             await Task.Delay(1000, ct);
         }
     }
@@ -308,16 +304,16 @@ public static class BridgeCommands
     internal sealed record Claim(Checkpoint Checkpoint, Withdrawal Withdrawal, ulong Index, ulong Count, List<Hash256> Proof);
 
     /// <summary>What `claim` sends, from iex_getWithdrawal; refused unless the node's proof and digest check out here.</summary>
-    internal static Claim ClaimFrom(JsonElement w, JsonElement cp, ulong sidechainId, ulong id)
+    internal static Claim ClaimFrom(WithdrawalResult w, CheckpointHeaderResult cp, ulong sidechainId, ulong id)
     {
         var checkpoint = RpcCheckpointSource.ParseCheckpoint(cp);
         if (checkpoint.ChainId != sidechainId)
             throw new CliException($"the node served checkpoint {checkpoint.Number} of chain {checkpoint.ChainId}, not of {sidechainId}");
-        var withdrawal = new Withdrawal(id, Address.Parse(w.GetProperty("recipient").GetString()!), JsonRpcClient.Quantity(w.GetProperty("amount")));
-        var proof = w.GetProperty("proof");
-        ulong index = JsonRpcClient.Quantity(proof.GetProperty("index"));
-        ulong count = JsonRpcClient.Quantity(proof.GetProperty("count"));
-        var siblings = proof.GetProperty("siblings").EnumerateArray().Select(s => Hash256.Parse(s.GetString()!)).ToList();
+        var withdrawal = new Withdrawal(id, Address.Parse(w.Recipient), w.Amount);
+        var proof = w.Proof ?? throw new CliException($"the node served withdrawal {id} with its checkpoint but without a proof");
+        ulong index = proof.Index;
+        ulong count = proof.Count;
+        var siblings = proof.Siblings.Select(Hash256.Parse).ToList();
         if (index >= count || count > int.MaxValue || !MerkleRoot.Verify(checkpoint.WithdrawalsRoot, withdrawal.LeafHash(), (int)index, (int)count, siblings))
             throw new CliException($"the node's proof of withdrawal {id} does not lead to checkpoint {checkpoint.Number}'s withdrawals root");
         return new Claim(checkpoint, withdrawal, index, count, siblings);
@@ -330,7 +326,7 @@ public static class BridgeCommands
         var command = new Command("status", "Both sides of the bridge and whether they balance (exit code 1 when they do not)") { rpc, ethRpc };
         command.SetAction((r, ct) => Cli.Cli.RunAsync(async () =>
         {
-            using var side = new JsonRpcClient(JsonRpcClient.ParseEndpoint(r.GetValue(rpc)!));
+            using var side = new NodeRpcClient(JsonRpcClient.ParseEndpoint(r.GetValue(rpc)!));
             var info = await BridgeInfoAsync(side);
             using var eth = await ConnectAsync(r.GetValue(ethRpc)!, info);
             var report = await BridgeBalance.ReadAsync(side, eth, info, ct);
@@ -515,33 +511,31 @@ public static class BridgeCommands
     private static async Task<BridgeInfo> InfoAsync(string? dataDir, string rpc)
     {
         if (dataDir is not null) return BridgeInfoOf(dataDir);
-        using var side = new JsonRpcClient(JsonRpcClient.ParseEndpoint(rpc));
+        using var side = new NodeRpcClient(JsonRpcClient.ParseEndpoint(rpc));
         return await BridgeInfoAsync(side);
     }
 
-    private static async Task<JsonElement> WaitForReceiptAsync(JsonRpcClient side, string id, CancellationToken ct)
+    private static async Task<ReceiptResult> WaitForReceiptAsync(NodeRpcClient side, string id, CancellationToken ct)
     {
         var deadline = DateTime.UtcNow.AddSeconds(60);
         while (DateTime.UtcNow < deadline)
         {
-            var receipt = await side.CallAsync("iex_getReceipt", id);
-            if (receipt.ValueKind == JsonValueKind.Object) return receipt;
+            if (await side.GetReceiptAsync(id) is { } receipt) return receipt;
             await Task.Delay(200, ct);
         }
         throw new CliException($"transaction {id} was not included within 60 s");
     }
 
     /// <summary>The id of the withdrawal a Withdraw transaction included at <paramref name="height"/> recorded (ids grow with height: searched from the newest down).</summary>
-    private static async Task<ulong> FindWithdrawalAsync(JsonRpcClient side, Address sender, Address recipient, ulong amount, ulong height)
+    private static async Task<ulong> FindWithdrawalAsync(NodeRpcClient side, Address sender, Address recipient, ulong amount, ulong height)
     {
-        var status = await side.CallAsync("iex_bridgeStatus");
-        for (ulong id = JsonRpcClient.Quantity(status.GetProperty("nextWithdrawalId")); id-- > 0;)
+        var status = await side.BridgeStatusAsync();
+        for (ulong id = status.NextWithdrawalId; id-- > 0;)
         {
-            var w = await side.CallAsync("iex_getWithdrawal", id.ToString(CultureInfo.InvariantCulture));
-            ulong at = JsonRpcClient.Quantity(w.GetProperty("height"));
+            var w = await side.GetWithdrawalAsync(id) ?? throw new CliException($"the node lists {status.NextWithdrawalId} withdrawals but has no withdrawal {id}");
+            ulong at = w.Height;
             if (at < height) break;
-            if (at == height && Address.Parse(w.GetProperty("sender").GetString()!) == sender
-                && Address.Parse(w.GetProperty("recipient").GetString()!) == recipient && JsonRpcClient.Quantity(w.GetProperty("amount")) == amount)
+            if (at == height && Address.Parse(w.Sender) == sender && Address.Parse(w.Recipient) == recipient && w.Amount == amount)
                 return id;
         }
         throw new CliException($"the withdrawal included at height {height} is not in the node's state");

@@ -2,8 +2,8 @@ using System.CommandLine;
 using System.Globalization;
 using IExecChain.LoadGenerator;
 using IExecChain.Node.Devnet;
+using IExecChain.Rpc.Contracts.Client;
 using IExecChain.Rpc;
-using IExecChain.Rpc.Client;
 
 namespace IExecChain.Node.Cli;
 
@@ -63,9 +63,10 @@ public static class BenchCommand
         tasks.SetAction((r, ct) => Cli.RunAsync(async () =>
         {
             using var client = new JsonRpcClient(JsonRpcClient.ParseEndpoint(r.GetValue(rpc)!), TimeSpan.FromSeconds(30));
-            var info = await client.CallAsync("iex_nodeInfo");
-            ulong chainId = JsonRpcClient.Quantity(info.GetProperty("chainId"));
-            var fees = info.GetProperty("fees");
+            var node = new NodeRpcClient(client);
+            var info = await node.NodeInfoAsync();
+            ulong chainId = info.ChainId;
+            var fees = info.Fees;
             var book = await client.CallAsync("iex_getOrderBook", new Dictionary<string, object> { ["limit"] = 1000 });
             var orders = book.GetProperty("orders").EnumerateArray().ToList();
             var appOrder = orders.FirstOrDefault(o => o.GetProperty("kind").GetString() == "app"
@@ -81,14 +82,14 @@ public static class BenchCommand
             var funder = r.GetValue(funderKey) is { } file ? KeyFiles.Load(file, r.GetValue(password)) : DevKeys.Account(0);
             var requester = new Core.Crypto.PrivateKey(System.Security.Cryptography.RandomNumberGenerator.GetBytes(32));
             ulong n = r.GetValue(volume);
-            ulong cost = checked((appPrice + poolPrice) * n + 10 * JsonRpcClient.Quantity(fees.GetProperty("order")));
-            ulong funderNonce = JsonRpcClient.Quantity((await client.CallAsync("iex_getAccount", funder.Address.ToString())).GetProperty("nonce"));
+            ulong cost = checked((appPrice + poolPrice) * n + 10 * fees.Order);
+            ulong funderNonce = (await node.GetAccountAsync(funder.Address.ToString())).Nonce;
             await Send(client, funder, new Core.Wire.TransactionBody
             {
-                ChainId = chainId, Nonce = funderNonce, Fee = JsonRpcClient.Quantity(fees.GetProperty("transfer")),
+                ChainId = chainId, Nonce = funderNonce, Fee = fees.Transfer,
                 Transfer = new Core.Wire.Transfer { To = Google.Protobuf.ByteString.CopyFrom(requester.Address.ToArray()), Amount = cost },
             });
-            await WaitNonce(client, requester.Address, funder.Address, funderNonce + 1);
+            await WaitNonce(node, funder.Address, funderNonce + 1);
             var order = new Core.Wire.RequestOrder
             {
                 App = Google.Protobuf.ByteString.CopyFrom(appAddress.ToArray()), AppMaxPrice = appPrice, WorkerpoolMaxPrice = poolPrice,
@@ -96,11 +97,11 @@ public static class BenchCommand
                 Salt = Google.Protobuf.ByteString.CopyFrom(System.Security.Cryptography.RandomNumberGenerator.GetBytes(8)),
             };
             var hash = State.Market.OrderCodec.HashOf(State.Market.OrderCodec.Kind.Request, order).ToString();
-            ulong startHeight = JsonRpcClient.Quantity(await client.CallAsync("iex_blockNumber"));
+            ulong startHeight = await node.BlockNumberAsync();
             var started = System.Diagnostics.Stopwatch.GetTimestamp();
             await Send(client, requester, new Core.Wire.TransactionBody
             {
-                ChainId = chainId, Nonce = 0, Fee = JsonRpcClient.Quantity(fees.GetProperty("order")), PlaceOrder = new Core.Wire.PlaceOrder { Request = order },
+                ChainId = chainId, Nonce = 0, Fee = fees.Order, PlaceOrder = new Core.Wire.PlaceOrder { Request = order },
             });
             Console.Error.WriteLine($"ordered {n} tasks of app {appAddress} at trust {r.GetValue(trust)} (order {hash})");
             var deadline = DateTime.UtcNow.AddSeconds(r.GetValue(timeout));
@@ -154,12 +155,12 @@ public static class BenchCommand
     private static async Task Send(JsonRpcClient client, Core.Crypto.PrivateKey key, Core.Wire.TransactionBody body) =>
         await client.CallAsync("iex_sendRawTransaction", Core.Primitives.Hex.Encode(Core.Transactions.TransactionCodec.Sign(body, key)));
 
-    private static async Task WaitNonce(JsonRpcClient client, Core.Primitives.Address _, Core.Primitives.Address funder, ulong nonce)
+    private static async Task WaitNonce(NodeRpcClient node, Core.Primitives.Address funder, ulong nonce)
     {
         var deadline = DateTime.UtcNow.AddSeconds(60);
         while (DateTime.UtcNow < deadline)
         {
-            if (JsonRpcClient.Quantity((await client.CallAsync("iex_getAccount", funder.ToString())).GetProperty("nonce")) >= nonce) return;
+            if ((await node.GetAccountAsync(funder.ToString())).Nonce >= nonce) return;
             await Task.Delay(100);
         }
         throw new CliException("the funding transfer was not included within 60 s");

@@ -1,7 +1,8 @@
 using System.CommandLine;
 using System.Globalization;
 using System.Text.Json;
-using IExecChain.Rpc.Client;
+using IExecChain.Rpc.Contracts;
+using IExecChain.Rpc.Contracts.Client;
 
 namespace IExecChain.Node.Cli;
 
@@ -22,7 +23,7 @@ public static class ChainCommands
                 Console.WriteLine(JsonSerializer.Serialize(answer, new JsonSerializerOptions { WriteIndented = true }));
                 return;
             }
-            Console.Write(Table(answer));
+            Console.Write(Table(RpcJson.Read<List<CategoryResult>>(answer, "iex_getCategories")));
         }));
         var chain = new Command("chain", "What the chain offers: categories");
         chain.Subcommands.Add(categories);
@@ -30,18 +31,17 @@ public static class ChainCommands
     }
 
     /// <summary>One line per category; deadlines in blocks and, at the chain's block interval, seconds.</summary>
-    public static string Table(JsonElement categories)
+    public static string Table(IReadOnlyList<CategoryResult> categories)
     {
         var rows = new List<string[]> { new[] { "id", "name", "max fuel", "max memory", "T", "replica (2T)", "contribution (7T)", "reveal (2T)", "final (10T)" } };
-        foreach (var c in categories.EnumerateArray())
+        foreach (var c in categories)
         {
-            ulong Q(string name) => JsonRpcClient.Quantity(c.GetProperty(name));
-            double seconds = c.GetProperty("timeRefSeconds").GetDouble() / Math.Max(1, Q("timeRefBlocks"));
-            string Blocks(string name) => $"{Q(name)} blocks ({Q(name) * seconds:0.#} s)";
+            double seconds = c.TimeRefSeconds / Math.Max(1, c.TimeRefBlocks.Value);
+            string Blocks(ulong blocks) => $"{blocks} blocks ({blocks * seconds:0.#} s)";
             rows.Add([
-                Q("id").ToString(CultureInfo.InvariantCulture), c.GetProperty("name").GetString()!, Q("maxFuel").ToString("N0", CultureInfo.InvariantCulture),
-                $"{Q("maxMemoryMb")} MiB", Blocks("timeRefBlocks"), Blocks("replicaDeadlineBlocks"), Blocks("contributionDeadlineBlocks"),
-                Blocks("revealDeadlineBlocks"), Blocks("finalDeadlineBlocks"),
+                c.Id.ToString(), c.Name, c.MaxFuel.Value.ToString("N0", CultureInfo.InvariantCulture),
+                $"{c.MaxMemoryMb} MiB", Blocks(c.TimeRefBlocks), Blocks(c.ReplicaDeadlineBlocks), Blocks(c.ContributionDeadlineBlocks),
+                Blocks(c.RevealDeadlineBlocks), Blocks(c.FinalDeadlineBlocks),
             ]);
         }
         var widths = Enumerable.Range(0, rows[0].Length).Select(i => rows.Max(row => row[i].Length)).ToArray();

@@ -1,5 +1,5 @@
 using IExecChain.Core.Specs;
-using IExecChain.Rpc.Client;
+using IExecChain.Rpc.Contracts.Client;
 
 namespace IExecChain.Node.Cli;
 

@@ -3,9 +3,9 @@ using System.Globalization;
 using IExecChain.Core.Content;
 using IExecChain.Core.Crypto;
 using IExecChain.Core.Primitives;
+using IExecChain.Rpc.Contracts.Client;
 using IExecChain.Rpc;
 using IExecChain.Rpc.Chain;
-using IExecChain.Rpc.Client;
 using IExecChain.Worker.Content;
 using IExecChain.Worker.Wasm;
 using Microsoft.Extensions.Logging;
@@ -185,12 +185,12 @@ public static class ContentCommands
         {
             if (!wasmApp)
             {
-                using var served = new JsonRpcClient(uri, TimeSpan.FromSeconds(30));
-                var chunk = await served.CallAsync("iex_getChunk", root.ToString(), 0);
-                long servedSize = (long)JsonRpcClient.Quantity(chunk.GetProperty("size"));
-                int chunkSize = (int)JsonRpcClient.Quantity(chunk.GetProperty("chunkSize"));
-                byte[] data = Hex.Decode(chunk.GetProperty("data").GetString()!);
-                var proof = chunk.GetProperty("proof").EnumerateArray().Select(h => new Hash256(Hex.Decode(h.GetString()!))).ToArray();
+                using var served = new NodeRpcClient(uri, TimeSpan.FromSeconds(30));
+                var chunk = await served.GetChunkAsync(root.ToString(), 0);
+                long servedSize = (long)chunk.Size.Value;
+                int chunkSize = (int)chunk.ChunkSize.Value;
+                byte[] data = Hex.Decode(chunk.Data);
+                var proof = chunk.Proof.Select(h => new Hash256(Hex.Decode(h))).ToArray();
                 if (servedSize != (long)size) throw new CliException($"--size: {endpoint} serves {root} with size {servedSize}, not {size}");
                 if (ContentMerkle.Check(root, (long)size, chunkSize, 0, data, proof) is { } problem) throw new CliException($"--endpoint: {endpoint} serves a chunk that does not verify: {problem}");
                 return;
@@ -208,7 +208,7 @@ public static class ContentCommands
     private static async Task CheckWasmAppAsync(JsonRpcClient client, byte[] module, string what)
     {
         // The largest category bounds the memory a module may need at start; the chain says which that is.
-        ulong maxMemoryMb = (await client.CallAsync("iex_getCategories")).EnumerateArray().Max(c => JsonRpcClient.Quantity(c.GetProperty("maxMemoryMb")));
+        ulong maxMemoryMb = (await new NodeRpcClient(client).GetCategoriesAsync()).Max(c => c.MaxMemoryMb.Value);
         if (WasmAppValidator.Problem(module, (long)maxMemoryMb * 1024 * 1024) is { } problem)
             throw new CliException($"{what} cannot run as an app: {problem}; nothing was uploaded or registered");
     }

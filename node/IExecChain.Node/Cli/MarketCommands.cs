@@ -4,7 +4,8 @@ using Google.Protobuf;
 using IExecChain.Core.Crypto;
 using IExecChain.Core.Primitives;
 using IExecChain.Core.Wire;
-using IExecChain.Rpc.Client;
+using IExecChain.Rpc.Contracts;
+using IExecChain.Rpc.Contracts.Client;
 using IExecChain.Worker.Wasm;
 using IExecChain.State.Market;
 
@@ -57,11 +58,10 @@ public static class MarketCommands
             var subscription = await client.SubscribeAsync("tasks", filter, ct: ct);
             try
             {
-                await foreach (var e in subscription.ReadAllAsync(ct))
+                await foreach (var e in subscription.ReadAllAsync<TaskEvent>(ct))
                 {
-                    string status = e.GetProperty("status").GetString()!;
-                    Console.WriteLine($"block {JsonRpcClient.Quantity(e.GetProperty("blockNumber"))} task {e.GetProperty("taskId").GetString()} {e.GetProperty("event").GetString()} -> {status}"
-                        + (e.TryGetProperty("worker", out var w) ? $" (worker {w.GetString()})" : ""));
+                    string status = e.Status;
+                    Console.WriteLine($"block {e.BlockNumber} task {e.TaskId} {e.Event} -> {status}" + (e.Worker is { } w ? $" (worker {w})" : ""));
                     if (r.GetValue(id) is not null && status is "completed" or "failed") return status == "completed" ? 0 : 1;
                 }
             }

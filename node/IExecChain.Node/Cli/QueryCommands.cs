@@ -1,7 +1,7 @@
 using System.CommandLine;
 using System.Text.Json;
 using IExecChain.Core.Primitives;
-using IExecChain.Rpc.Client;
+using IExecChain.Rpc.Contracts.Client;
 
 namespace IExecChain.Node.Cli;
 

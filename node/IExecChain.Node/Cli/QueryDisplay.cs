@@ -1,6 +1,7 @@
 using System.Globalization;
 using System.Text.Json;
 using System.Text.Json.Nodes;
+using IExecChain.Rpc.Contracts;
 using IExecChain.Rpc;
 
 namespace IExecChain.Node.Cli;

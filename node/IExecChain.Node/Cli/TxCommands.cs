@@ -1,12 +1,10 @@
 using System.CommandLine;
-using System.Globalization;
-using System.Text.Json;
 using Google.Protobuf;
 using IExecChain.Core.Crypto;
 using IExecChain.Core.Primitives;
 using IExecChain.Core.Transactions;
 using IExecChain.Core.Wire;
-using IExecChain.Rpc.Client;
+using IExecChain.Rpc.Contracts.Client;
 
 namespace IExecChain.Node.Cli;
 
@@ -60,37 +58,32 @@ public static class TxCommands
         Action<TransactionBody, Address>? describe = null, PrivateKey? loadedKey = null)
     {
         var key = loadedKey ?? KeyFiles.Load(r.GetValue(common.Key)!, r.GetValue(common.PasswordFile));
-        using var client = new JsonRpcClient(JsonRpcClient.ParseEndpoint(r.GetValue(common.Rpc)!));
-        var info = await client.CallAsync("iex_nodeInfo");
+        using var client = new NodeRpcClient(JsonRpcClient.ParseEndpoint(r.GetValue(common.Rpc)!));
+        var info = await client.NodeInfoAsync();
         var body = new TransactionBody
         {
-            ChainId = Quantity(info.GetProperty("chainId")),
-            Nonce = r.GetValue(common.Nonce) ?? Quantity((await client.CallAsync("iex_getAccount", key.Address.ToString())).GetProperty("nonce")),
-            Fee = r.GetValue(common.Fee) is { } fee ? Amounts.Parse(fee, "--fee") : Quantity(info.GetProperty("fees").GetProperty(feeKind)),
+            ChainId = info.ChainId,
+            Nonce = r.GetValue(common.Nonce) ?? (await client.GetAccountAsync(key.Address.ToString())).Nonce,
+            Fee = r.GetValue(common.Fee) is { } fee ? Amounts.Parse(fee, "--fee") : info.Fees.Of(feeKind),
         };
         setPayload(body);
         describe?.Invoke(body, key.Address);
         var signed = TransactionCodec.Sign(body, key);
-        var id = (await client.CallAsync("iex_sendRawTransaction", Hex.Encode(signed))).GetString()!;
+        var id = await client.SendRawTransactionAsync(Hex.Encode(signed));
         Console.WriteLine($"submitted {id}");
         if (!r.GetValue(common.Wait)) return 0;
         var deadline = DateTime.UtcNow.AddSeconds(30);
         while (DateTime.UtcNow < deadline)
         {
-            var receipt = await client.CallAsync("iex_getReceipt", id);
-            if (receipt.ValueKind == JsonValueKind.Object)
+            if (await client.GetReceiptAsync(id) is { } receipt)
             {
-                var status = receipt.GetProperty("status").GetString();
-                Console.WriteLine($"included in block {Quantity(receipt.GetProperty("blockNumber"))}: {status}" +
-                    (receipt.TryGetProperty("error", out var e) && e.ValueKind == JsonValueKind.String ? $" ({e.GetString()})" : ""));
-                return status == "success" ? 0 : 1;
+                Console.WriteLine($"included in block {receipt.BlockNumber}: {receipt.Status}" + (receipt.Error is { } error ? $" ({error})" : ""));
+                return receipt.Succeeded ? 0 : 1;
             }
             await Task.Delay(100);
         }
         throw new CliException($"transaction {id} was not included within 30 s");
     }
-
-    private static ulong Quantity(JsonElement e) => JsonRpcClient.Quantity(e);
 
     internal sealed class CommonOptions
     {

@@ -1,9 +1,9 @@
 using System.CommandLine;
 using IExecChain.Core.Primitives;
 using IExecChain.Node.Worker;
+using IExecChain.Rpc.Contracts.Client;
 using IExecChain.Rpc;
 using IExecChain.Rpc.Chain;
-using IExecChain.Rpc.Client;
 using IExecChain.Worker.Content;
 using IExecChain.Worker.Results;
 using Microsoft.Extensions.Logging;

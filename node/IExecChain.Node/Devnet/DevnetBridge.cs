@@ -13,7 +13,7 @@ using IExecChain.Ethereum.Transactions;
 using IExecChain.Node.Anchoring;
 using IExecChain.Node.Bridge;
 using IExecChain.Node.Cli;
-using IExecChain.Rpc.Client;
+using IExecChain.Rpc.Contracts.Client;
 using IExecChain.State.Market;
 
 namespace IExecChain.Node.Devnet;
@@ -114,7 +114,7 @@ internal static class DevnetBridge
     public static async Task RunDemoAsync(Deployment deployment, RelayerServiceOptions anchoring, Uri sidechain, DevnetMarket? market, Action<string> report, CancellationToken ct)
     {
         using var eth = new EthereumRpcClient(anchoring.EthRpc, new EthereumRpcOptions { MaxRetries = 20, RetryDelay = TimeSpan.FromMilliseconds(250) });
-        using var side = new JsonRpcClient(sidechain);
+        using var side = new NodeRpcClient(sidechain);
         var demo = DevKeys.Bridge(0);
 
         var info = await BridgeCommands.BridgeInfoAsync(side);
@@ -124,10 +124,10 @@ internal static class DevnetBridge
         report($"bridge demo: deposit {id}, 50 RLC locked on Ethereum in block {deposited.BlockNumber}; credited after {Confirmations} confirmations");
         while (true)
         {
-            var deposit = await side.CallAsync("iex_getDeposit", id.ToString(CultureInfo.InvariantCulture));
-            if (deposit.ValueKind == JsonValueKind.Object && deposit.GetProperty("status").GetString() == "credited")
+            var deposit = await side.GetDepositAsync(id);
+            if (deposit is { Status: "credited" })
             {
-                report($"bridge demo: deposit {id} credited at sidechain height {JsonRpcClient.Quantity(deposit.GetProperty("creditedAt"))}");
+                report($"bridge demo: deposit {id} credited at sidechain height {deposit.CreditedAt}");
                 break;
             }
             await Task.Delay(500, ct);
@@ -150,10 +150,10 @@ internal static class DevnetBridge
     /// and workerpool orders match it, a worker runs the task, and the account has paid exactly the app
     /// price, the workerpool price and the order fee.
     /// </summary>
-    private static async Task BuyTaskAsync(JsonRpcClient side, BridgeCommands.BridgeInfo info, PrivateKey buyer, Address app, Action<string> report, CancellationToken ct)
+    private static async Task BuyTaskAsync(NodeRpcClient side, BridgeCommands.BridgeInfo info, PrivateKey buyer, Address app, Action<string> report, CancellationToken ct)
     {
-        var account = await side.CallAsync("iex_getAccount", buyer.Address.ToString());
-        ulong before = JsonRpcClient.Quantity(account.GetProperty("balance"));
+        var account = await side.GetAccountAsync(buyer.Address.ToString());
+        ulong before = account.Balance;
         var request = new RequestOrder
         {
             App = ByteString.CopyFrom(app.ToArray()), AppMaxPrice = DevnetMarket.AppPrice, WorkerpoolMaxPrice = DevnetMarket.PoolPrice,
@@ -162,8 +162,8 @@ internal static class DevnetBridge
         var body = new TransactionBody
         {
             ChainId = info.SidechainId,
-            Nonce = JsonRpcClient.Quantity(account.GetProperty("pendingNonce")),
-            Fee = JsonRpcClient.Quantity((await side.CallAsync("iex_nodeInfo")).GetProperty("fees").GetProperty("order")),
+            Nonce = account.PendingNonce,
+            Fee = (await side.NodeInfoAsync()).Fees.Order,
             PlaceOrder = new PlaceOrder { Request = request },
         };
         await BridgeCommands.SendAndConfirmAsync(side, body, buyer, "the demo's request order", ct);
@@ -174,22 +174,22 @@ internal static class DevnetBridge
         {
             if (task is null)
             {
-                var deals = (await side.CallAsync("iex_getOrder", order)).GetProperty("deals");
+                var deals = (await side.Json.CallAsync("iex_getOrder", order)).GetProperty("deals");
                 if (deals.GetArrayLength() > 0)
                 {
-                    task = (await side.CallAsync("iex_getDeal", deals[0].GetString()!)).GetProperty("tasks")[0].GetString()!;
+                    task = (await side.Json.CallAsync("iex_getDeal", deals[0].GetString()!)).GetProperty("tasks")[0].GetString()!;
                     report($"bridge demo: request order {order} matched; task {task} paid with bridged RLC");
                 }
             }
             else
             {
-                var status = (await side.CallAsync("iex_getTask", task)).GetProperty("status").GetString();
+                var status = (await side.Json.CallAsync("iex_getTask", task)).GetProperty("status").GetString();
                 if (status == "completed") break;
                 if (status == "failed") throw new CliException($"the demo's task {task} failed");
             }
             await Task.Delay(500, ct);
         }
-        ulong spent = before - JsonRpcClient.Quantity((await side.CallAsync("iex_getAccount", buyer.Address.ToString())).GetProperty("balance"));
+        ulong spent = before - (await side.GetAccountAsync(buyer.Address.ToString())).Balance;
         ulong price = DevnetMarket.AppPrice + DevnetMarket.PoolPrice + body.Fee;
         if (spent != price)
             throw new CliException($"the demo account paid {Amounts.Format(spent)} for its task, not the app price, the workerpool price and the order fee ({Amounts.Format(price)})");

@@ -6,7 +6,8 @@ using IExecChain.Core.Specs;
 using IExecChain.Core.Transactions;
 using IExecChain.Core.Wire;
 using IExecChain.Node.Cli;
-using IExecChain.Rpc.Client;
+using IExecChain.Rpc.Contracts;
+using IExecChain.Rpc.Contracts.Client;
 using IExecChain.State.Market;
 using IExecChain.Worker.Wasm;
 
@@ -41,7 +42,7 @@ internal sealed class DevnetMarket(ChainSpec spec, Uri rpc, IReadOnlyList<Devnet
     public const ulong Funding = 10_000_000_000_000;  // 10,000 RLC each
     public const ulong AppPrice = 1_000_000, PoolPrice = 10_000_000;
 
-    private readonly JsonRpcClient _client = new(rpc, TimeSpan.FromSeconds(30));
+    private readonly NodeRpcClient _node = new(rpc, TimeSpan.FromSeconds(30));
     private readonly Dictionary<Address, ulong> _nonces = [];
     private readonly Dictionary<string, Address> _apps = [];
     private readonly Dictionary<string, string> _taskStates = [];
@@ -113,7 +114,7 @@ internal sealed class DevnetMarket(ChainSpec spec, Uri rpc, IReadOnlyList<Devnet
         var funder = DevKeys.Account(0);
         var parties = new[] { AppOwner, PoolOwner, Requester, DatasetOwner }.Concat(Enumerable.Range(0, workers.Count).Select(DevKeys.Worker)).ToList();
         foreach (var p in parties)
-            if (Quantity(await AccountAsync(p.Address).ConfigureAwait(false), "balance") < Funding / 2)
+            if ((await AccountAsync(p.Address).ConfigureAwait(false)).Balance < Funding / 2)
                 await SendAsync(funder, b => b.Transfer = new Transfer { To = Bytes(p.Address), Amount = Funding }, ct).ConfigureAwait(false);
         await WaitIncludedAsync(funder, ct).ConfigureAwait(false);
 
@@ -126,8 +127,8 @@ internal sealed class DevnetMarket(ChainSpec spec, Uri rpc, IReadOnlyList<Devnet
                 continue;
             }
             var wasm = WasmCode.FromText(SampleApp(file)).Bytes.ToArray();
-            var uploaded = await _client.CallAsync("iex_putContent", ContentUpload.Params(AppOwner, wasm)).ConfigureAwait(false);
-            var root = Hex.Decode(uploaded.GetProperty("root").GetString()!);
+            var uploaded = await _node.PutContentAsync(ContentUpload.Params(AppOwner, wasm)).ConfigureAwait(false);
+            var root = Hex.Decode(uploaded.Root);
             string name = Path.GetFileNameWithoutExtension(file);
             if (Find(ownedApps, name, root) is { } existing)
             {
@@ -141,8 +142,8 @@ internal sealed class DevnetMarket(ChainSpec spec, Uri rpc, IReadOnlyList<Devnet
             }, ct).ConfigureAwait(false);
         }
         var data = DatasetBytes();
-        var stored = await _client.CallAsync("iex_putContent", ContentUpload.Params(DatasetOwner, data)).ConfigureAwait(false);
-        var dataRoot = Hex.Decode(stored.GetProperty("root").GetString()!);
+        var stored = await _node.PutContentAsync(ContentUpload.Params(DatasetOwner, data)).ConfigureAwait(false);
+        var dataRoot = Hex.Decode(stored.Root);
         if (Find(await OwnedAsync(MarketBlock.DatasetIdKind, "iex_getDataset", DatasetOwner.Address).ConfigureAwait(false), "demo-text", dataRoot) is { } dataset)
             _dataset = dataset;
         else
@@ -169,8 +170,8 @@ internal sealed class DevnetMarket(ChainSpec spec, Uri rpc, IReadOnlyList<Devnet
         var members = new JsonElement[workers.Count];
         for (int i = 0; i < workers.Count; i++)
         {
-            members[i] = await _client.CallAsync("iex_getWorker", DevKeys.Worker(i).Address.ToString()).ConfigureAwait(false);
-            if (Quantity(await AccountAsync(DevKeys.Worker(i).Address).ConfigureAwait(false), "workerStake") < minStake)
+            members[i] = await _node.Json.CallAsync("iex_getWorker", DevKeys.Worker(i).Address.ToString()).ConfigureAwait(false);
+            if ((await AccountAsync(DevKeys.Worker(i).Address).ConfigureAwait(false)).WorkerStake < minStake)
                 await SendAsync(DevKeys.Worker(i), b => b.Stake = new Stake { Role = StakeRole.Worker, Amount = minStake }, ct).ConfigureAwait(false);
         }
         await WaitIncludedAsync(PoolOwner, ct).ConfigureAwait(false);
@@ -189,7 +190,7 @@ internal sealed class DevnetMarket(ChainSpec spec, Uri rpc, IReadOnlyList<Devnet
             await OfferAsync(AppOwner, OrderCodec.Kind.App, new AppOrder { App = Bytes(app), Price = AppPrice, Volume = 100_000 }, (o, salt) => new PlaceOrder { App = new AppOrder(o) { Salt = salt } }, ct).ConfigureAwait(false);
         await OfferAsync(DatasetOwner, OrderCodec.Kind.Dataset, new DatasetOrder { Dataset = Bytes(_dataset), Price = DatasetPrice, Volume = 100_000 }, (o, salt) => new PlaceOrder { Dataset = new DatasetOrder(o) { Salt = salt } }, ct).ConfigureAwait(false);
         // The pool offers every category in force, so a request of any category finds it.
-        var categories = (await _client.CallAsync("iex_getCategories").ConfigureAwait(false)).EnumerateArray().Select(c => Quantity(c, "id")).ToList();
+        var categories = (await _node.GetCategoriesAsync().ConfigureAwait(false)).Select(c => c.Id.Value).ToList();
         foreach (var category in categories)
             await OfferAsync(PoolOwner, OrderCodec.Kind.Workerpool, new WorkerpoolOrder
             {
@@ -199,7 +200,7 @@ internal sealed class DevnetMarket(ChainSpec spec, Uri rpc, IReadOnlyList<Devnet
         foreach (var w in Enumerable.Range(0, workers.Count)) await WaitIncludedAsync(DevKeys.Worker(w), ct).ConfigureAwait(false);
 
         // What the banner says is what the chain holds now, not what this run meant to do.
-        var pool = await _client.CallAsync("iex_getPool", _pool.ToString()).ConfigureAwait(false);
+        var pool = await _node.Json.CallAsync("iex_getPool", _pool.ToString()).ConfigureAwait(false);
         var offered = await OfferedCategoriesAsync(categories).ConfigureAwait(false);
         report($"market: apps {string.Join(", ", _apps.Select(a => $"{Path.GetFileNameWithoutExtension(a.Key)} {a.Value}"))}; dataset {_dataset} ({data.Length} bytes)");
         report($"market: workerpool {_pool} ({(reused ? "reused" : "registered")}) with {pool.GetProperty("workers").GetArrayLength()} worker(s), offering categories {string.Join(", ", offered)}; a task order every 3 s");
@@ -213,7 +214,7 @@ internal sealed class DevnetMarket(ChainSpec spec, Uri rpc, IReadOnlyList<Devnet
         for (ulong nonce = 0; nonce < sent; nonce++)
         {
             var id = MarketBlock.ResourceId(kind, owner, nonce);
-            var record = await _client.CallAsync(method, id.ToString()).ConfigureAwait(false);
+            var record = await _node.Json.CallAsync(method, id.ToString()).ConfigureAwait(false);
             if (record.ValueKind == JsonValueKind.Object) owned.Add((id, record));
         }
         return owned;
@@ -233,7 +234,7 @@ internal sealed class DevnetMarket(ChainSpec spec, Uri rpc, IReadOnlyList<Devnet
     /// <summary>Places the order unless the same one is open; one that was filled or cancelled is placed again with a fresh salt.</summary>
     private async Task OfferAsync<T>(Core.Crypto.PrivateKey owner, OrderCodec.Kind kind, T order, Func<T, ByteString, PlaceOrder> place, CancellationToken ct) where T : IMessage<T>
     {
-        var known = await _client.CallAsync("iex_getOrder", OrderCodec.HashOf(kind, order).ToString()).ConfigureAwait(false);
+        var known = await _node.Json.CallAsync("iex_getOrder", OrderCodec.HashOf(kind, order).ToString()).ConfigureAwait(false);
         if (known.ValueKind == JsonValueKind.Object && known.GetProperty("status").GetString() == "open") return;
         var salt = known.ValueKind == JsonValueKind.Object ? ByteString.CopyFrom(_runSalt) : ByteString.Empty;
         await SendAsync(owner, b => b.PlaceOrder = place(order, salt), ct).ConfigureAwait(false);
@@ -245,16 +246,15 @@ internal sealed class DevnetMarket(ChainSpec spec, Uri rpc, IReadOnlyList<Devnet
         var offered = new List<ulong>();
         foreach (var category in categories)
         {
-            var book = await _client.CallAsync("iex_getOrderBook", new Dictionary<string, object> { ["kind"] = "workerpool", ["category"] = category, ["limit"] = 100 }).ConfigureAwait(false);
+            var book = await _node.Json.CallAsync("iex_getOrderBook", new Dictionary<string, object> { ["kind"] = "workerpool", ["category"] = category, ["limit"] = 100 }).ConfigureAwait(false);
             if (book.GetProperty("orders").EnumerateArray().Any(o => o.GetProperty("order").TryGetProperty("workerpool", out var p) && Address.Parse(p.GetString()!) == _pool))
                 offered.Add(category);
         }
         return offered;
     }
 
-    private Task<JsonElement> AccountAsync(Address address) => _client.CallAsync("iex_getAccount", address.ToString());
+    private Task<AccountResult> AccountAsync(Address address) => _node.GetAccountAsync(address.ToString());
 
-    private static ulong Quantity(JsonElement record, string field) => JsonRpcClient.Quantity(record.GetProperty(field));
 
     /// <summary>Reports each task of the requester's deals when its state changes.</summary>
     private async Task TrackAsync()
@@ -264,7 +264,7 @@ internal sealed class DevnetMarket(ChainSpec spec, Uri rpc, IReadOnlyList<Devnet
             foreach (var taskId in await RequesterTasksAsync().ConfigureAwait(false))
             {
                 if (_taskStates.TryGetValue(taskId, out var known) && known is "completed" or "failed") continue;
-                var task = await _client.CallAsync("iex_getTask", taskId).ConfigureAwait(false);
+                var task = await _node.Json.CallAsync("iex_getTask", taskId).ConfigureAwait(false);
                 if (task.ValueKind != JsonValueKind.Object) continue;
                 var status = task.GetProperty("status").GetString()!;
                 int replicas = task.GetProperty("replicas").GetArrayLength();
@@ -281,7 +281,7 @@ internal sealed class DevnetMarket(ChainSpec spec, Uri rpc, IReadOnlyList<Devnet
                 report($"task {taskId} {detail}");
             }
             // Spot-checks and challenges (rollback window), reported when their counts change.
-            var totals = (await _client.CallAsync("iex_getOrderBook", new Dictionary<string, object> { ["limit"] = 1 }).ConfigureAwait(false)).GetProperty("totals");
+            var totals = (await _node.Json.CallAsync("iex_getOrderBook", new Dictionary<string, object> { ["limit"] = 1 }).ConfigureAwait(false)).GetProperty("totals");
             string verification = $"{JsonRpcClient.Quantity(totals.GetProperty("spotChecks"))} spot-check(s), {JsonRpcClient.Quantity(totals.GetProperty("challenges"))} challenge(s), "
                 + $"{JsonRpcClient.Quantity(totals.GetProperty("reversals"))} result(s) reversed";
             if (verification != _verification && !verification.StartsWith("0 spot-check(s), 0 challenge(s)", StringComparison.Ordinal)) report($"verification: {verification}");
@@ -301,14 +301,14 @@ internal sealed class DevnetMarket(ChainSpec spec, Uri rpc, IReadOnlyList<Devnet
         // The requester's orders lead to their deals, and the deals to their tasks.
         foreach (var hash in _placed)
         {
-            var order = await _client.CallAsync("iex_getOrder", hash).ConfigureAwait(false);
+            var order = await _node.Json.CallAsync("iex_getOrder", hash).ConfigureAwait(false);
             if (order.ValueKind != JsonValueKind.Object) continue;
             if (order.GetProperty("status").GetString() != "open") _filled.Add(hash);
             foreach (var deal in order.GetProperty("deals").EnumerateArray())
             {
                 var id = deal.GetString()!;
                 if (!_seenDeals.Add(id)) continue;
-                var d = await _client.CallAsync("iex_getDeal", id).ConfigureAwait(false);
+                var d = await _node.Json.CallAsync("iex_getDeal", id).ConfigureAwait(false);
                 foreach (var t in d.GetProperty("tasks").EnumerateArray()) _dealTasks.Add(t.GetString()!);
             }
         }
@@ -327,7 +327,7 @@ internal sealed class DevnetMarket(ChainSpec spec, Uri rpc, IReadOnlyList<Devnet
         body.Fee = FeeOf(body.PayloadCase);
         if (body.PlaceOrder?.Request is { } request)
             _placed.Add(OrderCodec.HashOf(OrderCodec.Kind.Request, request).ToString());
-        await _client.CallAsync("iex_sendRawTransaction", Hex.Encode(TransactionCodec.Sign(body, from))).ConfigureAwait(false);
+        await _node.SendRawTransactionAsync(Hex.Encode(TransactionCodec.Sign(body, from))).ConfigureAwait(false);
         _nonces[from.Address] = nonce + 1;
         ct.ThrowIfCancellationRequested();
     }
@@ -346,7 +346,7 @@ internal sealed class DevnetMarket(ChainSpec spec, Uri rpc, IReadOnlyList<Devnet
 
     private async Task<ulong> NonceAsync(Address address) =>
         _nonces.TryGetValue(address, out var n) ? n
-        : JsonRpcClient.Quantity((await _client.CallAsync("iex_getAccount", address.ToString()).ConfigureAwait(false)).GetProperty("nonce"));
+        : (await AccountAsync(address).ConfigureAwait(false)).Nonce;
 
     /// <summary>Waits until every transaction sent from <paramref name="from"/> is in a block.</summary>
     private async Task WaitIncludedAsync(Core.Crypto.PrivateKey from, CancellationToken ct)
@@ -355,8 +355,7 @@ internal sealed class DevnetMarket(ChainSpec spec, Uri rpc, IReadOnlyList<Devnet
         var deadline = DateTime.UtcNow.AddSeconds(60);
         while (DateTime.UtcNow < deadline)
         {
-            var account = await _client.CallAsync("iex_getAccount", from.Address.ToString()).ConfigureAwait(false);
-            if (JsonRpcClient.Quantity(account.GetProperty("nonce")) >= expected) return;
+            if ((await AccountAsync(from.Address).ConfigureAwait(false)).Nonce >= expected) return;
             await Task.Delay(100, ct).ConfigureAwait(false);
         }
         throw new TimeoutException($"transactions of {from.Address} were not included within 60 s");
@@ -398,5 +397,5 @@ internal sealed class DevnetMarket(ChainSpec spec, Uri rpc, IReadOnlyList<Devnet
 
     private static ByteString Bytes(Address a) => ByteString.CopyFrom(a.ToArray());
 
-    public void Dispose() => _client.Dispose();
+    public void Dispose() => _node.Dispose();
 }

@@ -7,7 +7,7 @@ using IExecChain.Core.Primitives;
 using IExecChain.Core.Specs;
 using IExecChain.Core.Transactions;
 using IExecChain.Core.Wire;
-using IExecChain.Rpc.Client;
+using IExecChain.Rpc.Contracts.Client;
 
 namespace IExecChain.Node.Devnet;
 
@@ -20,7 +20,7 @@ internal sealed class DevnetMonitor(Uri rpc, ChainSpec spec) : IDisposable
 {
     public void Dispose() => _client.Dispose();
 
-    private readonly JsonRpcClient _client = new(rpc, TimeSpan.FromSeconds(5));
+    private readonly NodeRpcClient _client = new(rpc, TimeSpan.FromSeconds(5));
     private readonly ConcurrentDictionary<string, long> _pending = new();
     private readonly ConcurrentQueue<(long At, int Txs, double[] Finality)> _window = new();
     private ulong _tracked;
@@ -76,17 +76,18 @@ internal sealed class DevnetMonitor(Uri rpc, ChainSpec spec) : IDisposable
     {
         try
         {
-            ulong head = JsonRpcClient.Quantity(await _client.CallAsync("iex_blockNumber").ConfigureAwait(false));
+            ulong head = await _client.BlockNumberAsync().ConfigureAwait(false);
             for (ulong h = _tracked + 1; h <= head && !ct.IsCancellationRequested; h++)
             {
-                var block = await _client.CallAsync("iex_getBlockByNumber", "0x" + h.ToString("x", CultureInfo.InvariantCulture), false).ConfigureAwait(false);
+                var block = await _client.GetBlockByNumberAsync(h).ConfigureAwait(false);
+                if (block is null) break;
                 long now = Stopwatch.GetTimestamp();
                 var finality = new List<double>();
                 int count = 0;
-                foreach (var id in block.GetProperty("transactions").EnumerateArray())
+                foreach (string id in block.Transactions)
                 {
                     count++;
-                    if (_pending.TryRemove(id.GetString()!, out var sent)) finality.Add(Stopwatch.GetElapsedTime(sent, now).TotalMilliseconds);
+                    if (_pending.TryRemove(id, out var sent)) finality.Add(Stopwatch.GetElapsedTime(sent, now).TotalMilliseconds);
                 }
                 _window.Enqueue((now, count, [.. finality]));
                 _tracked = h;
@@ -116,7 +117,7 @@ internal sealed class DevnetMonitor(Uri rpc, ChainSpec spec) : IDisposable
     {
         var senders = DevnetCommand.LoadAccounts.Select(DevKeys.Account).ToArray();
         var nonces = new ulong[senders.Length];
-        var clients = nodes.Select(n => new JsonRpcClient(n.Rpc, TimeSpan.FromSeconds(5))).ToArray();
+        var clients = nodes.Select(n => new NodeRpcClient(n.Rpc, TimeSpan.FromSeconds(5))).ToArray();
         try
         {
             for (int i = 0; i < senders.Length; i++) nonces[i] = await NonceAsync(clients[0], senders[i].Address).ConfigureAwait(false);
@@ -141,7 +142,7 @@ internal sealed class DevnetMonitor(Uri rpc, ChainSpec spec) : IDisposable
                     var client = clients[(int)(sent % clients.Length)];
                     try
                     {
-                        await client.CallAsync("iex_sendRawTransaction", Hex.Encode(signed)).ConfigureAwait(false);
+                        await client.SendRawTransactionAsync(Hex.Encode(signed)).ConfigureAwait(false);
                         nonces[i]++;
                     }
                     catch (Exception e) when (e is HttpRequestException or TaskCanceledException or JsonRpcClientException)
@@ -161,9 +162,6 @@ internal sealed class DevnetMonitor(Uri rpc, ChainSpec spec) : IDisposable
         }
     }
 
-    private static async Task<ulong> NonceAsync(JsonRpcClient client, Address address)
-    {
-        var account = await client.CallAsync("iex_getAccount", address.ToString()).ConfigureAwait(false);
-        return JsonRpcClient.Quantity(account.GetProperty("nonce"));
-    }
+    private static async Task<ulong> NonceAsync(NodeRpcClient client, Address address) =>
+        (await client.GetAccountAsync(address.ToString()).ConfigureAwait(false)).Nonce;
 }

@@ -1,6 +1,6 @@
 using System.Diagnostics;
 using System.Globalization;
-using IExecChain.Rpc.Client;
+using IExecChain.Rpc.Contracts.Client;
 using Microsoft.Extensions.Logging;
 
 namespace IExecChain.Node.Devnet;

@@ -3,7 +3,7 @@ using System.Text.Json;
 using IExecChain.Core.Primitives;
 using IExecChain.Core.Specs;
 using IExecChain.Core.Wire;
-using IExecChain.Rpc.Client;
+using IExecChain.Rpc.Contracts.Client;
 using IExecChain.State.Market;
 using Microsoft.Extensions.Logging;
 
@@ -21,7 +21,7 @@ public sealed class RpcWorkerChain : IWorkerChain, IAsyncDisposable
     /// <summary>Transactions per iex_sendRawTransaction batch, and jobs per iex_getWorkerJob batch.</summary>
     public const int BatchSize = 500;
 
-    private readonly JsonRpcClient[] _nodes;
+    private readonly NodeRpcClient[] _nodes;
     private readonly ILogger _logger;
     private readonly ConcurrentQueue<(string Hex, Hash256 Task, string What, ulong Nonce)> _outbox = new();
     private readonly SemaphoreSlim _outboxSignal = new(0, 1);
@@ -34,7 +34,7 @@ public sealed class RpcWorkerChain : IWorkerChain, IAsyncDisposable
     private Task? _poller;
     private Task? _sendLoop;
 
-    private RpcWorkerChain(JsonRpcClient[] nodes, ChainSpec spec, ILogger logger, TimeSpan pollInterval)
+    private RpcWorkerChain(NodeRpcClient[] nodes, ChainSpec spec, ILogger logger, TimeSpan pollInterval)
     {
         _nodes = nodes;
         Spec = spec;
@@ -63,22 +63,22 @@ public sealed class RpcWorkerChain : IWorkerChain, IAsyncDisposable
     public static async Task<RpcWorkerChain> ConnectAsync(IReadOnlyList<Uri> nodes, Address worker, ILogger logger, TimeSpan? pollInterval = null, CancellationToken ct = default)
     {
         if (nodes.Count == 0) throw new ArgumentException("a light worker needs at least one node address");
-        var clients = nodes.Select(n => new JsonRpcClient(n, TimeSpan.FromSeconds(10))).ToArray();
+        var clients = nodes.Select(n => new NodeRpcClient(n, TimeSpan.FromSeconds(10))).ToArray();
         var errors = new List<string>();
         bool unreachable = true;
         for (int i = 0; i < clients.Length; i++)
         {
             try
             {
-                var specJson = await clients[i].CallAsync("iex_chainSpec").ConfigureAwait(false);
-                if (specJson.ValueKind != JsonValueKind.String) throw new InvalidOperationException($"the node at {nodes[i]} does not serve its chain spec (iex_chainSpec)");
-                var spec = ChainSpecLoader.Parse(specJson.GetString()!);
-                ulong chainId = JsonRpcClient.Quantity(await clients[i].CallAsync("iex_chainId").ConfigureAwait(false));
+                var specJson = await clients[i].ChainSpecAsync().ConfigureAwait(false)
+                    ?? throw new InvalidOperationException($"the node at {nodes[i]} does not serve its chain spec (iex_chainSpec)");
+                var spec = ChainSpecLoader.Parse(specJson);
+                ulong chainId = await clients[i].ChainIdAsync().ConfigureAwait(false);
                 if (chainId != spec.ChainId) throw new InvalidOperationException($"the node at {nodes[i]} reports chain id {chainId} but serves a spec for chain {spec.ChainId}");
                 var chain = new RpcWorkerChain(clients, spec, logger, pollInterval ?? TimeSpan.FromMilliseconds(Math.Clamp(spec.Parameters.BlockIntervalMs / 4, 20, 500))) { _current = i };
                 chain._sender = worker;
                 await chain.ResyncNonceAsync().ConfigureAwait(false);
-                chain._head = (long)JsonRpcClient.Quantity(await clients[i].CallAsync("iex_blockNumber").ConfigureAwait(false));
+                chain._head = (long)await clients[i].BlockNumberAsync().ConfigureAwait(false);
                 chain._poller = Task.Run(chain.PollAsync, CancellationToken.None);
                 chain._sendLoop = Task.Run(chain.SendLoopAsync, CancellationToken.None);
                 return chain;
@@ -94,10 +94,10 @@ public sealed class RpcWorkerChain : IWorkerChain, IAsyncDisposable
         throw unreachable ? new NodeUnreachableException(message) : new InvalidOperationException(message);
     }
 
-    private JsonRpcClient Client => _nodes[Volatile.Read(ref _current)];
+    private NodeRpcClient Client => _nodes[Volatile.Read(ref _current)];
 
     /// <summary>Runs a call on the current node; when it cannot be reached, the next node is used from then on.</summary>
-    private async Task<T> CallAsync<T>(Func<JsonRpcClient, Task<T>> call)
+    private async Task<T> CallAsync<T>(Func<NodeRpcClient, Task<T>> call)
     {
         var client = Client;
         try
@@ -121,7 +121,7 @@ public sealed class RpcWorkerChain : IWorkerChain, IAsyncDisposable
             try
             {
                 await Task.Delay(_pollInterval, _stop.Token).ConfigureAwait(false);
-                ulong height = JsonRpcClient.Quantity(await CallAsync(c => c.CallAsync("iex_blockNumber")).ConfigureAwait(false));
+                ulong height = await CallAsync(c => c.BlockNumberAsync()).ConfigureAwait(false);
                 if (height > Head)
                 {
                     Interlocked.Exchange(ref _head, (long)height);
@@ -151,24 +151,24 @@ public sealed class RpcWorkerChain : IWorkerChain, IAsyncDisposable
         for (int offset = 0; offset == 0 || offset < all.Count; offset += Rpc.Chain.WorkerRpcMethods.MaxTasksPerCall)
         {
             var chunk = all.Skip(offset).Take(Rpc.Chain.WorkerRpcMethods.MaxTasksPerCall).Select(t => t.ToString()).ToArray();
-            var result = await CallAsync(c => c.CallAsync("iex_getWorkerDuties", worker.ToString(), chunk)).ConfigureAwait(false);
+            var duties = await CallAsync(c => c.GetWorkerDutiesAsync(worker.ToString(), chunk)).ConfigureAwait(false);
             if (offset == 0)
             {
-                height = JsonRpcClient.Quantity(result.GetProperty("blockNumber"));
-                assigned = Hashes(result.GetProperty("assigned"));
+                height = duties.BlockNumber;
+                assigned = Hashes(duties.Assigned);
             }
-            reveal.AddRange(Hashes(result.GetProperty("reveal")));
-            closed.AddRange(Hashes(result.GetProperty("closed")));
+            reveal.AddRange(Hashes(duties.Reveal));
+            closed.AddRange(Hashes(duties.Closed));
         }
         if (height > Head) Interlocked.Exchange(ref _head, (long)height);
         return new WorkerView(height, assigned, reveal, closed);
     }
 
-    private static List<Hash256> Hashes(JsonElement array)
+    private static List<Hash256> Hashes(IReadOnlyList<string> ids)
     {
-        var list = new List<Hash256>(array.GetArrayLength());
-        foreach (var item in array.EnumerateArray())
-            list.Add(Hash256.TryParse(item.GetString() ?? "", out var h) ? h : throw new JsonException($"'{item}' is not a task id"));
+        var list = new List<Hash256>(ids.Count);
+        foreach (string id in ids)
+            list.Add(Hash256.TryParse(id, out var h) ? h : throw new JsonException($"'{id}' is not a task id"));
         return list;
     }
 
@@ -177,17 +177,17 @@ public sealed class RpcWorkerChain : IWorkerChain, IAsyncDisposable
         var jobs = new Dictionary<Hash256, WorkerJob>();
         foreach (var chunk in tasks.Chunk(BatchSize))
         {
-            var answers = await CallAsync(c => c.CallBatchAsync("iex_getWorkerJob", chunk.Select(t => new object?[] { t.ToString() }).ToList(), ct)).ConfigureAwait(false);
+            var answers = await CallAsync(c => c.GetWorkerJobsAsync(chunk.Select(t => t.ToString()).ToList(), ct)).ConfigureAwait(false);
             for (int i = 0; i < chunk.Length; i++)
             {
-                var (result, error) = answers[i];
+                var (job, error) = answers[i];
                 if (error is not null) { _logger.LogWarning("job of task {Task}: {Error}", chunk[i], error.Message); continue; }
-                if (result is not { ValueKind: JsonValueKind.Object } job) continue;
+                if (job is null) continue;
                 jobs[chunk[i]] = new WorkerJob(chunk[i],
-                    DealRecord.Parser.ParseFrom(Decode(job.GetProperty("deal"))),
-                    AppRecord.Parser.ParseFrom(Decode(job.GetProperty("app"))),
-                    job.TryGetProperty("dataset", out var dataset) && dataset.ValueKind == JsonValueKind.String ? DatasetRecord.Parser.ParseFrom(Decode(dataset)) : null,
-                    job.GetProperty("allowNative").GetBoolean());
+                    DealRecord.Parser.ParseFrom(Decode(job.Deal)),
+                    AppRecord.Parser.ParseFrom(Decode(job.App)),
+                    job.Dataset is { } dataset ? DatasetRecord.Parser.ParseFrom(Decode(dataset)) : null,
+                    job.AllowNative);
             }
         }
         return jobs;
@@ -195,12 +195,12 @@ public sealed class RpcWorkerChain : IWorkerChain, IAsyncDisposable
 
     public async Task<IReadOnlyList<AppRecord>> OfferedAppsAsync(Address worker, CancellationToken ct)
     {
-        var result = await CallAsync(c => c.CallAsync("iex_getWorkerApps", worker.ToString())).ConfigureAwait(false);
-        return result.GetProperty("apps").EnumerateArray().Select(a => AppRecord.Parser.ParseFrom(Decode(a))).ToList();
+        var result = await CallAsync(c => c.GetWorkerAppsAsync(worker.ToString())).ConfigureAwait(false);
+        return result.Apps.Select(a => AppRecord.Parser.ParseFrom(Decode(a))).ToList();
     }
 
-    private static byte[] Decode(JsonElement hex) =>
-        Hex.TryDecode(hex.GetString() ?? "", out var bytes, out var error) ? bytes : throw new JsonException($"record is not hex: {error}");
+    private static byte[] Decode(string hex) =>
+        Hex.TryDecode(hex, out var bytes, out var error) ? bytes : throw new JsonException($"record is not hex: {error}");
 
     public ulong NextNonce(Address sender)
     {
@@ -214,8 +214,8 @@ public sealed class RpcWorkerChain : IWorkerChain, IAsyncDisposable
 
     private async Task ResyncNonceAsync()
     {
-        var account = await CallAsync(c => c.CallAsync("iex_getAccount", _sender!.Value.ToString())).ConfigureAwait(false);
-        Interlocked.Exchange(ref _nonce, (long)JsonRpcClient.Quantity(account.GetProperty("pendingNonce")));
+        var account = await CallAsync(c => c.GetAccountAsync(_sender!.Value.ToString())).ConfigureAwait(false);
+        Interlocked.Exchange(ref _nonce, (long)account.PendingNonce.Value);
     }
 
     public void Submit(byte[] signed, ulong nonce, Hash256 taskId, string what)
@@ -252,7 +252,7 @@ public sealed class RpcWorkerChain : IWorkerChain, IAsyncDisposable
         {
             var batch = new List<(string Hex, Hash256 Task, string What, ulong Nonce)>(BatchSize);
             while (batch.Count < BatchSize && _outbox.TryDequeue(out var item)) batch.Add(item);
-            var answers = await CallAsync(c => c.CallBatchAsync("iex_sendRawTransaction", batch.Select(b => new object?[] { b.Hex }).ToList())).ConfigureAwait(false);
+            var answers = await CallAsync(c => c.SendRawTransactionsAsync(batch.Select(b => b.Hex).ToList())).ConfigureAwait(false);
             bool refused = false;
             for (int i = 0; i < batch.Count; i++)
             {

@@ -2,6 +2,7 @@ using IExecChain.Core.Primitives;
 using IExecChain.Core.Specs;
 using IExecChain.Core.Transactions;
 using IExecChain.Core.Wire;
+using IExecChain.Rpc.Contracts;
 using IExecChain.State.Chain;
 using IExecChain.State.Execution;
 using IExecChain.State.TxPool;
@@ -131,22 +132,20 @@ public sealed class ChainRpcMethods
         return RpcFormat.Receipt(receipt, body);
     }
 
-    private object GetAccount(RpcParams p)
+    private AccountResult GetAccount(RpcParams p)
     {
         var address = ParseAddress(p.GetString(0, "address"));
         var (head, account, stake) = _processor.ReadAtHead((head, tree) => (head, StateReader.Account(tree, address), StateReader.Stake(tree, address)));
-        return new
-        {
-            address = address.ToString(),
-            blockNumber = RpcFormat.Quantity(head.Height),
-            balance = RpcFormat.Quantity(account.Balance),
-            frozen = RpcFormat.Quantity(account.Frozen),
-            nonce = RpcFormat.Quantity(account.Nonce),
-            pendingNonce = RpcFormat.Quantity(_mempool.NextNonce(address)),
-            validatorStake = RpcFormat.Quantity(stake.ValidatorStake),
-            workerStake = RpcFormat.Quantity(stake.WorkerStake),
-            unbonding = stake.Unbonding.Select(u => new { role = RpcFormat.RoleName(u.Role), amount = RpcFormat.Quantity(u.Amount), releaseHeight = RpcFormat.Quantity(u.ReleaseHeight) }).ToArray(),
-        };
+        return new AccountResult(
+            address.ToString(),
+            new Quantity(head.Height),
+            new Quantity(account.Balance),
+            new Quantity(account.Frozen),
+            new Quantity(account.Nonce),
+            new Quantity(_mempool.NextNonce(address)),
+            new Quantity(stake.ValidatorStake),
+            new Quantity(stake.WorkerStake),
+            stake.Unbonding.Select(u => new UnbondingResult(RpcFormat.RoleName(u.Role), new Quantity(u.Amount), new Quantity(u.ReleaseHeight))).ToArray());
     }
 
     private object GetProof(RpcParams p)

@@ -1,6 +1,7 @@
 using IExecChain.Core.Checkpoints;
 using IExecChain.Core.Primitives;
 using IExecChain.Core.Wire;
+using IExecChain.Rpc.Contracts;
 using IExecChain.State.Chain;
 using IExecChain.State.Checkpoints;
 using IExecChain.State.Execution;

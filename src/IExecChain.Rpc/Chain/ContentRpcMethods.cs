@@ -1,6 +1,7 @@
 using System.Text.Json;
 using IExecChain.Core.Content;
 using IExecChain.Core.Primitives;
+using IExecChain.Rpc.Contracts;
 using IExecChain.Worker.Content;
 
 namespace IExecChain.Rpc.Chain;
@@ -60,7 +61,7 @@ public sealed class ContentRpcMethods
         registry.Register("iex_getChunk", (p, _) => ValueTask.FromResult<object?>(GetChunk(source, p)));
     }
 
-    private static object GetChunk(IContentSource source, RpcParams p)
+    private static ChunkResult GetChunk(IContentSource source, RpcParams p)
     {
         string rootText = p.GetString(0, "root");
         if (!Hash256.TryParse(rootText, out var root))
@@ -82,18 +83,10 @@ public sealed class ContentRpcMethods
             throw new RpcException(RpcErrorCodes.InvalidParams, $"invalid params: index {index} is past the last chunk; content {root} has {info.ChunkCount} chunk(s)");
         var proof = new string[chunk!.Proof.Length];
         for (int i = 0; i < proof.Length; i++) proof[i] = chunk.Proof[i].ToString();
-        return new
-        {
-            root = root.ToString(),
-            size = RpcFormat.Quantity((ulong)info.Size),
-            chunkSize = RpcFormat.Quantity((ulong)info.ChunkSize),
-            index = RpcFormat.Quantity(index),
-            data = RpcFormat.Bytes(chunk.Data),
-            proof,
-        };
+        return new ChunkResult(root.ToString(), new Quantity((ulong)info.Size), new Quantity((ulong)info.ChunkSize), new Quantity(index), RpcFormat.Bytes(chunk.Data), proof);
     }
 
-    private object PutContent(RpcParams p)
+    private StoredContentResult PutContent(RpcParams p)
     {
         // Cheapest checks first: an unsigned or oversized upload costs no decoding and no hashing.
         string hex = p.GetString(0, "data");
@@ -126,13 +119,7 @@ public sealed class ContentRpcMethods
             if (_quota.TryCharge(uploader, info.Size) is { } refusal) throw new RpcException(RpcErrorCodes.ResourceLimit, refusal);
             _store.Put(bytes, (int)chunkSize);
         }
-        return new
-        {
-            root = info.Root.ToString(),
-            size = RpcFormat.Quantity((ulong)info.Size),
-            chunkSize = RpcFormat.Quantity((ulong)info.ChunkSize),
-            uploader = uploader.ToString(),
-        };
+        return new StoredContentResult(info.Root.ToString(), new Quantity((ulong)info.Size), new Quantity((ulong)info.ChunkSize), uploader.ToString());
     }
 
     /// <summary>
@@ -213,17 +200,15 @@ public sealed class ContentRpcMethods
         return Worker.Wasm.WasmAppValidator.Problem(module, MaxAppMemoryBytes) is { } problem ? $"it cannot run as an app: {problem}" : null;
     }
 
-    private static object Answer(ContentUploadProgress progress) => new
-    {
-        root = progress.Content.Root.ToString(),
-        size = RpcFormat.Quantity((ulong)progress.Content.Size),
-        chunkSize = RpcFormat.Quantity((ulong)progress.Content.ChunkSize),
-        chunkCount = RpcFormat.Quantity((ulong)progress.Content.ChunkCount),
-        received = RpcFormat.Quantity((ulong)progress.ReceivedChunks),
-        missing = progress.Missing.Select(range => new[] { RpcFormat.Quantity((ulong)range.First), RpcFormat.Quantity((ulong)range.Count) }).ToArray(),
-        complete = progress.Complete,
-        expiresAt = RpcFormat.Quantity(progress.ExpiresAt),
-    };
+    private static UploadProgressResult Answer(ContentUploadProgress progress) => new(
+        progress.Content.Root.ToString(),
+        new Quantity((ulong)progress.Content.Size),
+        new Quantity((ulong)progress.Content.ChunkSize),
+        new Quantity((ulong)progress.Content.ChunkCount),
+        new Quantity((ulong)progress.ReceivedChunks),
+        progress.Missing.Select(range => (IReadOnlyList<Quantity>)[new Quantity((ulong)range.First), new Quantity((ulong)range.Count)]).ToArray(),
+        progress.Complete,
+        new Quantity(progress.ExpiresAt));
 
     private readonly record struct Statement(Address Claimed, ulong ExpiresAt, byte[] Signature);
 

@@ -1,6 +1,7 @@
 using IExecChain.Core.Primitives;
 using IExecChain.Core.Specs;
 using IExecChain.Core.Wire;
+using IExecChain.Rpc.Contracts;
 using IExecChain.State.Chain;
 using IExecChain.State.Execution;
 using IExecChain.State.Merkle;

@@ -2,6 +2,7 @@ using System.Text.Json;
 using Google.Protobuf;
 using IExecChain.Core.Primitives;
 using IExecChain.Core.Wire;
+using IExecChain.Rpc.Contracts;
 using IExecChain.State.Chain;
 using IExecChain.State.Execution;
 using IExecChain.State.Market;
@@ -33,25 +34,23 @@ public sealed class MarketRpcMethods(BlockProcessor processor, IKeyValueStore st
     }
 
     /// <summary>The task categories in force (chain spec, as governance may have changed it), with their deadlines in blocks and, at the target block interval, seconds.</summary>
-    private object Categories()
+    private CategoryResult[] Categories()
     {
         var parameters = processor.Executor.Parameters;
         double Seconds(ulong blocks) => Math.Round(blocks * (double)parameters.BlockIntervalMs / 1000, 3);
-        return parameters.Market.Categories.Select(c => new
-        {
-            id = RpcFormat.Quantity(c.Id),
-            name = c.Name,
-            timeRefBlocks = RpcFormat.Quantity(c.TimeRefBlocks),
-            timeRefSeconds = Seconds(c.TimeRefBlocks),
-            maxFuel = RpcFormat.Quantity(c.MaxFuel),
-            maxMemoryMb = RpcFormat.Quantity(c.MaxMemoryMb),
-            replicaDeadlineBlocks = RpcFormat.Quantity(c.ReplicaDeadlineBlocks),
-            contributionDeadlineBlocks = RpcFormat.Quantity(c.ContributionDeadlineBlocks),
-            revealDeadlineBlocks = RpcFormat.Quantity(c.RevealDeadlineBlocks),
-            finalDeadlineBlocks = RpcFormat.Quantity(c.FinalDeadlineBlocks),
-            replicaDeadlineSeconds = Seconds(c.ReplicaDeadlineBlocks),
-            finalDeadlineSeconds = Seconds(c.FinalDeadlineBlocks),
-        }).ToArray();
+        return parameters.Market.Categories.Select(c => new CategoryResult(
+            new Quantity(c.Id),
+            c.Name,
+            new Quantity(c.TimeRefBlocks),
+            Seconds(c.TimeRefBlocks),
+            new Quantity(c.MaxFuel),
+            new Quantity(c.MaxMemoryMb),
+            new Quantity(c.ReplicaDeadlineBlocks),
+            new Quantity(c.ContributionDeadlineBlocks),
+            new Quantity(c.RevealDeadlineBlocks),
+            new Quantity(c.FinalDeadlineBlocks),
+            Seconds(c.ReplicaDeadlineBlocks),
+            Seconds(c.FinalDeadlineBlocks))).ToArray();
     }
 
     private static ValueTask<object?> Done(object? result) => ValueTask.FromResult(result);

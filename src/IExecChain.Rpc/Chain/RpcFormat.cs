@@ -2,6 +2,7 @@ using IExecChain.Core.Blocks;
 using IExecChain.Core.Primitives;
 using IExecChain.Core.Transactions;
 using IExecChain.Core.Wire;
+using IExecChain.Rpc.Contracts;
 using IExecChain.State.Execution;
 using IExecChain.State.Market;
 

@@ -1,6 +1,7 @@
 using System.Text.Json;
 using Google.Protobuf;
 using IExecChain.Core.Primitives;
+using IExecChain.Rpc.Contracts;
 using IExecChain.State.Chain;
 using IExecChain.State.Market;
 
@@ -23,7 +24,7 @@ public sealed class WorkerRpcMethods(BlockProcessor processor, IExecChain.Storag
         registry.Register("iex_getWorkerApps", (p, _) => ValueTask.FromResult<object?>(Apps(p)));
     }
 
-    private object Duties(RpcParams p)
+    private WorkerDutiesResult Duties(RpcParams p)
     {
         var text = p.GetString(0, "worker");
         if (!Address.TryParse(text, out var worker, out var error)) throw new RpcException(RpcErrorCodes.InvalidParams, $"invalid params: worker: {error}");
@@ -32,13 +33,11 @@ public sealed class WorkerRpcMethods(BlockProcessor processor, IExecChain.Storag
         var tree = processor.Tree;
         ulong height = processor.Head.Height;
         var (reveal, closed) = WorkerDuties.Sort(tree, worker, tasks);
-        return new
-        {
-            blockNumber = RpcFormat.Quantity(height),
-            assigned = WorkerDuties.Assigned(tree, worker).Select(t => t.ToString()).ToArray(),
-            reveal = reveal.Select(t => t.ToString()).ToArray(),
-            closed = closed.Select(t => t.ToString()).ToArray(),
-        };
+        return new WorkerDutiesResult(
+            new Quantity(height),
+            WorkerDuties.Assigned(tree, worker).Select(t => t.ToString()).ToArray(),
+            reveal.Select(t => t.ToString()).ToArray(),
+            closed.Select(t => t.ToString()).ToArray());
     }
 
     private static List<Hash256> TaskList(JsonElement? value)
@@ -58,12 +57,12 @@ public sealed class WorkerRpcMethods(BlockProcessor processor, IExecChain.Storag
     }
 
     /// <summary>The WebAssembly apps offered to the worker's pool (<see cref="WorkerDuties.OfferedApps"/>), as state records.</summary>
-    private object Apps(RpcParams p)
+    private WorkerAppsResult Apps(RpcParams p)
     {
         var text = p.GetString(0, "worker");
         if (!Address.TryParse(text, out var worker, out var error)) throw new RpcException(RpcErrorCodes.InvalidParams, $"invalid params: worker: {error}");
         var apps = WorkerDuties.OfferedApps(processor.Tree, MarketReader.OpenOrders(store), worker);
-        return new { apps = apps.Select(a => RpcFormat.Bytes(a.ToByteArray())).ToArray() };
+        return new WorkerAppsResult(apps.Select(a => RpcFormat.Bytes(a.ToByteArray())).ToArray());
     }
 
     private object? Job(RpcParams p)

@@ -1,3 +1,5 @@
+using IExecChain.Rpc.Contracts;
+
 namespace IExecChain.Rpc.Subscriptions;
 
 /// <summary>
@@ -6,7 +8,7 @@ namespace IExecChain.Rpc.Subscriptions;
 /// </summary>
 public sealed class SubscriptionRpcMethods
 {
-    public const string NotificationMethod = "iex_subscription";
+    public const string NotificationMethod = RpcProtocol.NotificationMethod;
 
     private readonly RpcEventHub _hub;
 

@@ -1,8 +1,8 @@
-using System.Globalization;
 using System.Net.Http.Headers;
 using System.Text.Json;
 using IExecChain.Core.Content;
 using IExecChain.Core.Primitives;
+using IExecChain.Rpc.Contracts;
 
 namespace IExecChain.Worker.Content;
 
@@ -201,37 +201,30 @@ public sealed class ContentFetcher : IDisposable
                 string message = error.TryGetProperty("message", out var m) ? m.GetString() ?? "" : "";
                 throw new ChunkRequestException($"the node answered error {code}: {message}", permanent: code is NotFound or InvalidParams or MethodNotFound);
             }
-            var result = rootElement.GetProperty("result");
-            if (result.ValueKind != JsonValueKind.Object) throw new ChunkRequestException("the node answered without a chunk", permanent: false);
-            var proofElement = result.GetProperty("proof");
-            var proof = new Hash256[proofElement.GetArrayLength()];
-            int p = 0;
-            foreach (var item in proofElement.EnumerateArray())
-                proof[p++] = Hash256.TryParse(item.GetString(), out var hash) ? hash : throw new FormatException("a proof entry is not a 32-byte hash");
-            long chunkSize = Quantity(result.GetProperty("chunkSize"));
+            if (!rootElement.TryGetProperty("result", out var result) || result.ValueKind != JsonValueKind.Object)
+                throw new ChunkRequestException("the node answered without a chunk", permanent: false);
+            var chunk = result.Deserialize<ChunkResult>(RpcJson.Options) ?? throw new JsonException("the chunk is null");
+            var proof = new Hash256[chunk.Proof.Count];
+            for (int p = 0; p < proof.Length; p++)
+                proof[p] = Hash256.TryParse(chunk.Proof[p], out var hash) ? hash : throw new FormatException("a proof entry is not a 32-byte hash");
+            ulong chunkSize = chunk.ChunkSize;
             return new ChunkAnswer(
-                Hash256.TryParse(result.GetProperty("root").GetString(), out var answeredRoot) ? answeredRoot : throw new FormatException("root is not a 32-byte hash"),
-                Quantity(result.GetProperty("size")),
+                Hash256.TryParse(chunk.Root, out var answeredRoot) ? answeredRoot : throw new FormatException("root is not a 32-byte hash"),
+                Length(chunk.Size, "size"),
                 chunkSize is >= 1 and <= ContentMerkle.MaxChunkSize ? (int)chunkSize : throw new FormatException($"chunk size {chunkSize} is out of range"),
-                Quantity(result.GetProperty("index")),
-                Hex.TryDecode(result.GetProperty("data").GetString(), out var data, out var hexError) ? data : throw new FormatException($"data: {hexError}"),
+                Length(chunk.Index, "index"),
+                Hex.TryDecode(chunk.Data, out var data, out var hexError) ? data : throw new FormatException($"data: {hexError}"),
                 proof);
         }
-        catch (Exception e) when (e is JsonException or FormatException or KeyNotFoundException or InvalidOperationException)
+        catch (Exception e) when (e is JsonException or FormatException or InvalidOperationException)
         {
             throw new ChunkRequestException($"malformed answer: {e.Message}", permanent: false);
         }
     }
 
-    private static long Quantity(JsonElement value)
-    {
-        if (value.ValueKind == JsonValueKind.Number && value.TryGetInt64(out long number) && number >= 0) return number;
-        string text = value.ValueKind == JsonValueKind.String ? value.GetString()! : "";
-        if (text.StartsWith("0x", StringComparison.Ordinal) &&
-            long.TryParse(text.AsSpan(2), NumberStyles.AllowHexSpecifier, CultureInfo.InvariantCulture, out long quantity) && quantity >= 0)
-            return quantity;
-        throw new FormatException($"{value.GetRawText()} is not a quantity");
-    }
+    /// <summary>Sizes and indexes are counted in <see cref="long"/> here; a quantity past it is a malformed answer.</summary>
+    private static long Length(ulong value, string name) =>
+        value <= long.MaxValue ? (long)value : throw new FormatException($"{name} {value} is out of range");
 
     public void Dispose()
     {

@@ -29,7 +29,7 @@ internal sealed partial class ChainAudit(ValidatorCluster cluster, ChainObserver
         if (height is not { } h || h == 0) return null;
         BlockView? block;
         try { block = await chain.BlockAsync(i, h, probe: true); }
-        catch (Rpc.Client.JsonRpcClientException) { return null; }
+        catch (Rpc.Contracts.Client.JsonRpcClientException) { return null; }
         if (block is null) return null;
         Record(i, block);
         lock (_remembered) _remembered[i] = Math.Max(_remembered[i], h);

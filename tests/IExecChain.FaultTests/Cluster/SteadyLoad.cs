@@ -5,7 +5,7 @@ using IExecChain.Core.Primitives;
 using IExecChain.Core.Transactions;
 using IExecChain.Core.Wire;
 using IExecChain.Node.Devnet;
-using IExecChain.Rpc.Client;
+using IExecChain.Rpc.Contracts.Client;
 
 namespace IExecChain.FaultTests.Cluster;
 

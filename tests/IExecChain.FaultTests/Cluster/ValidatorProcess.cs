@@ -1,7 +1,7 @@
 using System.Diagnostics;
 using System.Text;
 using IExecChain.FaultTests.Lab;
-using IExecChain.Rpc.Client;
+using IExecChain.Rpc.Contracts.Client;
 
 namespace IExecChain.FaultTests.Cluster;
 

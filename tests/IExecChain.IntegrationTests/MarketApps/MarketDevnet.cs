@@ -1,5 +1,5 @@
 using System.Globalization;
-using IExecChain.Rpc.Client;
+using IExecChain.Rpc.Contracts.Client;
 using NUnit.Framework;
 
 namespace IExecChain.IntegrationTests.MarketApps;

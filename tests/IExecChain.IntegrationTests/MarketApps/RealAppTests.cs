@@ -5,7 +5,7 @@ using System.Text.RegularExpressions;
 using IExecChain.Core.Crypto;
 using IExecChain.Core.Primitives;
 using IExecChain.Ethereum.Tests.Support;
-using IExecChain.Rpc.Client;
+using IExecChain.Rpc.Contracts.Client;
 using IExecChain.Worker.Execution;
 using IExecChain.Worker.Wasm;
 using NUnit.Framework;

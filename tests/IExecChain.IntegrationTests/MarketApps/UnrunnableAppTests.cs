@@ -6,7 +6,7 @@ using IExecChain.Core.Primitives;
 using IExecChain.Core.Transactions;
 using IExecChain.Core.Wire;
 using IExecChain.Ethereum.Tests.Support;
-using IExecChain.Rpc.Client;
+using IExecChain.Rpc.Contracts.Client;
 using IExecChain.State.Market;
 using IExecChain.Worker.Wasm;
 using NUnit.Framework;

@@ -6,7 +6,7 @@ using System.Text.Json;
 using IExecChain.Core.Crypto;
 using IExecChain.Core.Primitives;
 using IExecChain.Rpc.Chain;
-using IExecChain.Rpc.Client;
+using IExecChain.Rpc.Contracts.Client;
 using IExecChain.Worker.Content;
 using Microsoft.Extensions.Logging;
 using NUnit.Framework;

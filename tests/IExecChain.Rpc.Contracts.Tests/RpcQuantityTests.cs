@@ -1,9 +1,10 @@
 using System.Text;
 using System.Text.Json;
-using IExecChain.Rpc.Client;
+using IExecChain.Rpc.Contracts;
+using IExecChain.Rpc.Contracts.Client;
 using NUnit.Framework;
 
-namespace IExecChain.Rpc.Tests;
+namespace IExecChain.Rpc.Contracts.Tests;
 
 /// <summary>
 /// The one quantity rule set (<see cref="RpcQuantity"/>), held to Ethereum's JSON-RPC quantity encoding

@@ -1,7 +1,7 @@
 using System.Net.Http.Headers;
 using System.Text.Json;
 
-namespace IExecChain.Rpc.Client;
+namespace IExecChain.Rpc.Contracts.Client;
 
 /// <summary>An error the server answered with, or a transport failure described for a person.</summary>
 public sealed class JsonRpcClientException(int code, string message, JsonElement? errorData = null) : Exception(message)
@@ -50,7 +50,7 @@ public sealed class JsonRpcClient : IDisposable
     {
         if (!text.Contains("://", StringComparison.Ordinal)) text = "http://" + text;
         if (!Uri.TryCreate(text, UriKind.Absolute, out var uri) || (uri.Scheme != "http" && uri.Scheme != "https"))
-            throw new ArgumentException($"'{text}' is not an http(s) RPC address such as http://{RpcServerOptions.DefaultHost}:{RpcServerOptions.DefaultPort}");
+            throw new ArgumentException($"'{text}' is not an http(s) RPC address such as http://{RpcProtocol.DefaultHost}:{RpcProtocol.DefaultPort}");
         return uri;
     }
 

@@ -1,7 +1,7 @@
 using System.Text.Json;
 using System.Threading.Channels;
 
-namespace IExecChain.Rpc.Client;
+namespace IExecChain.Rpc.Contracts.Client;
 
 /// <summary>
 /// The events of one iex_subscribe, in the order the node published them. Enumerating ends when
@@ -34,6 +34,17 @@ public sealed class RpcSubscription : IAsyncEnumerable<JsonElement>
     public ChannelReader<JsonElement> Events => _events.Reader;
 
     public IAsyncEnumerable<JsonElement> ReadAllAsync(CancellationToken ct = default) => _events.Reader.ReadAllAsync(ct);
+
+    /// <summary>
+    /// The events read as <typeparamref name="T"/> (<see cref="NewHeadEvent"/> for newHeads,
+    /// <see cref="TaskEvent"/> for tasks); an event that does not fit ends the enumeration with
+    /// <see cref="JsonRpcClientException"/>.
+    /// </summary>
+    public async IAsyncEnumerable<T> ReadAllAsync<T>([System.Runtime.CompilerServices.EnumeratorCancellation] CancellationToken ct = default)
+    {
+        await foreach (JsonElement e in _events.Reader.ReadAllAsync(ct).ConfigureAwait(false))
+            yield return RpcJson.Read<T>(e, $"the {Topic} subscription");
+    }
 
     public IAsyncEnumerator<JsonElement> GetAsyncEnumerator(CancellationToken cancellationToken = default) =>
         ReadAllAsync(cancellationToken).GetAsyncEnumerator(cancellationToken);

@@ -1,9 +1,8 @@
-using System.Text.Json;
 using IExecChain.Core.Content;
 using IExecChain.Core.Crypto;
 using IExecChain.Core.Primitives;
 
-namespace IExecChain.Rpc.Client;
+namespace IExecChain.Rpc.Contracts.Client;
 
 /// <summary>Where an upload stands: bytes the node holds (including those it held before this run) of the total.</summary>
 public readonly record struct UploadProgress(long HeldBytes, long TotalBytes, long ResumedBytes, TimeSpan Elapsed);
@@ -34,11 +33,11 @@ public static class ContentUpload
         object?[] begin = [tree.Root.ToString(), RpcQuantity.Format((ulong)tree.Size), chunkSize, uploader.Address.ToString(), RpcQuantity.Format(expiresAt), Hex.Encode(signature)];
         if (kind is not null) begin = [.. begin, kind];
 
-        JsonElement answer = await client.CallAsync("iex_beginUpload", begin).ConfigureAwait(false);
+        UploadProgressResult answer = await BeginAsync(client, begin).ConfigureAwait(false);
         long resumed = HeldBytes(answer, tree);
         using var file = File.OpenHandle(path, FileMode.Open, FileAccess.Read, FileShare.Read);
         // Each pass sends what the node listed as missing; the node lists at most a few hundred ranges at once.
-        for (int pass = 0; !answer.GetProperty("complete").GetBoolean(); pass++)
+        for (int pass = 0; !answer.Complete; pass++)
         {
             if (pass > 0 && MissingChunks(answer).Count == 0)
                 throw new InvalidOperationException($"the node holds every chunk of {tree.Root} but does not report the upload complete");
@@ -64,40 +63,45 @@ public static class ContentUpload
                 }
             }
             if (batch.Count > 0) answer = await SendAsync(client, batch, ct).ConfigureAwait(false);
-            if (!answer.GetProperty("complete").GetBoolean()) answer = await client.CallAsync("iex_beginUpload", begin).ConfigureAwait(false);
+            if (!answer.Complete) answer = await BeginAsync(client, begin).ConfigureAwait(false);
             progress?.Report(new UploadProgress(HeldBytes(answer, tree), tree.Size, resumed, clock.Elapsed));
         }
         return tree.Info;
     }
 
 
+    private static async Task<UploadProgressResult> BeginAsync(JsonRpcClient client, object?[] begin) =>
+        RpcJson.Read<UploadProgressResult>(await client.CallAsync("iex_beginUpload", begin).ConfigureAwait(false), "iex_beginUpload");
+
     /// <summary>Sends a batch of iex_putChunk calls; the answer of the last one that succeeded, or the first error.</summary>
-    private static async Task<JsonElement> SendAsync(JsonRpcClient client, List<object?[]> batch, CancellationToken ct)
+    private static async Task<UploadProgressResult> SendAsync(JsonRpcClient client, List<object?[]> batch, CancellationToken ct)
     {
         var results = await client.CallBatchAsync("iex_putChunk", batch, ct).ConfigureAwait(false);
-        JsonElement? last = null;
+        UploadProgressResult? last = null;
         foreach (var (result, error) in results)
         {
             if (error is not null) throw error;
-            last = result;
-            if (result is { } answer && answer.GetProperty("complete").GetBoolean()) return answer;
+            if (result is not { } answer) continue;
+            last = RpcJson.Read<UploadProgressResult>(answer, "iex_putChunk");
+            if (last.Complete) return last;
         }
         return last ?? throw new JsonRpcClientException(-1, "the node answered an iex_putChunk batch with no results");
     }
 
-    private static List<long> MissingChunks(JsonElement answer)
+    private static List<long> MissingChunks(UploadProgressResult answer)
     {
         var chunks = new List<long>();
-        foreach (var range in answer.GetProperty("missing").EnumerateArray())
+        foreach (var range in answer.Missing)
         {
-            long first = (long)JsonRpcClient.Quantity(range[0]), count = (long)JsonRpcClient.Quantity(range[1]);
+            if (range.Count != 2) throw new JsonRpcClientException(-1, $"the node listed a missing range of {range.Count} numbers; a range is [first, count]");
+            long first = (long)range[0].Value, count = (long)range[1].Value;
             for (long i = 0; i < count; i++) chunks.Add(first + i);
         }
         return chunks;
     }
 
-    private static long HeldBytes(JsonElement answer, ContentTree tree) =>
-        answer.GetProperty("complete").GetBoolean() ? tree.Size : Math.Min(tree.Size, (long)JsonRpcClient.Quantity(answer.GetProperty("received")) * tree.ChunkSize);
+    private static long HeldBytes(UploadProgressResult answer, ContentTree tree) =>
+        answer.Complete ? tree.Size : Math.Min(tree.Size, (long)answer.Received.Value * tree.ChunkSize);
 
     /// <summary>How long a statement made here stays valid: long enough for a slow upload, well inside the node's limit.</summary>
     public static readonly TimeSpan Validity = TimeSpan.FromMinutes(10);

@@ -2,7 +2,7 @@ using System.Diagnostics.CodeAnalysis;
 using System.Globalization;
 using System.Text;
 
-namespace IExecChain.Rpc;
+namespace IExecChain.Rpc.Contracts;
 
 /// <summary>
 /// The one set of rules for 64-bit JSON-RPC quantities, on the server and in every client of it.

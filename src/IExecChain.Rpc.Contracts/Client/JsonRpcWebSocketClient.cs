@@ -3,7 +3,7 @@ using System.Collections.Concurrent;
 using System.Net.WebSockets;
 using System.Text.Json;
 
-namespace IExecChain.Rpc.Client;
+namespace IExecChain.Rpc.Contracts.Client;
 
 /// <summary>
 /// A JSON-RPC 2.0 client over one WebSocket: calls, and subscriptions read as async streams.
@@ -241,7 +241,7 @@ public sealed class JsonRpcWebSocketClient : IAsyncDisposable
                 return;
             }
             if (root.ValueKind != JsonValueKind.Object) return;
-            if (root.TryGetProperty("method", out JsonElement method) && method.ValueEquals(Subscriptions.SubscriptionRpcMethods.NotificationMethod))
+            if (root.TryGetProperty("method", out JsonElement method) && method.ValueEquals(RpcProtocol.NotificationMethod))
             {
                 if (root.TryGetProperty("params", out JsonElement p) && p.ValueKind == JsonValueKind.Object &&
                     p.TryGetProperty("subscription", out JsonElement id) && id.ValueKind == JsonValueKind.String &&
