@@ -2,6 +2,7 @@ using System.Text.Json;
 using System.Text.Json.Nodes;
 using System.Text.Json.Schema;
 using IExecChain.Core.Primitives;
+using IExecChain.Rpc.Contracts;
 
 namespace IExecChain.Rpc.OpenRpc;
 
@@ -131,6 +132,7 @@ public static class OpenRpcDocument
     private static JsonObject? Primitive(Type type) =>
         type == typeof(Hash256) ? Hex(32, "a 32-byte hash") :
         type == typeof(Address) ? Hex(20, "a 20-byte address") :
+        type == typeof(Quantity) ? new JsonObject { ["title"] = "a quantity", ["type"] = "string", ["pattern"] = "^0x(0|[1-9a-f][0-9a-f]*)$" } :
         null;
 
     /// <summary>A 0x-prefixed hex string of exactly <paramref name="bytes"/> bytes.</summary>

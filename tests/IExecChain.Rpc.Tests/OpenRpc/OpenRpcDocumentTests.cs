@@ -1,6 +1,7 @@
 using System.Text.Json;
 using System.Text.Json.Nodes;
 using IExecChain.Core.Primitives;
+using IExecChain.Rpc.Contracts;
 using IExecChain.Rpc.OpenRpc;
 using NUnit.Framework;
 
@@ -9,11 +10,11 @@ namespace IExecChain.Rpc.Tests.OpenRpc;
 /// <summary>The document builder on its own: what it writes passes the OpenRPC project's validator, and the validator catches a lie.</summary>
 public sealed class OpenRpcDocumentTests
 {
-    private sealed record Row(Hash256 Hash, Address From, long Size, string? Note, IReadOnlyList<Address> Signers);
+    private sealed record Row(Hash256 Hash, Address From, Quantity Size, string? Note, IReadOnlyList<Address> Signers);
 
     private sealed record Page(IReadOnlyList<Row> Items, string? Next);
 
-    private static readonly Row Sample = new(Hash256.Zero, new Address(new byte[20]), 3, null, [new Address(Enumerable.Repeat((byte)0xab, 20).ToArray())]);
+    private static readonly Row Sample = new(Hash256.Zero, new Address(new byte[20]), new Quantity(3), null, [new Address(Enumerable.Repeat((byte)0xab, 20).ToArray())]);
 
     private static RpcMethodDescription Method(object exampleResult) => new(
         "test_list", "Lists rows.",
@@ -41,13 +42,15 @@ public sealed class OpenRpcDocumentTests
         var from = method["result"]!["schema"]!["properties"]!["items"]!["items"]!["properties"]!["from"]!;
         Assert.That(from["pattern"]!.GetValue<string>(), Is.EqualTo("^0x[0-9a-fA-F]{40}$"), "addresses are described as the converter writes them");
         Assert.That(method["params"]![1]!["required"]!.GetValue<bool>(), Is.False);
+        var size = method["result"]!["schema"]!["properties"]!["items"]!["items"]!["properties"]!["size"]!;
+        Assert.That(size["pattern"]!.GetValue<string>(), Is.EqualTo("^0x(0|[1-9a-f][0-9a-f]*)$"), "quantities are described as 0x-hex strings");
     }
 
     [Test]
     public void The_validator_reports_an_example_whose_result_does_not_match_the_schema()
     {
         // The example's result names a string where the schema says an address: a lie the validator must catch.
-        var lie = new { items = new[] { new { hash = Sample.Hash, from = "0x12", size = 3, signers = Array.Empty<string>() } } };
+        var lie = new { items = new[] { new { hash = Sample.Hash, from = "0x12", size = "0x3", signers = Array.Empty<string>() } } };
         var (_, errors) = OpenRpcValidator.Validate(Build(lie));
         Assert.That(errors, Has.Some.Contains("test_list example 'first page': result"));
     }
