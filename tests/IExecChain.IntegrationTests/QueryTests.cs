@@ -48,12 +48,15 @@ public class QueryTests
         }
         Assert.That(entries, Is.GreaterThan(10_000), "the first run indexed its blocks");
 
-        using (var devnet = NodeProcess.Start(Devnet(Height + 1_000_000)))
+        // The node alone and without its validator key: a follower with no peers, so the chain stays as the
+        // scan reads it. On a live chain a task can move from one status list to the next between two
+        // calls, and a deal start a task between reading the deal and its tasks.
+        using (var node = NodeProcess.Start("run", "--data", Path.Combine(dir.File("devnet"), "node-0"), "--rpc", $"127.0.0.1:{rpcBase}",
+            "--p2p", $"127.0.0.1:{p2pBase}", "--log-level", "Information"))
         {
-            await devnet.WaitForRpcAsync(rpc, TimeSpan.FromSeconds(120));
+            await node.WaitForRpcAsync(rpc, TimeSpan.FromSeconds(120));
             using var client = new JsonRpcClient(rpc, TimeSpan.FromSeconds(30));
-            string log = File.ReadAllText(Path.Combine(dir.File("devnet"), "node-0", "node.log"));
-            Assert.That(log, Does.Contain("Query index rebuilt"), "the node noticed the missing index and rebuilt it");
+            Assert.That(node.Output, Does.Contain("Query index rebuilt"), "the node noticed the missing index and rebuilt it");
 
             var scan = new List<Tx>();
             for (ulong h = 1; h <= Height; h++)
@@ -69,7 +72,7 @@ public class QueryTests
             Assert.That(scan, Has.Count.GreaterThan(2_000), "a few thousand transactions");
             Assert.That(scan.Count(t => t.Type == "place-order"), Is.GreaterThan(5), "the market ran");
 
-            // Items past the old head may arrive while the pages are read: compare the part below it.
+            // The devnet may have committed a block past Height while it stopped: compare the part up to it.
             var all = (await ReadAll(client, "iex_listTransactions", new() { }, 100)).Where(r => Q(r.GetProperty("blockNumber")) <= Height).ToList();
             Assert.That(all.Select(r => r.GetProperty("hash").GetString()), Is.EqualTo(scan.AsEnumerable().Reverse().Select(t => t.Hash)), "all transactions, newest first");
 
