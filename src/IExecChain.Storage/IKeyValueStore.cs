@@ -35,6 +35,15 @@ public interface IKeyValueStore : IDisposable
     /// </summary>
     void Write(IWriteBatch batch, bool sync = true);
 
+    /// <summary>
+    /// Applies the batch atomically, without the write-ahead log: it reaches the disk when its columns'
+    /// memory tables are flushed, or the store is closed. A crash before that loses it, together with
+    /// every later unlogged write to those columns. Only for data derived from logged data, which the
+    /// node writes again after a crash (the query index's transaction entries, <c>QueryIndexWriter</c>):
+    /// it spares the next synced write the fsync of these bytes.
+    /// </summary>
+    void WriteUnlogged(IWriteBatch batch);
+
     /// <summary>A single write; not synced by default.</summary>
     void Put(DbColumn column, ReadOnlySpan<byte> key, ReadOnlySpan<byte> value, bool sync = false);
 

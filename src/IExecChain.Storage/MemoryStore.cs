@@ -64,6 +64,9 @@ public sealed class MemoryStore : IKeyValueStore
         }
     }
 
+    /// <summary>Nothing here is logged or durable: the same as <see cref="Write"/>.</summary>
+    public void WriteUnlogged(IWriteBatch batch) => Write(batch, sync: false);
+
     public void Put(DbColumn column, ReadOnlySpan<byte> key, ReadOnlySpan<byte> value, bool sync = false)
     {
         var keyCopy = key.ToArray();

@@ -15,6 +15,7 @@ public sealed class RocksDbStore : IKeyValueStore
     private readonly ColumnFamilyHandle[] _handles;
     private readonly WriteOptions _syncWrite = new WriteOptions().SetSync(true);
     private readonly WriteOptions _asyncWrite = new WriteOptions().SetSync(false);
+    private readonly WriteOptions _unloggedWrite = new WriteOptions().SetSync(false).DisableWal(1);
     private readonly ReadOptions _read = new();
     // The native option objects must outlive the database that was opened with them.
     private readonly object[] _keepAlive;
@@ -91,6 +92,14 @@ public sealed class RocksDbStore : IKeyValueStore
         if (batch is not RocksWriteBatch rocksBatch || rocksBatch.Owner != this)
             throw new ArgumentException("the batch was not created by this store", nameof(batch));
         _db.Write(rocksBatch.Native, sync ? _syncWrite : _asyncWrite);
+    }
+
+    // Unlogged data is flushed when the database closes (RocksDB's avoid_flush_during_shutdown is false).
+    public void WriteUnlogged(IWriteBatch batch)
+    {
+        if (batch is not RocksWriteBatch rocksBatch || rocksBatch.Owner != this)
+            throw new ArgumentException("the batch was not created by this store", nameof(batch));
+        _db.Write(rocksBatch.Native, _unloggedWrite);
     }
 
     public void Put(DbColumn column, ReadOnlySpan<byte> key, ReadOnlySpan<byte> value, bool sync = false) =>

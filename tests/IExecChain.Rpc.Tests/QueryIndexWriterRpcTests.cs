@@ -91,7 +91,7 @@ public sealed class QueryIndexWriterRpcTests
         return response.RootElement.Clone();
     }
 
-    /// <summary>A memory store whose writes from the index writer's thread are slow, or fail.</summary>
+    /// <summary>A memory store whose unlogged writes from the index writer's thread are slow, or fail.</summary>
     private sealed class WriterStore : IKeyValueStore
     {
         private readonly MemoryStore _inner = new();
@@ -99,14 +99,16 @@ public sealed class QueryIndexWriterRpcTests
         public TimeSpan Delay { get; init; }
         public volatile bool Fail;
 
-        public void Write(IWriteBatch batch, bool sync = true)
+        public void Write(IWriteBatch batch, bool sync = true) => _inner.Write(batch, sync);
+
+        public void WriteUnlogged(IWriteBatch batch)
         {
             if (Thread.CurrentThread.Name == "query-index")
             {
                 if (Fail) throw new IOException("disk on fire");
                 Thread.Sleep(Delay);
             }
-            _inner.Write(batch, sync);
+            _inner.WriteUnlogged(batch);
         }
 
         public byte[]? Get(DbColumn column, ReadOnlySpan<byte> key) => _inner.Get(column, key);

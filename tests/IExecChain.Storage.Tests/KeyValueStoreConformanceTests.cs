@@ -234,6 +234,35 @@ public abstract class KeyValueStoreConformanceTests
         Assert.That(_store.Get(DbColumn.ConsensusWal, B("w")), Is.EqualTo(B("wal")));
         Assert.That(_store.Get(DbColumn.Meta, B("m")), Is.EqualTo(B("meta")));
     }
+
+    [Test]
+    public void An_unlogged_batch_is_read_at_once_and_survives_closing_the_store()
+    {
+        using (var batch = _store.NewBatch())
+        {
+            batch.Put(DbColumn.QueryIndex, B("u"), B("unlogged"));
+            batch.Put(DbColumn.QueryIndex, B("v"), B("too"));
+            _store.WriteUnlogged(batch);
+        }
+        // A logged write after it, as the next block's commit: the unlogged entries are not in its log.
+        using (var batch = _store.NewBatch())
+        {
+            batch.Put(DbColumn.Blocks, B("b"), B("block"));
+            _store.Write(batch);
+        }
+        Assert.That(_store.Get(DbColumn.QueryIndex, B("u")), Is.EqualTo(B("unlogged")));
+
+        var reopened = Reopen(_store);
+        if (reopened is null)
+        {
+            Assert.Ignore("this store is not persistent");
+            return;
+        }
+        _store = reopened;
+        Assert.That(_store.Get(DbColumn.QueryIndex, B("u")), Is.EqualTo(B("unlogged")), "closing flushes what the log does not hold");
+        Assert.That(_store.Get(DbColumn.QueryIndex, B("v")), Is.EqualTo(B("too")));
+        Assert.That(_store.Get(DbColumn.Blocks, B("b")), Is.EqualTo(B("block")));
+    }
 }
 
 [TestFixture]
@@ -264,6 +293,37 @@ public sealed class RocksDbStoreTests : KeyValueStoreConformanceTests
     protected override void Cleanup()
     {
         if (Directory.Exists(_path)) Directory.Delete(_path, recursive: true);
+    }
+
+    [Test]
+    public void An_unlogged_batch_does_not_grow_the_write_ahead_log_and_a_logged_one_does()
+    {
+        using var store = new RocksDbStore(_path + "-wal");
+        try
+        {
+            long before = LogBytes(_path + "-wal");
+            Write(store, unlogged: true);
+            long afterUnlogged = LogBytes(_path + "-wal");
+            Write(store, unlogged: false);
+            long afterLogged = LogBytes(_path + "-wal");
+            Assert.That(afterUnlogged - before, Is.LessThan(64 * 1024), "1 MiB written without the log");
+            Assert.That(afterLogged - afterUnlogged, Is.GreaterThan(1024 * 1024), "1 MiB written with it");
+        }
+        finally
+        {
+            store.Dispose();
+            Directory.Delete(_path + "-wal", recursive: true);
+        }
+
+        static void Write(RocksDbStore store, bool unlogged)
+        {
+            using var batch = store.NewBatch();
+            for (int i = 0; i < 256; i++) batch.Put(DbColumn.QueryIndex, Encoding.ASCII.GetBytes($"{unlogged}-{i}"), new byte[4096]);
+            if (unlogged) store.WriteUnlogged(batch);
+            else store.Write(batch, sync: true);
+        }
+
+        static long LogBytes(string path) => Directory.GetFiles(path, "*.log").Sum(f => new FileInfo(f).Length);
     }
 
     [Test]

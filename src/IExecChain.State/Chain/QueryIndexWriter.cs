@@ -9,8 +9,10 @@ namespace IExecChain.State.Chain;
 /// Writes the query index's transaction and block entries on a thread of its own, after each block's
 /// synced commit, so that a block's commit does not wait for a few index entries per transaction
 /// (docs/decisions.md "Query indexes"). Blocks are written in order, several at once when they queue,
-/// in unsynced batches: the next block's synced write makes them durable, and after a crash
-/// <see cref="QueryIndex.CatchUpTransactions"/> writes what was lost from the stored blocks.
+/// without the write-ahead log (<see cref="IKeyValueStore.WriteUnlogged"/>), so that the next block's
+/// synced write does not carry their bytes: they reach the disk when RocksDB flushes the column or
+/// closes. A crash loses what was not flushed, indexed height included, and at startup
+/// <see cref="QueryIndex.CatchUpTransactions"/> writes it again from the stored blocks.
 /// A full queue makes <see cref="Enqueue"/> wait: the index slows the chain rather than fill memory.
 /// </summary>
 public sealed class QueryIndexWriter : IDisposable
@@ -70,7 +72,7 @@ public sealed class QueryIndexWriter : IDisposable
             {
                 using var batch = _store.NewBatch();
                 foreach (var (block, receipts) in taken) QueryIndex.AddTransactions(batch, block, receipts);
-                _store.Write(batch, sync: false);
+                _store.WriteUnlogged(batch);
                 _index.Advanced();
             }
             catch (Exception e) when (e is not OutOfMemoryException)
