@@ -36,6 +36,9 @@ internal static partial class NetworkLog
     [LoggerMessage(Level = LogLevel.Warning, Message = "Dial to {EndPoint} still pending after {Seconds:F0} s; abandoned and dialing again")]
     public static partial void DialStuck(ILogger logger, IPEndPoint endPoint, double seconds);
 
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Transport out of step for {EndPoint}: {What}")]
+    public static partial void TransportInconsistent(ILogger logger, IPEndPoint endPoint, string what);
+
     [LoggerMessage(Level = LogLevel.Error, Message = "A network event handler threw; the network thread continues")]
     public static partial void HandlerFailed(ILogger logger, Exception exception);
 

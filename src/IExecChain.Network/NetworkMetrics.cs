@@ -64,6 +64,8 @@ public sealed class NetworkMetrics
     private readonly long[] _disconnectsLocal = new long[Causes];
     private readonly long[] _disconnectsRemote = new long[Causes];
     private long _handshakesCompleted;
+    private long _dialsDeferred;
+    private long _transportInconsistencies;
     private long _penaltyPoints;
     private long _bans;
     private readonly Func<(int Validators, int Observers)> _peerCounts;
@@ -83,6 +85,10 @@ public sealed class NetworkMetrics
     public long DisconnectsByPeer(DisconnectCause cause) => Volatile.Read(ref _disconnectsRemote[(int)cause]);
 
     public long HandshakesCompleted => Interlocked.Read(ref _handshakesCompleted);
+    /// <summary>Dials of a seed put off because the transport still held a closed connection to it (see <see cref="P2PHost"/>).</summary>
+    public long DialsDeferred => Interlocked.Read(ref _dialsDeferred);
+    /// <summary>Endpoints the transport was found listing more than once, or holding a closed connection it should have dropped.</summary>
+    public long TransportInconsistencies => Interlocked.Read(ref _transportInconsistencies);
     public long PenaltyPoints => Interlocked.Read(ref _penaltyPoints);
     public long Bans => Interlocked.Read(ref _bans);
 
@@ -105,6 +111,8 @@ public sealed class NetworkMetrics
     internal void CountDisconnect(DisconnectCause cause, bool byUs) =>
         Interlocked.Increment(ref (byUs ? _disconnectsLocal : _disconnectsRemote)[(int)cause]);
     internal void CountHandshake() => Interlocked.Increment(ref _handshakesCompleted);
+    internal void CountDialDeferred() => Interlocked.Increment(ref _dialsDeferred);
+    internal void CountTransportInconsistency() => Interlocked.Increment(ref _transportInconsistencies);
     internal void CountPenalty(int points) => Interlocked.Add(ref _penaltyPoints, points);
     internal void CountBan() => Interlocked.Increment(ref _bans);
 }

@@ -370,6 +370,63 @@ public sealed class P2PHost : IDisposable
         }
     }
 
+    private long _nextTransportAudit;
+    private readonly List<LiteNetPeer> _transportPeers = [];
+    private readonly Dictionary<IPEndPoint, long> _transportReported = [];
+
+    private const ConnectionState ClosedStates = ConnectionState.ShutdownRequested | ConnectionState.Disconnected;
+    private const ConnectionState AllStates = ConnectionState.Any | ConnectionState.Disconnected; // LiteNetLib's Any leaves out Disconnected
+
+    /// <summary>How long a closed connection may stay in LiteNetLib's table: it drops one a disconnect timeout after its last packet.</summary>
+    private float ClosedLingerLimitMs => 3f * Options.DisconnectTimeoutMs;
+
+    /// <summary>
+    /// Whether a dial to <paramref name="endPoint"/> must wait: LiteNetLib still holds a closed connection to it
+    /// (it drops one a disconnect timeout after its last packet). Dialing then makes LiteNetLib replace that
+    /// connection on this thread while its receive and logic threads may still remove the old one; it removes
+    /// peers from its endpoint set by endpoint, not by object, so a late removal takes the new connection out of
+    /// the set. The new one then stays listed but unreachable: every packet from the peer is answered "peer not
+    /// found", which closes the peer's side, and when LiteNetLib finally drops the stray it takes the next
+    /// connection to that endpoint with it, over and over (docs/reliability.md "Re-peering after loss"). A closed
+    /// connection older than three disconnect timeouts is not LiteNetLib's to drop any more: the dial goes ahead.
+    /// </summary>
+    internal bool MustDeferDial(IPEndPoint endPoint)
+    {
+        _manager.GetPeers(_transportPeers, ClosedStates);
+        foreach (var connection in _transportPeers)
+        {
+            if (connection.Port != endPoint.Port || !connection.Address.Equals(endPoint.Address)) continue;
+            if (connection.TimeSinceLastPacket > ClosedLingerLimitMs) continue;
+            Metrics.CountDialDeferred();
+            return true;
+        }
+        return false;
+    }
+
+    /// <summary>
+    /// Looks for what <see cref="MustDeferDial"/> guards against, on either side of the race: an endpoint LiteNetLib
+    /// lists more than once, or a closed connection it keeps past its drop time. Nothing here can repair that
+    /// through LiteNetLib's API; it is logged (once per endpoint per minute) and counted, so that a peer that
+    /// cannot stay connected shows why.
+    /// </summary>
+    private void AuditTransport(long now)
+    {
+        _manager.GetPeers(_transportPeers, AllStates);
+        if (_transportPeers.Count < 2 && !_transportPeers.Any(c => c.ConnectionState == ConnectionState.Disconnected)) return;
+        foreach (var group in _transportPeers.GroupBy(c => new IPEndPoint(c.Address, c.Port)))
+        {
+            bool several = group.Count() > 1;
+            bool lingering = group.Any(c => c.ConnectionState == ConnectionState.Disconnected && c.TimeSinceLastPacket > ClosedLingerLimitMs);
+            if (!several && !lingering) continue;
+            Metrics.CountTransportInconsistency();
+            if (_transportReported.TryGetValue(group.Key, out long at) && now - at < NetworkOptions.LogSummaryPeriodMs) continue;
+            _transportReported[group.Key] = now;
+            string what = string.Join(", ", group.Select(c =>
+                $"connection {c.Id} {c.ConnectionState}, last packet {c.TimeSinceLastPacket / 1000:F1} s ago, {(c.Tag is Peer peer ? peer.State.ToString().ToLowerInvariant() : "untracked")}"));
+            NetworkLog.TransportInconsistent(Log, group.Key, $"LiteNetLib lists {what}");
+        }
+    }
+
     private void Run()
     {
         long nextHousekeeping = 0;
@@ -412,6 +469,11 @@ public sealed class P2PHost : IDisposable
                 NetworkLog.Inconsistent(Log, peer, "was closed by the transport without a disconnect event");
                 ConnectionEnded(peer, DisconnectCause.ConnectionLost, "closed by the transport without a disconnect event");
             }
+        }
+        if (now >= _nextTransportAudit)
+        {
+            AuditTransport(now);
+            _nextTransportAudit = now + 1000;
         }
         _persistent.Tick(this, now);
         _bans.RemoveExpired(now);

@@ -61,6 +61,8 @@ internal sealed class PersistentPeers
             state.Pending = null;
             if (nowMs < state.NextAttemptMs) continue;
             if (host.Bans.IsBanned(endPoint, nowMs) || host.ProvenCount >= host.Options.MaxPeers) continue;
+            // Not counted as an attempt: the back-off resumes where it was once the old connection is gone.
+            if (host.MustDeferDial(endPoint)) continue;
             state.Pending = host.Dial(endPoint);
             state.DialedAtMs = nowMs;
             state.NextAttemptMs = nowMs + state.DelayMs;

@@ -35,6 +35,25 @@ public sealed class ResilienceTests
     }
 
     [Test]
+    public void A_seed_that_closed_the_connection_is_dialed_again_only_once_the_transport_dropped_the_old_one()
+    {
+        using var net = new TestNetwork();
+        var (b, _) = net.Start(TestKeys.Node(1), TestNetwork.Options());
+        // Production disconnect timeout: the old connection stays in LiteNetLib's table for up to 5 s after it closed.
+        var (a, _) = net.Start(TestKeys.Node(0), TestNetwork.Options(TestNetwork.SeedOf(b)));
+        TestNetwork.FullyConnected([a, b]);
+
+        b.RequestDisconnect(b.Peers[0], DisconnectCause.ProtocolViolation, "test: close this connection");
+        TestNetwork.Eventually(() => a.Peers.Count == 0, "a learns that b closed the connection");
+        TestNetwork.Eventually(() => a.Peers.Count == 1 && b.Peers.Count == 1, "a dials b again and both authenticate", timeoutMs: 20_000);
+
+        // a's closed connection was still in LiteNetLib's table when a first wanted to dial: that dial waited.
+        Assert.That(a.Metrics.DialsDeferred, Is.GreaterThan(0), "a dialed b while LiteNetLib still held the closed connection");
+        Assert.That(a.Metrics.HandshakesCompleted, Is.EqualTo(2));
+        Assert.That(a.Metrics.TransportInconsistencies + b.Metrics.TransportInconsistencies, Is.Zero);
+    }
+
+    [Test]
     public void A_full_block_on_consensus_and_a_full_batch_on_sync_arrive_intact()
     {
         using var net = new TestNetwork();
