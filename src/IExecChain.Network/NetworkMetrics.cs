@@ -85,9 +85,9 @@ public sealed class NetworkMetrics
     public long DisconnectsByPeer(DisconnectCause cause) => Volatile.Read(ref _disconnectsRemote[(int)cause]);
 
     public long HandshakesCompleted => Interlocked.Read(ref _handshakesCompleted);
-    /// <summary>Dials of a seed put off because the transport still held a closed connection to it (see <see cref="P2PHost"/>).</summary>
+    /// <summary>Housekeeping turns in which a due dial of a seed waited because LiteNetLib still held a closed connection to it.</summary>
     public long DialsDeferred => Interlocked.Read(ref _dialsDeferred);
-    /// <summary>Endpoints the transport was found listing more than once, or holding a closed connection it should have dropped.</summary>
+    /// <summary>Stray connections put back into LiteNetLib's endpoint set, and endpoints it was found listing twice (<see cref="TransportManager"/>).</summary>
     public long TransportInconsistencies => Interlocked.Read(ref _transportInconsistencies);
     public long PenaltyPoints => Interlocked.Read(ref _penaltyPoints);
     public long Bans => Interlocked.Read(ref _bans);

@@ -34,7 +34,7 @@ public sealed class P2PHost : IDisposable
     private const long TransportGraceMs = 2000;
 
     private readonly PrivateKey _key;
-    private readonly NetManager _manager;
+    private readonly TransportManager _manager;
     private readonly BanList _bans = new();
     private readonly PersistentPeers _persistent;
     private readonly ConcurrentQueue<(Peer Peer, DisconnectCause Cause, string Detail)> _disconnectRequests = new();
@@ -64,7 +64,7 @@ public sealed class P2PHost : IDisposable
         Quiet = new QuietLog(Log);
         Admission = new ConnectionAdmission(this, _peers, _bans, _persistent);
         _outbox = new Outbox(options, Metrics, _peers);
-        _manager = new NetManager(new InboundHandler(this))
+        _manager = new TransportManager(new InboundHandler(this))
         {
             ChannelsCount = 4,
             UpdateTime = options.UpdateTimeMs,
@@ -377,18 +377,13 @@ public sealed class P2PHost : IDisposable
     private const ConnectionState ClosedStates = ConnectionState.ShutdownRequested | ConnectionState.Disconnected;
     private const ConnectionState AllStates = ConnectionState.Any | ConnectionState.Disconnected; // LiteNetLib's Any leaves out Disconnected
 
-    /// <summary>How long a closed connection may stay in LiteNetLib's table: it drops one a disconnect timeout after its last packet.</summary>
-    private float ClosedLingerLimitMs => 3f * Options.DisconnectTimeoutMs;
-
     /// <summary>
     /// Whether a dial to <paramref name="endPoint"/> must wait: LiteNetLib still holds a closed connection to it
     /// (it drops one a disconnect timeout after its last packet). Dialing then makes LiteNetLib replace that
     /// connection on this thread while its receive and logic threads may still remove the old one; it removes
     /// peers from its endpoint set by endpoint, not by object, so a late removal takes the new connection out of
-    /// the set. The new one then stays listed but unreachable: every packet from the peer is answered "peer not
-    /// found", which closes the peer's side, and when LiteNetLib finally drops the stray it takes the next
-    /// connection to that endpoint with it, over and over (docs/reliability.md "Re-peering after loss"). A closed
-    /// connection older than three disconnect timeouts is not LiteNetLib's to drop any more: the dial goes ahead.
+    /// the set, a stray (<see cref="TransportManager"/>, docs/reliability.md "Re-peering after loss").
+    /// <see cref="PersistentPeers"/> stops waiting after three disconnect timeouts.
     /// </summary>
     internal bool MustDeferDial(IPEndPoint endPoint)
     {
@@ -396,7 +391,6 @@ public sealed class P2PHost : IDisposable
         foreach (var connection in _transportPeers)
         {
             if (connection.Port != endPoint.Port || !connection.Address.Equals(endPoint.Address)) continue;
-            if (connection.TimeSinceLastPacket > ClosedLingerLimitMs) continue;
             Metrics.CountDialDeferred();
             return true;
         }
@@ -404,28 +398,41 @@ public sealed class P2PHost : IDisposable
     }
 
     /// <summary>
-    /// Looks for what <see cref="MustDeferDial"/> guards against, on either side of the race: an endpoint LiteNetLib
-    /// lists more than once, or a closed connection it keeps past its drop time. Nothing here can repair that
-    /// through LiteNetLib's API; it is logged (once per endpoint per minute) and counted, so that a peer that
-    /// cannot stay connected shows why.
+    /// Looks for what <see cref="MustDeferDial"/> guards against, whoever caused it (LiteNetLib's own threads
+    /// can too). A stray, a connection LiteNetLib lists but cannot reach by its endpoint, is put back where
+    /// LiteNetLib finds it (<see cref="TransportManager.TryAdoptStray"/>). An endpoint listed twice is logged.
+    /// Each is counted (<see cref="NetworkMetrics.TransportInconsistencies"/>) and logged once a minute per endpoint.
     /// </summary>
     private void AuditTransport(long now)
     {
         _manager.GetPeers(_transportPeers, AllStates);
-        if (_transportPeers.Count < 2 && !_transportPeers.Any(c => c.ConnectionState == ConnectionState.Disconnected)) return;
-        foreach (var group in _transportPeers.GroupBy(c => new IPEndPoint(c.Address, c.Port)))
+        foreach (var connection in _transportPeers)
         {
-            bool several = group.Count() > 1;
-            bool lingering = group.Any(c => c.ConnectionState == ConnectionState.Disconnected && c.TimeSinceLastPacket > ClosedLingerLimitMs);
-            if (!several && !lingering) continue;
-            Metrics.CountTransportInconsistency();
-            if (_transportReported.TryGetValue(group.Key, out long at) && now - at < NetworkOptions.LogSummaryPeriodMs) continue;
-            _transportReported[group.Key] = now;
-            string what = string.Join(", ", group.Select(c =>
-                $"connection {c.Id} {c.ConnectionState}, last packet {c.TimeSinceLastPacket / 1000:F1} s ago, {(c.Tag is Peer peer ? peer.State.ToString().ToLowerInvariant() : "untracked")}"));
-            NetworkLog.TransportInconsistent(Log, group.Key, $"LiteNetLib lists {what}");
+            if (_manager.Reachable(connection) || !_manager.TryAdoptStray(connection)) continue;
+            ReportTransport(now, new IPEndPoint(connection.Address, connection.Port),
+                $"LiteNetLib listed {Describe(connection)} but could not reach it by its endpoint; put back");
         }
+        if (_transportPeers.Count < 2) return;
+        foreach (var group in _transportPeers.GroupBy(c => new IPEndPoint(c.Address, c.Port)))
+            if (group.Count() > 1) ReportTransport(now, group.Key, $"LiteNetLib lists {string.Join(", ", group.Select(Describe))}");
     }
+
+    private void ReportTransport(long now, IPEndPoint endPoint, string what)
+    {
+        Metrics.CountTransportInconsistency();
+        if (_transportReported.TryGetValue(endPoint, out long at) && now - at < NetworkOptions.LogSummaryPeriodMs) return;
+        if (_transportReported.Count >= 256)
+            foreach (var old in _transportReported.Where(e => now - e.Value >= NetworkOptions.LogSummaryPeriodMs).Select(e => e.Key).ToArray())
+                _transportReported.Remove(old);
+        _transportReported[endPoint] = now;
+        NetworkLog.TransportInconsistent(Log, endPoint, what);
+    }
+
+    private static string Describe(LiteNetPeer c) =>
+        $"connection {c.Id} {c.ConnectionState}, last packet {c.TimeSinceLastPacket / 1000:F1} s ago, {(c.Tag is Peer peer ? peer.State.ToString().ToLowerInvariant() : "untracked")}";
+
+    /// <summary>Makes this peer's connection a stray, as LiteNetLib's late removal does (tests only; network thread).</summary>
+    internal bool StrayForTesting(Peer peer) => _manager.StrayForTesting(peer.Connection);
 
     private void Run()
     {

@@ -14,6 +14,7 @@ internal sealed class PersistentPeers
     private readonly SeedState[] _seeds;
     private readonly long _minDelayMs;
     private readonly long _maxDelayMs;
+    private readonly long _deferLimitMs;
 
     // LiteNetLib's defaults: 10 connect attempts 500 ms apart; three times that is surely stuck.
     private const long StuckDialMs = 15_000;
@@ -22,6 +23,7 @@ internal sealed class PersistentPeers
     {
         _minDelayMs = (long)options.RedialMinDelay.TotalMilliseconds;
         _maxDelayMs = (long)options.RedialMaxDelay.TotalMilliseconds;
+        _deferLimitMs = 3L * options.DisconnectTimeoutMs;
         _seeds = new SeedState[options.Seeds.Count];
         for (int i = 0; i < _seeds.Length; i++) _seeds[i] = new SeedState(options.Seeds[i], _minDelayMs);
     }
@@ -61,8 +63,15 @@ internal sealed class PersistentPeers
             state.Pending = null;
             if (nowMs < state.NextAttemptMs) continue;
             if (host.Bans.IsBanned(endPoint, nowMs) || host.ProvenCount >= host.Options.MaxPeers) continue;
-            // Not counted as an attempt: the back-off resumes where it was once the old connection is gone.
-            if (host.MustDeferDial(endPoint)) continue;
+            // Not counted as an attempt: the back-off resumes where it was once the old connection is gone. LiteNetLib
+            // drops a closed connection a disconnect timeout after its last packet; one it keeps three times as long
+            // it will not drop (a stray the host's audit puts back), and waiting on it would never dial this seed.
+            if (host.MustDeferDial(endPoint))
+            {
+                state.DeferredSinceMs ??= nowMs;
+                if (nowMs - state.DeferredSinceMs.Value < _deferLimitMs) continue;
+            }
+            state.DeferredSinceMs = null;
             state.Pending = host.Dial(endPoint);
             state.DialedAtMs = nowMs;
             state.NextAttemptMs = nowMs + state.DelayMs;
@@ -77,5 +86,6 @@ internal sealed class PersistentPeers
         public long NextAttemptMs { get; set; }
         public NetPeer? Pending { get; set; }
         public long DialedAtMs { get; set; }
+        public long? DeferredSinceMs { get; set; }
     }
 }

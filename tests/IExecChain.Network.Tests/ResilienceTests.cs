@@ -54,6 +54,36 @@ public sealed class ResilienceTests
     }
 
     [Test]
+    public void A_connection_LiteNetLib_can_no_longer_reach_is_put_back_and_the_two_ends_stay_connected()
+    {
+        using var net = new TestNetwork();
+        var (b, _) = net.Start(TestKeys.Node(1), TestNetwork.Options());
+        var (a, _) = net.Start(TestKeys.Node(0), TestNetwork.Options(TestNetwork.SeedOf(b)));
+        TestNetwork.FullyConnected([a, b]);
+        var clock = System.Diagnostics.Stopwatch.StartNew();
+        var lost = new System.Collections.Concurrent.ConcurrentQueue<(long At, DisconnectCause Cause)>();
+        a.PeerDisconnected += (_, cause) => lost.Enqueue((clock.ElapsedMilliseconds, cause));
+        b.PeerDisconnected += (_, cause) => lost.Enqueue((clock.ElapsedMilliseconds, cause));
+
+        // What LiteNetLib's late removal of an older connection does: a's live connection to b leaves its
+        // endpoint set and stays in its list. Unrepaired, b's next packets are answered "peer not found", and the
+        // stray, once timed out and dropped, takes each next connection between them out of the set.
+        bool strayed = false;
+        a.OnNetworkThreadForTesting(() => strayed = a.StrayForTesting(a.Peers[0]));
+        TestNetwork.Eventually(() => strayed, "a's connection to b is a stray");
+
+        // Two disconnect timeouts and more: long enough for a stray to time out, be dropped and take the next one.
+        Thread.Sleep(12_000);
+        TestNetwork.Eventually(() => a.Peers.Count == 1 && b.Peers.Count == 1, "a and b are connected");
+        long settled = clock.ElapsedMilliseconds;
+        Thread.Sleep(8_000);
+        var late = lost.Where(e => e.At >= settled - 6_000).ToArray();
+        Assert.That(late, Is.Empty, $"a and b still lose each other: {string.Join(", ", lost)}");
+        Assert.That(a.Peers.Count == 1 && b.Peers.Count == 1, Is.True, "a and b are connected at the end");
+        Assert.That(a.Metrics.TransportInconsistencies, Is.GreaterThan(0), "a's audit saw nothing");
+    }
+
+    [Test]
     public void A_full_block_on_consensus_and_a_full_batch_on_sync_arrive_intact()
     {
         using var net = new TestNetwork();
