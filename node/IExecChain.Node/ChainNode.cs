@@ -6,6 +6,7 @@ using IExecChain.Core.Specs;
 using IExecChain.Core.Transactions;
 using IExecChain.Core.Wire;
 using IExecChain.Rpc;
+using IExecChain.Rpc.OpenRpc;
 using IExecChain.Rpc.Chain;
 using IExecChain.Rpc.Subscriptions;
 using IExecChain.State.Chain;
@@ -189,6 +190,7 @@ public sealed partial class ChainNode : IAsyncDisposable
                     MaxAppMemoryBytes = (long)spec.Parameters.Market.Categories.Max(c => c.MaxMemoryMb) * 1024 * 1024,
                 }.RegisterAll(registry);
                 new ResultRpcMethods(results).RegisterAll(registry);
+                RpcDiscovery.Register(registry, RpcCatalog.FullNodeTitle, RpcCatalog.FullNodeDescription, RpcCatalog.FullNode);
                 var rpcOptions = new RpcServerOptions
                 {
                     Host = options.RpcHost, Port = options.RpcPort, MaxRequestBytes = options.RpcMaxRequestBytes, MaxBatchSize = options.RpcMaxBatchSize,

@@ -5,6 +5,7 @@ using IExecChain.Core.Crypto;
 using IExecChain.Core.Primitives;
 using IExecChain.Rpc.Contracts.Client;
 using IExecChain.Rpc;
+using IExecChain.Rpc.OpenRpc;
 using IExecChain.Rpc.Chain;
 using IExecChain.Worker.Content;
 using IExecChain.Worker.Wasm;
@@ -71,6 +72,7 @@ public static class ContentCommands
             using var loggerFactory = LoggerFactory.Create(b => b.AddSimpleConsole(o => o.SingleLine = true).SetMinimumLevel(LogLevel.Warning));
             var registry = new RpcMethodRegistry();
             ContentRpcMethods.RegisterGetChunk(registry, source);
+            RpcDiscovery.Register(registry, "iExecChain content server", "Serves the chunks of local files (docs/content.md).", RpcCatalog.FullNode);
             var dispatcher = new JsonRpcDispatcher(registry, loggerFactory.CreateLogger<JsonRpcDispatcher>());
             await using var server = new RpcServer(new RpcServerOptions { Host = host, Port = port, AllowedHosts = ["*"] }, dispatcher, loggerFactory);
             using var stop = new CancellationTokenSource();

@@ -3,6 +3,7 @@ using IExecChain.Core.Primitives;
 using IExecChain.Node.Worker;
 using IExecChain.Rpc.Contracts.Client;
 using IExecChain.Rpc;
+using IExecChain.Rpc.OpenRpc;
 using IExecChain.Rpc.Chain;
 using IExecChain.Worker.Content;
 using IExecChain.Worker.Results;
@@ -119,6 +120,8 @@ public static class WorkerCommand
         }));
         new ContentRpcMethods(content).RegisterAll(registry);
         new ResultRpcMethods(results).RegisterAll(registry);
+        RpcDiscovery.Register(registry, "iExecChain light worker", "The JSON-RPC API of an iExecChain light worker: content and results it serves (docs/rpc.md).",
+            [.. RpcCatalog.FullNode, RpcCatalog.LightWorkerNodeInfo]);
         var dispatcher = new JsonRpcDispatcher(registry, loggerFactory.CreateLogger<JsonRpcDispatcher>());
         return new RpcServer(new RpcServerOptions { Host = host, Port = port }, dispatcher, loggerFactory);
     }

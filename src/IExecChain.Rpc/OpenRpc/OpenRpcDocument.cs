@@ -54,6 +54,7 @@ public static class OpenRpcDocument
             TreatNullObliviousAsNonNullable = true,
             TransformSchemaNode = (context, schema) => Transform(context, schema, schemaFor),
         };
+        JsonNode Schema(Type type) => Inline(serializerOptions.GetJsonSchemaAsNode(type, exporter));
         var list = new JsonArray();
         foreach (var method in methods.OrderBy(m => m.Name, StringComparer.Ordinal))
         {
@@ -64,9 +65,9 @@ public static class OpenRpcDocument
                     ["name"] = p.Name,
                     ["description"] = p.Description,
                     ["required"] = p.Required,
-                    ["schema"] = serializerOptions.GetJsonSchemaAsNode(p.Type, exporter),
+                    ["schema"] = Schema(p.Type),
                 });
-            var resultSchema = serializerOptions.GetJsonSchemaAsNode(method.ResultType, exporter);
+            var resultSchema = Schema(method.ResultType);
             if (method.ResultNullable) resultSchema = new JsonObject { ["oneOf"] = new JsonArray(resultSchema, new JsonObject { ["type"] = "null" }) };
             var entry = new JsonObject
             {
@@ -89,6 +90,47 @@ public static class OpenRpcDocument
             ["info"] = new JsonObject { ["title"] = title, ["version"] = version, ["description"] = description },
             ["methods"] = list,
         };
+    }
+
+    /// <summary>
+    /// The exporter writes a type met twice as a <c>$ref</c> to its first place, a JSON pointer from the root of
+    /// that one schema. In the document the root is the document's, so each reference is replaced by a copy of
+    /// what it points to. The contract types are not recursive; a reference deeper than 32 levels is refused.
+    /// </summary>
+    private static JsonNode Inline(JsonNode schema)
+    {
+        JsonNode Resolve(JsonNode node, int depth)
+        {
+            if (depth > 32) throw new InvalidOperationException("a contract type's schema refers to itself: rpc.discover cannot inline it");
+            if (node is JsonObject obj)
+            {
+                if (obj["$ref"] is JsonValue reference && reference.GetValue<string>() is { } pointer && pointer.StartsWith('#'))
+                    return Resolve(Find(schema, pointer).DeepClone(), depth + 1);
+                var copy = new JsonObject();
+                foreach (var (name, value) in obj) copy[name] = value is null ? null : Resolve(value, depth + 1);
+                return copy;
+            }
+            if (node is JsonArray array) return new JsonArray([.. array.Select(item => item is null ? null : Resolve(item, depth + 1))]);
+            return node.DeepClone();
+        }
+        return Resolve(schema, 0);
+    }
+
+    private static JsonNode Find(JsonNode root, string pointer)
+    {
+        JsonNode? node = root;
+        foreach (var part in pointer.TrimStart('#').Split('/', StringSplitOptions.RemoveEmptyEntries))
+        {
+            string name = part.Replace("~1", "/").Replace("~0", "~");
+            node = node switch
+            {
+                JsonObject obj => obj[name],
+                JsonArray array when int.TryParse(name, out int i) && i < array.Count => array[i],
+                _ => null,
+            };
+            if (node is null) throw new InvalidOperationException($"schema reference {pointer} points nowhere");
+        }
+        return node!;
     }
 
     private static JsonObject Example(RpcExample example, string resultName, JsonSerializerOptions options) => new()
