@@ -112,8 +112,9 @@ public sealed partial class ChainNode : IAsyncDisposable
     {
         var head = processor.Head.Height;
         var index = processor.Index;
-        if (index.IndexedHeight == head && index.TransactionsIndexedHeight >= head) return;
-        if (index.IndexedHeight == head)
+        var lag = processor.IndexLag;
+        if (lag == QueryIndexLag.Current) return;
+        if (lag == QueryIndexLag.TransactionsBehind)
             logger.LogInformation("Query index lists transactions up to height {Indexed}, the chain is at {Head}: indexing the blocks in between", index.TransactionsIndexedHeight, head);
         else
             logger.LogInformation("Query index is at height {Indexed}, the chain at {Head}: rebuilding it from the blocks and the state", index.IndexedHeight, head);

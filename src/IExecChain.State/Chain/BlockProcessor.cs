@@ -242,12 +242,18 @@ public sealed class BlockProcessor
     /// not written when the node stopped. Call before the first commit. Returns the blocks read (0 when
     /// the index was complete).
     /// </summary>
-    public ulong RebuildIndexIfBehind(Action<ulong>? progress = null)
+    public ulong RebuildIndexIfBehind(Action<ulong>? progress = null) => IndexLag switch
     {
-        var head = _head.Height;
-        if (Index.IndexedHeight != head) return Index.Rebuild(Blocks, Tree, head, progress: progress);
-        return Index.CatchUpTransactions(Blocks, head, progress: progress);
-    }
+        QueryIndexLag.Behind => Index.Rebuild(Blocks, Tree, _head.Height, progress: progress),
+        QueryIndexLag.TransactionsBehind => Index.CatchUpTransactions(Blocks, _head.Height, progress: progress),
+        _ => 0,
+    };
+
+    /// <summary>How far the query index is from the head: what <see cref="RebuildIndexIfBehind"/> will do.</summary>
+    public QueryIndexLag IndexLag =>
+        Index.IndexedHeight != _head.Height ? QueryIndexLag.Behind :
+        Index.TransactionsIndexedHeight < _head.Height ? QueryIndexLag.TransactionsBehind :
+        QueryIndexLag.Current;
 
     public Validator? FindValidator(Address address)
     {
@@ -397,3 +403,14 @@ public sealed class BlockProcessor
 
 /// <summary>A block that breaks a rule found while finishing it (e.g. a bad checkpoint signature in its commit).</summary>
 public sealed class InvalidBlockException(string message) : Exception(message);
+
+/// <summary>How far the query index is from the head when a node starts.</summary>
+public enum QueryIndexLag
+{
+    /// <summary>Every entry reaches the head.</summary>
+    Current,
+    /// <summary>The market entries reach the head; the background writer's transaction entries stop below it (a crash).</summary>
+    TransactionsBehind,
+    /// <summary>The index stops below the head or is missing: it is rebuilt from the blocks and the state.</summary>
+    Behind,
+}
