@@ -21,45 +21,27 @@ internal sealed class TransportManager(INetEventListener listener) : NetManager(
     /// one that left the list, or one whose endpoint has an entry (which may be itself or another connection;
     /// the set cannot say which).
     /// </summary>
-    public bool TryAdoptStray(LiteNetPeer connection)
-    {
-        _peersLock.EnterWriteLock();
-        try
-        {
-            if (!ReferenceEquals(GetPeerById(connection.Id), connection) || ContainsPeer(connection)) return false;
-            return AddPeerToSet(connection);
-        }
-        finally
-        {
-            _peersLock.ExitWriteLock();
-        }
-    }
+    public bool TryAdoptStray(LiteNetPeer connection) => Locked(write: true, () =>
+        ReferenceEquals(GetPeerById(connection.Id), connection) && !ContainsPeer(connection) && AddPeerToSet(connection));
 
     /// <summary>Makes <paramref name="connection"/> a stray as LiteNetLib's late removal does: out of the set, still in the list. Tests only.</summary>
-    internal bool StrayForTesting(LiteNetPeer connection)
-    {
-        _peersLock.EnterWriteLock();
-        try
-        {
-            return RemovePeerFromSet(connection);
-        }
-        finally
-        {
-            _peersLock.ExitWriteLock();
-        }
-    }
+    internal bool StrayForTesting(LiteNetPeer connection) => Locked(write: true, () => RemovePeerFromSet(connection));
 
     /// <summary>Whether the set has an entry for this connection's endpoint.</summary>
-    public bool Reachable(LiteNetPeer connection)
+    public bool Reachable(LiteNetPeer connection) => Locked(write: false, () => ContainsPeer(connection));
+
+    private bool Locked(bool write, Func<bool> action)
     {
-        _peersLock.EnterReadLock();
+        if (write) _peersLock.EnterWriteLock();
+        else _peersLock.EnterReadLock();
         try
         {
-            return ContainsPeer(connection);
+            return action();
         }
         finally
         {
-            _peersLock.ExitReadLock();
+            if (write) _peersLock.ExitWriteLock();
+            else _peersLock.ExitReadLock();
         }
     }
 }
