@@ -75,6 +75,7 @@ internal static class NodeMetrics
         Header(text, "iexec_p2p_dropped_total", "Messages dropped by the transport, by reason.", "counter");
         foreach (var reason in Enum.GetValues<DropReason>())
             text.Append("iexec_p2p_dropped_total{reason=\"").Append(reason.ToString().ToLowerInvariant()).Append("\"} ").Append(n.Drops(reason)).Append('\n');
+        Counter(text, "iexec_p2p_transport_inconsistencies_total", "Stray connections put back into LiteNetLib's endpoint set, and endpoints it listed twice.", n.TransportInconsistencies);
 
         var finality = c.Finality;
         Header(text, "iexec_finality_seconds", "Time from submission to this node until commit of its transactions.", "histogram");
