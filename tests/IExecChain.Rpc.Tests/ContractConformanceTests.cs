@@ -14,9 +14,13 @@ using IExecChain.Rpc.Contracts.Client;
 using IExecChain.State.Chain;
 using IExecChain.State.Execution;
 using IExecChain.State.Merkle;
+using IExecChain.State.Market;
 using IExecChain.State.TxPool;
 using IExecChain.Storage;
 using IExecChain.Worker.Content;
+using IExecChain.Worker.Execution;
+using IExecChain.Worker.Results;
+using Microsoft.Extensions.Logging.Abstractions;
 using NUnit.Framework;
 
 namespace IExecChain.Rpc.Tests;
@@ -26,7 +30,9 @@ namespace IExecChain.Rpc.Tests;
 /// answer is read with <see cref="RpcJson.Exact"/>, so a member the server writes and the record
 /// lacks, a member the record requires and the server leaves out, or a quantity in another form
 /// fails here rather than in a client. One chain in memory serves every call: a bridge deposit,
-/// a stake and its unstaking, a failed transfer, withdrawals and a recorded checkpoint.
+/// a stake and its unstaking, a failed transfer, withdrawals and a recorded checkpoint; or a small
+/// market run (<see cref="RunMarket"/>) for the market, governance and list methods, read through
+/// the dispatcher and through <see cref="NodeRpcClient"/> over HTTP.
 /// </summary>
 [TestFixture]
 public sealed class ContractConformanceTests
@@ -34,20 +40,30 @@ public sealed class ContractConformanceTests
     private static readonly PrivateKey User = new(Keccak256.HashToArray(Encoding.ASCII.GetBytes("test/contracts/user")));
     private static readonly Address EthUser = new(Keccak256.HashToArray(Encoding.ASCII.GetBytes("test/contracts/eth")).AsSpan(12));
     private static readonly PrivateKey Uploader = new(Keccak256.HashToArray("test/contracts/uploader"u8));
+    private static readonly PrivateKey AppOwner = new(Keccak256.HashToArray("test/contracts/app-owner"u8));
+    private static readonly PrivateKey PoolOwner = new(Keccak256.HashToArray("test/contracts/pool-owner"u8));
+    private static readonly PrivateKey Requester = new(Keccak256.HashToArray("test/contracts/requester"u8));
+    private static readonly PrivateKey Worker = new(Keccak256.HashToArray("test/contracts/worker"u8));
     private const ulong Interval = 4;
 
     private ChainSpec _spec = null!;
     private BlockProcessor _processor = null!;
     private JsonRpcDispatcher _dispatcher = null!;
     private string _dir = null!;
+    private ResultStore _results = null!;
     private readonly Dictionary<Address, ulong> _nonces = [];
 
     [SetUp]
     public void SetUp()
     {
+        _nonces.Clear();   // NUnit runs every test on one instance of the fixture
         var spec = OneValidatorChain.Spec() with
         {
-            Accounts = [new GenesisAccount(OneValidatorChain.Validator.Address, 1_000_000), new GenesisAccount(User.Address, 1_000_000)],
+            Accounts =
+            [
+                new GenesisAccount(OneValidatorChain.Validator.Address, 1_000_000), new GenesisAccount(User.Address, 1_000_000),
+                .. new[] { AppOwner, PoolOwner, Requester, Worker }.Select(k => new GenesisAccount(k.Address, 1_000_000_000)),
+            ],
         };
         _spec = spec with
         {
@@ -65,7 +81,14 @@ public sealed class ContractConformanceTests
         new ChainRpcMethods(_spec, _processor, mempool, () => new { }, specJson: "{}").RegisterAll(registry);
         new CheckpointRpcMethods(_spec.ChainId, _processor).RegisterAll(registry);
         new BridgeRpcMethods(_spec, _processor).RegisterAll(registry);
-        new GovernanceRpcMethods(_spec, _processor).RegisterAll(registry);
+        var governance = new GovernanceRpcMethods(_spec, _processor);
+        governance.RegisterAll(registry);
+        var checkpoints = new CheckpointRpcMethods(_spec.ChainId, _processor);
+        var market = new MarketRpcMethods(_processor, store);
+        market.RegisterAll(registry);
+        new QueryRpcMethods(_processor, market, governance, checkpoints).RegisterAll(registry);
+        _results = new ResultStore(Path.Combine(_dir, "results"));
+        new ResultRpcMethods(_results).RegisterAll(registry);
         new WorkerRpcMethods(_processor, store).RegisterAll(registry);
         new ContentRpcMethods(new ContentStore(Path.Combine(_dir, "content"))).RegisterAll(registry);
         _dispatcher = new JsonRpcDispatcher(registry);
@@ -142,6 +165,155 @@ public sealed class ContractConformanceTests
         var duties = await Read<WorkerDutiesResult>("iex_getWorkerDuties", User.Address.ToString(), Array.Empty<string>());
         Assert.That((duties.Assigned.Count, duties.Reveal.Count, duties.Closed.Count), Is.EqualTo((0, 0, 0)));
         Assert.That((await Read<WorkerAppsResult>("iex_getWorkerApps", User.Address.ToString())).Apps, Is.Empty);
+    }
+
+    [Test]
+    public async Task The_market_governance_and_query_records_read_what_those_methods_write()
+    {
+        var run = RunMarket();
+        var requestOrder = await Read<OrderResult>("iex_getOrder", run.Request.ToString());
+        Assert.That((requestOrder.Kind, requestOrder.Status, requestOrder.Deals!.Count), Is.EqualTo(("request", "filled", 1)));
+        Assert.That(requestOrder.Order.GetProperty("params").GetString(), Is.EqualTo("hello"), "the order's own fields stay JSON");
+        var deal = await Read<DealResult>("iex_getDeal", requestOrder.Deals[0]);
+        Assert.That((deal.Dataset, deal.DatasetPrice.Value, deal.Tasks.Count), Is.EqualTo((run.Dataset.ToString(), 500UL, 1)));
+        string taskId = deal.Tasks[0];
+        Assert.That(taskId, Is.EqualTo(run.Task.ToString()));
+        var completed = await Read<TaskResult>("iex_getTask", taskId);
+        Assert.That((completed.Status, completed.ResultDigest, completed.FinishedAt.HasValue, completed.Outcome is not null), Is.EqualTo(("completed", run.Digest.ToString(), true, true)));
+        Assert.That(completed.Replicas.Single().Status, Is.EqualTo("revealed"));
+        var output = await Read<TaskOutputResult>("iex_getResult", taskId);
+        Assert.That((output.Digest, output.ExitCode, output.Files.Single().Name), Is.EqualTo((run.Digest.ToString(), 0, "wc.txt")));
+
+        var appRecord = await Read<AppResult>("iex_getApp", run.App.ToString());
+        Assert.That((appRecord.Runtime, appRecord.Status, appRecord.ContentSize.Value), Is.EqualTo(("wasm", "active", 100UL)));
+        Assert.That((await Read<DatasetResult>("iex_getDataset", run.Dataset.ToString())).Size.Value, Is.EqualTo(29UL));
+        var poolRecord = await Read<PoolResult>("iex_getPool", run.Pool.ToString());
+        Assert.That((poolRecord.Workers.Single().Address, poolRecord.TasksCompleted.Value), Is.EqualTo((Worker.Address.ToString(), 1UL)));
+        var idle = await Read<WorkerResult>("iex_getWorker", Worker.Address.ToString());
+        Assert.That((idle.Assignments.Count, idle.Contributions.Value), Is.EqualTo((0, 1UL)));
+
+        var book = await Read<OrderBookResult>("iex_getOrderBook");
+        Assert.That(book.Orders.Select(o => o.Kind), Is.EqualTo(new[] { "app", "dataset", "workerpool" }));
+        Assert.That((book.Open, book.Totals.Deals.Value, book.Totals.TasksCompleted.Value), Is.EqualTo((3, 1UL, 1UL)));
+        Assert.That(book.Orders.All(o => o.Deals is null), "only request orders list their deals");
+
+        var proposal = await Read<ProposalResult>("iex_getProposal", "1");
+        Assert.That((proposal.Action, proposal.Detail.Name, proposal.Detail.Value?.Value, proposal.Detail.Address), Is.EqualTo(("ChangeParameter", "fees.order", 5UL, (string?)null)));
+        var parameters = await Read<GovernableParametersResult>("iex_getGovernableParameters");
+        Assert.That(parameters.Parameters.Select(p => p.Name), Does.Contain("fees.order"));
+
+        var deals = await Read<PageResult<DealResult>>("iex_listDeals", new { requester = Requester.Address.ToString() });
+        Assert.That((deals.Items.Single().Id, deals.Next), Is.EqualTo((deal.Id, (string?)null)));
+        Assert.That((await Read<PageResult<TaskResult>>("iex_listTasks", new { deal = deal.Id })).Items.Single().Status, Is.EqualTo("completed"));
+        Assert.That((await Read<PageResult<TaskResult>>("iex_listTasks", new { worker = Worker.Address.ToString() })).Items.Single().Id, Is.EqualTo(taskId));
+        var orders = await Read<PageResult<OrderResult>>("iex_listOrders", new { owner = AppOwner.Address.ToString(), limit = 1 });
+        Assert.That(orders.Next, Is.Not.Null, "a page cut short carries the cursor of the next");
+        var rest = await Read<PageResult<OrderResult>>("iex_listOrders", new { owner = AppOwner.Address.ToString(), limit = 1, cursor = orders.Next });
+        Assert.That(new[] { orders.Items.Single().Kind, rest.Items.Single().Kind }, Is.EquivalentTo(new[] { "app", "dataset" }));
+        Assert.That((await Read<PageResult<ProposalResult>>("iex_listProposals")).Items.Single().Id.Value, Is.EqualTo(1UL));
+        Assert.That((await Read<PageResult<CheckpointResult>>("iex_listCheckpoints")).Items.Single().Number.Value, Is.EqualTo(1UL));
+        var blocks = await Read<PageResult<NewHeadEvent>>("iex_listBlocks", new { limit = 2 });
+        Assert.That(blocks.Items.Select(b => b.Number.Value), Is.EqualTo(new[] { 5UL, 4UL }));
+        var sent = await Read<PageResult<TransactionEntryResult>>("iex_listTransactions", new { account = Worker.Address.ToString() });
+        Assert.That(sent.Items.Select(t => (t.Type, t.Direction)), Is.EqualTo(new[] { ("reveal", "sent"), ("contribute", "sent"), ("join-pool", "sent"), ("stake", "sent") }));
+        var all = await Read<PageResult<TransactionEntryResult>>("iex_listTransactions", new { limit = 1 });
+        Assert.That(all.Items.Single().Direction, Is.Null, "without an account there is no direction");
+        var stats = await Read<ChainStatsResult>("iex_chainStats");
+        Assert.That((stats.Blocks.Value, stats.TasksCompleted.Value, stats.BlockIntervalMs!.Median), Is.EqualTo((5UL, 1UL, 100UL)));
+    }
+
+    /// <summary>
+    /// A market run on the fixture's chain: an app, a dataset and a pool registered (and a governance proposal),
+    /// their orders, a request matched into a one-task deal, the task contributed, revealed and its result
+    /// stored for iex_getResult. Blocks 1 to 5.
+    /// </summary>
+    private MarketRun RunMarket()
+    {
+        var fees = _spec.Parameters.Fees;
+        var app = MarketBlock.ResourceId(MarketBlock.AppIdKind, AppOwner.Address, 0);
+        var dataset = MarketBlock.ResourceId(MarketBlock.DatasetIdKind, AppOwner.Address, 1);
+        var pool = MarketBlock.ResourceId(MarketBlock.WorkerpoolIdKind, PoolOwner.Address, 0);
+        Produce(
+            Sign(AppOwner, fees.Registry, b => b.RegisterApp = new RegisterApp { Name = "echo", Runtime = AppRuntime.Wasm, ContentRoot = Bytes(new byte[32]), ContentSize = 100, Endpoint = "http://127.0.0.1:8645" }),
+            Sign(AppOwner, fees.Registry, b => b.RegisterDataset = new RegisterDataset { Name = "words", ContentRoot = Bytes(new byte[32]), Size = 29, Endpoint = "http://127.0.0.1:8645" }),
+            Sign(PoolOwner, fees.Registry, b => b.RegisterWorkerpool = new RegisterWorkerpool { Description = "pool", WorkerStakeRatio = 10, SchedulerRewardRatio = 10 }),
+            Sign(Worker, fees.Stake, b => b.Stake = new Stake { Role = StakeRole.Worker, Amount = 100 }),
+            Sign(OneValidatorChain.Validator, fees.Governance, b => b.Propose = new GovernancePropose
+            {
+                ChangeParameter = new ChangeParameter { Name = "fees.order", Value = 5 },
+                DescriptionHash = Bytes(Keccak256.HashToArray("lower the order fee"u8)),
+            }));
+        Produce(
+            Sign(Worker, fees.Registry, b => b.JoinPool = new JoinPool { Workerpool = Bytes(pool), Endpoint = "http://127.0.0.1:9000" }),
+            Sign(AppOwner, fees.Order, b => b.PlaceOrder = new PlaceOrder { App = new AppOrder { App = Bytes(app), Price = 1_000, Volume = 10, Salt = Bytes([1]) } }),
+            Sign(AppOwner, fees.Order, b => b.PlaceOrder = new PlaceOrder { Dataset = new DatasetOrder { Dataset = Bytes(dataset), Price = 500, Volume = 10, Salt = Bytes([2]) } }),
+            Sign(PoolOwner, fees.Order, b => b.PlaceOrder = new PlaceOrder { Workerpool = new WorkerpoolOrder { Workerpool = Bytes(pool), Price = 10_000, Volume = 10, Trust = 1000, Salt = Bytes([3]) } }));
+        var request = new PlaceOrder
+        {
+            Request = new RequestOrder
+            {
+                App = Bytes(app), AppMaxPrice = 2_000, Dataset = Bytes(dataset), DatasetMaxPrice = 1_000, WorkerpoolMaxPrice = 20_000,
+                Requester = Bytes(Requester.Address), Volume = 1, Trust = 1, Params = "hello", Salt = Bytes([4]),
+            },
+        };
+        Produce(Sign(Requester, fees.Order, b => b.PlaceOrder = request));
+
+        var requestHash = OrderCodec.HashOf(request);
+        var dealId = new Hash256(MarketReader.Order(_processor.Tree, requestHash)!.Deals.Single().Span);
+        var task = MarketBlock.TaskId(dealId, MarketReader.Deal(_processor.Tree, dealId)!.FirstTaskIndex);
+        Assert.That(MarketReader.Task(_processor.Tree, task)!.Replicas.Single().Worker, Is.EqualTo(Bytes(Worker.Address)));
+        byte[] stdout = "3 6 29\n"u8.ToArray();
+        var files = new List<OutputFile> { new("wc.txt", stdout) };
+        var digest = ResultDigest.Compute(0, stdout, files);
+        _results.Save(task, new ExecutionResult { Status = ExecutionStatus.Success, ExitCode = 0, Stdout = stdout, OutputFiles = files, Digest = digest });
+        Produce(Sign(Worker, fees.Contribution, b => b.Contribute = new Contribute
+        {
+            TaskId = Bytes(task),
+            ResultHash = Bytes(MarketBlock.ResultHash(task, digest)),
+            ResultSeal = Bytes(MarketBlock.ResultSeal(Worker.Address, task, digest)),
+        }));
+        Produce(Sign(Worker, fees.Contribution, b => b.Reveal = new Reveal { TaskId = Bytes(task), ResultDigest = Bytes(digest) }));
+        return new MarketRun(app, dataset, pool, requestHash, dealId, task, digest);
+    }
+
+    private sealed record MarketRun(Address App, Address Dataset, Address Pool, Hash256 Request, Hash256 Deal, Hash256 Task, Hash256 Digest);
+
+    [Test]
+    public async Task The_typed_client_asks_the_market_governance_and_query_methods_as_the_server_expects()
+    {
+        var run = RunMarket();
+        await using var server = new RpcServer(new RpcServerOptions { Port = 0 }, _dispatcher, NullLoggerFactory.Instance);
+        await server.StartAsync();
+        using var client = new NodeRpcClient(server.Endpoint);
+
+        Assert.That((await client.GetAppAsync(run.App.ToString()))!.Name, Is.EqualTo("echo"));
+        Assert.That((await client.GetDatasetAsync(run.Dataset.ToString()))!.Name, Is.EqualTo("words"));
+        Assert.That((await client.GetPoolAsync(run.Pool.ToString()))!.Workers.Single().Address, Is.EqualTo(Worker.Address.ToString()));
+        Assert.That((await client.GetWorkerAsync(Worker.Address.ToString()))!.Workerpool, Is.EqualTo(run.Pool.ToString()));
+        Assert.That(await client.GetWorkerAsync(User.Address.ToString()), Is.Null, "an address that never worked has no record");
+        Assert.That((await client.GetOrderAsync(run.Request.ToString()))!.Deals, Is.EqualTo(new[] { run.Deal.ToString() }));
+        Assert.That((await client.GetDealAsync(run.Deal.ToString()))!.Tasks, Is.EqualTo(new[] { run.Task.ToString() }));
+        Assert.That((await client.GetTaskAsync(run.Task.ToString()))!.ResultDigest, Is.EqualTo(run.Digest.ToString()));
+        Assert.That((await client.GetResultAsync(run.Task.ToString()))!.Digest, Is.EqualTo(run.Digest.ToString()));
+        Assert.That(await client.GetTaskAsync(run.Deal.ToString()), Is.Null, "no task has this id");
+        var pools = await client.GetOrderBookAsync(kind: "workerpool", category: 0, limit: 5);
+        Assert.That((pools.Open, pools.Orders.Single().Kind), Is.EqualTo((1, "workerpool")));
+        Assert.That((await client.GetProposalAsync(1))!.Detail.Name, Is.EqualTo("fees.order"));
+        Assert.That(await client.GetProposalAsync(2), Is.Null);
+        Assert.That((await client.GetGovernableParametersAsync()).BlockNumber.Value, Is.EqualTo(5UL));
+
+        Assert.That((await client.ListBlocksAsync(limit: 1)).Items.Single().Number.Value, Is.EqualTo(5UL));
+        var sent = await client.ListTransactionsAsync(Worker.Address.ToString(), "sent", limit: 3);
+        var older = await client.ListTransactionsAsync(Worker.Address.ToString(), "sent", limit: 3, cursor: sent.Next);
+        Assert.That(sent.Items.Concat(older.Items).Select(t => t.Type), Is.EqualTo(new[] { "reveal", "contribute", "join-pool", "stake" }));
+        Assert.That(older.Next, Is.Null);
+        Assert.That((await client.ListDealsAsync("workerpool", run.Pool.ToString())).Items.Single().Id, Is.EqualTo(run.Deal.ToString()));
+        Assert.That((await client.ListTasksAsync("status", "completed")).Items.Single().Id, Is.EqualTo(run.Task.ToString()));
+        Assert.That((await client.ListOrdersAsync(PoolOwner.Address.ToString())).Items.Single().Kind, Is.EqualTo("workerpool"));
+        Assert.That((await client.ListProposalsAsync()).Items.Single().Id.Value, Is.EqualTo(1UL));
+        Assert.That((await client.ListCheckpointsAsync()).Items.Single().Number.Value, Is.EqualTo(1UL));
+        var stats = await client.ChainStatsAsync(fromBlock: 2, toBlock: 3);
+        Assert.That((stats.FromBlock.Value, stats.Blocks.Value, stats.Transactions.Value), Is.EqualTo((2UL, 2UL, 5UL)));
     }
 
     [Test]
@@ -259,8 +431,15 @@ public sealed class ContractConformanceTests
     private void Produce(params Transaction[] txs)
     {
         var executed = OneValidatorChain.Produce(_processor, txs);
+        Assert.That(executed.Excluded.Select(e => e.Reason), Is.Empty, $"block {executed.Block.Height}");
         Assert.That(executed.Receipts.Select(r => r.Status), Is.All.EqualTo(ReceiptStatus.Success), $"block {executed.Block.Height}");
     }
+
+    private static ByteString Bytes(Address address) => ByteString.CopyFrom(address.ToArray());
+
+    private static ByteString Bytes(Hash256 hash) => ByteString.CopyFrom(hash.ToArray());
+
+    private static ByteString Bytes(byte[] bytes) => ByteString.CopyFrom(bytes);
 
     private static BridgeDeposit Deposit(ulong id, ulong amount) => new()
     {

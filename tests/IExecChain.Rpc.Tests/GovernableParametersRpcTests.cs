@@ -5,6 +5,7 @@ using IExecChain.Core.Specs;
 using IExecChain.Core.Transactions;
 using IExecChain.Core.Wire;
 using IExecChain.Rpc.Chain;
+using IExecChain.Rpc.Contracts;
 using IExecChain.State.Chain;
 using IExecChain.State.Merkle;
 using IExecChain.State.Validators;
@@ -29,15 +30,16 @@ public sealed class GovernableParametersRpcTests
 
         byte[] request = JsonSerializer.SerializeToUtf8Bytes(new { jsonrpc = "2.0", id = 1, method = "iex_getGovernableParameters", @params = Array.Empty<object>() });
         using var response = JsonDocument.Parse((await dispatcher.HandleAsync(request, CancellationToken.None))!);
-        var result = response.RootElement.GetProperty("result").Deserialize<GovernableParametersResult>(new JsonSerializerOptions(JsonSerializerDefaults.Web))!;
+        var raw = response.RootElement.GetProperty("result");
+        var result = raw.Deserialize<GovernableParametersResult>(RpcJson.Exact)!;
 
-        Assert.That(result.BlockNumber, Is.EqualTo("0x0"));
+        Assert.That(raw.GetProperty("blockNumber").GetString(), Is.EqualTo("0x0"), "quantities are 0x-hex on the wire");
         Assert.That(result.Parameters.Select(p => p.Name), Is.EqualTo(GovernableParameters.All.Select(p => p.Name)), "every row, in table order");
         foreach (var (served, row) in result.Parameters.Zip(GovernableParameters.All))
         {
             ulong inForce = row.Name == "fees.order" ? 5 : row.Read(spec.Parameters);
-            Assert.That(served, Is.EqualTo(new GovernableParameterInfo(row.Name, "nRLC", RpcFormat.Quantity(inForce), RpcFormat.Quantity(row.Read(spec.Parameters)),
-                RpcFormat.Quantity(row.Min), RpcFormat.Quantity(row.Max), row.Doc)), row.Name);
+            Assert.That(served, Is.EqualTo(new GovernableParameterInfo(row.Name, "nRLC", new Quantity(inForce), new Quantity(row.Read(spec.Parameters)),
+                new Quantity(row.Min), new Quantity(row.Max), row.Doc)), row.Name);
         }
     }
 }

@@ -115,6 +115,79 @@ public sealed class NodeRpcClient : IDisposable
 
     public Task<WorkerAppsResult> GetWorkerAppsAsync(string worker) => CallAsync<WorkerAppsResult>("iex_getWorkerApps", worker);
 
+    public Task<AppResult?> GetAppAsync(string app) => CallOrNullAsync<AppResult>("iex_getApp", app);
+
+    public Task<DatasetResult?> GetDatasetAsync(string dataset) => CallOrNullAsync<DatasetResult>("iex_getDataset", dataset);
+
+    public Task<PoolResult?> GetPoolAsync(string workerpool) => CallOrNullAsync<PoolResult>("iex_getPool", workerpool);
+
+    /// <summary>The worker's record, or null when the address never staked or joined a pool.</summary>
+    public Task<WorkerResult?> GetWorkerAsync(string worker) => CallOrNullAsync<WorkerResult>("iex_getWorker", worker);
+
+    public Task<OrderResult?> GetOrderAsync(string orderHash) => CallOrNullAsync<OrderResult>("iex_getOrder", orderHash);
+
+    public Task<DealResult?> GetDealAsync(string dealId) => CallOrNullAsync<DealResult>("iex_getDeal", dealId);
+
+    public Task<TaskResult?> GetTaskAsync(string taskId) => CallOrNullAsync<TaskResult>("iex_getTask", taskId);
+
+    /// <summary>Open orders in placement order, with the market's totals.</summary>
+    /// <param name="kind">"app", "dataset", "workerpool" or "request"; null for all.</param>
+    /// <param name="category">Only workerpool and request orders of this category.</param>
+    /// <param name="limit">1 to 1,000 orders; null for the node's default (100).</param>
+    public Task<OrderBookResult> GetOrderBookAsync(string? kind = null, ulong? category = null, int? limit = null)
+    {
+        var filter = new Dictionary<string, object>();
+        if (kind is not null) filter["kind"] = kind;
+        if (category is { } c) filter["category"] = c;
+        if (limit is { } l) filter["limit"] = l;
+        return CallAsync<OrderBookResult>("iex_getOrderBook", filter);
+    }
+
+    /// <summary>
+    /// The result of a task as the worker that computed it stored it, or null when it holds none. Ask the
+    /// worker's node (its <see cref="WorkerResult.Endpoint"/>), not a validator.
+    /// </summary>
+    public Task<TaskOutputResult?> GetResultAsync(string taskId) => CallOrNullAsync<TaskOutputResult>("iex_getResult", taskId);
+
+    public Task<ProposalResult?> GetProposalAsync(ulong id) => CallOrNullAsync<ProposalResult>("iex_getProposal", id.ToString(CultureInfo.InvariantCulture));
+
+    public Task<GovernableParametersResult> GetGovernableParametersAsync() => CallAsync<GovernableParametersResult>("iex_getGovernableParameters");
+
+    /// <summary>Block headers, newest first. <paramref name="cursor"/> is the <see cref="PageResult{TItem}.Next"/> of the previous page.</summary>
+    public Task<PageResult<NewHeadEvent>> ListBlocksAsync(int? limit = null, string? cursor = null) =>
+        ListAsync<NewHeadEvent>("iex_listBlocks", limit, cursor);
+
+    /// <param name="account">Only this account's transactions; null for every transaction.</param>
+    /// <param name="direction">With <paramref name="account"/>: "sent", "received" or "all" (null).</param>
+    public Task<PageResult<TransactionEntryResult>> ListTransactionsAsync(string? account = null, string? direction = null, int? limit = null, string? cursor = null) =>
+        ListAsync<TransactionEntryResult>("iex_listTransactions", limit, cursor, ("account", account), ("direction", direction));
+
+    /// <param name="party">"requester", "app", "dataset" or "workerpool".</param>
+    public Task<PageResult<DealResult>> ListDealsAsync(string party, string address, int? limit = null, string? cursor = null) =>
+        ListAsync<DealResult>("iex_listDeals", limit, cursor, (party, address));
+
+    /// <param name="filter">"deal" (a deal id), "worker" (an address) or "status" ("active", "revealing", "completed", "failed").</param>
+    public Task<PageResult<TaskResult>> ListTasksAsync(string filter, string value, int? limit = null, string? cursor = null) =>
+        ListAsync<TaskResult>("iex_listTasks", limit, cursor, (filter, value));
+
+    public Task<PageResult<OrderResult>> ListOrdersAsync(string owner, int? limit = null, string? cursor = null) =>
+        ListAsync<OrderResult>("iex_listOrders", limit, cursor, ("owner", owner));
+
+    public Task<PageResult<ProposalResult>> ListProposalsAsync(int? limit = null, string? cursor = null) =>
+        ListAsync<ProposalResult>("iex_listProposals", limit, cursor);
+
+    public Task<PageResult<CheckpointResult>> ListCheckpointsAsync(int? limit = null, string? cursor = null) =>
+        ListAsync<CheckpointResult>("iex_listCheckpoints", limit, cursor);
+
+    /// <summary>Figures over blocks <paramref name="fromBlock"/> to <paramref name="toBlock"/> (default: the last 100 up to the head).</summary>
+    public Task<ChainStatsResult> ChainStatsAsync(ulong? fromBlock = null, ulong? toBlock = null)
+    {
+        var fields = new Dictionary<string, object>();
+        if (fromBlock is { } from) fields["fromBlock"] = RpcQuantity.Format(from);
+        if (toBlock is { } to) fields["toBlock"] = RpcQuantity.Format(to);
+        return CallAsync<ChainStatsResult>("iex_chainStats", fields);
+    }
+
     /// <param name="parameters">As <see cref="ContentUpload.Params"/> makes them: the content, signed by its uploader.</param>
     public Task<StoredContentResult> PutContentAsync(object?[] parameters) => CallAsync<StoredContentResult>("iex_putContent", parameters);
 
@@ -125,6 +198,17 @@ public sealed class NodeRpcClient : IDisposable
 
     private async Task<T?> CallOrNullAsync<T>(string method, params object?[] parameters) where T : class =>
         RpcJson.ReadOrNull<T>(await Json.CallAsync(method, parameters).ConfigureAwait(false), method);
+
+    /// <summary>A list query: one object of named fields, those given (not null), the limit and the cursor.</summary>
+    private Task<PageResult<T>> ListAsync<T>(string method, int? limit, string? cursor, params (string Name, string? Value)[] filters)
+    {
+        var fields = new Dictionary<string, object>();
+        foreach (var (name, value) in filters)
+            if (value is not null) fields[name] = value;
+        if (limit is { } l) fields["limit"] = l;
+        if (cursor is not null) fields["cursor"] = cursor;
+        return CallAsync<PageResult<T>>(method, fields);
+    }
 
     private static JsonRpcClientException MissingAnswer(string method) => new(-1, $"the node left a call of {method} in a batch unanswered");
 

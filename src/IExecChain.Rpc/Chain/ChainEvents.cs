@@ -1,5 +1,6 @@
 using IExecChain.Core.Blocks;
 using IExecChain.Core.Wire;
+using IExecChain.Rpc.Contracts;
 using IExecChain.Rpc.Subscriptions;
 
 namespace IExecChain.Rpc.Chain;
@@ -21,27 +22,25 @@ public static class ChainEvents
     }
 
     /// <summary>The header fields of a block, named as in iex_getBlockByNumber.</summary>
-    public static object NewHead(ChainBlock block)
+    public static NewHeadEvent NewHead(ChainBlock block)
     {
         ArgumentNullException.ThrowIfNull(block);
         return NewHead(block.Header, block.Hash);
     }
 
     /// <summary>The header fields of a block, from its header and hash alone.</summary>
-    public static object NewHead(BlockHeader h, Core.Primitives.Hash256 hash)
+    public static NewHeadEvent NewHead(BlockHeader h, Core.Primitives.Hash256 hash)
     {
         ArgumentNullException.ThrowIfNull(h);
-        return new
-        {
-            number = RpcFormat.Quantity(h.Height),
-            hash = hash.ToString(),
-            parentHash = RpcFormat.Bytes(h.ParentHash.Span),
-            timestamp = RpcFormat.Quantity(h.TimeUnixMs),
-            stateRoot = RpcFormat.Bytes(h.StateRoot.Span),
-            transactionsRoot = RpcFormat.Bytes(h.TxRoot.Span),
-            transactionCount = RpcFormat.Quantity(h.TxCount),
-            proposer = RpcFormat.Bytes(h.Proposer.Span),
-        };
+        return new NewHeadEvent(
+            new Quantity(h.Height),
+            hash.ToString(),
+            RpcFormat.Bytes(h.ParentHash.Span),
+            new Quantity(h.TimeUnixMs),
+            RpcFormat.Bytes(h.StateRoot.Span),
+            RpcFormat.Bytes(h.TxRoot.Span),
+            new Quantity(h.TxCount),
+            RpcFormat.Bytes(h.Proposer.Span));
     }
 
     /// <summary>Publishes a block's market events (task started, replica assigned, contributed, consensus, revealed, completed, failed...) on <c>tasks</c>.</summary>

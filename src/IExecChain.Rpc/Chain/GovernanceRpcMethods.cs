@@ -32,10 +32,10 @@ public sealed class GovernanceRpcMethods(ChainSpec spec, BlockProcessor processo
         for (int i = 0; i < rows.Length; i++)
         {
             var p = GovernableParameters.All[i];
-            rows[i] = new GovernableParameterInfo(p.Name, UnitName(p.Unit), RpcFormat.Quantity(p.Read(current)), RpcFormat.Quantity(p.Read(spec.Parameters)),
-                RpcFormat.Quantity(p.Min), RpcFormat.Quantity(p.Max), p.Doc);
+            rows[i] = new GovernableParameterInfo(p.Name, UnitName(p.Unit), new Quantity(p.Read(current)), new Quantity(p.Read(spec.Parameters)),
+                new Quantity(p.Min), new Quantity(p.Max), p.Doc);
         }
-        return new GovernableParametersResult(RpcFormat.Quantity(head.Height), rows);
+        return new GovernableParametersResult(new Quantity(head.Height), rows);
     }
 
     private static string UnitName(ParameterUnit unit) => unit switch
@@ -80,7 +80,7 @@ public sealed class GovernanceRpcMethods(ChainSpec spec, BlockProcessor processo
         }
     }
 
-    private object? GetProposal(RpcParams p)
+    private ProposalResult? GetProposal(RpcParams p)
     {
         var text = p.GetString(0, "id");
         if (!RpcQuantity.TryParseHexOrDecimal(text, out ulong id, out string? problem))
@@ -89,40 +89,28 @@ public sealed class GovernanceRpcMethods(ChainSpec spec, BlockProcessor processo
     }
 
     /// <summary>A proposal as iex_getProposal shows it, or null when there is none with this id.</summary>
-    internal object? Proposal(ulong id)
+    internal ProposalResult? Proposal(ulong id)
     {
         var record = StateReader.Proposal(processor.Tree, id);
         if (record is null) return null;
-        return new
-        {
-            id = RpcFormat.Quantity(record.Id),
-            proposer = new Address(record.Proposer.Span).ToString(),
-            action = record.Proposal.ActionCase.ToString(),
-            detail = record.Proposal.ActionCase switch
+        return new ProposalResult(
+            new Quantity(record.Id),
+            new Address(record.Proposer.Span).ToString(),
+            record.Proposal.ActionCase.ToString(),
+            record.Proposal.ActionCase switch
             {
-                GovernancePropose.ActionOneofCase.AdmitValidator => (object)new { address = Address.FromPublicKey(record.Proposal.AdmitValidator.PublicKey.Span).ToString() },
-                GovernancePropose.ActionOneofCase.RemoveValidator => new { address = new Address(record.Proposal.RemoveValidator.Address.Span).ToString() },
-                GovernancePropose.ActionOneofCase.ChangeParameter => new { name = record.Proposal.ChangeParameter.Name, value = RpcFormat.Quantity(record.Proposal.ChangeParameter.Value) },
-                _ => new { },
+                GovernancePropose.ActionOneofCase.AdmitValidator => new ProposalDetailResult(Address: Address.FromPublicKey(record.Proposal.AdmitValidator.PublicKey.Span).ToString()),
+                GovernancePropose.ActionOneofCase.RemoveValidator => new ProposalDetailResult(Address: new Address(record.Proposal.RemoveValidator.Address.Span).ToString()),
+                GovernancePropose.ActionOneofCase.ChangeParameter => new ProposalDetailResult(Name: record.Proposal.ChangeParameter.Name, Value: new Quantity(record.Proposal.ChangeParameter.Value)),
+                _ => new ProposalDetailResult(),
             },
-            descriptionHash = "0x" + Convert.ToHexStringLower(record.Proposal.DescriptionHash.Span),
-            createdHeight = RpcFormat.Quantity(record.CreatedHeight),
-            deadlineHeight = RpcFormat.Quantity(record.DeadlineHeight),
-            yes = record.Yes.Select(a => new Address(a.Span).ToString()).ToArray(),
-            no = record.No.Select(a => new Address(a.Span).ToString()).ToArray(),
-            status = record.Status.ToString(),
-            outcome = record.Outcome is null ? null : ReasonText.Default.Describe(record.Outcome, new TransactionBody { Propose = record.Proposal }),
-            outcomeReason = record.Outcome is null ? null : RpcFormat.Reason(record.Outcome),
-        };
+            "0x" + Convert.ToHexStringLower(record.Proposal.DescriptionHash.Span),
+            new Quantity(record.CreatedHeight),
+            new Quantity(record.DeadlineHeight),
+            record.Yes.Select(a => new Address(a.Span).ToString()).ToArray(),
+            record.No.Select(a => new Address(a.Span).ToString()).ToArray(),
+            record.Status.ToString(),
+            record.Outcome is null ? null : ReasonText.Default.Describe(record.Outcome, new TransactionBody { Propose = record.Proposal }),
+            record.Outcome is null ? null : RpcFormat.Reason(record.Outcome));
     }
 }
-
-/// <summary>Result of iex_getGovernableParameters: the parameters in table order, for the block after <paramref name="BlockNumber"/>.</summary>
-public sealed record GovernableParametersResult(string BlockNumber, IReadOnlyList<GovernableParameterInfo> Parameters);
-
-/// <summary>
-/// One governable parameter. <paramref name="Value"/> is the one in force (chain spec with governance
-/// overrides), <paramref name="SpecValue"/> the chain spec's; a proposal must stay within
-/// [<paramref name="Min"/>, <paramref name="Max"/>]. Quantities are 0x-hex like every amount in RPC.
-/// </summary>
-public sealed record GovernableParameterInfo(string Name, string Unit, string Value, string SpecValue, string Min, string Max, string Doc);

@@ -55,71 +55,65 @@ public sealed class MarketRpcMethods(BlockProcessor processor, IKeyValueStore st
 
     private static ValueTask<object?> Done(object? result) => ValueTask.FromResult(result);
 
-    private object? App(Address id) => MarketReader.App(processor.Tree, id) is not { } a ? null : new
-    {
-        id = id.ToString(),
-        owner = Addr(a.Owner),
-        name = a.Registration.Name,
-        runtime = a.Registration.Runtime == AppRuntime.Wasm ? "wasm" : "native",
-        contentRoot = Hex.Encode(a.Registration.ContentRoot.Span),
-        contentSize = RpcFormat.Quantity(a.Registration.ContentSize),
-        endpoint = a.Registration.Endpoint,
-        manifest = a.Registration.Manifest,
-        registeredAt = RpcFormat.Quantity(a.RegisteredAt),
-        status = a.Status switch { AppStatus.Active => "active", AppStatus.PendingApproval => "pending-approval", _ => "revoked" },
-    };
+    private AppResult? App(Address id) => MarketReader.App(processor.Tree, id) is not { } a ? null : new AppResult(
+        id.ToString(),
+        Addr(a.Owner),
+        a.Registration.Name,
+        a.Registration.Runtime == AppRuntime.Wasm ? "wasm" : "native",
+        Hex.Encode(a.Registration.ContentRoot.Span),
+        Q(a.Registration.ContentSize),
+        a.Registration.Endpoint,
+        a.Registration.Manifest,
+        Q(a.RegisteredAt),
+        a.Status switch { AppStatus.Active => "active", AppStatus.PendingApproval => "pending-approval", _ => "revoked" });
 
-    private object? Dataset(Address id) => MarketReader.Dataset(processor.Tree, id) is not { } d ? null : new
-    {
-        id = id.ToString(),
-        owner = Addr(d.Owner),
-        name = d.Registration.Name,
-        contentRoot = Hex.Encode(d.Registration.ContentRoot.Span),
-        size = RpcFormat.Quantity(d.Registration.Size),
-        endpoint = d.Registration.Endpoint,
-        registeredAt = RpcFormat.Quantity(d.RegisteredAt),
-    };
+    private DatasetResult? Dataset(Address id) => MarketReader.Dataset(processor.Tree, id) is not { } d ? null : new DatasetResult(
+        id.ToString(),
+        Addr(d.Owner),
+        d.Registration.Name,
+        Hex.Encode(d.Registration.ContentRoot.Span),
+        Q(d.Registration.Size),
+        d.Registration.Endpoint,
+        Q(d.RegisteredAt));
 
-    private object? Pool(Address id)
+    private PoolResult? Pool(Address id)
     {
         var pool = MarketReader.Workerpool(processor.Tree, id);
         if (pool is null) return null;
         var stats = processor.Market.Statistics.Get(id);
-        return new
-        {
-            id = id.ToString(),
-            owner = Addr(pool.Owner),
-            description = pool.Registration.Description,
-            workerStakeRatio = pool.Registration.WorkerStakeRatio,
-            schedulerRewardRatio = pool.Registration.SchedulerRewardRatio,
-            allowNative = pool.Registration.AllowNative,
-            workerAllow = pool.Registration.WorkerAllow.Select(Addr).ToArray(),
-            workers = pool.Workers.Select(w => new { address = Addr(w), score = RpcFormat.Quantity(MarketReader.Worker(processor.Tree, new Address(w.Span))?.Score ?? 0) }).ToArray(),
-            tasksCompleted = RpcFormat.Quantity(pool.TasksCompleted),
-            tasksFailed = RpcFormat.Quantity(pool.TasksFailed),
-            tasksReversed = RpcFormat.Quantity(pool.TasksReversed),
-            meanWorkerScore = RpcFormat.Quantity(stats.MeanWorkerScore),
-            reliability = stats.Reliability,
-            trust = stats.Trust,
-            registeredAt = RpcFormat.Quantity(pool.RegisteredAt),
-        };
+        return new PoolResult(
+            id.ToString(),
+            Addr(pool.Owner),
+            pool.Registration.Description,
+            pool.Registration.WorkerStakeRatio,
+            pool.Registration.SchedulerRewardRatio,
+            pool.Registration.AllowNative,
+            pool.Registration.WorkerAllow.Select(Addr).ToArray(),
+            pool.Workers.Select(w => new PoolWorkerResult(Addr(w), Q(MarketReader.Worker(processor.Tree, new Address(w.Span))?.Score ?? 0))).ToArray(),
+            Q(pool.TasksCompleted),
+            Q(pool.TasksFailed),
+            Q(pool.TasksReversed),
+            Q(stats.MeanWorkerScore),
+            stats.Reliability,
+            stats.Trust,
+            Q(pool.RegisteredAt));
     }
 
-    private object? Worker(Address id) => MarketReader.Worker(processor.Tree, id) is not { } w ? null : new
+    private WorkerResult? Worker(Address id) => MarketReader.Worker(processor.Tree, id) is not { } w ? null : new WorkerResult
     {
-        address = id.ToString(),
-        workerpool = w.Workerpool.IsEmpty ? null : Addr(w.Workerpool),
-        endpoint = w.Endpoint,
-        score = RpcFormat.Quantity(w.Score),
-        assignments = w.Assignments.Select(Hash).ToArray(),
-        contributions = RpcFormat.Quantity(w.Contributions),
-        wins = RpcFormat.Quantity(w.Wins),
-        losses = RpcFormat.Quantity(w.Losses),
+        Address = id.ToString(),
+        Workerpool = w.Workerpool.IsEmpty ? null : Addr(w.Workerpool),
+        Endpoint = w.Endpoint,
+        Score = Q(w.Score),
+        Assignments = w.Assignments.Select(Hash).ToArray(),
+        Contributions = Q(w.Contributions),
+        Wins = Q(w.Wins),
+        Losses = Q(w.Losses),
     };
 
-    internal object? Order(Hash256 hash) => MarketReader.Order(processor.Tree, hash) is not { } o ? null : FormatOrder(hash, o);
+    internal OrderResult? Order(Hash256 hash) => MarketReader.Order(processor.Tree, hash) is not { } o ? null : FormatOrder(hash, o);
 
-    private static object FormatOrder(Hash256 hash, OrderRecord o)
+    private static OrderResult FormatOrder(Hash256 hash, OrderRecord o)
     {
         IMessage wire = o.Kind switch
         {
@@ -128,115 +122,109 @@ public sealed class MarketRpcMethods(BlockProcessor processor, IKeyValueStore st
             OrderKind.Workerpool => WorkerpoolOrder.Parser.ParseFrom(o.Order),
             _ => RequestOrder.Parser.ParseFrom(o.Order),
         };
-        return new
+        return new OrderResult
         {
-            hash = hash.ToString(),
-            kind = KindName(o.Kind),
-            owner = Addr(o.Owner),
-            status = o.Status switch { OrderStatus.Open => "open", OrderStatus.Filled => "filled", _ => "cancelled" },
-            remaining = RpcFormat.Quantity(o.Remaining),
-            sequence = RpcFormat.Quantity(o.Sequence),
-            placedAt = RpcFormat.Quantity(o.PlacedAt),
-            lockPerUnit = RpcFormat.Quantity(o.LockPerUnit),
-            dealCount = RpcFormat.Quantity(o.DealCount),
-            deals = o.Kind == OrderKind.Request ? o.Deals.Select(Hash).ToArray() : null,
-            order = Fields(wire),
+            Hash = hash.ToString(),
+            Kind = KindName(o.Kind),
+            Owner = Addr(o.Owner),
+            Status = o.Status switch { OrderStatus.Open => "open", OrderStatus.Filled => "filled", _ => "cancelled" },
+            Remaining = Q(o.Remaining),
+            Sequence = Q(o.Sequence),
+            PlacedAt = Q(o.PlacedAt),
+            LockPerUnit = Q(o.LockPerUnit),
+            DealCount = Q(o.DealCount),
+            Deals = o.Kind == OrderKind.Request ? o.Deals.Select(Hash).ToArray() : null,
+            Order = JsonSerializer.SerializeToElement(Fields(wire), RpcResponseWriter.SerializerOptions),
         };
     }
 
-    internal object? Deal(Hash256 id) => MarketReader.Deal(processor.Tree, id) is not { } d ? null : new
+    internal DealResult? Deal(Hash256 id) => MarketReader.Deal(processor.Tree, id) is not { } d ? null : new DealResult
     {
-        id = id.ToString(),
-        app = Addr(d.App),
-        dataset = d.Dataset.IsEmpty ? null : Addr(d.Dataset),
-        workerpool = Addr(d.Workerpool),
-        requester = Addr(d.Requester),
-        beneficiary = Addr(d.Beneficiary),
-        requestHash = Hash(d.RequestHash),
-        appOrderHash = Hash(d.AppOrderHash),
-        datasetOrderHash = d.DatasetOrderHash.IsEmpty ? null : Hash(d.DatasetOrderHash),
-        workerpoolOrderHash = Hash(d.WorkerpoolOrderHash),
-        appPrice = RpcFormat.Quantity(d.AppPrice),
-        datasetPrice = RpcFormat.Quantity(d.DatasetPrice),
-        workerpoolPrice = RpcFormat.Quantity(d.PoolPrice),
-        poolStake = RpcFormat.Quantity(d.PoolStake),
-        workerStake = RpcFormat.Quantity(d.WorkerStake),
-        schedulerRewardRatio = d.SchedulerRatio,
-        trust = RpcFormat.Quantity(d.Trust),
-        category = RpcFormat.Quantity(d.Category),
-        tag = "0x" + d.Tag.ToString("x16"),
-        @params = d.Params,
-        firstTaskIndex = RpcFormat.Quantity(d.FirstTaskIndex),
-        volume = RpcFormat.Quantity(d.Volume),
-        createdAt = RpcFormat.Quantity(d.CreatedAt),
-        started = RpcFormat.Quantity(d.Initialized - d.Expired),
-        completed = RpcFormat.Quantity(d.Completed),
-        failed = RpcFormat.Quantity(d.Failed),
-        tasks = Enumerable.Range(0, (int)Math.Min(d.Volume, 1000)).Select(i => MarketBlock.TaskId(id, d.FirstTaskIndex + (ulong)i).ToString()).ToArray(),
+        Id = id.ToString(),
+        App = Addr(d.App),
+        Dataset = d.Dataset.IsEmpty ? null : Addr(d.Dataset),
+        Workerpool = Addr(d.Workerpool),
+        Requester = Addr(d.Requester),
+        Beneficiary = Addr(d.Beneficiary),
+        RequestHash = Hash(d.RequestHash),
+        AppOrderHash = Hash(d.AppOrderHash),
+        DatasetOrderHash = d.DatasetOrderHash.IsEmpty ? null : Hash(d.DatasetOrderHash),
+        WorkerpoolOrderHash = Hash(d.WorkerpoolOrderHash),
+        AppPrice = Q(d.AppPrice),
+        DatasetPrice = Q(d.DatasetPrice),
+        WorkerpoolPrice = Q(d.PoolPrice),
+        PoolStake = Q(d.PoolStake),
+        WorkerStake = Q(d.WorkerStake),
+        SchedulerRewardRatio = d.SchedulerRatio,
+        Trust = Q(d.Trust),
+        Category = Q(d.Category),
+        Tag = "0x" + d.Tag.ToString("x16"),
+        Params = d.Params,
+        FirstTaskIndex = Q(d.FirstTaskIndex),
+        Volume = Q(d.Volume),
+        CreatedAt = Q(d.CreatedAt),
+        Started = Q(d.Initialized - d.Expired),
+        Completed = Q(d.Completed),
+        Failed = Q(d.Failed),
+        Tasks = Enumerable.Range(0, (int)Math.Min(d.Volume, 1000)).Select(i => MarketBlock.TaskId(id, d.FirstTaskIndex + (ulong)i).ToString()).ToArray(),
     };
 
-    internal object? Task(Hash256 id)
+    internal TaskResult? Task(Hash256 id)
     {
         var t = MarketReader.Task(processor.Tree, id);
         if (t is null) return null;
-        return new
+        return new TaskResult
         {
-            id = id.ToString(),
-            dealId = Hash(t.DealId),
-            index = RpcFormat.Quantity(t.Index),
-            status = MarketBlock.StatusName(t.Status),
-            startHeight = RpcFormat.Quantity(t.StartHeight),
-            contributionDeadline = RpcFormat.Quantity(t.ContributionDeadline),
-            revealDeadline = t.RevealDeadline == 0 ? null : RpcFormat.Quantity(t.RevealDeadline),
-            finalDeadline = RpcFormat.Quantity(t.FinalDeadline),
-            consensusHash = t.ConsensusHash.IsEmpty ? null : Hash(t.ConsensusHash),
-            resultDigest = t.ResultDigest.IsEmpty ? null : Hash(t.ResultDigest),
-            finishedAt = t.Status is TaskStatus.Completed or TaskStatus.Failed ? RpcFormat.Quantity(t.FinishedAt) : null,
-            outcome = t.Outcome is null ? null : ReasonText.Default.Describe(t.Outcome),
-            outcomeReason = t.Outcome is null ? null : RpcFormat.Reason(t.Outcome),
-            awaitingWorkers = t.AwaitingWorkers,
-            replicas = t.Replicas.Select(FormatReplica).ToArray(),
-            windowEnd = t.WindowEnd == 0 ? null : RpcFormat.Quantity(t.WindowEnd),
-            pending = t.Pending.Select(p => new
+            Id = id.ToString(),
+            DealId = Hash(t.DealId),
+            Index = Q(t.Index),
+            Status = MarketBlock.StatusName(t.Status),
+            StartHeight = Q(t.StartHeight),
+            ContributionDeadline = Q(t.ContributionDeadline),
+            RevealDeadline = t.RevealDeadline == 0 ? null : Q(t.RevealDeadline),
+            FinalDeadline = Q(t.FinalDeadline),
+            ConsensusHash = t.ConsensusHash.IsEmpty ? null : Hash(t.ConsensusHash),
+            ResultDigest = t.ResultDigest.IsEmpty ? null : Hash(t.ResultDigest),
+            FinishedAt = t.Status is TaskStatus.Completed or TaskStatus.Failed ? Q(t.FinishedAt) : null,
+            Outcome = t.Outcome is null ? null : ReasonText.Default.Describe(t.Outcome),
+            OutcomeReason = t.Outcome is null ? null : RpcFormat.Reason(t.Outcome),
+            AwaitingWorkers = t.AwaitingWorkers,
+            Replicas = t.Replicas.Select(FormatReplica).ToArray(),
+            WindowEnd = t.WindowEnd == 0 ? null : Q(t.WindowEnd),
+            Pending = t.Pending.Select(p => new PendingPaymentResult(Addr(p.Worker), Q(p.Stake), Q(p.Reward), p.ScoreGain)).ToArray(),
+            OriginalDigest = t.OriginalDigest.IsEmpty ? null : Hash(t.OriginalDigest),
+            Verification = t.Verification is not { } v ? null : new VerificationResult
             {
-                worker = Addr(p.Worker),
-                stake = RpcFormat.Quantity(p.Stake),
-                reward = RpcFormat.Quantity(p.Reward),
-                scoreGain = p.ScoreGain,
-            }).ToArray(),
-            originalDigest = t.OriginalDigest.IsEmpty ? null : Hash(t.OriginalDigest),
-            verification = t.Verification is not { } v ? null : new
-            {
-                kind = v.Challenger.IsEmpty ? "spot-check" : "challenge",
-                challenger = v.Challenger.IsEmpty ? null : Addr(v.Challenger),
-                bond = v.Challenger.IsEmpty ? null : RpcFormat.Quantity(v.Bond),
-                phase = MarketBlock.PhaseName(v.Phase),
-                startedAt = RpcFormat.Quantity(v.StartedAt),
-                revealDeadline = v.RevealDeadline == 0 ? null : RpcFormat.Quantity(v.RevealDeadline),
-                finalDeadline = RpcFormat.Quantity(v.FinalDeadline),
-                resultDigest = v.ResultDigest.IsEmpty ? null : Hash(v.ResultDigest),
-                concludedAt = v.ConcludedAt == 0 ? null : RpcFormat.Quantity(v.ConcludedAt),
-                outcome = v.Outcome is null ? null : ReasonText.Default.Describe(v.Outcome),
-                outcomeReason = v.Outcome is null ? null : RpcFormat.Reason(v.Outcome),
-                verifiers = v.Replicas.Select(FormatReplica).ToArray(),
+                Kind = v.Challenger.IsEmpty ? "spot-check" : "challenge",
+                Challenger = v.Challenger.IsEmpty ? null : Addr(v.Challenger),
+                Bond = v.Challenger.IsEmpty ? null : Q(v.Bond),
+                Phase = MarketBlock.PhaseName(v.Phase),
+                StartedAt = Q(v.StartedAt),
+                RevealDeadline = v.RevealDeadline == 0 ? null : Q(v.RevealDeadline),
+                FinalDeadline = Q(v.FinalDeadline),
+                ResultDigest = v.ResultDigest.IsEmpty ? null : Hash(v.ResultDigest),
+                ConcludedAt = v.ConcludedAt == 0 ? null : Q(v.ConcludedAt),
+                Outcome = v.Outcome is null ? null : ReasonText.Default.Describe(v.Outcome),
+                OutcomeReason = v.Outcome is null ? null : RpcFormat.Reason(v.Outcome),
+                Verifiers = v.Replicas.Select(FormatReplica).ToArray(),
             },
         };
     }
 
-    private static object FormatReplica(Replica r) => new
+    private static ReplicaResult FormatReplica(Replica r) => new()
     {
-        worker = Addr(r.Worker),
-        status = r.Status.ToString().ToLowerInvariant() switch { "timedout" => "timed-out", var s => s },
-        assignedAt = RpcFormat.Quantity(r.AssignedAt),
-        deadline = RpcFormat.Quantity(r.Deadline),
-        resultHash = r.ResultHash.IsEmpty ? null : Hash(r.ResultHash),
-        score = r.ResultHash.IsEmpty && r.Status != ReplicaStatus.Failed ? null : RpcFormat.Quantity(r.Score),
-        resultDigest = r.ResultDigest.IsEmpty ? null : Hash(r.ResultDigest),
-        failure = r.Status == ReplicaStatus.Failed ? MarketBlock.FailureName(r.Failure) : null,
+        Worker = Addr(r.Worker),
+        Status = r.Status.ToString().ToLowerInvariant() switch { "timedout" => "timed-out", var s => s },
+        AssignedAt = Q(r.AssignedAt),
+        Deadline = Q(r.Deadline),
+        ResultHash = r.ResultHash.IsEmpty ? null : Hash(r.ResultHash),
+        Score = r.ResultHash.IsEmpty && r.Status != ReplicaStatus.Failed ? null : Q(r.Score),
+        ResultDigest = r.ResultDigest.IsEmpty ? null : Hash(r.ResultDigest),
+        Failure = r.Status == ReplicaStatus.Failed ? MarketBlock.FailureName(r.Failure) : null,
     };
 
     /// <summary>Open orders (committed), by placement sequence; filters: kind, category (workerpool and request orders), limit.</summary>
-    private object OrderBook(RpcParams p)
+    private OrderBookResult OrderBook(RpcParams p)
     {
         string? kindText = null;
         ulong? category = null;
@@ -284,25 +272,21 @@ public sealed class MarketRpcMethods(BlockProcessor processor, IKeyValueStore st
         }
         entries.Sort((a, b) => a.Sequence.CompareTo(b.Sequence));
         var totals = MarketReader.Totals(processor.Tree);
-        return new
-        {
-            height = RpcFormat.Quantity(processor.Head.Height),
-            open = entries.Count,
-            orders = entries.Take(limit).Select(e => FormatOrder(e.Hash, e.Record)).ToArray(),
-            totals = new
-            {
-                deals = RpcFormat.Quantity(totals.Deals),
-                tasksStarted = RpcFormat.Quantity(totals.TasksStarted),
-                tasksCompleted = RpcFormat.Quantity(totals.TasksCompleted),
-                tasksFailed = RpcFormat.Quantity(totals.TasksFailed),
-                tasksAwaitingWorkers = totals.TasksAwaitingWorkers.Count,
-                dealsWaitingToStart = totals.DealsToStart.Count,
-                kitty = RpcFormat.Quantity(totals.Kitty),
-                spotChecks = RpcFormat.Quantity(totals.SpotChecks),
-                challenges = RpcFormat.Quantity(totals.Challenges),
-                reversals = RpcFormat.Quantity(totals.Reversals),
-            },
-        };
+        return new OrderBookResult(
+            Q(processor.Head.Height),
+            entries.Count,
+            entries.Take(limit).Select(e => FormatOrder(e.Hash, e.Record)).ToArray(),
+            new MarketTotalsResult(
+                Q(totals.Deals),
+                Q(totals.TasksStarted),
+                Q(totals.TasksCompleted),
+                Q(totals.TasksFailed),
+                totals.TasksAwaitingWorkers.Count,
+                totals.DealsToStart.Count,
+                Q(totals.Kitty),
+                Q(totals.SpotChecks),
+                Q(totals.Challenges),
+                Q(totals.Reversals)));
     }
 
     /// <summary>
@@ -345,6 +329,8 @@ public sealed class MarketRpcMethods(BlockProcessor processor, IKeyValueStore st
         OrderKind.Workerpool => "workerpool",
         _ => "request",
     };
+
+    private static Quantity Q(ulong value) => new(value);
 
     private static string Addr(ByteString bytes) => new Address(bytes.Span).ToString();
 

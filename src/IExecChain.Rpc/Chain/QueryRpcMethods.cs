@@ -1,6 +1,7 @@
 using System.Buffers.Binary;
 using System.Text.Json;
 using IExecChain.Core.Primitives;
+using IExecChain.Rpc.Contracts;
 using IExecChain.State.Chain;
 using IExecChain.State.Execution;
 using IExecChain.State.Market;
@@ -54,12 +55,12 @@ public sealed class QueryRpcMethods(BlockProcessor processor, MarketRpcMethods m
 
     private static ValueTask<object?> Done(object? result) => ValueTask.FromResult(result);
 
-    private object ListBlocks(Query q)
+    private PageResult<NewHeadEvent> ListBlocks(Query q)
     {
         int limit = q.Limit;
         ulong head = processor.Head.Height;
         ulong start = q.NumberCursor() is { } below ? Math.Min(below, head + 1) : head + 1;
-        var items = new List<object>(limit);
+        var items = new List<NewHeadEvent>(limit);
         ulong height = start;
         while (height > 0 && items.Count < limit)
         {
@@ -69,7 +70,7 @@ public sealed class QueryRpcMethods(BlockProcessor processor, MarketRpcMethods m
         return Page(items, height > 0 ? NumberCursor(height) : null);
     }
 
-    private object ListTransactions(Query q)
+    private PageResult<TransactionEntryResult> ListTransactions(Query q)
     {
         if (q.Address("account") is not { } account)
         {
@@ -90,31 +91,30 @@ public sealed class QueryRpcMethods(BlockProcessor processor, MarketRpcMethods m
         return Page(page.Items.Select(i => Row(i.Tx, i.Direction)), page.Next);
     }
 
-    private static object Row(IndexedTransaction t, TransactionDirection? direction) => new
-    {
-        hash = t.Id.ToString(),
-        blockNumber = RpcFormat.Quantity(t.Height),
-        index = RpcFormat.Quantity(t.Index),
-        from = t.Sender.ToString().ToLowerInvariant(),
-        type = RpcFormat.TypeName(t.Kind),
-        status = t.Status == Core.Wire.ReceiptStatus.Success ? "success" : "failed",
-        direction = direction switch
+    private static TransactionEntryResult Row(IndexedTransaction t, TransactionDirection? direction) => new(
+        t.Id.ToString(),
+        new Quantity(t.Height),
+        new Quantity(t.Index),
+        t.Sender.ToString().ToLowerInvariant(),
+        RpcFormat.TypeName(t.Kind),
+        t.Status == Core.Wire.ReceiptStatus.Success ? "success" : "failed",
+        direction switch
         {
             null => null,
             TransactionDirection.Sent => "sent",
             TransactionDirection.Received => "received",
             _ => "self",
-        },
-    };
+        });
 
-    private object ListDeals(Query q)
+    // Items are null only should the index name a record the state no longer has; the page shows that as it is.
+    private PageResult<DealResult?> ListDeals(Query q)
     {
         var (name, party) = q.ExactlyOne(("requester", DealParty.Requester), ("app", DealParty.App), ("dataset", DealParty.Dataset), ("workerpool", DealParty.Workerpool));
         var page = Index.Deals(party, q.Address(name)!.Value, q.Limit, q.KeyCursor(40));
         return Page(page.Items.Select(market.Deal), page.Next);
     }
 
-    private object ListTasks(Query q)
+    private PageResult<TaskResult?> ListTasks(Query q)
     {
         var (name, _) = q.ExactlyOne(("deal", 0), ("worker", 1), ("status", 2));
         Page<Hash256> page;
@@ -136,37 +136,38 @@ public sealed class QueryRpcMethods(BlockProcessor processor, MarketRpcMethods m
     }
 
     /// <summary>A deal's started tasks by index (tasks start in index order, so they are the first <c>initialized</c>).</summary>
-    private object TasksOfDeal(Query q)
+    private PageResult<TaskResult?> TasksOfDeal(Query q)
     {
         var dealId = q.Hash("deal");
         if (MarketReader.Deal(processor.Tree, dealId) is not { } deal) throw Invalid("deal", $"no deal {dealId}");
         ulong end = deal.FirstTaskIndex + deal.Initialized;
         ulong from = q.NumberCursor() ?? deal.FirstTaskIndex;
         if (from < deal.FirstTaskIndex) throw Invalid("cursor", "is not a cursor of this deal");
-        var items = new List<object?>();
+        var items = new List<TaskResult?>();
         ulong index = from;
         for (; index < end && items.Count < q.Limit; index++) items.Add(market.Task(MarketBlock.TaskId(dealId, index)));
         return Page(items, index < end ? NumberCursor(index) : null);
     }
 
-    private object ListOrders(Query q)
+    private PageResult<OrderResult?> ListOrders(Query q)
     {
         var owner = q.Address("owner") ?? throw Invalid("owner", "is required");
         var page = Index.OrdersOf(owner, q.Limit, q.KeyCursor(40));
         return Page(page.Items.Select(market.Order), page.Next);
     }
 
-    private object ListProposals(Query q)
+    private PageResult<ProposalResult?> ListProposals(Query q)
     {
         ulong next = StateReader.Totals(processor.Tree).NextProposalId;   // ids start at 1
         ulong below = Math.Min(q.NumberCursor() ?? next, next);
-        var items = new List<object?>();
+        var items = new List<ProposalResult?>();
         ulong id = below;
         while (id > 1 && items.Count < q.Limit) items.Add(governance.Proposal(--id));
         return Page(items, id > 1 ? NumberCursor(id) : null);
     }
 
-    private object ListCheckpoints(Query q)
+    // iex_getCheckpoint still builds its answer as an anonymous object (CheckpointResult on the client).
+    private PageResult<object?> ListCheckpoints(Query q)
     {
         ulong latest = StateReader.Totals(processor.Tree).LatestCheckpoint;   // numbers start at 1
         ulong below = Math.Min(q.NumberCursor() ?? latest + 1, latest + 1);
@@ -176,7 +177,7 @@ public sealed class QueryRpcMethods(BlockProcessor processor, MarketRpcMethods m
         return Page(items, number > 1 ? NumberCursor(number) : null);
     }
 
-    private object ChainStats(Query q)
+    private ChainStatsResult ChainStats(Query q)
     {
         ulong head = processor.Head.Height;
         ulong to = q.Number("toBlock") ?? head;
@@ -196,31 +197,25 @@ public sealed class QueryRpcMethods(BlockProcessor processor, MarketRpcMethods m
         var times = previous.Concat(figures).Select(f => f.TimeUnixMs).ToList();
         var intervals = times.Zip(times.Skip(1), (a, b) => b >= a ? b - a : 0).OrderBy(x => x).ToList();
         double seconds = intervals.Count == 0 ? 0 : intervals.Sum(x => (double)x) / 1000;
-        return new
+        return new ChainStatsResult
         {
-            fromBlock = RpcFormat.Quantity(from),
-            toBlock = RpcFormat.Quantity(to),
-            blocks = RpcFormat.Quantity((ulong)figures.Count),
-            transactions = RpcFormat.Quantity(transactions),
-            seconds = Math.Round(seconds, 3),
-            transactionsPerSecond = seconds > 0 ? Math.Round(transactions / seconds, 3) : (double?)null,
-            blockIntervalMs = intervals.Count == 0 ? null : new
-            {
-                mean = Math.Round(intervals.Average(x => (double)x), 1),
-                median = intervals[intervals.Count / 2],
-                p99 = intervals[Math.Min(intervals.Count - 1, (int)Math.Ceiling(intervals.Count * 0.99) - 1)],
-                max = intervals[^1],
-            },
-            tasksCompleted = RpcFormat.Quantity(completed),
-            tasksFailed = RpcFormat.Quantity(failed),
+            FromBlock = new Quantity(from),
+            ToBlock = new Quantity(to),
+            Blocks = new Quantity((ulong)figures.Count),
+            Transactions = new Quantity(transactions),
+            Seconds = Math.Round(seconds, 3),
+            TransactionsPerSecond = seconds > 0 ? Math.Round(transactions / seconds, 3) : null,
+            BlockIntervalMs = intervals.Count == 0 ? null : new BlockIntervalsResult(
+                Math.Round(intervals.Average(x => (double)x), 1),
+                intervals[intervals.Count / 2],
+                intervals[Math.Min(intervals.Count - 1, (int)Math.Ceiling(intervals.Count * 0.99) - 1)],
+                intervals[^1]),
+            TasksCompleted = new Quantity(completed),
+            TasksFailed = new Quantity(failed),
         };
     }
 
-    private static object Page<T>(IEnumerable<T> items, byte[]? next) => new
-    {
-        items = items.ToArray(),
-        next = next is null ? null : Hex.Encode(next),
-    };
+    private static PageResult<T> Page<T>(IEnumerable<T> items, byte[]? next) => new(items.ToArray(), next is null ? null : Hex.Encode(next));
 
     private static byte[] NumberCursor(ulong number)
     {

@@ -1,4 +1,5 @@
 using IExecChain.Core.Primitives;
+using IExecChain.Rpc.Contracts;
 using IExecChain.Worker.Results;
 
 namespace IExecChain.Rpc.Chain;
@@ -9,7 +10,7 @@ public sealed class ResultRpcMethods(ResultStore store)
     public void RegisterAll(RpcMethodRegistry registry) =>
         registry.Register("iex_getResult", (p, _) => ValueTask.FromResult<object?>(GetResult(p)));
 
-    private object? GetResult(RpcParams p)
+    private TaskOutputResult? GetResult(RpcParams p)
     {
         string text = p.GetString(0, "taskId");
         if (!Hash256.TryParse(text, out var taskId))
@@ -24,13 +25,11 @@ public sealed class ResultRpcMethods(ResultStore store)
             throw new RpcException(RpcErrorCodes.InternalError, e.Message);
         }
         if (result is null) return null;
-        return new
-        {
-            taskId = taskId.ToString(),
-            digest = result.Digest.ToString(),
-            exitCode = result.ExitCode,
-            stdout = RpcFormat.Bytes(result.Stdout),
-            files = result.Files.Select(f => new { name = f.Name, data = RpcFormat.Bytes(f.Content) }).ToArray(),
-        };
+        return new TaskOutputResult(
+            taskId.ToString(),
+            result.Digest.ToString(),
+            result.ExitCode,
+            RpcFormat.Bytes(result.Stdout),
+            result.Files.Select(f => new OutputFileResult(f.Name, RpcFormat.Bytes(f.Content))).ToArray());
     }
 }

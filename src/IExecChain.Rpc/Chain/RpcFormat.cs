@@ -111,13 +111,11 @@ public static class RpcFormat
     };
 
     /// <summary>What the chain keeps of a reason (code and arguments), for programs; the text is beside it for people.</summary>
-    public static object Reason(Reason reason) => new
-    {
-        code = (int)reason.Code,
-        name = Core.Wire.Reason.Descriptor.FindFieldByNumber(Core.Wire.Reason.CodeFieldNumber).EnumType.FindValueByNumber((int)reason.Code)?.Name ?? reason.Code.ToString(),
-        numbers = reason.Numbers.Select(Quantity).ToArray(),
-        ids = reason.Ids.Select(id => Bytes(id.Span)).ToArray(),
-    };
+    public static FailureReason Reason(Reason reason) => new(
+        (int)reason.Code,
+        Core.Wire.Reason.Descriptor.FindFieldByNumber(Core.Wire.Reason.CodeFieldNumber).EnumType.FindValueByNumber((int)reason.Code)?.Name ?? reason.Code.ToString(),
+        reason.Numbers.Select(n => new Contracts.Quantity(n)).ToArray(),
+        reason.Ids.Select(id => Bytes(id.Span)).ToArray());
 
     public static string TypeName(TransactionBody.PayloadOneofCase kind) => kind switch
     {
