@@ -223,6 +223,54 @@ public sealed class ContractConformanceTests
     }
 
     /// <summary>
+    /// The records these methods return are the server's too, so a member renamed in a record changes the
+    /// wire and still reads back: what holds the wire is this list of the members (and their order) the
+    /// methods wrote as anonymous objects, before they returned records.
+    /// </summary>
+    [Test]
+    public async Task The_market_governance_and_query_answers_keep_the_member_names_and_order_they_always_had()
+    {
+        var run = RunMarket();
+        static string Names(JsonElement e) => string.Join(",", e.EnumerateObject().Select(p => p.Name));
+        var app = await Result("iex_getApp", run.App.ToString());
+        Assert.That(Names(app), Is.EqualTo("id,owner,name,runtime,contentRoot,contentSize,endpoint,manifest,registeredAt,status"));
+        Assert.That(Names(await Result("iex_getDataset", run.Dataset.ToString())), Is.EqualTo("id,owner,name,contentRoot,size,endpoint,registeredAt"));
+        var pool = await Result("iex_getPool", run.Pool.ToString());
+        Assert.That(Names(pool), Is.EqualTo("id,owner,description,workerStakeRatio,schedulerRewardRatio,allowNative,workerAllow,workers,tasksCompleted,tasksFailed,tasksReversed,meanWorkerScore,reliability,trust,registeredAt"));
+        Assert.That(Names(pool.GetProperty("workers")[0]), Is.EqualTo("address,score"));
+        Assert.That(Names(await Result("iex_getWorker", Worker.Address.ToString())), Is.EqualTo("address,workerpool,endpoint,score,assignments,contributions,wins,losses"));
+        Assert.That(Names(await Result("iex_getOrder", run.Request.ToString())), Is.EqualTo("hash,kind,owner,status,remaining,sequence,placedAt,lockPerUnit,dealCount,deals,order"));
+        Assert.That(Names(await Result("iex_getDeal", run.Deal.ToString())), Is.EqualTo(
+            "id,app,dataset,workerpool,requester,beneficiary,requestHash,appOrderHash,datasetOrderHash,workerpoolOrderHash,appPrice,datasetPrice,workerpoolPrice,"
+            + "poolStake,workerStake,schedulerRewardRatio,trust,category,tag,params,firstTaskIndex,volume,createdAt,started,completed,failed,tasks"));
+        var task = await Result("iex_getTask", run.Task.ToString());
+        Assert.That(Names(task), Is.EqualTo(
+            "id,dealId,index,status,startHeight,contributionDeadline,revealDeadline,finalDeadline,consensusHash,resultDigest,finishedAt,outcome,outcomeReason,awaitingWorkers,replicas,pending"));
+        Assert.That(Names(task.GetProperty("replicas")[0]), Is.EqualTo("worker,status,assignedAt,deadline,resultHash,score,resultDigest"));
+        Assert.That(Names(task.GetProperty("outcomeReason")), Is.EqualTo("code,name,numbers,ids"));
+        var book = await Result("iex_getOrderBook");
+        Assert.That(Names(book), Is.EqualTo("height,open,orders,totals"));
+        Assert.That(Names(book.GetProperty("orders")[0]), Is.EqualTo("hash,kind,owner,status,remaining,sequence,placedAt,lockPerUnit,dealCount,order"));
+        Assert.That(Names(book.GetProperty("totals")), Is.EqualTo("deals,tasksStarted,tasksCompleted,tasksFailed,tasksAwaitingWorkers,dealsWaitingToStart,kitty,spotChecks,challenges,reversals"));
+        var result = await Result("iex_getResult", run.Task.ToString());
+        Assert.That(Names(result), Is.EqualTo("taskId,digest,exitCode,stdout,files"));
+        Assert.That(Names(result.GetProperty("files")[0]), Is.EqualTo("name,data"));
+        var proposal = await Result("iex_getProposal", "1");
+        Assert.That(Names(proposal), Is.EqualTo("id,proposer,action,detail,descriptionHash,createdHeight,deadlineHeight,yes,no,status,outcome,outcomeReason"));
+        Assert.That(Names(proposal.GetProperty("detail")), Is.EqualTo("name,value"));
+        Assert.That(Names(await Result("iex_getGovernableParameters")), Is.EqualTo("blockNumber,parameters"));
+        var stats = await Result("iex_chainStats");
+        Assert.That(Names(stats), Is.EqualTo("fromBlock,toBlock,blocks,transactions,seconds,transactionsPerSecond,blockIntervalMs,tasksCompleted,tasksFailed"));
+        Assert.That(Names(stats.GetProperty("blockIntervalMs")), Is.EqualTo("mean,median,p99,max"));
+        var transactions = await Result("iex_listTransactions", new { account = Worker.Address.ToString(), limit = 1 });
+        Assert.That(Names(transactions), Is.EqualTo("items,next"));
+        Assert.That(Names(transactions.GetProperty("items")[0]), Is.EqualTo("hash,blockNumber,index,from,type,status,direction"));
+        Assert.That(Names(await Result("iex_listProposals")), Is.EqualTo("items"), "no next on the last page");
+        Assert.That(Names((await Result("iex_listBlocks", new { limit = 1 })).GetProperty("items")[0]),
+            Is.EqualTo("number,hash,parentHash,timestamp,stateRoot,transactionsRoot,transactionCount,proposer"));
+    }
+
+    /// <summary>
     /// A market run on the fixture's chain: an app, a dataset and a pool registered (and a governance proposal),
     /// their orders, a request matched into a one-task deal, the task contributed, revealed and its result
     /// stored for iex_getResult. Blocks 1 to 5.
