@@ -196,6 +196,9 @@ public sealed class ContractConformanceTests
         Assert.That(book.Orders.Select(o => o.Kind), Is.EqualTo(new[] { "app", "dataset", "workerpool" }));
         Assert.That((book.Open, book.Totals.Deals.Value, book.Totals.TasksCompleted.Value), Is.EqualTo((3, 1UL, 1UL)));
         Assert.That(book.Orders.All(o => o.Deals is null), "only request orders list their deals");
+        var terms = book.Orders.Append(requestOrder).Select(o => o.Order.Deserialize<OrderTerms>(RpcJson.Exact)!).ToList();
+        Assert.That(terms.Select(t => t.App ?? t.Dataset ?? t.Workerpool), Is.EqualTo(new[] { run.App.ToString(), run.Dataset.ToString(), run.Pool.ToString(), run.App.ToString() }));
+        Assert.That((terms[2].Price, terms[2].Trust, terms[3].Params, terms[3].WorkerpoolMaxPrice), Is.EqualTo(((ulong?)10_000, (ulong?)1000, "hello", (ulong?)20_000)));
 
         var proposal = await Read<ProposalResult>("iex_getProposal", "1");
         Assert.That((proposal.Action, proposal.Detail.Name, proposal.Detail.Value?.Value, proposal.Detail.Address), Is.EqualTo(("ChangeParameter", "fees.order", 5UL, (string?)null)));

@@ -62,21 +62,19 @@ public static class BenchCommand
         var tasks = new Command("tasks", "Order tasks and measure the whole task lifecycle: tasks/s and blocks per task") { rpc, volume, trust, app, parameters, funderKey, password, timeout };
         tasks.SetAction((r, ct) => Cli.RunAsync(async () =>
         {
-            using var client = new JsonRpcClient(JsonRpcClient.ParseEndpoint(r.GetValue(rpc)!), TimeSpan.FromSeconds(30));
-            var node = new NodeRpcClient(client);
+            using var node = new NodeRpcClient(JsonRpcClient.ParseEndpoint(r.GetValue(rpc)!), TimeSpan.FromSeconds(30));
             var info = await node.NodeInfoAsync();
             ulong chainId = info.ChainId;
             var fees = info.Fees;
-            var book = await client.CallAsync("iex_getOrderBook", new Dictionary<string, object> { ["limit"] = 1000 });
-            var orders = book.GetProperty("orders").EnumerateArray().ToList();
-            var appOrder = orders.FirstOrDefault(o => o.GetProperty("kind").GetString() == "app"
-                && (r.GetValue(app) is not { } wanted || o.GetProperty("order").GetProperty("app").GetString()!.Equals(wanted, StringComparison.OrdinalIgnoreCase)));
-            var poolOrder = orders.FirstOrDefault(o => o.GetProperty("kind").GetString() == "workerpool");
-            if (appOrder.ValueKind == System.Text.Json.JsonValueKind.Undefined || poolOrder.ValueKind == System.Text.Json.JsonValueKind.Undefined)
+            var book = await node.GetOrderBookAsync(limit: 1000);
+            var appOrder = book.Orders.Where(o => o.Kind == "app").Select(o => o.ReadTerms())
+                .FirstOrDefault(o => o.App is not null && (r.GetValue(app) is not { } wanted || o.App.Equals(wanted, StringComparison.OrdinalIgnoreCase)));
+            var poolOrder = book.Orders.Where(o => o.Kind == "workerpool").Select(o => o.ReadTerms()).FirstOrDefault();
+            if (appOrder is null || poolOrder is null)
                 throw new CliException("no open app order and workerpool order to buy from (run `iexchain devnet`, which offers its sample apps)");
-            var appAddress = Core.Primitives.Address.Parse(appOrder.GetProperty("order").GetProperty("app").GetString()!);
-            ulong appPrice = ulong.Parse(appOrder.GetProperty("order").TryGetProperty("price", out var ap) ? ap.GetString()! : "0", CultureInfo.InvariantCulture);
-            ulong poolPrice = ulong.Parse(poolOrder.GetProperty("order").TryGetProperty("price", out var pp) ? pp.GetString()! : "0", CultureInfo.InvariantCulture);
+            var appAddress = Core.Primitives.Address.Parse(appOrder.App!);
+            ulong appPrice = appOrder.Price ?? 0;
+            ulong poolPrice = poolOrder.Price ?? 0;
 
             // A fresh requester, funded for the whole order.
             var funder = r.GetValue(funderKey) is { } file ? KeyFiles.Load(file, r.GetValue(password)) : DevKeys.Account(0);
@@ -84,7 +82,7 @@ public static class BenchCommand
             ulong n = r.GetValue(volume);
             ulong cost = checked((appPrice + poolPrice) * n + 10 * fees.Order);
             ulong funderNonce = (await node.GetAccountAsync(funder.Address.ToString())).Nonce;
-            await Send(client, funder, new Core.Wire.TransactionBody
+            await Send(node, funder, new Core.Wire.TransactionBody
             {
                 ChainId = chainId, Nonce = funderNonce, Fee = fees.Transfer,
                 Transfer = new Core.Wire.Transfer { To = Google.Protobuf.ByteString.CopyFrom(requester.Address.ToArray()), Amount = cost },
@@ -99,7 +97,7 @@ public static class BenchCommand
             var hash = State.Market.OrderCodec.HashOf(State.Market.OrderCodec.Kind.Request, order).ToString();
             ulong startHeight = await node.BlockNumberAsync();
             var started = System.Diagnostics.Stopwatch.GetTimestamp();
-            await Send(client, requester, new Core.Wire.TransactionBody
+            await Send(node, requester, new Core.Wire.TransactionBody
             {
                 ChainId = chainId, Nonce = 0, Fee = fees.Order, PlaceOrder = new Core.Wire.PlaceOrder { Request = order },
             });
@@ -110,34 +108,32 @@ public static class BenchCommand
             while (DateTime.UtcNow < deadline)
             {
                 await Task.Delay(200, ct);
-                var o = await client.CallAsync("iex_getOrder", hash);
-                if (o.ValueKind != System.Text.Json.JsonValueKind.Object) continue;
-                dealIds = o.GetProperty("deals").EnumerateArray().Select(d => d.GetString()!).ToList();
+                if (await node.GetOrderAsync(hash) is not { } placed) continue;
+                dealIds = [.. placed.Deals ?? []];
                 done = completed = 0;
                 foreach (var d in dealIds)
                 {
-                    var deal = await client.CallAsync("iex_getDeal", d);
-                    completed += JsonRpcClient.Quantity(deal.GetProperty("completed"));
-                    done += JsonRpcClient.Quantity(deal.GetProperty("completed")) + JsonRpcClient.Quantity(deal.GetProperty("failed"));
+                    if (await node.GetDealAsync(d) is not { } deal) continue;
+                    completed += deal.Completed;
+                    done += deal.Completed + deal.Failed;
                 }
                 if (done - lastReported >= Math.Max(1, n / 10)) { Console.Error.WriteLine($"  {done}/{n} finished after {System.Diagnostics.Stopwatch.GetElapsedTime(started).TotalSeconds:F1} s"); lastReported = done; }
                 if (done >= n) break;
             }
             double seconds = System.Diagnostics.Stopwatch.GetElapsedTime(started).TotalSeconds;
-            ulong endHeight = JsonRpcClient.Quantity(await client.CallAsync("iex_blockNumber"));
+            ulong endHeight = await node.BlockNumberAsync();
             // Blocks from task start to finish, over a sample of tasks.
             var spans = new List<ulong>();
             var contributions = new SortedDictionary<int, int>();   // contributions per task → tasks
             foreach (var d in dealIds)
             {
-                var deal = await client.CallAsync("iex_getDeal", d);
-                foreach (var t in deal.GetProperty("tasks").EnumerateArray().Take(200))
+                if (await node.GetDealAsync(d) is not { } deal) continue;
+                foreach (var t in deal.Tasks.Take(200))
                 {
-                    var task = await client.CallAsync("iex_getTask", t.GetString()!);
-                    if (task.ValueKind == System.Text.Json.JsonValueKind.Object && task.TryGetProperty("finishedAt", out var f) && f.ValueKind == System.Text.Json.JsonValueKind.String)
+                    if (await node.GetTaskAsync(t) is { FinishedAt: { } finishedAt } task)
                     {
-                        spans.Add(JsonRpcClient.Quantity(f) - JsonRpcClient.Quantity(task.GetProperty("startHeight")));
-                        int count = task.GetProperty("replicas").EnumerateArray().Count(r => r.TryGetProperty("resultHash", out _));
+                        spans.Add(finishedAt - task.StartHeight);
+                        int count = task.Replicas.Count(r => r.ResultHash is not null);
                         contributions[count] = contributions.GetValueOrDefault(count) + 1;
                     }
                 }
@@ -152,8 +148,8 @@ public static class BenchCommand
         return tasks;
     }
 
-    private static async Task Send(JsonRpcClient client, Core.Crypto.PrivateKey key, Core.Wire.TransactionBody body) =>
-        await client.CallAsync("iex_sendRawTransaction", Core.Primitives.Hex.Encode(Core.Transactions.TransactionCodec.Sign(body, key)));
+    private static async Task Send(NodeRpcClient node, Core.Crypto.PrivateKey key, Core.Wire.TransactionBody body) =>
+        await node.SendRawTransactionAsync(Core.Primitives.Hex.Encode(Core.Transactions.TransactionCodec.Sign(body, key)));
 
     private static async Task WaitNonce(NodeRpcClient node, Core.Primitives.Address funder, ulong nonce)
     {

@@ -83,27 +83,25 @@ public static class MarketCommands
         var get = new Command("get", "Download a completed task's result from a worker and verify it against the on-chain digest") { id, output, rpc };
         get.SetAction(r => Cli.RunAsync(async () =>
         {
-            using var client = new JsonRpcClient(JsonRpcClient.ParseEndpoint(r.GetValue(rpc)!));
-            var task = await client.CallAsync("iex_getTask", r.GetValue(id)!);
-            if (task.ValueKind == JsonValueKind.Null) throw new CliException($"task {r.GetValue(id)} does not exist");
-            if (task.GetProperty("status").GetString() != "completed")
-                throw new CliException($"task {r.GetValue(id)} is {task.GetProperty("status").GetString()}: only a completed task has an agreed result");
-            var digest = Hash256.Parse(task.GetProperty("resultDigest").GetString()!);
+            using var client = new NodeRpcClient(JsonRpcClient.ParseEndpoint(r.GetValue(rpc)!));
+            var task = await client.GetTaskAsync(r.GetValue(id)!) ?? throw new CliException($"task {r.GetValue(id)} does not exist");
+            if (task.Status != "completed")
+                throw new CliException($"task {r.GetValue(id)} is {task.Status}: only a completed task has an agreed result");
+            var digest = Hash256.Parse(task.ResultDigest ?? throw new CliException($"the node shows completed task {r.GetValue(id)} without its result digest"));
             var errors = new List<string>();
-            foreach (var replica in task.GetProperty("replicas").EnumerateArray())
+            foreach (var replica in task.Replicas)
             {
-                if (replica.GetProperty("status").GetString() != "revealed") continue;
-                var worker = replica.GetProperty("worker").GetString()!;
+                if (replica.Status != "revealed") continue;
+                var worker = replica.Worker;
                 try
                 {
-                    var info = await client.CallAsync("iex_getWorker", worker);
-                    using var workerClient = new JsonRpcClient(JsonRpcClient.ParseEndpoint(info.GetProperty("endpoint").GetString()!), TimeSpan.FromSeconds(30));
-                    var result = await workerClient.CallAsync("iex_getResult", r.GetValue(id)!);
-                    if (result.ValueKind == JsonValueKind.Null) { errors.Add($"{worker}: has no stored result"); continue; }
-                    var stdout = Hex.Decode(result.GetProperty("stdout").GetString()!);
-                    var files = result.GetProperty("files").EnumerateArray()
-                        .Select(f => new IExecChain.Worker.Execution.OutputFile(f.GetProperty("name").GetString()!, Hex.Decode(f.GetProperty("data").GetString()!))).ToList();
-                    int exitCode = result.GetProperty("exitCode").GetInt32();
+                    var info = await client.GetWorkerAsync(worker) ?? throw new InvalidOperationException("the node has no record of this worker");
+                    using var workerClient = new NodeRpcClient(JsonRpcClient.ParseEndpoint(info.Endpoint), TimeSpan.FromSeconds(30));
+                    var result = await workerClient.GetResultAsync(r.GetValue(id)!);
+                    if (result is null) { errors.Add($"{worker}: has no stored result"); continue; }
+                    var stdout = Hex.Decode(result.Stdout);
+                    var files = result.Files.Select(f => new IExecChain.Worker.Execution.OutputFile(f.Name, Hex.Decode(f.Data))).ToList();
+                    int exitCode = result.ExitCode;
                     var computed = IExecChain.Worker.Execution.ResultDigest.Compute(exitCode, stdout, files);
                     if (computed != digest) { errors.Add($"{worker}: served a result whose digest {computed} is not the agreed {digest}"); continue; }
                     Write(r.GetValue(output)!, stdout, files);

@@ -174,16 +174,15 @@ internal static class DevnetBridge
         {
             if (task is null)
             {
-                var deals = (await side.Json.CallAsync("iex_getOrder", order)).GetProperty("deals");
-                if (deals.GetArrayLength() > 0)
+                if ((await side.GetOrderAsync(order))?.Deals is [var dealId, ..] && await side.GetDealAsync(dealId) is { Tasks: [var first, ..] })
                 {
-                    task = (await side.Json.CallAsync("iex_getDeal", deals[0].GetString()!)).GetProperty("tasks")[0].GetString()!;
+                    task = first;
                     report($"bridge demo: request order {order} matched; task {task} paid with bridged RLC");
                 }
             }
             else
             {
-                var status = (await side.Json.CallAsync("iex_getTask", task)).GetProperty("status").GetString();
+                var status = (await side.GetTaskAsync(task))?.Status;
                 if (status == "completed") break;
                 if (status == "failed") throw new CliException($"the demo's task {task} failed");
             }

@@ -1,5 +1,4 @@
 using System.Globalization;
-using System.Text.Json;
 using Google.Protobuf;
 using IExecChain.Core.Primitives;
 using IExecChain.Core.Specs;
@@ -118,7 +117,7 @@ internal sealed class DevnetMarket(ChainSpec spec, Uri rpc, IReadOnlyList<Devnet
                 await SendAsync(funder, b => b.Transfer = new Transfer { To = Bytes(p.Address), Amount = Funding }, ct).ConfigureAwait(false);
         await WaitIncludedAsync(funder, ct).ConfigureAwait(false);
 
-        var ownedApps = await OwnedAsync(MarketBlock.AppIdKind, "iex_getApp", AppOwner.Address).ConfigureAwait(false);
+        var ownedApps = await OwnedAsync(MarketBlock.AppIdKind, _node.GetAppAsync, AppOwner.Address).ConfigureAwait(false);
         foreach (var (file, _, _) in Workload.DistinctBy(w => w.File))
         {
             if (file.EndsWith(".sh", StringComparison.Ordinal))
@@ -130,7 +129,7 @@ internal sealed class DevnetMarket(ChainSpec spec, Uri rpc, IReadOnlyList<Devnet
             var uploaded = await _node.PutContentAsync(ContentUpload.Params(AppOwner, wasm)).ConfigureAwait(false);
             var root = Hex.Decode(uploaded.Root);
             string name = Path.GetFileNameWithoutExtension(file);
-            if (Find(ownedApps, name, root) is { } existing)
+            if (Find(ownedApps, name, root, manifest: null) is { } existing)
             {
                 _apps[file] = existing;
                 continue;
@@ -144,7 +143,7 @@ internal sealed class DevnetMarket(ChainSpec spec, Uri rpc, IReadOnlyList<Devnet
         var data = DatasetBytes();
         var stored = await _node.PutContentAsync(ContentUpload.Params(DatasetOwner, data)).ConfigureAwait(false);
         var dataRoot = Hex.Decode(stored.Root);
-        if (Find(await OwnedAsync(MarketBlock.DatasetIdKind, "iex_getDataset", DatasetOwner.Address).ConfigureAwait(false), "demo-text", dataRoot) is { } dataset)
+        if (Find(await OwnedAsync(MarketBlock.DatasetIdKind, _node.GetDatasetAsync, DatasetOwner.Address).ConfigureAwait(false), "demo-text", dataRoot) is { } dataset)
             _dataset = dataset;
         else
         {
@@ -157,7 +156,7 @@ internal sealed class DevnetMarket(ChainSpec spec, Uri rpc, IReadOnlyList<Devnet
         }
 
         // The devnet registers one pool; a restart takes up the first its owner registered.
-        var pools = await OwnedAsync(MarketBlock.WorkerpoolIdKind, "iex_getPool", PoolOwner.Address).ConfigureAwait(false);
+        var pools = await OwnedAsync(MarketBlock.WorkerpoolIdKind, _node.GetPoolAsync, PoolOwner.Address).ConfigureAwait(false);
         bool reused = pools.Count > 0;
         if (reused) _pool = pools[0].Id;
         else
@@ -167,10 +166,10 @@ internal sealed class DevnetMarket(ChainSpec spec, Uri rpc, IReadOnlyList<Devnet
             await SendAsync(PoolOwner, b => b.RegisterWorkerpool = new RegisterWorkerpool { Description = "devnet pool", WorkerStakeRatio = 10, SchedulerRewardRatio = 10, AllowNative = true }, ct).ConfigureAwait(false);
         }
         ulong minStake = Math.Max(spec.Parameters.MinWorkerStake, 1);
-        var members = new JsonElement[workers.Count];
+        var members = new WorkerResult?[workers.Count];
         for (int i = 0; i < workers.Count; i++)
         {
-            members[i] = await _node.Json.CallAsync("iex_getWorker", DevKeys.Worker(i).Address.ToString()).ConfigureAwait(false);
+            members[i] = await _node.GetWorkerAsync(DevKeys.Worker(i).Address.ToString()).ConfigureAwait(false);
             if ((await AccountAsync(DevKeys.Worker(i).Address).ConfigureAwait(false)).WorkerStake < minStake)
                 await SendAsync(DevKeys.Worker(i), b => b.Stake = new Stake { Role = StakeRole.Worker, Amount = minStake }, ct).ConfigureAwait(false);
         }
@@ -179,8 +178,8 @@ internal sealed class DevnetMarket(ChainSpec spec, Uri rpc, IReadOnlyList<Devnet
         for (int i = 0; i < workers.Count; i++)
         {
             var endpoint = workers[i].Rpc.ToString();
-            string? inPool = members[i].ValueKind == JsonValueKind.Object && members[i].GetProperty("workerpool").ValueKind == JsonValueKind.String ? members[i].GetProperty("workerpool").GetString() : null;
-            if (inPool is not null && Address.Parse(inPool) == _pool && members[i].GetProperty("endpoint").GetString() == endpoint) continue;
+            string? inPool = members[i]?.Workerpool;
+            if (inPool is not null && Address.Parse(inPool) == _pool && members[i]!.Endpoint == endpoint) continue;
             // In another pool, or in this one at an address this run's worker no longer listens on: leave, then join.
             if (inPool is not null) await SendAsync(DevKeys.Worker(i), b => b.LeavePool = new LeavePool(), ct).ConfigureAwait(false);
             await WaitIncludedAsync(DevKeys.Worker(i), ct).ConfigureAwait(false);
@@ -200,43 +199,51 @@ internal sealed class DevnetMarket(ChainSpec spec, Uri rpc, IReadOnlyList<Devnet
         foreach (var w in Enumerable.Range(0, workers.Count)) await WaitIncludedAsync(DevKeys.Worker(w), ct).ConfigureAwait(false);
 
         // What the banner says is what the chain holds now, not what this run meant to do.
-        var pool = await _node.Json.CallAsync("iex_getPool", _pool.ToString()).ConfigureAwait(false);
+        var pool = await _node.GetPoolAsync(_pool.ToString()).ConfigureAwait(false)
+            ?? throw new InvalidOperationException($"the node has no record of workerpool {_pool} after registering it");
         var offered = await OfferedCategoriesAsync(categories).ConfigureAwait(false);
         report($"market: apps {string.Join(", ", _apps.Select(a => $"{Path.GetFileNameWithoutExtension(a.Key)} {a.Value}"))}; dataset {_dataset} ({data.Length} bytes)");
-        report($"market: workerpool {_pool} ({(reused ? "reused" : "registered")}) with {pool.GetProperty("workers").GetArrayLength()} worker(s), offering categories {string.Join(", ", offered)}; a task order every 3 s");
+        report($"market: workerpool {_pool} ({(reused ? "reused" : "registered")}) with {pool.Workers.Count} worker(s), offering categories {string.Join(", ", offered)}; a task order every 3 s");
     }
 
     /// <summary>The resources of one kind <paramref name="owner"/> registered: an id follows from its owner's nonce at registration, so each nonce so far is looked up.</summary>
-    private async Task<List<(Address Id, JsonElement Record)>> OwnedAsync(byte kind, string method, Address owner)
+    private async Task<List<(Address Id, T Record)>> OwnedAsync<T>(byte kind, Func<string, Task<T?>> get, Address owner) where T : class
     {
-        var owned = new List<(Address, JsonElement)>();
+        var owned = new List<(Address, T)>();
         ulong sent = await NonceAsync(owner).ConfigureAwait(false);
         for (ulong nonce = 0; nonce < sent; nonce++)
         {
             var id = MarketBlock.ResourceId(kind, owner, nonce);
-            var record = await _node.Json.CallAsync(method, id.ToString()).ConfigureAwait(false);
-            if (record.ValueKind == JsonValueKind.Object) owned.Add((id, record));
+            if (await get(id.ToString()).ConfigureAwait(false) is { } record) owned.Add((id, record));
         }
         return owned;
     }
 
     /// <summary>The first of <paramref name="owned"/> with this name and content (and for a native app, this executable).</summary>
-    private static Address? Find(List<(Address Id, JsonElement Record)> owned, string name, byte[] contentRoot, string? manifest = null)
+    private static Address? Find(List<(Address Id, AppResult Record)> owned, string name, byte[] contentRoot, string? manifest)
     {
-        string root = Hex.Encode(contentRoot);
-        foreach (var (id, record) in owned)
-            if (record.GetProperty("name").GetString() == name && string.Equals(record.GetProperty("contentRoot").GetString(), root, StringComparison.OrdinalIgnoreCase)
-                && (manifest is null || record.GetProperty("manifest").GetString() == manifest))
+        foreach (var (id, app) in owned)
+            if (app.Name == name && SameRoot(app.ContentRoot, contentRoot) && (manifest is null || app.Manifest == manifest))
                 return id;
         return null;
     }
 
+    private static Address? Find(List<(Address Id, DatasetResult Record)> owned, string name, byte[] contentRoot)
+    {
+        foreach (var (id, dataset) in owned)
+            if (dataset.Name == name && SameRoot(dataset.ContentRoot, contentRoot))
+                return id;
+        return null;
+    }
+
+    private static bool SameRoot(string served, byte[] contentRoot) => string.Equals(served, Hex.Encode(contentRoot), StringComparison.OrdinalIgnoreCase);
+
     /// <summary>Places the order unless the same one is open; one that was filled or cancelled is placed again with a fresh salt.</summary>
     private async Task OfferAsync<T>(Core.Crypto.PrivateKey owner, OrderCodec.Kind kind, T order, Func<T, ByteString, PlaceOrder> place, CancellationToken ct) where T : IMessage<T>
     {
-        var known = await _node.Json.CallAsync("iex_getOrder", OrderCodec.HashOf(kind, order).ToString()).ConfigureAwait(false);
-        if (known.ValueKind == JsonValueKind.Object && known.GetProperty("status").GetString() == "open") return;
-        var salt = known.ValueKind == JsonValueKind.Object ? ByteString.CopyFrom(_runSalt) : ByteString.Empty;
+        var known = await _node.GetOrderAsync(OrderCodec.HashOf(kind, order).ToString()).ConfigureAwait(false);
+        if (known?.Status == "open") return;
+        var salt = known is not null ? ByteString.CopyFrom(_runSalt) : ByteString.Empty;
         await SendAsync(owner, b => b.PlaceOrder = place(order, salt), ct).ConfigureAwait(false);
     }
 
@@ -246,8 +253,8 @@ internal sealed class DevnetMarket(ChainSpec spec, Uri rpc, IReadOnlyList<Devnet
         var offered = new List<ulong>();
         foreach (var category in categories)
         {
-            var book = await _node.Json.CallAsync("iex_getOrderBook", new Dictionary<string, object> { ["kind"] = "workerpool", ["category"] = category, ["limit"] = 100 }).ConfigureAwait(false);
-            if (book.GetProperty("orders").EnumerateArray().Any(o => o.GetProperty("order").TryGetProperty("workerpool", out var p) && Address.Parse(p.GetString()!) == _pool))
+            var book = await _node.GetOrderBookAsync(kind: "workerpool", category: category, limit: 100).ConfigureAwait(false);
+            if (book.Orders.Any(o => o.ReadTerms().Workerpool is { } p && Address.Parse(p) == _pool))
                 offered.Add(category);
         }
         return offered;
@@ -264,26 +271,24 @@ internal sealed class DevnetMarket(ChainSpec spec, Uri rpc, IReadOnlyList<Devnet
             foreach (var taskId in await RequesterTasksAsync().ConfigureAwait(false))
             {
                 if (_taskStates.TryGetValue(taskId, out var known) && known is "completed" or "failed") continue;
-                var task = await _node.Json.CallAsync("iex_getTask", taskId).ConfigureAwait(false);
-                if (task.ValueKind != JsonValueKind.Object) continue;
-                var status = task.GetProperty("status").GetString()!;
-                int replicas = task.GetProperty("replicas").GetArrayLength();
+                if (await _node.GetTaskAsync(taskId).ConfigureAwait(false) is not { } task) continue;
+                var status = task.Status;
+                int replicas = task.Replicas.Count;
                 string state = $"{status}/{replicas}";
                 if (_taskStates.TryGetValue(taskId, out var previous) && previous == state) continue;
                 _taskStates[taskId] = status is "completed" or "failed" ? status : state;
                 if (status == "completed") TasksCompleted++;
                 string detail = status switch
                 {
-                    "completed" => $"completed, result digest {task.GetProperty("resultDigest").GetString()}",
-                    "failed" => $"failed: {task.GetProperty("outcome").GetString()}",
+                    "completed" => $"completed, result digest {task.ResultDigest}",
+                    "failed" => $"failed: {task.Outcome}",
                     _ => $"{status} with {replicas} replica(s)",
                 };
                 report($"task {taskId} {detail}");
             }
             // Spot-checks and challenges (rollback window), reported when their counts change.
-            var totals = (await _node.Json.CallAsync("iex_getOrderBook", new Dictionary<string, object> { ["limit"] = 1 }).ConfigureAwait(false)).GetProperty("totals");
-            string verification = $"{JsonRpcClient.Quantity(totals.GetProperty("spotChecks"))} spot-check(s), {JsonRpcClient.Quantity(totals.GetProperty("challenges"))} challenge(s), "
-                + $"{JsonRpcClient.Quantity(totals.GetProperty("reversals"))} result(s) reversed";
+            var totals = (await _node.GetOrderBookAsync(limit: 1).ConfigureAwait(false)).Totals;
+            string verification = $"{totals.SpotChecks} spot-check(s), {totals.Challenges} challenge(s), {totals.Reversals} result(s) reversed";
             if (verification != _verification && !verification.StartsWith("0 spot-check(s), 0 challenge(s)", StringComparison.Ordinal)) report($"verification: {verification}");
             _verification = verification;
         }
@@ -301,15 +306,12 @@ internal sealed class DevnetMarket(ChainSpec spec, Uri rpc, IReadOnlyList<Devnet
         // The requester's orders lead to their deals, and the deals to their tasks.
         foreach (var hash in _placed)
         {
-            var order = await _node.Json.CallAsync("iex_getOrder", hash).ConfigureAwait(false);
-            if (order.ValueKind != JsonValueKind.Object) continue;
-            if (order.GetProperty("status").GetString() != "open") _filled.Add(hash);
-            foreach (var deal in order.GetProperty("deals").EnumerateArray())
+            if (await _node.GetOrderAsync(hash).ConfigureAwait(false) is not { } order) continue;
+            if (order.Status != "open") _filled.Add(hash);
+            foreach (var id in order.Deals ?? [])
             {
-                var id = deal.GetString()!;
                 if (!_seenDeals.Add(id)) continue;
-                var d = await _node.Json.CallAsync("iex_getDeal", id).ConfigureAwait(false);
-                foreach (var t in d.GetProperty("tasks").EnumerateArray()) _dealTasks.Add(t.GetString()!);
+                if (await _node.GetDealAsync(id).ConfigureAwait(false) is { } deal) _dealTasks.AddRange(deal.Tasks);
             }
         }
         _placed.RemoveAll(h => _filled.Contains(h));
@@ -365,7 +367,7 @@ internal sealed class DevnetMarket(ChainSpec spec, Uri rpc, IReadOnlyList<Devnet
     /// A native app is an executable on the worker's machine: the script is written next to the devnet's
     /// data (every worker runs on this machine) and registered with its path and keccak256 hash.
     /// </summary>
-    private async Task RegisterNativeAsync(string file, List<(Address Id, JsonElement Record)> owned, CancellationToken ct)
+    private async Task RegisterNativeAsync(string file, List<(Address Id, AppResult Record)> owned, CancellationToken ct)
     {
         string path = Path.Combine(dataDir, "apps", file);
         Directory.CreateDirectory(Path.GetDirectoryName(path)!);

@@ -1,4 +1,5 @@
 using System.Text.Json;
+using System.Text.Json.Serialization;
 
 namespace IExecChain.Rpc.Contracts;
 
@@ -92,7 +93,49 @@ public sealed record OrderResult
     public required Quantity DealCount { get; init; }
     public IReadOnlyList<string>? Deals { get; init; }
     public required JsonElement Order { get; init; }
+
+    /// <summary><see cref="Order"/> read as the fields of any kind of order (a method, so the server does not write it).</summary>
+    public OrderTerms ReadTerms() => RpcJson.Read<OrderTerms>(Order, "an order's fields");
 }
+
+/// <summary>
+/// The fields of a signed order (<see cref="OrderResult.Order"/>): the union of the four kinds, each of
+/// which fills its own (AppOrder, DatasetOrder, WorkerpoolOrder, RequestOrder in market.proto). Left out on
+/// the wire when they hold their default, so null here. Amounts are decimal strings on the wire (they
+/// predate quantities there), read as numbers; <see cref="Tag"/> is 16 hex digits; attributes and
+/// capabilities map a name to a number, a boolean or a string.
+/// </summary>
+public sealed record OrderTerms
+{
+    public string? App { get; init; }
+    public string? Dataset { get; init; }
+    public string? Workerpool { get; init; }
+    public string? Requester { get; init; }
+    public string? Beneficiary { get; init; }
+    [JsonNumberHandling(JsonNumberHandling.AllowReadingFromString)] public ulong? Price { get; init; }
+    [JsonNumberHandling(JsonNumberHandling.AllowReadingFromString)] public ulong? AppMaxPrice { get; init; }
+    [JsonNumberHandling(JsonNumberHandling.AllowReadingFromString)] public ulong? DatasetMaxPrice { get; init; }
+    [JsonNumberHandling(JsonNumberHandling.AllowReadingFromString)] public ulong? WorkerpoolMaxPrice { get; init; }
+    [JsonNumberHandling(JsonNumberHandling.AllowReadingFromString)] public ulong? Volume { get; init; }
+    [JsonNumberHandling(JsonNumberHandling.AllowReadingFromString)] public ulong? Category { get; init; }
+    [JsonNumberHandling(JsonNumberHandling.AllowReadingFromString)] public ulong? Trust { get; init; }
+    public string? Tag { get; init; }
+    public IReadOnlyList<string>? AppRestrict { get; init; }
+    public IReadOnlyList<string>? DatasetRestrict { get; init; }
+    public IReadOnlyList<string>? WorkerpoolRestrict { get; init; }
+    public IReadOnlyList<string>? RequesterRestrict { get; init; }
+    public string? Salt { get; init; }
+    public string? Params { get; init; }
+    public string? Requirements { get; init; }
+    public IReadOnlyDictionary<string, JsonElement>? Capabilities { get; init; }
+    public IReadOnlyDictionary<string, JsonElement>? Attributes { get; init; }
+    public uint? Performance { get; init; }
+    public uint? EnergyEfficiency { get; init; }
+    public RankingWeightsTerms? Weights { get; init; }
+}
+
+/// <summary>A request order's ranking weights; a weight left at zero is absent.</summary>
+public sealed record RankingWeightsTerms(uint? Cost = null, uint? Performance = null, uint? Reliability = null, uint? Trust = null, uint? Energy = null);
 
 /// <summary>
 /// iex_getDeal, and an item of iex_listDeals. <see cref="Tag"/> is the 64-bit tag as 16 hex digits (a bit
