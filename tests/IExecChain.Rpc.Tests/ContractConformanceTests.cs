@@ -274,6 +274,43 @@ public sealed class ContractConformanceTests
     }
 
     /// <summary>
+    /// The same for the chain's own answers (blocks, commits, transactions, receipts, checkpoints): the member
+    /// names and order they were written with as anonymous objects, before they returned records.
+    /// </summary>
+    [Test]
+    public async Task The_block_transaction_receipt_and_checkpoint_answers_keep_the_member_names_and_order_they_always_had()
+    {
+        var transfer = Sign(OneValidatorChain.Validator, _spec.Parameters.Fees.Transfer,
+            b => b.Transfer = new Transfer { To = ByteString.CopyFrom(User.Address.ToArray()), Amount = 1_000 });
+        var overdraft = Sign(OneValidatorChain.Validator, _spec.Parameters.Fees.Transfer,
+            b => b.Transfer = new Transfer { To = ByteString.CopyFrom(User.Address.ToArray()), Amount = 1_000_000_000 });
+        OneValidatorChain.Produce(_processor, [transfer, overdraft]);
+        for (ulong i = 0; i < Interval; i++) Produce();     // ends checkpoint 1 and records it
+
+        static string Names(JsonElement e) => string.Join(",", e.EnumerateObject().Select(p => p.Name));
+        const string header = "number,hash,parentHash,timestamp,chainId,stateRoot,transactionsRoot,receiptsRoot,proposer,"
+            + "validatorSetHash,nextValidatorSetHash,lastCommitHash,evidenceHash,transactionCount,transactions";
+        var block = await Result("iex_getBlockByNumber", "0x1", true);
+        Assert.That(Names(block), Is.EqualTo(header + ",commit"), "block 1's parent is genesis, which no commit finalized");
+        Assert.That(Names(await Result("iex_getBlockByNumber", "0x2", false)), Is.EqualTo(header + ",commit,lastCommit"));
+        Assert.That(Names(block.GetProperty("commit")), Is.EqualTo("height,round,blockHash,signatures"));
+        Assert.That(Names(block.GetProperty("commit").GetProperty("signatures")[0]), Is.EqualTo("validator,signature,timestamp"));
+        Assert.That(Names(block.GetProperty("transactions")[0]), Is.EqualTo("hash,type,from,chainId,nonce,fee,payload,blockNumber,transactionIndex,raw"));
+        Assert.That(Names(block.GetProperty("transactions")[0].GetProperty("payload")), Is.EqualTo("to,amount"));
+        Assert.That(Names(await Result("iex_getBlockByNumber", "earliest", false)), Is.EqualTo(header + ",commit"));
+        Assert.That(Names(await Result("iex_getTransaction", transfer.Id.ToString())),
+            Is.EqualTo("hash,type,from,chainId,nonce,fee,payload,blockNumber,transactionIndex,raw"));
+        Assert.That(Names(await Result("iex_getReceipt", transfer.Id.ToString())), Is.EqualTo("transactionHash,blockNumber,transactionIndex,from,status,feePaid"));
+        Assert.That(Names(await Result("iex_getReceipt", overdraft.Id.ToString())), Is.EqualTo("transactionHash,blockNumber,transactionIndex,from,status,error,failure,feePaid"));
+        var checkpoint = await Result("iex_getCheckpoint", "1");
+        Assert.That(Names(checkpoint), Is.EqualTo("number,chainId,firstHeight,lastHeight,blocksRoot,stateRoot,nextValidatorSetHash,withdrawalsRoot,digest,"
+            + "nextValidators,signatures,recordedAtHeight,anchors,latest"));
+        Assert.That(Names(checkpoint.GetProperty("nextValidators")[0]), Is.EqualTo("address,power"));
+        Assert.That(Names(checkpoint.GetProperty("signatures")[0]), Is.EqualTo("validator,signature"));
+        Assert.That(Names((await Result("iex_listCheckpoints")).GetProperty("items")[0]), Is.EqualTo(Names(checkpoint)));
+    }
+
+    /// <summary>
     /// A market run on the fixture's chain: an app, a dataset and a pool registered (and a governance proposal),
     /// their orders, a request matched into a one-task deal, the task contributed, revealed and its result
     /// stored for iex_getResult. Blocks 1 to 5.

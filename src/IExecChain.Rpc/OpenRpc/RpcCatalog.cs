@@ -8,8 +8,9 @@ namespace IExecChain.Rpc.OpenRpc;
 /// <summary>
 /// What <c>rpc.discover</c> says of every method a node, light worker or content server registers: its
 /// parameters, result type, own errors and, for a few, an example. docs/rpc.md is the prose around it; a test
-/// holds the two to the same methods. A result typed <see cref="JsonElement"/> has no contract record yet
-/// (its schema says "any JSON value"); the record replaces it when the server returns one.
+/// holds the two to the same methods. Results are the contract records the server writes; only the chain
+/// spec and the light worker's iex_nodeInfo are typed <see cref="JsonElement"/> (their schema says "any JSON
+/// value"): the first is the spec file as it was loaded, the second has no record.
 /// </summary>
 public static class RpcCatalog
 {
@@ -42,8 +43,8 @@ public static class RpcCatalog
         Opt("cursor", typeof(string), "where the page starts: the nextCursor of the previous page"),
     ];
 
-    private static RpcMethodDescription List(string name, string summary, string resultName, params RpcParam[] filters) =>
-        new(name, summary, [.. filters, .. Page], resultName, typeof(JsonElement))
+    private static RpcMethodDescription List<TItem>(string name, string summary, params RpcParam[] filters) =>
+        new(name, summary, [.. filters, .. Page], "page", typeof(PageResult<TItem>))
         {
             ByName = true,
             Errors = [new(RpcErrorCodes.InvalidParams, "an unknown cursor, a limit out of range or a filter of the wrong type; the message names the field")],
@@ -89,7 +90,7 @@ public static class RpcCatalog
         M("iex_nodeInfo", "This node: chain, head, peers, mempool, consensus position and fees.", "nodeInfo", typeof(NodeInfoResult)) with { Errors = [] },
         M("iex_chainSpec", "The chain spec JSON this node runs.", "chainSpec", typeof(JsonElement)) with { Errors = [] },
         M("iex_getValidators", "The validator set of the next height, with stake, power and standing.", "validators", typeof(ValidatorsResult)) with { Errors = [] },
-        M("iex_getProposal", "A governance proposal: its change, votes and state.", "proposal", typeof(JsonElement),
+        M("iex_getProposal", "A governance proposal: its change, votes and state.", "proposal", typeof(ProposalResult),
             P("id", typeof(Quantity), "the proposal id")) with { ResultNullable = true },
         M("iex_getGovernableParameters", "The parameters governance may change: value in force, spec value and bounds.", "parameters", typeof(GovernableParametersResult)) with { Errors = [] },
         M("iex_getCheckpoint", "A checkpoint with the validator signatures over it.", "checkpoint", typeof(CheckpointResult),
@@ -113,14 +114,14 @@ public static class RpcCatalog
         {
             Errors = [BadParams, new(RpcErrorCodes.NotSupported, "called over HTTP: subscriptions need a WebSocket")],
         },
-        M("iex_getApp", "A registered app.", "app", typeof(JsonElement), P("app", typeof(Address), "the app's address")) with { ResultNullable = true },
-        M("iex_getDataset", "A registered dataset.", "dataset", typeof(JsonElement), P("dataset", typeof(Address), "the dataset's address")) with { ResultNullable = true },
-        M("iex_getPool", "A workerpool with its members, scores and SLA counters.", "workerpool", typeof(JsonElement), P("workerpool", typeof(Address), "the workerpool's address")) with { ResultNullable = true },
-        M("iex_getWorker", "A worker's pool, score and open replicas.", "worker", typeof(JsonElement), P("worker", typeof(Address), "the worker's address")) with { ResultNullable = true },
-        M("iex_getOrder", "An order with its remaining volume and status.", "order", typeof(JsonElement), P("orderHash", typeof(Hash256), "the order's hash")) with { ResultNullable = true },
-        M("iex_getDeal", "A deal with its prices, stakes and task ids.", "deal", typeof(JsonElement), P("dealId", typeof(Hash256), "the deal id")) with { ResultNullable = true },
-        M("iex_getTask", "A task with its replicas, deadlines and result.", "task", typeof(JsonElement), P("taskId", typeof(Hash256), "the task id")) with { ResultNullable = true },
-        M("iex_getOrderBook", "Open orders and market totals.", "orderBook", typeof(JsonElement),
+        M("iex_getApp", "A registered app.", "app", typeof(AppResult), P("app", typeof(Address), "the app's address")) with { ResultNullable = true },
+        M("iex_getDataset", "A registered dataset.", "dataset", typeof(DatasetResult), P("dataset", typeof(Address), "the dataset's address")) with { ResultNullable = true },
+        M("iex_getPool", "A workerpool with its members, scores and SLA counters.", "workerpool", typeof(PoolResult), P("workerpool", typeof(Address), "the workerpool's address")) with { ResultNullable = true },
+        M("iex_getWorker", "A worker's pool, score and open replicas.", "worker", typeof(WorkerResult), P("worker", typeof(Address), "the worker's address")) with { ResultNullable = true },
+        M("iex_getOrder", "An order with its remaining volume and status.", "order", typeof(OrderResult), P("orderHash", typeof(Hash256), "the order's hash")) with { ResultNullable = true },
+        M("iex_getDeal", "A deal with its prices, stakes and task ids.", "deal", typeof(DealResult), P("dealId", typeof(Hash256), "the deal id")) with { ResultNullable = true },
+        M("iex_getTask", "A task with its replicas, deadlines and result.", "task", typeof(TaskResult), P("taskId", typeof(Hash256), "the task id")) with { ResultNullable = true },
+        M("iex_getOrderBook", "Open orders and market totals.", "orderBook", typeof(OrderBookResult),
             Opt("filter", typeof(JsonElement), "an object of kind (app, dataset, workerpool, request), category and limit (1 to 1,000, default 100)")),
         M("iex_getCategories", "The task categories in force: limits and deadlines.", "categories", typeof(CategoryResult[])) with { Errors = [] },
         M("iex_getChunk", "One chunk of stored content with its Merkle proof.", "chunk", typeof(ChunkResult),
@@ -136,7 +137,7 @@ public static class RpcCatalog
             P("index", typeof(Quantity), "the chunk's index"),
             P("data", typeof(string), "the chunk's bytes, 0x-hex"),
             P("proof", typeof(Hash256[]), "the siblings from the leaf up, at most 64")) with { Errors = [BadParams, NotFound] },
-        M("iex_getResult", "A task's result from this node's worker.", "result", typeof(JsonElement),
+        M("iex_getResult", "A task's result from this node's worker.", "result", typeof(TaskOutputResult),
             P("taskId", typeof(Hash256), "the task id")) with { ResultNullable = true },
         M("iex_getWorkerDuties", "A worker's assigned tasks and which of its commits to reveal.", "duties", typeof(WorkerDutiesResult),
             P("worker", typeof(Address), "the worker"),
@@ -145,26 +146,26 @@ public static class RpcCatalog
             P("taskId", typeof(Hash256), "the task id")) with { ResultNullable = true },
         M("iex_getWorkerApps", "The WebAssembly apps offered to a worker's pool, to compile ahead.", "apps", typeof(WorkerAppsResult),
             P("worker", typeof(Address), "the worker")),
-        List("iex_listBlocks", "Recent block headers, newest first.", "page"),
-        List("iex_listTransactions", "Recent transactions, or those an account sent or received, newest first.", "page",
+        List<NewHeadEvent>("iex_listBlocks", "Recent block headers, newest first."),
+        List<TransactionEntryResult>("iex_listTransactions", "Recent transactions, or those an account sent or received, newest first.",
             Opt("account", typeof(Address), "whose transactions"),
             Opt("direction", typeof(string), "with account: \"sent\" (default) or \"received\"")),
-        List("iex_listDeals", "Deals of one party, newest first.", "page",
+        List<DealResult>("iex_listDeals", "Deals of one party, newest first.",
             Opt("requester", typeof(Address), "deals this requester made"),
             Opt("app", typeof(Address), "deals of this app"),
             Opt("dataset", typeof(Address), "deals of this dataset"),
             Opt("workerpool", typeof(Address), "deals of this workerpool")),
-        List("iex_listTasks", "Tasks of a deal (by index), of a worker, or in a status.", "page",
+        List<TaskResult>("iex_listTasks", "Tasks of a deal (by index), of a worker, or in a status.",
             Opt("deal", typeof(Hash256), "tasks of this deal"),
             Opt("worker", typeof(Address), "tasks this worker was assigned"),
             Opt("status", typeof(string), "tasks in this status")),
-        List("iex_listOrders", "Orders an account placed, newest first.", "page",
+        List<OrderResult>("iex_listOrders", "Orders an account placed, newest first.",
             P("owner", typeof(Address), "the account")),
-        List("iex_listProposals", "Governance proposals, newest first.", "page"),
-        List("iex_listCheckpoints", "Checkpoints, newest first.", "page"),
+        List<ProposalResult>("iex_listProposals", "Governance proposals, newest first."),
+        List<CheckpointResult>("iex_listCheckpoints", "Checkpoints, newest first."),
         new RpcMethodDescription("iex_chainStats", "Transactions per second, block interval and tasks completed and failed over a window of blocks.",
             [Opt("fromBlock", typeof(Quantity), "the window's first height (default: 1,000 blocks below toBlock)"), Opt("toBlock", typeof(Quantity), "the window's last height (default: the head)")],
-            "stats", typeof(JsonElement))
+            "stats", typeof(ChainStatsResult))
         {
             ByName = true,
             Errors = [new(RpcErrorCodes.InvalidParams, "a window out of range or a height of the wrong type; the message names the field")],
