@@ -290,9 +290,10 @@ public sealed class ContractConformanceTests
         static string Names(JsonElement e) => string.Join(",", e.EnumerateObject().Select(p => p.Name));
         const string header = "number,hash,parentHash,timestamp,chainId,stateRoot,transactionsRoot,receiptsRoot,proposer,"
             + "validatorSetHash,nextValidatorSetHash,lastCommitHash,evidenceHash,transactionCount,transactions";
-        var block = await Result("iex_getBlockByNumber", "0x1", true);
-        Assert.That(Names(block), Is.EqualTo(header + ",commit"), "block 1's parent is genesis, which no commit finalized");
-        Assert.That(Names(await Result("iex_getBlockByNumber", "0x2", false)), Is.EqualTo(header + ",commit,lastCommit"));
+        ulong height = RpcQuantity.Parse((await Result("iex_getReceipt", transfer.Id.ToString())).GetProperty("blockNumber").GetString()!);
+        var block = await Result("iex_getBlockByNumber", RpcQuantity.Format(height), true);
+        Assert.That(Names(await Result("iex_getBlockByNumber", "0x1", false)), Is.EqualTo(header + ",commit"), "block 1's parent is genesis, which no commit finalized");
+        Assert.That(Names(await Result("iex_getBlockByNumber", RpcQuantity.Format(height + 1), false)), Is.EqualTo(header + ",commit,lastCommit"));
         Assert.That(Names(block.GetProperty("commit")), Is.EqualTo("height,round,blockHash,signatures"));
         Assert.That(Names(block.GetProperty("commit").GetProperty("signatures")[0]), Is.EqualTo("validator,signature,timestamp"));
         Assert.That(Names(block.GetProperty("transactions")[0]), Is.EqualTo("hash,type,from,chainId,nonce,fee,payload,blockNumber,transactionIndex,raw"));
@@ -308,6 +309,28 @@ public sealed class ContractConformanceTests
         Assert.That(Names(checkpoint.GetProperty("nextValidators")[0]), Is.EqualTo("address,power"));
         Assert.That(Names(checkpoint.GetProperty("signatures")[0]), Is.EqualTo("validator,signature"));
         Assert.That(Names((await Result("iex_listCheckpoints")).GetProperty("items")[0]), Is.EqualTo(Names(checkpoint)));
+        Assert.That(Names(await Result("iex_getProof", User.Address.ToString())),
+            Is.EqualTo("address,record,key,blockNumber,stateRoot,value,siblings"), "a proof of presence");
+        var validators = await Result("iex_getValidators");
+        Assert.That(Names(validators), Is.EqualTo("blockNumber,nextHeight,validatorSetHash,validators"));
+        Assert.That(Names(validators.GetProperty("validators")[0]),
+            Is.EqualTo("address,votingPower,proposerPriority,stake,reputation,admitted,jailedUntil,slashed,blocksSigned,blocksMissed"));
+
+        // The bridge: a deposit credited, a withdrawal checkpointed.
+        Produce(Sign(OneValidatorChain.Validator, _spec.Parameters.Fees.Bridge, b => b.AttestDeposits = new AttestDeposits { Deposits = { Deposit(0, 500_000) } }));
+        Produce(Sign(User, _spec.Parameters.Fees.Bridge, b => b.Withdraw = new Withdraw { Recipient = ByteString.CopyFrom(EthUser.ToArray()), Amount = 100 }));
+        for (ulong i = 0; i < Interval; i++) Produce();
+        var status = await Result("iex_bridgeStatus");
+        Assert.That(Names(status), Is.EqualTo("blockNumber,bridge,bridgedSupply,depositedTotal,withdrawnTotal,nextDepositId,nextWithdrawalId,pendingDeposits"));
+        Assert.That(Names(status.GetProperty("bridge")), Is.EqualTo("ethChainId,contract,confirmations,startBlock"));
+        var deposit = await Result("iex_getDeposit", "0");
+        Assert.That(Names(deposit), Is.EqualTo("id,status,deposit,creditedAt,attesters"));
+        Assert.That(Names(deposit.GetProperty("deposit")), Is.EqualTo("id,depositor,recipient,amount,ethTxHash,ethBlockNumber"));
+        var withdrawal = await Result("iex_getWithdrawal", "0");
+        Assert.That(Names(withdrawal), Is.EqualTo("id,sender,recipient,amount,height,checkpointNumber,leafHash,status,proof,checkpoint"));
+        Assert.That(Names(withdrawal.GetProperty("proof")), Is.EqualTo("index,count,siblings,withdrawalsRoot"));
+        Assert.That(Names(withdrawal.GetProperty("checkpoint")),
+            Is.EqualTo("chainId,number,firstHeight,lastHeight,blocksRoot,stateRoot,nextValidatorSetHash,withdrawalsRoot,digest"));
     }
 
     /// <summary>
@@ -458,11 +481,15 @@ public sealed class ContractConformanceTests
             break;
         }
         var events = new List<TaskEvent>();
+        var names = new List<string>();
         await foreach (var e in tasks.ReadAllAsync<JsonElement>())
         {
             events.Add(e.Deserialize<TaskEvent>(RpcJson.Exact)!);
+            names.Add(string.Join(",", e.EnumerateObject().Select(p => p.Name)));
             if (events.Count == 2) break;
         }
+        Assert.That(names, Is.EqualTo(new[] { "event,taskId,dealId,requester,worker,status,blockNumber", "event,taskId,dealId,requester,status,blockNumber" }),
+            "the members and their order as the events were always written");
         Assert.That(events.Select(e => (e.Event, e.Worker, e.BlockNumber.Value)), Is.EqualTo(new[] { ("assigned", (string?)EthUser.ToString(), 7UL), ("started", null, 6UL) }));
     }
 

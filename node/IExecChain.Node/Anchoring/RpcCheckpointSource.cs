@@ -32,7 +32,7 @@ public sealed class RpcCheckpointSource(NodeRpcClient node) : ICheckpointSource
     public async Task<SignedCheckpoint?> GetCheckpointAsync(ulong number, CancellationToken ct)
     {
         if (await node.GetCheckpointAsync(number).ConfigureAwait(false) is not { } served) return null;
-        var checkpoint = ParseCheckpoint(served);
+        var checkpoint = ParseCheckpoint(served.ToHeader());
         var signatures = served.Signatures.Select(s => new CheckpointSignature(Address.Parse(s.Validator), Hex.Decode(s.Signature))).ToList();
         var next = served.NextValidators.Select(v => new ValidatorPower(Address.Parse(v.Address), v.Power)).ToList();
         return new SignedCheckpoint(checkpoint, signatures, next);

@@ -1,15 +1,18 @@
 namespace IExecChain.Rpc.Contracts;
 
 /// <summary>iex_bridgeStatus: the bridge's totals and the deposits validators are attesting now.</summary>
-public sealed record BridgeStatusResult(
-    Quantity BlockNumber,
-    Quantity BridgedSupply,
-    Quantity DepositedTotal,
-    Quantity WithdrawnTotal,
-    Quantity NextDepositId,
-    Quantity NextWithdrawalId,
-    IReadOnlyList<DepositStatusResult> PendingDeposits,
-    BridgeSettingsResult? Bridge = null);
+public sealed record BridgeStatusResult
+{
+    public required Quantity BlockNumber { get; init; }
+    /// <summary>The bridge's settings from the chain spec; absent on a chain without a bridge.</summary>
+    public BridgeSettingsResult? Bridge { get; init; }
+    public required Quantity BridgedSupply { get; init; }
+    public required Quantity DepositedTotal { get; init; }
+    public required Quantity WithdrawnTotal { get; init; }
+    public required Quantity NextDepositId { get; init; }
+    public required Quantity NextWithdrawalId { get; init; }
+    public required IReadOnlyList<DepositStatusResult> PendingDeposits { get; init; }
+}
 
 /// <summary>The chain spec's bridge: which Ethereum contract it follows and at what depth.</summary>
 public sealed record BridgeSettingsResult(Quantity EthChainId, string Contract, Quantity Confirmations, Quantity StartBlock);

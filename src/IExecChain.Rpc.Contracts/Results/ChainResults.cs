@@ -42,7 +42,7 @@ public sealed record BlockResult<TTransaction>(
     CommitResult? LastCommit = null);
 
 /// <summary>The precommits that finalized a block.</summary>
-public sealed record CommitResult(Quantity Height, int Round, string BlockHash, IReadOnlyList<CommitSignatureResult> Signatures);
+public sealed record CommitResult(Quantity Height, uint Round, string BlockHash, IReadOnlyList<CommitSignatureResult> Signatures);
 
 public sealed record CommitSignatureResult(string Validator, string Signature, Quantity Timestamp);
 
@@ -51,29 +51,33 @@ public sealed record CommitSignatureResult(string Validator, string Signature, Q
 /// is the part of the body the node shows for this <see cref="Type"/> (absent for the kinds it does
 /// not detail): its members differ by type, so it stays JSON.
 /// </summary>
-public sealed record TransactionResult(
-    string Hash,
-    string Type,
-    Quantity ChainId,
-    Quantity Nonce,
-    Quantity Fee,
-    string Raw,
-    string? From = null,
-    JsonElement? Payload = null,
-    Quantity? BlockNumber = null,
-    Quantity? TransactionIndex = null);
+public sealed record TransactionResult
+{
+    public required string Hash { get; init; }
+    public required string Type { get; init; }
+    /// <summary>The sender; absent only for a transaction the node could not attribute (never for one in a block).</summary>
+    public string? From { get; init; }
+    public required Quantity ChainId { get; init; }
+    public required Quantity Nonce { get; init; }
+    public required Quantity Fee { get; init; }
+    public JsonElement? Payload { get; init; }
+    public Quantity? BlockNumber { get; init; }
+    public Quantity? TransactionIndex { get; init; }
+    public required string Raw { get; init; }
+}
 
 /// <summary>iex_getReceipt: what a transaction did. <see cref="Error"/> is for people, <see cref="Failure"/> for programs.</summary>
-public sealed record ReceiptResult(
-    string TransactionHash,
-    Quantity BlockNumber,
-    Quantity TransactionIndex,
-    string From,
-    string Status,
-    Quantity FeePaid,
-    string? Error = null,
-    FailureReason? Failure = null)
+public sealed record ReceiptResult
 {
+    public required string TransactionHash { get; init; }
+    public required Quantity BlockNumber { get; init; }
+    public required Quantity TransactionIndex { get; init; }
+    public required string From { get; init; }
+    public required string Status { get; init; }
+    public string? Error { get; init; }
+    public FailureReason? Failure { get; init; }
+    public required Quantity FeePaid { get; init; }
+
     [JsonIgnore]
     public bool Succeeded => Status == "success";
 }
@@ -82,13 +86,16 @@ public sealed record ReceiptResult(
 public sealed record FailureReason(int Code, string Name, IReadOnlyList<Quantity> Numbers, IReadOnlyList<string> Ids);
 
 /// <summary>iex_getProof: a state-tree proof of an account or stake record (or of its absence).</summary>
-public sealed record ProofResult(
-    string Address,
-    string Record,
-    string Key,
-    Quantity BlockNumber,
-    string StateRoot,
-    IReadOnlyList<string> Siblings,
-    string? Value = null,
-    string? OtherLeafKey = null,
-    string? OtherLeafValueHash = null);
+public sealed record ProofResult
+{
+    public required string Address { get; init; }
+    public required string Record { get; init; }
+    public required string Key { get; init; }
+    public required Quantity BlockNumber { get; init; }
+    public required string StateRoot { get; init; }
+    /// <summary>The record's bytes, 0x-hex; absent in a proof of absence.</summary>
+    public string? Value { get; init; }
+    public required IReadOnlyList<string> Siblings { get; init; }
+    public string? OtherLeafKey { get; init; }
+    public string? OtherLeafValueHash { get; init; }
+}

@@ -2,7 +2,9 @@ namespace IExecChain.Rpc.Contracts;
 
 /// <summary>
 /// The fields of a checkpoint that its digest covers (and the digest the node computed), as
-/// iex_getWithdrawal shows them; <see cref="CheckpointResult"/> adds what iex_getCheckpoint shows.
+/// iex_getWithdrawal shows them; <see cref="CheckpointResult"/> shows the same fields (number first) and
+/// what iex_getCheckpoint adds. Two records, not one derived from the other: the two answers put the
+/// number and chain id in a different order, which one record hierarchy cannot write both ways.
 /// </summary>
 public record CheckpointHeaderResult(
     Quantity ChainId,
@@ -31,7 +33,11 @@ public sealed record CheckpointResult(
     Quantity RecordedAtHeight,
     IReadOnlyList<AnchorResult> Anchors,
     Quantity Latest)
-    : CheckpointHeaderResult(ChainId, Number, FirstHeight, LastHeight, BlocksRoot, StateRoot, NextValidatorSetHash, WithdrawalsRoot, Digest);
+{
+    /// <summary>The fields the digest covers, as iex_getWithdrawal shows them.</summary>
+    public CheckpointHeaderResult ToHeader() =>
+        new(ChainId, Number, FirstHeight, LastHeight, BlocksRoot, StateRoot, NextValidatorSetHash, WithdrawalsRoot, Digest);
+}
 
 public sealed record ValidatorPowerResult(string Address, Quantity Power);
 

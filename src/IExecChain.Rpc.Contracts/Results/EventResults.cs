@@ -16,11 +16,13 @@ public sealed record NewHeadEvent(
 /// (<see cref="Event"/>: started, assigned, contributed, revealed, completed, failed, ...) and its
 /// status after it. <see cref="Worker"/> is there when the event concerns one.
 /// </summary>
-public sealed record TaskEvent(
-    string Event,
-    string TaskId,
-    string DealId,
-    string Requester,
-    string Status,
-    Quantity BlockNumber,
-    string? Worker = null);
+public sealed record TaskEvent
+{
+    public required string Event { get; init; }
+    public required string TaskId { get; init; }
+    public required string DealId { get; init; }
+    public required string Requester { get; init; }
+    public string? Worker { get; init; }
+    public required string Status { get; init; }
+    public required Quantity BlockNumber { get; init; }
+}

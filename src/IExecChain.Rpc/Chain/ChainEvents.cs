@@ -52,15 +52,15 @@ public static class ChainEvents
         int queued = 0;
         foreach (var e in events)
         {
-            queued += hub.Publish(topic, new
+            queued += hub.Publish(topic, new TaskEvent
             {
-                @event = e.Kind,
-                taskId = e.TaskId.ToString(),
-                dealId = e.DealId.ToString(),
-                requester = e.Requester.ToString().ToLowerInvariant(),
-                worker = e.Worker.IsZero ? null : e.Worker.ToString().ToLowerInvariant(),
-                status = e.Status,
-                blockNumber = RpcFormat.Quantity(e.Height),
+                Event = e.Kind,
+                TaskId = e.TaskId.ToString(),
+                DealId = e.DealId.ToString(),
+                Requester = e.Requester.ToString().ToLowerInvariant(),
+                Worker = e.Worker.IsZero ? null : e.Worker.ToString().ToLowerInvariant(),
+                Status = e.Status,
+                BlockNumber = new Quantity(e.Height),
             });
         }
         return queued;

@@ -76,7 +76,7 @@ public sealed class ChainRpcMethods
         var block = _processor.Blocks.GetBlock(height);
         if (block is null) return null;
         var commit = _processor.Blocks.GetCommit(height);
-        return RpcFormat.Block(block, commit, full, tx => RpcFormat.Transaction(tx, _processor.Blocks.GetReceipt(tx.Id)));
+        return RpcFormat.Block(block, commit, full ? tx => RpcFormat.Transaction(tx, _processor.Blocks.GetReceipt(tx.Id)) : null);
     }
 
     private string SendRawTransaction(RpcParams p)
@@ -109,7 +109,7 @@ public sealed class ChainRpcMethods
         return tx!.Id.ToString();
     }
 
-    private object? GetTransaction(RpcParams p)
+    private TransactionResult? GetTransaction(RpcParams p)
     {
         var id = ParseHash(p.GetString(0, "hash"), "hash");
         var receipt = _processor.Blocks.GetReceipt(id);
@@ -120,7 +120,7 @@ public sealed class ChainRpcMethods
         return RpcFormat.Transaction(tx, receipt);
     }
 
-    private object? GetReceipt(RpcParams p)
+    private ReceiptResult? GetReceipt(RpcParams p)
     {
         var id = ParseHash(p.GetString(0, "hash"), "hash");
         var receipt = _processor.Blocks.GetReceipt(id);
@@ -148,7 +148,7 @@ public sealed class ChainRpcMethods
             stake.Unbonding.Select(u => new UnbondingResult(RpcFormat.RoleName(u.Role), new Quantity(u.Amount), new Quantity(u.ReleaseHeight))).ToArray());
     }
 
-    private object GetProof(RpcParams p)
+    private ProofResult GetProof(RpcParams p)
     {
         var address = ParseAddress(p.GetString(0, "address"));
         var kind = p.GetOptionalString(1, "record") ?? "account";
@@ -159,17 +159,17 @@ public sealed class ChainRpcMethods
             _ => throw new RpcException(RpcErrorCodes.InvalidParams, "invalid params: record must be \"account\" or \"stake\""),
         };
         var (head, proof) = _processor.ReadAtHead((head, tree) => (head, tree.GetProof(key)));
-        return new
+        return new ProofResult
         {
-            address = address.ToString(),
-            record = kind,
-            key = key.ToString(),
-            blockNumber = RpcFormat.Quantity(head.Height),
-            stateRoot = proof.Root.ToString(),
-            value = proof.Value is null ? null : RpcFormat.Bytes(proof.Value),
-            siblings = proof.Siblings.Select(s => s.ToString()).ToArray(),
-            otherLeafKey = proof.OtherLeafKey?.ToString(),
-            otherLeafValueHash = proof.OtherLeafValueHash?.ToString(),
+            Address = address.ToString(),
+            Record = kind,
+            Key = key.ToString(),
+            BlockNumber = new Quantity(head.Height),
+            StateRoot = proof.Root.ToString(),
+            Value = proof.Value is null ? null : RpcFormat.Bytes(proof.Value),
+            Siblings = proof.Siblings.Select(s => s.ToString()).ToArray(),
+            OtherLeafKey = proof.OtherLeafKey?.ToString(),
+            OtherLeafValueHash = proof.OtherLeafValueHash?.ToString(),
         };
     }
 

@@ -14,7 +14,7 @@ public sealed class CheckpointRpcMethods(ulong chainId, BlockProcessor processor
     public void RegisterAll(RpcMethodRegistry registry) =>
         registry.Register("iex_getCheckpoint", (p, _) => ValueTask.FromResult<object?>(GetCheckpoint(p)));
 
-    private object? GetCheckpoint(RpcParams p)
+    private CheckpointResult? GetCheckpoint(RpcParams p)
     {
         var text = p.GetString(0, "number");
         ulong latest = StateReader.Totals(processor.Tree).LatestCheckpoint;
@@ -26,37 +26,33 @@ public sealed class CheckpointRpcMethods(ulong chainId, BlockProcessor processor
     }
 
     /// <summary>A checkpoint as iex_getCheckpoint shows it, or null when there is none with this number.</summary>
-    internal object? Checkpoint(ulong number, ulong latest)
+    internal CheckpointResult? Checkpoint(ulong number, ulong latest)
     {
         if (number == 0) return null;
         var bytes = processor.Tree.Get(StateKeys.Checkpoint(number));
         if (bytes is null) return null;
         var record = CheckpointRecord.Parser.ParseFrom(bytes);
         var signed = CheckpointLedger.ToSigned(chainId, record);
-        return new
-        {
-            number = RpcFormat.Quantity(record.Number),
-            chainId = RpcFormat.Quantity(chainId),
-            firstHeight = RpcFormat.Quantity(record.FirstHeight),
-            lastHeight = RpcFormat.Quantity(record.LastHeight),
-            blocksRoot = signed.Checkpoint.BlocksRoot.ToString(),
-            stateRoot = signed.Checkpoint.StateRoot.ToString(),
-            nextValidatorSetHash = signed.Checkpoint.NextValidatorSetHash.ToString(),
-            withdrawalsRoot = signed.Checkpoint.WithdrawalsRoot.ToString(),
-            digest = signed.Checkpoint.Digest().ToString(),
-            nextValidators = signed.NextValidatorSet.Select(v => new { address = v.Address.ToString(), power = RpcFormat.Quantity(v.Power) }).ToArray(),
-            signatures = signed.Signatures.Select(s => new { validator = s.Validator.ToString(), signature = Hex.Encode(s.Signature) }).ToArray(),
-            recordedAtHeight = RpcFormat.Quantity(record.RecordedAtHeight),
-            anchors = record.Anchors.Select(a => new
-            {
-                relayer = new Address(a.Relayer.Span).ToString(),
-                ethChainId = RpcFormat.Quantity(a.Receipt.EthChainId),
-                anchorContract = new Address(a.Receipt.AnchorContract.Span).ToString(),
-                ethTxHash = "0x" + Convert.ToHexStringLower(a.Receipt.EthTxHash.Span),
-                ethBlockNumber = RpcFormat.Quantity(a.Receipt.EthBlockNumber),
-                reportedAtHeight = RpcFormat.Quantity(a.ReportedAtHeight),
-            }).ToArray(),
-            latest = RpcFormat.Quantity(latest),
-        };
+        return new CheckpointResult(
+            new Quantity(record.Number),
+            new Quantity(chainId),
+            new Quantity(record.FirstHeight),
+            new Quantity(record.LastHeight),
+            signed.Checkpoint.BlocksRoot.ToString(),
+            signed.Checkpoint.StateRoot.ToString(),
+            signed.Checkpoint.NextValidatorSetHash.ToString(),
+            signed.Checkpoint.WithdrawalsRoot.ToString(),
+            signed.Checkpoint.Digest().ToString(),
+            signed.NextValidatorSet.Select(v => new ValidatorPowerResult(v.Address.ToString(), new Quantity(v.Power))).ToArray(),
+            signed.Signatures.Select(s => new CheckpointSignatureResult(s.Validator.ToString(), Hex.Encode(s.Signature))).ToArray(),
+            new Quantity(record.RecordedAtHeight),
+            record.Anchors.Select(a => new AnchorResult(
+                new Address(a.Relayer.Span).ToString(),
+                new Quantity(a.Receipt.EthChainId),
+                new Address(a.Receipt.AnchorContract.Span).ToString(),
+                "0x" + Convert.ToHexStringLower(a.Receipt.EthTxHash.Span),
+                new Quantity(a.Receipt.EthBlockNumber),
+                new Quantity(a.ReportedAtHeight))).ToArray(),
+            new Quantity(latest));
     }
 }

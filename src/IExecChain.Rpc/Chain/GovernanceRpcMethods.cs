@@ -45,38 +45,30 @@ public sealed class GovernanceRpcMethods(ChainSpec spec, BlockProcessor processo
     };
 
     // The set and each validator's standing are several reads: one block's, with its number.
-    private static object DescribeSet(ChainHead head, StateTree tree)
+    private static ValidatorsResult DescribeSet(ChainHead head, StateTree tree)
     {
         var set = StateReader.ValidatorSet(tree);
-        return new
-        {
-            blockNumber = RpcFormat.Quantity(head.Height),
-            nextHeight = RpcFormat.Quantity(head.Height + 1),
-            validatorSetHash = head.ValidatorSetHash.ToString(),
-            validators = set.Validators.Select(v =>
-            {
-                var address = new Address(v.Address.Span);
-                return Describe(address, v.VotingPower, v.ProposerPriority);
-            }).ToArray(),
-        };
+        return new ValidatorsResult(
+            new Quantity(head.Height),
+            new Quantity(head.Height + 1),
+            head.ValidatorSetHash.ToString(),
+            set.Validators.Select(v => Describe(new Address(v.Address.Span), v.VotingPower, v.ProposerPriority)).ToArray());
 
-        object Describe(Address address, ulong power, long priority)
+        ValidatorResult Describe(Address address, ulong power, long priority)
         {
             var info = StateReader.ValidatorInfo(tree, address) ?? new ValidatorInfo();
             var stake = StateReader.Stake(tree, address);
-            return new
-            {
-                address = address.ToString(),
-                votingPower = RpcFormat.Quantity(power),
-                proposerPriority = priority.ToString(System.Globalization.CultureInfo.InvariantCulture),
-                stake = RpcFormat.Quantity(stake.ValidatorStake),
-                reputation = RpcFormat.Quantity(info.Reputation),
-                admitted = info.Admitted,
-                jailedUntil = RpcFormat.Quantity(info.JailedUntil),
-                slashed = RpcFormat.Quantity(info.Slashed),
-                blocksSigned = RpcFormat.Quantity(info.BlocksSigned),
-                blocksMissed = RpcFormat.Quantity(info.BlocksMissed),
-            };
+            return new ValidatorResult(
+                address.ToString(),
+                new Quantity(power),
+                priority.ToString(System.Globalization.CultureInfo.InvariantCulture),
+                new Quantity(stake.ValidatorStake),
+                new Quantity(info.Reputation),
+                info.Admitted,
+                new Quantity(info.JailedUntil),
+                new Quantity(info.Slashed),
+                new Quantity(info.BlocksSigned),
+                new Quantity(info.BlocksMissed));
         }
     }
 

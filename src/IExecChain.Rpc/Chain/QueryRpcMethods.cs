@@ -166,12 +166,11 @@ public sealed class QueryRpcMethods(BlockProcessor processor, MarketRpcMethods m
         return Page(items, id > 1 ? NumberCursor(id) : null);
     }
 
-    // iex_getCheckpoint still builds its answer as an anonymous object (CheckpointResult on the client).
-    private PageResult<object?> ListCheckpoints(Query q)
+    private PageResult<CheckpointResult?> ListCheckpoints(Query q)
     {
         ulong latest = StateReader.Totals(processor.Tree).LatestCheckpoint;   // numbers start at 1
         ulong below = Math.Min(q.NumberCursor() ?? latest + 1, latest + 1);
-        var items = new List<object?>();
+        var items = new List<CheckpointResult?>();
         ulong number = below;
         while (number > 1 && items.Count < q.Limit) items.Add(checkpoints.Checkpoint(--number, latest));
         return Page(items, number > 1 ? NumberCursor(number) : null);

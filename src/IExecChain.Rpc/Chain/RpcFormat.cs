@@ -1,3 +1,4 @@
+using System.Text.Json;
 using IExecChain.Core.Blocks;
 using IExecChain.Core.Primitives;
 using IExecChain.Core.Transactions;
@@ -18,43 +19,44 @@ public static class RpcFormat
 
     public static string Bytes(ReadOnlySpan<byte> bytes) => Hex.Encode(bytes);
 
-    public static object Block(ChainBlock block, Commit? commit, bool fullTransactions, Func<Transaction, object> formatTx)
+    private static Contracts.Quantity Q(ulong value) => new(value);
+
+    /// <summary>A block with its transactions' hashes (<paramref name="formatTx"/> null) or the transactions themselves.</summary>
+    public static object Block(ChainBlock block, Commit? commit, Func<Transaction, TransactionResult>? formatTx) =>
+        formatTx is null
+            ? Block(block, commit, block.Transactions.Select(t => t.Id.ToString()).ToArray())
+            : Block(block, commit, block.Transactions.Select(formatTx).ToArray());
+
+    private static BlockResult<T> Block<T>(ChainBlock block, Commit? commit, T[] transactions)
     {
         var h = block.Header;
-        object txs = fullTransactions
-            ? block.Transactions.Select(formatTx).ToArray()
-            : block.Transactions.Select(t => t.Id.ToString()).ToArray();
-        return new
-        {
-            number = Quantity(h.Height),
-            hash = block.Hash.ToString(),
-            parentHash = Bytes(h.ParentHash.Span),
-            timestamp = Quantity(h.TimeUnixMs),
-            chainId = Quantity(h.ChainId),
-            stateRoot = Bytes(h.StateRoot.Span),
-            transactionsRoot = Bytes(h.TxRoot.Span),
-            receiptsRoot = Bytes(h.ReceiptRoot.Span),
-            proposer = Bytes(h.Proposer.Span),
-            validatorSetHash = Bytes(h.ValidatorSetHash.Span),
-            nextValidatorSetHash = Bytes(h.NextValidatorSetHash.Span),
-            lastCommitHash = Bytes(h.LastCommitHash.Span),
-            evidenceHash = Bytes(h.EvidenceHash.Span),
-            transactionCount = Quantity(h.TxCount),
-            transactions = txs,
-            commit = commit is null ? null : Commit(commit),
-            lastCommit = block.LastCommit is null ? null : Commit(block.LastCommit),
-        };
+        return new BlockResult<T>(
+            Q(h.Height),
+            block.Hash.ToString(),
+            Bytes(h.ParentHash.Span),
+            Q(h.TimeUnixMs),
+            Q(h.ChainId),
+            Bytes(h.StateRoot.Span),
+            Bytes(h.TxRoot.Span),
+            Bytes(h.ReceiptRoot.Span),
+            Bytes(h.Proposer.Span),
+            Bytes(h.ValidatorSetHash.Span),
+            Bytes(h.NextValidatorSetHash.Span),
+            Bytes(h.LastCommitHash.Span),
+            Bytes(h.EvidenceHash.Span),
+            Q(h.TxCount),
+            transactions,
+            commit is null ? null : Commit(commit),
+            block.LastCommit is null ? null : Commit(block.LastCommit));
     }
 
-    public static object Commit(Commit commit) => new
-    {
-        height = Quantity(commit.Height),
-        round = commit.Round,
-        blockHash = Bytes(commit.BlockHash.Span),
-        signatures = commit.Signatures.Select(s => new { validator = Bytes(s.Validator.Span), signature = Bytes(s.Signature.Span), timestamp = Quantity(s.TimeUnixMs) }).ToArray(),
-    };
+    public static CommitResult Commit(Commit commit) => new(
+        Q(commit.Height),
+        commit.Round,
+        Bytes(commit.BlockHash.Span),
+        commit.Signatures.Select(s => new CommitSignatureResult(Bytes(s.Validator.Span), Bytes(s.Signature.Span), Q(s.TimeUnixMs))).ToArray());
 
-    public static object Transaction(Transaction tx, Receipt? receipt)
+    public static TransactionResult Transaction(Transaction tx, Receipt? receipt)
     {
         var b = tx.Body;
         object? payload = b.PayloadCase switch
@@ -72,42 +74,41 @@ public static class RpcFormat
             TransactionBody.PayloadOneofCase.AttestDeposits => new { deposits = b.AttestDeposits.Deposits.Select(Deposit).ToArray() },
             _ => null,
         };
-        return new
+        return new TransactionResult
         {
-            hash = tx.Id.ToString(),
-            type = TypeName(b.PayloadCase),
-            from = tx.IsVerified ? tx.Sender.ToString() : receipt is null ? null : Bytes(receipt.Sender.Span),
-            chainId = Quantity(b.ChainId),
-            nonce = Quantity(b.Nonce),
-            fee = Quantity(b.Fee),
-            payload,
-            blockNumber = receipt is null ? null : Quantity(receipt.Height),
-            transactionIndex = receipt is null ? null : Quantity(receipt.Index),
-            raw = Bytes(tx.SignedBytes),
+            Hash = tx.Id.ToString(),
+            Type = TypeName(b.PayloadCase),
+            From = tx.IsVerified ? tx.Sender.ToString() : receipt is null ? null : Bytes(receipt.Sender.Span),
+            ChainId = Q(b.ChainId),
+            Nonce = Q(b.Nonce),
+            Fee = Q(b.Fee),
+            // Its members differ by kind, so the record holds it as JSON, written with the server's own options.
+            Payload = payload is null ? null : JsonSerializer.SerializeToElement(payload, RpcResponseWriter.SerializerOptions),
+            BlockNumber = receipt is null ? null : Q(receipt.Height),
+            TransactionIndex = receipt is null ? null : Q(receipt.Index),
+            Raw = Bytes(tx.SignedBytes),
         };
     }
 
-    public static object Deposit(BridgeDeposit d) => new
-    {
-        id = Quantity(d.Id),
-        depositor = Bytes(d.Depositor.Span),
-        recipient = Bytes(d.Recipient.Span),
-        amount = Quantity(d.Amount),
-        ethTxHash = Bytes(d.EthTxHash.Span),
-        ethBlockNumber = Quantity(d.EthBlockNumber),
-    };
+    public static DepositResult Deposit(BridgeDeposit d) => new(
+        Q(d.Id),
+        Bytes(d.Depositor.Span),
+        Bytes(d.Recipient.Span),
+        Q(d.Amount),
+        Bytes(d.EthTxHash.Span),
+        Q(d.EthBlockNumber));
 
     /// <summary>A receipt; <paramref name="body"/> (the transaction's) lets the error text name what only the transaction holds.</summary>
-    public static object Receipt(Receipt r, TransactionBody? body) => new
+    public static ReceiptResult Receipt(Receipt r, TransactionBody? body) => new()
     {
-        transactionHash = Bytes(r.TxId.Span),
-        blockNumber = Quantity(r.Height),
-        transactionIndex = Quantity(r.Index),
-        from = Bytes(r.Sender.Span),
-        status = r.Status == ReceiptStatus.Success ? "success" : "failed",
-        error = r.Status == ReceiptStatus.Success ? null : ReasonText.Default.Describe(r.Failure, body),
-        failure = r.Failure is null ? null : Reason(r.Failure),
-        feePaid = Quantity(r.FeePaid),
+        TransactionHash = Bytes(r.TxId.Span),
+        BlockNumber = Q(r.Height),
+        TransactionIndex = Q(r.Index),
+        From = Bytes(r.Sender.Span),
+        Status = r.Status == ReceiptStatus.Success ? "success" : "failed",
+        Error = r.Status == ReceiptStatus.Success ? null : ReasonText.Default.Describe(r.Failure, body),
+        Failure = r.Failure is null ? null : Reason(r.Failure),
+        FeePaid = Q(r.FeePaid),
     };
 
     /// <summary>What the chain keeps of a reason (code and arguments), for programs; the text is beside it for people.</summary>
