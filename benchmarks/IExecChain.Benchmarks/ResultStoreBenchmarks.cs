@@ -1,6 +1,7 @@
 using BenchmarkDotNet.Attributes;
 using IExecChain.Core.Crypto;
 using IExecChain.Core.Primitives;
+using IExecChain.Core.Results;
 using IExecChain.Worker.Execution;
 using IExecChain.Worker.Results;
 

@@ -189,6 +189,7 @@ public sealed partial class ChainNode : IAsyncDisposable
                 new ContentRpcMethods(content, uploads: options.ContentUploads)
                 {
                     MaxAppMemoryBytes = (long)spec.Parameters.Market.Categories.Max(c => c.MaxMemoryMb) * 1024 * 1024,
+                    CheckApp = IExecChain.Worker.Wasm.WasmAppValidator.Problem,
                 }.RegisterAll(registry);
                 new ResultRpcMethods(results).RegisterAll(registry);
                 RpcDiscovery.Register(registry, RpcCatalog.FullNodeTitle, RpcCatalog.FullNodeDescription, RpcCatalog.FullNode);

@@ -39,7 +39,7 @@ public sealed class ChunkedUploadTests
     private JsonRpcDispatcher Dispatcher(ContentUploadOptions? uploads = null, ContentStore? store = null)
     {
         var registry = new RpcMethodRegistry();
-        new ContentRpcMethods(store ?? _store, uploads: uploads ?? new ContentUploadOptions(), time: _time).RegisterAll(registry);
+        new ContentRpcMethods(store ?? _store, uploads: uploads ?? new ContentUploadOptions(), time: _time) { CheckApp = Worker.Wasm.WasmAppValidator.Problem }.RegisterAll(registry);
         return new JsonRpcDispatcher(registry);
     }
 

@@ -3,6 +3,7 @@ using System.Text.Json;
 using IExecChain.Core.Content;
 using IExecChain.Core.Crypto;
 using IExecChain.Core.Primitives;
+using IExecChain.Core.Results;
 using IExecChain.Rpc.Chain;
 using IExecChain.Rpc.Contracts.Client;
 using IExecChain.Worker.Content;

@@ -35,7 +35,7 @@ public sealed class ContentUploadTests
     private JsonRpcDispatcher Dispatcher(ContentUploadOptions? uploads = null)
     {
         var registry = new RpcMethodRegistry();
-        new ContentRpcMethods(_store, uploads: uploads ?? new ContentUploadOptions(), time: _time).RegisterAll(registry);
+        new ContentRpcMethods(_store, uploads: uploads ?? new ContentUploadOptions(), time: _time) { CheckApp = Worker.Wasm.WasmAppValidator.Problem }.RegisterAll(registry);
         return new JsonRpcDispatcher(registry);
     }
 
@@ -80,6 +80,20 @@ public sealed class ContentUploadTests
         Assert.That(stored.GetProperty("result").GetProperty("size").GetString(), Is.EqualTo("0x" + command.Length.ToString("x")));
         // Without a kind, content is content (a dataset may be anything, including the clock module's bytes).
         Assert.That((await Put(dispatcher, Signed(Alice, clock))).TryGetProperty("result", out _), Is.True);
+    }
+
+    [Test]
+    public async Task A_node_without_an_app_check_refuses_wasm_apps_and_stores_nothing()
+    {
+        var registry = new RpcMethodRegistry();
+        new ContentRpcMethods(_store, time: _time).RegisterAll(registry);
+        byte[] command = Worker.Wasm.WasmCode.FromText("""(module (import "wasi_snapshot_preview1" "proc_exit" (func (param i32))) (func (export "_start")))""").Bytes.ToArray();
+
+        (int code, string message) = Error(await Put(new JsonRpcDispatcher(registry), ContentUpload.Params(Alice, command, now: _time.GetUtcNow(), kind: "wasm-app")));
+
+        Assert.That(code, Is.EqualTo(RpcErrorCodes.InvalidParams));
+        Assert.That(message, Is.EqualTo("invalid params: this node cannot check apps, so it takes no content of kind \"wasm-app\""));
+        Assert.That(Directory.GetFiles(_dir, "*", SearchOption.AllDirectories), Is.Empty, "nothing stored");
     }
 
     [Test]

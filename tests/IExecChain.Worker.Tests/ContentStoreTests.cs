@@ -1,5 +1,6 @@
 using IExecChain.Core.Content;
 using IExecChain.Core.Primitives;
+using IExecChain.Rpc.Contracts.Serving;
 using IExecChain.Worker.Content;
 using NUnit.Framework;
 

@@ -1,4 +1,5 @@
 using IExecChain.Core.Crypto;
+using IExecChain.Core.Results;
 using IExecChain.Worker.Execution;
 using NUnit.Framework;
 

@@ -1,5 +1,6 @@
 using IExecChain.Core.Crypto;
 using IExecChain.Core.Primitives;
+using IExecChain.Core.Results;
 using IExecChain.Worker.Execution;
 using IExecChain.Worker.Results;
 using NUnit.Framework;

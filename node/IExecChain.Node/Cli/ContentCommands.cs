@@ -32,7 +32,7 @@ public static class ContentCommands
 
     public static Option<int> ChunkSizeOption() => new("--chunk-size")
     {
-        Description = $"Bytes per chunk, {ContentStore.MinChunkSize}..{ContentStore.MaxChunkSize} (part of the content root; workers fetch one chunk per request)",
+        Description = $"Bytes per chunk, {ContentChunking.MinChunkSize}..{ContentChunking.MaxChunkSize} (part of the content root; workers fetch one chunk per request)",
         DefaultValueFactory = _ => ContentMerkle.DefaultChunkSize,
     };
 
@@ -64,7 +64,7 @@ public static class ContentCommands
             string dir = r.GetValue(directory)!;
             if (!Directory.Exists(dir)) throw new CliException($"dir: '{dir}' is not a directory");
             int chunk = r.GetValue(chunkSize);
-            if (ContentStore.ChunkingProblem(long.MaxValue, chunk) is { } problem) throw new CliException($"--chunk-size: {problem}");
+            if (ContentChunking.Problem(long.MaxValue, chunk) is { } problem) throw new CliException($"--chunk-size: {problem}");
             var (host, port) = ParseListen(r.GetValue(listen)!);
             var source = new DirectoryContentSource(dir, chunk);
             if (!source.Files.Any()) throw new CliException($"dir: '{dir}' holds no non-empty files to serve");
@@ -158,7 +158,7 @@ public static class ContentCommands
         if (!File.Exists(path)) throw new CliException($"{option}: '{path}' does not exist");
         long length = new FileInfo(path).Length;
         if (length == 0) throw new CliException($"{option}: '{path}' is empty");
-        if (ContentStore.ChunkingProblem(length, chunkSize) is { } chunking) throw new CliException($"--chunk-size: {chunking}");
+        if (ContentChunking.Problem(length, chunkSize) is { } chunking) throw new CliException($"--chunk-size: {chunking}");
         using var client = new JsonRpcClient(JsonRpcClient.ParseEndpoint(rpc), TimeSpan.FromMinutes(2));
         if (wasmApp) await CheckWasmAppAsync(client, await File.ReadAllBytesAsync(path), $"{option}: '{path}'");
         var info = await ContentUpload.UploadFileAsync(client, uploader, path, chunkSize, wasmApp ? ContentRpcMethods.WasmAppKind : null, new UploadProgressDisplay(Path.GetFileName(path)));

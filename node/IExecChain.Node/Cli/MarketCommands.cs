@@ -3,6 +3,7 @@ using System.Text.Json;
 using Google.Protobuf;
 using IExecChain.Core.Crypto;
 using IExecChain.Core.Primitives;
+using IExecChain.Core.Results;
 using IExecChain.Core.Wire;
 using IExecChain.Rpc.Contracts;
 using IExecChain.Rpc.Contracts.Client;
@@ -100,7 +101,7 @@ public static class MarketCommands
                     var result = await workerClient.GetResultAsync(r.GetValue(id)!);
                     if (result is null) { errors.Add($"{worker}: has no stored result"); continue; }
                     var stdout = Hex.Decode(result.Stdout);
-                    var files = result.Files.Select(f => new IExecChain.Worker.Execution.OutputFile(f.Name, Hex.Decode(f.Data))).ToList();
+                    var files = result.Files.Select(f => new OutputFile(f.Name, Hex.Decode(f.Data))).ToList();
                     int exitCode = result.ExitCode;
                     var computed = IExecChain.Worker.Execution.ResultDigest.Compute(exitCode, stdout, files);
                     if (computed != digest) { errors.Add($"{worker}: served a result whose digest {computed} is not the agreed {digest}"); continue; }
@@ -120,7 +121,7 @@ public static class MarketCommands
         return result;
     }
 
-    private static void Write(string directory, byte[] stdout, IReadOnlyList<IExecChain.Worker.Execution.OutputFile> files)
+    private static void Write(string directory, byte[] stdout, IReadOnlyList<OutputFile> files)
     {
         var root = Path.GetFullPath(directory);
         Directory.CreateDirectory(root);

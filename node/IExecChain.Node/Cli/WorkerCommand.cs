@@ -7,6 +7,7 @@ using IExecChain.Rpc.OpenRpc;
 using IExecChain.Rpc.Chain;
 using IExecChain.Worker.Content;
 using IExecChain.Worker.Results;
+using IExecChain.Worker.Wasm;
 using Microsoft.Extensions.Logging;
 
 namespace IExecChain.Node.Cli;
@@ -118,7 +119,7 @@ public static class WorkerCommand
             transactionsSent = Interlocked.Read(ref chain.TransactionsSent),
             transactionsRefused = Interlocked.Read(ref chain.TransactionsRefused),
         }));
-        new ContentRpcMethods(content).RegisterAll(registry);
+        new ContentRpcMethods(content) { CheckApp = WasmAppValidator.Problem }.RegisterAll(registry);
         new ResultRpcMethods(results).RegisterAll(registry);
         RpcDiscovery.Register(registry, "iExecChain light worker", "The JSON-RPC API of an iExecChain light worker: content and results it serves (docs/rpc.md).",
             [.. RpcCatalog.FullNode, RpcCatalog.LightWorkerNodeInfo]);

@@ -2,9 +2,13 @@ using System.Text.Json;
 using IExecChain.Core.Content;
 using IExecChain.Core.Primitives;
 using IExecChain.Rpc.Contracts;
-using IExecChain.Worker.Content;
+using IExecChain.Rpc.Contracts.Serving;
 
 namespace IExecChain.Rpc.Chain;
+
+/// <summary>Why <paramref name="module"/> cannot run as an app on the workers, or null when it can (the worker's WasmAppValidator.Problem).</summary>
+/// <param name="maxMemoryBytes">The largest category's memory: a module needing more at start can never run.</param>
+public delegate string? AppModuleCheck(ReadOnlySpan<byte> module, long maxMemoryBytes);
 
 /// <summary>
 /// iex_getChunk serves stored content (apps' code, datasets) chunk by chunk with Merkle proofs, so a
@@ -18,7 +22,7 @@ public sealed class ContentRpcMethods
 {
     public const int DefaultMaxPutBytes = 16 * 1024 * 1024;
 
-    private readonly ContentStore _store;
+    private readonly IContentStore _store;
     private readonly ContentUploadOptions _uploads;
     private readonly ContentUploadQuota _quota;
     private readonly HashSet<Address> _uploaders;
@@ -28,10 +32,16 @@ public sealed class ContentRpcMethods
     /// <summary>What an upload of kind <see cref="WasmAppKind"/> is checked against: the memory of the chain's largest category.</summary>
     public long MaxAppMemoryBytes { get; init; } = 1024L * 1024 * 1024;
 
+    /// <summary>
+    /// The check behind kind <see cref="WasmAppKind"/>. It is the workers' (Wasmtime's) and is passed
+    /// in, so the RPC server does not carry the runtime; without it, uploads of that kind are refused.
+    /// </summary>
+    public AppModuleCheck? CheckApp { get; init; }
+
     /// <summary>iex_putContent's optional <c>kind</c>: the content is a WebAssembly app, refused unless workers can run it.</summary>
     public const string WasmAppKind = "wasm-app";
 
-    public ContentRpcMethods(ContentStore store, int maxPutBytes = DefaultMaxPutBytes, ContentUploadOptions? uploads = null, TimeProvider? time = null)
+    public ContentRpcMethods(IContentStore store, int maxPutBytes = DefaultMaxPutBytes, ContentUploadOptions? uploads = null, TimeProvider? time = null)
     {
         ArgumentNullException.ThrowIfNull(store);
         _store = store;
@@ -97,7 +107,7 @@ public sealed class ContentRpcMethods
         if (length > _uploads.MaxContentBytes)
             throw new RpcException(RpcErrorCodes.ResourceLimit, $"content of {length} bytes exceeds this node's upload limit of {_uploads.MaxContentBytes} bytes");
         ulong chunkSize = p.GetOptionalUInt64(1, "chunkSize") ?? ContentMerkle.DefaultChunkSize;
-        if (ContentStore.ChunkingProblem(length, chunkSize > int.MaxValue ? long.MaxValue : (long)chunkSize) is { } chunking)
+        if (ContentChunking.Problem(length, chunkSize > int.MaxValue ? long.MaxValue : (long)chunkSize) is { } chunking)
             throw new RpcException(RpcErrorCodes.InvalidParams, $"invalid params: {chunking}");
         var statement = ReadStatement(p, 2);
         string? kind = ReadKind(p, 5);
@@ -110,7 +120,7 @@ public sealed class ContentRpcMethods
         Address uploader = Authenticate(statement, info);
 
         // Validated only once the uploader is known: an anonymous caller cannot make the node do the work.
-        if (kind == WasmAppKind && Worker.Wasm.WasmAppValidator.Problem(bytes, MaxAppMemoryBytes) is { } problem)
+        if (kind == WasmAppKind && CheckApp?.Invoke(bytes, MaxAppMemoryBytes) is { } problem)
             throw new RpcException(RpcErrorCodes.InvalidParams, $"invalid params: the content cannot run as an app: {problem}; nothing was stored");
 
         // Content already here costs nothing more, so a replayed statement stores and charges nothing.
@@ -136,7 +146,7 @@ public sealed class ContentRpcMethods
         ulong chunkSize = p.GetOptionalUInt64(2, "chunkSize") ?? ContentMerkle.DefaultChunkSize;
         if (size > (ulong)_uploads.MaxContentBytes)
             throw new RpcException(RpcErrorCodes.ResourceLimit, $"content of {size} bytes exceeds this node's upload limit of {_uploads.MaxContentBytes} bytes");
-        if (ContentStore.ChunkingProblem((long)size, chunkSize > int.MaxValue ? long.MaxValue : (long)chunkSize) is { } chunking)
+        if (ContentChunking.Problem((long)size, chunkSize > int.MaxValue ? long.MaxValue : (long)chunkSize) is { } chunking)
             throw new RpcException(RpcErrorCodes.InvalidParams, $"invalid params: {chunking}");
         var statement = ReadStatement(p, 3);
         string? kind = ReadKind(p, 6);
@@ -167,8 +177,8 @@ public sealed class ContentRpcMethods
             throw new RpcException(RpcErrorCodes.InvalidParams, $"invalid params: root '{Shorten(rootText)}' is not a 32-byte 0x-hex hash");
         ulong index = p.GetUInt64(1, "index");
         string hex = p.GetString(2, "data");
-        if ((hex.Length - 2) / 2 > ContentStore.MaxChunkSize)
-            throw new RpcException(RpcErrorCodes.InvalidParams, $"invalid params: a chunk is at most {ContentStore.MaxChunkSize} bytes");
+        if ((hex.Length - 2) / 2 > ContentChunking.MaxChunkSize)
+            throw new RpcException(RpcErrorCodes.InvalidParams, $"invalid params: a chunk is at most {ContentChunking.MaxChunkSize} bytes");
         if (!Hex.TryDecode(hex, out var data, out var error))
             throw new RpcException(RpcErrorCodes.InvalidParams, $"invalid params: data is not 0x-hex ({error})");
         if (p.Get(3, "proof") is not { ValueKind: JsonValueKind.Array } proofJson || proofJson.GetArrayLength() > 64)
@@ -196,8 +206,10 @@ public sealed class ContentRpcMethods
     private string? CheckKind(string path, string? kind)
     {
         if (kind != WasmAppKind) return null;
+        // An upload begun before a restart without the check: refused rather than stored unchecked.
+        if (CheckApp is null) return "this node cannot check apps";
         byte[] module = File.ReadAllBytes(path);
-        return Worker.Wasm.WasmAppValidator.Problem(module, MaxAppMemoryBytes) is { } problem ? $"it cannot run as an app: {problem}" : null;
+        return CheckApp(module, MaxAppMemoryBytes) is { } problem ? $"it cannot run as an app: {problem}" : null;
     }
 
     private static UploadProgressResult Answer(ContentUploadProgress progress) => new(
@@ -242,11 +254,13 @@ public sealed class ContentRpcMethods
         return uploader;
     }
 
-    private static string? ReadKind(RpcParams p, int index)
+    private string? ReadKind(RpcParams p, int index)
     {
         string? kind = p.GetOptionalString(index, "kind");
         if (kind is not null and not WasmAppKind)
             throw new RpcException(RpcErrorCodes.InvalidParams, $"invalid params: kind '{Shorten(kind)}' is not known (omit it for any content, or \"{WasmAppKind}\")");
+        if (kind == WasmAppKind && CheckApp is null)
+            throw new RpcException(RpcErrorCodes.InvalidParams, $"invalid params: this node cannot check apps, so it takes no content of kind \"{WasmAppKind}\"");
         return kind;
     }
 

@@ -1,11 +1,12 @@
 using IExecChain.Core.Primitives;
+using IExecChain.Core.Results;
 using IExecChain.Rpc.Contracts;
-using IExecChain.Worker.Results;
+using IExecChain.Rpc.Contracts.Serving;
 
 namespace IExecChain.Rpc.Chain;
 
 /// <summary>iex_getResult: a task's result as this worker stored it (stdout and output files), null when it has none.</summary>
-public sealed class ResultRpcMethods(ResultStore store)
+public sealed class ResultRpcMethods(IResultSource store)
 {
     public void RegisterAll(RpcMethodRegistry registry) =>
         registry.Register("iex_getResult", (p, _) => ValueTask.FromResult<object?>(GetResult(p)));

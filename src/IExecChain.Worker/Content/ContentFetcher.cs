@@ -84,7 +84,7 @@ public sealed class ContentFetcher : IDisposable
         int chunkSize = first.ChunkSize;
         // The chain records only (root, size): the chunk size inside the root is first seen here,
         // and content cut too fine would cost this worker a hash and a request per few bytes.
-        if (ContentStore.ChunkingProblem(size, chunkSize) is { } problem)
+        if (ContentChunking.Problem(size, chunkSize) is { } problem)
             throw new ContentFetchException(root, 0, $"content {root} is refused: {problem}");
         await destination.WriteAsync(first.Data, ct).ConfigureAwait(false);
         long written = first.Data.Length;

@@ -1,25 +1,10 @@
 using System.Buffers.Binary;
 using IExecChain.Core.Content;
 using IExecChain.Core.Primitives;
+using IExecChain.Rpc.Contracts.Serving;
 using Microsoft.Win32.SafeHandles;
 
 namespace IExecChain.Worker.Content;
-
-/// <summary>Stored content this node refuses to serve (its chunking is outside the store's bounds).</summary>
-public sealed class ContentNotServedException(string message) : Exception(message);
-
-/// <summary>One chunk of a stored content with what a receiver needs to verify it.</summary>
-public sealed record ContentChunk(ContentInfo Content, long Index, byte[] Data, Hash256[] Proof);
-
-/// <summary>What iex_getChunk serves from: a node's <see cref="ContentStore"/>, or a provider's own files (<see cref="DirectoryContentSource"/>).</summary>
-public interface IContentSource
-{
-    /// <summary>The content's size and chunk size, or null when it is not held here; throws <see cref="ContentNotServedException"/> for content held but not served.</summary>
-    ContentInfo? TryGetInfo(Hash256 root);
-
-    /// <summary>Chunk <paramref name="index"/> with its proof; false when the content is not held here. An index past the last chunk throws.</summary>
-    bool TryGetChunk(Hash256 root, long index, out ContentChunk? chunk);
-}
 
 /// <summary>
 /// Content-addressed files under one directory: <c>&lt;root-hex&gt;.bin</c> holds the bytes and
@@ -28,7 +13,7 @@ public interface IContentSource
 /// reader that sees the data file always finds its metadata. Any number of readers may run
 /// concurrently with puts.
 /// </summary>
-public sealed class ContentStore : IContentSource
+public sealed class ContentStore : IContentStore
 {
     private const string DataExtension = ".bin";
     private const string MetaExtension = ".meta";
@@ -36,16 +21,6 @@ public sealed class ContentStore : IContentSource
     private static ReadOnlySpan<byte> MetaMagic => "IXCM"u8;
     private const byte MetaVersion = 1;
     private const int MetaHeaderLength = 4 + 1 + 8 + 4;
-
-    /// <summary>
-    /// Smallest chunk size this store accepts, unless the content fits in one chunk. Content cut
-    /// in 1-byte chunks cost 9-17 s of CPU to upload and 250-650 MB for its tree (64 bytes per
-    /// chunk); at 4 KiB the tree is 1/64 of the content and a chunk's proof pays for its hashing.
-    /// </summary>
-    public const int MinChunkSize = 4096;
-
-    /// <summary>Largest chunk size this store accepts: the chain spec's bound, and a chunk with its proof fits one RPC answer.</summary>
-    public const int MaxChunkSize = 1024 * 1024;
 
     public const long DefaultCachedTreeBytes = 64L * 1024 * 1024;
 
@@ -66,25 +41,11 @@ public sealed class ContentStore : IContentSource
     /// <summary>Bytes held by the cached trees.</summary>
     public long CachedTreeBytes => _trees.Weight;
 
-    /// <summary>
-    /// Why content of <paramref name="size"/> bytes may not be stored or served in
-    /// <paramref name="chunkSize"/>-byte chunks, or null when it may: the chunk size is
-    /// <see cref="MinChunkSize"/>..<see cref="MaxChunkSize"/>, or smaller when the content fits in one chunk.
-    /// </summary>
-    public static string? ChunkingProblem(long size, long chunkSize)
-    {
-        if (chunkSize > MaxChunkSize) return $"chunk size {chunkSize} is over the maximum of {MaxChunkSize} bytes";
-        if (chunkSize < 1) return $"chunk size {chunkSize} is not positive";
-        if (chunkSize < MinChunkSize && size > chunkSize)
-            return $"chunk size {chunkSize} is under the minimum of {MinChunkSize} bytes (allowed only when the content fits in one chunk)";
-        return null;
-    }
-
     public string Directory { get; }
 
     public ContentInfo Put(ReadOnlySpan<byte> content, int chunkSize = ContentMerkle.DefaultChunkSize)
     {
-        if (ChunkingProblem(content.Length, chunkSize) is { } problem) throw new ArgumentOutOfRangeException(nameof(chunkSize), chunkSize, problem);
+        if (ContentChunking.Problem(content.Length, chunkSize) is { } problem) throw new ArgumentOutOfRangeException(nameof(chunkSize), chunkSize, problem);
         string tempData = TempPath(DataExtension);
         var builder = new ContentRootBuilder(chunkSize, keepLeaves: true);
         try
@@ -107,7 +68,7 @@ public sealed class ContentStore : IContentSource
     {
         ArgumentNullException.ThrowIfNull(content);
         // The length of a stream may be unknown: a small chunk size is checked against the real size at the end.
-        if (ChunkingProblem(0, chunkSize) is { } problem) throw new ArgumentOutOfRangeException(nameof(chunkSize), chunkSize, problem);
+        if (ContentChunking.Problem(0, chunkSize) is { } problem) throw new ArgumentOutOfRangeException(nameof(chunkSize), chunkSize, problem);
         string tempData = TempPath(DataExtension);
         var builder = new ContentRootBuilder(chunkSize, keepLeaves: true);
         byte[] buffer = new byte[Math.Max(chunkSize, 81_920)];
@@ -144,7 +105,7 @@ public sealed class ContentStore : IContentSource
     /// </summary>
     public ContentInfo Adopt(string path, ContentInfo expected)
     {
-        if (ChunkingProblem(expected.Size, expected.ChunkSize) is { } problem) throw new ArgumentException(problem, nameof(expected));
+        if (ContentChunking.Problem(expected.Size, expected.ChunkSize) is { } problem) throw new ArgumentException(problem, nameof(expected));
         var builder = new ContentRootBuilder(expected.ChunkSize, keepLeaves: true);
         byte[] buffer = new byte[Math.Max(expected.ChunkSize, 1 << 20)];
         using (var file = new FileStream(path, FileMode.Open, FileAccess.ReadWrite, FileShare.None, 1, FileOptions.SequentialScan))
@@ -234,7 +195,7 @@ public sealed class ContentStore : IContentSource
 
     private ContentInfo Commit(string tempData, ContentRootBuilder builder, Hash256? expectedRoot = null)
     {
-        if (ChunkingProblem(builder.Size, builder.ChunkSize) is { } problem) throw new ArgumentException(problem, nameof(builder));
+        if (ContentChunking.Problem(builder.Size, builder.ChunkSize) is { } problem) throw new ArgumentException(problem, nameof(builder));
         ContentInfo info = builder.Finish();
         if (expectedRoot is { } expected && info.Root != expected)
             throw new InvalidDataException($"the file hashes to root {info.Root}, expected {expected}; not stored");
@@ -294,7 +255,7 @@ public sealed class ContentStore : IContentSource
         if (size < 0 || chunkSize is < 1 or > ContentMerkle.MaxChunkSize)
             throw new InvalidDataException($"content {root}: metadata holds size {size} and chunk size {chunkSize}");
         // Stored before the minimum existed: its tree would cost more than the content is worth serving.
-        if (ChunkingProblem(size, chunkSize) is { } problem)
+        if (ContentChunking.Problem(size, chunkSize) is { } problem)
             throw new ContentNotServedException($"content {root} is not served: {problem}");
         long count = ContentMerkle.ChunkCount(size, chunkSize);
         if (meta.Length != MetaHeaderLength + count * Hash256.Size)

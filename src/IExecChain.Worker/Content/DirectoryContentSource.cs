@@ -1,5 +1,6 @@
 using IExecChain.Core.Content;
 using IExecChain.Core.Primitives;
+using IExecChain.Rpc.Contracts.Serving;
 using Microsoft.Win32.SafeHandles;
 
 namespace IExecChain.Worker.Content;
@@ -22,7 +23,7 @@ public sealed class DirectoryContentSource : IContentSource
         {
             if (Path.GetFileName(path).StartsWith('.')) continue;
             long size = new FileInfo(path).Length;
-            if (size == 0 || ContentStore.ChunkingProblem(size, chunkSize) is not null) continue;
+            if (size == 0 || ContentChunking.Problem(size, chunkSize) is not null) continue;
             ContentTree tree = ContentTree.FromFile(path, chunkSize);
             _files.TryAdd(tree.Root, (Path.GetFullPath(path), tree));
         }

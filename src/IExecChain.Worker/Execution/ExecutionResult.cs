@@ -1,4 +1,5 @@
 using IExecChain.Core.Primitives;
+using IExecChain.Core.Results;
 
 namespace IExecChain.Worker.Execution;
 
@@ -34,9 +35,6 @@ public enum ExecutionStatus
     /// <summary>A native app reached the bound on its processes (a fork bomb, or an app that needs more than the pool allows).</summary>
     TooManyProcesses,
 }
-
-/// <summary>A file the app left in its output directory; the name is relative, with '/' separators.</summary>
-public sealed record OutputFile(string Name, byte[] Content);
 
 /// <summary>The outcome of one run. Only a run that exited (<see cref="ExecutionStatus.Success"/> or <see cref="ExecutionStatus.NonZeroExit"/>) has a digest.</summary>
 public sealed class ExecutionResult

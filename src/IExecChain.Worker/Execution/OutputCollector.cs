@@ -1,4 +1,5 @@
 using System.Text;
+using IExecChain.Core.Results;
 
 namespace IExecChain.Worker.Execution;
 

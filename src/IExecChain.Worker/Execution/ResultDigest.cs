@@ -2,6 +2,7 @@ using System.Buffers.Binary;
 using System.Text;
 using IExecChain.Core.Crypto;
 using IExecChain.Core.Primitives;
+using IExecChain.Core.Results;
 
 namespace IExecChain.Worker.Execution;
 

@@ -1,12 +1,11 @@
 using System.Buffers.Binary;
 using System.Text.Json;
 using IExecChain.Core.Primitives;
+using IExecChain.Core.Results;
+using IExecChain.Rpc.Contracts.Serving;
 using IExecChain.Worker.Execution;
 
 namespace IExecChain.Worker.Results;
-
-/// <summary>A task's result as this worker computed and stored it.</summary>
-public sealed record StoredResult(Hash256 TaskId, Hash256 Digest, int ExitCode, byte[] Stdout, IReadOnlyList<OutputFile> Files);
 
 /// <summary>
 /// Results of the tasks this worker ran: one file per task under the store's directory,
@@ -17,7 +16,7 @@ public sealed record StoredResult(Hash256 TaskId, Hash256 Digest, int ExitCode, 
 /// result is reported, never served. Results stored by earlier versions (a directory per task:
 /// <c>result.json</c>, <c>stdout</c>, <c>files/&lt;name&gt;</c>) are still read.
 /// </summary>
-public sealed class ResultStore
+public sealed class ResultStore : IResultSource
 {
     private const string Extension = ".result";
     private const string TempPrefix = ".tmp-";

@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using IExecChain.Core.Results;
 using IExecChain.Worker.Execution;
 using Wasmtime;
 

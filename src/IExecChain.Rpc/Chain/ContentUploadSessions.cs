@@ -1,9 +1,10 @@
 using System.Text.Json;
 using IExecChain.Core.Content;
 using IExecChain.Core.Primitives;
+using IExecChain.Rpc.Contracts.Serving;
 using Microsoft.Win32.SafeHandles;
 
-namespace IExecChain.Worker.Content;
+namespace IExecChain.Rpc.Chain;
 
 /// <summary>An upload refused or failed; the message says why and what to do.</summary>
 public sealed class ContentUploadException(string message, bool notFound = false) : Exception(message)
@@ -20,7 +21,7 @@ public sealed record ContentUploadProgress(ContentInfo Content, long ReceivedChu
 /// restarts. An upload is opened for a root, size and chunk size the uploader signed; every chunk
 /// arrives with its Merkle proof and is checked against that root before it is written, so a
 /// wrong byte is refused with the chunk's index and nothing unproven reaches the disk. When the
-/// last chunk arrives the whole file is hashed again and moved into the <see cref="ContentStore"/>:
+/// last chunk arrives the whole file is hashed again and moved into the <see cref="IContentStore"/>:
 /// content becomes visible complete or not at all.
 /// </summary>
 /// <remarks>
@@ -42,12 +43,12 @@ public sealed class ContentUploadSessions
     private const string LeavesExtension = ".leaves";
     private const string HeaderExtension = ".upload";
 
-    private readonly ContentStore _store;
+    private readonly IContentStore _store;
     private readonly TimeProvider _time;
     private readonly Lock _lock = new();
     private readonly Dictionary<Hash256, Session> _sessions = [];
 
-    public ContentUploadSessions(ContentStore store, TimeProvider? time = null)
+    public ContentUploadSessions(IContentStore store, TimeProvider? time = null)
     {
         ArgumentNullException.ThrowIfNull(store);
         _store = store;
@@ -71,7 +72,7 @@ public sealed class ContentUploadSessions
     /// </summary>
     public ContentUploadProgress Begin(ContentInfo content, Address uploader, ulong expiresAt, string? kind)
     {
-        if (ContentStore.ChunkingProblem(content.Size, content.ChunkSize) is { } chunking) throw new ContentUploadException(chunking);
+        if (ContentChunking.Problem(content.Size, content.ChunkSize) is { } chunking) throw new ContentUploadException(chunking);
         if (_store.Has(content.Root)) return Completed(content, expiresAt);
         Session session;
         lock (_lock)
@@ -235,7 +236,7 @@ public sealed class ContentUploadSessions
                 if (header is null || !Hash256.TryParse("0x" + Path.GetFileName(basePath), out var root) || !Address.TryParse(header.Uploader, out var uploader))
                     return null;
                 var content = new ContentInfo(root, header.Size, header.ChunkSize);
-                if (ContentStore.ChunkingProblem(content.Size, content.ChunkSize) is not null) return null;
+                if (ContentChunking.Problem(content.Size, content.ChunkSize) is not null) return null;
                 byte[] leaves = File.ReadAllBytes(basePath + LeavesExtension);
                 if (leaves.Length != content.ChunkCount * Hash256.Size || new FileInfo(basePath + PartExtension).Length != content.Size) return null;
                 var received = new bool[content.ChunkCount];
