@@ -138,9 +138,13 @@ internal sealed class ConsensusFixture
     public Exception? Failure { get; private set; }
 
     /// <summary>Builds the whole chain. Never throws: a script that stops early leaves <see cref="Failure"/> set.</summary>
-    public static ConsensusFixture Build()
+    public static ConsensusFixture Build() => Build(observe: null);
+
+    /// <param name="observe">Called after each block's commit, before the script goes on (to read the state at that height).</param>
+    public static ConsensusFixture Build(Action<ConsensusFixture, ExecutedBlock>? observe)
     {
         var f = new ConsensusFixture();
+        if (observe is not null) f.Chain.Processor.BlockCommitted += (executed, _) => observe(f, executed);
         try
         {
             LedgerScript.Run(f);

@@ -1,0 +1,192 @@
+using Google.Protobuf;
+using IExecChain.Core.Crypto;
+using IExecChain.Core.Primitives;
+using IExecChain.Core.Wire;
+using IExecChain.State.Execution;
+using IExecChain.State.Market;
+using IExecChain.State.Merkle;
+using IExecChain.Storage;
+
+namespace IExecChain.State.Snapshots;
+
+/// <summary>Whose fault a refused snapshot is: the peer that served one chunk, or the snapshot itself.</summary>
+public enum SnapshotFault
+{
+    /// <summary>A chunk does not hash to what the manifest lists: fetch it from another peer.</summary>
+    Chunk,
+
+    /// <summary>The manifest describes a state that is not the one its header commits to (or is malformed): drop the snapshot.</summary>
+    Snapshot,
+}
+
+/// <summary>A snapshot or one of its chunks refused, with what was wrong.</summary>
+public sealed class SnapshotRefusedException(SnapshotFault fault, string message) : Exception(message)
+{
+    public SnapshotFault Fault { get; } = fault;
+}
+
+/// <summary>
+/// Rebuilds the state of a snapshot in an empty store, chunk by chunk in order, checking each chunk
+/// against the manifest as it arrives and the whole state against the manifest's root at the end
+/// (<see cref="Finish"/>). The open-order index the market keeps beside the state
+/// (<see cref="DbColumn.MarketOrders"/>) is derived from the restored entries themselves, so it needs
+/// no trust either. Until <see cref="Finish"/> succeeds the store holds a partial state and must be
+/// discarded on failure.
+/// </summary>
+public sealed class SnapshotRestorer
+{
+    /// <summary>Entries applied to the tree per batch: large batches amortize the tree's passes.</summary>
+    public const int BatchEntries = 100_000;
+
+    private readonly IKeyValueStore _store;
+    private readonly StateTree _tree;
+    private readonly SnapshotManifest _manifest;
+    private readonly Hash256 _id;
+    private readonly List<KeyValuePair<Hash256, byte[]?>> _pending = new(BatchEntries);
+    private readonly List<Hash256> _openOrders = [];
+    private byte[]? _lastKey;
+    private ulong _entries, _bytes;
+
+    /// <param name="store">An empty store: no state and no blocks.</param>
+    public SnapshotRestorer(IKeyValueStore store, SnapshotManifest manifest, ulong chainId)
+    {
+        ArgumentNullException.ThrowIfNull(store);
+        ArgumentNullException.ThrowIfNull(manifest);
+        if (SnapshotFormat.Problem(manifest, chainId) is { } problem)
+            throw new SnapshotRefusedException(SnapshotFault.Snapshot, $"snapshot refused: {problem}");
+        if (store.Iterate(DbColumn.StateValues).Any() || store.Get(DbColumn.Meta, "head"u8) is not null)
+            throw new InvalidOperationException("a snapshot is restored into an empty database only");
+        _store = store;
+        _tree = new StateTree(store);
+        _manifest = manifest;
+        _id = SnapshotFormat.Id(manifest);
+    }
+
+    /// <summary>The chunk <see cref="Add"/> takes next.</summary>
+    public int NextChunk { get; private set; }
+
+    public int ChunkCount => _manifest.ChunkHashes.Count;
+
+    public bool IsComplete => NextChunk == ChunkCount;
+
+    /// <summary>Whether <paramref name="chunk"/> is chunk <paramref name="index"/> of this snapshot (its hash), without applying it.</summary>
+    public bool Matches(int index, ReadOnlySpan<byte> chunk) =>
+        (uint)index < (uint)ChunkCount && chunk.Length <= SnapshotFormat.MaxChunkBytes
+        && Keccak256.Hash(chunk) == new Hash256(_manifest.ChunkHashes[index].Span);
+
+    /// <summary>Applies chunk <see cref="NextChunk"/>; chunks arrive in order (a caller fetching in parallel holds the early ones).</summary>
+    public void Add(int index, ReadOnlySpan<byte> chunk)
+    {
+        if (index != NextChunk) throw new InvalidOperationException($"chunk {index} given while chunk {NextChunk} is next");
+        if (chunk.Length > SnapshotFormat.MaxChunkBytes)
+            throw new SnapshotRefusedException(SnapshotFault.Chunk, $"chunk {index} of snapshot {_id} is {chunk.Length} bytes, more than {SnapshotFormat.MaxChunkBytes}");
+        var hash = Keccak256.Hash(chunk);
+        var listed = new Hash256(_manifest.ChunkHashes[index].Span);
+        if (hash != listed)
+            throw new SnapshotRefusedException(SnapshotFault.Chunk, $"chunk {index} of snapshot {_id} hashes to {hash}, the manifest lists {listed}");
+
+        int offset = 0;
+        while (offset < chunk.Length)
+        {
+            if (chunk.Length - offset < 33) throw Bad(index, offset, "an entry is cut short");
+            var key = chunk.Slice(offset, 32);
+            if (_lastKey is not null && key.SequenceCompareTo(_lastKey) <= 0) throw Bad(index, offset, "keys are not in increasing order");
+            _lastKey = key.ToArray();
+            offset += 32;
+            if (!TryReadVarint(chunk[offset..], out ulong length, out int read)) throw Bad(index, offset, "a value length is malformed");
+            offset += read;
+            if (length > (ulong)(chunk.Length - offset)) throw Bad(index, offset, $"a value of {length} bytes runs past the chunk's end");
+            var value = chunk.Slice(offset, (int)length).ToArray();
+            offset += (int)length;
+            var stateKey = new Hash256(_lastKey);
+            if (IsOpenOrder(stateKey, value, out var orderHash))
+            {
+                _openOrders.Add(orderHash);
+                OpenOrders++;
+            }
+            _pending.Add(new(stateKey, value));
+            _entries++;
+            if (_pending.Count >= BatchEntries) Apply(sync: false);
+        }
+        _bytes += (ulong)chunk.Length;
+        NextChunk++;
+    }
+
+    /// <summary>
+    /// Applies what is left and checks the restored state against the manifest: the number of entries,
+    /// the size and the root. Returns the root, which the caller compares with the verified header's.
+    /// </summary>
+    public Hash256 Finish()
+    {
+        if (!IsComplete) throw new InvalidOperationException($"{ChunkCount - NextChunk} chunk(s) of snapshot {_id} not added yet");
+        Apply(sync: true);
+        if (_entries != _manifest.Entries)
+            throw new SnapshotRefusedException(SnapshotFault.Snapshot, $"snapshot {_id} holds {_entries} entries, its manifest says {_manifest.Entries}");
+        if (_bytes != _manifest.TotalBytes)
+            throw new SnapshotRefusedException(SnapshotFault.Snapshot, $"snapshot {_id} is {_bytes} bytes, its manifest says {_manifest.TotalBytes}");
+        var expected = new Hash256(_manifest.StateRoot.Span);
+        if (_tree.Root != expected)
+            throw new SnapshotRefusedException(SnapshotFault.Snapshot, $"the state of snapshot {_id} has root {_tree.Root}, its manifest says {expected}");
+        return _tree.Root;
+    }
+
+    /// <summary>Open orders found among the restored entries (<see cref="DbColumn.MarketOrders"/> holds them too).</summary>
+    public int OpenOrders { get; private set; }
+
+    private void Apply(bool sync)
+    {
+        using var batch = _store.NewBatch();
+        if (_pending.Count > 0)
+        {
+            var update = _tree.Prepare(_pending);
+            _tree.Commit(update, batch);
+            _pending.Clear();
+        }
+        foreach (var hash in _openOrders) batch.Put(DbColumn.MarketOrders, hash.ToArray(), []);
+        _openOrders.Clear();
+        _store.Write(batch, sync);
+    }
+
+    private SnapshotRefusedException Bad(int index, int offset, string what) =>
+        new(SnapshotFault.Snapshot, $"chunk {index} of snapshot {_id} is malformed at byte {offset}: {what}");
+
+    /// <summary>
+    /// Whether the entry is an open order's record: the value reads as an <see cref="OrderRecord"/> whose
+    /// order hashes to the key's preimage. Keys are keccak-256 of a domain and an id, so a value at the
+    /// key <c>StateKeys.Order(h)</c> with <c>h = keccak256(kind ‖ order)</c> is that order's record and
+    /// nothing else. A record's encoding starts with its kind (field 1, never 0) then its order
+    /// (field 2): other values are passed over without a parse.
+    /// </summary>
+    private static bool IsOpenOrder(Hash256 key, byte[] value, out Hash256 orderHash)
+    {
+        orderHash = default;
+        if (value.Length < 4 || value[0] != 0x08 || value[2] != 0x12) return false;
+        OrderRecord record;
+        try
+        {
+            record = OrderRecord.Parser.ParseFrom(value);
+        }
+        catch (InvalidProtocolBufferException)
+        {
+            return false;
+        }
+        if (record.Status != OrderStatus.Open || record.Order.IsEmpty) return false;
+        orderHash = OrderCodec.HashOf(record);
+        return StateKeys.Order(orderHash) == key;
+    }
+
+    private static bool TryReadVarint(ReadOnlySpan<byte> span, out ulong value, out int read)
+    {
+        value = 0;
+        for (read = 0; read < Math.Min(span.Length, 10); read++)
+        {
+            value |= (ulong)(span[read] & 0x7F) << (7 * read);
+            if ((span[read] & 0x80) == 0)
+            {
+                read++;
+                return read == 1 || span[read - 1] != 0;   // the shortest encoding only
+            }
+        }
+        return false;
+    }
+}

@@ -1,0 +1,78 @@
+using IExecChain.Core.Blocks;
+using IExecChain.Core.Specs;
+using IExecChain.Core.Wire;
+using IExecChain.State.Chain;
+using IExecChain.State.Merkle;
+using IExecChain.Storage;
+using Google.Protobuf;
+
+namespace IExecChain.State.Snapshots;
+
+/// <summary>The blocks below a snapshot that a restored node keeps (<see cref="SnapshotTail"/>): reading them from a store, checking and writing them into another.</summary>
+public static class SnapshotTails
+{
+    /// <summary>The last checkpoint interval of blocks up to <paramref name="height"/>, with their commits.</summary>
+    public static SnapshotTail Read(BlockStore blocks, ulong height, ulong checkpointInterval)
+    {
+        ArgumentNullException.ThrowIfNull(blocks);
+        ulong first = height > checkpointInterval ? height - checkpointInterval + 1 : 1;
+        var tail = new SnapshotTail();
+        for (ulong h = first; h <= height; h++)
+        {
+            var block = blocks.GetBlock(h) ?? throw new InvalidOperationException($"block {h} is not in this node's store");
+            var commit = blocks.GetCommit(h) ?? throw new InvalidOperationException($"the commit of block {h} is not in this node's store");
+            tail.Blocks.Add(new CommittedBlock { Block = ByteString.CopyFrom(block.ToBytes()), Commit = commit });
+        }
+        return tail;
+    }
+
+    /// <summary>
+    /// Checks <paramref name="tail"/> against the manifest (its last block is the snapshot's block, with its
+    /// state root) and itself (consecutive heights linked by parent and last-commit hashes, each commit for
+    /// its block), then writes the genesis block and the tail's blocks into <paramref name="store"/>, the
+    /// last as the head. The tail's last commit is the caller's to verify against a trusted validator set.
+    /// </summary>
+    public static void Restore(IKeyValueStore store, ChainSpec spec, SnapshotManifest manifest, SnapshotTail tail)
+    {
+        ArgumentNullException.ThrowIfNull(store);
+        ArgumentNullException.ThrowIfNull(spec);
+        ArgumentNullException.ThrowIfNull(manifest);
+        ArgumentNullException.ThrowIfNull(tail);
+        ulong interval = spec.Parameters.CheckpointInterval;
+        ulong expected = Math.Min(manifest.Height, interval);
+        if ((ulong)tail.Blocks.Count != expected)
+            throw Refused($"the tail holds {tail.Blocks.Count} blocks, a snapshot at height {manifest.Height} needs {expected}");
+        var blocks = new List<ChainBlock>(tail.Blocks.Count);
+        foreach (var item in tail.Blocks)
+        {
+            if (!ChainBlock.TryDecode(item.Block.Span, spec.ChainId, spec.Parameters.MaxTransactionBytes, out var block, out var error))
+                throw Refused($"a block of the tail does not decode: {error}");
+            blocks.Add(block!);
+        }
+        var last = blocks[^1];
+        if (last.Height != manifest.Height || last.Hash != new Core.Primitives.Hash256(manifest.BlockHash.Span))
+            throw Refused($"the tail ends at block {last.Height} ({last.Hash}), the snapshot is of block {manifest.Height} ({new Core.Primitives.Hash256(manifest.BlockHash.Span)})");
+        if (last.StateRoot != new Core.Primitives.Hash256(manifest.StateRoot.Span))
+            throw Refused($"block {last.Height} has state root {last.StateRoot}, the manifest says {new Core.Primitives.Hash256(manifest.StateRoot.Span)}");
+        for (int i = 0; i < blocks.Count; i++)
+        {
+            var commit = tail.Blocks[i].Commit;
+            if (commit is null || commit.Height != blocks[i].Height || new Core.Primitives.Hash256(commit.BlockHash.Span) != blocks[i].Hash)
+                throw Refused($"the commit given for block {blocks[i].Height} is not for that block");
+            if (i == 0) continue;
+            if (blocks[i].Height != blocks[i - 1].Height + 1 || blocks[i].ParentHash != blocks[i - 1].Hash)
+                throw Refused($"block {blocks[i].Height} of the tail does not follow block {blocks[i - 1].Height}");
+            if (new Core.Primitives.Hash256(blocks[i].Header.LastCommitHash.Span) != VoteDigest.CommitHash(tail.Blocks[i - 1].Commit))
+                throw Refused($"block {blocks[i].Height} does not carry the hash of the commit given for block {blocks[i - 1].Height}");
+        }
+
+        var blockStore = new BlockStore(store, spec.ChainId, spec.Parameters.MaxTransactionBytes);
+        using var batch = store.NewBatch();
+        var (genesis, _) = Genesis.Build(spec, new StateTree(new MemoryStore()));
+        blockStore.AddBlock(batch, genesis, new Commit { Height = 0, BlockHash = ByteString.CopyFrom(genesis.Hash.ToArray()) }, []);
+        for (int i = 0; i < blocks.Count; i++) blockStore.AddBlock(batch, blocks[i], tail.Blocks[i].Commit, []);
+        store.Write(batch, sync: true);
+    }
+
+    private static SnapshotRefusedException Refused(string message) => new(SnapshotFault.Snapshot, $"snapshot refused: {message}");
+}

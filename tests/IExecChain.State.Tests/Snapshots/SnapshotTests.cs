@@ -1,0 +1,188 @@
+using Google.Protobuf;
+using IExecChain.Core.Primitives;
+using IExecChain.Core.Transactions;
+using IExecChain.Core.Wire;
+using IExecChain.State.Chain;
+using IExecChain.State.Merkle;
+using IExecChain.State.Snapshots;
+using IExecChain.State.Tests.Fixture;
+using IExecChain.Storage;
+using NUnit.Framework;
+
+namespace IExecChain.State.Tests.Snapshots;
+
+public class SnapshotTests
+{
+    private sealed record Taken(SnapshotManifest Manifest, List<byte[]> Chunks, SnapshotTail Tail);
+
+    private static ConsensusFixture _fixture = null!;
+    private static readonly List<Taken> Snapshots = [];
+
+    /// <summary>The whole-state-machine fixture chain, with a snapshot taken at each checkpoint height as it is built (small chunks, so a snapshot has many).</summary>
+    [OneTimeSetUp]
+    public static void BuildChain()
+    {
+        Snapshots.Clear();
+        _fixture = ConsensusFixture.Build((f, executed) =>
+        {
+            ulong height = executed.Block.Height;
+            if (height % ConsensusFixture.CheckpointInterval != 0) return;
+            var chunks = new List<byte[]>();
+            var manifest = SnapshotWriter.Write(f.Chain.Store.Iterate(DbColumn.StateValues), f.Chain.Spec.ChainId, height, executed.Block.Hash,
+                f.Chain.Tree.Root, (_, bytes) => chunks.Add(bytes.ToArray()), chunkBytes: 16 * 1024);
+            Snapshots.Add(new Taken(manifest, chunks, SnapshotTails.Read(f.Chain.Processor.Blocks, height, ConsensusFixture.CheckpointInterval)));
+        });
+        Assert.That(_fixture.Failure, Is.Null, _fixture.Failure?.ToString());
+    }
+
+    [Test]
+    public void A_node_restored_from_the_snapshot_of_any_checkpoint_executes_the_rest_of_the_chain_to_the_same_blocks()
+    {
+        var original = _fixture.Chain.Processor;
+        Assert.That(Snapshots, Has.Count.GreaterThanOrEqualTo(4), "the fixture passes several checkpoints");
+        int withOpenOrders = 0;
+        foreach (var taken in Snapshots)
+        {
+            var (store, restorer) = Restore(taken);
+            if (restorer.OpenOrders > 0) withOpenOrders++;
+            var processor = Open(store);
+            Assert.That(processor.Head.Height, Is.EqualTo(taken.Manifest.Height));
+            Assert.That(processor.Market.Book.Count, Is.EqualTo(restorer.OpenOrders), "the order book holds the open orders found in the state");
+            for (ulong h = taken.Manifest.Height + 1; h <= original.Head.Height; h++)
+            {
+                var block = original.Blocks.GetBlock(h)!;
+                var executed = processor.Execute(block, out string? error);
+                Assert.That(executed, Is.Not.Null, $"snapshot {taken.Manifest.Height}: block {h} refused: {error}");
+                processor.Commit(executed!, original.Blocks.GetCommit(h)!);
+                Assert.That(processor.Head.Hash, Is.EqualTo(block.Hash));
+            }
+            Assert.That(processor.Tree.Root, Is.EqualTo(original.Tree.Root), $"snapshot {taken.Manifest.Height}");
+            TestContext.Out.WriteLine($"snapshot at {taken.Manifest.Height}: {taken.Manifest.Entries} entries in {taken.Chunks.Count} chunks, "
+                + $"{restorer.OpenOrders} open orders; blocks {taken.Manifest.Height + 1} to {original.Head.Height} replayed to the same hashes");
+            Assert.That(processor.Market.Book.Count, Is.EqualTo(original.Market.Book.Count));
+        }
+        Assert.That(withOpenOrders, Is.GreaterThan(0), "some snapshots were taken with orders open");
+    }
+
+    [Test]
+    public void A_chunk_that_does_not_hash_to_its_listed_hash_is_refused_as_the_chunk_servers_fault_and_the_right_one_is_then_taken()
+    {
+        var taken = Snapshots[^1];
+        Assert.That(taken.Chunks, Has.Count.GreaterThan(2));
+        var store = new MemoryStore();
+        var restorer = new SnapshotRestorer(store, taken.Manifest, _fixture.Chain.Spec.ChainId);
+        restorer.Add(0, taken.Chunks[0]);
+        var corrupt = (byte[])taken.Chunks[1].Clone();
+        corrupt[corrupt.Length / 2] ^= 1;
+        Assert.That(restorer.Matches(1, corrupt), Is.False);
+        var refused = Assert.Throws<SnapshotRefusedException>(() => restorer.Add(1, corrupt))!;
+        Assert.That(refused.Fault, Is.EqualTo(SnapshotFault.Chunk));
+        Assert.That(refused.Message, Does.Contain("chunk 1 of snapshot").And.Contain("the manifest lists"));
+        Assert.That(restorer.NextChunk, Is.EqualTo(1), "nothing of the refused chunk was applied");
+        for (int i = 1; i < taken.Chunks.Count; i++) restorer.Add(i, taken.Chunks[i]);
+        Assert.That(restorer.Finish(), Is.EqualTo(new Hash256(taken.Manifest.StateRoot.Span)));
+    }
+
+    [Test]
+    public void A_snapshot_whose_state_is_not_the_one_its_manifest_names_is_refused_at_the_end()
+    {
+        var taken = Snapshots[^1];
+        // A forger lists the hashes of chunks it made, but cannot make them hash to the header's root.
+        var forged = taken.Manifest.Clone();
+        var chunks = taken.Chunks.Select(c => (byte[])c.Clone()).ToList();
+        int last = chunks[^1].Length - 1;
+        chunks[^1][last] ^= 1;    // the last byte of the last value
+        forged.ChunkHashes[^1] = ByteString.CopyFrom(Core.Crypto.Keccak256.Hash(chunks[^1]).ToArray());
+        var refused = Assert.Throws<SnapshotRefusedException>(() => Restore(forged, chunks))!;
+        Assert.That(refused.Fault, Is.EqualTo(SnapshotFault.Snapshot));
+        Assert.That(refused.Message, Does.Contain("has root").And.Contain("its manifest says"));
+
+        // A truncated snapshot: the last chunk left out of the manifest.
+        var truncated = taken.Manifest.Clone();
+        truncated.ChunkHashes.RemoveAt(truncated.ChunkHashes.Count - 1);
+        refused = Assert.Throws<SnapshotRefusedException>(() => Restore(truncated, taken.Chunks.SkipLast(1).ToList()))!;
+        Assert.That(refused.Message, Does.Contain("entries, its manifest says"));
+    }
+
+    [TestCase(2, "format 2 is not supported")]
+    [TestCase(3, "it is for chain 78")]
+    [TestCase(4, "its state root is 31 bytes")]
+    [TestCase(5, "it lists no chunks")]
+    public void A_malformed_manifest_is_refused_before_anything_is_written(int defect, string message)
+    {
+        var manifest = Snapshots[0].Manifest.Clone();
+        switch (defect)
+        {
+            case 2: manifest.Format = 2; break;
+            case 3: manifest.ChainId = _fixture.Chain.Spec.ChainId + 1; break;
+            case 4: manifest.StateRoot = ByteString.CopyFrom(new byte[31]); break;
+            case 5: manifest.ChunkHashes.Clear(); break;
+        }
+        var store = new MemoryStore();
+        var refused = Assert.Throws<SnapshotRefusedException>(() => new SnapshotRestorer(store, manifest, _fixture.Chain.Spec.ChainId))!;
+        Assert.That(refused.Message, Does.Contain(message));
+        Assert.That(store.Iterate(DbColumn.StateValues).Any(), Is.False);
+    }
+
+    [Test]
+    public void A_tail_that_does_not_lead_to_the_snapshots_block_is_refused()
+    {
+        var taken = Snapshots[1];
+        var store = new MemoryStore();
+        var restorer = new SnapshotRestorer(store, taken.Manifest, _fixture.Chain.Spec.ChainId);
+        for (int i = 0; i < taken.Chunks.Count; i++) restorer.Add(i, taken.Chunks[i]);
+        restorer.Finish();
+        var other = Snapshots[2].Tail;
+        var refused = Assert.Throws<SnapshotRefusedException>(() => SnapshotTails.Restore(store, _fixture.Chain.Spec, taken.Manifest, other))!;
+        Assert.That(refused.Message, Does.Contain("the tail ends at block"));
+        var gap = taken.Tail.Clone();
+        gap.Blocks.RemoveAt(gap.Blocks.Count / 2);
+        gap.Blocks.Insert(0, Snapshots[0].Tail.Blocks[^1]);
+        refused = Assert.Throws<SnapshotRefusedException>(() => SnapshotTails.Restore(store, _fixture.Chain.Spec, taken.Manifest, gap))!;
+        Assert.That(refused.Message, Does.Contain("does not follow block"));
+        Assert.That(store.Get(DbColumn.Meta, "head"u8), Is.Null, "nothing written");
+    }
+
+    [Test]
+    public void The_chunk_encoding_is_key_then_length_then_value_and_an_empty_state_is_one_empty_chunk()
+    {
+        var chunks = new List<byte[]>();
+        byte[] a = Enumerable.Repeat((byte)0x01, 32).ToArray(), b = Enumerable.Repeat((byte)0x02, 32).ToArray();
+        var manifest = SnapshotWriter.Write([(a, [0xAA]), (b, new byte[200])], 9, 3, Hash256.Zero, Hash256.Zero, (_, c) => chunks.Add(c.ToArray()), chunkBytes: 64);
+        Assert.That(chunks, Has.Count.EqualTo(2), "the second entry does not fit the first chunk's 64 bytes");
+        Assert.That(Hex.Encode(chunks[0]), Is.EqualTo(Hex.Encode([.. a, 0x01, 0xAA])));
+        Assert.That(Hex.Encode(chunks[1].AsSpan(0, 35)), Is.EqualTo(Hex.Encode([.. b, 0xC8, 0x01, 0x00])), "200 as a uvarint is C8 01");
+        Assert.That((manifest.Entries, manifest.TotalBytes, manifest.Height), Is.EqualTo((2UL, (ulong)(34 + 234), 3UL)));
+
+        chunks.Clear();
+        var empty = SnapshotWriter.Write([], 9, 0, Hash256.Zero, Hash256.Zero, (_, c) => chunks.Add(c.ToArray()));
+        Assert.That((chunks.Count, chunks[0].Length, empty.ChunkHashes.Count), Is.EqualTo((1, 0, 1)));
+    }
+
+    private static (MemoryStore Store, SnapshotRestorer Restorer) Restore(Taken taken)
+    {
+        var store = new MemoryStore();
+        var restorer = new SnapshotRestorer(store, taken.Manifest, _fixture.Chain.Spec.ChainId);
+        for (int i = 0; i < taken.Chunks.Count; i++)
+        {
+            Assert.That(restorer.Matches(i, taken.Chunks[i]));
+            restorer.Add(i, taken.Chunks[i]);
+        }
+        Assert.That(restorer.Finish(), Is.EqualTo(new Hash256(taken.Manifest.StateRoot.Span)));
+        SnapshotTails.Restore(store, _fixture.Chain.Spec, taken.Manifest, taken.Tail);
+        return (store, restorer);
+    }
+
+    private static void Restore(SnapshotManifest manifest, List<byte[]> chunks)
+    {
+        var restorer = new SnapshotRestorer(new MemoryStore(), manifest, _fixture.Chain.Spec.ChainId);
+        for (int i = 0; i < chunks.Count; i++) restorer.Add(i, chunks[i]);
+        restorer.Finish();
+    }
+
+    private static BlockProcessor Open(IKeyValueStore store)
+    {
+        var spec = _fixture.Chain.Spec;
+        return new BlockProcessor(spec, store, new StateTree(store), new BlockStore(store, spec.ChainId, spec.Parameters.MaxTransactionBytes), new TransactionVerifier());
+    }
+}
