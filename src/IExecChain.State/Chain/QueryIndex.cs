@@ -81,6 +81,17 @@ public sealed class QueryIndex
     /// <summary>Why the background writer stopped, or null while it works (or when there is none).</summary>
     public Exception? WriterFailure => _writerFailure;
 
+    /// <summary>
+    /// Marks an empty index as complete up to <paramref name="height"/>: a node restored from a snapshot
+    /// has no blocks below it to list, and indexes from the next block on (docs/state-sync.md).
+    /// </summary>
+    public static void StartAt(IWriteBatch batch, ulong height)
+    {
+        ArgumentNullException.ThrowIfNull(batch);
+        batch.Put(DbColumn.QueryIndex, [MetaKind], Height(height));
+        batch.Put(DbColumn.QueryIndex, [TransactionsMetaKind], Height(height));
+    }
+
     /// <summary>Adds all of a committed block's entries to <paramref name="batch"/> (the block's own commit batch).</summary>
     public void Add(IWriteBatch batch, ChainBlock block, IReadOnlyList<Receipt> receipts, MarketBlock? market)
     {

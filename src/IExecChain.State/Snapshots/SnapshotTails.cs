@@ -11,11 +11,23 @@ namespace IExecChain.State.Snapshots;
 /// <summary>The blocks below a snapshot that a restored node keeps (<see cref="SnapshotTail"/>): reading them from a store, checking and writing them into another.</summary>
 public static class SnapshotTails
 {
-    /// <summary>The last checkpoint interval of blocks up to <paramref name="height"/>, with their commits.</summary>
+    /// <summary>
+    /// The first block a snapshot at <paramref name="height"/> carries: one checkpoint interval of blocks
+    /// up to the snapshot. That holds every block of the interval the snapshot falls in (the next
+    /// checkpoint is built, and signed, from their hashes and commits) whether or not the snapshot is at
+    /// a checkpoint height.
+    /// </summary>
+    public static ulong FirstHeight(ulong height, ulong checkpointInterval)
+    {
+        ArgumentOutOfRangeException.ThrowIfZero(checkpointInterval);
+        return height > checkpointInterval ? height - checkpointInterval + 1 : 1;
+    }
+
+    /// <summary>The blocks from <see cref="FirstHeight"/> up to <paramref name="height"/>, with their commits.</summary>
     public static SnapshotTail Read(BlockStore blocks, ulong height, ulong checkpointInterval)
     {
         ArgumentNullException.ThrowIfNull(blocks);
-        ulong first = height > checkpointInterval ? height - checkpointInterval + 1 : 1;
+        ulong first = FirstHeight(height, checkpointInterval);
         var tail = new SnapshotTail();
         for (ulong h = first; h <= height; h++)
         {
@@ -28,9 +40,10 @@ public static class SnapshotTails
 
     /// <summary>
     /// Checks <paramref name="tail"/> against the manifest (its last block is the snapshot's block, with its
-    /// state root) and itself (consecutive heights linked by parent and last-commit hashes, each commit for
-    /// its block), then writes the genesis block and the tail's blocks into <paramref name="store"/>, the
-    /// last as the head. The tail's last commit is the caller's to verify against a trusted validator set.
+    /// state root) and itself (the heights from <see cref="FirstHeight"/>, linked by parent and last-commit
+    /// hashes, each commit for its block), then writes the genesis block and the tail's blocks into
+    /// <paramref name="store"/>, the last as the head, and starts the query index there. The tail's last
+    /// commit is the caller's to verify against a trusted validator set.
     /// </summary>
     public static void Restore(IKeyValueStore store, ChainSpec spec, SnapshotManifest manifest, SnapshotTail tail)
     {
@@ -38,8 +51,8 @@ public static class SnapshotTails
         ArgumentNullException.ThrowIfNull(spec);
         ArgumentNullException.ThrowIfNull(manifest);
         ArgumentNullException.ThrowIfNull(tail);
-        ulong interval = spec.Parameters.CheckpointInterval;
-        ulong expected = Math.Min(manifest.Height, interval);
+        if (manifest.Height == 0) throw Refused("a snapshot of the genesis state is the chain spec itself");
+        ulong expected = manifest.Height - FirstHeight(manifest.Height, spec.Parameters.CheckpointInterval) + 1;
         if ((ulong)tail.Blocks.Count != expected)
             throw Refused($"the tail holds {tail.Blocks.Count} blocks, a snapshot at height {manifest.Height} needs {expected}");
         var blocks = new List<ChainBlock>(tail.Blocks.Count);
@@ -71,6 +84,7 @@ public static class SnapshotTails
         var (genesis, _) = Genesis.Build(spec, new StateTree(new MemoryStore()));
         blockStore.AddBlock(batch, genesis, new Commit { Height = 0, BlockHash = ByteString.CopyFrom(genesis.Hash.ToArray()) }, []);
         for (int i = 0; i < blocks.Count; i++) blockStore.AddBlock(batch, blocks[i], tail.Blocks[i].Commit, []);
+        QueryIndex.StartAt(batch, manifest.Height);
         store.Write(batch, sync: true);
     }
 
