@@ -23,6 +23,7 @@ public static class Program
         root.Subcommands.Add(Bridge.BridgeCommands.Build());
         root.Subcommands.Add(QueryCommands.Build());
         root.Subcommands.Add(ChainCommands.Build());
+        root.Subcommands.Add(SnapshotCommands.Build());
         root.Subcommands.Add(BenchCommand.Build());
         return root.Parse(args).Invoke();
     }
