@@ -65,6 +65,9 @@ public sealed partial class ChainNode : IAsyncDisposable
     /// <summary>Refuses submissions beyond what the chain commits soon (budget, capacity and refusals in /metrics).</summary>
     public required AdmissionControl Admission { get; init; }
 
+    /// <summary>Snapshots taken while the node runs (docs/state-sync.md).</summary>
+    public required Snapshots.SnapshotScheduler Snapshots { get; init; }
+
     /// <summary>Transaction gossip (its counters feed /metrics).</summary>
     public TransactionGossip Gossip => _gossip;
     public PrivateKey? ValidatorKey { get; }
@@ -162,8 +165,11 @@ public sealed partial class ChainNode : IAsyncDisposable
             var events = new RpcEventHub();
             var content = new IExecChain.Worker.Content.ContentStore(Path.Combine(options.DataDir, "content"));
             var results = new IExecChain.Worker.Results.ResultStore(Path.Combine(options.DataDir, "results"));
+            var snapshots = new Snapshots.SnapshotScheduler(spec, options.ChainSpecPath, options.DataDir, store, processor, options.Snapshots,
+                loggerFactory.CreateLogger<Snapshots.SnapshotScheduler>());
             processor.BlockCommitted += (executed, _) =>
             {
+                snapshots.OnCommitted(executed.Block.Height, executed.Block.Hash);
                 admission.OnBlockCommitted(executed.Block.Transactions.Count);
                 events.PublishNewHead(executed.Block);
                 if (executed.Market is { } market) events.PublishTaskEvents(market.Events);
@@ -206,7 +212,7 @@ public sealed partial class ChainNode : IAsyncDisposable
                     return context.Response.WriteAsync(NodeMetrics.Render(self!));
                 });
             }
-            var node = self = new ChainNode(options, spec, store, processor, indexWriter, mempool, host, driver, gossip, rpc, validatorKey, logger, events) { Content = content, Results = results, Verifier = verifier, Admission = admission };
+            var node = self = new ChainNode(options, spec, store, processor, indexWriter, mempool, host, driver, gossip, rpc, validatorKey, logger, events) { Content = content, Results = results, Verifier = verifier, Admission = admission, Snapshots = snapshots };
             if (validatorKey is not null && spec.Parameters.Bridge is { } bridge && options.EthRpc is { } ethRpc)
             {
                 var eth = new Ethereum.JsonRpc.EthereumRpcClient(ethRpc, new Ethereum.JsonRpc.EthereumRpcOptions { MaxRetries = 2, RetryDelay = TimeSpan.FromMilliseconds(250), RequestTimeout = TimeSpan.FromSeconds(10) });
@@ -330,6 +336,7 @@ public sealed partial class ChainNode : IAsyncDisposable
         _driver.Dispose();
         _gossip.Dispose();
         if (_rpc is not null) await _rpc.DisposeAsync().ConfigureAwait(false);
+        await Snapshots.DisposeAsync().ConfigureAwait(false);
         _indexWriter.Dispose();
         _store.Dispose();
         if (_pidWritten) File.Delete(_options.PidPath);

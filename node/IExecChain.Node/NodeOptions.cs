@@ -58,6 +58,9 @@ public sealed class NodeOptions
     /// <summary>Test-only fault injection: this validator signs a conflicting vote for every vote.</summary>
     public bool EquivocateForTesting { get; init; }
 
+    /// <summary>Snapshots taken while running (docs/state-sync.md); <c>EveryCheckpoints = 0</c> takes none.</summary>
+    public Snapshots.SnapshotOptions Snapshots { get; init; } = new();
+
     public string ChainSpecPath => Path.Combine(DataDir, ChainSpecFileName);
     public string DatabasePath => Path.Combine(DataDir, DatabaseFolderName);
     public string PidPath => Path.Combine(DataDir, PidFileName);

@@ -17,7 +17,8 @@ public class SnapshotImportTests
     {
         using var chain = new DevChain();
         ulong height;
-        using (var validator = chain.StartValidator())
+        // A snapshot at every checkpoint (10 blocks on the devnet), the newest two kept.
+        using (var validator = chain.StartValidator(null, "--snapshot-every", "1", "--snapshot-keep", "2"))
         {
             await validator.WaitForRpcAsync(chain.Rpc, TimeSpan.FromSeconds(30));
             for (int i = 0; i < 3; i++)
@@ -28,6 +29,19 @@ public class SnapshotImportTests
             }
             using var client = new NodeRpcClient(chain.Rpc);
             while ((height = await client.BlockNumberAsync()) < 25) await Task.Delay(200);
+
+            // Taken while the node ran: a directory appears only once complete, and the oldest goes once a third is.
+            string Taken(ulong h) => Path.Combine(chain.DataDir, "snapshots", h.ToString(CultureInfo.InvariantCulture));
+            var until = DateTime.UtcNow.AddSeconds(60);
+            while (!Directory.Exists(Taken(30)) || Directory.Exists(Taken(10)))
+            {
+                Assert.That(DateTime.UtcNow, Is.LessThan(until), $"snapshots 20 and 30 kept, 10 deleted:\n{validator.Output}");
+                await Task.Delay(200);
+            }
+            Assert.That(Directory.Exists(Taken(20)), "the two newest are kept");
+            Assert.That(validator.Output, Does.Match(@"Snapshot at height 30: 0x[0-9a-f]{64}, \d+ entries in 1 chunk\(s\)"));
+            // Stop between checkpoints, so the offline snapshot below is at a height of its own.
+            while ((height = await client.BlockNumberAsync()) % 10 is not (3 or 4 or 5)) await Task.Delay(50);
             validator.Terminate();
         }
 

@@ -54,9 +54,11 @@ public class NodeConfigFileTests
         var uploads = Parse("""{"contentUploads": {"windowSeconds": 60}}""").ContentUploads!;
         Assert.That(uploads.Window, Is.EqualTo(TimeSpan.FromMinutes(1)));
         Assert.That(uploads.MaxContentBytes, Is.EqualTo(defaults.MaxContentBytes), "an absent field of a section keeps its default");
+        var snapshots = Parse("""{"snapshots": {"everyCheckpoints": 0}}""").Snapshots!;
+        Assert.That((snapshots.EveryCheckpoints, snapshots.Keep), Is.EqualTo((0UL, new Snapshots.SnapshotOptions().Keep)), "0 takes none; keep stays at its default");
     }
 
-    [TestCase("""{"datadir": "/x"}""", "--config: $.datadir: unknown field (known: data, key, passwordFile, rpc, p2p, peers, rpcAllowedHosts, contentUploads, admission, ethRpc, logging)")]
+    [TestCase("""{"datadir": "/x"}""", "--config: $.datadir: unknown field (known: data, key, passwordFile, rpc, p2p, peers, rpcAllowedHosts, contentUploads, admission, ethRpc, logging, snapshots)")]
     [TestCase("""{"Data": "/x"}""", "--config: $.Data: unknown field")]
     [TestCase("""{"contentUploads": {"maxBytes": 1}}""", "--config: $.contentUploads.maxBytes: unknown field (known: maxContentBytes, maxBytesPerAccount, maxBytesTotal, windowSeconds, uploaders)")]
     [TestCase("""{"admission": {"budget": 1}}""", "--config: $.admission.budget: unknown field (known: targetQueueMs, minBudget, minRetryAfterMs)")]
@@ -88,6 +90,10 @@ public class NodeConfigFileTests
     [TestCase("""{"admission": {"minBudget": 0}}""", "--config: $.admission.minBudget: must be a positive integer")]
     [TestCase("""{"admission": {"minBudget": "10"}}""", "--config: $.admission.minBudget: must be a positive integer")]
     [TestCase("""{"admission": {"minBudget": 2147483648}}""", "--config: $.admission.minBudget: must be a positive integer")]
+    [TestCase("""{"snapshots": true}""", "--config: $.snapshots: must be an object")]
+    [TestCase("""{"snapshots": {"keep": 0}}""", "--config: $.snapshots.keep: must be a positive integer")]
+    [TestCase("""{"snapshots": {"everyCheckpoints": -1}}""", "--config: $.snapshots.everyCheckpoints: must be a non-negative integer")]
+    [TestCase("""{"snapshots": {"every": 5}}""", "--config: $.snapshots.every: unknown field (known: everyCheckpoints, keep)")]
     public void A_field_of_the_wrong_type_or_range_is_refused_by_name(string json, string message) =>
         Assert.That(Assert.Throws<CliException>(() => Parse(json))!.Message, Is.EqualTo(message));
 

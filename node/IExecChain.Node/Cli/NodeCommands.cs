@@ -38,7 +38,9 @@ public static class NodeCommands
         var equivocate = new Option<bool>("--equivocate-for-testing") { Description = "TEST ONLY: sign a conflicting vote for every vote (to prove slashing)", Hidden = true };
         var logLevel = LogOptions.Level();
         var logFormat = LogOptions.Format();
-        var run = new Command("run", "Run a node") { config, data, key, password, rpc, p2p, peers, role, ethRpc, ethKey, anchor, workerKey, sabotage, equivocate, logLevel, logFormat };
+        var snapshotEvery = new Option<int?>("--snapshot-every") { Description = "Snapshot the state every N checkpoints, for nodes joining by state sync (default 100; 0: none)" };
+        var snapshotKeep = new Option<int?>("--snapshot-keep") { Description = "Keep the newest N snapshots (default 2)" };
+        var run = new Command("run", "Run a node") { config, data, key, password, rpc, p2p, peers, role, ethRpc, ethKey, anchor, workerKey, sabotage, equivocate, logLevel, logFormat, snapshotEvery, snapshotKeep };
         run.SetAction((r, ct) => Cli.RunAsync(async () =>
         {
             var file = r.GetValue(config) is { } path ? NodeConfigFile.Load(path) : new NodeConfigFile();
@@ -63,6 +65,7 @@ public static class NodeCommands
                 Admission = file.Admission ?? new(),
                 EquivocateForTesting = r.GetValue(equivocate),
                 EthRpc = ethUrl,
+                Snapshots = SnapshotSettings(file.Snapshots ?? new(), r.GetValue(snapshotEvery), r.GetValue(snapshotKeep)),
             };
             var errors = options.Validate();
             if (errors.Count > 0) throw new CliException(string.Join("; ", errors));
@@ -140,6 +143,13 @@ public static class NodeCommands
         catch (OperationCanceledException)
         {
         }
+    }
+
+    private static Snapshots.SnapshotOptions SnapshotSettings(Snapshots.SnapshotOptions file, int? every, int? keep)
+    {
+        if (every is < 0) throw new CliException($"--snapshot-every: {every} is negative (0 takes no snapshots)");
+        if (keep is < 1) throw new CliException($"--snapshot-keep: {keep} must be at least 1");
+        return file with { EveryCheckpoints = every is { } e ? (ulong)e : file.EveryCheckpoints, Keep = keep ?? file.Keep };
     }
 }
 

@@ -18,12 +18,15 @@ public sealed class NodeConfigFile
     public string[]? RpcAllowedHosts { get; init; }
     public Rpc.Chain.ContentUploadOptions? ContentUploads { get; init; }
     public State.TxPool.AdmissionOptions? Admission { get; init; }
+
+    public Snapshots.SnapshotOptions? Snapshots { get; init; }
     public string? EthRpc { get; init; }
     public LogSettings? Logging { get; init; }
 
-    private static readonly string[] Fields = ["data", "key", "passwordFile", "rpc", "p2p", "peers", "rpcAllowedHosts", "contentUploads", "admission", "ethRpc", "logging"];
+    private static readonly string[] Fields = ["data", "key", "passwordFile", "rpc", "p2p", "peers", "rpcAllowedHosts", "contentUploads", "admission", "ethRpc", "logging", "snapshots"];
     private static readonly string[] LoggingFields = ["format", "levels"];
     private static readonly string[] AdmissionFields = ["targetQueueMs", "minBudget", "minRetryAfterMs"];
+    private static readonly string[] SnapshotFields = ["everyCheckpoints", "keep"];
     private static readonly string[] UploadFields = ["maxContentBytes", "maxBytesPerAccount", "maxBytesTotal", "windowSeconds", "uploaders"];
 
     public static NodeConfigFile Load(string path)
@@ -63,6 +66,7 @@ public sealed class NodeConfigFile
                 Admission = root.TryGetProperty("admission", out var admission) ? AdmissionSettings(admission) : null,
                 EthRpc = StringField(root, "ethRpc"),
                 Logging = root.TryGetProperty("logging", out var logging) ? LoggingSettings(logging) : null,
+                Snapshots = root.TryGetProperty("snapshots", out var snapshots) ? SnapshotSettings(snapshots) : null,
             };
         }
     }
@@ -165,6 +169,21 @@ public sealed class NodeConfigFile
             }
         }
         if (options.Validate() is [var first, ..]) throw new CliException($"--config: $.{first}");
+        return options;
+    }
+
+    /// <summary>"snapshots": { everyCheckpoints (0 = none), keep (at least 1) }; absent fields keep their defaults.</summary>
+    private static Snapshots.SnapshotOptions SnapshotSettings(JsonElement value)
+    {
+        if (value.ValueKind != JsonValueKind.Object) throw new CliException("--config: $.snapshots: must be an object");
+        CheckNames(value, "$.snapshots", SnapshotFields);
+        var options = new Snapshots.SnapshotOptions();
+        foreach (var property in value.EnumerateObject())
+        {
+            if (property.Value.ValueKind != JsonValueKind.Number || !property.Value.TryGetInt32(out int number) || number < (property.Name == "keep" ? 1 : 0))
+                throw new CliException($"--config: $.snapshots.{property.Name}: must be {(property.Name == "keep" ? "a positive" : "a non-negative")} integer");
+            options = property.Name == "keep" ? options with { Keep = number } : options with { EveryCheckpoints = (ulong)number };
+        }
         return options;
     }
 

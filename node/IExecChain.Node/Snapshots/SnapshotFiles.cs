@@ -37,20 +37,44 @@ public static class SnapshotFiles
         ArgumentNullException.ThrowIfNull(store);
         ArgumentNullException.ThrowIfNull(tree);
         ArgumentNullException.ThrowIfNull(blocks);
+        var (height, hash) = blocks.ReadHead() ?? throw new InvalidOperationException("the database has no head block");
+        return Create(store.Iterate(DbColumn.StateValues), height, hash, tree.Root, blocks, spec, specPath, directory, chunkBytes);
+    }
+
+    /// <summary>
+    /// A snapshot of the state after block <paramref name="height"/>, from <paramref name="entries"/> (that
+    /// state's entries, in key order: an iterator started while it was the committed state), written to
+    /// <paramref name="directory"/> through a temporary directory renamed at the end.
+    /// </summary>
+    public static Description Create(IEnumerable<(byte[] Key, byte[] Value)> entries, ulong height, Hash256 hash, Hash256 stateRoot, BlockStore blocks,
+        ChainSpec spec, string specPath, string directory, int chunkBytes = SnapshotFormat.DefaultChunkBytes, CancellationToken ct = default)
+    {
+        ArgumentNullException.ThrowIfNull(entries);
+        ArgumentNullException.ThrowIfNull(blocks);
         ArgumentNullException.ThrowIfNull(spec);
         if (Directory.Exists(directory)) throw new InvalidOperationException($"{directory} already exists");
-        var (height, hash) = blocks.ReadHead() ?? throw new InvalidOperationException("the database has no head block");
         if (height == 0) throw new InvalidOperationException("the node is at genesis: a snapshot of the genesis state is the chain spec itself");
         string partial = directory + ".partial";
         if (Directory.Exists(partial)) Directory.Delete(partial, recursive: true);
         Directory.CreateDirectory(partial);
-        var manifest = SnapshotWriter.Write(store.Iterate(DbColumn.StateValues), spec.ChainId, height, hash, tree.Root,
-            (index, bytes) => File.WriteAllBytes(Path.Combine(partial, ChunkFile(index)), bytes.ToArray()), chunkBytes);
-        File.WriteAllBytes(Path.Combine(partial, TailFile), SnapshotTails.Read(blocks, height, spec.Parameters.CheckpointInterval).ToByteArray());
-        File.Copy(specPath, Path.Combine(partial, NodeOptions.ChainSpecFileName));
-        File.WriteAllBytes(Path.Combine(partial, ManifestFile), manifest.ToByteArray());
-        Directory.Move(partial, directory);
-        return new Description(directory, manifest, SnapshotFormat.Id(manifest));
+        try
+        {
+            var manifest = SnapshotWriter.Write(entries, spec.ChainId, height, hash, stateRoot, (index, bytes) =>
+            {
+                ct.ThrowIfCancellationRequested();
+                File.WriteAllBytes(Path.Combine(partial, ChunkFile(index)), bytes.ToArray());
+            }, chunkBytes);
+            File.WriteAllBytes(Path.Combine(partial, TailFile), SnapshotTails.Read(blocks, height, spec.Parameters.CheckpointInterval).ToByteArray());
+            File.Copy(specPath, Path.Combine(partial, NodeOptions.ChainSpecFileName));
+            File.WriteAllBytes(Path.Combine(partial, ManifestFile), manifest.ToByteArray());
+            Directory.Move(partial, directory);
+            return new Description(directory, manifest, SnapshotFormat.Id(manifest));
+        }
+        catch
+        {
+            Directory.Delete(partial, recursive: true);
+            throw;
+        }
     }
 
     /// <summary>The snapshot in <paramref name="directory"/>; a missing or unreadable manifest is a clear error.</summary>
