@@ -68,6 +68,9 @@ public sealed partial class ChainNode : IAsyncDisposable
     /// <summary>Snapshots taken while the node runs (docs/state-sync.md).</summary>
     public required Snapshots.SnapshotScheduler Snapshots { get; init; }
 
+    /// <summary>Deletes blocks older than the retention window (node config "retainBlocks").</summary>
+    public required BlockPruner Pruner { get; init; }
+
     /// <summary>Transaction gossip (its counters feed /metrics).</summary>
     public TransactionGossip Gossip => _gossip;
     public PrivateKey? ValidatorKey { get; }
@@ -135,6 +138,8 @@ public sealed partial class ChainNode : IAsyncDisposable
         var spec = ChainSpecLoader.LoadFile(options.ChainSpecPath);
         var logger = loggerFactory.CreateLogger<ChainNode>();
 
+        if (options.RetainBlocks is { } retain && retain < 2 * spec.Parameters.CheckpointInterval)
+            throw new ArgumentException($"--retain-blocks: {retain} is fewer than two checkpoint intervals ({2 * spec.Parameters.CheckpointInterval} blocks on this chain): snapshots carry one interval of blocks, and the next checkpoint is built from the last");
         var store = new RocksDbStore(options.DatabasePath);
         QueryIndexWriter? indexWriter = null;
         try
@@ -165,11 +170,13 @@ public sealed partial class ChainNode : IAsyncDisposable
             var events = new RpcEventHub();
             var content = new IExecChain.Worker.Content.ContentStore(Path.Combine(options.DataDir, "content"));
             var results = new IExecChain.Worker.Results.ResultStore(Path.Combine(options.DataDir, "results"));
+            var pruner = new BlockPruner(blocks, options.RetainBlocks, loggerFactory.CreateLogger<BlockPruner>());
             var snapshots = new Snapshots.SnapshotScheduler(spec, options.ChainSpecPath, options.DataDir, store, processor, options.Snapshots,
                 loggerFactory.CreateLogger<Snapshots.SnapshotScheduler>());
             processor.BlockCommitted += (executed, _) =>
             {
                 snapshots.OnCommitted(executed.Block.Height, executed.Block.Hash);
+                pruner.OnCommitted(executed.Block.Height);
                 admission.OnBlockCommitted(executed.Block.Transactions.Count);
                 events.PublishNewHead(executed.Block);
                 if (executed.Market is { } market) events.PublishTaskEvents(market.Events);
@@ -212,7 +219,7 @@ public sealed partial class ChainNode : IAsyncDisposable
                     return context.Response.WriteAsync(NodeMetrics.Render(self!));
                 });
             }
-            var node = self = new ChainNode(options, spec, store, processor, indexWriter, mempool, host, driver, gossip, rpc, validatorKey, logger, events) { Content = content, Results = results, Verifier = verifier, Admission = admission, Snapshots = snapshots };
+            var node = self = new ChainNode(options, spec, store, processor, indexWriter, mempool, host, driver, gossip, rpc, validatorKey, logger, events) { Content = content, Results = results, Verifier = verifier, Admission = admission, Snapshots = snapshots, Pruner = pruner };
             if (validatorKey is not null && spec.Parameters.Bridge is { } bridge && options.EthRpc is { } ethRpc)
             {
                 var eth = new Ethereum.JsonRpc.EthereumRpcClient(ethRpc, new Ethereum.JsonRpc.EthereumRpcOptions { MaxRetries = 2, RetryDelay = TimeSpan.FromMilliseconds(250), RequestTimeout = TimeSpan.FromSeconds(10) });
@@ -337,6 +344,7 @@ public sealed partial class ChainNode : IAsyncDisposable
         _gossip.Dispose();
         if (_rpc is not null) await _rpc.DisposeAsync().ConfigureAwait(false);
         await Snapshots.DisposeAsync().ConfigureAwait(false);
+        await Pruner.DisposeAsync().ConfigureAwait(false);
         _indexWriter.Dispose();
         _store.Dispose();
         if (_pidWritten) File.Delete(_options.PidPath);

@@ -58,6 +58,12 @@ public sealed class NodeOptions
     /// <summary>Test-only fault injection: this validator signs a conflicting vote for every vote.</summary>
     public bool EquivocateForTesting { get; init; }
 
+    /// <summary>
+    /// Keep only the newest this many blocks (and genesis), deleting older blocks, commits and receipts as
+    /// the chain grows; null keeps every block. At least two checkpoint intervals (checked at start).
+    /// </summary>
+    public ulong? RetainBlocks { get; init; }
+
     /// <summary>Snapshots taken while running (docs/state-sync.md); <c>EveryCheckpoints = 0</c> takes none.</summary>
     public Snapshots.SnapshotOptions Snapshots { get; init; } = new();
 

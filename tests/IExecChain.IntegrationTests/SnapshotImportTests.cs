@@ -17,8 +17,9 @@ public class SnapshotImportTests
     {
         using var chain = new DevChain();
         ulong height;
-        // A snapshot at every checkpoint (10 blocks on the devnet), the newest two kept.
-        using (var validator = chain.StartValidator(null, "--snapshot-every", "1", "--snapshot-keep", "2"))
+        // A snapshot at every checkpoint (10 blocks on the devnet), the newest two kept; blocks older than the newest 40 pruned.
+        string[] settings = ["--snapshot-every", "1", "--snapshot-keep", "2", "--retain-blocks", "40"];
+        using (var validator = chain.StartValidator(null, settings))
         {
             await validator.WaitForRpcAsync(chain.Rpc, TimeSpan.FromSeconds(30));
             for (int i = 0; i < 3; i++)
@@ -29,6 +30,9 @@ public class SnapshotImportTests
             }
             using var client = new NodeRpcClient(chain.Rpc);
             while ((height = await client.BlockNumberAsync()) < 25) await Task.Delay(200);
+            var (tooFew, tooFewOutput) = NodeProcess.Run("run", "--data", chain.DataDir, "--retain-blocks", "19", "--rpc", "127.0.0.1:0", "--p2p", "127.0.0.1:0");
+            Assert.That(tooFewOutput, Does.Contain("--retain-blocks: 19 is fewer than two checkpoint intervals (20 blocks on this chain)"));
+            Assert.That(tooFew, Is.EqualTo(2));
 
             // Taken while the node ran: a directory appears only once complete, and the oldest goes once a third is.
             string Taken(ulong h) => Path.Combine(chain.DataDir, "snapshots", h.ToString(CultureInfo.InvariantCulture));
@@ -81,7 +85,7 @@ public class SnapshotImportTests
         Assert.That(importOutput, Does.Contain($"node created at height {snapshotHeight}"));
 
         int joinerRpc = NodeProcess.FreePort(), joinerP2P = NodeProcess.FreeUdpPort();
-        using var validatorAgain = chain.StartValidator();
+        using var validatorAgain = chain.StartValidator(null, settings);
         using var follower = NodeProcess.Start("run", "--data", joiner, "--rpc", $"127.0.0.1:{joinerRpc}", "--p2p", $"127.0.0.1:{joinerP2P}",
             "--peer", $"127.0.0.1:{chain.P2PPort}");
         var followerRpc = new Uri($"http://127.0.0.1:{joinerRpc}/");
@@ -103,6 +107,44 @@ public class SnapshotImportTests
         }
         var account = await followerClient.GetAccountAsync("0x00000000000000000000000000000000000a11c2");
         Assert.That(account.Balance.Value, Is.EqualTo(1_000_000_000UL), "state from before the snapshot is there");
-        Assert.That(await followerClient.GetBlockByNumberAsync(1), Is.Null, "below its tail the imported node holds no blocks");
+        ulong tailStart = snapshotHeight - 10 + 1;
+        var below = await RefusedAsync(() => followerClient.GetBlockByNumberAsync(tailStart - 1));
+        Assert.That((below.Code, below.Message), Is.EqualTo((-32001, $"block {tailStart - 1} is not held by this node: it keeps blocks from {tailStart} (and genesis); ask an archive node")),
+            "below the snapshot's tail the imported node says it holds no blocks");
+        Assert.That(await followerClient.GetBlockByNumberAsync(tailStart), Is.Not.Null);
+        Assert.That(await followerClient.GetBlockByNumberAsync(0), Is.Not.Null, "genesis is always kept");
+
+        // The validator keeps its newest 40 blocks: block 5 is pruned by now (its head is past 45), and said to be.
+        Assert.That(await validatorClient.BlockNumberAsync(), Is.GreaterThanOrEqualTo(target));
+        var prunedUntil = DateTime.UtcNow.AddSeconds(30);
+        while (true)
+        {
+            try
+            {
+                await validatorClient.GetBlockByNumberAsync(5);
+                Assert.That(DateTime.UtcNow, Is.LessThan(prunedUntil), "block 5 was never pruned");
+                await Task.Delay(200);
+            }
+            catch (JsonRpcClientException e) when (e.Code == -32001)
+            {
+                Assert.That(e.Message, Does.StartWith("block 5 is not held by this node: it keeps blocks from "));
+                break;
+            }
+        }
+        Assert.That(await validatorClient.GetBlockByNumberAsync(0), Is.Not.Null);
+    }
+
+    private static async Task<JsonRpcClientException> RefusedAsync(Func<Task> call)
+    {
+        try
+        {
+            await call();
+        }
+        catch (JsonRpcClientException e)
+        {
+            return e;
+        }
+        Assert.Fail("the call was answered, not refused");
+        throw new InvalidOperationException();
     }
 }

@@ -58,7 +58,7 @@ public class NodeConfigFileTests
         Assert.That((snapshots.EveryCheckpoints, snapshots.Keep), Is.EqualTo((0UL, new Snapshots.SnapshotOptions().Keep)), "0 takes none; keep stays at its default");
     }
 
-    [TestCase("""{"datadir": "/x"}""", "--config: $.datadir: unknown field (known: data, key, passwordFile, rpc, p2p, peers, rpcAllowedHosts, contentUploads, admission, ethRpc, logging, snapshots)")]
+    [TestCase("""{"datadir": "/x"}""", "--config: $.datadir: unknown field (known: data, key, passwordFile, rpc, p2p, peers, rpcAllowedHosts, contentUploads, admission, ethRpc, logging, snapshots, retainBlocks)")]
     [TestCase("""{"Data": "/x"}""", "--config: $.Data: unknown field")]
     [TestCase("""{"contentUploads": {"maxBytes": 1}}""", "--config: $.contentUploads.maxBytes: unknown field (known: maxContentBytes, maxBytesPerAccount, maxBytesTotal, windowSeconds, uploaders)")]
     [TestCase("""{"admission": {"budget": 1}}""", "--config: $.admission.budget: unknown field (known: targetQueueMs, minBudget, minRetryAfterMs)")]
@@ -90,6 +90,8 @@ public class NodeConfigFileTests
     [TestCase("""{"admission": {"minBudget": 0}}""", "--config: $.admission.minBudget: must be a positive integer")]
     [TestCase("""{"admission": {"minBudget": "10"}}""", "--config: $.admission.minBudget: must be a positive integer")]
     [TestCase("""{"admission": {"minBudget": 2147483648}}""", "--config: $.admission.minBudget: must be a positive integer")]
+    [TestCase("""{"retainBlocks": 0}""", "--config: $.retainBlocks: must be a positive integer")]
+    [TestCase("""{"retainBlocks": "100"}""", "--config: $.retainBlocks: must be a positive integer")]
     [TestCase("""{"snapshots": true}""", "--config: $.snapshots: must be an object")]
     [TestCase("""{"snapshots": {"keep": 0}}""", "--config: $.snapshots.keep: must be a positive integer")]
     [TestCase("""{"snapshots": {"everyCheckpoints": -1}}""", "--config: $.snapshots.everyCheckpoints: must be a non-negative integer")]

@@ -40,7 +40,8 @@ public static class NodeCommands
         var logFormat = LogOptions.Format();
         var snapshotEvery = new Option<int?>("--snapshot-every") { Description = "Snapshot the state every N checkpoints, for nodes joining by state sync (default 100; 0: none)" };
         var snapshotKeep = new Option<int?>("--snapshot-keep") { Description = "Keep the newest N snapshots (default 2)" };
-        var run = new Command("run", "Run a node") { config, data, key, password, rpc, p2p, peers, role, ethRpc, ethKey, anchor, workerKey, sabotage, equivocate, logLevel, logFormat, snapshotEvery, snapshotKeep };
+        var retain = new Option<ulong?>("--retain-blocks") { Description = "Keep only the newest N blocks (and genesis), pruning older ones; at least two checkpoint intervals (default: keep all)" };
+        var run = new Command("run", "Run a node") { config, data, key, password, rpc, p2p, peers, role, ethRpc, ethKey, anchor, workerKey, sabotage, equivocate, logLevel, logFormat, snapshotEvery, snapshotKeep, retain };
         run.SetAction((r, ct) => Cli.RunAsync(async () =>
         {
             var file = r.GetValue(config) is { } path ? NodeConfigFile.Load(path) : new NodeConfigFile();
@@ -66,6 +67,7 @@ public static class NodeCommands
                 EquivocateForTesting = r.GetValue(equivocate),
                 EthRpc = ethUrl,
                 Snapshots = SnapshotSettings(file.Snapshots ?? new(), r.GetValue(snapshotEvery), r.GetValue(snapshotKeep)),
+                RetainBlocks = r.GetValue(retain) ?? file.RetainBlocks,
             };
             var errors = options.Validate();
             if (errors.Count > 0) throw new CliException(string.Join("; ", errors));

@@ -20,10 +20,12 @@ public sealed class NodeConfigFile
     public State.TxPool.AdmissionOptions? Admission { get; init; }
 
     public Snapshots.SnapshotOptions? Snapshots { get; init; }
+
+    public ulong? RetainBlocks { get; init; }
     public string? EthRpc { get; init; }
     public LogSettings? Logging { get; init; }
 
-    private static readonly string[] Fields = ["data", "key", "passwordFile", "rpc", "p2p", "peers", "rpcAllowedHosts", "contentUploads", "admission", "ethRpc", "logging", "snapshots"];
+    private static readonly string[] Fields = ["data", "key", "passwordFile", "rpc", "p2p", "peers", "rpcAllowedHosts", "contentUploads", "admission", "ethRpc", "logging", "snapshots", "retainBlocks"];
     private static readonly string[] LoggingFields = ["format", "levels"];
     private static readonly string[] AdmissionFields = ["targetQueueMs", "minBudget", "minRetryAfterMs"];
     private static readonly string[] SnapshotFields = ["everyCheckpoints", "keep"];
@@ -67,6 +69,9 @@ public sealed class NodeConfigFile
                 EthRpc = StringField(root, "ethRpc"),
                 Logging = root.TryGetProperty("logging", out var logging) ? LoggingSettings(logging) : null,
                 Snapshots = root.TryGetProperty("snapshots", out var snapshots) ? SnapshotSettings(snapshots) : null,
+                RetainBlocks = root.TryGetProperty("retainBlocks", out var retain)
+                    ? retain.ValueKind == JsonValueKind.Number && retain.TryGetUInt64(out ulong blocks) && blocks > 0 ? blocks : throw new CliException("--config: $.retainBlocks: must be a positive integer")
+                    : null,
             };
         }
     }

@@ -74,6 +74,8 @@ public sealed class ChainRpcMethods
     private object? FormatBlock(ulong height, bool full)
     {
         var block = _processor.Blocks.GetBlock(height);
+        if (block is null && height > 0 && height < _processor.Blocks.LowestHeight)
+            throw new RpcException(RpcErrorCodes.NotFound, $"block {height} is not held by this node: it keeps blocks from {_processor.Blocks.LowestHeight} (and genesis); ask an archive node");
         if (block is null) return null;
         var commit = _processor.Blocks.GetCommit(height);
         return RpcFormat.Block(block, commit, full ? tx => RpcFormat.Transaction(tx, _processor.Blocks.GetReceipt(tx.Id)) : null);

@@ -68,6 +68,7 @@ public static class RpcCatalog
             Opt("fullTransactions", typeof(bool), "true: full transaction objects; false (default): transaction hashes")) with
         {
             ResultNullable = true,
+            Errors = [BadParams, new(RpcErrorCodes.NotFound, "a block below the lowest this node keeps (pruned, or before the snapshot it started from)")],
             Examples = [new RpcExample("above the head", [("number", "0xffffff")], null)],
         },
         M("iex_getBlockByHash", "A block by hash, as iex_getBlockByNumber.", "block", typeof(BlockResult<JsonElement>),

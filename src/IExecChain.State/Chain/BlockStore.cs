@@ -15,6 +15,7 @@ namespace IExecChain.State.Chain;
 public sealed class BlockStore
 {
     private static readonly byte[] HeadKey = "head"u8.ToArray();
+    private static readonly byte[] LowestKey = "lowest-block"u8.ToArray();
     private readonly IKeyValueStore _store;
     private readonly ulong _chainId;
     private readonly int _maxTxSize;
@@ -104,6 +105,68 @@ public sealed class BlockStore
         BinaryPrimitives.WriteUInt64BigEndian(key, height);
         var bytes = _store.Get(DbColumn.Commits, key);
         return bytes is null ? null : Commit.Parser.ParseFrom(bytes);
+    }
+
+    /// <summary>
+    /// The lowest block above genesis this store holds (with its commit and receipts); blocks below it,
+    /// but for genesis, were pruned, or were never here on a node restored from a snapshot. 1 on a node
+    /// that keeps every block.
+    /// </summary>
+    public ulong LowestHeight
+    {
+        get
+        {
+            var bytes = _store.Get(DbColumn.Meta, LowestKey);
+            return bytes is null ? 1 : BinaryPrimitives.ReadUInt64BigEndian(bytes);
+        }
+    }
+
+    /// <summary>Records in <paramref name="batch"/> that the blocks below <paramref name="height"/> (but genesis) are not held.</summary>
+    public static void SetLowest(IWriteBatch batch, ulong height)
+    {
+        ArgumentNullException.ThrowIfNull(batch);
+        Span<byte> value = stackalloc byte[8];
+        BinaryPrimitives.WriteUInt64BigEndian(value, height);
+        batch.Put(DbColumn.Meta, LowestKey, value);
+    }
+
+    /// <summary>
+    /// Deletes the blocks from <see cref="LowestHeight"/> up to <paramref name="below"/> (excluded) with their
+    /// commits, receipts and hash index entries, in one write; genesis and the head are never deleted.
+    /// Returns the number of blocks deleted.
+    /// </summary>
+    public ulong Prune(ulong below)
+    {
+        var head = ReadHead() ?? throw new InvalidOperationException("the store has no head");
+        below = Math.Min(below, head.Height);
+        ulong first = LowestHeight, lowest = first;
+        Span<byte> key = stackalloc byte[8];
+        Span<byte> id = stackalloc byte[32];
+        while (lowest < below)
+        {
+            // At most 1,000 blocks per write, so a first prune of a long chain does not hold it all in one batch.
+            ulong end = Math.Min(below, lowest + 1000);
+            using var batch = _store.NewBatch();
+            for (ulong height = lowest; height < end; height++)
+            {
+                var block = GetBlock(height);
+                BinaryPrimitives.WriteUInt64BigEndian(key, height);
+                batch.Delete(DbColumn.Blocks, key);
+                batch.Delete(DbColumn.Commits, key);
+                if (block is null) continue;
+                block.Hash.CopyTo(id);
+                batch.Delete(DbColumn.HeightIndex, id);
+                foreach (var tx in block.Transactions)
+                {
+                    tx.Id.CopyTo(id);
+                    batch.Delete(DbColumn.Receipts, id);
+                }
+            }
+            SetLowest(batch, end);
+            _store.Write(batch, sync: false);
+            lowest = end;
+        }
+        return lowest - first;
     }
 
     public Receipt? GetReceipt(Hash256 txId)

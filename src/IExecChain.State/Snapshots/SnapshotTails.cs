@@ -85,6 +85,7 @@ public static class SnapshotTails
         blockStore.AddBlock(batch, genesis, new Commit { Height = 0, BlockHash = ByteString.CopyFrom(genesis.Hash.ToArray()) }, []);
         for (int i = 0; i < blocks.Count; i++) blockStore.AddBlock(batch, blocks[i], tail.Blocks[i].Commit, []);
         QueryIndex.StartAt(batch, manifest.Height);
+        BlockStore.SetLowest(batch, blocks[0].Height);
         store.Write(batch, sync: true);
     }
 

@@ -1,0 +1,44 @@
+using IExecChain.Core.Primitives;
+using IExecChain.State.Chain;
+using NUnit.Framework;
+
+namespace IExecChain.State.Tests;
+
+public class BlockPruningTests
+{
+    [Test]
+    public void Pruning_deletes_the_blocks_their_commits_receipts_and_hash_entries_below_the_height_and_keeps_genesis_and_the_rest()
+    {
+        var chain = new TestChain();
+        var recipient = new Address(Enumerable.Repeat((byte)0x0A, Address.Size).ToArray());
+        var transfers = new List<Hash256>();
+        for (ulong nonce = 0; nonce < 30; nonce++)
+        {
+            var tx = chain.Transfer(TestChain.Account(0), recipient, 1, nonce);
+            chain.Produce(tx);
+            transfers.Add(tx.Id);
+        }
+        var blocks = chain.Processor.Blocks;
+        var hashOf5 = blocks.GetBlock(5)!.Hash;
+        Assert.That(blocks.LowestHeight, Is.EqualTo(1UL), "a node that keeps every block");
+
+        Assert.That(blocks.Prune(20), Is.EqualTo(19UL));
+        Assert.That(blocks.LowestHeight, Is.EqualTo(20UL));
+        for (ulong h = 1; h < 20; h++)
+            Assert.That((blocks.GetBlock(h), blocks.GetCommit(h)), Is.EqualTo(((Core.Blocks.ChainBlock?)null, (Core.Wire.Commit?)null)), $"block {h}");
+        Assert.That(blocks.GetHeight(hashOf5), Is.Null);
+        Assert.That(blocks.GetReceipt(transfers[3]), Is.Null, "block 4's transfer");
+        Assert.That(blocks.GetReceipt(transfers[19]), Is.Not.Null, "block 20's transfer");
+        Assert.That(blocks.GetBlock(0), Is.Not.Null, "genesis is kept");
+        Assert.That(blocks.GetBlock(20), Is.Not.Null);
+        Assert.That(blocks.GetCommit(30), Is.Not.Null);
+
+        Assert.That(blocks.Prune(10), Is.Zero, "nothing below what is already pruned");
+        Assert.That(blocks.Prune(1_000), Is.EqualTo(10UL), "never the head");
+        Assert.That((blocks.LowestHeight, blocks.GetBlock(30)?.Height), Is.EqualTo((30UL, (ulong?)30)));
+
+        // The chain goes on over a pruned store.
+        chain.Produce(chain.Transfer(TestChain.Account(0), recipient, 1, 30));
+        Assert.That(chain.Processor.Head.Height, Is.EqualTo(31UL));
+    }
+}
