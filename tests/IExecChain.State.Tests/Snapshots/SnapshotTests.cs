@@ -161,6 +161,61 @@ public class SnapshotTests
         Assert.That((chunks.Count, chunks[0].Length, empty.ChunkHashes.Count), Is.EqualTo((1, 0, 1)));
     }
 
+    /// <summary>Every checkpoint the fixture recorded, from its state: what a peer serves (iex_getCheckpoint) to a joining node.</summary>
+    private static List<Core.Checkpoints.SignedCheckpoint> Checkpoints()
+    {
+        var tree = _fixture.Chain.Tree;
+        ulong latest = Execution.StateReader.Totals(tree).LatestCheckpoint;
+        var list = new List<Core.Checkpoints.SignedCheckpoint>();
+        for (ulong n = 1; n <= latest; n++)
+            list.Add(State.Checkpoints.CheckpointLedger.ToSigned(_fixture.Chain.Spec.ChainId, CheckpointRecord.Parser.ParseFrom(tree.Get(Execution.StateKeys.Checkpoint(n))!)));
+        return list;
+    }
+
+    [Test]
+    public void From_a_trusted_checkpoint_the_following_ones_are_verified_across_the_validator_set_change_and_name_the_snapshots_state_root()
+    {
+        var chain = Checkpoints();
+        Assert.That(chain, Has.Count.GreaterThanOrEqualTo(4));
+        Assert.That(chain.Select(c => c.Checkpoint.NextValidatorSetHash).Distinct().Count(), Is.GreaterThan(1), "the set changes along the fixture");
+        var trusted = new Core.Checkpoints.TrustedCheckpoint(chain[0].Checkpoint.Number, chain[0].Checkpoint.Digest());
+        var last = Core.Checkpoints.CheckpointChain.Verify(_fixture.Chain.Spec.ChainId, trusted, chain);
+        Assert.That(last.Number, Is.EqualTo(chain[^1].Checkpoint.Number));
+        var snapshot = Snapshots.Single(t => t.Manifest.Height == last.LastHeight);
+        Assert.That(new Hash256(snapshot.Manifest.StateRoot.Span), Is.EqualTo(last.StateRoot), "the verified checkpoint names the snapshot's state root");
+    }
+
+    [Test]
+    public void A_checkpoint_chain_with_a_bad_signature_too_little_power_a_forged_next_set_a_gap_or_another_root_is_refused()
+    {
+        var chainId = _fixture.Chain.Spec.ChainId;
+        var chain = Checkpoints();
+        var trusted = new Core.Checkpoints.TrustedCheckpoint(chain[0].Checkpoint.Number, chain[0].Checkpoint.Digest());
+        string Refusal(List<Core.Checkpoints.SignedCheckpoint> c, Core.Checkpoints.TrustedCheckpoint? root = null) =>
+            Assert.Throws<Core.Checkpoints.CheckpointChainException>(() => Core.Checkpoints.CheckpointChain.Verify(chainId, root ?? trusted, c))!.Message;
+
+        var badSignature = chain.ToList();
+        var signatures = badSignature[2].Signatures.Select(s => s with { Signature = (byte[])s.Signature.Clone() }).ToList();
+        signatures[0].Signature[10] ^= 1;
+        badSignature[2] = badSignature[2] with { Signatures = signatures };
+        Assert.That(Refusal(badSignature), Does.StartWith($"checkpoint {chain[2].Checkpoint.Number} refused: the signature of").Or.Contain("more than 2/3"));
+
+        var unsigned = chain.ToList();
+        unsigned[1] = unsigned[1] with { Signatures = [] };
+        Assert.That(Refusal(unsigned), Is.EqualTo($"checkpoint {chain[1].Checkpoint.Number} refused: signatures hold 0 of the signing set's "
+            + $"{chain[0].NextValidatorSet.Aggregate(0UL, (sum, v) => sum + v.Power)} power; more than 2/3 is needed"));
+
+        var forgedSet = chain.ToList();
+        forgedSet[1] = forgedSet[1] with { NextValidatorSet = [new Core.Checkpoints.ValidatorPower(ConsensusFixture.Alice.Address, 1)] };
+        Assert.That(Refusal(forgedSet), Does.Contain("the next validator set it carries does not hash to the one its digest names"));
+
+        var gap = chain.ToList();
+        gap.RemoveAt(1);
+        Assert.That(Refusal(gap), Does.Contain("does not follow checkpoint"));
+
+        Assert.That(Refusal(chain, trusted with { Digest = Hash256.Zero }), Does.Contain("is not the trusted checkpoint"));
+    }
+
     private static (MemoryStore Store, SnapshotRestorer Restorer) Restore(Taken taken)
     {
         var store = new MemoryStore();
