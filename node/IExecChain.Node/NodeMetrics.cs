@@ -23,6 +23,9 @@ internal static class NodeMetrics
         Counter(text, "iexec_committed_blocks_total", "Blocks committed by this node.", c.CommittedBlocks);
         Counter(text, "iexec_committed_transactions_total", "Transactions in blocks committed by this node.", c.CommittedTransactions);
         Counter(text, "iexec_synced_blocks_total", "Blocks committed through block sync.", c.SyncedBlocks);
+        Gauge(text, "iexec_lowest_block", "Lowest block above genesis this node holds (1 when it keeps every block).", (long)node.Processor.Blocks.LowestHeight);
+        Counter(text, "iexec_blocks_pruned_total", "Blocks deleted below the retention window since the node started.", (long)node.Pruner.Pruned);
+        Counter(text, "iexec_snapshots_taken_total", "State snapshots written since the node started.", node.Snapshots.Taken);
         Counter(text, "iexec_consensus_rejected_messages_total", "Consensus messages rejected (malformed, bad signature, not a validator, inbox full).", c.RejectedMessages);
         Counter(text, "iexec_equivocations_seen_total", "Proven equivocations detected (two signed votes of one validator for one height, round and type).", c.EquivocationsSeen);
         Counter(text, "iexec_signature_recoveries_total", "Transaction signatures recovered (each transaction should cost one per node).", node.Verifier.Recoveries);

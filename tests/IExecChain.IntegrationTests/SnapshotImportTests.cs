@@ -132,6 +132,18 @@ public class SnapshotImportTests
             }
         }
         Assert.That(await validatorClient.GetBlockByNumberAsync(0), Is.Not.Null);
+
+        // What /metrics says of it: the lowest block each holds, and the validator's pruning.
+        using var http = new HttpClient();
+        async Task<double> Metric(Uri node, string name)
+        {
+            var text = await http.GetStringAsync(new Uri(node, "metrics"));
+            var line = text.Split('\n').Single(l => l.StartsWith(name + " ", StringComparison.Ordinal));
+            return double.Parse(line[(name.Length + 1)..], CultureInfo.InvariantCulture);
+        }
+        Assert.That(await Metric(followerRpc, "iexec_lowest_block"), Is.EqualTo((double)tailStart));
+        Assert.That(await Metric(chain.Rpc, "iexec_lowest_block"), Is.GreaterThan(5));
+        Assert.That(await Metric(chain.Rpc, "iexec_blocks_pruned_total"), Is.GreaterThan(0));
     }
 
     private static async Task<JsonRpcClientException> RefusedAsync(Func<Task> call)
