@@ -5,11 +5,12 @@
 # Builds tests/IExecChain.Fuzzing, instruments a copy of the node's assemblies, and runs afl-fuzz on
 # each target from its seed corpus (tests/IExecChain.Fuzzing/corpus/TARGET). Findings go to
 # TestResults/fuzz/TARGET/default/{crashes,hangs}; one JSON line per run is appended to
-# TestResults/fuzz/results.jsonl. Exit status is non-zero when a run saved a crash or a hang.
+# TestResults/fuzz/results.jsonl; an execution still running after 1.5 s gets a line (its phase, CPU
+# time, GC pauses) in TestResults/fuzz/TARGET/stalls.log. Exit status is non-zero when a run saved a crash or a hang.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-usage() { sed -n '2,9p' "$0" | sed 's/^# \{0,1\}//' >&2; exit 2; }
+usage() { sed -n '2,10p' "$0" | sed 's/^# \{0,1\}//' >&2; exit 2; }
 [ $# -ge 1 ] || usage
 target="$1"; shift
 seconds=60; execs=""; build=1
@@ -53,7 +54,7 @@ for t in $targets; do
   limit=(-V "$seconds"); [ -n "$execs" ] && limit=(-E "$execs")
   if [ -n "$execs" ]; then echo "--- $t ($execs executions)"; else echo "--- $t ($seconds s)"; fi
   dict=(); case "$t" in jsonrpc|order-json|chain-spec|node-config) dict=(-x tests/IExecChain.Fuzzing/dictionaries/json.dict) ;; esac
-  afl-fuzz -i "$corpus" -o "$out" -t 5000 -m none "${dict[@]}" "${limit[@]}" -- dotnet "$instrumented/IExecChain.Fuzzing.dll" run "$t" >"$out/afl.log" 2>&1 || {
+  IEXEC_FUZZ_STALL_LOG="$(pwd)/$out/stalls.log" afl-fuzz -i "$corpus" -o "$out" -t 5000 -m none "${dict[@]}" "${limit[@]}" -- dotnet "$instrumented/IExecChain.Fuzzing.dll" run "$t" >"$out/afl.log" 2>&1 || {
     echo "afl-fuzz failed for $t:"; tail -20 "$out/afl.log"; status=1; continue; }
   stats="$out/default/fuzzer_stats"
   field() { sed -n "s/^$1 *: *//p" "$stats"; }
@@ -63,6 +64,7 @@ for t in $targets; do
   echo "$line" | tee -a "$work/results.jsonl"
   if [ "$crashes" != 0 ] || [ "$hangs" != 0 ]; then
     status=1
+    if [ -s "$out/stalls.log" ]; then echo "executions that ran past 1.5 s ($out/stalls.log):"; tail -5 "$out/stalls.log"; fi
     for f in "$out"/default/crashes/id* "$out"/default/hangs/id*; do
       [ -f "$f" ] || continue
       echo "finding: $f"; dotnet "$bin/IExecChain.Fuzzing.dll" replay "$t" "$f" | head -15 || true

@@ -19,11 +19,13 @@ switch (args[0])
     {
         var target = FuzzTargets.Find(args[1]);
         if (target is null) return UnknownTarget(args[1]);
+        var stalls = StallRecorder.FromEnvironment();
         Fuzzer.OutOfProcess.Run(stream =>
         {
             using var buffer = new MemoryStream();
             stream.CopyTo(buffer);
-            target.Run(buffer.ToArray());
+            if (stalls is null) target.Run(buffer.ToArray());
+            else stalls.Run(() => target.Run(buffer.ToArray()));
         });
         return 0;
     }

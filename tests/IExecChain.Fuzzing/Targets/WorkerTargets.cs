@@ -38,7 +38,14 @@ public static class WorkerTargets
     private static void Wasm(byte[] input)
     {
         // Admission refuses with a failed result, traps and fuel exhaustion end the run: both are outcomes, not exceptions.
-        var result = Runtime.Value.Run(new WasmCode(input), Input, Limits);
+        StallRecorder.Phase("runtime start");
+        var runtime = Runtime.Value;
+        var code = new WasmCode(input);
+        StallRecorder.Phase("admit and compile");
+        runtime.Prepare(code);
+        StallRecorder.Phase("run");
+        var result = runtime.Run(code, Input, Limits);
+        StallRecorder.Phase("done");
         if (result is null) throw new InvalidOperationException("a run must have an outcome");
     }
 
