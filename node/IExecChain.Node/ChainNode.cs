@@ -68,6 +68,9 @@ public sealed partial class ChainNode : IAsyncDisposable
     /// <summary>Snapshots taken while the node runs (docs/state-sync.md).</summary>
     public required Snapshots.SnapshotScheduler Snapshots { get; init; }
 
+    /// <summary>Serves this node's snapshots and checkpoints to nodes joining by state sync.</summary>
+    public required StateSync.SnapshotServer SnapshotServer { get; init; }
+
     /// <summary>Deletes blocks older than the retention window (node config "retainBlocks").</summary>
     public required BlockPruner Pruner { get; init; }
 
@@ -159,13 +162,18 @@ public sealed partial class ChainNode : IAsyncDisposable
             if (signer is not null && options.EquivocateForTesting) signer = new Testing.EquivocatingSigner(signer, validatorKey!, spec.ChainId, transport);
             var driver = new BftDriver(processor, mempool, spec, signer, wal, transport, new SystemConsensusClock(), loggerFactory.CreateLogger<BftDriver>());
             var gossip = new TransactionGossip(mempool, transport, spec.ChainId, spec.Parameters.MaxTransactionBytes);
-            var host = new P2PHost(validatorKey ?? NodeKey(options.NodeKeyPath), NetworkOptionsFor(options, spec, processor), transport, loggerFactory.CreateLogger<P2PHost>())
+            var host = new P2PHost(validatorKey ?? NodeKey(options.NodeKeyPath), NetworkOptionsFor(options, spec, processor.GenesisHash), transport, loggerFactory.CreateLogger<P2PHost>())
             {
                 IsValidator = driver.IsValidator,
+            };
+            var snapshotServer = new StateSync.SnapshotServer(spec.ChainId, options.DataDir, processor, loggerFactory.CreateLogger<StateSync.SnapshotServer>())
+            {
+                Host = host, CorruptChunksForTesting = options.CorruptSnapshotChunksForTesting,
             };
             transport.Host = host;
             transport.Driver = driver;
             transport.Gossip = gossip;
+            transport.Snapshots = snapshotServer;
 
             var events = new RpcEventHub();
             var content = new IExecChain.Worker.Content.ContentStore(Path.Combine(options.DataDir, "content"));
@@ -219,7 +227,7 @@ public sealed partial class ChainNode : IAsyncDisposable
                     return context.Response.WriteAsync(NodeMetrics.Render(self!));
                 });
             }
-            var node = self = new ChainNode(options, spec, store, processor, indexWriter, mempool, host, driver, gossip, rpc, validatorKey, logger, events) { Content = content, Results = results, Verifier = verifier, Admission = admission, Snapshots = snapshots, Pruner = pruner };
+            var node = self = new ChainNode(options, spec, store, processor, indexWriter, mempool, host, driver, gossip, rpc, validatorKey, logger, events) { Content = content, Results = results, Verifier = verifier, Admission = admission, Snapshots = snapshots, Pruner = pruner, SnapshotServer = snapshotServer };
             if (validatorKey is not null && spec.Parameters.Bridge is { } bridge && options.EthRpc is { } ethRpc)
             {
                 var eth = new Ethereum.JsonRpc.EthereumRpcClient(ethRpc, new Ethereum.JsonRpc.EthereumRpcOptions { MaxRetries = 2, RetryDelay = TimeSpan.FromMilliseconds(250), RequestTimeout = TimeSpan.FromSeconds(10) });
@@ -270,7 +278,7 @@ public sealed partial class ChainNode : IAsyncDisposable
     }
 
     /// <summary>An observer's stable network identity, created on first run (a validator uses its own key).</summary>
-    private static PrivateKey NodeKey(string path)
+    internal static PrivateKey NodeKey(string path)
     {
         if (File.Exists(path)) return PrivateKey.FromHex(File.ReadAllText(path).Trim());
         var key = PrivateKey.Generate();
@@ -279,16 +287,16 @@ public sealed partial class ChainNode : IAsyncDisposable
         return key;
     }
 
-    private static NetworkOptions NetworkOptionsFor(NodeOptions options, ChainSpec spec, BlockProcessor processor)
+    internal static NetworkOptions NetworkOptionsFor(NodeOptions options, ChainSpec spec, Core.Primitives.Hash256 genesisHash)
     {
-        var defaults = new NetworkOptions { ChainId = spec.ChainId, GenesisHash = processor.GenesisHash };
+        var defaults = new NetworkOptions { ChainId = spec.ChainId, GenesisHash = genesisHash };
         // A whole block must fit in a proposal and in a sync response.
         int blockLimit = spec.Parameters.MaxBlockBytes + (256 << 10);
         var seeds = options.Peers.Select(p => NodeOptions.TryParsePeer(p, out var seed, out _) ? seed! : throw new ArgumentException(p)).ToList();
         var network = new NetworkOptions
         {
             ChainId = spec.ChainId,
-            GenesisHash = processor.GenesisHash,
+            GenesisHash = genesisHash,
             ListenAddress = System.Net.IPAddress.Parse(options.P2PHost),
             ListenPort = options.P2PPort,
             Seeds = seeds,
@@ -342,6 +350,7 @@ public sealed partial class ChainNode : IAsyncDisposable
         _host.Dispose();
         _driver.Dispose();
         _gossip.Dispose();
+        await SnapshotServer.DisposeAsync().ConfigureAwait(false);
         if (_rpc is not null) await _rpc.DisposeAsync().ConfigureAwait(false);
         await Snapshots.DisposeAsync().ConfigureAwait(false);
         await Pruner.DisposeAsync().ConfigureAwait(false);

@@ -13,6 +13,7 @@ internal sealed class P2PTransport : IConsensusTransport, IMessageSink
     public P2PHost? Host { get; set; }
     public BftDriver? Driver { get; set; }
     public TransactionGossip? Gossip { get; set; }
+    public StateSync.SnapshotServer? Snapshots { get; set; }
 
     public void OnMessage(Peer peer, Channel channel, ReadOnlyMemory<byte> payload)
     {
@@ -26,6 +27,9 @@ internal sealed class P2PTransport : IConsensusTransport, IMessageSink
                 break;
             case Channel.Transactions:
                 Gossip?.OnMessage(peer.Address, payload);
+                break;
+            case Channel.Snapshots:
+                Snapshots?.OnMessage(peer, payload);
                 break;
         }
     }

@@ -15,6 +15,9 @@ public enum Channel : byte
 
     /// <summary>Block sync requests and responses. Reliable, ordered: responses follow requests.</summary>
     Sync = 3,
+
+    /// <summary>State sync: snapshot offers, chunks, tails and checkpoints. Reliable, unordered: requests and answers name what they carry.</summary>
+    Snapshots = 4,
 }
 
 /// <summary>How a node classifies an authenticated peer. The network reports it; consumers enforce it.</summary>

@@ -93,7 +93,7 @@ internal sealed class InboundHandler(P2PHost host) : INetEventListener
         if (peer.IsBanIssued) return;
         var wire = new ReadOnlySpan<byte>(reader.RawData, reader.UserDataOffset, reader.UserDataSize);
         long now = Environment.TickCount64;
-        if (channelNumber > (byte)Channel.Sync || deliveryMethod != P2PHost.DeliveryOf(channelNumber))
+        if (channelNumber > (byte)Channel.Snapshots || deliveryMethod != P2PHost.DeliveryOf(channelNumber))
         {
             // LiteNetLib's channel header is not sealed: anyone on the path could have written it, so unscored.
             Reject(peer, channelNumber, DropReason.Malformed);

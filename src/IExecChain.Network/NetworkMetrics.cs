@@ -52,7 +52,7 @@ public enum DisconnectCause
 /// </summary>
 public sealed class NetworkMetrics
 {
-    private const int ChannelSlots = 4; // index = LiteNetLib channel number; 0 is control
+    private const int ChannelSlots = NetworkOptions.ChannelCount; // index = LiteNetLib channel number; 0 is control
     private static readonly int DropReasons = Enum.GetValues<DropReason>().Length;
     private static readonly int Causes = Enum.GetValues<DisconnectCause>().Length;
 

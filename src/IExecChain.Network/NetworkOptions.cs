@@ -28,7 +28,7 @@ public sealed class NetworkOptions
     /// Version of the wire format and handshake in docs/network.md; peers must match exactly. 2: ephemeral
     /// keys in the Hello and sealed application messages (1 had neither, and its nodes are refused).
     /// </summary>
-    public const uint ProtocolVersion = 2;
+    public const uint ProtocolVersion = 3;
 
     /// <summary>How often a kind of log line caused by unauthenticated input may be written (once, then a count of the rest).</summary>
     public const long LogSummaryPeriodMs = 60_000;
@@ -82,6 +82,9 @@ public sealed class NetworkOptions
     public ChannelLimits Transactions { get; init; } = new(64 << 10, 50_000, 32 << 20);
     public ChannelLimits Sync { get; init; } = new(8 << 20, 200, 64 << 20);
 
+    /// <summary>State sync: a snapshot chunk is at most 16 MiB (SnapshotFormat.MaxChunkBytes), plus its framing.</summary>
+    public ChannelLimits Snapshots { get; init; } = new(17 << 20, 100, 128 << 20);
+
     /// <summary>Handshake messages a peer may send per second (it needs three).</summary>
     public ChannelLimits Control { get; init; } = new(MaxControlMessageBytes, 10, 8 << 10);
 
@@ -108,10 +111,14 @@ public sealed class NetworkOptions
         Channel.Consensus => Consensus,
         Channel.Transactions => Transactions,
         Channel.Sync => Sync,
+        Channel.Snapshots => Snapshots,
         _ => throw new ArgumentOutOfRangeException(nameof(channel), channel, "unknown channel"),
     };
 
     /// <summary>Bytes an application message gains on the wire: the frame kind and the seal (counter and tag).</summary>
+    /// <summary>LiteNetLib channels: 0 for the handshake, then one per <see cref="Channel"/>. Every per-channel array is this long.</summary>
+    internal const int ChannelCount = (int)Channel.Snapshots + 1;
+
     internal const int WireOverhead = 1 + SessionCipher.Overhead;
 
     /// <summary>Payload bytes a LiteNetLib fragment carries at the smallest MTU it uses (1024).</summary>
@@ -125,7 +132,7 @@ public sealed class NetworkOptions
     {
         get
         {
-            int largest = Math.Max(Consensus.MaxMessageBytes, Math.Max(Transactions.MaxMessageBytes, Sync.MaxMessageBytes));
+            int largest = Math.Max(Math.Max(Consensus.MaxMessageBytes, Snapshots.MaxMessageBytes), Math.Max(Transactions.MaxMessageBytes, Sync.MaxMessageBytes));
             return (ushort)((largest + WireOverhead + FragmentPayloadBytes - 1) / FragmentPayloadBytes);
         }
     }
@@ -148,7 +155,7 @@ public sealed class NetworkOptions
             throw new ArgumentException("need 0 < RedialMinDelay ≤ RedialMaxDelay", nameof(RedialMinDelay));
         if (UpdateTimeMs < 1) throw new ArgumentException("UpdateTimeMs must be at least 1", nameof(UpdateTimeMs));
         if (DisconnectTimeoutMs < 1000) throw new ArgumentException("DisconnectTimeoutMs must be at least 1000 (LiteNetLib pings every second)", nameof(DisconnectTimeoutMs));
-        foreach (var (name, limits) in new[] { ("Consensus", Consensus), ("Transactions", Transactions), ("Sync", Sync), ("Control", Control) })
+        foreach (var (name, limits) in new[] { ("Consensus", Consensus), ("Transactions", Transactions), ("Sync", Sync), ("Snapshots", Snapshots), ("Control", Control) })
         {
             ArgumentNullException.ThrowIfNull(limits, name);
             if (limits.MaxMessageBytes < 1) throw new ArgumentException($"{name}.MaxMessageBytes must be positive", name);
@@ -156,7 +163,7 @@ public sealed class NetworkOptions
                 throw new ArgumentException($"{name} rates and burst must be positive", name);
         }
         // 65,535 fragments is LiteNetLib's ceiling (a ushort on the wire).
-        long largest = Math.Max(Consensus.MaxMessageBytes, Math.Max(Transactions.MaxMessageBytes, Sync.MaxMessageBytes));
+        long largest = Math.Max(Math.Max(Consensus.MaxMessageBytes, Snapshots.MaxMessageBytes), Math.Max(Transactions.MaxMessageBytes, Sync.MaxMessageBytes));
         if ((largest + WireOverhead + FragmentPayloadBytes - 1) / FragmentPayloadBytes > ushort.MaxValue)
             throw new ArgumentException($"a channel limit of {largest} bytes exceeds LiteNetLib's {ushort.MaxValue} fragments of {FragmentPayloadBytes} bytes");
         if (BanThreshold < 1) throw new ArgumentException("BanThreshold must be positive", nameof(BanThreshold));

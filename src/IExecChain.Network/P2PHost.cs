@@ -66,7 +66,7 @@ public sealed class P2PHost : IDisposable
         _outbox = new Outbox(options, Metrics, _peers);
         _manager = new TransportManager(new InboundHandler(this))
         {
-            ChannelsCount = 4,
+            ChannelsCount = NetworkOptions.ChannelCount,
             UpdateTime = options.UpdateTimeMs,
             DisconnectTimeout = options.DisconnectTimeoutMs,
             AutoRecycle = true,

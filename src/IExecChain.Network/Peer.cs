@@ -30,11 +30,12 @@ public sealed class Peer
         CreatedAtMs = nowMs;
         _scoreUpdatedMs = nowMs;
         var options = host.Options;
-        Buckets = new ChannelBuckets[4];
+        Buckets = new ChannelBuckets[NetworkOptions.ChannelCount];
         Buckets[0] = new ChannelBuckets(options.Control, nowMs);
         Buckets[(int)Channel.Consensus] = new ChannelBuckets(options.Consensus, nowMs);
         Buckets[(int)Channel.Transactions] = new ChannelBuckets(options.Transactions, nowMs);
         Buckets[(int)Channel.Sync] = new ChannelBuckets(options.Sync, nowMs);
+        Buckets[(int)Channel.Snapshots] = new ChannelBuckets(options.Snapshots, nowMs);
     }
 
     /// <summary>The identity the peer proved with its node key (Zero before that).</summary>

@@ -27,12 +27,12 @@ internal sealed class SessionCipher : IDisposable
     /// <summary>Bytes a sealed message adds to its plaintext.</summary>
     public const int Overhead = CounterSize + TagSize;
 
-    private const int Channels = 4;
+    private const int Channels = NetworkOptions.ChannelCount;
     private readonly AesGcm _send;
     private readonly AesGcm _receive;
     private readonly Lock _sendLock = new();
     private readonly ulong[] _sent = new ulong[Channels];
-    private readonly ReplayWindow[] _windows = [new(), new(), new(), new()];
+    private readonly ReplayWindow[] _windows = [.. Enumerable.Range(0, Channels).Select(_ => new ReplayWindow())];
     private bool _disposed;
 
     public SessionCipher(ReadOnlySpan<byte> sendKey, ReadOnlySpan<byte> receiveKey)

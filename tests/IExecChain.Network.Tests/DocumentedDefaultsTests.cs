@@ -42,6 +42,7 @@ public sealed class DocumentedDefaultsTests
         Docs.AssertQuotes("docs/network.md", Row("`Consensus`", "1 | reliable unordered", Defaults.Consensus, " (a full block proposal)"));
         Docs.AssertQuotes("docs/network.md", Row("`Transactions`", "2 | reliable unordered", Defaults.Transactions));
         Docs.AssertQuotes("docs/network.md", Row("`Sync`", "3 | reliable ordered", Defaults.Sync));
+        Docs.AssertQuotes("docs/network.md", Row("`Snapshots`", "4 | reliable unordered", Defaults.Snapshots, " (a 16 MiB snapshot chunk and its framing)"));
         Docs.AssertQuotes("docs/network.md", $"`BurstSeconds` ({Defaults.Consensus.BurstSeconds} s) deep");
     }
 

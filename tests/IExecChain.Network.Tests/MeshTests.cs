@@ -7,7 +7,7 @@ namespace IExecChain.Network.Tests;
 [TestFixture]
 public sealed class MeshTests
 {
-    private static readonly Channel[] AllChannels = [Channel.Consensus, Channel.Transactions, Channel.Sync];
+    private static readonly Channel[] AllChannels = [Channel.Consensus, Channel.Transactions, Channel.Sync, Channel.Snapshots];
 
     [Test]
     public void Four_hosts_in_a_full_mesh_authenticate_and_exchange_on_every_channel()

@@ -40,7 +40,7 @@ internal sealed class RogueClient : IDisposable
             Disconnected = true;
         };
         // ReuseAddress lets a raw socket send from this client's port, as if from inside its connection.
-        _manager = new NetManager(listener) { ChannelsCount = 4, UpdateTime = 1, IPv6Enabled = false, AutoRecycle = true, ReuseAddress = true };
+        _manager = new NetManager(listener) { ChannelsCount = 5, UpdateTime = 1, IPv6Enabled = false, AutoRecycle = true, ReuseAddress = true };
         if (!_manager.Start(bindTo ?? IPAddress.Loopback, IPAddress.IPv6None, 0)) throw new InvalidOperationException("rogue client cannot bind");
         _poller = new Thread(() =>
         {

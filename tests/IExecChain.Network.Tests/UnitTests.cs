@@ -54,7 +54,7 @@ public sealed class UnitTests
     {
         var good = TestNetwork.Options();
         Assert.DoesNotThrow(good.Validate);
-        Assert.That(good.MaxFragments, Is.EqualTo((8 << 20) / 1014 + 1), "8 MiB + 1 header byte in 1014-byte fragments");
+        Assert.That(good.MaxFragments, Is.EqualTo(((17 << 20) + 25 + 1013) / 1014), "the largest channel, Snapshots (17 MiB), and the 25 bytes of framing and seal, in 1014-byte fragments");
         Assert.Throws<ArgumentException>(() => new NetworkOptions { ChainId = 0, GenesisHash = TestNetwork.Genesis }.Validate());
         Assert.Throws<ArgumentException>(() => new NetworkOptions { ChainId = 1, GenesisHash = Hash256.Zero }.Validate());
         Assert.Throws<ArgumentException>(() => new NetworkOptions

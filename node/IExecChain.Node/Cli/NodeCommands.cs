@@ -41,7 +41,12 @@ public static class NodeCommands
         var snapshotEvery = new Option<int?>("--snapshot-every") { Description = "Snapshot the state every N checkpoints, for nodes joining by state sync (default 100; 0: none)" };
         var snapshotKeep = new Option<int?>("--snapshot-keep") { Description = "Keep the newest N snapshots (default 2)" };
         var retain = new Option<ulong?>("--retain-blocks") { Description = "Keep only the newest N blocks (and genesis), pruning older ones; at least two checkpoint intervals (default: keep all)" };
-        var run = new Command("run", "Run a node") { config, data, key, password, rpc, p2p, peers, role, ethRpc, ethKey, anchor, workerKey, sabotage, equivocate, logLevel, logFormat, snapshotEvery, snapshotKeep, retain };
+        var stateSync = new Option<bool>("--state-sync") { Description = "Join from a snapshot offered by peers instead of replaying every block (docs/state-sync.md); needs --trust-checkpoint or --trust-anchor. Skipped when the node already holds blocks" };
+        var trustCheckpoint = new Option<string?>("--trust-checkpoint") { Description = "State sync: N@0xDIGEST, a checkpoint you trust (iex_getCheckpoint on a node you trust); snapshots are verified from it" };
+        var trustAnchor = new Option<string?>("--trust-anchor") { Description = "State sync: the anchor contract's address on Ethereum (with --eth-rpc); a snapshot's checkpoint must be anchored there" };
+        var corruptChunks = new Option<bool>("--corrupt-snapshot-chunks-for-testing") { Description = "TEST ONLY: serve snapshot chunks with a byte changed (to prove joining nodes refuse them)", Hidden = true };
+        var trustOld = new Option<bool>("--trust-old-root") { Description = "State sync: accept a trust root older than the unbonding period (only if you have checked it another way)" };
+        var run = new Command("run", "Run a node") { config, data, key, password, rpc, p2p, peers, role, ethRpc, ethKey, anchor, workerKey, sabotage, equivocate, logLevel, logFormat, snapshotEvery, snapshotKeep, retain, stateSync, trustCheckpoint, trustAnchor, trustOld, corruptChunks };
         run.SetAction((r, ct) => Cli.RunAsync(async () =>
         {
             var file = r.GetValue(config) is { } path ? NodeConfigFile.Load(path) : new NodeConfigFile();
@@ -65,6 +70,7 @@ public static class NodeCommands
                 ContentUploads = file.ContentUploads ?? new(),
                 Admission = file.Admission ?? new(),
                 EquivocateForTesting = r.GetValue(equivocate),
+                CorruptSnapshotChunksForTesting = r.GetValue(corruptChunks),
                 EthRpc = ethUrl,
                 Snapshots = SnapshotSettings(file.Snapshots ?? new(), r.GetValue(snapshotEvery), r.GetValue(snapshotKeep)),
                 RetainBlocks = r.GetValue(retain) ?? file.RetainBlocks,
@@ -88,10 +94,22 @@ public static class NodeCommands
             if (roles.Contains("validator") && keyFile is null) throw new CliException("--role validator needs --key FILE");
             if (keyFile is not null && ethUrl is null && File.Exists(options.ChainSpecPath) && Core.Specs.ChainSpecLoader.LoadFile(options.ChainSpecPath).Parameters.Bridge is { } bridge)
                 throw new CliException($"this chain has an RLC bridge (contract {bridge.Contract} on Ethereum chain {bridge.EthChainId}): a validator attests deposits and needs --eth-rpc URL of an Ethereum node it trusts (docs/bridge.md)");
-            if (keyFile is null && ethUrl is not null && !roles.Contains("relayer"))
-                throw new CliException("--eth-rpc is for a validator (--key) or --role relayer");
+            var sync = StateSyncSettings(r.GetValue(stateSync), r.GetValue(trustCheckpoint), r.GetValue(trustAnchor), r.GetValue(trustOld), ethUrl);
+            if (keyFile is null && ethUrl is not null && !roles.Contains("relayer") && sync?.Trust is not StateSync.TrustRoot.Anchor)
+                throw new CliException("--eth-rpc is for a validator (--key), --role relayer or --trust-anchor");
             PrivateKey? validatorKey = keyFile is not null ? KeyFiles.Load(keyFile, r.GetValue(password) ?? file.PasswordFile) : null;
             using var loggerFactory = LogOptions.CreateFactory(r.GetValue(logLevel), r.GetValue(logFormat) ?? file.Logging?.Format, file.Logging?.Levels);
+            if (sync is not null)
+            {
+                try
+                {
+                    await StateSync.StateSyncStart.RunAsync(options, validatorKey, sync, loggerFactory, ct);
+                }
+                catch (StateSync.StateSyncException e)
+                {
+                    throw new CliException($"state sync failed: {e.Message}");
+                }
+            }
             await using var node = ChainNode.Open(options, validatorKey, loggerFactory);
             await node.StartAsync(ct);
             using var relayStop = CancellationTokenSource.CreateLinkedTokenSource(ct);
@@ -145,6 +163,25 @@ public static class NodeCommands
         catch (OperationCanceledException)
         {
         }
+    }
+
+    private static StateSync.StateSyncOptions? StateSyncSettings(bool enabled, string? checkpoint, string? anchor, bool allowOld, Uri? ethRpc)
+    {
+        if (!enabled)
+        {
+            if (checkpoint is not null || anchor is not null || allowOld) throw new CliException("--trust-checkpoint, --trust-anchor and --trust-old-root are for --state-sync");
+            return null;
+        }
+        if ((checkpoint is null) == (anchor is null))
+            throw new CliException("--state-sync needs one trust root: --trust-checkpoint N@0xDIGEST (a checkpoint you trust) or --trust-anchor 0xADDRESS with --eth-rpc URL (the anchor contract on Ethereum)");
+        if (checkpoint is not null)
+        {
+            if (!StateSync.TrustRoot.TryParseCheckpoint(checkpoint, out var root, out var error)) throw new CliException($"--trust-checkpoint: {error}");
+            return new StateSync.StateSyncOptions(root!) { AllowOldTrustRoot = allowOld };
+        }
+        if (!Core.Primitives.Address.TryParse(anchor, out var contract, out var addressError)) throw new CliException($"--trust-anchor: {addressError}");
+        if (ethRpc is null) throw new CliException("--trust-anchor needs --eth-rpc URL: the Ethereum node the anchor contract is read through");
+        return new StateSync.StateSyncOptions(new StateSync.TrustRoot.Anchor(contract, ethRpc)) { AllowOldTrustRoot = allowOld };
     }
 
     private static Snapshots.SnapshotOptions SnapshotSettings(Snapshots.SnapshotOptions file, int? every, int? keep)

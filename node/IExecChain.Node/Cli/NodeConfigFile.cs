@@ -28,7 +28,7 @@ public sealed class NodeConfigFile
     private static readonly string[] Fields = ["data", "key", "passwordFile", "rpc", "p2p", "peers", "rpcAllowedHosts", "contentUploads", "admission", "ethRpc", "logging", "snapshots", "retainBlocks"];
     private static readonly string[] LoggingFields = ["format", "levels"];
     private static readonly string[] AdmissionFields = ["targetQueueMs", "minBudget", "minRetryAfterMs"];
-    private static readonly string[] SnapshotFields = ["everyCheckpoints", "keep"];
+    private static readonly string[] SnapshotFields = ["everyCheckpoints", "keep", "chunkBytes"];
     private static readonly string[] UploadFields = ["maxContentBytes", "maxBytesPerAccount", "maxBytesTotal", "windowSeconds", "uploaders"];
 
     public static NodeConfigFile Load(string path)
@@ -177,7 +177,10 @@ public sealed class NodeConfigFile
         return options;
     }
 
-    /// <summary>"snapshots": { everyCheckpoints (0 = none), keep (at least 1) }; absent fields keep their defaults.</summary>
+    /// <summary>"snapshots": { everyCheckpoints (0 = none), keep (at least 1), chunkBytes (4 KiB to 16 MiB) }; absent fields keep their defaults.</summary>
+    /// <summary>The smallest snapshot chunk a node config may ask for: smaller only multiplies requests.</summary>
+    public const int MinChunkBytes = 4096;
+
     private static Snapshots.SnapshotOptions SnapshotSettings(JsonElement value)
     {
         if (value.ValueKind != JsonValueKind.Object) throw new CliException("--config: $.snapshots: must be an object");
@@ -185,6 +188,13 @@ public sealed class NodeConfigFile
         var options = new Snapshots.SnapshotOptions();
         foreach (var property in value.EnumerateObject())
         {
+            if (property.Name == "chunkBytes")
+            {
+                if (property.Value.ValueKind != JsonValueKind.Number || !property.Value.TryGetInt32(out int bytes) || bytes < MinChunkBytes || bytes > State.Snapshots.SnapshotFormat.MaxChunkBytes)
+                    throw new CliException($"--config: $.snapshots.chunkBytes: must be an integer from {MinChunkBytes} to {State.Snapshots.SnapshotFormat.MaxChunkBytes}");
+                options = options with { ChunkBytes = bytes };
+                continue;
+            }
             if (property.Value.ValueKind != JsonValueKind.Number || !property.Value.TryGetInt32(out int number) || number < (property.Name == "keep" ? 1 : 0))
                 throw new CliException($"--config: $.snapshots.{property.Name}: must be {(property.Name == "keep" ? "a positive" : "a non-negative")} integer");
             options = property.Name == "keep" ? options with { Keep = number } : options with { EveryCheckpoints = (ulong)number };

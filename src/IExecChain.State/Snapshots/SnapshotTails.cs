@@ -67,23 +67,29 @@ public static class SnapshotTails
             throw Refused($"the tail ends at block {last.Height} ({last.Hash}), the snapshot is of block {manifest.Height} ({new Core.Primitives.Hash256(manifest.BlockHash.Span)})");
         if (last.StateRoot != new Core.Primitives.Hash256(manifest.StateRoot.Span))
             throw Refused($"block {last.Height} has state root {last.StateRoot}, the manifest says {new Core.Primitives.Hash256(manifest.StateRoot.Span)}");
+        // Each block but the last is kept with the commit the next block carries: the one its header's
+        // last-commit hash names, so covered by the next block's hash. (The commit a node stored for a
+        // block is the set of precommits it gathered itself, which need not be the proposer's.)
+        var commits = new Commit[blocks.Count];
+        for (int i = 1; i < blocks.Count; i++)
+            if (blocks[i].Height != blocks[i - 1].Height + 1 || blocks[i].ParentHash != blocks[i - 1].Hash)
+                throw Refused($"block {blocks[i].Height} of the tail does not follow block {blocks[i - 1].Height}");
         for (int i = 0; i < blocks.Count; i++)
         {
-            var commit = tail.Blocks[i].Commit;
+            commits[i] = i + 1 < blocks.Count && blocks[i + 1].LastCommit is { } carried ? carried : tail.Blocks[i].Commit;
+            var commit = commits[i];
             if (commit is null || commit.Height != blocks[i].Height || new Core.Primitives.Hash256(commit.BlockHash.Span) != blocks[i].Hash)
                 throw Refused($"the commit given for block {blocks[i].Height} is not for that block");
             if (i == 0) continue;
-            if (blocks[i].Height != blocks[i - 1].Height + 1 || blocks[i].ParentHash != blocks[i - 1].Hash)
-                throw Refused($"block {blocks[i].Height} of the tail does not follow block {blocks[i - 1].Height}");
-            if (new Core.Primitives.Hash256(blocks[i].Header.LastCommitHash.Span) != VoteDigest.CommitHash(tail.Blocks[i - 1].Commit))
-                throw Refused($"block {blocks[i].Height} does not carry the hash of the commit given for block {blocks[i - 1].Height}");
+            if (new Core.Primitives.Hash256(blocks[i].Header.LastCommitHash.Span) != VoteDigest.CommitHash(commits[i - 1]))
+                throw Refused($"block {blocks[i].Height} does not carry the hash of the commit it carries for block {blocks[i - 1].Height}");
         }
 
         var blockStore = new BlockStore(store, spec.ChainId, spec.Parameters.MaxTransactionBytes);
         using var batch = store.NewBatch();
         var (genesis, _) = Genesis.Build(spec, new StateTree(new MemoryStore()));
         blockStore.AddBlock(batch, genesis, new Commit { Height = 0, BlockHash = ByteString.CopyFrom(genesis.Hash.ToArray()) }, []);
-        for (int i = 0; i < blocks.Count; i++) blockStore.AddBlock(batch, blocks[i], tail.Blocks[i].Commit, []);
+        for (int i = 0; i < blocks.Count; i++) blockStore.AddBlock(batch, blocks[i], commits[i], []);
         QueryIndex.StartAt(batch, manifest.Height);
         BlockStore.SetLowest(batch, blocks[0].Height);
         store.Write(batch, sync: true);

@@ -146,6 +146,25 @@ public class SnapshotTests
     }
 
     [Test]
+    public void A_tail_whose_stored_commits_are_not_the_ones_the_next_blocks_carry_is_restored_with_the_carried_ones()
+    {
+        // A validator stores the precommits it gathered itself, which need not be the set the next proposer
+        // put in its block; the carried one is the one the next block's hash covers.
+        var taken = Snapshots.Single(t => t.Manifest.Height == 100);
+        var tail = taken.Tail.Clone();
+        for (int i = 0; i + 1 < tail.Blocks.Count; i++) tail.Blocks[i].Commit.Round += 1;   // another commit of the same block
+        var store = new MemoryStore();
+        var restorer = new SnapshotRestorer(store, taken.Manifest, _fixture.Chain.Spec.ChainId);
+        for (int i = 0; i < taken.Chunks.Count; i++) restorer.Add(i, taken.Chunks[i]);
+        restorer.Finish();
+        SnapshotTails.Restore(store, _fixture.Chain.Spec, taken.Manifest, tail);
+        var blocks = new BlockStore(store, _fixture.Chain.Spec.ChainId, _fixture.Chain.Spec.Parameters.MaxTransactionBytes);
+        for (ulong h = 91; h < 100; h++)
+            Assert.That(blocks.GetCommit(h), Is.EqualTo(blocks.GetBlock(h + 1)!.LastCommit), $"block {h} is kept with the commit block {h + 1} carries");
+        Assert.That(blocks.GetCommit(100), Is.EqualTo(taken.Tail.Blocks[^1].Commit), "the snapshot's block with the commit given for it");
+    }
+
+    [Test]
     public void The_chunk_encoding_is_key_then_length_then_value_and_an_empty_state_is_one_empty_chunk()
     {
         var chunks = new List<byte[]>();

@@ -1,0 +1,206 @@
+using Google.Protobuf;
+using IExecChain.Core.Primitives;
+using IExecChain.Core.Wire;
+using IExecChain.Network;
+using IExecChain.Node.Snapshots;
+using IExecChain.State.Chain;
+using IExecChain.State.Execution;
+using Microsoft.Extensions.Logging;
+
+namespace IExecChain.Node.StateSync;
+
+/// <summary>
+/// Serves state sync to joining nodes on the snapshot channel (docs/state-sync.md): the snapshots this
+/// node keeps (offers, tails, chunks, read from its snapshot directories) and the checkpoints recorded
+/// in its state. Requests are parsed on the network thread and answered from one background task, so
+/// reading a 4 MiB chunk never holds up consensus; a full queue drops requests (the joining node asks
+/// again, or another peer).
+/// </summary>
+public sealed partial class SnapshotServer : IAsyncDisposable
+{
+    public const int MaxOffers = 8;
+    public const int MaxCheckpointsPerAnswer = 256;
+    public const int TailPartBytes = 4 << 20;
+    private const int QueueCapacity = 64;
+
+    /// <summary>A message no honest node sends (it does not parse, or has no body).</summary>
+    public const int MalformedPoints = 20;
+
+    private readonly ulong _chainId;
+    private readonly string _dataDir;
+    private readonly BlockProcessor _processor;
+    private readonly ILogger _logger;
+    private readonly System.Threading.Channels.Channel<(Peer Peer, SnapshotSyncMessage Message)> _queue =
+        System.Threading.Channels.Channel.CreateBounded<(Peer, SnapshotSyncMessage)>(new System.Threading.Channels.BoundedChannelOptions(QueueCapacity)
+        {
+            FullMode = System.Threading.Channels.BoundedChannelFullMode.DropWrite, SingleReader = true,
+        });
+    private readonly Task _serving;
+    private Dictionary<Hash256, SnapshotFiles.Description> _byId = [];
+    private long _chunksServed, _dropped;
+
+    public SnapshotServer(ulong chainId, string dataDir, BlockProcessor processor, ILogger logger)
+    {
+        _chainId = chainId;
+        _dataDir = dataDir;
+        _processor = processor;
+        _logger = logger;
+        _serving = Task.Run(ServeAsync);
+    }
+
+    public P2PHost? Host { get; set; }
+
+    /// <summary>TEST ONLY: every chunk served with its last byte changed.</summary>
+    public bool CorruptChunksForTesting { get; init; }
+
+    /// <summary>Chunks sent to joining nodes since start.</summary>
+    public long ChunksServed => Interlocked.Read(ref _chunksServed);
+
+    /// <summary>Called on the network thread: parse and queue, never block.</summary>
+    public void OnMessage(Peer peer, ReadOnlyMemory<byte> payload)
+    {
+        SnapshotSyncMessage message;
+        try
+        {
+            message = SnapshotSyncMessage.Parser.ParseFrom(payload.Span);
+        }
+        catch (InvalidProtocolBufferException)
+        {
+            Host?.Penalize(peer, "snapshot channel: a message that does not parse", MalformedPoints);
+            return;
+        }
+        switch (message.BodyCase)
+        {
+            case SnapshotSyncMessage.BodyOneofCase.None:
+                Host?.Penalize(peer, "snapshot channel: an empty message", MalformedPoints);
+                return;
+            case SnapshotSyncMessage.BodyOneofCase.OffersRequest or SnapshotSyncMessage.BodyOneofCase.ChunkRequest
+                or SnapshotSyncMessage.BodyOneofCase.TailRequest or SnapshotSyncMessage.BodyOneofCase.CheckpointsRequest:
+                if (!_queue.Writer.TryWrite((peer, message))) Interlocked.Increment(ref _dropped);
+                return;
+            default:
+                // An answer: only a node that is syncing asked for one, and this one is running.
+                return;
+        }
+    }
+
+    private async Task ServeAsync()
+    {
+        await foreach (var (peer, message) in _queue.Reader.ReadAllAsync().ConfigureAwait(false))
+        {
+            try
+            {
+                var answer = Answer(message);
+                if (answer is not null && Host is { } host && peer.IsAuthenticated) host.Send(peer, Channel.Snapshots, answer.ToByteArray());
+            }
+            catch (Exception e) when (e is IOException or UnauthorizedAccessException or InvalidProtocolBufferException)
+            {
+                LogServeFailed(_logger, peer.ToString(), e.Message);
+            }
+        }
+    }
+
+    public SnapshotSyncMessage? Answer(SnapshotSyncMessage message) => message.BodyCase switch
+    {
+        SnapshotSyncMessage.BodyOneofCase.OffersRequest => new SnapshotSyncMessage { Offers = Offers() },
+        SnapshotSyncMessage.BodyOneofCase.ChunkRequest => new SnapshotSyncMessage { Chunk = Chunk(message.ChunkRequest) },
+        SnapshotSyncMessage.BodyOneofCase.TailRequest => new SnapshotSyncMessage { TailPart = TailPart(message.TailRequest) },
+        SnapshotSyncMessage.BodyOneofCase.CheckpointsRequest => new SnapshotSyncMessage { Checkpoints = Checkpoints(message.CheckpointsRequest) },
+        _ => null,
+    };
+
+    private SnapshotOffers Offers()
+    {
+        var kept = SnapshotFiles.List(_dataDir);
+        _byId = kept.ToDictionary(s => s.Id);
+        var offers = new SnapshotOffers { LatestCheckpoint = StateReader.Totals(_processor.Tree).LatestCheckpoint };
+        foreach (var snapshot in kept.Where(s => s.Manifest.ChainId == _chainId).OrderByDescending(s => s.Height).Take(MaxOffers))
+        {
+            var tail = new FileInfo(Path.Combine(snapshot.Directory, SnapshotFiles.TailFile));
+            if (!tail.Exists) continue;
+            offers.Offers.Add(new SnapshotOffer { Manifest = snapshot.Manifest.ToByteString(), TailBytes = (ulong)tail.Length });
+        }
+        return offers;
+    }
+
+    private SnapshotFiles.Description? Find(ByteString id)
+    {
+        if (id.Length != Hash256.Size) return null;
+        var key = new Hash256(id.Span);
+        if (_byId.TryGetValue(key, out var found) && Directory.Exists(found.Directory)) return found;
+        _byId = SnapshotFiles.List(_dataDir).ToDictionary(s => s.Id);
+        return _byId.GetValueOrDefault(key);
+    }
+
+    private SnapshotChunk Chunk(SnapshotChunkRequest request)
+    {
+        var answer = new SnapshotChunk { SnapshotId = request.SnapshotId, Index = request.Index };
+        var snapshot = Find(request.SnapshotId);
+        var path = snapshot is null || request.Index >= snapshot.Manifest.ChunkHashes.Count ? null : Path.Combine(snapshot.Directory, SnapshotFiles.ChunkFile((int)request.Index));
+        if (path is null || !File.Exists(path))
+        {
+            answer.Gone = true;
+            return answer;
+        }
+        try
+        {
+            var data = File.ReadAllBytes(path);
+            if (CorruptChunksForTesting && data.Length > 0) data[^1] ^= 0x01;
+            answer.Data = UnsafeByteOperations.UnsafeWrap(data);
+        }
+        catch (FileNotFoundException)
+        {
+            // Deleted between the check and the read: the scheduler keeps only the newest few.
+            answer.Gone = true;
+            return answer;
+        }
+        Interlocked.Increment(ref _chunksServed);
+        return answer;
+    }
+
+    private SnapshotTailPart TailPart(SnapshotTailRequest request)
+    {
+        var answer = new SnapshotTailPart { SnapshotId = request.SnapshotId, Offset = request.Offset };
+        var snapshot = Find(request.SnapshotId);
+        var path = snapshot is null ? null : Path.Combine(snapshot.Directory, SnapshotFiles.TailFile);
+        try
+        {
+            if (path is null) throw new FileNotFoundException();
+            using var file = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.ReadWrite | FileShare.Delete);
+            answer.Total = (ulong)file.Length;
+            if (request.Offset > (ulong)file.Length) return answer;
+            file.Position = (long)request.Offset;
+            var buffer = new byte[(int)Math.Min(TailPartBytes, file.Length - (long)request.Offset)];
+            file.ReadExactly(buffer);
+            answer.Data = UnsafeByteOperations.UnsafeWrap(buffer);
+        }
+        catch (Exception e) when (e is FileNotFoundException or DirectoryNotFoundException)
+        {
+            answer.Gone = true;
+        }
+        return answer;
+    }
+
+    private CheckpointsResponse Checkpoints(CheckpointsRequest request)
+    {
+        var tree = _processor.Tree;
+        var answer = new CheckpointsResponse { LatestCheckpoint = StateReader.Totals(tree).LatestCheckpoint };
+        uint count = Math.Min(request.Count, MaxCheckpointsPerAnswer);
+        for (ulong n = request.From; n < request.From + count && n <= answer.LatestCheckpoint; n++)
+        {
+            var bytes = tree.Get(StateKeys.Checkpoint(n));
+            if (bytes is null) break;
+            answer.Records.Add(CheckpointRecord.Parser.ParseFrom(bytes));
+        }
+        return answer;
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        _queue.Writer.TryComplete();
+        await _serving.ConfigureAwait(false);
+    }
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "State sync: could not answer {Peer}: {Reason}")]
+    private static partial void LogServeFailed(ILogger logger, string peer, string reason);
+}

@@ -1,0 +1,117 @@
+using System.Globalization;
+using System.Text.Json.Nodes;
+using System.Text.RegularExpressions;
+using IExecChain.Rpc.Contracts.Client;
+using NUnit.Framework;
+
+namespace IExecChain.IntegrationTests;
+
+/// <summary>
+/// `run --state-sync`: a new node joins a running 4-validator network from a snapshot its peers offer,
+/// verified from a trusted checkpoint, fetching chunks from several peers at once; a peer that serves
+/// bad chunks is banned and its chunks fetched elsewhere; the node then follows the chain with the same
+/// blocks and state roots as the validators. Real processes, UDP and RocksDB.
+/// </summary>
+[NonParallelizable]
+public class StateSyncTests
+{
+    [Test, CancelAfter(420_000)]
+    public async Task A_node_joins_by_state_sync_from_several_peers_and_bans_the_one_serving_bad_chunks()
+    {
+        using var net = new FourValidators();
+        // A snapshot at every checkpoint, in 4 KiB chunks so that every peer serves some.
+        for (int i = 0; i < FourValidators.Count; i++)
+        {
+            var config = JsonNode.Parse(File.ReadAllText(net.ConfigPath(i)))!.AsObject();
+            config["snapshots"] = new JsonObject { ["everyCheckpoints"] = 1, ["keep"] = 3, ["chunkBytes"] = 4096 };
+            File.WriteAllText(net.ConfigPath(i), config.ToJsonString());
+        }
+        await Task.WhenAll(net.StartAsync(0), net.StartAsync(1), net.StartAsync(2), net.StartAsync(3, "--corrupt-snapshot-chunks-for-testing"));
+        var (loaded, loadOutput) = NodeProcess.Run(TimeSpan.FromSeconds(180), "bench", "transfers", "--rpc", net.Rpc(0).ToString(),
+            "--accounts", "400", "--rate", "200", "--duration", "3");
+        Assert.That(loaded, Is.EqualTo(0), loadOutput);
+
+        using var validator = new NodeRpcClient(net.Rpc(0));
+        ulong afterLoad = await validator.BlockNumberAsync();
+        // Past checkpoint 8, so that checkpoint 1 is more than the unbonding period (50 blocks) behind.
+        await net.WaitForHeightAsync(0, Math.Max(afterLoad + 25, 85), TimeSpan.FromSeconds(120));
+        var latest = (await validator.GetLatestCheckpointAsync())!;
+        ulong latestNumber = latest.Number.Value;
+
+        string spec = Path.Combine(net.Data, "chain-spec.json");
+        string joiner = net.Dir.File("joiner");
+        var (initCode, initOutput) = NodeProcess.Run("init", "--chain-spec", spec, "--data", joiner);
+        Assert.That(initCode, Is.EqualTo(0), initOutput);
+        string[] peers = [.. Enumerable.Range(0, FourValidators.Count).SelectMany(i => new[] { "--peer", $"{FourValidators.Validator(i)}@127.0.0.1:{net.P2PBase + i}" })];
+        int rpcPort = NodeProcess.FreePort(), p2pPort = NodeProcess.FreeUdpPort();
+        string[] run = ["run", "--data", joiner, "--rpc", $"127.0.0.1:{rpcPort}", "--p2p", $"127.0.0.1:{p2pPort}", .. peers, "--state-sync"];
+
+        // The first checkpoint is more than the devnet's unbonding period (50 blocks) behind: refused, nothing written.
+        var first = (await validator.GetCheckpointAsync(1))!;
+        var (old, oldOutput) = NodeProcess.Run(TimeSpan.FromSeconds(120), [.. run, "--trust-checkpoint", $"1@{first.Digest}"]);
+        Assert.That(old, Is.EqualTo(2), oldOutput);
+        Assert.That(oldOutput, Does.Contain("--trust-checkpoint: checkpoint 1 is").And.Contain("more than the unbonding period (50 blocks)").And.Contain("--trust-old-root"));
+        Assert.That(Directory.Exists(Path.Combine(joiner, "db")), Is.False, "a refused state sync leaves no database");
+
+        // A recent checkpoint: the newest snapshots are at or after it.
+        var root = (await validator.GetCheckpointAsync(latestNumber - 1))!;
+        using var node = NodeProcess.Start([.. run, "--trust-checkpoint", $"{root.Number.Value}@{root.Digest}"]);
+        var joinerRpc = new Uri($"http://127.0.0.1:{rpcPort}/");
+        await node.WaitForRpcAsync(joinerRpc, TimeSpan.FromSeconds(180));
+        var restored = Regex.Match(node.Output, @"State sync: restored the state at height (\d+)");
+        Assert.That(restored.Success, node.Output);
+        ulong snapshotHeight = ulong.Parse(restored.Groups[1].Value, CultureInfo.InvariantCulture);
+        Assert.That(snapshotHeight, Is.GreaterThanOrEqualTo(root.LastHeight.Value), "a snapshot at or after the trust root");
+        Assert.That(node.Output, Does.Match(@"State sync: height \d+: \d+/\d+ chunks, [\d.]+ of [\d.]+ MiB, [\d.]+ MiB/s, ETA"), "progress is shown");
+        Assert.That(node.Output, Does.Contain($"State sync: banned peer {FourValidators.Validator(3)}: it served chunk"),
+            "the peer serving changed chunks is banned, its chunks fetched from the others");
+        Assert.That(node.Output, Does.Not.Contain($"banned peer {FourValidators.Validator(0)}").And.Not.Contain($"banned peer {FourValidators.Validator(1)}")
+            .And.Not.Contain($"banned peer {FourValidators.Validator(2)}"), "honest peers are not blamed");
+
+        // It follows the chain: the same blocks and state roots as a validator, from the snapshot on.
+        using var joined = new NodeRpcClient(joinerRpc);
+        ulong target = snapshotHeight + 20;
+        var deadline = DateTime.UtcNow.AddSeconds(120);
+        while (await joined.BlockNumberAsync() < target)
+        {
+            Assert.That(DateTime.UtcNow, Is.LessThan(deadline), $"the joined node did not reach height {target}:\n{node.Output}");
+            await Task.Delay(250);
+        }
+        for (ulong h = snapshotHeight; h <= target; h++)
+        {
+            var mine = await joined.GetBlockByNumberAsync(h);
+            var theirs = await validator.GetBlockByNumberAsync(h);
+            Assert.That((mine!.Hash, mine.StateRoot), Is.EqualTo((theirs!.Hash, theirs.StateRoot)), $"block {h}");
+        }
+        ulong tailStart = snapshotHeight - 10 + 1;
+        Assert.That(await joined.GetBlockByNumberAsync(tailStart), Is.Not.Null, "the snapshot's tail is held");
+
+        // Restarted with the same command, it keeps its blocks: state sync is for a node that has none.
+        node.Terminate();
+        using var again = NodeProcess.Start([.. run, "--trust-checkpoint", $"{root.Number.Value}@{root.Digest}"]);
+        await again.WaitForRpcAsync(joinerRpc, TimeSpan.FromSeconds(60));
+        Assert.That(again.Output, Does.Contain("State sync skipped: the node already holds blocks up to"));
+    }
+
+    [Test]
+    public void State_sync_options_are_checked_before_anything_starts()
+    {
+        using var chain = new DevChain();
+        (string[] Args, string Message)[] cases =
+        [
+            (["--state-sync"], "--state-sync needs one trust root: --trust-checkpoint N@0xDIGEST"),
+            (["--state-sync", "--trust-checkpoint", "7"], "--trust-checkpoint: '7' is not N@0xDIGEST"),
+            (["--state-sync", "--trust-checkpoint", "x@0x00"], "--trust-checkpoint: 'x' is not a checkpoint number"),
+            (["--state-sync", "--trust-checkpoint", "3@0x1234"], "--trust-checkpoint: '0x1234' is not a 32-byte digest"),
+            (["--state-sync", "--trust-anchor", "0x1234"], "--trust-anchor: "),
+            (["--state-sync", "--trust-anchor", "0x" + new string('a', 40)], "--trust-anchor needs --eth-rpc URL"),
+            (["--trust-checkpoint", "3@0x" + new string('a', 64)], "--trust-checkpoint, --trust-anchor and --trust-old-root are for --state-sync"),
+        ];
+        foreach (var (args, message) in cases)
+        {
+            var (code, output) = NodeProcess.Run(["run", "--data", chain.DataDir, "--rpc", "127.0.0.1:0", "--p2p", "127.0.0.1:0", .. args]);
+            Assert.That(output, Does.Contain(message), string.Join(' ', args));
+            Assert.That(code, Is.EqualTo(2), string.Join(' ', args));
+        }
+    }
+}
