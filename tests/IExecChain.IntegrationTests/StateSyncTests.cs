@@ -1,6 +1,9 @@
 using System.Globalization;
 using System.Text.Json.Nodes;
 using System.Text.RegularExpressions;
+using IExecChain.Core.Primitives;
+using IExecChain.Ethereum.Anchoring;
+using IExecChain.Ethereum.Tests.Support;
 using IExecChain.Rpc.Contracts.Client;
 using NUnit.Framework;
 
@@ -91,6 +94,64 @@ public class StateSyncTests
         using var again = NodeProcess.Start([.. run, "--trust-checkpoint", $"{root.Number.Value}@{root.Digest}"]);
         await again.WaitForRpcAsync(joinerRpc, TimeSpan.FromSeconds(60));
         Assert.That(again.Output, Does.Contain("State sync skipped: the node already holds blocks up to"));
+    }
+
+    [Test, CancelAfter(300_000)]
+    public async Task A_node_joins_by_state_sync_trusting_the_checkpoints_anchored_on_ethereum()
+    {
+        using var ganache = await Ganache.StartAsync();
+        using var chain = new DevChain();
+        using var validator = chain.StartValidator(null, "--snapshot-every", "1", "--snapshot-keep", "3");
+        await validator.WaitForRpcAsync(chain.Rpc, TimeSpan.FromSeconds(30));
+        string rpc = chain.Rpc.ToString();
+        var payerKey = chain.Dir.File("eth-payer.json");
+        var (code, output) = NodeProcess.Run("keys", "import", "--private-key", Ganache.Accounts[0].ToHex(), "--out", payerKey, "--password-file", chain.PasswordFile);
+        Assert.That(code, Is.EqualTo(0), output);
+        var bytecodeFile = chain.Dir.File("anchor.bin");
+        File.WriteAllText(bytecodeFile, Hex.Encode(AnchorArtifact.Bytecode));
+        (code, output) = NodeProcess.Run(TimeSpan.FromSeconds(60), "anchor", "deploy", "--rpc", rpc, "--eth-rpc", ganache.Endpoint.ToString(),
+            "--eth-key", payerKey, "--password-file", chain.PasswordFile, "--bytecode", bytecodeFile);
+        Assert.That(code, Is.EqualTo(0), output);
+        var anchor = output.Split('\n', StringSplitOptions.RemoveEmptyEntries).First(l => l.StartsWith("0x", StringComparison.Ordinal)).Trim();
+        var contract = new AnchorContract(ganache.Rpc, Address.Parse(anchor));
+        var (first, _) = await contract.NextAsync();
+        using var relayer = NodeProcess.Start("relayer", "--rpc", rpc, "--eth-rpc", ganache.Endpoint.ToString(), "--eth-key", payerKey,
+            "--password-file", chain.PasswordFile, "--anchor", anchor, "--interval", "0.5");
+        var deadline = DateTime.UtcNow.AddSeconds(120);
+        while ((await contract.LatestCheckpointAsync()).Number < first + 2)
+        {
+            Assert.That(DateTime.UtcNow, Is.LessThan(deadline), $"nothing anchored from checkpoint {first}:\n{relayer.Output}");
+            await Task.Delay(250);
+        }
+
+        string joiner = chain.Dir.File("joiner");
+        (code, output) = NodeProcess.Run("init", "--chain-spec", Path.Combine(chain.DataDir, "chain-spec.json"), "--data", joiner);
+        Assert.That(code, Is.EqualTo(0), output);
+        int rpcPort = NodeProcess.FreePort(), p2pPort = NodeProcess.FreeUdpPort();
+        using var node = NodeProcess.Start("run", "--data", joiner, "--rpc", $"127.0.0.1:{rpcPort}", "--p2p", $"127.0.0.1:{p2pPort}",
+            "--peer", $"127.0.0.1:{chain.P2PPort}", "--state-sync", "--trust-anchor", anchor, "--eth-rpc", ganache.Endpoint.ToString());
+        var joinerRpc = new Uri($"http://127.0.0.1:{rpcPort}/");
+        await node.WaitForRpcAsync(joinerRpc, TimeSpan.FromSeconds(120));
+        Assert.That(node.Output, Does.Contain($"State sync: the anchor contract {Address.Parse(anchor)} has anchored up to checkpoint"));
+        var restored = Regex.Match(node.Output, @"State sync: restored the state at height (\d+)");
+        Assert.That(restored.Success, node.Output);
+        ulong snapshotHeight = ulong.Parse(restored.Groups[1].Value, CultureInfo.InvariantCulture);
+        ulong number = snapshotHeight / 10;
+        Assert.That(number, Is.GreaterThanOrEqualTo(first), "the snapshot's checkpoint is one the contract anchored");
+
+        // The restored node follows the chain, and the checkpoint its snapshot ends is the one Ethereum holds.
+        using var joined = new NodeRpcClient(joinerRpc);
+        using var theirs = new NodeRpcClient(chain.Rpc);
+        deadline = DateTime.UtcNow.AddSeconds(60);
+        while (await joined.BlockNumberAsync() < snapshotHeight + 10)
+        {
+            Assert.That(DateTime.UtcNow, Is.LessThan(deadline), $"the joined node did not follow:\n{node.Output}");
+            await Task.Delay(250);
+        }
+        var recorded = (await joined.GetCheckpointAsync(number))!;
+        Assert.That(recorded.Digest, Is.EqualTo((await contract.AnchoredDigestAsync(number)).ToString()));
+        for (ulong h = snapshotHeight; h <= snapshotHeight + 10; h++)
+            Assert.That((await joined.GetBlockByNumberAsync(h))!.Hash, Is.EqualTo((await theirs.GetBlockByNumberAsync(h))!.Hash), $"block {h}");
     }
 
     [Test]
