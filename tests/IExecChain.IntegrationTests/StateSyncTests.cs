@@ -97,15 +97,37 @@ public class StateSyncTests
     }
 
     [Test, CancelAfter(300_000)]
-    public async Task A_node_joins_by_state_sync_trusting_the_checkpoints_anchored_on_ethereum()
+    public async Task A_validator_admitted_by_governance_joins_by_state_sync_trusting_the_anchored_checkpoints_and_votes()
     {
         using var ganache = await Ganache.StartAsync();
         using var chain = new DevChain();
         using var validator = chain.StartValidator(null, "--snapshot-every", "1", "--snapshot-keep", "3");
         await validator.WaitForRpcAsync(chain.Rpc, TimeSpan.FromSeconds(30));
         string rpc = chain.Rpc.ToString();
+
+        // Governance admits a newcomer, which stakes: it enters the set at the next epoch boundary (every 100 blocks).
+        var newcomer = DevChain.DevKey("newcomer", 0);
+        var newcomerKey = chain.Dir.File("newcomer.json");
+        var (code, output) = NodeProcess.Run("keys", "import", "--private-key", newcomer.ToHex(), "--out", newcomerKey, "--password-file", chain.PasswordFile);
+        Assert.That(code, Is.EqualTo(0), output);
+        foreach (var (to, amount) in new[] { (DevChain.DevAddress("validator", 0).ToString(), "1RLC"), (newcomer.Address.ToString(), "10001RLC") })
+        {
+            (code, output) = NodeProcess.Run("tx", "transfer", "--to", to, "--amount", amount, "--key", chain.AccountKeyFile(0),
+                "--password-file", chain.PasswordFile, "--rpc", rpc, "--wait");
+            Assert.That(code, Is.EqualTo(0), output);
+        }
+        File.WriteAllText(chain.Dir.File("admit.txt"), "Admit the newcomer.\n");
+        (code, output) = NodeProcess.Run("gov", "propose", "admit-validator", "--public-key", Hex.Encode(newcomer.PublicKey), "--description", chain.Dir.File("admit.txt"),
+            "--key", chain.ValidatorKeyFile, "--password-file", chain.PasswordFile, "--rpc", rpc, "--wait");
+        Assert.That(code, Is.EqualTo(0), output);
+        (code, output) = NodeProcess.Run("tx", "stake", "--role", "validator", "--amount", "10000RLC", "--key", newcomerKey,
+            "--password-file", chain.PasswordFile, "--rpc", rpc, "--wait");
+        Assert.That(code, Is.EqualTo(0), output);
+        ulong stakedAt = ulong.Parse(Regex.Match(output, @"included in block (\d+)").Groups[1].Value, CultureInfo.InvariantCulture);
+        ulong boundary = (stakedAt / 100 + 1) * 100;
+
         var payerKey = chain.Dir.File("eth-payer.json");
-        var (code, output) = NodeProcess.Run("keys", "import", "--private-key", Ganache.Accounts[0].ToHex(), "--out", payerKey, "--password-file", chain.PasswordFile);
+        (code, output) = NodeProcess.Run("keys", "import", "--private-key", Ganache.Accounts[0].ToHex(), "--out", payerKey, "--password-file", chain.PasswordFile);
         Assert.That(code, Is.EqualTo(0), output);
         var bytecodeFile = chain.Dir.File("anchor.bin");
         File.WriteAllText(bytecodeFile, Hex.Encode(AnchorArtifact.Bytecode));
@@ -129,7 +151,8 @@ public class StateSyncTests
         Assert.That(code, Is.EqualTo(0), output);
         int rpcPort = NodeProcess.FreePort(), p2pPort = NodeProcess.FreeUdpPort();
         using var node = NodeProcess.Start("run", "--data", joiner, "--rpc", $"127.0.0.1:{rpcPort}", "--p2p", $"127.0.0.1:{p2pPort}",
-            "--peer", $"127.0.0.1:{chain.P2PPort}", "--state-sync", "--trust-anchor", anchor, "--eth-rpc", ganache.Endpoint.ToString());
+            "--peer", $"127.0.0.1:{chain.P2PPort}", "--key", newcomerKey, "--password-file", chain.PasswordFile,
+            "--state-sync", "--trust-anchor", anchor, "--eth-rpc", ganache.Endpoint.ToString());
         var joinerRpc = new Uri($"http://127.0.0.1:{rpcPort}/");
         await node.WaitForRpcAsync(joinerRpc, TimeSpan.FromSeconds(120));
         Assert.That(node.Output, Does.Contain($"State sync: the anchor contract {Address.Parse(anchor)} has anchored up to checkpoint"));
@@ -152,6 +175,17 @@ public class StateSyncTests
         Assert.That(recorded.Digest, Is.EqualTo((await contract.AnchoredDigestAsync(number)).ToString()));
         for (ulong h = snapshotHeight; h <= snapshotHeight + 10; h++)
             Assert.That((await joined.GetBlockByNumberAsync(h))!.Hash, Is.EqualTo((await theirs.GetBlockByNumberAsync(h))!.Hash), $"block {h}");
+
+        // Past the epoch boundary the newcomer is in the set, and its node signs blocks.
+        deadline = DateTime.UtcNow.AddSeconds(120);
+        while (await theirs.BlockNumberAsync() < boundary + 20)
+        {
+            Assert.That(DateTime.UtcNow, Is.LessThan(deadline), $"the chain did not pass height {boundary + 20}:\n{validator.Output}");
+            await Task.Delay(250);
+        }
+        var member = (await theirs.GetValidatorsAsync()).Validators.SingleOrDefault(v => v.Address == newcomer.Address.ToString());
+        Assert.That(member, Is.Not.Null, $"the newcomer is in the set after block {boundary}");
+        Assert.That(member!.BlocksSigned.Value, Is.GreaterThan(0UL), $"the newcomer, joined by state sync, votes:\n{node.Output}");
     }
 
     [Test]
