@@ -42,7 +42,7 @@ public static class ExitProver
         var specPath = Path.Combine(dataDir, NodeOptions.ChainSpecFileName);
         if (!File.Exists(specPath)) throw new CliException($"--data: {dataDir} holds no node ({NodeOptions.ChainSpecFileName} is missing)");
         var spec = ChainSpecLoader.LoadFile(specPath);
-        using var source = OpenStopped(Path.Combine(dataDir, NodeOptions.DatabaseFolderName));
+        using var source = Cli.StoppedDatabase.Open(dataDir, "an exit replays its blocks; or copy its data directory");
         var sourceTree = new StateTree(source);
         var recorded = sourceTree.Get(StateKeys.Checkpoint(checkpointNumber))
             ?? throw new CliException($"the node in {dataDir} has no checkpoint {checkpointNumber}: it stopped before recording it");
@@ -92,19 +92,5 @@ public static class ExitProver
         if (proof.Value is null) return null;
         if (!proof.Verify(root)) throw new InvalidOperationException($"the proof of state key {key} does not verify against the state root it came from");
         return new ProvenValue<T>(parser.ParseFrom(proof.Value), proof.Value, proof.Siblings);
-    }
-
-    private static RocksDbStore OpenStopped(string path)
-    {
-        // Opening creates a database where there is none: refuse a folder that does not hold one.
-        if (!File.Exists(Path.Combine(path, "CURRENT"))) throw new CliException($"--data: no database at {path}");
-        try
-        {
-            return new RocksDbStore(path);
-        }
-        catch (DatabaseLockedException)
-        {
-            throw new CliException($"the node's database at {path} is in use: stop the node first (an exit replays its blocks), or copy its data directory");
-        }
     }
 }

@@ -37,7 +37,7 @@ public static class SnapshotCommands
             if (chunkBytes is < 4096 or > SnapshotFormat.MaxChunkBytes)
                 throw new CliException($"--chunk-size: {chunkBytes} is outside 4,096 to {SnapshotFormat.MaxChunkBytes:N0} bytes");
             var (spec, specPath) = LoadSpec(dataDir);
-            using var store = OpenStopped(dataDir);
+            using var store = StoppedDatabase.Open(dataDir);
             var tree = new StateTree(store);
             var blocks = new BlockStore(store, spec.ChainId, spec.Parameters.MaxTransactionBytes);
             var head = blocks.ReadHead() ?? throw new CliException($"--data: the database at {dataDir} has no head block");
@@ -139,20 +139,6 @@ public static class SnapshotCommands
         var path = Path.Combine(dataDir, NodeOptions.ChainSpecFileName);
         if (!File.Exists(path)) throw new CliException($"--data: {dataDir} has no {NodeOptions.ChainSpecFileName}: not a node's data directory");
         return (ChainSpecLoader.LoadFile(path), path);
-    }
-
-    private static RocksDbStore OpenStopped(string dataDir)
-    {
-        string path = Path.Combine(dataDir, NodeOptions.DatabaseFolderName);
-        if (!File.Exists(Path.Combine(path, "CURRENT"))) throw new CliException($"--data: no database at {path}");
-        try
-        {
-            return new RocksDbStore(path);
-        }
-        catch (DatabaseLockedException)
-        {
-            throw new CliException($"the node's database at {path} is in use: stop the node first");
-        }
     }
 
     private static string Heights(IReadOnlyList<SnapshotFiles.Description> all) =>
