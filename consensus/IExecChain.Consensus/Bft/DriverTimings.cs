@@ -31,6 +31,13 @@ public static class DriverTimings
     public const int SyncRequestIntervalMs = 2 * TickIntervalMs;
 
     /// <summary>
+    /// What block sync learned of a peer (the height of its last status, the lowest block it said it
+    /// holds) is forgotten after this long without news: a peer gone quiet is not picked, and a lowest
+    /// height learned long ago is checked again by asking. Relearning costs one empty answer.
+    /// </summary>
+    public const int SyncPeerMemoryMs = 60_000;
+
+    /// <summary>
     /// A proposal whose block time leads this node's clock by more than this is invalid: a proposer's
     /// clock may run a little ahead, never far enough to push block times into the future. NTP keeps
     /// honest clocks within tens of milliseconds; 10 s leaves room for a badly kept one.
