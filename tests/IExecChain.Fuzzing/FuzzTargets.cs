@@ -6,7 +6,7 @@ namespace IExecChain.Fuzzing;
 public static class FuzzTargets
 {
     public static readonly IReadOnlyList<FuzzTarget> All =
-        [.. ChainTargets.All(), .. RpcTargets.All(), .. TextTargets.All(), .. EthereumTargets.All(), .. WorkerTargets.All()];
+        [.. ChainTargets.All(), .. RpcTargets.All(), .. TextTargets.All(), .. EthereumTargets.All(), .. WorkerTargets.All(), .. SnapshotSyncTargets.All()];
 
     public static FuzzTarget? Find(string name)
     {

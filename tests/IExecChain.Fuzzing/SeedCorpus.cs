@@ -10,6 +10,11 @@ using IExecChain.Ethereum.Abi;
 using IExecChain.Ethereum.Anchoring;
 using IExecChain.Ethereum.Rlp;
 using IExecChain.Ethereum.Transactions;
+using IExecChain.Fuzzing.Targets;
+using IExecChain.State.Chain;
+using IExecChain.State.Execution;
+using IExecChain.State.Snapshots;
+using IExecChain.Storage;
 using IExecChain.Worker.Wasm;
 
 namespace IExecChain.Fuzzing;
@@ -43,6 +48,7 @@ public static class SeedCorpus
         Save(directory, "wasm", Directory.EnumerateFiles(RepoFile("chain-spec/apps"), "*.wat").Order(StringComparer.Ordinal)
             .Select(f => WasmCode.FromText(File.ReadAllText(f)).Bytes.ToArray()));
         Save(directory, "content-chunk", ContentChunks());
+        Save(directory, "snapshot-sync", SnapshotSyncMessages().Select(m => m.ToByteArray()));
     }
 
     private static void Save(string directory, string target, IEnumerable<byte[]> inputs)
@@ -170,6 +176,61 @@ public static class SeedCorpus
             input.AddRange(content.AsSpan((int)offset, length).ToArray());
             yield return [.. input];
         }
+    }
+
+    /// <summary>
+    /// What a node serving state sync answers, from a chain of 9 blocks with a checkpoint every 4: an offer
+    /// of the snapshot after block 8, its chunks, its tail (blocks 5 to 8) and checkpoints 1 and 2 as
+    /// blocks 5 and 9 recorded them, signed by the validator.
+    /// </summary>
+    private static IEnumerable<SnapshotSyncMessage> SnapshotSyncMessages()
+    {
+        ulong interval = SnapshotSyncTargets.CheckpointInterval;
+        var chain = new FuzzChain(interval);
+        var processor = chain.Processor;
+        SnapshotManifest? manifest = null;
+        SnapshotTail? tail = null;
+        var chunks = new List<byte[]>();
+        for (ulong height = 1; height <= 2 * interval + 1; height++)
+        {
+            var block = Produce(chain).Block;
+            if (height != 2 * interval) continue;
+            manifest = SnapshotWriter.Write(chain.Store.Iterate(DbColumn.StateValues), FuzzChain.ChainId, height, block.Hash, block.StateRoot,
+                (_, bytes) => chunks.Add(bytes.ToArray()), chunkBytes: 256);
+            tail = SnapshotTails.Read(processor.Blocks, height, interval);
+        }
+        var id = ByteString.CopyFrom(SnapshotFormat.Id(manifest!).ToArray());
+        yield return new SnapshotSyncMessage
+        {
+            Offers = new SnapshotOffers { Offers = { new SnapshotOffer { Manifest = manifest!.ToByteString(), TailBytes = (ulong)tail!.CalculateSize() } }, LatestCheckpoint = 2 },
+        };
+        var checkpoints = new CheckpointsResponse { LatestCheckpoint = 2 };
+        for (ulong number = 1; number <= 2; number++)
+            checkpoints.Records.Add(CheckpointRecord.Parser.ParseFrom(processor.Tree.Get(StateKeys.Checkpoint(number))));
+        yield return new SnapshotSyncMessage { Checkpoints = checkpoints };
+        var tailBytes = tail.ToByteString();
+        yield return new SnapshotSyncMessage { TailPart = new SnapshotTailPart { SnapshotId = id, Total = (ulong)tailBytes.Length, Data = tailBytes } };
+        for (int i = 0; i < chunks.Count; i++)
+            yield return new SnapshotSyncMessage { Chunk = new SnapshotChunk { SnapshotId = id, Index = (uint)i, Data = ByteString.CopyFrom(chunks[i]) } };
+    }
+
+    /// <summary>Proposes an empty block on the head, precommits it as the only validator (signing the checkpoint it ends, if any) and commits it.</summary>
+    private static ExecutedBlock Produce(FuzzChain chain)
+    {
+        var processor = chain.Processor;
+        var head = processor.Head;
+        var lastCommit = head.Height == 0 ? null : processor.Blocks.GetCommit(head.Height);
+        var executed = processor.Propose(FuzzChain.Validator.Address, head.TimeUnixMs + 1000, [], lastCommit);
+        var block = executed.Block;
+        var key = FuzzChain.Validator;
+        var signature = new CommitSignature
+        {
+            Validator = ByteString.CopyFrom(key.Address.ToArray()),
+            Signature = ByteString.CopyFrom(key.Sign(VoteDigest.Compute(FuzzChain.ChainId, VoteType.Precommit, block.Height, 0, block.Hash))),
+        };
+        if (processor.CheckpointOf(executed) is { } checkpoint) signature.CheckpointSignature = ByteString.CopyFrom(key.Sign(checkpoint.Digest()));
+        processor.Commit(executed, new Commit { Height = block.Height, BlockHash = ByteString.CopyFrom(block.Hash.ToArray()), Signatures = { signature } });
+        return executed;
     }
 
     private static string RepoFile(string relative)

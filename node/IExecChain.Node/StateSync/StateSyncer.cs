@@ -347,6 +347,11 @@ public sealed partial class StateSyncer : IMessageSink, IDisposable
                     Ban(peer.Address, $"answered checkpoints from {next} with checkpoint {page.Records[i].Number} at position {i}");
                     return null;
                 }
+                if (CheckpointLedger.Problem(page.Records[i]) is { } problem)
+                {
+                    Ban(peer.Address, $"answered a malformed checkpoint record: {problem}");
+                    return null;
+                }
             }
             records.AddRange(page.Records);
             next += (ulong)page.Records.Count;

@@ -70,6 +70,8 @@ public static class CheckpointChain
     {
         var next = signed.NextValidatorSet.Count > 0 ? signed.NextValidatorSet : current
             ?? throw Refused(signed.Checkpoint, "it does not carry the set that signs the next checkpoint");
+        // The set comes from a peer: one the digest cannot be taken of is refused here, not thrown as an ArgumentException.
+        if (ValidatorSetDigest.Problem(next) is { } problem) throw Refused(signed.Checkpoint, $"the next validator set it carries is malformed: {problem}");
         if (ValidatorSetDigest.Compute(next) != signed.Checkpoint.NextValidatorSetHash)
             throw Refused(signed.Checkpoint, "the next validator set it carries does not hash to the one its digest names");
         return next;

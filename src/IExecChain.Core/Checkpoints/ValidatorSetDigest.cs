@@ -45,14 +45,19 @@ public static class ValidatorSetDigest
     /// <summary>Throws <see cref="ArgumentException"/> unless the set is one the contract accepts.</summary>
     public static void Validate(IReadOnlyList<ValidatorPower> validators)
     {
-        if (validators.Count is 0 or > MaxValidators)
-            throw new ArgumentException($"a validator set has 1 to {MaxValidators} validators, got {validators.Count}", nameof(validators));
+        if (Problem(validators) is { } problem) throw new ArgumentException(problem, nameof(validators));
+    }
+
+    /// <summary>Why the set is not one the contract accepts, or null when it is: for a set read from a peer.</summary>
+    public static string? Problem(IReadOnlyList<ValidatorPower> validators)
+    {
+        ArgumentNullException.ThrowIfNull(validators);
+        if (validators.Count is 0 or > MaxValidators) return $"a validator set has 1 to {MaxValidators} validators, got {validators.Count}";
         for (int i = 0; i < validators.Count; i++)
         {
-            if (validators[i].Power == 0)
-                throw new ArgumentException($"validator {validators[i].Address} has zero power", nameof(validators));
-            if (i > 0 && validators[i].Address <= validators[i - 1].Address)
-                throw new ArgumentException("validators must be strictly ascending by address", nameof(validators));
+            if (validators[i].Power == 0) return $"validator {validators[i].Address} has zero power";
+            if (i > 0 && validators[i].Address <= validators[i - 1].Address) return "validators must be strictly ascending by address";
         }
+        return null;
     }
 }

@@ -96,6 +96,28 @@ public static class CheckpointLedger
         return null;
     }
 
+    /// <summary>
+    /// What is wrong with the shape of a record read from a peer, or null when <see cref="ToSigned"/> can
+    /// read it: its hashes are 32 bytes and its addresses 20 (a wrong length would throw there).
+    /// </summary>
+    public static string? Problem(CheckpointRecord record)
+    {
+        ArgumentNullException.ThrowIfNull(record);
+        ReadOnlySpan<(string Name, int Length)> hashes =
+        [
+            ("blocks root", record.BlocksRoot.Length), ("state root", record.StateRoot.Length),
+            ("next validator set hash", record.NextValidatorSetHash.Length), ("withdrawals root", record.WithdrawalsRoot.Length),
+        ];
+        foreach (var (name, length) in hashes)
+            if (length != Hash256.Size) return $"checkpoint {record.Number}: its {name} is {length} bytes, not {Hash256.Size}";
+        foreach (var v in record.NextValidators)
+            if (v.Address.Length != Address.Size) return $"checkpoint {record.Number}: a next validator's address is {v.Address.Length} bytes, not {Address.Size}";
+        foreach (var s in record.Signatures)
+            if (s.Validator.Length != Address.Size) return $"checkpoint {record.Number}: a signer's address is {s.Validator.Length} bytes, not {Address.Size}";
+        return null;
+    }
+
+    /// <summary>The record as a checkpoint with its signatures; throws <see cref="ArgumentException"/> on a record <see cref="Problem"/> refuses.</summary>
     public static SignedCheckpoint ToSigned(ulong chainId, CheckpointRecord record) => new(
         new Checkpoint(chainId, record.Number, record.FirstHeight, record.LastHeight, new Hash256(record.BlocksRoot.Span),
             new Hash256(record.StateRoot.Span), new Hash256(record.NextValidatorSetHash.Span), new Hash256(record.WithdrawalsRoot.Span)),

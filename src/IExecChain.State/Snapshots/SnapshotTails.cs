@@ -78,7 +78,10 @@ public static class SnapshotTails
         {
             commits[i] = i + 1 < blocks.Count && blocks[i + 1].LastCommit is { } carried ? carried : tail.Blocks[i].Commit;
             var commit = commits[i];
-            if (commit is null || commit.Height != blocks[i].Height || new Core.Primitives.Hash256(commit.BlockHash.Span) != blocks[i].Hash)
+            // The commits are the peer's: a carried one is matched with the next block's last-commit hash only below, the last one
+            // with nothing, so a block hash of the wrong length is refused before it is read.
+            if (commit is null || commit.Height != blocks[i].Height || commit.BlockHash.Length != Core.Primitives.Hash256.Size
+                || new Core.Primitives.Hash256(commit.BlockHash.Span) != blocks[i].Hash)
                 throw Refused($"the commit given for block {blocks[i].Height} is not for that block");
             if (i == 0) continue;
             if (new Core.Primitives.Hash256(blocks[i].Header.LastCommitHash.Span) != VoteDigest.CommitHash(commits[i - 1]))
