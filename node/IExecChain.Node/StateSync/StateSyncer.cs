@@ -366,7 +366,9 @@ public sealed partial class StateSyncer : IMessageSink, IDisposable
     /// <summary>The snapshot's tail, checked against the verified checkpoint, and the peer it came from; null when no peer gives a good one.</summary>
     private async Task<(SnapshotTail Tail, Address From)?> FetchTailAsync(Candidate candidate, Checkpoint checkpoint, CancellationToken ct)
     {
-        ulong limit = Interval * (ulong)(_spec.Parameters.MaxBlockBytes + (1 << 20));
+        // Bounded by what one checkpoint interval of full blocks can take, and by the largest array .NET
+        // makes; memory grows with what arrives, never with what a peer claims.
+        ulong limit = Math.Min(Interval * (ulong)(_spec.Parameters.MaxBlockBytes + (1 << 20)), (ulong)Array.MaxLength);
         if (candidate.TailBytes == 0 || candidate.TailBytes > limit)
         {
             LogTailRefused(_logger, candidate.Height, $"its tail is said to be {candidate.TailBytes} bytes, at most {limit} fit one checkpoint interval");
@@ -374,7 +376,7 @@ public sealed partial class StateSyncer : IMessageSink, IDisposable
         }
         foreach (var peer in PeersOf(candidate))
         {
-            var bytes = new byte[candidate.TailBytes];
+            using var bytes = new MemoryStream();
             ulong offset = 0;
             bool complete = true;
             while (offset < candidate.TailBytes)
@@ -388,11 +390,11 @@ public sealed partial class StateSyncer : IMessageSink, IDisposable
                     complete = false;
                     break;
                 }
-                part.Data.Span.CopyTo(bytes.AsSpan((int)offset));
+                bytes.Write(part.Data.Span);
                 offset += (ulong)part.Data.Length;
             }
             if (!complete) continue;
-            if (TailProblem(bytes, candidate, checkpoint, out var tail) is { } problem)
+            if (TailProblem(bytes.ToArray(), candidate, checkpoint, out var tail) is { } problem)
             {
                 Ban(peer.Address, $"served a tail for snapshot {candidate.Id} that does not match checkpoint {checkpoint.Number}: {problem}");
                 continue;
