@@ -5,6 +5,8 @@
 # and has a snapshot there (the default: one every 100 checkpoints = 1,000 blocks), a fifth node
 # starts with --state-sync, trusting a recent checkpoint read from node 0. The script reports the
 # time to restore and to reach the tip, and compares block hashes and state roots over 50 blocks.
+# Then, in the same run, a sixth node joins from genesis by block sync (replaying every block): the
+# time it takes to reach the tip is the figure state sync is compared with.
 # Usage: benchmarks/state-sync-join.sh [HEIGHT] (default 5000); figures go to stdout and $work/report.txt.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -55,4 +57,14 @@ for h in $(seq $from $((from + 49))); do
   [ "$a" = "$b" ] || { echo "height $h: $a vs $b"; mismatch=1; }
 done
 echo "state roots of blocks $from..$((from + 49)): $([ $mismatch = 0 ] && echo identical || echo DIFFERENT)" | tee -a "$work/report.txt"
+
+# The same join by replaying every block from genesis.
+"$bin" init --chain-spec "$work/devnet/chain-spec.json" --data "$work/replayer" > /dev/null
+t3=$(date +%s.%N)
+"$bin" run --data "$work/replayer" --rpc 127.0.0.1:$((rpc + 60)) --p2p 127.0.0.1:$((p2p + 60)) "${peers[@]}" > "$work/replayer.log" 2>&1 &
+replayer=$!
+trap 'kill -TERM $devnet $replayer 2>/dev/null; [ -n "${joiner:-}" ] && kill -TERM $joiner 2>/dev/null; wait' EXIT
+until [ "$(number $((rpc + 60)))" -ge "$(number $rpc)" ]; do sleep 1; kill -0 $replayer || { tail -20 "$work/replayer.log"; exit 1; }; done
+t4=$(date +%s.%N)
+echo "block sync from genesis to the tip ($(number $rpc)): $(python3 -c "print(round($t4-$t3,1))") s; state sync to the tip: $(python3 -c "print(round($t2-$t0,1))") s; ratio $(python3 -c "print(round(($t4-$t3)/($t2-$t0),1))")x" | tee -a "$work/report.txt"
 exit $mismatch
