@@ -81,7 +81,7 @@ public class SnapshotBenchmarks
     public Hash256 Restore()
     {
         var manifest = SnapshotManifest.Parser.ParseFrom(File.ReadAllBytes(Path.Combine(_world.SnapshotDir, "manifest")));
-        var restorer = new SnapshotRestorer(_restoreStore!, manifest, SnapshotWorld.ChainId);
+        using var restorer = new SnapshotRestorer(_restoreStore!, manifest, SnapshotWorld.ChainId);
         for (int i = 0; i < restorer.ChunkCount; i++) restorer.Add(i, File.ReadAllBytes(SnapshotWorld.ChunkPath(_world.SnapshotDir, i)));
         var root = restorer.Finish();
         if (root != _world.StateRoot) throw new InvalidOperationException($"restored root {root}, the source's is {_world.StateRoot}");

@@ -125,7 +125,7 @@ public static class SnapshotFiles
         try
         {
             using var store = new RocksDbStore(databasePath);
-            var restorer = new SnapshotRestorer(store, snapshot.Manifest, spec.ChainId);
+            using var restorer = new SnapshotRestorer(store, snapshot.Manifest, spec.ChainId);
             for (int i = 0; i < restorer.ChunkCount; i++)
             {
                 var chunkPath = Path.Combine(snapshot.Directory, ChunkFile(i));

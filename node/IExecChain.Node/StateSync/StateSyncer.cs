@@ -456,7 +456,7 @@ public sealed partial class StateSyncer : IMessageSink, IDisposable
 
         using (var store = new RocksDbStore(databasePath))
         {
-            var restorer = new SnapshotRestorer(store, manifest, _spec.ChainId);
+            using var restorer = new SnapshotRestorer(store, manifest, _spec.ChainId);
             while (applied < count)
             {
                 if (sources.Count == 0)

@@ -31,9 +31,10 @@ public sealed class SnapshotRefusedException(SnapshotFault fault, string message
 /// (<see cref="Finish"/>). The open-order index the market keeps beside the state
 /// (<see cref="DbColumn.MarketOrders"/>) is derived from the restored entries themselves, so it needs
 /// no trust either. Until <see cref="Finish"/> succeeds the store holds a partial state and must be
-/// discarded on failure.
+/// discarded on failure. A batch is written to the store on a background task while the next is
+/// parsed and hashed; dispose the restorer (which waits for that write) before the store.
 /// </summary>
-public sealed class SnapshotRestorer
+public sealed class SnapshotRestorer : IDisposable
 {
     /// <summary>Entries applied to the tree per batch: large batches amortize the tree's passes.</summary>
     public const int BatchEntries = 100_000;
@@ -42,14 +43,21 @@ public sealed class SnapshotRestorer
     private readonly StateTree _tree;
     private readonly SnapshotManifest _manifest;
     private readonly Hash256 _id;
-    private readonly List<KeyValuePair<Hash256, byte[]?>> _pending = new(BatchEntries);
+    private readonly int _batchEntries;
+    private readonly List<KeyValuePair<Hash256, byte[]?>> _pending = [];
     private readonly List<Hash256> _openOrders = [];
     private byte[]? _lastKey;
     private ulong _entries, _bytes;
+    // The previous batch's write; the tree keeps only its last commit's nodes until they are written,
+    // so the next batch commits once it is done.
+    private Task _writing = Task.CompletedTask;
 
     /// <param name="store">An empty store: no state and no blocks.</param>
-    public SnapshotRestorer(IKeyValueStore store, SnapshotManifest manifest, ulong chainId)
+    /// <param name="batchEntries">Entries per tree update and store write (<see cref="BatchEntries"/>; smaller only in tests, to make many batches).</param>
+    public SnapshotRestorer(IKeyValueStore store, SnapshotManifest manifest, ulong chainId, int batchEntries = BatchEntries)
     {
+        ArgumentOutOfRangeException.ThrowIfLessThan(batchEntries, 1);
+        _batchEntries = batchEntries;
         ArgumentNullException.ThrowIfNull(store);
         ArgumentNullException.ThrowIfNull(manifest);
         if (SnapshotFormat.Problem(manifest, chainId) is { } problem)
@@ -106,7 +114,7 @@ public sealed class SnapshotRestorer
             }
             _pending.Add(new(stateKey, value));
             _entries++;
-            if (_pending.Count >= BatchEntries) Apply(sync: false);
+            if (_pending.Count >= _batchEntries) Apply(sync: false);
         }
         _bytes += (ulong)chunk.Length;
         NextChunk++;
@@ -135,16 +143,45 @@ public sealed class SnapshotRestorer
 
     private void Apply(bool sync)
     {
-        using var batch = _store.NewBatch();
-        if (_pending.Count > 0)
+        // Hashing this batch (both cores) overlaps the previous batch's write.
+        var update = _pending.Count > 0 ? _tree.Prepare(_pending) : null;
+        _pending.Clear();
+        _writing.GetAwaiter().GetResult();
+        var batch = _store.NewBatch();
+        try
         {
-            var update = _tree.Prepare(_pending);
-            _tree.Commit(update, batch);
-            _pending.Clear();
+            if (update is not null) _tree.Commit(update, batch);
+            foreach (var hash in _openOrders) batch.Put(DbColumn.MarketOrders, hash.ToArray(), []);
+            _openOrders.Clear();
         }
-        foreach (var hash in _openOrders) batch.Put(DbColumn.MarketOrders, hash.ToArray(), []);
-        _openOrders.Clear();
-        _store.Write(batch, sync);
+        catch
+        {
+            batch.Dispose();
+            throw;
+        }
+        if (sync)
+        {
+            using (batch) _store.Write(batch, sync: true);
+            return;
+        }
+        _writing = Task.Run(() =>
+        {
+            using (batch) _store.Write(batch, sync: false);
+        });
+    }
+
+    /// <summary>Waits for the batch being written, so the store can be closed (or deleted) safely.</summary>
+    public void Dispose()
+    {
+        try
+        {
+            _writing.GetAwaiter().GetResult();
+        }
+        catch (Exception e) when (e is IOException or InvalidOperationException)
+        {
+            // The restore failed or is abandoned: the partial store is discarded by the caller anyway.
+        }
+        _writing = Task.CompletedTask;
     }
 
     private SnapshotRefusedException Bad(int index, int offset, string what) =>

@@ -92,7 +92,7 @@ public static class SnapshotSyncTargets
                 continue;
             }
             SnapshotFormat.Id(manifest);
-            _ = new SnapshotRestorer(new MemoryStore(), manifest, FuzzChain.ChainId);
+            using var restorer = new SnapshotRestorer(new MemoryStore(), manifest, FuzzChain.ChainId);
         }
     }
 
@@ -194,7 +194,7 @@ public static class SnapshotSyncTargets
         };
         try
         {
-            var restorer = new SnapshotRestorer(new MemoryStore(), manifest, FuzzChain.ChainId);
+            using var restorer = new SnapshotRestorer(new MemoryStore(), manifest, FuzzChain.ChainId);
             if (!restorer.Matches(0, data)) throw new InvalidOperationException("a chunk must match the manifest that lists its hash");
             restorer.Add(0, data);
             restorer.Finish();

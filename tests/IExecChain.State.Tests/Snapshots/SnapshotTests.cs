@@ -41,10 +41,11 @@ public class SnapshotTests
     {
         var original = _fixture.Chain.Processor;
         Assert.That(Snapshots, Has.Count.GreaterThanOrEqualTo(8), "the fixture passes several checkpoints");
-        int withOpenOrders = 0;
+        int withOpenOrders = 0, index = 0;
         foreach (var taken in Snapshots)
         {
-            var (store, restorer) = Restore(taken);
+            // Every other one in batches of 50 entries: many tree updates, each written while the next is hashed.
+            var (store, restorer) = Restore(taken, index++ % 2 == 0 ? SnapshotRestorer.BatchEntries : 50);
             if (restorer.OpenOrders > 0) withOpenOrders++;
             var processor = Open(store);
             Assert.That(processor.Head.Height, Is.EqualTo(taken.Manifest.Height));
@@ -72,7 +73,7 @@ public class SnapshotTests
         var taken = Snapshots[^1];
         Assert.That(taken.Chunks, Has.Count.GreaterThan(2));
         var store = new MemoryStore();
-        var restorer = new SnapshotRestorer(store, taken.Manifest, _fixture.Chain.Spec.ChainId);
+        using var restorer = new SnapshotRestorer(store, taken.Manifest, _fixture.Chain.Spec.ChainId);
         restorer.Add(0, taken.Chunks[0]);
         var corrupt = (byte[])taken.Chunks[1].Clone();
         corrupt[corrupt.Length / 2] ^= 1;
@@ -131,7 +132,7 @@ public class SnapshotTests
     {
         var taken = Snapshots.Single(t => t.Manifest.Height == 100);
         var store = new MemoryStore();
-        var restorer = new SnapshotRestorer(store, taken.Manifest, _fixture.Chain.Spec.ChainId);
+        using var restorer = new SnapshotRestorer(store, taken.Manifest, _fixture.Chain.Spec.ChainId);
         for (int i = 0; i < taken.Chunks.Count; i++) restorer.Add(i, taken.Chunks[i]);
         restorer.Finish();
         var other = Snapshots.Single(t => t.Manifest.Height == 150).Tail;
@@ -154,7 +155,7 @@ public class SnapshotTests
         var tail = taken.Tail.Clone();
         for (int i = 0; i + 1 < tail.Blocks.Count; i++) tail.Blocks[i].Commit.Round += 1;   // another commit of the same block
         var store = new MemoryStore();
-        var restorer = new SnapshotRestorer(store, taken.Manifest, _fixture.Chain.Spec.ChainId);
+        using var restorer = new SnapshotRestorer(store, taken.Manifest, _fixture.Chain.Spec.ChainId);
         for (int i = 0; i < taken.Chunks.Count; i++) restorer.Add(i, taken.Chunks[i]);
         restorer.Finish();
         SnapshotTails.Restore(store, _fixture.Chain.Spec, taken.Manifest, tail);
@@ -235,10 +236,10 @@ public class SnapshotTests
         Assert.That(Refusal(chain, trusted with { Digest = Hash256.Zero }), Does.Contain("is not the trusted checkpoint"));
     }
 
-    private static (MemoryStore Store, SnapshotRestorer Restorer) Restore(Taken taken)
+    private static (MemoryStore Store, SnapshotRestorer Restorer) Restore(Taken taken, int batchEntries = SnapshotRestorer.BatchEntries)
     {
         var store = new MemoryStore();
-        var restorer = new SnapshotRestorer(store, taken.Manifest, _fixture.Chain.Spec.ChainId);
+        using var restorer = new SnapshotRestorer(store, taken.Manifest, _fixture.Chain.Spec.ChainId, batchEntries);
         for (int i = 0; i < taken.Chunks.Count; i++)
         {
             Assert.That(restorer.Matches(i, taken.Chunks[i]));
@@ -251,7 +252,7 @@ public class SnapshotTests
 
     private static void Restore(SnapshotManifest manifest, List<byte[]> chunks)
     {
-        var restorer = new SnapshotRestorer(new MemoryStore(), manifest, _fixture.Chain.Spec.ChainId);
+        using var restorer = new SnapshotRestorer(new MemoryStore(), manifest, _fixture.Chain.Spec.ChainId);
         for (int i = 0; i < chunks.Count; i++) restorer.Add(i, chunks[i]);
         restorer.Finish();
     }
