@@ -7,14 +7,19 @@
 # time to restore and to reach the tip, and compares block hashes and state roots over 50 blocks.
 # Then, in the same run, a sixth node joins from genesis by block sync (replaying every block): the
 # time it takes to reach the tip is the figure state sync is compared with.
+# The trust root is the checkpoint the snapshot ends, read from node 0 as soon as the snapshot exists
+# (so it is within the devnet's 50-block unbonding period when the node joins).
 # Usage: benchmarks/state-sync-join.sh [HEIGHT] (default 5000); figures go to stdout and $work/report.txt.
+# STATE_SYNC_REUSE=1 keeps the devnet of an earlier run (its data directory) and joins at the next
+# multiple of 1,000 blocks past where it stands.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 height="${1:-5000}"
 bin=node/IExecChain.Node/bin/Release/net10.0/iexchain
 work="${STATE_SYNC_WORK:-/tmp/state-sync-join}"
 rpc=18645; p2p=31400
-rm -rf "$work"; mkdir -p "$work"
+if [ "${STATE_SYNC_REUSE:-0}" = 1 ]; then rm -rf "$work/joiner" "$work/replayer"; else rm -rf "$work"; fi
+mkdir -p "$work"
 call() { curl -s "http://127.0.0.1:$1/" -H 'content-type: application/json' -d "{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"$2\",\"params\":[${3:-}]}"; }
 number() { call "$1" iex_blockNumber | python3 -c 'import json,sys; print(int(json.load(sys.stdin)["result"],16))' 2>/dev/null || echo 0; }
 field() { python3 -c "import json,sys; print(json.load(sys.stdin)['result']['$1'])"; }
@@ -23,15 +28,19 @@ field() { python3 -c "import json,sys; print(json.load(sys.stdin)['result']['$1'
 devnet=$!
 trap 'kill -TERM $devnet 2>/dev/null; [ -n "${joiner:-}" ] && kill -TERM $joiner 2>/dev/null; wait' EXIT
 until [ "$(number $rpc)" -ge 50 ]; do sleep 2; done
-"$bin" bench transfers --rpc "http://127.0.0.1:$rpc/" --accounts 500 --rate 100 --duration 10 > "$work/bench.log" 2>&1
-echo "devnet at $(number $rpc) after funding 500 accounts; waiting for height $height and its snapshot"
+if [ "${STATE_SYNC_REUSE:-0}" = 1 ]; then
+  height=$(( ($(number $rpc) / 1000 + 1) * 1000 ))
+else
+  "$bin" bench transfers --rpc "http://127.0.0.1:$rpc/" --accounts 500 --rate 100 --duration 10 > "$work/bench.log" 2>&1
+fi
+echo "devnet at $(number $rpc); waiting for height $height and its snapshot"
 start=$(date +%s)
-until [ "$(number $rpc)" -ge $((height + 15)) ] && ls -d "$work"/devnet/node-0/snapshots/$height >/dev/null 2>&1; do sleep 10; done
+interval=$(python3 -c "import json; print(json.load(open('$work/devnet/chain-spec.json'))['parameters']['checkpointInterval'])")
+until [ "$(number $rpc)" -ge $((height + interval + 1)) ] && ls -d "$work"/devnet/node-0/snapshots/$height >/dev/null 2>&1; do sleep 2; done
 echo "devnet reached $(number $rpc) in $(( $(date +%s) - start )) s; snapshots: $(ls "$work"/devnet/node-0/snapshots | tr '\n' ' ')"
 du -sh "$work"/devnet/node-0/snapshots/$height "$work"/devnet/node-0/db | tee -a "$work/report.txt"
 
-latest=$(call $rpc iex_getCheckpoint '"latest"' | field number)
-root=$(( $(python3 -c "print(int('$latest',16))") - 1 ))
+root=$((height / interval))
 digest=$(call $rpc iex_getCheckpoint "\"$root\"" | field digest)
 "$bin" init --chain-spec "$work/devnet/chain-spec.json" --data "$work/joiner" > /dev/null
 peers=(); for i in 0 1 2 3; do peers+=(--peer "127.0.0.1:$((p2p + i))"); done

@@ -168,7 +168,7 @@ public sealed partial class ChainNode : IAsyncDisposable
             };
             var snapshotServer = new StateSync.SnapshotServer(spec.ChainId, options.DataDir, processor, loggerFactory.CreateLogger<StateSync.SnapshotServer>())
             {
-                Host = host, CorruptChunksForTesting = options.CorruptSnapshotChunksForTesting,
+                Host = host,
             };
             transport.Host = host;
             transport.Driver = driver;

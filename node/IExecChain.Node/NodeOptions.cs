@@ -58,9 +58,6 @@ public sealed class NodeOptions
     /// <summary>Test-only fault injection: this validator signs a conflicting vote for every vote.</summary>
     public bool EquivocateForTesting { get; init; }
 
-    /// <summary>TEST ONLY: serve every snapshot chunk with a byte changed (to prove that joining nodes refuse it and ban the peer).</summary>
-    public bool CorruptSnapshotChunksForTesting { get; init; }
-
     /// <summary>
     /// Keep only the newest this many blocks (and genesis), deleting older blocks, commits and receipts as
     /// the chain grows; null keeps every block. At least two checkpoint intervals (checked at start).

@@ -56,6 +56,7 @@ public class NodeConfigFileTests
         Assert.That(uploads.MaxContentBytes, Is.EqualTo(defaults.MaxContentBytes), "an absent field of a section keeps its default");
         var snapshots = Parse("""{"snapshots": {"everyCheckpoints": 0}}""").Snapshots!;
         Assert.That((snapshots.EveryCheckpoints, snapshots.Keep), Is.EqualTo((0UL, new Snapshots.SnapshotOptions().Keep)), "0 takes none; keep stays at its default");
+        Assert.That(Parse("""{"snapshots": {"chunkBytes": 4096}}""").Snapshots!.ChunkBytes, Is.EqualTo(4096));
     }
 
     [TestCase("""{"datadir": "/x"}""", "--config: $.datadir: unknown field (known: data, key, passwordFile, rpc, p2p, peers, rpcAllowedHosts, contentUploads, admission, ethRpc, logging, snapshots, retainBlocks)")]
@@ -95,7 +96,9 @@ public class NodeConfigFileTests
     [TestCase("""{"snapshots": true}""", "--config: $.snapshots: must be an object")]
     [TestCase("""{"snapshots": {"keep": 0}}""", "--config: $.snapshots.keep: must be a positive integer")]
     [TestCase("""{"snapshots": {"everyCheckpoints": -1}}""", "--config: $.snapshots.everyCheckpoints: must be a non-negative integer")]
-    [TestCase("""{"snapshots": {"every": 5}}""", "--config: $.snapshots.every: unknown field (known: everyCheckpoints, keep)")]
+    [TestCase("""{"snapshots": {"chunkBytes": 100}}""", "--config: $.snapshots.chunkBytes: must be an integer from 4096 to 16777216")]
+    [TestCase("""{"snapshots": {"chunkBytes": 16777217}}""", "--config: $.snapshots.chunkBytes: must be an integer from 4096 to 16777216")]
+    [TestCase("""{"snapshots": {"every": 5}}""", "--config: $.snapshots.every: unknown field (known: everyCheckpoints, keep, chunkBytes)")]
     public void A_field_of_the_wrong_type_or_range_is_refused_by_name(string json, string message) =>
         Assert.That(Assert.Throws<CliException>(() => Parse(json))!.Message, Is.EqualTo(message));
 

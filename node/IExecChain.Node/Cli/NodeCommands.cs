@@ -44,9 +44,8 @@ public static class NodeCommands
         var stateSync = new Option<bool>("--state-sync") { Description = "Join from a snapshot offered by peers instead of replaying every block (docs/state-sync.md); needs --trust-checkpoint or --trust-anchor. Skipped when the node already holds blocks" };
         var trustCheckpoint = new Option<string?>("--trust-checkpoint") { Description = "State sync: N@0xDIGEST, a checkpoint you trust (iex_getCheckpoint on a node you trust); snapshots are verified from it" };
         var trustAnchor = new Option<string?>("--trust-anchor") { Description = "State sync: the anchor contract's address on Ethereum (with --eth-rpc); a snapshot's checkpoint must be anchored there" };
-        var corruptChunks = new Option<bool>("--corrupt-snapshot-chunks-for-testing") { Description = "TEST ONLY: serve snapshot chunks with a byte changed (to prove joining nodes refuse them)", Hidden = true };
         var trustOld = new Option<bool>("--trust-old-root") { Description = "State sync: accept a trust root older than the unbonding period (only if you have checked it another way)" };
-        var run = new Command("run", "Run a node") { config, data, key, password, rpc, p2p, peers, role, ethRpc, ethKey, anchor, workerKey, sabotage, equivocate, logLevel, logFormat, snapshotEvery, snapshotKeep, retain, stateSync, trustCheckpoint, trustAnchor, trustOld, corruptChunks };
+        var run = new Command("run", "Run a node") { config, data, key, password, rpc, p2p, peers, role, ethRpc, ethKey, anchor, workerKey, sabotage, equivocate, logLevel, logFormat, snapshotEvery, snapshotKeep, retain, stateSync, trustCheckpoint, trustAnchor, trustOld };
         run.SetAction((r, ct) => Cli.RunAsync(async () =>
         {
             var file = r.GetValue(config) is { } path ? NodeConfigFile.Load(path) : new NodeConfigFile();
@@ -70,7 +69,6 @@ public static class NodeCommands
                 ContentUploads = file.ContentUploads ?? new(),
                 Admission = file.Admission ?? new(),
                 EquivocateForTesting = r.GetValue(equivocate),
-                CorruptSnapshotChunksForTesting = r.GetValue(corruptChunks),
                 EthRpc = ethUrl,
                 Snapshots = SnapshotSettings(file.Snapshots ?? new(), r.GetValue(snapshotEvery), r.GetValue(snapshotKeep)),
                 RetainBlocks = r.GetValue(retain) ?? file.RetainBlocks,

@@ -23,6 +23,9 @@ public sealed partial class SnapshotServer : IAsyncDisposable
     public const int TailPartBytes = 4 << 20;
     private const int QueueCapacity = 64;
 
+    /// <summary>Requests of one peer waiting at once; more are dropped, so one peer cannot crowd out the others.</summary>
+    public const int MaxQueuedPerPeer = 4;
+
     /// <summary>A message no honest node sends (it does not parse, or has no body).</summary>
     public const int MalformedPoints = 20;
 
@@ -36,7 +39,9 @@ public sealed partial class SnapshotServer : IAsyncDisposable
             FullMode = System.Threading.Channels.BoundedChannelFullMode.DropWrite, SingleReader = true,
         });
     private readonly Task _serving;
+    private readonly System.Collections.Concurrent.ConcurrentDictionary<Core.Primitives.Address, int> _queued = new();
     private Dictionary<Hash256, SnapshotFiles.Description> _byId = [];
+    private long _listedAtMs = long.MinValue / 2;
     private long _chunksServed, _dropped;
 
     public SnapshotServer(ulong chainId, string dataDir, BlockProcessor processor, ILogger logger)
@@ -49,9 +54,6 @@ public sealed partial class SnapshotServer : IAsyncDisposable
     }
 
     public P2PHost? Host { get; set; }
-
-    /// <summary>TEST ONLY: every chunk served with its last byte changed.</summary>
-    public bool CorruptChunksForTesting { get; init; }
 
     /// <summary>Chunks sent to joining nodes since start.</summary>
     public long ChunksServed => Interlocked.Read(ref _chunksServed);
@@ -76,7 +78,11 @@ public sealed partial class SnapshotServer : IAsyncDisposable
                 return;
             case SnapshotSyncMessage.BodyOneofCase.OffersRequest or SnapshotSyncMessage.BodyOneofCase.ChunkRequest
                 or SnapshotSyncMessage.BodyOneofCase.TailRequest or SnapshotSyncMessage.BodyOneofCase.CheckpointsRequest:
-                if (!_queue.Writer.TryWrite((peer, message))) Interlocked.Increment(ref _dropped);
+                if (_queued.AddOrUpdate(peer.Address, 1, (_, n) => n + 1) > MaxQueuedPerPeer || !_queue.Writer.TryWrite((peer, message)))
+                {
+                    _queued.AddOrUpdate(peer.Address, 0, (_, n) => n - 1);
+                    Interlocked.Increment(ref _dropped);
+                }
                 return;
             default:
                 // An answer: only a node that is syncing asked for one, and this one is running.
@@ -88,13 +94,16 @@ public sealed partial class SnapshotServer : IAsyncDisposable
     {
         await foreach (var (peer, message) in _queue.Reader.ReadAllAsync().ConfigureAwait(false))
         {
+            _queued.AddOrUpdate(peer.Address, 0, (_, n) => n - 1);
             try
             {
                 var answer = Answer(message);
                 if (answer is not null && Host is { } host && peer.IsAuthenticated) host.Send(peer, Channel.Snapshots, answer.ToByteArray());
             }
-            catch (Exception e) when (e is IOException or UnauthorizedAccessException or InvalidProtocolBufferException)
+            catch (Exception e)
             {
+                // One request that cannot be answered (a snapshot deleted while read, a read error) must not
+                // stop this node serving the others: state sync is a service to peers, never a reason to fail.
                 LogServeFailed(_logger, peer.ToString(), e.Message);
             }
         }
@@ -111,8 +120,7 @@ public sealed partial class SnapshotServer : IAsyncDisposable
 
     private SnapshotOffers Offers()
     {
-        var kept = SnapshotFiles.List(_dataDir);
-        _byId = kept.ToDictionary(s => s.Id);
+        var kept = Listing(force: true);
         var offers = new SnapshotOffers { LatestCheckpoint = StateReader.Totals(_processor.Tree).LatestCheckpoint };
         foreach (var snapshot in kept.Where(s => s.Manifest.ChainId == _chainId).OrderByDescending(s => s.Height).Take(MaxOffers))
         {
@@ -128,8 +136,19 @@ public sealed partial class SnapshotServer : IAsyncDisposable
         if (id.Length != Hash256.Size) return null;
         var key = new Hash256(id.Span);
         if (_byId.TryGetValue(key, out var found) && Directory.Exists(found.Directory)) return found;
-        _byId = SnapshotFiles.List(_dataDir).ToDictionary(s => s.Id);
+        Listing(force: false);
         return _byId.GetValueOrDefault(key);
+    }
+
+    /// <summary>The snapshots kept, read again at most once a second unless <paramref name="force"/>d (a peer asking for unknown ids must not make this node re-read every manifest per request).</summary>
+    private IReadOnlyList<SnapshotFiles.Description> Listing(bool force)
+    {
+        long now = Environment.TickCount64;
+        if (!force && now - _listedAtMs < 1000) return [.. _byId.Values];
+        _listedAtMs = now;
+        var kept = SnapshotFiles.List(_dataDir);
+        _byId = kept.GroupBy(s => s.Id).ToDictionary(g => g.Key, g => g.First());
+        return kept;
     }
 
     private SnapshotChunk Chunk(SnapshotChunkRequest request)
@@ -144,9 +163,7 @@ public sealed partial class SnapshotServer : IAsyncDisposable
         }
         try
         {
-            var data = File.ReadAllBytes(path);
-            if (CorruptChunksForTesting && data.Length > 0) data[^1] ^= 0x01;
-            answer.Data = UnsafeByteOperations.UnsafeWrap(data);
+            answer.Data = UnsafeByteOperations.UnsafeWrap(File.ReadAllBytes(path));
         }
         catch (FileNotFoundException)
         {
@@ -198,7 +215,7 @@ public sealed partial class SnapshotServer : IAsyncDisposable
     public async ValueTask DisposeAsync()
     {
         _queue.Writer.TryComplete();
-        await _serving.ConfigureAwait(false);
+        await _serving.ConfigureAwait(false);   // never faults: every request's failure is caught and logged
     }
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "State sync: could not answer {Peer}: {Reason}")]

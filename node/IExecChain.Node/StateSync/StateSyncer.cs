@@ -6,6 +6,7 @@ using IExecChain.Core.Crypto;
 using IExecChain.Core.Primitives;
 using IExecChain.Core.Specs;
 using IExecChain.Core.Wire;
+using IExecChain.Ethereum.Abi;
 using IExecChain.Ethereum.Anchoring;
 using IExecChain.Ethereum.JsonRpc;
 using IExecChain.Network;
@@ -58,10 +59,13 @@ public sealed partial class StateSyncer : IMessageSink, IDisposable
     private readonly StateSyncOptions _options;
     private readonly ILogger _logger;
     private readonly System.Threading.Channels.Channel<(Peer Peer, SnapshotSyncMessage Message)> _inbox =
-        System.Threading.Channels.Channel.CreateBounded<(Peer, SnapshotSyncMessage)>(new System.Threading.Channels.BoundedChannelOptions(4096)
+        System.Threading.Channels.Channel.CreateBounded<(Peer, SnapshotSyncMessage)>(new System.Threading.Channels.BoundedChannelOptions(256)
         {
             FullMode = System.Threading.Channels.BoundedChannelFullMode.DropWrite, SingleReader = true,
         });
+    // Requests sent and not yet answered, per peer: an answer nobody asked for is dropped on the network
+    // thread, so the inbox holds at most what this node asked for.
+    private readonly System.Collections.Concurrent.ConcurrentDictionary<Address, int> _outstanding = new();
     private readonly Dictionary<ulong, Checkpoint> _verified = [];
     private readonly HashSet<Address> _banned = [];
     private P2PHost? _host;
@@ -106,50 +110,52 @@ public sealed partial class StateSyncer : IMessageSink, IDisposable
             _host?.Penalize(peer, "snapshot channel: a message that does not parse", SnapshotServer.MalformedPoints);
             return;
         }
-        if (message.BodyCase is SnapshotSyncMessage.BodyOneofCase.Offers or SnapshotSyncMessage.BodyOneofCase.Chunk
-            or SnapshotSyncMessage.BodyOneofCase.TailPart or SnapshotSyncMessage.BodyOneofCase.Checkpoints)
-            _inbox.Writer.TryWrite((peer, message));
+        if (message.BodyCase is not (SnapshotSyncMessage.BodyOneofCase.Offers or SnapshotSyncMessage.BodyOneofCase.Chunk
+            or SnapshotSyncMessage.BodyOneofCase.TailPart or SnapshotSyncMessage.BodyOneofCase.Checkpoints)) return;
+        if (!TakeOutstanding(peer.Address)) return;
+        _inbox.Writer.TryWrite((peer, message));
     }
 
-    private sealed class Candidate(SnapshotManifest manifest, Hash256 id, ulong tailBytes)
+    private sealed class Candidate(SnapshotManifest manifest, Hash256 id)
     {
         public SnapshotManifest Manifest { get; } = manifest;
         public Hash256 Id { get; } = id;
-        public ulong TailBytes { get; } = tailBytes;
-        public HashSet<Address> Peers { get; } = [];
+        public ByteString IdBytes { get; } = ByteString.CopyFrom(id.ToArray());
+
+        /// <summary>The peers offering it, with the size each gave its tail (tails differ: each node stores its own commits).</summary>
+        public Dictionary<Address, ulong> TailBytes { get; } = [];
+        public IReadOnlyCollection<Address> Peers => TailBytes.Keys;
         public ulong Height => Manifest.Height;
     }
 
     private async Task<ulong> SyncAsync(string databasePath, CancellationToken ct)
     {
         var deadline = Stopwatch.StartNew();
-        var tried = new HashSet<Hash256>();
+        // Snapshots found wrong are not tried again; one skipped for a passing reason (not anchored yet, no
+        // source left, a peer gone) is, at the next round.
+        var refused = new HashSet<Hash256>();
         string? lastFailure = null;
         while (deadline.Elapsed < _options.Timeout)
         {
-            var (candidates, latest) = await DiscoverAsync(deadline, ct).ConfigureAwait(false);
-            var usable = candidates.Where(c => !tried.Contains(c.Id)).ToList();
-            if (usable.Count == 0)
+            _anchoredLatest = 0;
+            var candidates = (await DiscoverAsync(deadline, ct).ConfigureAwait(false)).Where(c => !refused.Contains(c.Id)).ToList();
+            if (candidates.Count == 0) LogNoSnapshot(_logger, Host.Peers.Count);
+            foreach (var candidate in candidates)
             {
-                LogNoSnapshot(_logger, candidates.Count, Host.Peers.Count);
-                await Task.Delay(DiscoveryRetryMs * 2, ct).ConfigureAwait(false);
-                continue;
-            }
-            foreach (var candidate in usable)
-            {
-                tried.Add(candidate.Id);
                 bool restored = false;
                 try
                 {
-                    var checkpoint = await TrustedCheckpointAsync(candidate, latest, ct).ConfigureAwait(false);
+                    var checkpoint = await TrustedCheckpointAsync(candidate, ct).ConfigureAwait(false);
                     if (checkpoint is null) continue;
                     var tail = await FetchTailAsync(candidate, checkpoint, ct).ConfigureAwait(false);
                     if (tail is null) continue;
-                    restored = await RestoreAsync(candidate, tail.Value.Tail, tail.Value.From, databasePath, ct).ConfigureAwait(false);
+                    restored = await RestoreAsync(candidate, tail, databasePath, ct).ConfigureAwait(false);
                     if (restored) return candidate.Height;
+                    lastFailure = $"the download of the snapshot at height {candidate.Height} stalled or lost its sources";
                 }
                 catch (SnapshotRefusedException e)
                 {
+                    refused.Add(candidate.Id);
                     lastFailure = e.Message;
                     LogSnapshotRefused(_logger, candidate.Height, candidate.Id.ToString(), e.Message);
                 }
@@ -159,19 +165,20 @@ public sealed partial class StateSyncer : IMessageSink, IDisposable
                     if (!restored && Directory.Exists(databasePath)) Directory.Delete(databasePath, recursive: true);
                 }
             }
+            await Task.Delay(DiscoveryRetryMs * 2, ct).ConfigureAwait(false);
         }
         throw new StateSyncException($"no snapshot could be restored within {_options.Timeout.TotalSeconds:0} s ({Host.Peers.Count} peers connected" +
-            (lastFailure is null ? "" : $"; the last one refused: {lastFailure}") + "): check --peer, and that peers take snapshots (--snapshot-every)");
+            (lastFailure is null ? "; none offered a snapshot at a checkpoint height that could be verified" : $"; the last attempt: {lastFailure}") +
+            "): check --peer, the trust root, and that peers take snapshots (--snapshot-every)");
     }
 
     // ---- discovery ----
 
-    private async Task<(List<Candidate> Candidates, ulong Latest)> DiscoverAsync(Stopwatch deadline, CancellationToken ct)
+    private async Task<List<Candidate>> DiscoverAsync(Stopwatch deadline, CancellationToken ct)
     {
         var found = new Dictionary<Hash256, Candidate>();
         var answered = new HashSet<Address>();
         var asked = new Dictionary<Address, long>();
-        ulong latest = 0;
         long firstAnswer = -1;
         var clock = Stopwatch.StartNew();
         while (deadline.Elapsed < _options.Timeout)
@@ -190,7 +197,6 @@ public sealed partial class StateSyncer : IMessageSink, IDisposable
             var (peerFrom, message) = item;
             if (!answered.Add(peerFrom.Address)) continue;
             if (firstAnswer < 0) firstAnswer = clock.ElapsedMilliseconds;
-            latest = Math.Max(latest, message.Offers.LatestCheckpoint);
             foreach (var offer in message.Offers.Offers.Take(SnapshotServer.MaxOffers))
             {
                 SnapshotManifest manifest;
@@ -211,25 +217,25 @@ public sealed partial class StateSyncer : IMessageSink, IDisposable
                 // Only a snapshot at a checkpoint's last block can be tied to a checkpoint, and so verified.
                 if (manifest.Height < Interval || manifest.Height % Interval != 0) continue;
                 var id = SnapshotFormat.Id(manifest);
-                if (!found.TryGetValue(id, out var candidate)) found[id] = candidate = new Candidate(manifest, id, offer.TailBytes);
-                candidate.Peers.Add(peerFrom.Address);
+                if (!found.TryGetValue(id, out var candidate)) found[id] = candidate = new Candidate(manifest, id);
+                candidate.TailBytes[peerFrom.Address] = offer.TailBytes;
             }
         }
         var ordered = found.Values.OrderByDescending(c => c.Height).ThenByDescending(c => c.Peers.Count).ToList();
         if (ordered.Count > 0)
             LogOffers(_logger, ordered.Count, answered.Count, string.Join(", ", ordered.Select(c => $"{c.Height} ({c.Peers.Count} peers)")));
-        return (ordered, latest);
+        return ordered;
     }
 
     // ---- trust ----
 
     /// <summary>The checkpoint ending at the snapshot's height, verified from the trust root; null to skip the snapshot.</summary>
-    private async Task<Checkpoint?> TrustedCheckpointAsync(Candidate candidate, ulong latest, CancellationToken ct)
+    private async Task<Checkpoint?> TrustedCheckpointAsync(Candidate candidate, CancellationToken ct)
     {
         ulong number = candidate.Height / Interval;
         Checkpoint? checkpoint = _options.Trust switch
         {
-            TrustRoot.Checkpoint root => await FromCheckpointAsync(root, candidate, number, latest, ct).ConfigureAwait(false),
+            TrustRoot.Checkpoint root => await FromCheckpointAsync(root, candidate, number, ct).ConfigureAwait(false),
             TrustRoot.Anchor anchor => await FromAnchorAsync(anchor, candidate, number, ct).ConfigureAwait(false),
             _ => throw new InvalidOperationException("unknown trust root"),
         };
@@ -243,43 +249,53 @@ public sealed partial class StateSyncer : IMessageSink, IDisposable
         return checkpoint;
     }
 
-    private async Task<Checkpoint?> FromCheckpointAsync(TrustRoot.Checkpoint root, Candidate candidate, ulong number, ulong latest, CancellationToken ct)
+    private async Task<Checkpoint?> FromCheckpointAsync(TrustRoot.Checkpoint root, Candidate candidate, ulong number, CancellationToken ct)
     {
         if (number < root.Number)
         {
             LogOlderThanRoot(_logger, candidate.Height, number, root.Number);
             return null;
         }
-        if (_verified.Count == 0)
+        if (_verified.TryGetValue(number, out var known)) return known;
+        // Up to the snapshot's checkpoint, and one past the unbonding period: that much decides the root's age,
+        // so no peer can make this node fetch (or hold) more.
+        ulong ageLimit = checked(root.Number + _spec.Parameters.UnbondingPeriodBlocks / Interval + 1);
+        ulong until = Math.Max(number, ageLimit);
+        int wrongRoot = 0, asked = 0;
+        foreach (var peer in Host.Peers.Where(p => !_banned.Contains(p.Address)).OrderByDescending(p => candidate.Peers.Contains(p.Address)).ToList())
         {
-            // The whole chain from the root to the newest checkpoint a peer has: its length is the root's age.
-            foreach (var peer in Host.Peers.Where(p => !_banned.Contains(p.Address)).OrderByDescending(p => candidate.Peers.Contains(p.Address)).ToList())
+            asked++;
+            var records = await FetchCheckpointsAsync(peer, root.Number, until, ct).ConfigureAwait(false);
+            if (records is null || records.Count == 0) continue;
+            var chain = records.Select(r => CheckpointLedger.ToSigned(_spec.ChainId, r)).ToList();
+            if (chain[0].Checkpoint.Digest() != root.Digest)
             {
-                var records = await FetchCheckpointsAsync(peer, root.Number, Math.Max(latest, number), ct).ConfigureAwait(false);
-                if (records is null) continue;
-                var chain = records.Select(r => CheckpointLedger.ToSigned(_spec.ChainId, r)).ToList();
-                try
-                {
-                    CheckpointChain.Verify(_spec.ChainId, new TrustedCheckpoint(root.Number, root.Digest), chain);
-                }
-                catch (CheckpointChainException e)
-                {
-                    Ban(peer.Address, $"served checkpoints that do not verify from the trust root: {e.Message}");
-                    continue;
-                }
-                foreach (var signed in chain) _verified[signed.Checkpoint.Number] = signed.Checkpoint;
-                ulong newest = chain[^1].Checkpoint.Number;
-                ulong age = (newest - root.Number) * Interval;
-                LogChainVerified(_logger, chain.Count, root.Number, newest);
-                if (age > _spec.Parameters.UnbondingPeriodBlocks && !_options.AllowOldTrustRoot)
-                    throw new StateSyncException($"--trust-checkpoint: checkpoint {root.Number} is {age} blocks behind the newest checkpoint peers prove from it ({newest}), " +
-                        $"more than the unbonding period ({_spec.Parameters.UnbondingPeriodBlocks} blocks): validators that signed it may have unbonded and could sign a false history at no cost. " +
-                        "Take a newer checkpoint (iex_getCheckpoint on a node you trust, or --trust-anchor), or add --trust-old-root if you have checked this one another way");
-                break;
+                // Either this peer lies or the operator's digest is wrong: not a reason to ban by itself.
+                wrongRoot++;
+                continue;
             }
-            if (_verified.Count == 0) throw new StateSyncException($"--trust-checkpoint: no peer served a chain of checkpoints from checkpoint {root.Number} that verifies (is the digest right, and is this the right network?)");
+            try
+            {
+                CheckpointChain.Verify(_spec.ChainId, new TrustedCheckpoint(root.Number, root.Digest), chain);
+            }
+            catch (CheckpointChainException e)
+            {
+                Ban(peer.Address, $"served checkpoints that do not verify from the trust root: {e.Message}");
+                continue;
+            }
+            ulong newest = chain[^1].Checkpoint.Number;
+            LogChainVerified(_logger, chain.Count, root.Number, newest);
+            if (newest >= ageLimit && !_options.AllowOldTrustRoot)
+                throw new StateSyncException($"--trust-checkpoint: checkpoint {root.Number} is more than {(newest - root.Number) * Interval - 1} blocks behind the newest checkpoint peers prove from it ({newest}), " +
+                    $"more than the unbonding period ({_spec.Parameters.UnbondingPeriodBlocks} blocks): validators that signed it may have unbonded and could sign a false history at no cost. " +
+                    "Take a newer checkpoint (iex_getCheckpoint on a node you trust, or --trust-anchor), or add --trust-old-root if you have checked this one another way");
+            foreach (var signed in chain) _verified[signed.Checkpoint.Number] = signed.Checkpoint;
+            if (_verified.TryGetValue(number, out var found)) return found;
         }
-        return _verified.GetValueOrDefault(number);
+        if (asked > 0 && wrongRoot == asked)
+            throw new StateSyncException($"--trust-checkpoint: every peer serves checkpoint {root.Number} with another digest than {root.Digest}: check the digest, and that this is the right network");
+        LogNotProven(_logger, candidate.Height, number);
+        return null;
     }
 
     private async Task<Checkpoint?> FromAnchorAsync(TrustRoot.Anchor anchor, Candidate candidate, ulong number, CancellationToken ct)
@@ -301,7 +317,7 @@ public sealed partial class StateSyncer : IMessageSink, IDisposable
                 LogNotAnchored(_logger, candidate.Height, number, _anchoredLatest);
                 return null;
             }
-            ulong age = (_anchoredLatest - number) * Interval;
+            ulong age = checked((_anchoredLatest - number) * Interval);
             if (age > _spec.Parameters.UnbondingPeriodBlocks && !_options.AllowOldTrustRoot)
             {
                 LogTooOld(_logger, candidate.Height, number, age, _spec.Parameters.UnbondingPeriodBlocks);
@@ -309,9 +325,11 @@ public sealed partial class StateSyncer : IMessageSink, IDisposable
             }
             digest = await contract.AnchoredDigestAsync(number, ct).ConfigureAwait(false);
         }
-        catch (EthereumRpcException e)
+        catch (Exception e) when (e is EthereumRpcException or EthereumUnavailableException or AbiException or OverflowException)
         {
-            throw new StateSyncException($"--trust-anchor: reading the anchor contract at {anchor.Contract} through {anchor.EthRpc} failed: {e.Message}");
+            // The endpoint may be down for a moment, or answer what no anchor contract would: skip this snapshot, try again later.
+            LogAnchorUnreadable(_logger, anchor.Contract.ToString(), anchor.EthRpc.ToString(), e.Message);
+            return null;
         }
         if (digest.IsZero)
         {
@@ -320,8 +338,8 @@ public sealed partial class StateSyncer : IMessageSink, IDisposable
         }
         foreach (var peer in PeersOf(candidate))
         {
-            var records = await FetchCheckpointsAsync(peer, number, number, ct).ConfigureAwait(false);
-            if (records is null) continue;
+            var records = await FetchCheckpointsAsync(peer, number, number, ct, pageSize: 1).ConfigureAwait(false);
+            if (records is null || records.Count == 0) continue;
             var checkpoint = CheckpointLedger.ToSigned(_spec.ChainId, records[0]).Checkpoint;
             if (checkpoint.Digest() == digest) return checkpoint;
             Ban(peer.Address, $"served checkpoint {number} with digest {checkpoint.Digest()}, Ethereum anchors {digest}");
@@ -329,17 +347,26 @@ public sealed partial class StateSyncer : IMessageSink, IDisposable
         return null;
     }
 
-    /// <summary>Checkpoints <paramref name="from"/>..(at least <paramref name="until"/>, up to the peer's newest), consecutive; null when the peer does not give them.</summary>
-    private async Task<List<CheckpointRecord>?> FetchCheckpointsAsync(Peer peer, ulong from, ulong until, CancellationToken ct)
+    /// <summary>
+    /// Checkpoints from <paramref name="from"/> to <paramref name="until"/> (or the peer's newest, if lower),
+    /// consecutive and well formed; null when the peer does not answer or answers out of order.
+    /// </summary>
+    private async Task<List<CheckpointRecord>?> FetchCheckpointsAsync(Peer peer, ulong from, ulong until, CancellationToken ct, uint pageSize = SnapshotServer.MaxCheckpointsPerAnswer)
     {
         var records = new List<CheckpointRecord>();
         ulong next = from;
-        while (true)
+        while (next <= until)
         {
-            Send(peer, new SnapshotSyncMessage { CheckpointsRequest = new CheckpointsRequest { From = next, Count = SnapshotServer.MaxCheckpointsPerAnswer } });
+            uint count = (uint)Math.Min(pageSize, until - next + 1);
+            if (!Send(peer, new SnapshotSyncMessage { CheckpointsRequest = new CheckpointsRequest { From = next, Count = count } })) return null;
             var answer = await ReceiveFromAsync(peer, SnapshotSyncMessage.BodyOneofCase.Checkpoints, m => m.Checkpoints.Records.Count == 0 || m.Checkpoints.Records[0].Number == next, ct).ConfigureAwait(false);
             if (answer is null) return null;
             var page = answer.Checkpoints;
+            if ((uint)page.Records.Count > count)
+            {
+                Ban(peer.Address, $"answered {page.Records.Count} checkpoints to a request for {count}");
+                return null;
+            }
             for (int i = 0; i < page.Records.Count; i++)
             {
                 if (page.Records[i].Number != next + (ulong)i)
@@ -355,77 +382,86 @@ public sealed partial class StateSyncer : IMessageSink, IDisposable
             }
             records.AddRange(page.Records);
             next += (ulong)page.Records.Count;
-            if (page.Records.Count == 0 || next > page.LatestCheckpoint) break;
+            if (page.Records.Count < count) break;   // the peer has no more
         }
-        if (records.Count == 0 || next <= until) return null;
         return records;
     }
 
     // ---- tail ----
 
-    /// <summary>The snapshot's tail, checked against the verified checkpoint, and the peer it came from; null when no peer gives a good one.</summary>
-    private async Task<(SnapshotTail Tail, Address From)?> FetchTailAsync(Candidate candidate, Checkpoint checkpoint, CancellationToken ct)
+    /// <summary>The snapshot's tail, checked against the verified checkpoint, from the first peer that gives a good one; null when none does.</summary>
+    private async Task<SnapshotTail?> FetchTailAsync(Candidate candidate, Checkpoint checkpoint, CancellationToken ct)
     {
         // Bounded by what one checkpoint interval of full blocks can take, and by the largest array .NET
         // makes; memory grows with what arrives, never with what a peer claims.
         ulong limit = Math.Min(Interval * (ulong)(_spec.Parameters.MaxBlockBytes + (1 << 20)), (ulong)Array.MaxLength);
-        if (candidate.TailBytes == 0 || candidate.TailBytes > limit)
-        {
-            LogTailRefused(_logger, candidate.Height, $"its tail is said to be {candidate.TailBytes} bytes, at most {limit} fit one checkpoint interval");
-            return null;
-        }
         foreach (var peer in PeersOf(candidate))
         {
-            using var bytes = new MemoryStream();
-            ulong offset = 0;
-            bool complete = true;
-            while (offset < candidate.TailBytes)
+            ulong size = candidate.TailBytes[peer.Address];
+            if (size == 0 || size > limit)
             {
-                ulong at = offset;
-                Send(peer, new SnapshotSyncMessage { TailRequest = new SnapshotTailRequest { SnapshotId = Id(candidate), Offset = at } });
-                var answer = await ReceiveFromAsync(peer, SnapshotSyncMessage.BodyOneofCase.TailPart, m => m.TailPart.SnapshotId.Equals(Id(candidate)) && m.TailPart.Offset == at, ct).ConfigureAwait(false);
+                LogTailRefused(_logger, candidate.Height, $"{peer} says its tail is {size} bytes, at most {limit} fit one checkpoint interval");
+                continue;
+            }
+            using var bytes = new MemoryStream();
+            bool complete = true;
+            while ((ulong)bytes.Length < size)
+            {
+                ulong at = (ulong)bytes.Length;
+                // An honest server sends whole parts: anything else would only make this loop longer.
+                int expected = (int)Math.Min((ulong)SnapshotServer.TailPartBytes, size - at);
+                if (!Send(peer, new SnapshotSyncMessage { TailRequest = new SnapshotTailRequest { SnapshotId = candidate.IdBytes, Offset = at } }))
+                {
+                    complete = false;
+                    break;
+                }
+                var answer = await ReceiveFromAsync(peer, SnapshotSyncMessage.BodyOneofCase.TailPart, m => m.TailPart.SnapshotId.Equals(candidate.IdBytes) && m.TailPart.Offset == at, ct).ConfigureAwait(false);
                 var part = answer?.TailPart;
-                if (part is null || part.Gone || part.Total != candidate.TailBytes || part.Data.Length == 0 || (ulong)part.Data.Length > candidate.TailBytes - offset)
+                if (part is null || part.Gone || part.Total != size || part.Data.Length != expected)
                 {
                     complete = false;
                     break;
                 }
                 bytes.Write(part.Data.Span);
-                offset += (ulong)part.Data.Length;
             }
             if (!complete) continue;
-            if (TailProblem(bytes.ToArray(), candidate, checkpoint, out var tail) is { } problem)
+            if (TailProblem(bytes.GetBuffer().AsMemory(0, (int)bytes.Length), candidate, checkpoint, out var tail) is { } problem)
             {
                 Ban(peer.Address, $"served a tail for snapshot {candidate.Id} that does not match checkpoint {checkpoint.Number}: {problem}");
                 continue;
             }
-            return (tail!, peer.Address);
+            return tail;
         }
         return null;
     }
 
-    /// <summary>Null when the tail's blocks are those checkpoint <paramref name="checkpoint"/> covers (its blocks root) and end at the snapshot's block.</summary>
-    private string? TailProblem(byte[] bytes, Candidate candidate, Checkpoint checkpoint, out SnapshotTail? tail)
+    /// <summary>
+    /// Null when the tail holds the blocks checkpoint <paramref name="checkpoint"/> covers (its blocks root),
+    /// ends at the snapshot's block and is consistent in itself (SnapshotTails.Check: heights, links, commits).
+    /// </summary>
+    private string? TailProblem(ReadOnlyMemory<byte> bytes, Candidate candidate, Checkpoint checkpoint, out SnapshotTail? tail)
     {
         tail = null;
         SnapshotTail parsed;
         try
         {
-            parsed = SnapshotTail.Parser.ParseFrom(bytes);
+            parsed = SnapshotTail.Parser.ParseFrom(bytes.Span);
         }
         catch (InvalidProtocolBufferException e)
         {
             return $"it does not parse ({e.Message})";
         }
         if ((ulong)parsed.Blocks.Count != Interval) return $"it holds {parsed.Blocks.Count} blocks, the checkpoint covers {Interval}";
-        var hashes = new List<Hash256>(parsed.Blocks.Count);
-        foreach (var item in parsed.Blocks)
+        SnapshotTails.Checked checkedTail;
+        try
         {
-            if (!ChainBlock.TryDecode(item.Block.Span, _spec.ChainId, _spec.Parameters.MaxTransactionBytes, out var block, out var error)) return $"a block does not decode: {error}";
-            hashes.Add(block!.Hash);
+            checkedTail = SnapshotTails.Check(_spec, candidate.Manifest, parsed);
         }
-        if (hashes[^1] != new Hash256(candidate.Manifest.BlockHash.Span)) return $"it ends at block {hashes[^1]}, the snapshot is of block {new Hash256(candidate.Manifest.BlockHash.Span)}";
-        var root = MerkleRoot.Compute(hashes);
+        catch (SnapshotRefusedException e)
+        {
+            return e.Message;
+        }
+        var root = MerkleRoot.Compute([.. checkedTail.Blocks.Select(b => b.Hash)]);
         if (root != checkpoint.BlocksRoot) return $"its blocks hash to the root {root}, the checkpoint's is {checkpoint.BlocksRoot}";
         tail = parsed;
         return null;
@@ -433,30 +469,42 @@ public sealed partial class StateSyncer : IMessageSink, IDisposable
 
     // ---- chunks ----
 
-    private sealed class Source(Peer peer)
+    private sealed class Source(Address address)
     {
-        public Peer Peer { get; } = peer;
+        public Address Address { get; } = address;
         public Dictionary<int, long> InFlight { get; } = [];
         public int Strikes { get; set; }
     }
 
-    private async Task<bool> RestoreAsync(Candidate candidate, SnapshotTail tail, Address tailFrom, string databasePath, CancellationToken ct)
+    /// <summary>At most this many bytes of chunks are held fetched ahead of the next one to apply.</summary>
+    private const long MaxBufferedBytes = 256L << 20;
+
+    private async Task<bool> RestoreAsync(Candidate candidate, SnapshotTail tail, string databasePath, CancellationToken ct)
     {
         var manifest = candidate.Manifest;
         int count = manifest.ChunkHashes.Count;
-        var sources = PeersOf(candidate).Select(p => new Source(p)).ToDictionary(s => s.Peer.Address);
+        var sources = PeersOf(candidate).ToDictionary(p => p.Address, p => new Source(p.Address));
         var received = new Dictionary<int, byte[]>();
         var wanted = new SortedSet<int>(Enumerable.Range(0, count));
-        int window = Math.Max(4, sources.Count * _options.RequestsPerPeer * 2);
+        long averageChunk = Math.Max(1, (long)(manifest.TotalBytes / (ulong)count));
+        int window = (int)Math.Clamp(MaxBufferedBytes / averageChunk, 2, Math.Max(4, sources.Count * _options.RequestsPerPeer * 2));
         int applied = 0;
         long bytesIn = 0;
         var clock = Stopwatch.StartNew();
-        long lastProgress = 0;
+        long lastProgress = 0, lastApplied = 0;
         LogRestoring(_logger, candidate.Height, candidate.Id.ToString(), count, manifest.TotalBytes / 1048576.0, sources.Count);
 
-        using (var store = new RocksDbStore(databasePath))
+        // A source that leaves gives back what it was asked for, so no chunk is ever lost with it.
+        void Drop(Source source)
         {
-            using var restorer = new SnapshotRestorer(store, manifest, _spec.ChainId);
+            sources.Remove(source.Address);
+            foreach (int index in source.InFlight.Keys) wanted.Add(index);
+            source.InFlight.Clear();
+        }
+
+        using var store = new RocksDbStore(databasePath);
+        using (var restorer = new SnapshotRestorer(store, manifest, _spec.ChainId))
+        {
             while (applied < count)
             {
                 if (sources.Count == 0)
@@ -465,58 +513,70 @@ public sealed partial class StateSyncer : IMessageSink, IDisposable
                     return false;
                 }
                 long now = clock.ElapsedMilliseconds;
-                foreach (var source in sources.Values)
+                if (now - lastApplied > 4 * _options.RequestTimeout.TotalMilliseconds)
                 {
-                    foreach (var (index, sentAt) in source.InFlight.Where(f => now - f.Value > _options.RequestTimeout.TotalMilliseconds).ToList())
+                    LogStalled(_logger, candidate.Height, applied, count, (now - lastApplied) / 1000.0);
+                    return false;
+                }
+                foreach (var source in sources.Values.ToList())
+                {
+                    foreach (var (index, _) in source.InFlight.Where(f => now - f.Value > _options.RequestTimeout.TotalMilliseconds).ToList())
                     {
                         source.InFlight.Remove(index);
                         wanted.Add(index);
                         source.Strikes++;
-                        LogChunkTimeout(_logger, source.Peer.ToString(), index, _options.RequestTimeout.TotalSeconds);
+                        LogChunkTimeout(_logger, source.Address.ToString(), index, _options.RequestTimeout.TotalSeconds);
                     }
+                    if (source.Strikes >= MaxStrikes) Drop(source);
                 }
-                foreach (var slow in sources.Values.Where(s => s.Strikes >= MaxStrikes).ToList()) sources.Remove(slow.Peer.Address);
-                // Ask for the lowest chunks not yet asked, within a window past the next one to apply, from the least busy peers.
+                // The lowest chunks not yet asked, within the window past the next one to apply, to the
+                // sources with the fewest strikes, then the least busy.
                 foreach (int index in wanted.Where(i => i < applied + window).ToList())
                 {
-                    var source = sources.Values.Where(s => s.InFlight.Count < _options.RequestsPerPeer).OrderBy(s => s.InFlight.Count).ThenBy(s => s.Strikes).FirstOrDefault();
+                    var source = sources.Values.Where(s => s.InFlight.Count < _options.RequestsPerPeer).OrderBy(s => s.Strikes).ThenBy(s => s.InFlight.Count).FirstOrDefault();
                     if (source is null) break;
+                    if (!Send(source.Address, new SnapshotSyncMessage { ChunkRequest = new SnapshotChunkRequest { SnapshotId = candidate.IdBytes, Index = (uint)index } }))
+                    {
+                        // Gone or its queue full: it gets a strike, the chunk stays wanted for another.
+                        source.Strikes++;
+                        if (source.Strikes >= MaxStrikes || !Host.TryGetPeer(source.Address, out _)) Drop(source);
+                        continue;
+                    }
                     wanted.Remove(index);
                     source.InFlight[index] = now;
-                    Send(source.Peer, new SnapshotSyncMessage { ChunkRequest = new SnapshotChunkRequest { SnapshotId = Id(candidate), Index = (uint)index } });
                 }
 
                 var next = await ReceiveAsync(TimeSpan.FromMilliseconds(200), ct).ConfigureAwait(false);
                 if (next is { Message.BodyCase: SnapshotSyncMessage.BodyOneofCase.Chunk } item && sources.TryGetValue(item.Peer.Address, out var from)
-                    && item.Message.Chunk.SnapshotId.Equals(Id(candidate)) && from.InFlight.Remove((int)item.Message.Chunk.Index))
+                    && item.Message.Chunk.SnapshotId.Equals(candidate.IdBytes) && from.InFlight.Remove((int)item.Message.Chunk.Index))
                 {
                     var chunk = item.Message.Chunk;
                     int index = (int)chunk.Index;
                     if (chunk.Gone)
                     {
                         // The peer deleted it (it keeps only its newest few): not a fault, but no use for this snapshot.
-                        sources.Remove(from.Peer.Address);
-                        foreach (int lost in from.InFlight.Keys) wanted.Add(lost);
                         wanted.Add(index);
-                        LogPeerGone(_logger, from.Peer.ToString(), candidate.Height);
+                        Drop(from);
+                        LogPeerGone(_logger, from.Address.ToString(), candidate.Height);
                     }
                     else if (Keccak256.Hash(chunk.Data.Span) is var hash && hash != new Hash256(manifest.ChunkHashes[index].Span))
                     {
-                        sources.Remove(from.Peer.Address);
-                        foreach (int lost in from.InFlight.Keys) wanted.Add(lost);
                         wanted.Add(index);
-                        Ban(from.Peer.Address, $"served chunk {index} of snapshot {candidate.Id} hashing to {hash}, the manifest lists {new Hash256(manifest.ChunkHashes[index].Span)}; fetching it from another peer");
+                        Drop(from);
+                        Ban(from.Address, $"served chunk {index} of snapshot {candidate.Id} hashing to {hash}, the manifest lists {new Hash256(manifest.ChunkHashes[index].Span)}; fetching it from another peer");
                     }
                     else
                     {
                         received[index] = chunk.Data.ToByteArray();
                         bytesIn += chunk.Data.Length;
+                        from.Strikes = 0;
                     }
                 }
                 while (received.Remove(applied, out var data))
                 {
                     restorer.Add(applied, data);
                     applied++;
+                    lastApplied = clock.ElapsedMilliseconds;
                 }
                 if (clock.ElapsedMilliseconds - lastProgress >= ProgressMs || applied == count)
                 {
@@ -539,20 +599,9 @@ public sealed partial class StateSyncer : IMessageSink, IDisposable
                 foreach (var address in candidate.Peers) Ban(address, $"offered snapshot {candidate.Id}, whose chunks do not make the state its manifest names: {e.Message}");
                 throw;
             }
-            try
-            {
-                SnapshotTails.Restore(store, _spec, manifest, tail);
-            }
-            catch (SnapshotRefusedException e)
-            {
-                Ban(tailFrom, $"served a tail for snapshot {candidate.Id} whose commits do not link its blocks: {e.Message}");
-                throw;
-            }
-            var blocks = new BlockStore(store, _spec.ChainId, _spec.Parameters.MaxTransactionBytes);
-            var processor = new BlockProcessor(_spec, store, new StateTree(store), blocks, new Core.Transactions.TransactionVerifier());
-            var commit = blocks.GetCommit(candidate.Height)!;
-            if (processor.VerifyCommit(commit, candidate.Height, processor.Head.Hash, processor.LastValidators) is { } problem)
-                throw new SnapshotRefusedException(SnapshotFault.Snapshot, $"the commit of block {candidate.Height} does not verify against the validators of the restored state: {problem}");
+            // The tail was checked against the checkpoint before the chunks were fetched; this also verifies
+            // block H's commit against the restored state's validators before anything of it is written.
+            SnapshotTails.Restore(store, _spec, manifest, tail);
             LogRestored(_logger, candidate.Height, root.ToString(), clock.Elapsed.TotalSeconds, bytesIn / 1048576.0 / Math.Max(0.001, clock.Elapsed.TotalSeconds));
         }
         return true;
@@ -560,12 +609,30 @@ public sealed partial class StateSyncer : IMessageSink, IDisposable
 
     // ---- plumbing ----
 
-    private static ByteString Id(Candidate candidate) => ByteString.CopyFrom(candidate.Id.ToArray());
-
-    private List<Peer> PeersOf(Candidate candidate) =>
+        private List<Peer> PeersOf(Candidate candidate) =>
         [.. Host.Peers.Where(p => candidate.Peers.Contains(p.Address) && !_banned.Contains(p.Address))];
 
-    private void Send(Peer peer, SnapshotSyncMessage message) => Host.Send(peer, NetChannel.Snapshots, message.ToByteArray());
+    /// <summary>Sends a request to the peer now connected at <paramref name="address"/>; false when it is gone or its queue is full.</summary>
+    private bool Send(Address address, SnapshotSyncMessage message)
+    {
+        if (!Host.TryGetPeer(address, out var peer) || !peer.IsAuthenticated) return false;
+        _outstanding.AddOrUpdate(address, 1, (_, n) => n + 1);
+        if (Host.Send(peer, NetChannel.Snapshots, message.ToByteArray())) return true;
+        TakeOutstanding(address);
+        return false;
+    }
+
+    private bool Send(Peer peer, SnapshotSyncMessage message) => Send(peer.Address, message);
+
+    private bool TakeOutstanding(Address address)
+    {
+        while (_outstanding.TryGetValue(address, out int n))
+        {
+            if (n <= 0) return false;
+            if (_outstanding.TryUpdate(address, n - 1, n)) return true;
+        }
+        return false;
+    }
 
     private void Ban(Address address, string why)
     {
@@ -608,8 +675,8 @@ public sealed partial class StateSyncer : IMessageSink, IDisposable
     [LoggerMessage(Level = LogLevel.Information, Message = "State sync: {Count} snapshot(s) offered by {Peers} peer(s), at heights {Heights}")]
     private static partial void LogOffers(ILogger logger, int count, int peers, string heights);
 
-    [LoggerMessage(Level = LogLevel.Information, Message = "State sync: no usable snapshot yet ({Count} offered, {Peers} peers connected); asking again")]
-    private static partial void LogNoSnapshot(ILogger logger, int count, int peers);
+    [LoggerMessage(Level = LogLevel.Information, Message = "State sync: no usable snapshot offered yet ({Peers} peers connected); asking again")]
+    private static partial void LogNoSnapshot(ILogger logger, int peers);
 
     [LoggerMessage(Level = LogLevel.Information, Message = "State sync: {Peer} offers a snapshot at height {Height} this node cannot use: {Problem}")]
     private static partial void LogOfferIgnored(ILogger logger, string peer, ulong height, string problem);
@@ -632,6 +699,12 @@ public sealed partial class StateSyncer : IMessageSink, IDisposable
     [LoggerMessage(Level = LogLevel.Warning, Message = "State sync: the snapshot at height {Height} ends checkpoint {Number}, {Age} blocks behind the newest anchored one: older than the unbonding period ({Unbonding} blocks), so skipped (--trust-old-root accepts it)")]
     private static partial void LogTooOld(ILogger logger, ulong height, ulong number, ulong age, ulong unbonding);
 
+    [LoggerMessage(Level = LogLevel.Information, Message = "State sync: no peer proves checkpoint {Number} (of the snapshot at height {Height}) from the trust root yet; skipped for now")]
+    private static partial void LogNotProven(ILogger logger, ulong height, ulong number);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "State sync: the anchor contract {Contract} could not be read through {EthRpc} ({Reason}); trying again later")]
+    private static partial void LogAnchorUnreadable(ILogger logger, string contract, string ethRpc, string reason);
+
     [LoggerMessage(Level = LogLevel.Warning, Message = "State sync: the tail of the snapshot at height {Height} is refused: {Problem}")]
     private static partial void LogTailRefused(ILogger logger, ulong height, string problem);
 
@@ -646,6 +719,9 @@ public sealed partial class StateSyncer : IMessageSink, IDisposable
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "State sync: no peer left serving the snapshot at height {Height} ({Applied} of {Count} chunks applied); trying another")]
     private static partial void LogNoSourceLeft(ILogger logger, ulong height, int applied, int count);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "State sync: no chunk of the snapshot at height {Height} applied for {Seconds:0} s ({Applied} of {Count}); trying another")]
+    private static partial void LogStalled(ILogger logger, ulong height, int applied, int count, double seconds);
 
     [LoggerMessage(Level = LogLevel.Information, Message = "State sync: {Peer} did not answer chunk {Index} within {Seconds:0} s; asking another peer")]
     private static partial void LogChunkTimeout(ILogger logger, string peer, int index, double seconds);

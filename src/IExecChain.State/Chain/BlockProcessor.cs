@@ -367,14 +367,18 @@ public sealed class BlockProcessor
     }
 
     /// <summary>Checks that <paramref name="commit"/> finalizes (height, hash) with > 2/3 of <paramref name="set"/>'s power.</summary>
-    public string? VerifyCommit(Commit commit, ulong height, Hash256 hash, ValidatorSet set)
+    public string? VerifyCommit(Commit commit, ulong height, Hash256 hash, ValidatorSet set) => VerifyCommit(_spec.ChainId, commit, height, hash, set);
+
+    /// <summary>Null when <paramref name="commit"/> carries precommits for block <paramref name="hash"/> at <paramref name="height"/> of more than 2/3 of <paramref name="set"/>'s power, else why not.</summary>
+    public static string? VerifyCommit(ulong chainId, Commit commit, ulong height, Hash256 hash, ValidatorSet set)
     {
         ArgumentNullException.ThrowIfNull(commit);
+        ArgumentNullException.ThrowIfNull(set);
         if (commit.Height != height) return $"commit is for height {commit.Height}, expected {height}";
         if (commit.BlockHash.Length != Hash256.Size || new Hash256(commit.BlockHash.Span) != hash) return $"commit is not for block {hash}";
         ulong total = 0, signed = 0;
         foreach (var v in set.Validators) total += v.VotingPower;
-        var digest = VoteDigest.Compute(_spec.ChainId, VoteType.Precommit, commit.Height, commit.Round, hash);
+        var digest = VoteDigest.Compute(chainId, VoteType.Precommit, commit.Height, commit.Round, hash);
         var seen = new HashSet<Address>();
         foreach (var signature in commit.Signatures)
         {

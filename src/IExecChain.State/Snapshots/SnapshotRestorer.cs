@@ -177,9 +177,10 @@ public sealed class SnapshotRestorer : IDisposable
         {
             _writing.GetAwaiter().GetResult();
         }
-        catch (Exception e) when (e is IOException or InvalidOperationException)
+        catch (Exception)
         {
-            // The restore failed or is abandoned: the partial store is discarded by the caller anyway.
+            // Reached only when the restore failed or was abandoned (a successful one waited in Finish), and
+            // the caller discards the partial store: this write's own error would only hide the first one.
         }
         _writing = Task.CompletedTask;
     }

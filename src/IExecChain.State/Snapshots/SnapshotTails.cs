@@ -38,16 +38,17 @@ public static class SnapshotTails
         return tail;
     }
 
+    /// <summary>The tail's blocks and the commit each is kept with, once <see cref="Check"/> accepted them.</summary>
+    public sealed record Checked(IReadOnlyList<ChainBlock> Blocks, IReadOnlyList<Commit> Commits);
+
     /// <summary>
     /// Checks <paramref name="tail"/> against the manifest (its last block is the snapshot's block, with its
     /// state root) and itself (the heights from <see cref="FirstHeight"/>, linked by parent and last-commit
-    /// hashes, each commit for its block), then writes the genesis block and the tail's blocks into
-    /// <paramref name="store"/>, the last as the head, and starts the query index there. The tail's last
-    /// commit is the caller's to verify against a trusted validator set.
+    /// hashes, each commit for its block), without writing anything: a joining node checks a tail before
+    /// it fetches the chunks. Throws <see cref="SnapshotRefusedException"/> naming what is wrong.
     /// </summary>
-    public static void Restore(IKeyValueStore store, ChainSpec spec, SnapshotManifest manifest, SnapshotTail tail)
+    public static Checked Check(ChainSpec spec, SnapshotManifest manifest, SnapshotTail tail)
     {
-        ArgumentNullException.ThrowIfNull(store);
         ArgumentNullException.ThrowIfNull(spec);
         ArgumentNullException.ThrowIfNull(manifest);
         ArgumentNullException.ThrowIfNull(tail);
@@ -87,7 +88,39 @@ public static class SnapshotTails
             if (new Core.Primitives.Hash256(blocks[i].Header.LastCommitHash.Span) != VoteDigest.CommitHash(commits[i - 1]))
                 throw Refused($"block {blocks[i].Height} does not carry the hash of the commit it carries for block {blocks[i - 1].Height}");
         }
+        return new Checked(blocks, commits);
+    }
 
+    /// <summary>
+    /// Checks the tail (<see cref="Check"/>), verifies its last commit (block H's) against the validator set
+    /// that signed block H, as recorded in the state already restored into <paramref name="store"/>, then
+    /// writes the genesis block and the tail's blocks, the last as the head, and starts the query index
+    /// there. Nothing is written unless all of it holds, so a crash leaves no head on an unverified commit.
+    /// </summary>
+    public static void Restore(IKeyValueStore store, ChainSpec spec, SnapshotManifest manifest, SnapshotTail tail)
+    {
+        ArgumentNullException.ThrowIfNull(store);
+        var (blocks, commits) = Check(spec, manifest, tail);
+        var signers = new StateTree(store).Get(Execution.StateKeys.LastValidatorSet) is { } bytes
+            ? ValidatorSet.Parser.ParseFrom(bytes)
+            : throw Refused($"the restored state records no validator set for block {manifest.Height}");
+        if (BlockProcessor.VerifyCommit(spec.ChainId, commits[^1], manifest.Height, blocks[^1].Hash, signers) is { } problem)
+            throw Refused($"the commit of block {manifest.Height} does not verify against the validators of the restored state: {problem}");
+        Write(store, spec, manifest, new Checked(blocks, commits));
+    }
+
+    /// <summary>
+    /// Writes a checked tail: the genesis block (recomputed from the chain spec), the tail's blocks with
+    /// their commits, the last as the head, the lowest block held, and the query index's start. Only for a
+    /// tail whose last commit the caller verified (<see cref="Restore"/> does both).
+    /// </summary>
+    public static void Write(IKeyValueStore store, ChainSpec spec, SnapshotManifest manifest, Checked tail)
+    {
+        ArgumentNullException.ThrowIfNull(store);
+        ArgumentNullException.ThrowIfNull(spec);
+        ArgumentNullException.ThrowIfNull(manifest);
+        ArgumentNullException.ThrowIfNull(tail);
+        var (blocks, commits) = tail;
         var blockStore = new BlockStore(store, spec.ChainId, spec.Parameters.MaxTransactionBytes);
         using var batch = store.NewBatch();
         var (genesis, _) = Genesis.Build(spec, new StateTree(new MemoryStore()));
