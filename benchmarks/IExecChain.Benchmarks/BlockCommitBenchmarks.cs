@@ -84,7 +84,7 @@ public class BlockCommitBenchmarks
                 UnbondingPeriodBlocks = 3,
                 MinValidatorStake = 1000,
                 MinWorkerStake = 10,
-                EpochLength = 10,
+                EpochLength = 100,   // a multiple of the checkpoint interval (the default, 100), as a chain spec's must be
                 Fees = new FeeSchedule { Transfer = Fee, Stake = 200, Unstake = 300 },
                 Consensus = new ConsensusParameters { PowerUnit = 1 },
             },

@@ -54,7 +54,7 @@ public sealed class TransactionGossipTests
         var parameters = new ChainParameters
         {
             BlockIntervalMs = 100, MaxBlockTransactions = 100, MaxBlockBytes = 1 << 20, MaxTransactionBytes = 4096, UnbondingPeriodBlocks = 1,
-            MinValidatorStake = 1, MinWorkerStake = 1, EpochLength = 10, Fees = new FeeSchedule { Transfer = 100, Stake = 100, Unstake = 100 },
+            MinValidatorStake = 1, MinWorkerStake = 1, EpochLength = 10, CheckpointInterval = 10, Fees = new FeeSchedule { Transfer = 100, Stake = 100, Unstake = 100 },
         };
         return new Mempool(new MempoolOptions(), new TransactionExecutor(parameters), new TransactionVerifier(), _ => new AccountRecord { Balance = 1_000_000, Nonce = _committedNonce });
     }

@@ -82,6 +82,23 @@ public class ChainSpecLoaderTests
     }
 
     [Test]
+    public void An_epoch_length_that_is_not_a_multiple_of_the_checkpoint_interval_is_refused_with_both_values()
+    {
+        Assert.That(Reject(n => n["parameters"]!["epochLength"] = 25), Is.EqualTo("$.parameters.epochLength: 25 is not a multiple of checkpointInterval 10: " +
+            "the validator set may change only where a checkpoint range starts, so that each checkpoint is signed by the set the previous checkpoint names"));
+        Assert.That(Reject(n => { n["parameters"]!.AsObject().Remove("checkpointInterval"); n["parameters"]!["epochLength"] = 150; }),
+            Does.StartWith("$.parameters.epochLength: 150 is not a multiple of checkpointInterval 100 (the default):"));
+
+        foreach (var (epoch, interval) in new[] { (10UL, 10UL), (100UL, 10UL), (1UL, 1UL), (300UL, 100UL) })
+        {
+            var node = Devnet();
+            node["parameters"]!["epochLength"] = epoch;
+            node["parameters"]!["checkpointInterval"] = interval;
+            Assert.That(ChainSpecLoader.Parse(node.ToJsonString()).Parameters.EpochLength, Is.EqualTo(epoch), $"epochs of {epoch}, checkpoints of {interval}");
+        }
+    }
+
+    [Test]
     public void Out_of_range_and_wrongly_typed_values_are_named()
     {
         Assert.That(Reject(n => n["parameters"]!["blockIntervalMs"] = 1), Does.StartWith("$.parameters.blockIntervalMs: must be at least 10"));

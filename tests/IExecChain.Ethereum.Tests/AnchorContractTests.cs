@@ -5,6 +5,7 @@ using IExecChain.Core.Primitives;
 using IExecChain.Ethereum.Anchoring;
 using IExecChain.Ethereum.JsonRpc;
 using IExecChain.Ethereum.Tests.Support;
+using IExecChain.TestSupport;
 using NUnit.Framework;
 
 namespace IExecChain.Ethereum.Tests;
@@ -74,6 +75,37 @@ public sealed class AnchorContractTests
         Assert.That(await contract.ValidatorSetAsync(), Is.EqualTo(TestValidators.Powers(newSet)));
         Assert.That(await contract.ValidatorSetHashAsync(), Is.EqualTo(ValidatorSetDigest.Compute(TestValidators.Powers(newSet))));
         Assert.That(await contract.AnchoredDigestAsync(13), Is.EqualTo(Hash256.Zero));
+    }
+
+    [Test]
+    public async Task A_real_chain_is_anchored_across_an_epoch_boundary_where_two_thirds_of_the_power_leave()
+    {
+        var (chain, stays, _) = CommitteeChain.TwoThirdsOfThePowerLeaveAtTheFirstEpochBoundary();
+        var current = (IReadOnlyList<ValidatorPower>)CommitteeChain.Powers(chain.ValidatedBy(1));
+        var (address, _) = await _ganache.DeployAsync(Sender, AnchorContract.DeploymentData(AnchorArtifact.Bytecode, CommitteeChain.ChainId, 1, 1, current));
+        var contract = new AnchorContract(_ganache.Rpc, address);
+        for (ulong n = 1; n <= 3; n++)
+        {
+            // Every signature the chain recorded from a member of the contract's current set, in set order
+            // (not a relayer's quorum, which would refuse too little power itself): the contract judges.
+            var signed = chain.Checkpoint(n);
+            var members = current.Select(v => v.Address).ToList();
+            var signatures = signed.Signatures.Select(s => (Index: members.IndexOf(s.Validator), s.Signature)).Where(s => s.Index >= 0).OrderBy(s => s.Index).ToList();
+            bool rotates = signed.Checkpoint.NextValidatorSetHash != ValidatorSetDigest.Compute(current);
+            var data = AnchorContract.AnchorCallData(signed.Checkpoint, signatures, rotates ? signed.NextValidatorSet : null);
+            try
+            {
+                await _ganache.Rpc.CallAsync(contract.Address, data, Sender.Address);
+            }
+            catch (EthereumRpcException e)
+            {
+                Assert.Fail($"checkpoint {n} reverts: {AnchorContract.DescribeRevert(e.RevertData)}");
+            }
+            Assert.That((await AnchorAsync(contract, data)).Succeeded, Is.True, $"checkpoint {n} reverted");
+            current = signed.NextValidatorSet;
+        }
+        Assert.That(await contract.LatestCheckpointAsync(), Is.EqualTo((3UL, chain.Checkpoint(3).Checkpoint.Digest())));
+        Assert.That((await contract.ValidatorSetAsync()).Select(v => v.Address), Is.EqualTo(new[] { stays.Address }), "the contract follows the set that lost 2/3 of its power");
     }
 
     [Test]

@@ -26,7 +26,7 @@ public sealed class FuzzChain
     public Mempool Mempool { get; }
     public MemoryStore Store { get; }
 
-    /// <param name="checkpointInterval">Blocks per checkpoint: the state sync target takes a short interval, so a tail is a few blocks.</param>
+    /// <param name="checkpointInterval">Blocks per checkpoint, and per epoch: the state sync target takes a short interval, so a tail is a few blocks.</param>
     public FuzzChain(ulong checkpointInterval = ChainParameters.DefaultCheckpointInterval)
     {
         Spec = new ChainSpec
@@ -34,7 +34,7 @@ public sealed class FuzzChain
             Name = "fuzz",
             ChainId = ChainId,
             GenesisTimeUnixMs = 1_700_000_000_000,
-            Parameters = SmallChainParameters.Create() with { CheckpointInterval = checkpointInterval },
+            Parameters = SmallChainParameters.Create().WithCheckpointInterval(checkpointInterval),
             Accounts = [new GenesisAccount(Account.Address, 1_000_000_000)],
             Validators = [new GenesisValidator(Validator.Address, Validator.PublicKey, 5000)],
         };

@@ -45,8 +45,9 @@ public class AnchoringEndToEndTests
         var (first, _) = await contract.NextAsync();
 
         // Admit a second validator. It joins the set at the first epoch boundary after its stake
-        // lands (height 100 on a quick machine, 200 or later on a busy one); the checkpoint whose
-        // next set holds it rotates the anchored set, and the one after is checked against the new set.
+        // lands (height 101 on a quick machine, 201 or later on a busy one); the checkpoint whose
+        // next set holds it (the one ending at 100, or 200) rotates the anchored set, and the one
+        // after is checked against the new set.
         await AdmitNewcomerAsync(chain, rpc);
         var newcomer = DevChain.DevKey("newcomer", 0).Address;
 

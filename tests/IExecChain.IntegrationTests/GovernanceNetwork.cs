@@ -55,8 +55,12 @@ internal sealed partial class GovernanceNetwork : IDisposable
     public Uri Rpc(int i) => new($"http://127.0.0.1:{RpcBase + i}/");
     public static Address Validator(int i) => DevChain.DevAddress("validator", i);
 
-    /// <summary>The first height of the epoch after the one holding <paramref name="height"/>.</summary>
-    public ulong NextBoundary(ulong height) => (height / EpochLength + 1) * EpochLength;
+    /// <summary>
+    /// The first height of the set that a change made in block <paramref name="height"/> shows in: sets
+    /// are rebuilt at the end of an epoch's last block k·E from the state it leaves, so from the first
+    /// k·E at or after the change, at k·E + 1 (a checkpoint range's first height).
+    /// </summary>
+    public ulong NextBoundary(ulong height) => (height + EpochLength - 1) / EpochLength * EpochLength + 1;
 
     private string Spec()
     {

@@ -66,9 +66,10 @@ public class GovernanceTests
         }
         var members = set.GetProperty("validators").EnumerateArray().Select(v => v.GetProperty("address").GetString()).ToArray();
         Assert.That(members, Is.EquivalentTo(new[] { validator, newcomer.Address.ToString() }), "the newcomer joins at the epoch boundary (every 100 blocks)");
-        // The set is rebuilt at the end of the block before an epoch boundary (a multiple of 100): the
-        // first boundary after the stake's block is the first height signed under the set with the newcomer.
-        ulong boundary = (stakedAt / 100 + 1) * 100;
+        // The set is rebuilt at the end of an epoch's last block (a multiple of 100), from the state that
+        // block leaves: the height after the first multiple of 100 at or after the stake's block is the
+        // first one signed under the set with the newcomer.
+        ulong boundary = (stakedAt + 99) / 100 * 100 + 1;
         deadline = DateTime.UtcNow + TimeSpan.FromSeconds(20);
         while (JsonRpcClient.Quantity(await client.CallAsync("iex_blockNumber")) < boundary && DateTime.UtcNow < deadline) await Task.Delay(100);
         var handover = await BlockAsync(client, boundary - 1);

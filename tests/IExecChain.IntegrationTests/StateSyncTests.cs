@@ -110,7 +110,8 @@ public class StateSyncTests
         await validator.WaitForRpcAsync(chain.Rpc, TimeSpan.FromSeconds(30));
         string rpc = chain.Rpc.ToString();
 
-        // Governance admits a newcomer, which stakes: it enters the set at the next epoch boundary (every 100 blocks).
+        // Governance admits a newcomer, which stakes: it enters the set at the next epoch boundary (the
+        // height after a multiple of 100).
         var newcomer = DevChain.DevKey("newcomer", 0);
         var newcomerKey = chain.Dir.File("newcomer.json");
         var (code, output) = NodeProcess.Run("keys", "import", "--private-key", newcomer.ToHex(), "--out", newcomerKey, "--password-file", chain.PasswordFile);
@@ -129,7 +130,7 @@ public class StateSyncTests
             "--password-file", chain.PasswordFile, "--rpc", rpc, "--wait");
         Assert.That(code, Is.EqualTo(0), output);
         ulong stakedAt = ulong.Parse(Regex.Match(output, @"included in block (\d+)").Groups[1].Value, CultureInfo.InvariantCulture);
-        ulong boundary = (stakedAt / 100 + 1) * 100;
+        ulong boundary = (stakedAt + 99) / 100 * 100 + 1;
 
         var payerKey = chain.Dir.File("eth-payer.json");
         (code, output) = NodeProcess.Run("keys", "import", "--private-key", Ganache.Accounts[0].ToHex(), "--out", payerKey, "--password-file", chain.PasswordFile);

@@ -12,6 +12,7 @@ using IExecChain.Core.Wire;
 using IExecChain.Rpc.Chain;
 using IExecChain.Rpc.Contracts.Client;
 using IExecChain.State.Chain;
+using IExecChain.TestSupport;
 using NUnit.Framework;
 
 namespace IExecChain.Rpc.Tests;
@@ -72,9 +73,8 @@ public sealed class BridgeRpcTests
         };
         spec = spec with
         {
-            Parameters = spec.Parameters with
+            Parameters = spec.Parameters.WithCheckpointInterval(Interval) with
             {
-                CheckpointInterval = Interval,
                 Bridge = new BridgeParameters { EthChainId = 1337, Contract = new Address(Enumerable.Repeat((byte)0xB1, 20).ToArray()), Confirmations = 3 },
             },
         };

@@ -18,6 +18,7 @@ using IExecChain.State.Merkle;
 using IExecChain.State.Market;
 using IExecChain.State.TxPool;
 using IExecChain.Storage;
+using IExecChain.TestSupport;
 using IExecChain.Worker.Content;
 using IExecChain.Worker.Execution;
 using IExecChain.Worker.Results;
@@ -68,9 +69,8 @@ public sealed class ContractConformanceTests
         };
         _spec = spec with
         {
-            Parameters = spec.Parameters with
+            Parameters = spec.Parameters.WithCheckpointInterval(Interval) with
             {
-                CheckpointInterval = Interval,
                 Bridge = new BridgeParameters { EthChainId = 1337, Contract = new Address(Enumerable.Repeat((byte)0xB1, 20).ToArray()), Confirmations = 3 },
             },
         };

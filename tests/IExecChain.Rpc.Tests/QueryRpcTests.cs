@@ -9,6 +9,7 @@ using IExecChain.Core.Wire;
 using IExecChain.Rpc.Chain;
 using IExecChain.State.Chain;
 using IExecChain.Storage;
+using IExecChain.TestSupport;
 using NUnit.Framework;
 
 namespace IExecChain.Rpc.Tests;
@@ -27,7 +28,7 @@ public sealed class QueryRpcTests
         {
             Accounts = [new GenesisAccount(Alice.Address, 1_000_000_000), new GenesisAccount(Bob.Address, 1_000_000_000), new GenesisAccount(OneValidatorChain.Validator.Address, 1_000_000_000)],
         };
-        spec = spec with { Parameters = spec.Parameters with { CheckpointInterval = 4 } };
+        spec = spec with { Parameters = spec.Parameters.WithCheckpointInterval(4) };
         var processor = OneValidatorChain.Processor(spec);
         var registry = new RpcMethodRegistry();
         var governance = new GovernanceRpcMethods(spec, processor);

@@ -27,13 +27,14 @@ internal sealed class TestChain
 
     private static PrivateKey Key(string name) => new(Keccak256.HashToArray(Encoding.ASCII.GetBytes("test/" + name)));
 
-    public TestChain(IKeyValueStore? store = null, int accounts = 5, ulong unbondingPeriod = 3, MempoolOptions? mempool = null, ulong checkpointInterval = 100,
+    /// <param name="checkpointInterval">Blocks per checkpoint, and per epoch (<see cref="SmallChainParameters.WithCheckpointInterval"/>).</param>
+    public TestChain(IKeyValueStore? store = null, int accounts = 5, ulong unbondingPeriod = 3, MempoolOptions? mempool = null, ulong checkpointInterval = 10,
         bool requireAppApproval = false, MarketParameters? market = null, Func<ChainSpec, ChainSpec>? adjustSpec = null)
     {
         var spec = BuildSpec(accounts, unbondingPeriod);
         spec = spec with
         {
-            Parameters = spec.Parameters with { CheckpointInterval = checkpointInterval, Market = (market ?? new MarketParameters()) with { RequireAppApproval = requireAppApproval } },
+            Parameters = spec.Parameters.WithCheckpointInterval(checkpointInterval) with { Market = (market ?? new MarketParameters()) with { RequireAppApproval = requireAppApproval } },
         };
         Spec = adjustSpec is null ? spec : adjustSpec(spec);
         Store = store ?? new MemoryStore();

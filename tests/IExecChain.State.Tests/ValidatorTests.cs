@@ -53,12 +53,12 @@ public sealed class ValidatorTests
 
         Assert.That(chain.Processor.Head.Height, Is.LessThan(9));
         Assert.That(SetAddresses(chain), Does.Not.Contain(Newcomer.Address), "set changes wait for the epoch boundary");
-        ProduceUntil(chain, 8);
-        Assert.That(SetAddresses(chain), Does.Not.Contain(Newcomer.Address));
+        ProduceUntil(chain, 9);
+        Assert.That(SetAddresses(chain), Does.Not.Contain(Newcomer.Address), "height 10 ends the epoch and its checkpoint range: still the old set");
         var before = chain.Processor.Head.ValidatorSetHash;
-        ProduceUntil(chain, 9);   // block 9 ends the epoch: the set of height 10 includes the newcomer
+        ProduceUntil(chain, 10);   // block 10 ends the epoch: the set of height 11 includes the newcomer
         Assert.That(SetAddresses(chain), Does.Contain(Newcomer.Address));
-        Assert.That(chain.Processor.Head.ValidatorSetHash, Is.Not.EqualTo(before), "block 9 announces the next set's hash");
+        Assert.That(chain.Processor.Head.ValidatorSetHash, Is.Not.EqualTo(before), "block 10 announces the next set's hash");
         Assert.That(ValidatorLedger.PowerIn(chain.Processor.Validators, Newcomer.Address), Is.EqualTo(50_000UL * 1000));
     }
 

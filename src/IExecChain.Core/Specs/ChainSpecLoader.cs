@@ -61,7 +61,7 @@ public static class ChainSpecLoader
         var fees = r.Child(p, "fees", out var f);
         fees.ExpectObject(f, "transfer", "stake", "unstake", "governance", "anchorReceipt", "bridge", "registry", "order", "contribution");
         var defaults = new FeeSchedule { Transfer = 0, Stake = 0, Unstake = 0 };
-        return new ChainParameters
+        var parameters = new ChainParameters
         {
             BlockIntervalMs = (int)r.UInt64(p, "blockIntervalMs", min: 10, max: 60_000),
             MaxBlockTransactions = (int)r.UInt64(p, "maxBlockTransactions", min: 1, max: 1_000_000),
@@ -88,6 +88,14 @@ public static class ChainSpecLoader
             Market = p.TryGetProperty("market", out _) ? ReadMarket(r.Child(p, "market", out var m), m) : new MarketParameters(),
             Bridge = p.TryGetProperty("bridge", out _) ? ReadBridge(r.Child(p, "bridge", out var b), b) : null,
         };
+        // The set changes only at the first height of an epoch; when that is also the first height of a
+        // checkpoint range, each checkpoint is signed by the set the previous one names, which is what
+        // the anchor contract and a joining node's light client check (docs/consensus.md).
+        if (parameters.EpochLength % parameters.CheckpointInterval != 0)
+            throw new ChainSpecException($"{r.Path}.epochLength: {parameters.EpochLength} is not a multiple of checkpointInterval " +
+                $"{parameters.CheckpointInterval}{(p.TryGetProperty("checkpointInterval", out _) ? "" : " (the default)")}: the validator set may change " +
+                "only where a checkpoint range starts, so that each checkpoint is signed by the set the previous checkpoint names");
+        return parameters;
     }
 
     private static BridgeParameters ReadBridge(Reader r, JsonElement b)

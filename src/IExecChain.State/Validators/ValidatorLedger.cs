@@ -11,7 +11,8 @@ namespace IExecChain.State.Validators;
 /// The validator set as state: who is admitted, their reputation, the set of the next height with
 /// its proposer priorities, and the end-of-block rules that move them (reputation from the last
 /// commit, priorities every block, membership and power at epoch boundaries). Voting power =
-/// floor(stake / power unit) × reputation, fixed for a whole epoch.
+/// floor(stake / power unit) × reputation, fixed for a whole epoch. Epoch k + 1 is heights
+/// k·E + 1 to (k + 1)·E, like checkpoint ranges (heights 1 to E keep the genesis set).
 /// </summary>
 public static class ValidatorLedger
 {
@@ -107,16 +108,21 @@ public static class ValidatorLedger
 
     /// <summary>
     /// End of block <paramref name="height"/>: the set that validated it becomes the last set, and the
-    /// set of the next height is stored with priorities advanced one step. At an epoch boundary the
-    /// next set is rebuilt from the admitted validators that are not jailed and stake the minimum.
-    /// Returns the next set.
+    /// set of the next height is stored with priorities advanced one step. At the end of an epoch's
+    /// last block (a multiple of the epoch length) the next set is rebuilt from the admitted
+    /// validators that are not jailed and stake the minimum. Returns the next set.
     /// </summary>
     public static ValidatorSet AdvanceHeight(WorldState state, ulong height, ulong epochLength, ulong minStake, ConsensusParameters p)
     {
         var current = CurrentSet(state);
         state.SetRecord(StateKeys.LastValidatorSet, current);
         ulong next = height + 1;
-        var nextSet = next % epochLength == 0 ? Rebuild(state, current, next, minStake, p) : current.Clone();
+        // A new set takes effect at k·E + 1, the first height of a checkpoint range (E is a multiple of
+        // the checkpoint interval, ChainSpecLoader), so every block of a range is validated by one set:
+        // the one the previous checkpoint names, which is the set the anchor contract and light clients
+        // check this range's checkpoint signatures against. Taking effect at k·E, the range's last
+        // height, the new set would sign a checkpoint that the old set must approve.
+        var nextSet = height % epochLength == 0 ? Rebuild(state, current, next, minStake, p) : current.Clone();
 
         var weighted = new WeightedValidator[nextSet.Validators.Count];
         for (int i = 0; i < weighted.Length; i++)

@@ -72,7 +72,13 @@ internal sealed class FixtureScenarioException(string message) : Exception(messa
 internal sealed class ConsensusFixture
 {
     public const int Workers = 6;
-    public const ulong UnbondingPeriod = 5, CheckpointInterval = 50, VotingPeriod = 20;
+    public const ulong UnbondingPeriod = 5, VotingPeriod = 20;
+
+    /// <summary>
+    /// Two checkpoints per epoch, as on the devnet (ten): the set may change only where a checkpoint
+    /// range starts, and some ranges start with no change.
+    /// </summary>
+    public const ulong EpochLength = 20, CheckpointInterval = 10;
 
     public static readonly PrivateKey Alice = Key("alice"), Bob = Key("bob"), Newcomer = Key("newcomer");
 
@@ -98,6 +104,7 @@ internal sealed class ConsensusFixture
         Parameters = spec.Parameters with
         {
             UnbondingPeriodBlocks = UnbondingPeriod,
+            EpochLength = EpochLength,
             CheckpointInterval = CheckpointInterval,
             Consensus = spec.Parameters.Consensus with { GovernanceVotingPeriodBlocks = VotingPeriod },
             Bridge = new BridgeParameters { EthChainId = 1337, Contract = new Address(Enumerable.Repeat((byte)0xB1, Address.Size).ToArray()) },

@@ -124,7 +124,7 @@ internal static class LedgerScript
         f.ExpectReceipts(executed, "SS", "admitting and funding the newcomer");
         f.Expect(StatusOf(f, AdmitNewcomer) == ProposalStatus.Passed, "the admission to pass");
         f.ExpectReceipts(f.Produce(f.Stake(Newcomer, StakeRole.Validator, 1_000)), "S", "the newcomer's validator stake");
-        f.ProduceWhileNot(() => f.Chain.Processor.FindValidator(Newcomer.Address) is not null, 10, "the newcomer in the set at the next epoch");
+        f.ProduceWhileNot(() => f.Chain.Processor.FindValidator(Newcomer.Address) is not null, (int)ConsensusFixture.EpochLength, "the newcomer in the set at the next epoch");
         f.Reach(Milestone.ValidatorJoinedTheSet);
     }
 
@@ -222,7 +222,7 @@ internal static class LedgerScript
         var info = StateReader.ValidatorInfo(f.Chain.Tree, Newcomer.Address)!;
         f.Expect(info.JailedUntil > f.Head && info.Reputation == 0 && f.Chain.StakeOf(Newcomer.Address).ValidatorStake == 950,
             "the newcomer jailed, its reputation zeroed and 5% of its stake burned");
-        f.ProduceWhileNot(() => f.Chain.Processor.FindValidator(Newcomer.Address) is null, 10, "the jailed newcomer out of the set at the next epoch");
+        f.ProduceWhileNot(() => f.Chain.Processor.FindValidator(Newcomer.Address) is null, (int)ConsensusFixture.EpochLength, "the jailed newcomer out of the set at the next epoch");
         f.Reach(Milestone.EquivocationPunished);
     }
 

@@ -26,8 +26,8 @@ public class SnapshotTests
         _fixture = ConsensusFixture.Build((f, executed) =>
         {
             ulong height = executed.Block.Height;
-            // At each checkpoint height, and at one height inside each interval (17 blocks past it).
-            if (height % ConsensusFixture.CheckpointInterval is not (0 or 17)) return;
+            // At each checkpoint height, and at one height inside each interval (7 blocks past it).
+            if (height % ConsensusFixture.CheckpointInterval is not (0 or 7)) return;
             var chunks = new List<byte[]>();
             var manifest = SnapshotWriter.Write(f.Chain.Store.Iterate(DbColumn.StateValues), f.Chain.Spec.ChainId, height, executed.Block.Hash,
                 f.Chain.Tree.Root, (_, bytes) => chunks.Add(bytes.ToArray()), chunkBytes: 16 * 1024);
