@@ -25,17 +25,7 @@ public class AnchoringEndToEndTests
         await node.WaitForRpcAsync(chain.Rpc, TimeSpan.FromSeconds(30));
         string rpc = chain.Rpc.ToString();
 
-        // The Ethereum payer's key as a keystore, and the contract's creation code from solc-js.
-        var payerKey = chain.Dir.File("eth-payer.json");
-        var (code, output) = NodeProcess.Run("keys", "import", "--private-key", Ganache.Accounts[0].ToHex(), "--out", payerKey, "--password-file", chain.PasswordFile);
-        Assert.That(code, Is.EqualTo(0), output);
-        var bytecodeFile = chain.Dir.File("anchor.bin");
-        File.WriteAllText(bytecodeFile, Hex.Encode(AnchorArtifact.Bytecode));
-
-        (code, output) = NodeProcess.Run(TimeSpan.FromSeconds(60), "anchor", "deploy", "--rpc", rpc, "--eth-rpc", ganache.Endpoint.ToString(),
-            "--eth-key", payerKey, "--password-file", chain.PasswordFile, "--bytecode", bytecodeFile);
-        Assert.That(code, Is.EqualTo(0), output);
-        var anchor = output.Split('\n', StringSplitOptions.RemoveEmptyEntries).First(l => l.StartsWith("0x", StringComparison.Ordinal)).Trim();
+        var (anchor, payerKey) = AnchorDeploy.Run(chain, ganache);
         var contract = new AnchorContract(ganache.Rpc, Address.Parse(anchor));
         using var side = new JsonRpcClient(chain.Rpc);
 
@@ -84,7 +74,7 @@ public class AnchoringEndToEndTests
         await AssertAnchorReceiptsAsync(side, ganache, anchor, first, latest, relayer);
 
         ulong verifiedHeight = JsonRpcClient.Quantity((await side.CallAsync("iex_getCheckpoint", first.ToString(CultureInfo.InvariantCulture))).GetProperty("firstHeight")) + 6;
-        (code, output) = NodeProcess.Run("anchor", "verify", "--rpc", rpc, "--eth-rpc", ganache.Endpoint.ToString(), "--anchor", anchor,
+        var (code, output) = NodeProcess.Run("anchor", "verify", "--rpc", rpc, "--eth-rpc", ganache.Endpoint.ToString(), "--anchor", anchor,
             "--height", verifiedHeight.ToString(CultureInfo.InvariantCulture));
         Assert.That(code, Is.EqualTo(0), output);
         Assert.That(output, Does.Contain("verified by the contract"));

@@ -132,15 +132,7 @@ public class StateSyncTests
         ulong stakedAt = ulong.Parse(Regex.Match(output, @"included in block (\d+)").Groups[1].Value, CultureInfo.InvariantCulture);
         ulong boundary = (stakedAt + 99) / 100 * 100 + 1;
 
-        var payerKey = chain.Dir.File("eth-payer.json");
-        (code, output) = NodeProcess.Run("keys", "import", "--private-key", Ganache.Accounts[0].ToHex(), "--out", payerKey, "--password-file", chain.PasswordFile);
-        Assert.That(code, Is.EqualTo(0), output);
-        var bytecodeFile = chain.Dir.File("anchor.bin");
-        File.WriteAllText(bytecodeFile, Hex.Encode(AnchorArtifact.Bytecode));
-        (code, output) = NodeProcess.Run(TimeSpan.FromSeconds(60), "anchor", "deploy", "--rpc", rpc, "--eth-rpc", ganache.Endpoint.ToString(),
-            "--eth-key", payerKey, "--password-file", chain.PasswordFile, "--bytecode", bytecodeFile);
-        Assert.That(code, Is.EqualTo(0), output);
-        var anchor = output.Split('\n', StringSplitOptions.RemoveEmptyEntries).First(l => l.StartsWith("0x", StringComparison.Ordinal)).Trim();
+        var (anchor, payerKey) = AnchorDeploy.Run(chain, ganache);
         var contract = new AnchorContract(ganache.Rpc, Address.Parse(anchor));
         var (first, _) = await contract.NextAsync();
         using var relayer = NodeProcess.Start("relayer", "--rpc", rpc, "--eth-rpc", ganache.Endpoint.ToString(), "--eth-key", payerKey,
