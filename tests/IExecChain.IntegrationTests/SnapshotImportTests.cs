@@ -146,7 +146,7 @@ public class SnapshotImportTests
         Assert.That(await Metric(chain.Rpc, "iexec_blocks_pruned_total"), Is.GreaterThan(0));
     }
 
-    private static async Task<JsonRpcClientException> RefusedAsync(Func<Task> call)
+    internal static async Task<JsonRpcClientException> RefusedAsync(Func<Task> call)
     {
         try
         {

@@ -22,11 +22,14 @@ public class StateSyncTests
     public async Task A_node_joins_by_state_sync_from_several_peers_and_bans_the_one_serving_bad_chunks()
     {
         using var net = new FourValidators();
-        // A snapshot at every checkpoint, in 4 KiB chunks so that every peer serves some.
+        // A snapshot at every checkpoint, in 4 KiB chunks so that every peer serves some. Validators 0, 2
+        // and 3 keep only their newest 40 blocks: pruned nodes serve snapshots too. Validator 1 keeps
+        // every block, the reference the joined node is compared with.
         for (int i = 0; i < FourValidators.Count; i++)
         {
             var config = JsonNode.Parse(File.ReadAllText(net.ConfigPath(i)))!.AsObject();
             config["snapshots"] = new JsonObject { ["everyCheckpoints"] = 1, ["keep"] = 3, ["chunkBytes"] = 4096 };
+            if (i != 1) config["retainBlocks"] = 40;
             File.WriteAllText(net.ConfigPath(i), config.ToJsonString());
         }
         await Task.WhenAll(net.StartAsync(0), net.StartAsync(1), net.StartAsync(2), net.StartAsync(3));
@@ -34,10 +37,12 @@ public class StateSyncTests
             "--accounts", "400", "--rate", "200", "--duration", "3");
         Assert.That(loaded, Is.EqualTo(0), loadOutput);
 
-        using var validator = new NodeRpcClient(net.Rpc(0));
+        using var validator = new NodeRpcClient(net.Rpc(1));
         ulong afterLoad = await validator.BlockNumberAsync();
         // Past checkpoint 8, so that checkpoint 1 is more than the unbonding period (50 blocks) behind.
-        await net.WaitForHeightAsync(0, Math.Max(afterLoad + 25, 85), TimeSpan.FromSeconds(120));
+        await net.WaitForHeightAsync(1, Math.Max(afterLoad + 25, 85), TimeSpan.FromSeconds(120));
+        using var pruned = new NodeRpcClient(net.Rpc(0));
+        Assert.That((await SnapshotImportTests.RefusedAsync(() => pruned.GetBlockByNumberAsync(5))).Code, Is.EqualTo(-32001), "validator 0 has pruned block 5");
         var latest = (await validator.GetLatestCheckpointAsync())!;
         ulong latestNumber = latest.Number.Value;
 
