@@ -170,6 +170,26 @@ internal sealed class SnapshotWorld
     public BlockProcessor Open(IKeyValueStore store, TransactionVerifier verifier) =>
         new(Spec, store, new StateTree(store), new BlockStore(store, ChainId, Spec.Parameters.MaxTransactionBytes), verifier);
 
+    /// <summary>
+    /// A database of its own at the head of the chain (1,000,000 accounts): a copy of the replay base with the
+    /// last <see cref="SnapshotBenchmarks.ReplayBlocks"/> blocks applied, so the shared source stays as it is.
+    /// </summary>
+    public BlockProcessor OpenCopyAtHead(string path, TransactionVerifier verifier, out RocksDbStore store)
+    {
+        CopyDirectory(ReplayBase, path);
+        store = new RocksDbStore(path);
+        var processor = Open(store, verifier);
+        for (int i = 0; i < ReplayBlockBytes.Count; i++)
+        {
+            if (!ChainBlock.TryDecode(ReplayBlockBytes[i], ChainId, Spec.Parameters.MaxTransactionBytes, out var block, out var error))
+                throw new InvalidOperationException(error);
+            var executed = processor.Execute(block!, out error) ?? throw new InvalidOperationException($"block {block!.Height} refused: {error}");
+            processor.Commit(executed, ReplayCommits[i]);
+        }
+        if (processor.Tree.Root != StateRoot) throw new InvalidOperationException("the copy did not reach the head's state");
+        return processor;
+    }
+
     /// <summary>The snapshot of the source at height 200: chunk files and the manifest, as a node keeps them.</summary>
     public SnapshotManifest WriteSnapshot(string dir)
     {
@@ -382,7 +402,8 @@ internal sealed class SnapshotWorld
         Directory.Delete(path, recursive: true);
     }
 
-    private Commit CommitFor(BlockProcessor processor, ExecutedBlock executed)
+    /// <summary>The validator's commit of <paramref name="executed"/>, with a checkpoint signature at checkpoint heights.</summary>
+    public Commit CommitFor(BlockProcessor processor, ExecutedBlock executed)
     {
         var block = executed.Block;
         var signature = new CommitSignature
@@ -398,7 +419,7 @@ internal sealed class SnapshotWorld
     }
 
     /// <summary>Account n's address: 20 bytes of keccak-256 of n, so every transfer creates an account.</summary>
-    private static Address AccountAddress(int n)
+    public static Address AccountAddress(int n)
     {
         Span<byte> seed = stackalloc byte[4];
         System.Buffers.Binary.BinaryPrimitives.WriteInt32BigEndian(seed, n);
