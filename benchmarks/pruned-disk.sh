@@ -6,7 +6,8 @@
 # every 100 checkpoints = 1,000 blocks). Each chain's data directory is prepared by `iexchain devnet`
 # (keys, spec, genesis; stopped at height 1), then its node runs with `iexchain run` and `iexchain bench
 # transfers` drives it. Every INTERVAL seconds the script samples `du -sb` of each node's db and
-# snapshots directories and prints a table.
+# snapshots directories, and the db's write-ahead log files apart, and prints a table; at the end it
+# stops the nodes and measures the dbs again.
 # Usage: benchmarks/pruned-disk.sh [SECONDS] [RATE] [INTERVAL] (defaults 600, 1,000 transfers/s per
 # chain, 30); figures go to stdout and $work/table.txt.
 set -euo pipefail
@@ -21,6 +22,8 @@ rm -rf "$work"; mkdir -p "$work"
 call() { curl -s "http://127.0.0.1:$1/" -H 'content-type: application/json' -d "{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"$2\",\"params\":[${3:-}]}"; }
 number() { call "$1" iex_blockNumber | python3 -c 'import json,sys; print(int(json.load(sys.stdin)["result"],16))' 2>/dev/null || echo 0; }
 bytes() { if [ -d "$1" ]; then du -sb "$1" | cut -f1; else echo 0; fi; }
+# RocksDB's write-ahead log files (*.log in the db directory), part of the db's bytes.
+wal() { find "$1" -maxdepth 1 -name '*.log' -printf '%s\n' 2>/dev/null | awk '{s += $1} END {print s + 0}'; }
 
 pids=()
 trap 'for p in "${pids[@]}"; do kill -TERM "$p" 2>/dev/null || true; done; wait' EXIT
@@ -49,13 +52,13 @@ loads=("${pids[@]:2}")
 
 start=$(date +%s)
 {
-  echo "| t (s) | height pruned / full | pruned db | full db | pruned snapshots | full snapshots |"
-  echo "|---:|---:|---:|---:|---:|---:|"
+  echo "| t (s) | height pruned / full | pruned db | full db | pruned WAL | full WAL | pruned snapshots | full snapshots |"
+  echo "|---:|---:|---:|---:|---:|---:|---:|---:|"
 } | tee "$work/table.txt"
 while :; do
   t=$(( $(date +%s) - start ))
-  printf '| %d | %d / %d | %d | %d | %d | %d |\n' "$t" "$(number "${ports[0]}")" "$(number "${ports[1]}")" \
-    "$(bytes "$work/pruned/node-0/db")" "$(bytes "$work/full/node-0/db")" \
+  printf '| %d | %d / %d | %d | %d | %d | %d | %d | %d |\n' "$t" "$(number "${ports[0]}")" "$(number "${ports[1]}")" \
+    "$(bytes "$work/pruned/node-0/db")" "$(bytes "$work/full/node-0/db")" "$(wal "$work/pruned/node-0/db")" "$(wal "$work/full/node-0/db")" \
     "$(bytes "$work/pruned/node-0/snapshots")" "$(bytes "$work/full/node-0/snapshots")" | tee -a "$work/table.txt"
   running=0
   for p in "${loads[@]}"; do kill -0 "$p" 2>/dev/null && running=1; done
@@ -66,4 +69,8 @@ for i in 0 1; do
   echo "${names[$i]}: $(tail -n 3 "$work/${names[$i]}-bench.log" | tr '\n' ' ')"
   grep -E "Pruned|Snapshot at height" "$work/${names[$i]}.log" | tail -n 2 || true
 done | tee -a "$work/table.txt"
+# The nodes stop here (flushing their memtables): what is left in tables once the log is gone.
+for p in "${pids[@]:0:2}"; do kill -TERM "$p" 2>/dev/null || true; done
+for p in "${pids[@]:0:2}"; do while kill -0 "$p" 2>/dev/null; do sleep 1; done; done
+echo "after the nodes stopped: pruned db $(bytes "$work/pruned/node-0/db") (WAL $(wal "$work/pruned/node-0/db")), full db $(bytes "$work/full/node-0/db") (WAL $(wal "$work/full/node-0/db"))" | tee -a "$work/table.txt"
 echo "pruned node: snapshots kept: $(ls "$work/pruned/node-0/snapshots" | tr '\n' ' '); full node: $(ls "$work/full/node-0/snapshots" 2>/dev/null | tr '\n' ' ')" | tee -a "$work/table.txt"

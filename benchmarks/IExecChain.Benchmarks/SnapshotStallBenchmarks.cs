@@ -84,7 +84,8 @@ public class SnapshotStallBenchmarks
         _proposer = TransactionSamples.Key("validator");
         _last = _processor.Blocks.GetCommit(_processor.Head.Height);
 
-        // One block from the world's funder gives each sender its funds (the funder's next nonce follows the chain's transfers).
+        // One block from the world's funder gives each sender its funds (its next nonce follows the chain's transfers; it held
+        // 10^15 at genesis: after ~1.5 × 10^12 sent, 1,000 × 10^11 fits and 1,000 × 10^12 does not).
         var funder = TransactionSamples.Key("funder");
         ulong funderNonce = (ulong)(SnapshotBenchmarks.Blocks * SnapshotBenchmarks.BlockSize);
         _senders = new PrivateKey[BlockSize];
@@ -97,7 +98,7 @@ public class SnapshotStallBenchmarks
                 ChainId = SnapshotWorld.ChainId,
                 Nonce = funderNonce + (ulong)i,
                 Fee = 100,
-                Transfer = new Transfer { To = ByteString.CopyFrom(_senders[i].Address.ToArray()), Amount = 1_000_000_000_000 },
+                Transfer = new Transfer { To = ByteString.CopyFrom(_senders[i].Address.ToArray()), Amount = 100_000_000_000 },
             };
             funding.Add(TransactionSamples.Decode(TransactionCodec.Sign(body, funder)));
         }
@@ -163,7 +164,8 @@ public class SnapshotStallBenchmarks
         var executed = _processor.Propose(_proposer.Address, _processor.Head.TimeUnixMs + 1000, candidates, _last);
         long proposed = Stopwatch.GetTimestamp();
         if (executed.Block.Transactions.Count != candidates.Count)
-            throw new InvalidOperationException($"block {executed.Block.Height} holds {executed.Block.Transactions.Count} of {candidates.Count}: {(executed.Excluded.Count > 0 ? executed.Excluded[0].Reason : "block limit")}");
+            throw new InvalidOperationException($"block {executed.Block.Height} holds {executed.Block.Transactions.Count} of {candidates.Count}: "
+                + string.Join("; ", executed.Excluded.Select(e => $"{e.Tx} (sender #{Array.FindIndex(_senders, k => k.Address == e.Tx.Sender)}): {e.Reason}")));
         _last = _world.CommitFor(_processor, executed);
         _processor.Commit(executed, _last);
         if (During != Background.None && _snapshot.IsCompleted) StartSnapshot();
