@@ -166,7 +166,7 @@ public class DevnetTests
     [TestCase(new[] { "--role", "relayer" }, "--role relayer needs --eth-rpc URL")]
     [TestCase(new[] { "--role", "relayer", "--eth-rpc", "http://127.0.0.1:1" }, "--role relayer needs --eth-key FILE")]
     [TestCase(new[] { "--role", "relayer", "--eth-rpc", "http://127.0.0.1:1", "--eth-key", "k.json" }, "--role relayer needs --anchor ADDRESS")]
-    [TestCase(new[] { "--eth-rpc", "http://127.0.0.1:1" }, "--eth-rpc is for a validator (--key) or --role relayer")]
+    [TestCase(new[] { "--eth-rpc", "http://127.0.0.1:1" }, "--eth-rpc is for a validator (--key), --role relayer or --trust-anchor")]
     [TestCase(new[] { "--eth-key", "k.json" }, "--eth-key and --anchor are for --role relayer")]
     [TestCase(new[] { "--eth-rpc", "ws://127.0.0.1:1" }, "--eth-rpc: 'ws://127.0.0.1:1' is not an http(s) URL")]
     [TestCase(new[] { "--role", "validator" }, "--role validator needs --key FILE")]
