@@ -57,6 +57,8 @@ public class NodeConfigFileTests
         var snapshots = Parse("""{"snapshots": {"everyCheckpoints": 0}}""").Snapshots!;
         Assert.That((snapshots.EveryCheckpoints, snapshots.Keep), Is.EqualTo((0UL, new Snapshots.SnapshotOptions().Keep)), "0 takes none; keep stays at its default");
         Assert.That(Parse("""{"snapshots": {"chunkBytes": 4096}}""").Snapshots!.ChunkBytes, Is.EqualTo(4096));
+        Assert.That(Parse("""{"snapshots": {"writerShare": 0.5}}""").Snapshots!.WriterShare, Is.EqualTo(0.5));
+        Assert.That(Parse("""{"snapshots": {"keep": 3}}""").Snapshots!.WriterShare, Is.EqualTo(Snapshots.SnapshotOptions.DefaultWriterShare));
     }
 
     [TestCase("""{"datadir": "/x"}""", "--config: $.datadir: unknown field (known: data, key, passwordFile, rpc, p2p, peers, rpcAllowedHosts, contentUploads, admission, ethRpc, logging, snapshots, retainBlocks)")]
@@ -98,7 +100,10 @@ public class NodeConfigFileTests
     [TestCase("""{"snapshots": {"everyCheckpoints": -1}}""", "--config: $.snapshots.everyCheckpoints: must be a non-negative integer")]
     [TestCase("""{"snapshots": {"chunkBytes": 100}}""", "--config: $.snapshots.chunkBytes: must be an integer from 4096 to 16777216")]
     [TestCase("""{"snapshots": {"chunkBytes": 16777217}}""", "--config: $.snapshots.chunkBytes: must be an integer from 4096 to 16777216")]
-    [TestCase("""{"snapshots": {"every": 5}}""", "--config: $.snapshots.every: unknown field (known: everyCheckpoints, keep, chunkBytes)")]
+    [TestCase("""{"snapshots": {"every": 5}}""", "--config: $.snapshots.every: unknown field (known: everyCheckpoints, keep, chunkBytes, writerShare)")]
+    [TestCase("""{"snapshots": {"writerShare": 0}}""", "--config: $.snapshots.writerShare: must be a number above 0 and at most 1 (the snapshot writer's share of one core)")]
+    [TestCase("""{"snapshots": {"writerShare": 1.5}}""", "--config: $.snapshots.writerShare: must be a number above 0 and at most 1 (the snapshot writer's share of one core)")]
+    [TestCase("""{"snapshots": {"writerShare": "half"}}""", "--config: $.snapshots.writerShare: must be a number above 0 and at most 1 (the snapshot writer's share of one core)")]
     public void A_field_of_the_wrong_type_or_range_is_refused_by_name(string json, string message) =>
         Assert.That(Assert.Throws<CliException>(() => Parse(json))!.Message, Is.EqualTo(message));
 

@@ -28,7 +28,7 @@ public sealed class NodeConfigFile
     private static readonly string[] Fields = ["data", "key", "passwordFile", "rpc", "p2p", "peers", "rpcAllowedHosts", "contentUploads", "admission", "ethRpc", "logging", "snapshots", "retainBlocks"];
     private static readonly string[] LoggingFields = ["format", "levels"];
     private static readonly string[] AdmissionFields = ["targetQueueMs", "minBudget", "minRetryAfterMs"];
-    private static readonly string[] SnapshotFields = ["everyCheckpoints", "keep", "chunkBytes"];
+    private static readonly string[] SnapshotFields = ["everyCheckpoints", "keep", "chunkBytes", "writerShare"];
     private static readonly string[] UploadFields = ["maxContentBytes", "maxBytesPerAccount", "maxBytesTotal", "windowSeconds", "uploaders"];
 
     public static NodeConfigFile Load(string path)
@@ -177,10 +177,10 @@ public sealed class NodeConfigFile
         return options;
     }
 
-    /// <summary>"snapshots": { everyCheckpoints (0 = none), keep (at least 1), chunkBytes (4 KiB to 16 MiB) }; absent fields keep their defaults.</summary>
     /// <summary>The smallest snapshot chunk a node config may ask for: smaller only multiplies requests.</summary>
     public const int MinChunkBytes = 4096;
 
+    /// <summary>"snapshots": { everyCheckpoints (0 = none), keep (at least 1), chunkBytes (4 KiB to 16 MiB), writerShare ((0, 1]) }; absent fields keep their defaults.</summary>
     private static Snapshots.SnapshotOptions SnapshotSettings(JsonElement value)
     {
         if (value.ValueKind != JsonValueKind.Object) throw new CliException("--config: $.snapshots: must be an object");
@@ -193,6 +193,13 @@ public sealed class NodeConfigFile
                 if (property.Value.ValueKind != JsonValueKind.Number || !property.Value.TryGetInt32(out int bytes) || bytes < MinChunkBytes || bytes > State.Snapshots.SnapshotFormat.MaxChunkBytes)
                     throw new CliException($"--config: $.snapshots.chunkBytes: must be an integer from {MinChunkBytes} to {State.Snapshots.SnapshotFormat.MaxChunkBytes}");
                 options = options with { ChunkBytes = bytes };
+                continue;
+            }
+            if (property.Name == "writerShare")
+            {
+                if (property.Value.ValueKind != JsonValueKind.Number || !property.Value.TryGetDouble(out double share) || !(share > 0 && share <= 1))
+                    throw new CliException("--config: $.snapshots.writerShare: must be a number above 0 and at most 1 (the snapshot writer's share of one core)");
+                options = options with { WriterShare = share };
                 continue;
             }
             if (property.Value.ValueKind != JsonValueKind.Number || !property.Value.TryGetInt32(out int number) || number < (property.Name == "keep" ? 1 : 0))

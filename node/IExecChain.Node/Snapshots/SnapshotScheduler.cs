@@ -15,6 +15,15 @@ public sealed record SnapshotOptions
     public int Keep { get; init; } = 2;
 
     public int ChunkBytes { get; init; } = State.Snapshots.SnapshotFormat.DefaultChunkBytes;
+
+    /// <summary>
+    /// The writer's share of one core while it runs, in (0, 1] (<see cref="SnapshotPacer"/>): on a machine
+    /// of few cores a writer at full speed slows the blocks committed meanwhile (benchmarks/RESULTS.md
+    /// "Snapshot while committing").
+    /// </summary>
+    public double WriterShare { get; init; } = DefaultWriterShare;
+
+    public const double DefaultWriterShare = 0.25;
 }
 
 /// <summary>
@@ -74,14 +83,16 @@ public sealed partial class SnapshotScheduler : IAsyncDisposable
     private void Take(ulong height, Core.Primitives.Hash256 hash, Core.Primitives.Hash256 root, IEnumerator<(byte[] Key, byte[] Value)> entries, bool any)
     {
         var watch = System.Diagnostics.Stopwatch.StartNew();
+        var pacer = new SnapshotPacer(_options.WriterShare);
         try
         {
             using (entries)
             {
-                var made = SnapshotFiles.Create(Rest(entries, any), height, hash, root, _processor.Blocks, _spec, _specPath,
+                var made = SnapshotFiles.Create(pacer.Pace(Rest(entries, any), _stop.Token), height, hash, root, _processor.Blocks, _spec, _specPath,
                     SnapshotFiles.DirectoryFor(_dataDir, height), _options.ChunkBytes, _stop.Token);
                 Taken++;
-                LogTaken(_logger, height, made.Id.ToString(), (long)made.Manifest.Entries, made.Manifest.ChunkHashes.Count, made.Manifest.TotalBytes / 1048576.0, watch.Elapsed.TotalSeconds);
+                LogTaken(_logger, height, made.Id.ToString(), (long)made.Manifest.Entries, made.Manifest.ChunkHashes.Count, made.Manifest.TotalBytes / 1048576.0,
+                    watch.Elapsed.TotalSeconds, pacer.Slept.TotalSeconds);
             }
             var all = SnapshotFiles.List(_dataDir);
             for (int i = 0; i < all.Count - _options.Keep; i++) Directory.Delete(all[i].Directory, recursive: true);
@@ -111,8 +122,8 @@ public sealed partial class SnapshotScheduler : IAsyncDisposable
         _stop.Dispose();
     }
 
-    [LoggerMessage(Level = LogLevel.Information, Message = "Snapshot at height {Height}: {Id}, {Entries} entries in {Chunks} chunk(s), {MiB:F1} MiB, written in {Seconds:F1} s")]
-    private static partial void LogTaken(ILogger logger, ulong height, string id, long entries, int chunks, double mib, double seconds);
+    [LoggerMessage(Level = LogLevel.Information, Message = "Snapshot at height {Height}: {Id}, {Entries} entries in {Chunks} chunk(s), {MiB:F1} MiB, written in {Seconds:F1} s ({Paused:F1} s of it paused to leave the blocks their CPU)")]
+    private static partial void LogTaken(ILogger logger, ulong height, string id, long entries, int chunks, double mib, double seconds, double paused);
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Snapshot at height {Height} skipped: the previous one is still being written")]
     private static partial void LogSkipped(ILogger logger, ulong height);
