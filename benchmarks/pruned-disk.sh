@@ -10,12 +10,16 @@
 # stops the nodes and measures the dbs again.
 # Usage: benchmarks/pruned-disk.sh [SECONDS] [RATE] [INTERVAL] (defaults 600, 1,000 transfers/s per
 # chain, 30); figures go to stdout and $work/table.txt.
+# For an A/B of two builds in one run: PRUNED_DISK_BIN (the first node's iexchain, default this tree's
+# Release build), PRUNED_DISK_BIN_FULL and PRUNED_DISK_FLAGS_FULL (the second node's binary and run
+# options, default the same binary and no pruning); the columns keep the names "pruned" and "full".
 set -euo pipefail
 cd "$(dirname "$0")/.."
 duration="${1:-600}"
 rate="${2:-1000}"
 interval="${3:-30}"
-bin="$PWD/node/IExecChain.Node/bin/Release/net10.0/iexchain"
+bin="${PRUNED_DISK_BIN:-$PWD/node/IExecChain.Node/bin/Release/net10.0/iexchain}"
+bins=("$bin" "${PRUNED_DISK_BIN_FULL:-$bin}")
 work="${PRUNED_DISK_WORK:-/tmp/pruned-disk}"
 rpc=18745; p2p=31700
 rm -rf "$work"; mkdir -p "$work"
@@ -31,20 +35,20 @@ trap 'for p in "${pids[@]}"; do kill -TERM "$p" 2>/dev/null || true; done; wait'
 # name, rpc port, p2p port, extra run options
 names=(pruned full)
 ports=($rpc $((rpc + 1)))
-flags=("--retain-blocks 500 --snapshot-every 5 --snapshot-keep 2" "")
+flags=("--retain-blocks 500 --snapshot-every 5 --snapshot-keep 2" "${PRUNED_DISK_FLAGS_FULL:-}")
 for i in 0 1; do
   dir="$work/${names[$i]}"
-  "$bin" devnet --validators 1 --workers 0 --load 0 --data "$dir" --rpc "127.0.0.1:$((rpc + 10 + i))" \
+  "${bins[$i]}" devnet --validators 1 --workers 0 --load 0 --data "$dir" --rpc "127.0.0.1:$((rpc + 10 + i))" \
     --p2p-port "$((p2p + 10 + i))" --stop-at-height 1 > "$work/${names[$i]}-prepare.log" 2>&1
   # shellcheck disable=SC2086 # the flags are words
-  "$bin" run --data "$dir/node-0" --key "$dir/keys/validator-0.json" --password-file "$dir/password.txt" \
+  "${bins[$i]}" run --data "$dir/node-0" --key "$dir/keys/validator-0.json" --password-file "$dir/password.txt" \
     --rpc "127.0.0.1:${ports[$i]}" --p2p "127.0.0.1:$((p2p + i))" ${flags[$i]} > "$work/${names[$i]}.log" 2>&1 &
   pids+=($!)
 done
 for port in "${ports[@]}"; do until [ "$(number "$port")" -ge 2 ]; do sleep 1; done; done
 
 for i in 0 1; do
-  "$bin" bench transfers --rpc "http://127.0.0.1:${ports[$i]}/" --accounts 200 --rate "$rate" --duration "$duration" \
+  "${bins[$i]}" bench transfers --rpc "http://127.0.0.1:${ports[$i]}/" --accounts 200 --rate "$rate" --duration "$duration" \
     > "$work/${names[$i]}-bench.log" 2>&1 &
   pids+=($!)
 done

@@ -26,9 +26,6 @@ public sealed partial class SnapshotServer : IAsyncDisposable
     /// <summary>Requests of one peer waiting at once; more are dropped, so one peer cannot crowd out the others.</summary>
     public const int MaxQueuedPerPeer = 4;
 
-    /// <summary>A message no honest node sends (it does not parse, or has no body).</summary>
-    public const int MalformedPoints = 20;
-
     private readonly ulong _chainId;
     private readonly string _dataDir;
     private readonly BlockProcessor _processor;
@@ -68,13 +65,13 @@ public sealed partial class SnapshotServer : IAsyncDisposable
         }
         catch (InvalidProtocolBufferException)
         {
-            Host?.Penalize(peer, "snapshot channel: a message that does not parse", MalformedPoints);
+            Host?.Penalize(peer, "snapshot channel: a message that does not parse", Host.Options.Penalties.Malformed);
             return;
         }
         switch (message.BodyCase)
         {
             case SnapshotSyncMessage.BodyOneofCase.None:
-                Host?.Penalize(peer, "snapshot channel: an empty message", MalformedPoints);
+                Host?.Penalize(peer, "snapshot channel: an empty message", Host.Options.Penalties.Malformed);
                 return;
             case SnapshotSyncMessage.BodyOneofCase.OffersRequest or SnapshotSyncMessage.BodyOneofCase.ChunkRequest
                 or SnapshotSyncMessage.BodyOneofCase.TailRequest or SnapshotSyncMessage.BodyOneofCase.CheckpointsRequest:

@@ -107,7 +107,7 @@ public sealed partial class StateSyncer : IMessageSink, IDisposable
         }
         catch (InvalidProtocolBufferException)
         {
-            _host?.Penalize(peer, "snapshot channel: a message that does not parse", SnapshotServer.MalformedPoints);
+            _host?.Penalize(peer, "snapshot channel: a message that does not parse", _host.Options.Penalties.Malformed);
             return;
         }
         if (message.BodyCase is not (SnapshotSyncMessage.BodyOneofCase.Offers or SnapshotSyncMessage.BodyOneofCase.Chunk
@@ -206,7 +206,7 @@ public sealed partial class StateSyncer : IMessageSink, IDisposable
                 }
                 catch (InvalidProtocolBufferException)
                 {
-                    Host.Penalize(peerFrom, "snapshot channel: an offer whose manifest does not parse", SnapshotServer.MalformedPoints);
+                    Host.Penalize(peerFrom, "snapshot channel: an offer whose manifest does not parse", Host.Options.Penalties.Malformed);
                     continue;
                 }
                 if (SnapshotFormat.Problem(manifest, _spec.ChainId) is { } problem)
