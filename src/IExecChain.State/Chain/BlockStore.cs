@@ -161,6 +161,7 @@ public sealed class BlockStore
                     tx.Id.CopyTo(id);
                     batch.Delete(DbColumn.Receipts, id);
                 }
+                QueryIndex.RemoveTransactions(_store, batch, block);
             }
             SetLowest(batch, end);
             _store.Write(batch, sync: false);

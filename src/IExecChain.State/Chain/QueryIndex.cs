@@ -125,6 +125,35 @@ public sealed class QueryIndex
     }
 
     /// <summary>
+    /// Deletes, in <paramref name="batch"/>, the entries <see cref="AddTransactions"/> wrote for a block being
+    /// pruned: its figures, its transactions' summaries and the accounts' entries pointing at them. A pruned
+    /// node then lists what it can still serve, and its index stops growing with the chain (benchmarks/RESULTS.md
+    /// "Pruned node"). The sender is read from the summary, so entries of a block never indexed are left alone
+    /// (there are none). Market entries describe state, which is not pruned, and stay.
+    /// </summary>
+    public static void RemoveTransactions(IKeyValueStore store, IWriteBatch batch, ChainBlock block)
+    {
+        ArgumentNullException.ThrowIfNull(store);
+        ArgumentNullException.ThrowIfNull(batch);
+        ArgumentNullException.ThrowIfNull(block);
+        var height = Height(block.Height);
+        batch.Delete(DbColumn.QueryIndex, Prefix(BlockKind, height));
+        var position = new byte[12];
+        height.CopyTo(position, 0);
+        for (int i = 0; i < block.Transactions.Count; i++)
+        {
+            BinaryPrimitives.WriteUInt32BigEndian(position.AsSpan(8), (uint)i);
+            var summaryKey = Prefix(BlockTxKind, position);
+            var summary = store.Get(DbColumn.QueryIndex, summaryKey);
+            if (summary is null || summary.Length != SummarySize) continue;
+            batch.Delete(DbColumn.QueryIndex, summaryKey);
+            batch.Delete(DbColumn.QueryIndex, Prefix(SentKind, summary[32..(32 + Address.Size)], position));
+            if (block.Transactions[i].Body.Transfer is { } transfer && transfer.To.Length == Address.Size)
+                batch.Delete(DbColumn.QueryIndex, Prefix(ReceivedKind, transfer.To.ToByteArray(), position));
+        }
+    }
+
+    /// <summary>
     /// Writes the transaction entries of the blocks above <see cref="TransactionsIndexedHeight"/> up to
     /// <paramref name="head"/> from the stored blocks and receipts: what a background writer had not
     /// written when the node stopped. Returns the number of blocks read.
