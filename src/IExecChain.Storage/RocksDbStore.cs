@@ -42,6 +42,7 @@ public sealed class RocksDbStore : IKeyValueStore
                 .SetCreateMissingColumnFamilies(true)
                 .SetMaxOpenFiles(options.MaxOpenFiles)
                 .SetDbWriteBufferSize(options.TotalWriteBufferBytes)
+                .SetMaxTotalWalSize(options.MaxTotalWalBytes)
                 .IncreaseParallelism(options.Parallelism)
                 .SetParanoidChecks(true);
             families = new ColumnFamilies(ColumnOptions(options, cache, compression));
