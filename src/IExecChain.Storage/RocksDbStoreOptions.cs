@@ -16,7 +16,7 @@ public sealed class RocksDbStoreOptions
     /// Cap on the write-ahead log files kept: past it, the columns whose memtables still need the oldest file
     /// are flushed so it can go. RocksDB's own default (0) is four times all memtables (11 column families, the
     /// ten columns and RocksDB's default, × 2 × 32 MiB × 4 ≈ 2.75 GiB here), and a column written rarely keeps
-    /// every later file alive until then: on a devnet node at 1,000 transfers/s the log grew by ~35 MB a
+    /// every later file alive until then: on a devnet node at 1,000 transfers/s the log grew by ~33 MB a
     /// minute and was most of the database, pruned or not (benchmarks/RESULTS.md, "Pruned node: disk use").
     /// </summary>
     public ulong MaxTotalWalBytes { get; init; } = 128UL << 20;
