@@ -112,7 +112,8 @@ function lengthDelimited(number, bytes, present) {
 function bytesOf(field, value, path) {
   const kind = field.kind;
   // Addresses typed by a person get the checksum check; bytes and other hex go through as they are.
-  const bytes = kind?.name === 'address' && typeof value === 'string' && value !== '' ? parseAddress(value, path) : toBytes(value, path);
+  const typed = kind?.name === 'address' && typeof value === 'string' && value !== '' && value !== '0x';
+  const bytes = typed ? parseAddress(value, path) : toBytes(value, path);
   if (kind === undefined) return bytes;
   if (bytes.length === 0 && kind.optional) return bytes;
   if (bytes.length !== kind.length) {
