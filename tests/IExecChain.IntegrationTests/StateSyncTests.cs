@@ -211,5 +211,22 @@ public class StateSyncTests
             Assert.That(output, Does.Contain(message), string.Join(' ', args));
             Assert.That(code, Is.EqualTo(2), string.Join(' ', args));
         }
+
+        // The same settings from the node config file ("stateSync"), and the command line over it.
+        string config = chain.Dir.File("node.json");
+        (string Json, string[] Args, string Message)[] fileCases =
+        [
+            ("""{"stateSync": {"enabled": true}}""", [], "--state-sync needs one trust root"),
+            ("""{"stateSync": {"enabled": true, "trustCheckpoint": "7"}}""", [], "--config: $.stateSync.trustCheckpoint: '7' is not N@0xDIGEST"),
+            ($$$"""{"stateSync": {"enabled": true, "trustAnchor": "0x{{{new string('a', 40)}}}"}}""", [], "--trust-anchor needs --eth-rpc URL"),
+            ($$$"""{"stateSync": {"enabled": true, "trustAnchor": "0x{{{new string('a', 40)}}}"}}""", ["--trust-checkpoint", "x@0x00"], "--trust-checkpoint: 'x' is not a checkpoint number"),
+        ];
+        foreach (var (json, args, message) in fileCases)
+        {
+            File.WriteAllText(config, json);
+            var (code, output) = NodeProcess.Run(["run", "--config", config, "--data", chain.DataDir, "--rpc", "127.0.0.1:0", "--p2p", "127.0.0.1:0", .. args]);
+            Assert.That(output, Does.Contain(message), json + " " + string.Join(' ', args));
+            Assert.That(code, Is.EqualTo(2), json);
+        }
     }
 }

@@ -59,9 +59,22 @@ public class NodeConfigFileTests
         Assert.That(Parse("""{"snapshots": {"chunkBytes": 4096}}""").Snapshots!.ChunkBytes, Is.EqualTo(4096));
         Assert.That(Parse("""{"snapshots": {"writerShare": 0.5}}""").Snapshots!.WriterShare, Is.EqualTo(0.5));
         Assert.That(Parse("""{"snapshots": {"keep": 3}}""").Snapshots!.WriterShare, Is.EqualTo(Snapshots.SnapshotOptions.DefaultWriterShare));
+        Assert.That(Parse("{}").StateSync, Is.Null);
+        string digest = "0x" + new string('b', 64);
+        Assert.That(Parse($$$"""{"stateSync": {"enabled": true, "trustCheckpoint": "12@{{{digest}}}", "trustOldRoot": true}}""").StateSync,
+            Is.EqualTo(new StateSyncSettings(true, "12@" + digest, null, true)));
+        Assert.That(Parse($$$"""{"stateSync": {"trustAnchor": "0x{{{new string('c', 40)}}}"}}""").StateSync,
+            Is.EqualTo(new StateSyncSettings(false, null, "0x" + new string('c', 40), false)), "a prepared section, not enabled");
     }
 
-    [TestCase("""{"datadir": "/x"}""", "--config: $.datadir: unknown field (known: data, key, passwordFile, rpc, p2p, peers, rpcAllowedHosts, contentUploads, admission, ethRpc, logging, snapshots, retainBlocks)")]
+    [TestCase("""{"datadir": "/x"}""", "--config: $.datadir: unknown field (known: data, key, passwordFile, rpc, p2p, peers, rpcAllowedHosts, contentUploads, admission, ethRpc, logging, snapshots, retainBlocks, stateSync)")]
+    [TestCase("""{"stateSync": {"trust": "1@0x00"}}""", "--config: $.stateSync.trust: unknown field (known: enabled, trustCheckpoint, trustAnchor, trustOldRoot)")]
+    [TestCase("""{"stateSync": {"enabled": "yes"}}""", "--config: $.stateSync.enabled: must be true or false")]
+    [TestCase("""{"stateSync": {"trustCheckpoint": 5}}""", "--config: $.stateSync.trustCheckpoint: must be a string, got number")]
+    [TestCase("""{"stateSync": {"trustCheckpoint": "5@0x12"}}""", "--config: $.stateSync.trustCheckpoint: '0x12' is not a 32-byte digest")]
+    [TestCase("""{"stateSync": {"trustAnchor": "0x12"}}""", "--config: $.stateSync.trustAnchor: ")]
+    [TestCase("""{"stateSync": {"trustCheckpoint": "5@0xbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbb", "trustAnchor": "0xcccccccccccccccccccccccccccccccccccccccc"}}""", "--config: $.stateSync: give one trust root, trustCheckpoint or trustAnchor, not both")]
+    [TestCase("""{"stateSync": true}""", "--config: $.stateSync: must be an object")]
     [TestCase("""{"Data": "/x"}""", "--config: $.Data: unknown field")]
     [TestCase("""{"contentUploads": {"maxBytes": 1}}""", "--config: $.contentUploads.maxBytes: unknown field (known: maxContentBytes, maxBytesPerAccount, maxBytesTotal, windowSeconds, uploaders)")]
     [TestCase("""{"admission": {"budget": 1}}""", "--config: $.admission.budget: unknown field (known: targetQueueMs, minBudget, minRetryAfterMs)")]

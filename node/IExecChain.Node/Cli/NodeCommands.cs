@@ -92,7 +92,15 @@ public static class NodeCommands
             if (roles.Contains("validator") && keyFile is null) throw new CliException("--role validator needs --key FILE");
             if (keyFile is not null && ethUrl is null && File.Exists(options.ChainSpecPath) && Core.Specs.ChainSpecLoader.LoadFile(options.ChainSpecPath).Parameters.Bridge is { } bridge)
                 throw new CliException($"this chain has an RLC bridge (contract {bridge.Contract} on Ethereum chain {bridge.EthChainId}): a validator attests deposits and needs --eth-rpc URL of an Ethereum node it trusts (docs/bridge.md)");
-            var sync = StateSyncSettings(r.GetValue(stateSync), r.GetValue(trustCheckpoint), r.GetValue(trustAnchor), r.GetValue(trustOld), ethUrl);
+            // A trust root on the command line replaces the file's, whichever form each has; the file's
+            // trust settings wait unused while state sync is off (a prepared config, "enabled": false).
+            bool cliRoot = r.GetValue(trustCheckpoint) is not null || r.GetValue(trustAnchor) is not null;
+            bool syncing = r.GetValue(stateSync) || file.StateSync?.Enabled == true;
+            var fileSync = syncing && !cliRoot ? file.StateSync : null;
+            var sync = StateSyncSettings(syncing,
+                cliRoot ? r.GetValue(trustCheckpoint) : fileSync?.TrustCheckpoint,
+                cliRoot ? r.GetValue(trustAnchor) : fileSync?.TrustAnchor,
+                r.GetValue(trustOld) || (syncing && file.StateSync?.TrustOldRoot == true), ethUrl);
             if (keyFile is null && ethUrl is not null && !roles.Contains("relayer") && sync?.Trust is not StateSync.TrustRoot.Anchor)
                 throw new CliException("--eth-rpc is for a validator (--key), --role relayer or --trust-anchor");
             PrivateKey? validatorKey = keyFile is not null ? KeyFiles.Load(keyFile, r.GetValue(password) ?? file.PasswordFile) : null;

@@ -22,10 +22,12 @@ public sealed class NodeConfigFile
     public Snapshots.SnapshotOptions? Snapshots { get; init; }
 
     public ulong? RetainBlocks { get; init; }
+    public StateSyncSettings? StateSync { get; init; }
     public string? EthRpc { get; init; }
     public LogSettings? Logging { get; init; }
 
-    private static readonly string[] Fields = ["data", "key", "passwordFile", "rpc", "p2p", "peers", "rpcAllowedHosts", "contentUploads", "admission", "ethRpc", "logging", "snapshots", "retainBlocks"];
+    private static readonly string[] Fields = ["data", "key", "passwordFile", "rpc", "p2p", "peers", "rpcAllowedHosts", "contentUploads", "admission", "ethRpc", "logging", "snapshots", "retainBlocks", "stateSync"];
+    private static readonly string[] StateSyncFields = ["enabled", "trustCheckpoint", "trustAnchor", "trustOldRoot"];
     private static readonly string[] LoggingFields = ["format", "levels"];
     private static readonly string[] AdmissionFields = ["targetQueueMs", "minBudget", "minRetryAfterMs"];
     private static readonly string[] SnapshotFields = ["everyCheckpoints", "keep", "chunkBytes", "writerShare"];
@@ -72,14 +74,38 @@ public sealed class NodeConfigFile
                 RetainBlocks = root.TryGetProperty("retainBlocks", out var retain)
                     ? retain.ValueKind == JsonValueKind.Number && retain.TryGetUInt64(out ulong blocks) && blocks > 0 ? blocks : throw new CliException("--config: $.retainBlocks: must be a positive integer")
                     : null,
+                StateSync = root.TryGetProperty("stateSync", out var sync) ? StateSyncSection(sync) : null,
             };
         }
     }
 
-    private static string? StringField(JsonElement root, string name)
+    /// <summary>
+    /// "stateSync": { enabled, trustCheckpoint "N@0xDIGEST" | trustAnchor "0xADDRESS", trustOldRoot }: what `run
+    /// --state-sync --trust-…` says, kept in the file so a service definition need not carry it. The trust
+    /// root's form is checked here; which options go together is checked with the command line's.
+    /// </summary>
+    private static StateSyncSettings StateSyncSection(JsonElement value)
+    {
+        if (value.ValueKind != JsonValueKind.Object) throw new CliException("--config: $.stateSync: must be an object");
+        CheckNames(value, "$.stateSync", StateSyncFields);
+        bool Flag(string name) => !value.TryGetProperty(name, out var flag) ? false
+            : flag.ValueKind is JsonValueKind.True or JsonValueKind.False ? flag.GetBoolean()
+            : throw new CliException($"--config: $.stateSync.{name}: must be true or false");
+        var checkpoint = StringField(value, "trustCheckpoint", "$.stateSync");
+        if (checkpoint is not null && !global::IExecChain.Node.StateSync.TrustRoot.TryParseCheckpoint(checkpoint, out _, out var error))
+            throw new CliException($"--config: $.stateSync.trustCheckpoint: {error}");
+        var anchor = StringField(value, "trustAnchor", "$.stateSync");
+        if (anchor is not null && !Address.TryParse(anchor, out _, out var addressError))
+            throw new CliException($"--config: $.stateSync.trustAnchor: {addressError}");
+        if (checkpoint is not null && anchor is not null)
+            throw new CliException("--config: $.stateSync: give one trust root, trustCheckpoint or trustAnchor, not both");
+        return new StateSyncSettings(Flag("enabled"), checkpoint, anchor, Flag("trustOldRoot"));
+    }
+
+    private static string? StringField(JsonElement root, string name, string section = "$")
     {
         if (!root.TryGetProperty(name, out var value)) return null;
-        if (value.ValueKind != JsonValueKind.String) throw new CliException($"--config: $.{name}: must be a string, got {value.ValueKind.ToString().ToLowerInvariant()}");
+        if (value.ValueKind != JsonValueKind.String) throw new CliException($"--config: {section}.{name}: must be a string, got {value.ValueKind.ToString().ToLowerInvariant()}");
         return value.GetString();
     }
 
@@ -252,3 +278,6 @@ public sealed class NodeConfigFile
         return [.. list];
     }
 }
+
+/// <summary>The node config's "stateSync" section (docs/node-config.md): the command line's <c>--state-sync</c> and <c>--trust-*</c>.</summary>
+public sealed record StateSyncSettings(bool Enabled, string? TrustCheckpoint, string? TrustAnchor, bool TrustOldRoot);
