@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # Installs what iExecChain needs beyond the .NET 10 SDK, idempotently:
 #   - libsecp256k1-1 (Debian package): the fast signature backend (a managed fallback exists)
-#   - nodejs + npm: only for tests that check our encodings against ethers and run ganache
+#   - nodejs + npm: build the web explorer (src/IExecChain.Explorer: npm ci, esbuild), and the tests
+#     that check our encodings against ethers and run ganache
+#   - chromium: the browser the explorer's tests drive (tests/IExecChain.BrowserTests, Playwright)
 #   - iptables, libnetfilter-queue1, faketime: the fault campaign (tests/IExecChain.FaultTests,
 #     scripts/faults.sh): partitions and loss with iptables, delay through an NFQUEUE delayer
 #     (this kernel has no netem), clock skew with libfaketime; iproute2 (ip) is assumed
@@ -25,6 +27,7 @@ if ! command -v afl-fuzz >/dev/null 2>&1; then need+=(afl++); fi
 if ! command -v bwrap >/dev/null 2>&1; then need+=(bubblewrap); fi
 if ! command -v promtool >/dev/null 2>&1; then need+=(prometheus); fi
 if ! command -v ip >/dev/null 2>&1 && ! [ -x /usr/sbin/ip ]; then need+=(iproute2); fi
+if ! [ -x /usr/bin/chromium ]; then need+=(chromium); fi
 if [ ${#need[@]} -eq 0 ]; then exit 0; fi
 
 sudo=""

@@ -16,7 +16,8 @@ namespace IExecChain.Rpc;
 /// <summary>
 /// HTTP and WebSocket transports for <see cref="JsonRpcDispatcher"/> on Kestrel: POST / carries
 /// JSON-RPC, a WebSocket upgrade on /ws (or /) carries JSON-RPC and subscription notifications,
-/// GET / says what the endpoint is, and extra GET paths can be added before start.
+/// GET / says what the endpoint is (or, for a browser, serves the page set with
+/// <see cref="MapBrowserPage"/>), and extra GET paths can be added before start.
 /// </summary>
 public sealed class RpcServer : IAsyncDisposable
 {
@@ -29,6 +30,7 @@ public sealed class RpcServer : IAsyncDisposable
     private readonly ILoggerFactory _loggerFactory;
     private readonly ILogger _logger;
     private readonly List<(string Path, Func<HttpContext, Task> Handler)> _extraGets = [];
+    private Func<HttpContext, Task>? _browserPage;
     private readonly WebSocketEndpoint _webSockets;
     private readonly HostAllowList _allowedHosts;
     // Requests read and handled at once, over HTTP and WebSocket together.
@@ -70,6 +72,18 @@ public sealed class RpcServer : IAsyncDisposable
         if (_app is not null) throw new InvalidOperationException("extra endpoints must be mapped before the RPC server starts");
         if (path is "/" or WebSocketPath) throw new ArgumentException($"{path} is the RPC endpoint's own", nameof(path));
         _extraGets.Add((path, handler));
+    }
+
+    /// <summary>
+    /// What GET (and HEAD) / answers a client that accepts text/html: a browser opening the node's
+    /// address gets this page, while other clients keep the plain-text endpoint description.
+    /// POST / and WebSocket upgrades are unaffected.
+    /// </summary>
+    public void MapBrowserPage(Func<HttpContext, Task> handler)
+    {
+        ArgumentNullException.ThrowIfNull(handler);
+        if (_app is not null) throw new InvalidOperationException("the browser page must be set before the RPC server starts");
+        _browserPage = handler;
     }
 
     public async Task StartAsync(CancellationToken ct = default)
@@ -164,6 +178,7 @@ public sealed class RpcServer : IAsyncDisposable
         if (HttpMethods.IsPost(method)) return HandleRpcAsync(context);
         if (HttpMethods.IsGet(method) || HttpMethods.IsHead(method))
         {
+            if (_browserPage is not null && AcceptsHtml(context.Request)) return _browserPage(context);
             context.Response.ContentType = "text/plain; charset=utf-8";
             return HttpMethods.IsHead(method) ? Task.CompletedTask : context.Response.WriteAsync(EndpointDescription, context.RequestAborted);
         }
@@ -283,6 +298,15 @@ public sealed class RpcServer : IAsyncDisposable
         context.Response.ContentType = "application/json";
         context.Response.ContentLength = body.Length;
         return context.Response.Body.WriteAsync(body, context.RequestAborted).AsTask();
+    }
+
+    private static bool AcceptsHtml(HttpRequest request)
+    {
+        foreach (string? value in request.Headers.Accept)
+        {
+            if (value is not null && value.Contains("text/html", StringComparison.OrdinalIgnoreCase)) return true;
+        }
+        return false;
     }
 
     private static bool IsJson(string? contentType)

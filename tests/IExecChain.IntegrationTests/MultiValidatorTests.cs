@@ -30,10 +30,13 @@ public class MultiValidatorTests
         try
         {
             for (int i = 0; i < FourValidators.Count; i++) await net.WaitForHeightAsync(i, 5, TimeSpan.FromSeconds(60));
+            // iex_nodeInfo's peers are the connected ones (the explorer's dashboard shows them).
+            await WaitForPeersAsync(net, 3);
 
             net.Kill(3);   // SIGKILL: no goodbye, no flush
             ulong atKill = await net.HeightAsync(0);
             for (int i = 0; i < 3; i++) await net.WaitForHeightAsync(i, atKill + 10, TimeSpan.FromSeconds(60));
+            await WaitForPeersAsync(net, 2);
 
             await net.StartAsync(3);
             ulong target = await net.HeightAsync(0);
@@ -65,6 +68,18 @@ public class MultiValidatorTests
             foreach (var c in clients) c.Dispose();
         }
         Assert.That(txs, Is.GreaterThan(100), "the load should have been committed");
+    }
+
+    private static async Task WaitForPeersAsync(FourValidators net, int expected)
+    {
+        using var client = new JsonRpcClient(net.Rpc(0));
+        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(60);
+        int peers;
+        while ((peers = (await client.CallAsync("iex_nodeInfo")).GetProperty("peers").GetInt32()) != expected)
+        {
+            if (DateTime.UtcNow > deadline) Assert.Fail($"node 0 reports {peers} peers, expected {expected} connected");
+            await Task.Delay(200);
+        }
     }
 
     [Test]

@@ -159,6 +159,31 @@ public sealed class RpcServerTests
     }
 
     [Test]
+    public async Task Browser_page_answers_get_root_only_for_clients_that_accept_html()
+    {
+        var options = new RpcServerOptions { Port = 0 };
+        await using var server = new RpcServer(options, new JsonRpcDispatcher(new RpcMethodRegistry(), maxBatchSize: options.MaxBatchSize), NullLoggerFactory.Instance);
+        server.MapBrowserPage(context =>
+        {
+            context.Response.ContentType = "text/html; charset=utf-8";
+            return context.Response.WriteAsync("<!doctype html><title>page</title>");
+        });
+        await server.StartAsync();
+        using var http = new HttpClient { BaseAddress = server.Endpoint };
+
+        using var browser = new HttpRequestMessage(HttpMethod.Get, "/");
+        browser.Headers.Accept.ParseAdd("text/html,application/xhtml+xml,*/*;q=0.8");
+        using HttpResponseMessage page = await http.SendAsync(browser);
+        using HttpResponseMessage other = await http.GetAsync("/");
+
+        Assert.That(page.Content.Headers.ContentType?.MediaType, Is.EqualTo("text/html"));
+        Assert.That(await page.Content.ReadAsStringAsync(), Does.Contain("<title>page</title>"));
+        Assert.That(other.Content.Headers.ContentType?.MediaType, Is.EqualTo("text/plain"));
+        Assert.That(await other.Content.ReadAsStringAsync(), Does.StartWith("iExecChain JSON-RPC 2.0 endpoint"));
+        Assert.That(() => server.MapBrowserPage(_ => Task.CompletedTask), Throws.InvalidOperationException, "set after start");
+    }
+
+    [Test]
     public async Task Path_registered_with_MapGet_is_served()
     {
         string text = await _http.GetStringAsync("/health");

@@ -143,6 +143,24 @@ public sealed class WebSocketTransportTests
     }
 
     [Test]
+    public async Task Page_served_by_the_node_itself_connects_from_its_own_origin()
+    {
+        await using var server = await WebSocketTestServer.StartAsync();
+        int port = server.Server.Endpoint.Port;
+
+        // The origin a browser sends for a page it loaded from this node: http:// + the Host it used.
+        await using var own = await RawSocket.ConnectAsync(server.WebSocketUri, origin: $"http://127.0.0.1:{port}");
+        Assert.That(own.Socket.State, Is.EqualTo(WebSocketState.Open));
+        JsonElement response = await own.CallAsync("""{"jsonrpc":"2.0","id":1,"method":"test_echo","params":["same origin"]}""");
+        Assert.That(response.GetProperty("result").GetString(), Is.EqualTo("same origin"));
+
+        // Another port, another name for the host, or another scheme is another origin.
+        foreach (string other in new[] { $"http://127.0.0.1:{port + 1}", $"http://localhost:{port}", $"https://127.0.0.1:{port}", "http://127.0.0.1" })
+            Assert.That(async () => await RawSocket.ConnectAsync(server.WebSocketUri, origin: other), Throws.InstanceOf<WebSocketException>(), other);
+        Assert.That(server.Server.WebSockets.RejectedConnections, Is.EqualTo(4));
+    }
+
+    [Test]
     public async Task Client_that_does_not_answer_pings_is_dropped()
     {
         await using var server = await WebSocketTestServer.StartAsync(o =>

@@ -114,6 +114,9 @@ public static class DevnetCommand
         AnsiConsole.MarkupLine($"[bold]iExecChain devnet[/] chain [green]{Markup.Escape(spec.Name)}[/] (id {spec.ChainId}), {validators} validator process(es), data {Markup.Escape(Path.GetFullPath(dataDir))}");
         foreach (var node in nodes)
             AnsiConsole.MarkupLine($"  node {node.Index}: validator {DevKeys.Validator(node.Index).Address} · RPC {node.Rpc} · p2p 127.0.0.1:{p2pPort + node.Index} · log {Markup.Escape(node.LogPath)}");
+        // Every validator serves the web explorer on its RPC address (docs/explorer.md).
+        foreach (var node in nodes)
+            AnsiConsole.MarkupLine($"  explorer of node {node.Index}: [link]{node.Rpc}[/]");
         foreach (var worker in workerNodes)
             AnsiConsole.MarkupLine($"  worker {worker.Index}: {DevKeys.Worker(worker.Index).Address} · RPC {worker.Rpc} · log {Markup.Escape(worker.LogPath)}");
         AnsiConsole.MarkupLine($"dev keys in {Markup.Escape(Path.Combine(dataDir, "keys"))} (password file {Markup.Escape(Path.Combine(dataDir, "password.txt"))}); Ctrl+C stops");

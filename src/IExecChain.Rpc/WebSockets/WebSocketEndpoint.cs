@@ -92,9 +92,23 @@ internal sealed class WebSocketEndpoint
         if (_options.MaxWebSocketConnections == 0)
             return (StatusCodes.Status503ServiceUnavailable, RpcErrorCodes.ResourceLimit, "WebSocket connections are turned off on this node");
         string? origin = context.Request.Headers.Origin;
-        if (origin is not null && !IsAllowedOrigin(origin))
+        if (origin is not null && !IsSameOrigin(origin, context.Request) && !IsAllowedOrigin(origin))
             return (StatusCodes.Status403Forbidden, RpcErrorCodes.InvalidRequest, $"invalid request: origin '{origin}' is not allowed (RpcServerOptions.WebSocketAllowedOrigins)");
         return null;
+    }
+
+    // A page this node served itself (the explorer) connects from the origin the browser used to
+    // reach it: http://HOST where HOST is the request's own Host header, which the server already
+    // checked against RpcServerOptions.AllowedHosts. A page of any other origin still needs
+    // WebSocketAllowedOrigins; a rebound name (DNS rebinding) never gets this far.
+    private static bool IsSameOrigin(string origin, HttpRequest request)
+    {
+        string host = request.Headers.Host.ToString();
+        if (host.Length == 0) return false;
+        string scheme = request.IsHttps ? "https://" : "http://";
+        return origin.Length == scheme.Length + host.Length
+            && origin.StartsWith(scheme, StringComparison.OrdinalIgnoreCase)
+            && origin.AsSpan(scheme.Length).Equals(host, StringComparison.OrdinalIgnoreCase);
     }
 
     private bool IsAllowedOrigin(string origin)

@@ -1,0 +1,372 @@
+using System.Diagnostics;
+using System.Globalization;
+using System.Net;
+using System.Text.RegularExpressions;
+using IExecChain.Rpc.Contracts.Client;
+using Microsoft.Playwright;
+using NUnit.Framework;
+
+namespace IExecChain.BrowserTests;
+
+/// <summary>
+/// The explorer in a real browser (Debian's chromium), served by a real single-validator devnet node.
+/// Every page of every test must log no console error and throw no page error (checked in teardown).
+/// Screenshots go to TestResults/browser/.
+/// </summary>
+[TestFixture]
+[NonParallelizable]
+[System.Diagnostics.CodeAnalysis.SuppressMessage("Design", "CA1001", Justification = "Created in OneTimeSetUp and disposed in OneTimeTearDown")]
+public sealed partial class ExplorerTests
+{
+    // Deadlines for conditions, generous for a busy 2-core CI machine: met early, they return at once.
+    private static readonly TimeSpan NodeStart = TimeSpan.FromSeconds(90);
+    private const float Patience = 60_000;
+
+    private IPlaywright _playwright = null!;
+    private IBrowser _browser = null!;
+    private DevNode _node = null!;
+    private JsonRpcClient _rpc = null!;
+    private readonly List<WatchedPage> _pages = [];
+
+    private string Url => _node.Rpc.ToString();
+
+    [OneTimeSetUp]
+    public async Task Start_a_devnet_node_and_a_browser()
+    {
+        (_playwright, _browser) = await Chromium.LaunchAsync();
+        _node = new DevNode();
+        await _node.StartAsync(NodeStart);
+        _rpc = new JsonRpcClient(_node.Rpc, TimeSpan.FromSeconds(10));
+        var deadline = Stopwatch.StartNew();
+        while (await HeightAsync() < 3)
+        {
+            if (deadline.Elapsed > NodeStart) Assert.Fail($"the node did not reach height 3 in {NodeStart}:\n{_node.Output}");
+            await Task.Delay(100);
+        }
+
+        // The node's first answers compile its RPC paths (JIT); a user meets a node that has been
+        // running. This first load is reported, and must be clean, but is not the measured one.
+        await using WatchedPage first = await WatchedPage.OpenAsync(_browser);
+        await first.Page.GotoAsync(Url);
+        await WaitReadyAsync(first.Page);
+        double ms = await ReadyMillisecondsAsync(first.Page);
+        Record($"first load after the node started (JIT warm-up): interactive after {ms.ToString("F0", CultureInfo.InvariantCulture)} ms");
+        Assert.That(first.Errors, Is.Empty, "the browser reported errors on the first load");
+    }
+
+    [OneTimeTearDown]
+    public async Task Stop_the_browser_and_the_node()
+    {
+        if (_browser is not null) await _browser.CloseAsync();
+        _playwright?.Dispose();
+        _rpc?.Dispose();
+        _node?.Dispose();
+    }
+
+    [TearDown]
+    public async Task Close_the_pages_and_require_no_browser_errors()
+    {
+        var errors = _pages.SelectMany(p => p.Errors).ToList();
+        foreach (WatchedPage page in _pages) await page.DisposeAsync();
+        _pages.Clear();
+        Assert.That(errors, Is.Empty, "the browser reported errors");
+    }
+
+    [Test]
+    public async Task Dashboard_shows_the_node_height_and_follows_new_blocks_over_the_websocket()
+    {
+        IPage page = await OpenAsync();
+        int headNotifications = 0;
+        page.WebSocket += (_, socket) => socket.FrameReceived += (_, frame) =>
+        {
+            if (frame.Text is { } text && text.Contains("\"iex_subscription\"", StringComparison.Ordinal) && text.Contains("\"parentHash\"", StringComparison.Ordinal))
+                Interlocked.Increment(ref headNotifications);
+        };
+
+        ulong before = await HeightAsync();
+        await page.GotoAsync(Url);
+        await WaitReadyAsync(page);
+        ulong shown = await ShownHeightAsync(page);
+        ulong after = await HeightAsync();
+        Assert.That(shown, Is.InRange(before, after), "the dashboard's height is not the node's (iex_blockNumber before and after the load)");
+
+        // Live: the figure moves on with the chain, in the same document (no reload), fed by newHeads.
+        await page.EvaluateAsync("() => { window.__sameDocument = true; }");
+        await page.WaitForFunctionAsync(
+            "h => Number(document.querySelector('[data-figure=height]').textContent.replace(/,/g, '')) >= h",
+            (double)(shown + 5), new PageWaitForFunctionOptions { Timeout = Patience, PollingInterval = 50 });
+        Assert.That(await page.EvaluateAsync<bool>("() => window.__sameDocument === true"), Is.True, "the page reloaded");
+        // Playwright reports frames asynchronously: give its events time to arrive, then count.
+        var frames = Stopwatch.StartNew();
+        while (Volatile.Read(ref headNotifications) < 5 && frames.Elapsed < TimeSpan.FromSeconds(30)) await Task.Delay(50);
+        Assert.That(Volatile.Read(ref headNotifications), Is.GreaterThanOrEqualTo(5), "newHeads notifications received over the page's WebSocket");
+        Assert.That(await ShownHeightAsync(page), Is.LessThanOrEqualTo(await HeightAsync()), "the dashboard shows a height the node has not reached");
+        Assert.That(await page.Locator("#conn").TextContentAsync(), Is.EqualTo("live"));
+
+        // The single validator is listed with its standing.
+        string validator = (await _rpc.CallAsync("iex_nodeInfo")).GetProperty("validator").GetString()!;
+        ILocator rows = page.Locator("section[aria-labelledby=dash-validators] tbody tr");
+        await rows.First.WaitForAsync();
+        Assert.That(await rows.CountAsync(), Is.EqualTo(1));
+        Assert.That(await rows.First.Locator("a").GetAttributeAsync("href"), Is.EqualTo($"#/account/{validator}"));
+        Assert.That(await rows.First.Locator("td").Last.TextContentAsync(), Is.EqualTo("active"));
+
+        await ScreenshotAsync(page, "dashboard");
+    }
+
+    [Test]
+    public async Task Dashboard_is_interactive_within_one_second()
+    {
+        // Three first visits, each in a fresh browser context (nothing cached). The requirement is
+        // held by the median, so one load that a busy CI machine happens to stall (other test
+        // projects run beside this one) does not decide alone; every figure is reported.
+        var times = new List<double>();
+        for (int visit = 0; visit < 3; visit++)
+        {
+            IPage page = await OpenAsync();
+            await page.GotoAsync(Url);
+            await WaitReadyAsync(page);
+            double ms = await ReadyMillisecondsAsync(page);
+            times.Add(ms);
+            // Ready means drawn with data, not an empty frame.
+            Assert.That(await page.Locator("[data-figure=height]").TextContentAsync(), Does.Match("^[0-9,]+$"));
+            Assert.That(await page.Locator("section[aria-labelledby=dash-validators] tbody tr").CountAsync(), Is.GreaterThanOrEqualTo(1));
+            await _pages[^1].DisposeAsync(); // its errors still count in teardown
+        }
+        double median = times.Order().ElementAt(1);
+        Record($"dashboard interactive after {string.Join(", ", times.Select(t => t.ToString("F0", CultureInfo.InvariantCulture)))} ms; median {median.ToString("F0", CultureInfo.InvariantCulture)} ms (performance mark 'explorer-ready': first data drawn, from navigation start)");
+        Assert.That(median, Is.LessThanOrEqualTo(1000), "the issue's requirement: the main page is interactive in at most 1 s on the devnet");
+    }
+
+    [Test]
+    public async Task Dashboard_aggregates_5_blocks_and_1000_task_events_a_second_into_at_most_4_drawings()
+    {
+        IPage page = await OpenAsync();
+        // Keep a handle on the page's WebSocket (the app's, not a second one) to feed it events.
+        await page.AddInitScriptAsync("""
+            (() => {
+              const Native = window.WebSocket;
+              window.__sockets = [];
+              window.WebSocket = class extends Native {
+                constructor(...args) {
+                  super(...args);
+                  window.__sockets.push(this);
+                  this.__sent = [];
+                  this.__answers = {};
+                  this.addEventListener('message', (e) => { const m = JSON.parse(e.data); if (m.id !== undefined) this.__answers[m.id] = m.result; });
+                }
+                send(text) { this.__sent.push(JSON.parse(text)); super.send(text); }
+              };
+            })();
+            """);
+        await page.GotoAsync(Url);
+        await WaitReadyAsync(page);
+        await page.WaitForFunctionAsync("() => document.querySelector('#conn').textContent === 'live'", null, new PageWaitForFunctionOptions { Timeout = Patience });
+
+        // For 5 s, in the page: the node's notifications as they would come at 5 blocks/s and 1,000
+        // task completions/s, dispatched into the app's socket; drawings counted by the throughput
+        // chart's path updates; the main thread's stalls measured by a 20 ms timer.
+        string result = await page.EvaluateAsync<string>("""
+            async () => {
+              const socket = window.__sockets.at(-1);
+              const ids = {};
+              const deadline = performance.now() + 30000;
+              while (!(typeof ids.newHeads === 'string' && typeof ids.tasks === 'string')) {
+                if (performance.now() > deadline) throw new Error('the app did not subscribe to newHeads and tasks');
+                for (const m of socket.__sent) if (m.method === 'iex_subscribe' && typeof socket.__answers[m.id] === 'string') ids[m.params[0]] = socket.__answers[m.id];
+                await new Promise((r) => setTimeout(r, 20));
+              }
+              const notify = (id, result) => socket.dispatchEvent(new MessageEvent('message', { data: JSON.stringify({ jsonrpc: '2.0', method: 'iex_subscription', params: { subscription: id, result } }) }));
+              const path = document.querySelector('.chart-line');
+              let draws = 0;
+              new MutationObserver((records) => { draws += records.filter((r) => r.target === path).length; }).observe(path, { attributes: true, attributeFilter: ['d'] });
+              let maxLag = 0;
+              let lastTick = performance.now();
+              const probe = setInterval(() => { const now = performance.now(); maxLag = Math.max(maxLag, now - lastTick - 20); lastTick = now; }, 20);
+              const start = performance.now();
+              let height = 1000000;
+              let tasks = 0;
+              let heads = 0;
+              while (performance.now() - start < 5000) {
+                const elapsed = performance.now() - start;
+                while (heads < Math.floor(elapsed / 200) + 1) {
+                  height++; heads++;
+                  notify(ids.newHeads, { number: '0x' + height.toString(16), hash: '0x' + '0'.repeat(64), parentHash: '0x' + '0'.repeat(64), timestamp: '0x' + Date.now().toString(16), transactionCount: '0x64', proposer: '0x' + '0'.repeat(40) });
+                }
+                while (tasks < Math.floor(elapsed) + 1) {
+                  tasks++;
+                  notify(ids.tasks, { event: 'completed', taskId: '0x' + tasks.toString(16).padStart(64, '0'), dealId: '0x' + '1'.repeat(64), requester: '0x' + '2'.repeat(40), status: 'completed', blockNumber: '0x' + height.toString(16) });
+                }
+                await new Promise((r) => setTimeout(r, 10));
+              }
+              const seconds = (performance.now() - start) / 1000;
+              await new Promise((r) => setTimeout(r, 600));
+              clearInterval(probe);
+              return JSON.stringify({ seconds, draws, heads, tasks, maxLag, height, shown: document.querySelector('[data-figure=height]').textContent, tasksRate: document.querySelectorAll('.chart-latest')[2].textContent });
+            }
+            """);
+        using var figures = System.Text.Json.JsonDocument.Parse(result);
+        var r = figures.RootElement;
+        double seconds = r.GetProperty("seconds").GetDouble();
+        int draws = r.GetProperty("draws").GetInt32();
+        Record($"aggregation: {r.GetProperty("heads").GetInt32()} heads and {r.GetProperty("tasks").GetInt32()} task events in {seconds.ToString("F1", CultureInfo.InvariantCulture)} s drew {draws} times; longest main-thread stall {r.GetProperty("maxLag").GetDouble().ToString("F0", CultureInfo.InvariantCulture)} ms; tasks chart latest {r.GetProperty("tasksRate").GetString()}/s");
+
+        Assert.That(r.GetProperty("tasks").GetInt32() / seconds, Is.GreaterThan(900), "the feed reached 1,000 task events a second");
+        Assert.That(draws, Is.LessThanOrEqualTo((int)(seconds * 4) + 4), "drawings are coalesced: at most one per 250 ms");
+        Assert.That(draws, Is.GreaterThanOrEqualTo(4), "the page kept drawing under the load");
+        Assert.That(r.GetProperty("shown").GetString()!.Replace(",", "", StringComparison.Ordinal), Is.EqualTo(r.GetProperty("height").GetInt32().ToString(CultureInfo.InvariantCulture)), "the last head is shown");
+    }
+
+    [Test]
+    public async Task The_app_is_served_with_a_strict_content_security_policy_and_no_inline_script()
+    {
+        using var http = new HttpClient { Timeout = TimeSpan.FromSeconds(30) };
+        using var request = new HttpRequestMessage(HttpMethod.Get, _node.Rpc);
+        request.Headers.Accept.ParseAdd("text/html");
+        using HttpResponseMessage response = await http.SendAsync(request);
+        Assert.That(response.StatusCode, Is.EqualTo(HttpStatusCode.OK));
+        Assert.That(response.Content.Headers.ContentType?.MediaType, Is.EqualTo("text/html"));
+        AssertStrictPolicy(response);
+        string html = await response.Content.ReadAsStringAsync();
+
+        // No inline script: every <script> names a file of the bundle.
+        var scripts = ScriptTag().Matches(html);
+        Assert.That(scripts, Is.Not.Empty);
+        foreach (Match script in scripts) Assert.That(script.Value, Does.Match("src=\"/assets/[^\"]+\\.js\""), "an inline script");
+        Assert.That(html, Does.Not.Contain(" style=").And.Not.Contain("<style"), "inline style");
+        Assert.That(html, Does.Not.Match("\\son[a-z]+="), "an inline event handler");
+
+        // Assets: their own content types, cached for good under their hashed names, revalidated by ETag.
+        var assets = AssetReference().Matches(html).Select(m => m.Groups[1].Value).ToList();
+        Assert.That(assets, Has.Some.EndsWith(".js").And.Some.EndsWith(".css"));
+        foreach (string asset in assets)
+        {
+            using HttpResponseMessage file = await http.GetAsync(new Uri(_node.Rpc, asset));
+            Assert.That(file.StatusCode, Is.EqualTo(HttpStatusCode.OK), asset);
+            Assert.That(file.Content.Headers.ContentType?.MediaType, Is.EqualTo(asset.EndsWith(".js", StringComparison.Ordinal) ? "text/javascript" : "text/css"), asset);
+            Assert.That(file.Headers.CacheControl?.ToString(), Does.Contain("immutable"), asset);
+            AssertStrictPolicy(file);
+            using var again = new HttpRequestMessage(HttpMethod.Get, new Uri(_node.Rpc, asset));
+            again.Headers.IfNoneMatch.Add(file.Headers.ETag!);
+            using HttpResponseMessage cached = await http.SendAsync(again);
+            Assert.That(cached.StatusCode, Is.EqualTo(HttpStatusCode.NotModified), asset);
+        }
+        using HttpResponseMessage missing = await http.GetAsync(new Uri(_node.Rpc, "/assets/none.js"));
+        Assert.That(missing.StatusCode, Is.EqualTo(HttpStatusCode.NotFound));
+
+        // Not a browser: GET / keeps its plain-text description; POST / is JSON-RPC as before.
+        using HttpResponseMessage plain = await http.GetAsync(_node.Rpc);
+        Assert.That(plain.Content.Headers.ContentType?.MediaType, Is.EqualTo("text/plain"));
+        Assert.That(await plain.Content.ReadAsStringAsync(), Does.StartWith("iExecChain JSON-RPC 2.0 endpoint"));
+        Assert.That(await HeightAsync(), Is.GreaterThan(0UL));
+
+        // The browser gets the same header and runs the page under it without a violation (teardown).
+        IPage page = await OpenAsync();
+        IResponse? loaded = await page.GotoAsync(Url);
+        Assert.That(loaded, Is.Not.Null);
+        Assert.That(await loaded!.HeaderValueAsync("content-security-policy"), Does.Contain("script-src 'self'"));
+        await WaitReadyAsync(page);
+    }
+
+    [Test]
+    public async Task Dashboard_fits_a_390_px_phone_without_horizontal_scrolling()
+    {
+        IPage page = await OpenAsync(width: 390, height: 844);
+        await page.GotoAsync(Url);
+        await WaitReadyAsync(page);
+        await page.Locator("section[aria-labelledby=dash-validators] tbody tr").First.WaitForAsync();
+        int overflow = await page.EvaluateAsync<int>("() => document.documentElement.scrollWidth - document.documentElement.clientWidth");
+        Assert.That(overflow, Is.LessThanOrEqualTo(0), "the page is wider than the phone's screen");
+        int visibleFigures = await page.EvaluateAsync<int>(
+            "() => [...document.querySelectorAll('.figure')].filter(e => { const r = e.getBoundingClientRect(); return r.left >= 0 && r.right <= innerWidth; }).length");
+        Assert.That(visibleFigures, Is.EqualTo(await page.Locator(".figure").CountAsync()), "a figure sticks out of the screen");
+        await ScreenshotAsync(page, "dashboard-phone");
+    }
+
+    [Test]
+    public async Task Keyboard_reaches_the_nav_links_with_tab_and_enter_follows_them()
+    {
+        IPage page = await OpenAsync();
+        await page.GotoAsync(Url + "#/nowhere");
+        await WaitReadyAsync(page);
+        Assert.That(await page.Locator("h1").TextContentAsync(), Is.EqualTo("Not found"));
+
+        string? focused = null;
+        for (int i = 0; i < 15 && focused != "#/"; i++)
+        {
+            await page.Keyboard.PressAsync("Tab");
+            focused = await page.EvaluateAsync<string?>("() => document.activeElement?.closest('nav') ? document.activeElement.getAttribute('href') : null");
+        }
+        Assert.That(focused, Is.EqualTo("#/"), "Tab never reached the Dashboard link of the nav");
+        Assert.That(await page.EvaluateAsync<string>("() => getComputedStyle(document.activeElement).outlineStyle"), Is.Not.EqualTo("none"), "the focus is not visible");
+
+        await page.Keyboard.PressAsync("Enter");
+        await page.WaitForFunctionAsync("() => location.hash === '#/' && document.querySelector('main h1')?.textContent === 'Dashboard'",
+            null, new PageWaitForFunctionOptions { Timeout = Patience });
+        Assert.That(await page.Locator("nav a[href='#/']").GetAttributeAsync("aria-current"), Is.EqualTo("page"));
+        await page.Locator("[data-figure=height]").Filter(new LocatorFilterOptions { HasTextRegex = new Regex("^[0-9,]+$") }).WaitForAsync();
+    }
+
+    private async Task<IPage> OpenAsync(int width = 1280, int height = 900)
+    {
+        WatchedPage page = await WatchedPage.OpenAsync(_browser, width, height);
+        _pages.Add(page);
+        return page.Page;
+    }
+
+    private static Task WaitReadyAsync(IPage page) =>
+        page.WaitForFunctionAsync("() => document.documentElement.dataset.ready === 'true'", null, new PageWaitForFunctionOptions { Timeout = Patience });
+
+    private static Task<double> ReadyMillisecondsAsync(IPage page) =>
+        page.EvaluateAsync<double>("() => performance.getEntriesByName('explorer-ready')[0].startTime");
+
+    private static async Task<ulong> ShownHeightAsync(IPage page)
+    {
+        string text = (await page.Locator("[data-figure=height]").TextContentAsync())!;
+        return ulong.Parse(text.Replace(",", "", StringComparison.Ordinal), CultureInfo.InvariantCulture);
+    }
+
+    private async Task<ulong> HeightAsync() => JsonRpcClient.Quantity(await _rpc.CallAsync("iex_blockNumber"));
+
+    private static void AssertStrictPolicy(HttpResponseMessage response)
+    {
+        Assert.That(response.Headers.TryGetValues("Content-Security-Policy", out var values), Is.True, "no Content-Security-Policy header");
+        string policy = string.Join(";", values!);
+        var directives = policy.Split(';', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)
+            .ToDictionary(d => d.Split(' ')[0], d => d.Split(' ').Skip(1).ToArray());
+        Assert.That(directives["default-src"], Is.EqualTo(new[] { "'self'" }));
+        Assert.That(directives["script-src"], Is.EqualTo(new[] { "'self'" }));
+        Assert.That(directives["connect-src"], Does.Contain("'self'").And.Some.Match("^ws://127\\.0\\.0\\.1:[0-9]+$"));
+        Assert.That(policy, Does.Not.Contain("unsafe-inline").And.Not.Contain("unsafe-eval"));
+        Assert.That(response.Headers.GetValues("X-Content-Type-Options"), Is.EqualTo(new[] { "nosniff" }));
+    }
+
+    private static async Task ScreenshotAsync(IPage page, string name)
+    {
+        string file = Path.Combine(ArtifactsDirectory(), name + ".png");
+        await page.ScreenshotAsync(new PageScreenshotOptions { Path = file, FullPage = true });
+        TestContext.AddTestAttachment(file);
+    }
+
+    private static void Record(string line)
+    {
+        TestContext.Progress.WriteLine(line);
+        File.AppendAllText(Path.Combine(ArtifactsDirectory(), "timings.txt"), $"{DateTime.UtcNow:O} {line}\n");
+    }
+
+    /// <summary>TestResults/browser/ at the repository root (where scripts/test.sh collects results), else beside the binaries.</summary>
+    private static string ArtifactsDirectory()
+    {
+        string? dir = AppContext.BaseDirectory;
+        while (dir is not null && !File.Exists(Path.Combine(dir, "iExecChain.sln"))) dir = Path.GetDirectoryName(dir);
+        string path = Path.Combine(dir ?? AppContext.BaseDirectory, "TestResults", "browser");
+        Directory.CreateDirectory(path);
+        return path;
+    }
+
+    [GeneratedRegex("<script\\b[^>]*>", RegexOptions.IgnoreCase)]
+    private static partial Regex ScriptTag();
+
+    [GeneratedRegex("(?:src|href)=\"(/assets/[^\"]+)\"")]
+    private static partial Regex AssetReference();
+}
