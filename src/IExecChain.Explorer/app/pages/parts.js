@@ -3,7 +3,6 @@
 // load on their own and say in place what went wrong, cursor paging and coalesced live refresh.
 // Not a page: pages/index.js does not list it.
 import { h, replace } from '../dom.js';
-import './browse.css';
 
 export const HASH = /^0x[0-9a-f]{64}$/;
 export const ADDRESS = /^0x[0-9a-f]{40}$/;
