@@ -14,6 +14,7 @@ namespace IExecChain.BrowserTests;
 /// </summary>
 [TestFixture]
 [NonParallelizable]
+[System.Diagnostics.CodeAnalysis.SuppressMessage("Design", "CA1001", Justification = "Created in OneTimeSetUp and disposed in OneTimeTearDown")]
 public sealed class BrowsePagesTests
 {
     // Generous deadlines for a busy 2-core CI machine: a condition met early returns at once.
