@@ -2,7 +2,7 @@
 // event (same fields as the list's items) is put on top in memory, and the table is drawn at most
 // every 250 ms however fast blocks come.
 import { h, replace } from '../dom.js';
-import { account, block, coalesce, errorText, idLink, loading, pagedList, problem, table, when } from './parts.js';
+import { account, block, coalesce, errorText, loading, pagedList, problem, table, when } from './parts.js';
 
 const PAGE = 25;
 
@@ -11,7 +11,7 @@ export function blockRows(ctx, items) {
     [{ label: 'Height' }, { label: 'Hash' }, { label: 'Time' }, { label: 'Transactions', num: true }, { label: 'Proposer' }],
     items.map((b) => [
       block(ctx, b.number),
-      idLink(ctx, 'block', ctx.format.num(b.number), ctx.format.shortHash(b.hash)),
+      h('a', { href: ctx.link('block', ctx.format.num(b.number)), class: 'hash', title: b.hash }, ctx.format.shortHash(b.hash)),
       when(ctx, b.timestamp),
       ctx.format.int(b.transactionCount),
       account(ctx, b.proposer),
