@@ -66,7 +66,8 @@ export default {
         h('div', { class: 'table-scroll', tabindex: '0', role: 'region', 'aria-label': 'Validators table' },
           h('table', null,
             h('thead', null, h('tr', null,
-              ['Validator', 'Voting power', 'Stake', 'Reputation', 'Signed', 'Missed', 'Status'].map((c) => h('th', { scope: 'col' }, c)))),
+              [['Validator'], ['Voting power', 'num'], ['Stake', 'num'], ['Reputation', 'num'], ['Signed', 'num'], ['Missed', 'num'], ['Status']]
+                .map(([c, kind]) => h('th', { scope: 'col', class: kind }, c)))),
             validatorRows))));
     const chainLine = el.querySelector('[data-figure="chain"]');
 
