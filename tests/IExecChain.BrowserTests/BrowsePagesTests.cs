@@ -343,6 +343,12 @@ public sealed class BrowsePagesTests
         await page.GotoAsync(Url + $"#/deal/{unknown}");
         await page.Locator("[data-not-found]").WaitForAsync();
         Assert.That(await page.Locator("[data-not-found]").TextContentAsync(), Is.EqualTo($"No deal {unknown} on this chain."));
+
+        // An id of the right shape that the node refuses: its error message is shown in place of the page.
+        await page.GotoAsync(Url + "#/proposal/99999999999999999999");
+        ILocator refused = page.Locator("main [role=alert]");
+        await refused.WaitForAsync();
+        Assert.That(await refused.TextContentAsync(), Does.StartWith("Could not show this page: ").And.Contain("'99999999999999999999' is above 2^64 - 1"));
     }
 
     [Test]
