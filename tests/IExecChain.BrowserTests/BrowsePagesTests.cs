@@ -298,6 +298,44 @@ public sealed class BrowsePagesTests
     }
 
     [Test]
+    public async Task Order_app_and_dataset_pages_show_the_records_of_the_demo_deal()
+    {
+        JsonElement task = await _rpc.CallAsync("iex_getTask", _completedTask);
+        JsonElement deal = await _rpc.CallAsync("iex_getDeal", task.GetProperty("dealId").GetString());
+        string appOrderHash = deal.GetProperty("appOrderHash").GetString()!;
+        JsonElement order = await _rpc.CallAsync("iex_getOrder", appOrderHash);
+        JsonElement app = await _rpc.CallAsync("iex_getApp", deal.GetProperty("app").GetString());
+
+        IPage page = await OpenAsync();
+        await page.GotoAsync(Url + $"#/order/{appOrderHash}");
+        await page.Locator("[data-field=owner]").WaitForAsync();
+        Assert.That(await page.Locator("[data-field=kind] td").TextContentAsync(), Is.EqualTo("app order"));
+        Assert.That(await page.Locator("[data-field=owner] a").GetAttributeAsync("title"), Is.EqualTo(order.GetProperty("owner").GetString()));
+        Assert.That(await page.Locator("[data-field=status] td").TextContentAsync(), Is.EqualTo(order.GetProperty("status").GetString()));
+        Assert.That(await page.Locator("[data-record=order-terms] [data-field=price] td").TextContentAsync(),
+            Is.EqualTo(Rlc(ulong.Parse(order.GetProperty("order").GetProperty("price").GetString()!, CultureInfo.InvariantCulture))));
+        await ScreenshotAsync(page, "browse-order");
+
+        // Order → app by its link.
+        await page.Locator("[data-record=order-terms] [data-field=app] a").ClickAsync();
+        await page.Locator("[data-field=name]").WaitForAsync();
+        Assert.That(await page.Locator("main h1").TextContentAsync(), Is.EqualTo($"App “{app.GetProperty("name").GetString()}”"));
+        Assert.That(await page.Locator("[data-field=owner] a").GetAttributeAsync("title"), Is.EqualTo(app.GetProperty("owner").GetString()));
+        Assert.That(await page.Locator("[data-field=status] td").TextContentAsync(), Is.EqualTo(app.GetProperty("status").GetString()));
+        await ScreenshotAsync(page, "browse-app");
+
+        // The demo's dataset, from the dataset order book.
+        JsonElement datasetOrders = await _rpc.CallAsync("iex_getOrderBook", new { kind = "dataset", limit = 1 });
+        string datasetId = datasetOrders.GetProperty("orders")[0].GetProperty("order").GetProperty("dataset").GetString()!;
+        JsonElement dataset = await _rpc.CallAsync("iex_getDataset", datasetId);
+        await page.GotoAsync(Url + $"#/dataset/{datasetId}");
+        await page.Locator("[data-field=name]").WaitForAsync();
+        Assert.That(await page.Locator("[data-field=name] td").TextContentAsync(), Is.EqualTo(dataset.GetProperty("name").GetString()));
+        Assert.That(await page.Locator("[data-field=owner] a").GetAttributeAsync("title"), Is.EqualTo(dataset.GetProperty("owner").GetString()));
+        await ScreenshotAsync(page, "browse-dataset");
+    }
+
+    [Test]
     public async Task Governance_checkpoint_and_bridge_pages_show_what_the_rpc_gives()
     {
         IPage page = await OpenAsync();
@@ -400,9 +438,10 @@ public sealed class BrowsePagesTests
     }
 
     /// <summary>An nRLC quantity as the pages write it: exact RLC, thousands grouped, no trailing zeros.</summary>
-    private static string Rlc(JsonElement quantity)
+    private static string Rlc(JsonElement quantity) => Rlc(JsonRpcClient.Quantity(quantity));
+
+    private static string Rlc(ulong nrlc)
     {
-        ulong nrlc = JsonRpcClient.Quantity(quantity);
         string fraction = (nrlc % 1_000_000_000).ToString("D9", CultureInfo.InvariantCulture).TrimEnd('0');
         return (nrlc / 1_000_000_000).ToString("N0", English) + (fraction.Length > 0 ? "." + fraction : "") + " RLC";
     }
