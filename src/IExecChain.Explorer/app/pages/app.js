@@ -1,0 +1,40 @@
+// An app: owner, runtime, content, status, and the deals that ran it.
+import { h, replace } from '../dom.js';
+import { account, block, checkId, fields, full, notFound, pagedList, routeId, start, status } from './parts.js';
+import { dealRows } from './market-parts.js';
+
+export default {
+  path: /^\/app\/([^/?]*)$/,
+  title: 'App',
+  nav: false,
+  href: '/market',
+
+  async render(el, match, ctx) {
+    const id = routeId(match);
+    const body = start(el, `App ${ctx.format.shortHash(id)}`);
+    if (!checkId(body, id, 'address', 'app address')) return;
+    const a = await ctx.rpc('iex_getApp', [id]);
+    if (!a) {
+      notFound(body, `No app ${id} is registered.`);
+      return;
+    }
+    el.querySelector('h1').textContent = `App “${a.name}”`;
+    const deals = pagedList('deals', (cursor) => ctx.rpc('iex_listDeals', { app: id, limit: 20, ...(cursor ? { cursor } : {}) }), (items) => dealRows(ctx, items));
+    replace(body,
+      h('section', { 'aria-labelledby': 'app-record' },
+        h('h2', { id: 'app-record' }, 'Record'),
+        fields([
+          ['Address', full(a.id), 'id'],
+          ['Name', a.name, 'name'],
+          ['Owner', account(ctx, a.owner), 'owner'],
+          ['Status', status(a.status), 'status'],
+          ['Runtime', a.runtime === 'wasm' ? 'WebAssembly' : a.runtime, 'runtime'],
+          ['Content root', full(a.contentRoot)],
+          ['Content size', `${ctx.format.int(a.contentSize)} bytes`],
+          ['Endpoint', a.endpoint || '—'],
+          ['Manifest', a.manifest ? h('code', null, a.manifest) : '—'],
+          ['Registered at block', block(ctx, a.registeredAt)],
+        ], { 'data-record': 'app' })),
+      h('section', { 'aria-labelledby': 'app-deals' }, h('h2', { id: 'app-deals' }, 'Deals'), deals.el));
+  },
+};
