@@ -93,8 +93,10 @@ public sealed class BrowsePagesTests
         ILocator older = page.Locator("table[data-list=blocks] tbody tr");
         await older.First.Locator("a").First.WaitForAsync();
         var olderHeights = (await older.Locator("td:first-child").AllTextContentsAsync()).Select(t => ulong.Parse(Clean(t), CultureInfo.InvariantCulture)).ToList();
-        Assert.That(olderHeights, Has.Count.EqualTo(25));
-        Assert.That(olderHeights, Is.EqualTo(Enumerable.Range(0, 25).Select(i => olderHeights[0] - (ulong)i)), "25 consecutive heights, newest first");
+        // A young chain's second page ends at genesis, which the list includes.
+        int full = (int)Math.Min(25UL, olderHeights[0] + 1);
+        Assert.That(olderHeights, Has.Count.EqualTo(full), "a page of 25 blocks, or down to genesis");
+        Assert.That(olderHeights, Is.EqualTo(Enumerable.Range(0, full).Select(i => olderHeights[0] - (ulong)i)), "consecutive heights, newest first");
         Assert.That(olderHeights[0], Is.GreaterThanOrEqualTo(top + 5 - 25), "the page after the newest 25 when the button was pressed");
         Assert.That(olderHeights[0] + 25, Is.LessThanOrEqualTo(JsonRpcClient.Quantity(await _rpc.CallAsync("iex_blockNumber"))), "below a page of newer blocks");
         JsonElement olderBlock = await _rpc.CallAsync("iex_getBlockByNumber", olderHeights[0].ToString(CultureInfo.InvariantCulture));

@@ -37,7 +37,8 @@ export default {
       draw();
     }
     function draw() {
-      if (!latest) return;
+      // A refetch of the live page that ends after the user went to older blocks must not replace them.
+      if (!latest || older) return;
       replace(live, blockRows(ctx, latest.items),
         h('div', { class: 'pager' }, h('button', { type: 'button', disabled: !latest.next, onclick: showOlder }, 'Older →')));
       liveNote.textContent = latest.items.length ? `Live: newest block ${ctx.format.int(latest.items[0].number)}.` : '';
