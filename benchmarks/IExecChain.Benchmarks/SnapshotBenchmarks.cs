@@ -1,5 +1,8 @@
 using System.Diagnostics;
 using BenchmarkDotNet.Attributes;
+using BenchmarkDotNet.Configs;
+using BenchmarkDotNet.Jobs;
+using BenchmarkDotNet.Toolchains.InProcess.Emit;
 using Google.Protobuf;
 using IExecChain.Core.Blocks;
 using IExecChain.Core.Crypto;
@@ -33,6 +36,9 @@ namespace IExecChain.Benchmarks;
 /// stage-by-stage restore, printed to the log.
 /// </summary>
 // Setup is expensive (the chain is built once per process) and each op is seconds long: one warmup, three iterations.
+// In process by its own config: BenchmarkDotNet's --inProcess gives up after 5 minutes, which building the
+// world takes on a loaded machine.
+[Config(typeof(InProcessConfig))]
 [InvocationCount(1)]
 [WarmupCount(1)]
 [IterationCount(3)]
@@ -50,6 +56,11 @@ public class SnapshotBenchmarks
     private string _restorePath = "";
     private RocksDbStore? _restoreStore;
     private BlockProcessor? _replayProcessor;
+
+    private sealed class InProcessConfig : ManualConfig
+    {
+        public InProcessConfig() => AddJob(Job.Default.WithToolchain(new InProcessEmitToolchain(TimeSpan.FromMinutes(30), logOutput: true)));
+    }
 
     [GlobalSetup]
     public void Setup() => _world = SnapshotWorld.Get();
