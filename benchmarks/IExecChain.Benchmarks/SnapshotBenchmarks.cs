@@ -21,7 +21,7 @@ namespace IExecChain.Benchmarks;
 /// State sync against replay, on a state of 1,000,000 accounts made by real blocks: 200 blocks of
 /// 5,000 signed transfers, each from one funder to a new account (so every transfer creates an
 /// <c>AccountRecord</c> at <c>StateKeys.Account(address)</c>), produced through
-/// <see cref="BlockProcessor"/> on RocksDB (built once per process: run with --inProcess).
+/// <see cref="BlockProcessor"/> on RocksDB (built once per process: the benchmarks run in process, by their config).
 /// <list type="bullet">
 /// <item><see cref="Create"/>: <see cref="SnapshotWriter"/> over the store's <c>StateValues</c> at height 200 (a checkpoint), 4 MiB chunks to files.</item>
 /// <item><see cref="Restore"/>: those files through <see cref="SnapshotRestorer"/> into an empty RocksDB; the root must be block 200's.</item>
