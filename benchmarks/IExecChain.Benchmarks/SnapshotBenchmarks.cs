@@ -1,5 +1,8 @@
 using System.Diagnostics;
 using BenchmarkDotNet.Attributes;
+using BenchmarkDotNet.Configs;
+using BenchmarkDotNet.Jobs;
+using BenchmarkDotNet.Toolchains.InProcess.Emit;
 using Google.Protobuf;
 using IExecChain.Core.Blocks;
 using IExecChain.Core.Crypto;
@@ -18,10 +21,11 @@ namespace IExecChain.Benchmarks;
 /// State sync against replay, on a state of 1,000,000 accounts made by real blocks: 200 blocks of
 /// 5,000 signed transfers, each from one funder to a new account (so every transfer creates an
 /// <c>AccountRecord</c> at <c>StateKeys.Account(address)</c>), produced through
-/// <see cref="BlockProcessor"/> on RocksDB (built once per process: run with --inProcess).
+/// <see cref="BlockProcessor"/> on RocksDB (built once per process: the benchmarks run in process, by their config).
 /// <list type="bullet">
 /// <item><see cref="Create"/>: <see cref="SnapshotWriter"/> over the store's <c>StateValues</c> at height 200 (a checkpoint), 4 MiB chunks to files.</item>
 /// <item><see cref="Restore"/>: those files through <see cref="SnapshotRestorer"/> into an empty RocksDB; the root must be block 200's.</item>
+/// <item><see cref="Restore_by_tree_updates"/>: the same through <see cref="StateTree"/> updates, the restorer's way before <c>SortedTreeBuilder</c> (the baseline).</item>
 /// <item><see cref="Restore_tail"/>: the snapshot's tail (the last checkpoint interval of blocks, 100 here, with commits) into an empty RocksDB.</item>
 /// <item><see cref="Replay"/>: what a node does without a snapshot for the last <see cref="ReplayBlocks"/> blocks, on a copy of
 /// the state at height 200 − <see cref="ReplayBlocks"/> (~950k accounts): decode each block, <see cref="BlockProcessor.Execute"/>
@@ -32,6 +36,9 @@ namespace IExecChain.Benchmarks;
 /// stage-by-stage restore, printed to the log.
 /// </summary>
 // Setup is expensive (the chain is built once per process) and each op is seconds long: one warmup, three iterations.
+// In process by its own config: BenchmarkDotNet's --inProcess gives up after 5 minutes, which building the
+// world takes on a loaded machine.
+[Config(typeof(InProcessConfig))]
 [InvocationCount(1)]
 [WarmupCount(1)]
 [IterationCount(3)]
@@ -50,6 +57,11 @@ public class SnapshotBenchmarks
     private RocksDbStore? _restoreStore;
     private BlockProcessor? _replayProcessor;
 
+    private sealed class InProcessConfig : ManualConfig
+    {
+        public InProcessConfig() => AddJob(Job.Default.WithToolchain(new InProcessEmitToolchain(TimeSpan.FromMinutes(30), logOutput: true)));
+    }
+
     [GlobalSetup]
     public void Setup() => _world = SnapshotWorld.Get();
 
@@ -61,14 +73,14 @@ public class SnapshotBenchmarks
         return _world.WriteSnapshot(dir);
     }
 
-    [IterationSetup(Targets = [nameof(Restore), nameof(Restore_tail)])]
+    [IterationSetup(Targets = [nameof(Restore), nameof(Restore_by_tree_updates), nameof(Restore_tail)])]
     public void EmptyStore()
     {
         _restorePath = Path.Combine(_world.Root, "restore-" + Guid.NewGuid().ToString("N"));
         _restoreStore = new RocksDbStore(_restorePath);
     }
 
-    [IterationCleanup(Targets = [nameof(Restore), nameof(Restore_tail)])]
+    [IterationCleanup(Targets = [nameof(Restore), nameof(Restore_by_tree_updates), nameof(Restore_tail)])]
     public void DropStore()
     {
         _restoreStore?.Dispose();
@@ -84,6 +96,16 @@ public class SnapshotBenchmarks
         using var restorer = new SnapshotRestorer(_restoreStore!, manifest, SnapshotWorld.ChainId);
         for (int i = 0; i < restorer.ChunkCount; i++) restorer.Add(i, File.ReadAllBytes(SnapshotWorld.ChunkPath(_world.SnapshotDir, i)));
         var root = restorer.Finish();
+        if (root != _world.StateRoot) throw new InvalidOperationException($"restored root {root}, the source's is {_world.StateRoot}");
+        return root;
+    }
+
+    /// <summary>The baseline: the same chunk files restored through tree updates, as the restorer did before (<see cref="RestoreByTreeUpdates"/>).</summary>
+    [Benchmark]
+    public Hash256 Restore_by_tree_updates()
+    {
+        var manifest = SnapshotManifest.Parser.ParseFrom(File.ReadAllBytes(Path.Combine(_world.SnapshotDir, "manifest")));
+        var root = RestoreByTreeUpdates.Run(_restoreStore!, manifest, i => File.ReadAllBytes(SnapshotWorld.ChunkPath(_world.SnapshotDir, i)));
         if (root != _world.StateRoot) throw new InvalidOperationException($"restored root {root}, the source's is {_world.StateRoot}");
         return root;
     }
@@ -328,8 +350,9 @@ internal sealed class SnapshotWorld
 
     /// <summary>
     /// Where a restore's time goes, once: the restorer's steps done one at a time with a stopwatch on each
-    /// (read the files, hash the chunks, parse the entries, tree Prepare, tree Commit into batches, RocksDB
-    /// writes). Not the restorer's code: the same calls in the same order.
+    /// (read the files, hash the chunks, parse the entries into the <see cref="SortedTreeBuilder"/>, build
+    /// each batch: leaf and node hashes, values and nodes put into a write batch, RocksDB writes). Not the
+    /// restorer's code (no overlap, no open-order check): the same calls in the same order.
     /// </summary>
     private void Breakdown()
     {
@@ -342,15 +365,15 @@ internal sealed class SnapshotWorld
         var read = new Stopwatch();
         var hash = new Stopwatch();
         var parse = new Stopwatch();
-        var prepare = new Stopwatch();
-        var commit = new Stopwatch();
+        var build = new Stopwatch();
         var write = new Stopwatch();
+        long puts = 0;
         string path = Path.Combine(Root, "breakdown");
         using (var store = new RocksDbStore(path))
         {
-            var tree = new StateTree(store);
-            var pending = new List<KeyValuePair<Hash256, byte[]?>>(SnapshotRestorer.BatchEntries);
+            var tree = new SortedTreeBuilder();
             var manifest = SnapshotManifest.Parser.ParseFrom(File.ReadAllBytes(Path.Combine(SnapshotDir, "manifest")));
+            Hash256 root = default;
             for (int i = 0; i < manifest.ChunkHashes.Count; i++)
             {
                 read.Start();
@@ -368,36 +391,31 @@ internal sealed class SnapshotWorld
                     int length = 0, shift = 0;
                     byte b;
                     do { b = chunk[offset++]; length |= (b & 0x7F) << shift; shift += 7; } while ((b & 0x80) != 0);
-                    pending.Add(new(key, chunk.AsSpan(offset, length).ToArray()));
+                    tree.Add(key, chunk.AsSpan(offset, length));
                     offset += length;
-                    if (pending.Count >= SnapshotRestorer.BatchEntries) { parse.Stop(); Apply(false); parse.Start(); }
+                    if (tree.Buffered >= SnapshotRestorer.BatchEntries) { parse.Stop(); Apply(false); parse.Start(); }
                 }
                 parse.Stop();
             }
             Apply(true);
-            if (tree.Root != StateRoot) throw new InvalidOperationException("breakdown restore: wrong root");
+            if (root != StateRoot) throw new InvalidOperationException("breakdown restore: wrong root");
 
-            void Apply(bool sync)
+            void Apply(bool last)
             {
                 using var batch = store.NewBatch();
-                if (pending.Count > 0)
-                {
-                    prepare.Start();
-                    var update = tree.Prepare(pending);
-                    prepare.Stop();
-                    commit.Start();
-                    tree.Commit(update, batch);
-                    commit.Stop();
-                    pending.Clear();
-                }
+                build.Start();
+                if (last) root = tree.Finish(batch);
+                else tree.Flush(batch);
+                build.Stop();
+                puts += batch.Count;
                 write.Start();
-                store.Write(batch, sync);
+                store.Write(batch, last);
                 write.Stop();
             }
         }
         Console.WriteLine($"// Breakdown restore: read files {read.Elapsed.TotalSeconds:F2} s, keccak of chunks {hash.Elapsed.TotalSeconds:F2} s, "
-            + $"parse entries {parse.Elapsed.TotalSeconds:F2} s, tree Prepare (leaf + node hashes, {SnapshotRestorer.BatchEntries}-entry batches) {prepare.Elapsed.TotalSeconds:F2} s, "
-            + $"tree Commit into batches {commit.Elapsed.TotalSeconds:F2} s, RocksDB writes {write.Elapsed.TotalSeconds:F2} s; "
+            + $"parse entries into the builder {parse.Elapsed.TotalSeconds:F2} s, build ({SnapshotRestorer.BatchEntries}-entry batches: leaf + node hashes, "
+            + $"{puts} puts into write batches) {build.Elapsed.TotalSeconds:F2} s, RocksDB writes {write.Elapsed.TotalSeconds:F2} s; "
             + $"restored RocksDB {DirectoryBytes(path) / 1e6:F0} MB");
         Directory.Delete(path, recursive: true);
     }

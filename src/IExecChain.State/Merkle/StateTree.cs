@@ -195,10 +195,7 @@ public sealed class StateTree
             }
 
             var root = update.RootSlot;
-            root.Hash.CopyTo(key);
-            batch.Put(DbColumn.Meta, RootKey, key[..32]);
-            root.WriteRootRecord(record);
-            batch.Put(DbColumn.Meta, RootSlotKey, record[..33]);
+            PutRoot(batch, root);
 
             _pendingNodes = pendingNodes;
             _pendingUpdate = update;
@@ -206,6 +203,17 @@ public sealed class StateTree
             _root = root;
             update.Committed = true;
         }
+    }
+
+    /// <summary>The root's records in <see cref="DbColumn.Meta"/>: its hash, and its slot (so a one-key tree can be reopened).</summary>
+    internal static void PutRoot(IWriteBatch batch, in Slot root)
+    {
+        Span<byte> hash = stackalloc byte[32];
+        root.Hash.CopyTo(hash);
+        batch.Put(DbColumn.Meta, RootKey, hash);
+        Span<byte> record = stackalloc byte[33];
+        root.WriteRootRecord(record);
+        batch.Put(DbColumn.Meta, RootSlotKey, record);
     }
 
     /// <summary>A proof of inclusion or non-inclusion of <paramref name="key"/> against <see cref="Root"/>.</summary>

@@ -31,29 +31,34 @@ public sealed class SnapshotRefusedException(SnapshotFault fault, string message
 /// (<see cref="Finish"/>). The open-order index the market keeps beside the state
 /// (<see cref="DbColumn.MarketOrders"/>) is derived from the restored entries themselves, so it needs
 /// no trust either. Until <see cref="Finish"/> succeeds the store holds a partial state and must be
-/// discarded on failure. A batch is written to the store on a background task while the next is
-/// parsed and hashed; dispose the restorer (which waits for that write) before the store.
+/// discarded on failure.
+/// <para>
+/// The entries come in increasing key order, so the tree is built in one pass from the bottom up
+/// (<see cref="SortedTreeBuilder"/>: each node built, hashed and written once) instead of through
+/// <see cref="StateTree"/> updates, which would look up, cache and plan every node. A batch is written
+/// to the store on a background task while the next is parsed and hashed; dispose the restorer (which
+/// waits for that write) before the store.
+/// </para>
 /// </summary>
 public sealed class SnapshotRestorer : IDisposable
 {
-    /// <summary>Entries applied to the tree per batch: large batches amortize the tree's passes.</summary>
+    /// <summary>Entries per store write: large enough to amortize a write, small enough to overlap the next batch's hashing with it.</summary>
     public const int BatchEntries = 100_000;
 
     private readonly IKeyValueStore _store;
-    private readonly StateTree _tree;
+    private readonly SortedTreeBuilder _tree = new();
     private readonly SnapshotManifest _manifest;
     private readonly Hash256 _id;
     private readonly int _batchEntries;
-    private readonly List<KeyValuePair<Hash256, byte[]?>> _pending = [];
     private readonly List<Hash256> _openOrders = [];
-    private byte[]? _lastKey;
+    private Hash256 _lastKey;
     private ulong _entries, _bytes;
-    // The previous batch's write; the tree keeps only its last commit's nodes until they are written,
-    // so the next batch commits once it is done.
+    private Hash256? _root;
+    // The previous batch's write, one in flight at a time (a batch of 100,000 entries is ~25 MB of native memory).
     private Task _writing = Task.CompletedTask;
 
     /// <param name="store">An empty store: no state and no blocks.</param>
-    /// <param name="batchEntries">Entries per tree update and store write (<see cref="BatchEntries"/>; smaller only in tests, to make many batches).</param>
+    /// <param name="batchEntries">Entries per store write (<see cref="BatchEntries"/>; smaller only in tests, to make many batches).</param>
     public SnapshotRestorer(IKeyValueStore store, SnapshotManifest manifest, ulong chainId, int batchEntries = BatchEntries)
     {
         ArgumentOutOfRangeException.ThrowIfLessThan(batchEntries, 1);
@@ -65,7 +70,6 @@ public sealed class SnapshotRestorer : IDisposable
         if (store.Iterate(DbColumn.StateValues).Any() || store.Get(DbColumn.Meta, "head"u8) is not null)
             throw new InvalidOperationException("a snapshot is restored into an empty database only");
         _store = store;
-        _tree = new StateTree(store);
         _manifest = manifest;
         _id = SnapshotFormat.Id(manifest);
     }
@@ -97,24 +101,23 @@ public sealed class SnapshotRestorer : IDisposable
         while (offset < chunk.Length)
         {
             if (chunk.Length - offset < 33) throw Bad(index, offset, "an entry is cut short");
-            var key = chunk.Slice(offset, 32);
-            if (_lastKey is not null && key.SequenceCompareTo(_lastKey) <= 0) throw Bad(index, offset, "keys are not in increasing order");
-            _lastKey = key.ToArray();
+            var key = new Hash256(chunk.Slice(offset, 32));
+            if (_entries > 0 && key.CompareTo(_lastKey) <= 0) throw Bad(index, offset, "keys are not in increasing order");
+            _lastKey = key;
             offset += 32;
             if (!TryReadVarint(chunk[offset..], out ulong length, out int read)) throw Bad(index, offset, "a value length is malformed");
             offset += read;
             if (length > (ulong)(chunk.Length - offset)) throw Bad(index, offset, $"a value of {length} bytes runs past the chunk's end");
-            var value = chunk.Slice(offset, (int)length).ToArray();
+            var value = chunk.Slice(offset, (int)length);
             offset += (int)length;
-            var stateKey = new Hash256(_lastKey);
-            if (IsOpenOrder(stateKey, value, out var orderHash))
+            if (IsOpenOrder(key, value, out var orderHash))
             {
                 _openOrders.Add(orderHash);
                 OpenOrders++;
             }
-            _pending.Add(new(stateKey, value));
+            _tree.Add(key, value);
             _entries++;
-            if (_pending.Count >= _batchEntries) Apply(sync: false);
+            if (_tree.Buffered >= _batchEntries) Write(NewBatch(_tree.Flush));
         }
         _bytes += (ulong)chunk.Length;
         NextChunk++;
@@ -123,52 +126,65 @@ public sealed class SnapshotRestorer : IDisposable
     /// <summary>
     /// Applies what is left and checks the restored state against the manifest: the number of entries,
     /// the size and the root. Returns the root, which the caller compares with the verified header's.
+    /// The root records are written last, and only when the root is the manifest's.
     /// </summary>
     public Hash256 Finish()
     {
         if (!IsComplete) throw new InvalidOperationException($"{ChunkCount - NextChunk} chunk(s) of snapshot {_id} not added yet");
-        Apply(sync: true);
+        if (_root is { } finished) return finished;
+        Hash256 root = default;
+        using var batch = NewBatch(b => root = _tree.Finish(b));
         if (_entries != _manifest.Entries)
             throw new SnapshotRefusedException(SnapshotFault.Snapshot, $"snapshot {_id} holds {_entries} entries, its manifest says {_manifest.Entries}");
         if (_bytes != _manifest.TotalBytes)
             throw new SnapshotRefusedException(SnapshotFault.Snapshot, $"snapshot {_id} is {_bytes} bytes, its manifest says {_manifest.TotalBytes}");
         var expected = new Hash256(_manifest.StateRoot.Span);
-        if (_tree.Root != expected)
-            throw new SnapshotRefusedException(SnapshotFault.Snapshot, $"the state of snapshot {_id} has root {_tree.Root}, its manifest says {expected}");
-        return _tree.Root;
+        if (root != expected)
+            throw new SnapshotRefusedException(SnapshotFault.Snapshot, $"the state of snapshot {_id} has root {root}, its manifest says {expected}");
+        _writing.GetAwaiter().GetResult();
+        _store.Write(batch, sync: true);
+        _root = root;
+        return root;
     }
 
-    /// <summary>Open orders found among the restored entries (<see cref="DbColumn.MarketOrders"/> holds them too).</summary>
-    public int OpenOrders { get; private set; }
-
-    private void Apply(bool sync)
+    /// <summary>A batch holding <paramref name="fill"/>'s writes and the open orders found since the last one.</summary>
+    private IWriteBatch NewBatch(Action<IWriteBatch> fill)
     {
-        // Hashing this batch (both cores) overlaps the previous batch's write.
-        var update = _pending.Count > 0 ? _tree.Prepare(_pending) : null;
-        _pending.Clear();
-        _writing.GetAwaiter().GetResult();
         var batch = _store.NewBatch();
         try
         {
-            if (update is not null) _tree.Commit(update, batch);
+            fill(batch);
             foreach (var hash in _openOrders) batch.Put(DbColumn.MarketOrders, hash.ToArray(), []);
             _openOrders.Clear();
+            return batch;
         }
         catch
         {
             batch.Dispose();
             throw;
         }
-        if (sync)
+    }
+
+    /// <summary>Writes the batch in the background once the previous one is written: it overlaps building the next.</summary>
+    private void Write(IWriteBatch batch)
+    {
+        try
         {
-            using (batch) _store.Write(batch, sync: true);
-            return;
+            _writing.GetAwaiter().GetResult();
+        }
+        catch
+        {
+            batch.Dispose();
+            throw;
         }
         _writing = Task.Run(() =>
         {
             using (batch) _store.Write(batch, sync: false);
         });
     }
+
+    /// <summary>Open orders found among the restored entries (<see cref="DbColumn.MarketOrders"/> holds them too).</summary>
+    public int OpenOrders { get; private set; }
 
     /// <summary>Waits for the batch being written, so the store can be closed (or deleted) safely.</summary>
     public void Dispose()
@@ -195,7 +211,7 @@ public sealed class SnapshotRestorer : IDisposable
     /// nothing else. A record's encoding starts with its kind (field 1, never 0) then its order
     /// (field 2): other values are passed over without a parse.
     /// </summary>
-    private static bool IsOpenOrder(Hash256 key, byte[] value, out Hash256 orderHash)
+    private static bool IsOpenOrder(Hash256 key, ReadOnlySpan<byte> value, out Hash256 orderHash)
     {
         orderHash = default;
         if (value.Length < 4 || value[0] != 0x08 || value[2] != 0x12) return false;
