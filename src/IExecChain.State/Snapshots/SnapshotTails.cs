@@ -61,7 +61,11 @@ public static class SnapshotTails
         {
             if (!ChainBlock.TryDecode(item.Block.Span, spec.ChainId, spec.Parameters.MaxTransactionBytes, out var block, out var error))
                 throw Refused($"a block of the tail does not decode: {error}");
-            blocks.Add(block!);
+            // A block's hash covers its header only: its transactions are its own by the header's root. Tail
+            // blocks are stored and served, never executed, so no block rule would catch altered ones.
+            if (ChainBlock.ComputeTxRoot(block!.Transactions) != new Core.Primitives.Hash256(block.Header.TxRoot.Span))
+                throw Refused($"the transactions of block {block.Height} in the tail do not match its header's transaction root");
+            blocks.Add(block);
         }
         var last = blocks[^1];
         if (last.Height != manifest.Height || last.Hash != new Core.Primitives.Hash256(manifest.BlockHash.Span))

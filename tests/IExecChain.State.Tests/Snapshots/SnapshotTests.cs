@@ -147,6 +147,23 @@ public class SnapshotTests
     }
 
     [Test]
+    public void A_tail_block_whose_transactions_are_not_the_ones_its_header_commits_to_is_refused()
+    {
+        // The header (and so the block hash, the links and the commits) stays; one transaction is replaced by
+        // another block's, a validly signed one of the same chain.
+        var taken = Snapshots.Single(t => t.Manifest.Height == 100);
+        var withTransactions = taken.Tail.Blocks.Select((b, i) => (Index: i, Wire: Block.Parser.ParseFrom(b.Block))).Where(b => b.Wire.Transactions.Count > 0).ToList();
+        Assert.That(withTransactions, Has.Count.GreaterThanOrEqualTo(2), "the fixture's tail has blocks with transactions");
+        var tail = taken.Tail.Clone();
+        var wire = withTransactions[0].Wire.Clone();
+        wire.Transactions[0] = withTransactions[1].Wire.Transactions[0];
+        tail.Blocks[withTransactions[0].Index].Block = wire.ToByteString();
+        var refused = Assert.Throws<SnapshotRefusedException>(() => SnapshotTails.Check(_fixture.Chain.Spec, taken.Manifest, tail))!;
+        Assert.That(refused.Message, Does.Contain("do not match its header's transaction root"));
+        Assert.That(() => SnapshotTails.Check(_fixture.Chain.Spec, taken.Manifest, taken.Tail), Throws.Nothing, "the tail as served");
+    }
+
+    [Test]
     public void A_tail_whose_stored_commits_are_not_the_ones_the_next_blocks_carry_is_restored_with_the_carried_ones()
     {
         // A validator stores the precommits it gathered itself, which need not be the set the next proposer
