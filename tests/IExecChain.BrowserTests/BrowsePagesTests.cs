@@ -76,8 +76,10 @@ public sealed class BrowsePagesTests
         Assert.That(cells[1], Is.EqualTo(block.GetProperty("hash").GetString()), "the top row's hash");
         Assert.That(cells[2], Is.EqualTo(Int(block.GetProperty("transactionCount"))), "the top row's transaction count");
         var heights = (await rows.Locator("td:first-child").AllTextContentsAsync()).Select(t => ulong.Parse(Clean(t), CultureInfo.InvariantCulture)).ToList();
-        Assert.That(heights, Has.Count.EqualTo(25), "a page of 25 blocks");
-        Assert.That(heights, Is.EqualTo(Enumerable.Range(0, 25).Select(i => heights[0] - (ulong)i)), "25 consecutive heights, newest first");
+        // A page of 25, or down to genesis (which the list includes) on a chain younger than that.
+        int first = (int)Math.Min(25UL, heights[0] + 1);
+        Assert.That(heights, Has.Count.EqualTo(first), "a page of 25 blocks, or down to genesis");
+        Assert.That(heights, Is.EqualTo(Enumerable.Range(0, first).Select(i => heights[0] - (ulong)i)), "consecutive heights, newest first");
 
         // Live: new heads arrive over the WebSocket and the top row moves on, in the same document.
         await page.EvaluateAsync("() => { window.__sameDocument = true; }");

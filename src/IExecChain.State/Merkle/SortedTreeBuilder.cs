@@ -62,6 +62,9 @@ internal sealed class SortedTreeBuilder
     }
 
     // The nodes at depths 0.._openTop on the last key's path (Right is set only as a node closes).
+    /// <summary>The most value bytes one batch buffers (a value is at most a chunk, 16 MiB): past 1 GiB the doubling of the buffer would overflow.</summary>
+    public const int MaxBufferedBytes = 1 << 30;
+
     private readonly OpenNode[] _open = new OpenNode[Depths];
     private int _openTop = -1;
     private bool _hasLast;
@@ -82,15 +85,36 @@ internal sealed class SortedTreeBuilder
     /// <summary>Entries added since the last <see cref="Flush"/>.</summary>
     public int Buffered => _count;
 
+    /// <summary>Bytes of the values added since the last <see cref="Flush"/>.</summary>
+    public long BufferedBytes => _valueBytes;
+
+    /// <summary>
+    /// An upper estimate of the nodes the buffered entries will close at the next <see cref="Flush"/>: each key
+    /// adds the depth by which its shared prefix with the previous key goes past the previous pair's, plus one.
+    /// Random keys close ~1.4 nodes each; keys crafted to share long prefixes up to 256, so a caller bounding its
+    /// memory flushes on this as well as on <see cref="Buffered"/>.
+    /// </summary>
+    public long BufferedNodes { get; private set; }
+
+    private int _lastShared;
+
     /// <summary>Adds an entry; its key must be greater than every key added before. The value is copied.</summary>
     public void Add(in Hash256 key, ReadOnlySpan<byte> value)
     {
         Hash256 previous = _count > 0 ? _entries[_count - 1].Key : _last;
         if ((_count > 0 || _hasLast) && key.CompareTo(previous) <= 0)
             throw new ArgumentException("keys must be given in strictly increasing order", nameof(key));
+        if ((long)_valueBytes + value.Length > MaxBufferedBytes)
+            throw new InvalidOperationException($"more than {MaxBufferedBytes} bytes of values buffered: flush first");
+        if (_count > 0 || _hasLast)
+        {
+            int shared = CommonPrefixBits(previous, key);
+            BufferedNodes += Math.Max(0, shared - _lastShared) + 1;
+            _lastShared = shared;
+        }
         if (_count == _entries.Length) Array.Resize(ref _entries, _entries.Length * 2);
         if (_valueBytes + value.Length > _values.Length)
-            Array.Resize(ref _values, Math.Max(_values.Length * 2, _valueBytes + value.Length));
+            Array.Resize(ref _values, (int)Math.Min(MaxBufferedBytes, Math.Max(2L * _values.Length, (long)_valueBytes + value.Length)));
         value.CopyTo(_values.AsSpan(_valueBytes));
         ref var entry = ref _entries[_count++];
         entry.Key = key;
@@ -158,6 +182,7 @@ internal sealed class SortedTreeBuilder
         }
         _count = 0;
         _valueBytes = 0;
+        BufferedNodes = 0;
     }
 
     /// <summary>

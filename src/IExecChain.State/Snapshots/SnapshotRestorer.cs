@@ -45,6 +45,12 @@ public sealed class SnapshotRestorer : IDisposable
     /// <summary>Entries per store write: large enough to amortize a write, small enough to overlap the next batch's hashing with it.</summary>
     public const int BatchEntries = 100_000;
 
+    /// <summary>Value bytes per batch at most (~64 MiB, plus one value of at most a chunk).</summary>
+    public const long BatchBytes = 64L << 20;
+
+    /// <summary>Tree nodes per batch at most, as <see cref="SortedTreeBuilder.BufferedNodes"/> estimates them (~200 MB of node records and hashes).</summary>
+    public const long BatchNodes = 1_000_000;
+
     private readonly IKeyValueStore _store;
     private readonly SortedTreeBuilder _tree = new();
     private readonly SnapshotManifest _manifest;
@@ -117,7 +123,10 @@ public sealed class SnapshotRestorer : IDisposable
             }
             _tree.Add(key, value);
             _entries++;
-            if (_tree.Buffered >= _batchEntries) Write(NewBatch(_tree.Flush));
+            // Entries, bytes or nodes: a hostile snapshot of huge values, or of keys crafted to share long
+            // prefixes (up to 256 nodes each), must not grow one batch without bound before the root check.
+            if (_tree.Buffered >= _batchEntries || _tree.BufferedBytes >= BatchBytes || _tree.BufferedNodes >= BatchNodes)
+                Write(NewBatch(_tree.Flush));
         }
         _bytes += (ulong)chunk.Length;
         NextChunk++;
