@@ -14,8 +14,11 @@ export class RpcError extends Error {
 
 let nextId = 1;
 
+/** How long one call may take before the page says the node did not answer. */
+export const RPC_TIMEOUT_MS = 15_000;
+
 /** ctx.rpc: one call, answered with its result or thrown as an RpcError. */
-export function createRpc(endpoint = '/') {
+export function createRpc(endpoint = '/', { timeoutMs = RPC_TIMEOUT_MS } = {}) {
   return async function rpc(method, params) {
     const body = { jsonrpc: '2.0', id: nextId++, method };
     if (params !== undefined) body.params = params;
@@ -26,8 +29,11 @@ export function createRpc(endpoint = '/') {
         headers: { 'content-type': 'application/json' },
         body: JSON.stringify(body),
         cache: 'no-store',
+        // A node that stops answering must not leave a page on "Loading…" for good.
+        signal: AbortSignal.timeout(timeoutMs),
       });
     } catch (e) {
+      if (e?.name === 'TimeoutError') throw new RpcError(null, `the node did not answer ${method} within ${timeoutMs / 1000} s`);
       throw new RpcError(null, `the node did not answer ${method}: ${e.message}`);
     }
     let answer;

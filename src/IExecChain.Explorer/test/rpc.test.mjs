@@ -98,3 +98,19 @@ test('unsubscribing cancels on the node, also when the node answers the subscrib
   socket.drop();
   assert.equal(FakeSocket.opened.length, 1, 'no subscription left: the socket is not reopened');
 });
+
+test('a call the node never answers fails with a message once its time is up', { timeout: 20_000 }, async () => {
+  const http = await import('node:http');
+  const sockets = [];
+  const server = http.createServer(() => { /* never answers */ });
+  server.on('connection', (s) => sockets.push(s));
+  await new Promise((resolve) => server.listen(0, '127.0.0.1', resolve));
+  try {
+    const { createRpc } = await import('../app/rpc.js');
+    const rpc = createRpc(`http://127.0.0.1:${server.address().port}/`, { timeoutMs: 200 });
+    await assert.rejects(rpc('iex_blockNumber'), (e) => e.code === null && /did not answer iex_blockNumber within 0.2 s/.test(e.message));
+  } finally {
+    for (const s of sockets) s.destroy();
+    server.close();
+  }
+});

@@ -96,6 +96,8 @@ export default {
         replace(result, h('p', { class: 'error', role: 'alert', 'data-search': 'not-found' }, answer.none));
         return;
       }
+      // The user may have gone elsewhere while the lookups ran: neither navigate nor draw then.
+      if (!el.isConnected) return;
       if (answer.found.length === 1) {
         // One match: open it, in place of the search in the history (Back returns to where the user was).
         location.replace(answer.found[0].href);
