@@ -59,29 +59,7 @@ internal sealed class DevNode : IDisposable
         if (p.ExitCode != 0) throw new InvalidOperationException($"iexchain {string.Join(' ', args)} failed ({p.ExitCode}):\n{Output}");
     }
 
-    private Process Start(params string[] args)
-    {
-        var info = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true, RedirectStandardInput = true, UseShellExecute = false };
-        info.ArgumentList.Add(Path.Combine(AppContext.BaseDirectory, "iexchain.dll"));
-        foreach (string a in args) info.ArgumentList.Add(a);
-        info.Environment["IEXECCHAIN_PASSWORD"] = null;
-        var process = Process.Start(info) ?? throw new InvalidOperationException("could not start iexchain");
-        process.OutputDataReceived += (_, e) => { if (e.Data is not null) lock (_output) _output.AppendLine(e.Data); };
-        process.ErrorDataReceived += (_, e) => { if (e.Data is not null) lock (_output) _output.AppendLine(e.Data); };
-        process.BeginOutputReadLine();
-        process.BeginErrorReadLine();
-        process.StandardInput.Close();
-        return process;
-    }
+    private Process Start(params string[] args) => IexchainProcess.Start(_output, args);
 
-    public void Dispose()
-    {
-        if (_process is not null)
-        {
-            if (!_process.HasExited) _process.Kill(entireProcessTree: true);
-            _process.WaitForExit();
-            _process.Dispose();
-        }
-        try { Directory.Delete(_dir, recursive: true); } catch (IOException) { } catch (UnauthorizedAccessException) { }
-    }
+    public void Dispose() => IexchainProcess.Stop(_process, _dir);
 }

@@ -38,19 +38,8 @@ internal sealed partial class MarketDevnet : IDisposable
     /// <summary>Starts the devnet; returns once its RPC answers and the market demo has completed a task (its id).</summary>
     public async Task<string> StartAsync(TimeSpan timeout)
     {
-        var info = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true, RedirectStandardInput = true, UseShellExecute = false };
-        info.ArgumentList.Add(Path.Combine(AppContext.BaseDirectory, "iexchain.dll"));
-        foreach (string a in (string[])["devnet", "--validators", "1", "--workers", "1", "--market-trust", "1", "--load", "5",
-                     "--data", Path.Combine(_dir, "devnet"), "--rpc", $"127.0.0.1:{RpcPort}", "--p2p-port", P2PPort.ToString(CultureInfo.InvariantCulture)])
-            info.ArgumentList.Add(a);
-        info.Environment["IEXECCHAIN_PASSWORD"] = null;
-        info.Environment["NO_COLOR"] = "1";
-        _process = Process.Start(info) ?? throw new InvalidOperationException("could not start iexchain devnet");
-        _process.OutputDataReceived += (_, e) => { if (e.Data is not null) lock (_output) _output.AppendLine(e.Data); };
-        _process.ErrorDataReceived += (_, e) => { if (e.Data is not null) lock (_output) _output.AppendLine(e.Data); };
-        _process.BeginOutputReadLine();
-        _process.BeginErrorReadLine();
-        _process.StandardInput.Close();
+        _process = IexchainProcess.Start(_output, ["devnet", "--validators", "1", "--workers", "1", "--market-trust", "1", "--load", "5",
+            "--data", Path.Combine(_dir, "devnet"), "--rpc", $"127.0.0.1:{RpcPort}", "--p2p-port", P2PPort.ToString(CultureInfo.InvariantCulture)], noColor: true);
 
         using var client = new JsonRpcClient(Rpc, TimeSpan.FromSeconds(10));
         var deadline = Stopwatch.StartNew();
@@ -72,16 +61,7 @@ internal sealed partial class MarketDevnet : IDisposable
         }
     }
 
-    public void Dispose()
-    {
-        if (_process is not null)
-        {
-            if (!_process.HasExited) _process.Kill(entireProcessTree: true);
-            _process.WaitForExit();
-            _process.Dispose();
-        }
-        try { Directory.Delete(_dir, recursive: true); } catch (IOException) { } catch (UnauthorizedAccessException) { }
-    }
+    public void Dispose() => IexchainProcess.Stop(_process, _dir);
 
     [GeneratedRegex(@"task (0x[0-9a-f]{64}) completed")]
     private static partial Regex CompletedTask();
