@@ -21,6 +21,8 @@ public sealed partial class ExplorerTests
     // Deadlines for conditions, generous for a busy 2-core CI machine: met early, they return at once.
     private static readonly TimeSpan NodeStart = TimeSpan.FromSeconds(90);
     private const float Patience = 60_000;
+    // The uncompressed script and style sheet together (73 KB + 6 KB on 2026-12-05): room to grow, not to bloat.
+    private const long BundleBudgetBytes = 256 * 1024;
 
     private IPlaywright _playwright = null!;
     private IBrowser _browser = null!;
@@ -115,27 +117,76 @@ public sealed partial class ExplorerTests
     }
 
     [Test]
-    public async Task Dashboard_is_interactive_within_one_second()
+    public async Task Dashboard_is_drawn_after_one_round_of_requests_and_its_load_time_is_recorded()
     {
-        // Three first visits, each in a fresh browser context (nothing cached). The requirement is
-        // held by the median, so one load that a busy CI machine happens to stall (other test
-        // projects run beside this one) does not decide alone; every figure is reported.
+        // The issue's "interactive in at most 1 s" is a wall-clock figure, and this project runs beside
+        // four-validator integration tests on a 2-core CI machine: there a load took 1.7 s once, on the
+        // same code that takes 0.3 s alone. So the figure is recorded here and held to 1 s by
+        // benchmarks/explorer-interactive.sh on a quiet machine (docs/decisions.md, "Timing in tests").
+        // What this test holds, whatever the load, is what decides that figure: the page waits for no
+        // more than the document, its two bundle files and ONE round of RPC calls sent together, and the
+        // bundle stays small. Three first visits, each in a fresh browser context (nothing cached).
         var times = new List<double>();
         for (int visit = 0; visit < 3; visit++)
         {
             IPage page = await OpenAsync();
+            // When the app called fetch and when each answer came back (Resource Timing's start is
+            // when the network layer took the request, later than the call).
+            await page.AddInitScriptAsync("""
+                (() => {
+                  const native = window.fetch;
+                  window.__calls = [];
+                  window.fetch = (...args) => {
+                    const call = { sent: performance.now(), answered: null };
+                    window.__calls.push(call);
+                    return native(...args).then((r) => { call.answered = performance.now(); return r; });
+                  };
+                })();
+                """);
             await page.GotoAsync(Url);
             await WaitReadyAsync(page);
-            double ms = await ReadyMillisecondsAsync(page);
-            times.Add(ms);
+            times.Add(await ReadyMillisecondsAsync(page));
             // Ready means drawn with data, not an empty frame.
             Assert.That(await page.Locator("[data-figure=height]").TextContentAsync(), Does.Match("^[0-9,]+$"));
             Assert.That(await page.Locator("section[aria-labelledby=dash-validators] tbody tr").CountAsync(), Is.GreaterThanOrEqualTo(1));
+
+            // Every resource the page fetched before it was ready, from the browser's Resource Timing.
+            string json = await page.EvaluateAsync<string>("""
+                () => {
+                  const ready = performance.getEntriesByName('explorer-ready')[0].startTime;
+                  const before = performance.getEntriesByType('resource').filter((e) => e.startTime < ready);
+                  return JSON.stringify(before.map((e) => ({ name: new URL(e.name).pathname, kind: e.initiatorType, start: e.startTime, end: e.responseEnd, bytes: e.decodedBodySize })));
+                }
+                """);
+            using var entries = System.Text.Json.JsonDocument.Parse(json);
+            var resources = entries.RootElement.EnumerateArray().Select(e => (
+                Name: e.GetProperty("name").GetString()!, Kind: e.GetProperty("kind").GetString()!,
+                Start: e.GetProperty("start").GetDouble(), End: e.GetProperty("end").GetDouble(), Bytes: e.GetProperty("bytes").GetInt64())).ToList();
+            var assets = resources.Where(r => r.Name.StartsWith("/assets/", StringComparison.Ordinal)).ToList();
+            var calls = resources.Where(r => r.Kind == "fetch").ToList();
+            string all = string.Join("; ", resources.Select(r => $"{r.Kind} {r.Name} {r.Start:F0}-{r.End:F0} ms {r.Bytes} B"));
+            Assert.That(resources.Count, Is.EqualTo(assets.Count + calls.Count), $"the page fetched something that is neither its bundle nor an RPC call before it was ready: {all}");
+            Assert.That(assets.Select(a => Path.GetExtension(a.Name)).Order(), Is.EqualTo(new[] { ".css", ".js" }), $"the bundle is one script and one style sheet: {all}");
+            Assert.That(assets.Sum(a => a.Bytes), Is.LessThanOrEqualTo(BundleBudgetBytes), $"the bundle outgrew its budget: {all}");
+            Assert.That(calls, Is.Not.Empty, "the dashboard was drawn without data");
+            Assert.That(calls.Count, Is.LessThanOrEqualTo(5), $"RPC calls before the first drawing: {all}");
+            // One round trip: every call before the first drawing was sent before the first answer came
+            // back (Promise.all, not a chain of awaits).
+            string round = await page.EvaluateAsync<string>("""
+                () => {
+                  const ready = performance.getEntriesByName('explorer-ready')[0].startTime;
+                  const before = window.__calls.filter((c) => c.sent < ready);
+                  return JSON.stringify({ count: before.length, lastSent: Math.max(...before.map((c) => c.sent)), firstAnswer: Math.min(...before.map((c) => c.answered ?? Infinity)) });
+                }
+                """);
+            using var roundFigures = System.Text.Json.JsonDocument.Parse(round);
+            var r = roundFigures.RootElement;
+            Assert.That(r.GetProperty("count").GetInt32(), Is.EqualTo(calls.Count), "fetch calls seen by the page and by Resource Timing");
+            Assert.That(r.GetProperty("lastSent").GetDouble(), Is.LessThan(r.GetProperty("firstAnswer").GetDouble()), $"the dashboard waited for an answer before sending its next call: {round}; {all}");
             await _pages[^1].DisposeAsync(); // its errors still count in teardown
         }
         double median = times.Order().ElementAt(1);
         Record($"dashboard interactive after {string.Join(", ", times.Select(t => t.ToString("F0", CultureInfo.InvariantCulture)))} ms; median {median.ToString("F0", CultureInfo.InvariantCulture)} ms (performance mark 'explorer-ready': first data drawn, from navigation start)");
-        Assert.That(median, Is.LessThanOrEqualTo(1000), "the issue's requirement: the main page is interactive in at most 1 s on the devnet");
     }
 
     [Test]
