@@ -137,6 +137,69 @@ public sealed class WalletActionsTests
         string saved = await download.PathAsync();
         Assert.That(await File.ReadAllBytesAsync(saved), Is.EqualTo(stdout), "the download is the verified stdout");
         await Screenshots.TakeAsync(page, "act-result-verified");
+
+        // A worker serving other bytes than the agreed result: one byte of stdout changed on the way.
+        await page.RouteAsync("**/*", async route =>
+        {
+            if (route.Request.Method != "POST" || route.Request.PostData?.Contains("\"iex_getResult\"", StringComparison.Ordinal) != true)
+            {
+                await route.ContinueAsync();
+                return;
+            }
+            IAPIResponse real = await route.FetchAsync();
+            var answer = System.Text.Json.Nodes.JsonNode.Parse(await real.TextAsync())!;
+            string hex = answer["result"]!["stdout"]!.GetValue<string>();
+            answer["result"]!["stdout"] = hex[..^1] + (hex[^1] == '0' ? '1' : '0');
+            await route.FulfillAsync(new() { Response = real, Body = answer.ToJsonString() });
+        });
+        await page.Locator("[data-action=fetch-result]").ClickAsync();
+        ILocator mismatch = page.Locator("[data-result=mismatch]");
+        await mismatch.WaitForAsync(new() { Timeout = Patience });
+        Assert.That(await mismatch.TextContentAsync(), Does.Contain("Mismatch").And.Contain(digest));
+        Assert.That(await page.Locator("[data-download]").CountAsync(), Is.Zero, "nothing offered for download");
+    }
+
+    [Test]
+    public async Task An_order_is_cancelled_on_its_page_and_a_dataset_is_registered_from_the_wallet()
+    {
+        string app = await DemoAppAsync("echo");
+        IPage page = await OpenAsync();
+        await UnlockAsync(page);
+
+        // A request order no pool takes (it pays pools nothing), so it stays open.
+        ILocator form = page.Locator("form[data-form=request]");
+        await form.GetByLabel("App (address)").FillAsync(app);
+        await form.GetByLabel("Most paid to the workerpool").FillAsync("0");
+        await form.GetByRole(AriaRole.Button, new() { Name = "Review" }).ClickAsync();
+        await page.Locator("[data-action-section=request] [data-action=send]").ClickAsync();
+        ILocator placed = page.Locator("[data-action-section=request] [data-outcome=success]");
+        await placed.WaitForAsync(new() { Timeout = Patience });
+        string orderHash = (await placed.Locator("[data-order-link]").GetAttributeAsync("href"))!.Split('/').Last();
+
+        // Its page, in the same document (the key is unlocked there), offers its owner the cancel.
+        await placed.Locator("[data-order-link]").ClickAsync();
+        ILocator cancel = page.Locator("[data-action-section=cancel-order]");
+        await cancel.GetByRole(AriaRole.Button, new() { Name = "Review the cancel" }).ClickAsync();
+        var rows = await ConfirmRowsAsync(cancel.Locator("[data-confirm]"));
+        Assert.That(rows["Order hash"], Is.EqualTo(orderHash));
+        await cancel.Locator("[data-action=send]").ClickAsync();
+        await cancel.Locator("[data-outcome=success]").WaitForAsync(new() { Timeout = Patience });
+        Assert.That((await _rpc.CallAsync("iex_getOrder", orderHash)).GetProperty("status").GetString(), Is.EqualTo("cancelled"));
+
+        // A dataset served elsewhere, registered by its content root: its address is named before signing.
+        await page.EvaluateAsync("() => { location.hash = '#/wallet'; }");
+        ILocator register = page.Locator("[data-action-section=register-dataset]");
+        string root = "0x" + Convert.ToHexStringLower(System.Security.Cryptography.RandomNumberGenerator.GetBytes(32));
+        await register.GetByLabel("Name").FillAsync("browser-dataset");
+        await register.GetByLabel("Content root").FillAsync(root);
+        await register.GetByLabel("Size in bytes").FillAsync("1000");
+        await register.GetByRole(AriaRole.Button, new() { Name = "Review" }).ClickAsync();
+        string dataset = (await ConfirmRowsAsync(register.Locator("[data-confirm]")))["The dataset's address will be"];
+        await register.Locator("[data-action=send]").ClickAsync();
+        await register.Locator("[data-outcome=success]").WaitForAsync(new() { Timeout = Patience });
+        JsonElement record = await _rpc.CallAsync("iex_getDataset", dataset);
+        Assert.That(record.GetProperty("name").GetString(), Is.EqualTo("browser-dataset"));
+        Assert.That(record.GetProperty("owner").GetString(), Is.EqualTo(_devnet.UserAccount));
     }
 
     [Test]

@@ -111,22 +111,24 @@ export function renderWalletPage(el, ctx, session, { query = {} } = {}) {
         replace(summary, h('p', { class: 'error', role: 'alert' }, `Could not read the account: ${e.message}`));
       }
     };
+    // After any action the balances and the open orders are read again.
+    const settled = () => { refresh(); drawOrders(); };
     const forms = [
       actionForm(ctx, session, {
-        id: 'transfer', title: 'Transfer', read: readTransfer, onSettled: refresh,
+        id: 'transfer', title: 'Transfer', read: readTransfer, onSettled: settled,
         fields: [{ name: 'to', label: 'To (address)', placeholder: '0x…' }, { name: 'amount', label: 'Amount', placeholder: '2.5', hint: 'RLC, or nRLC with the unit: 1000 nRLC', inputmode: 'decimal' }],
       }),
       actionForm(ctx, session, {
-        id: 'stake', title: 'Stake', read: (v) => readStake(v, 'stake'), onSettled: refresh,
+        id: 'stake', title: 'Stake', read: (v) => readStake(v, 'stake'), onSettled: settled,
         fields: [{ name: 'role', label: 'Role', options: ROLE_OPTIONS }, { name: 'amount', label: 'Amount', inputmode: 'decimal' }],
       }),
       actionForm(ctx, session, {
-        id: 'unstake', title: 'Unstake', read: (v) => readStake(v, 'unstake'), onSettled: refresh,
+        id: 'unstake', title: 'Unstake', read: (v) => readStake(v, 'unstake'), onSettled: settled,
         intro: 'Unstaked funds return after the chain\'s unbonding period.',
         fields: [{ name: 'role', label: 'Role', options: ROLE_OPTIONS }, { name: 'amount', label: 'Amount', inputmode: 'decimal' }],
       }),
       actionForm(ctx, session, {
-        id: 'request', title: 'Place a request order', read: (v) => readRequestOrder(v, session.address), onSettled: refresh,
+        id: 'request', title: 'Place a request order', read: (v) => readRequestOrder(v, session.address), onSettled: settled,
         intro: 'Buy runs of an app: the chain matches the order with app, dataset and workerpool orders at the end of a block. Prices are the most you pay per task.',
         fields: [
           { name: 'app', label: 'App (address)', value: query.app ?? '' },
@@ -143,7 +145,7 @@ export function renderWalletPage(el, ctx, session, { query = {} } = {}) {
         ],
       }),
       actionForm(ctx, session, {
-        id: 'sell', title: 'Place an app, dataset or workerpool order', onSettled: refresh,
+        id: 'sell', title: 'Place an app, dataset or workerpool order', onSettled: settled,
         intro: 'Sell runs of your app, uses of your dataset or your pool\'s work.',
         read: readSellOrder,
         fields: [
@@ -157,7 +159,7 @@ export function renderWalletPage(el, ctx, session, { query = {} } = {}) {
       }),
     ];
     const cancel = actionForm(ctx, session, {
-      id: 'cancel', title: 'Cancel an order', read: readCancelOrder, onSettled: () => { refresh(); drawOrders(); },
+      id: 'cancel', title: 'Cancel an order', read: readCancelOrder, onSettled: settled,
       intro: 'Only the order\'s owner can cancel it; what it still locks is released.',
       fields: [{ name: 'orderHash', label: 'Order hash', placeholder: '0x…' }],
     });
@@ -176,7 +178,7 @@ export function renderWalletPage(el, ctx, session, { query = {} } = {}) {
     cancel.el.insertBefore(orderList, cancel.el.querySelector('form'));
     const registrations = [
       actionForm(ctx, session, {
-        id: 'register-app', title: 'Register an app', read: readRegisterApp, onSettled: refresh,
+        id: 'register-app', title: 'Register an app', read: readRegisterApp, onSettled: settled,
         intro: 'A WebAssembly module already served (`iexchain content put` prints its content root and size), or a native executable on the workers\' machines (its keccak-256 and size).',
         fields: [
           { name: 'name', label: 'Name' },
@@ -188,7 +190,7 @@ export function renderWalletPage(el, ctx, session, { query = {} } = {}) {
         ],
       }),
       actionForm(ctx, session, {
-        id: 'register-dataset', title: 'Register a dataset', read: readRegisterDataset, onSettled: refresh,
+        id: 'register-dataset', title: 'Register a dataset', read: readRegisterDataset, onSettled: settled,
         intro: 'A dataset already served in chunks (`iexchain content put`).',
         fields: [
           { name: 'name', label: 'Name' },
