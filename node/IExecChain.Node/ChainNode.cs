@@ -218,6 +218,7 @@ public sealed partial class ChainNode : IAsyncDisposable
                 {
                     Host = options.RpcHost, Port = options.RpcPort, MaxRequestBytes = options.RpcMaxRequestBytes, MaxBatchSize = options.RpcMaxBatchSize,
                     AllowedHosts = [.. options.RpcAllowedHosts],
+                    WebSocketAllowedOrigins = [.. options.RpcAllowedOrigins],
                 };
                 var dispatcher = new JsonRpcDispatcher(registry, loggerFactory.CreateLogger<JsonRpcDispatcher>(), rpcOptions);
                 rpc = new RpcServer(rpcOptions, dispatcher, loggerFactory);
@@ -226,11 +227,15 @@ public sealed partial class ChainNode : IAsyncDisposable
                     context.Response.ContentType = "text/plain; version=0.0.4";
                     return context.Response.WriteAsync(NodeMetrics.Render(self!));
                 });
-                // The web explorer (docs/explorer.md): GET / from a browser, and its bundle.
-                var explorer = Explorer.ExplorerAssets.Embedded();
-                rpc.MapBrowserPage(explorer.ServeIndexAsync);
-                rpc.MapGet("/index.html", explorer.ServeIndexAsync);
-                rpc.MapGet("/assets/{file}", explorer.ServeAsync);
+                // The web explorer (docs/explorer.md): GET / from a browser, and its bundle; off with
+                // "explorer": false / --no-explorer (then GET / answers every client in plain text).
+                if (options.Explorer)
+                {
+                    var explorer = Explorer.ExplorerAssets.Embedded();
+                    rpc.MapBrowserPage(explorer.ServeIndexAsync);
+                    rpc.MapGet("/index.html", explorer.ServeIndexAsync);
+                    rpc.MapGet("/assets/{file}", explorer.ServeAsync);
+                }
             }
             var node = self = new ChainNode(options, spec, store, processor, indexWriter, mempool, host, driver, gossip, rpc, validatorKey, logger, events) { Content = content, Results = results, Verifier = verifier, Admission = admission, Snapshots = snapshots, Pruner = pruner, SnapshotServer = snapshotServer };
             if (validatorKey is not null && spec.Parameters.Bridge is { } bridge && options.EthRpc is { } ethRpc)

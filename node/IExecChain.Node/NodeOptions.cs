@@ -33,6 +33,12 @@ public sealed class NodeOptions
     /// <summary>Host header values the RPC answers; empty means <see cref="RpcServerOptions"/>' defaults (local names and the bound address).</summary>
     public IReadOnlyList<string> RpcAllowedHosts { get; init; } = [];
 
+    /// <summary>Origins of other web pages allowed to open the RPC WebSocket (RpcServerOptions.WebSocketAllowedOrigins).</summary>
+    public IReadOnlyList<string> RpcAllowedOrigins { get; init; } = [];
+
+    /// <summary>Whether the RPC port also serves the web explorer (GET / to browsers, /assets/*). Default true.</summary>
+    public bool Explorer { get; init; } = true;
+
     /// <summary>Who may upload content through iex_putContent and how much (defaults in <see cref="Rpc.Chain.ContentUploadOptions"/>).</summary>
     public Rpc.Chain.ContentUploadOptions ContentUploads { get; init; } = new();
     public MempoolOptions Mempool { get; init; } = new();

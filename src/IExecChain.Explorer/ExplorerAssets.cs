@@ -50,13 +50,16 @@ public sealed class ExplorerAssets
     /// <summary>
     /// The Content-Security-Policy of every explorer response: scripts, styles and connections only
     /// from this node (its WebSocket included, named with the Host the browser used), no inline
-    /// script or style, no eval, no framing, no plugins.
+    /// script or style, no eval, no framing, no plugins. Trusted Types are required with no policy
+    /// allowed: the browser refuses any string written to an HTML or script sink (innerHTML, a script's
+    /// src, document.write), so a value from the chain can never become markup even through a bug.
     /// </summary>
     public static string ContentSecurityPolicy(string? host)
     {
         string socket = host is not null && IsPlainHost(host) ? $" ws://{host}" : "";
         return "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; font-src 'self'; " +
-               $"connect-src 'self'{socket}; object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'";
+               $"connect-src 'self'{socket}; object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'; " +
+               "require-trusted-types-for 'script'; trusted-types 'none'";
     }
 
     /// <summary>GET /index.html (also what GET / gives a browser).</summary>

@@ -32,6 +32,7 @@ internal sealed class DevNode : IDisposable
     public string Output { get { lock (_output) return _output.ToString(); } }
     private string PasswordFile => Path.Combine(_dir, "password.txt");
     private string KeyFile => Path.Combine(_dir, "validator.json");
+    private string AccountKeyFile => Path.Combine(_dir, "account-0.json"); // a funded dev account
     private string DataDir => Path.Combine(_dir, "node");
 
     /// <summary>Imports the devnet's validator key, initialises the data directory and starts the node; returns once its RPC answers.</summary>
@@ -39,6 +40,8 @@ internal sealed class DevNode : IDisposable
     {
         var validator = new PrivateKey(Keccak256.HashToArray(Encoding.ASCII.GetBytes("iexecchain-devnet/validator/0")));
         Run("keys", "import", "--private-key", validator.ToHex(), "--out", KeyFile, "--password-file", PasswordFile);
+        var account = new PrivateKey(Keccak256.HashToArray(Encoding.ASCII.GetBytes("iexecchain-devnet/account/0")));
+        Run("keys", "import", "--private-key", account.ToHex(), "--out", AccountKeyFile, "--password-file", PasswordFile);
         Run("init", "--chain-spec", Path.Combine(AppContext.BaseDirectory, "devnet.json"), "--data", DataDir);
         _process = Start("run", "--data", DataDir, "--key", KeyFile, "--password-file", PasswordFile, "--rpc", $"127.0.0.1:{Port}", "--p2p", $"127.0.0.1:{P2PPort}");
         using var client = new JsonRpcClient(Rpc, TimeSpan.FromSeconds(5));
@@ -49,6 +52,25 @@ internal sealed class DevNode : IDisposable
             try { await client.CallAsync("iex_blockNumber"); return; }
             catch (JsonRpcClientException) when (deadline.Elapsed < timeout) { await Task.Delay(100); }
         }
+    }
+
+    /// <summary>
+    /// Signs and sends a transaction as the validator through the real CLI (`iexchain gov vote …`, say):
+    /// the key and password options and this node's RPC are appended; returns once it is in a block.
+    /// </summary>
+    public void SendAsValidator(params string[] args) =>
+        Run([.. args, "--key", KeyFile, "--password-file", PasswordFile, "--rpc", Rpc.ToString(), "--wait"]);
+
+    /// <summary>As <see cref="SendAsValidator"/>, from the funded dev account 0 (the validator's RLC is all staked).</summary>
+    public void SendAsAccount(params string[] args) =>
+        Run([.. args, "--key", AccountKeyFile, "--password-file", PasswordFile, "--rpc", Rpc.ToString(), "--wait"]);
+
+    /// <summary>A file in this node's directory, for the CLI's file arguments.</summary>
+    public string WriteFile(string name, string text)
+    {
+        string path = Path.Combine(_dir, name);
+        File.WriteAllText(path, text);
+        return path;
     }
 
     private void Run(params string[] args)

@@ -65,6 +65,7 @@ public sealed class ExplorerAssetsTests
         string policy = response.Headers.ContentSecurityPolicy.ToString();
         Assert.That(policy, Does.StartWith("default-src 'self'; script-src 'self'; style-src 'self';"));
         Assert.That(policy, Does.Contain("connect-src 'self' ws://localhost:18645;"));
+        Assert.That(policy, Does.Contain("require-trusted-types-for 'script'; trusted-types 'none'"));
         Assert.That(response.Headers.XContentTypeOptions.ToString(), Is.EqualTo("nosniff"));
         Assert.That(response.Headers.XFrameOptions.ToString(), Is.EqualTo("DENY"));
 

@@ -113,6 +113,15 @@ public sealed partial class ExplorerTests
         Assert.That(await rows.First.Locator("a").GetAttributeAsync("href"), Is.EqualTo($"#/account/{validator}"));
         Assert.That(await rows.First.Locator("td").Last.TextContentAsync(), Is.EqualTo("active"));
 
+        // The table is updated in place: a keyboard user on the validator's link keeps the focus while
+        // new heads arrive and the row's figures change (its "Signed" count, column 5).
+        await rows.First.Locator("a").FocusAsync();
+        string signed = (await rows.First.Locator("td").Nth(4).TextContentAsync())!;
+        await page.WaitForFunctionAsync("s => document.querySelector('section[aria-labelledby=dash-validators] tbody tr td:nth-child(5)').textContent !== s",
+            signed, new PageWaitForFunctionOptions { Timeout = Patience, PollingInterval = 100 });
+        Assert.That(await page.EvaluateAsync<string?>("() => document.activeElement?.getAttribute('href')"), Is.EqualTo($"#/account/{validator}"),
+            "the validators' refresh took the keyboard focus off the link");
+
         await ScreenshotAsync(page, "dashboard");
     }
 
@@ -311,6 +320,22 @@ public sealed partial class ExplorerTests
         Assert.That(await plain.Content.ReadAsStringAsync(), Does.StartWith("iExecChain JSON-RPC 2.0 endpoint"));
         Assert.That(await HeightAsync(), Is.GreaterThan(0UL));
 
+        // The browser enforces Trusted Types on the app: a string written as HTML is refused. (A page
+        // of its own, not watched: the refusal is logged as a console error on purpose.)
+        IBrowserContext context = await _browser.NewContextAsync();
+        try
+        {
+            IPage probe = await context.NewPageAsync();
+            await probe.GotoAsync(Url);
+            await WaitReadyAsync(probe);
+            string outcome = await probe.EvaluateAsync<string>("() => { try { document.body.insertAdjacentHTML('beforeend', '<b>x</b>'); return 'written'; } catch (e) { return e.name; } }");
+            Assert.That(outcome, Is.EqualTo("TypeError"), "HTML from a string was written: Trusted Types are not enforced");
+        }
+        finally
+        {
+            await context.CloseAsync();
+        }
+
         // The browser gets the same header and runs the page under it without a violation (teardown).
         IPage page = await OpenAsync();
         IResponse? loaded = await page.GotoAsync(Url);
@@ -389,6 +414,8 @@ public sealed partial class ExplorerTests
         Assert.That(directives["script-src"], Is.EqualTo(new[] { "'self'" }));
         Assert.That(directives["connect-src"], Does.Contain("'self'").And.Some.Match("^ws://127\\.0\\.0\\.1:[0-9]+$"));
         Assert.That(policy, Does.Not.Contain("unsafe-inline").And.Not.Contain("unsafe-eval"));
+        Assert.That(directives["require-trusted-types-for"], Is.EqualTo(new[] { "'script'" }));
+        Assert.That(directives["trusted-types"], Is.EqualTo(new[] { "'none'" }));
         Assert.That(response.Headers.GetValues("X-Content-Type-Options"), Is.EqualTo(new[] { "nosniff" }));
     }
 

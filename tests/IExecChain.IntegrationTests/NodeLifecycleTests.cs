@@ -61,6 +61,24 @@ public class NodeLifecycleTests
     }
 
     [Test]
+    public async Task A_node_run_with_no_explorer_serves_no_page_and_keeps_its_rpc()
+    {
+        using var chain = new DevChain();
+        using var node = chain.StartValidator(null, "--no-explorer");
+        await node.WaitForRpcAsync(chain.Rpc, TimeSpan.FromSeconds(30));
+        using var http = new HttpClient();
+        using var request = new HttpRequestMessage(HttpMethod.Get, chain.Rpc);
+        request.Headers.Accept.ParseAdd("text/html");
+        using var page = await http.SendAsync(request);
+        Assert.That(page.Content.Headers.ContentType?.MediaType, Is.EqualTo("text/plain"), "a browser gets the RPC's plain description, not the app");
+        Assert.That(await page.Content.ReadAsStringAsync(), Does.StartWith("iExecChain JSON-RPC 2.0 endpoint"));
+        using var index = await http.GetAsync(new Uri(chain.Rpc, "/index.html"));
+        Assert.That(index.StatusCode, Is.EqualTo(System.Net.HttpStatusCode.NotFound));
+        using var client = new JsonRpcClient(chain.Rpc);
+        Assert.That((await client.CallAsync("iex_chainId")).GetString(), Is.EqualTo("0x539"));
+    }
+
+    [Test]
     public async Task Bad_rpc_input_gets_spec_errors_and_the_node_keeps_running()
     {
         using var chain = new DevChain();

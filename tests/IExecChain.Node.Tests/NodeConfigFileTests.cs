@@ -25,6 +25,8 @@ public class NodeConfigFileTests
               "p2p": "0.0.0.0:30400",
               "peers": ["{{Uploader}}@10.0.0.2:30400", "10.0.0.3:30400"],
               "rpcAllowedHosts": ["node1.example.org"],
+              "rpcAllowedOrigins": ["https://explorer.example.org"],
+              "explorer": false,
               "contentUploads": {"maxContentBytes": 268435456, "maxBytesPerAccount": 536870912, "maxBytesTotal": 2147483648, "windowSeconds": 3600, "uploaders": ["{{Uploader}}"]},
               "admission": {"targetQueueMs": 1000, "minBudget": 2000, "minRetryAfterMs": 200},
               "ethRpc": "http://10.0.0.9:8545"
@@ -37,6 +39,8 @@ public class NodeConfigFileTests
         Assert.That(file.P2P, Is.EqualTo("0.0.0.0:30400"));
         Assert.That(file.Peers, Is.EqualTo(new[] { $"{Uploader}@10.0.0.2:30400", "10.0.0.3:30400" }));
         Assert.That(file.RpcAllowedHosts, Is.EqualTo(new[] { "node1.example.org" }));
+        Assert.That(file.Explorer, Is.False);
+        Assert.That(file.RpcAllowedOrigins, Is.EqualTo(new[] { "https://explorer.example.org" }));
         var uploads = file.ContentUploads!;
         Assert.That((uploads.MaxContentBytes, uploads.MaxBytesPerAccount, uploads.MaxBytesTotal, uploads.Window), Is.EqualTo((268435456L, 536870912L, 2147483648L, TimeSpan.FromHours(1))));
         Assert.That(uploads.Uploaders, Is.EqualTo(new[] { Address.Parse(Uploader) }));
@@ -48,7 +52,7 @@ public class NodeConfigFileTests
     public void Every_field_is_optional()
     {
         var file = Parse("{}");
-        Assert.That(new object?[] { file.Data, file.Key, file.PasswordFile, file.Rpc, file.P2P, file.Peers, file.RpcAllowedHosts, file.ContentUploads, file.Admission, file.EthRpc, file.Logging },
+        Assert.That(new object?[] { file.Data, file.Key, file.PasswordFile, file.Rpc, file.P2P, file.Peers, file.RpcAllowedHosts, file.RpcAllowedOrigins, file.Explorer, file.ContentUploads, file.Admission, file.EthRpc, file.Logging },
             Is.All.Null, "absent fields leave the command line's options and the defaults in charge");
         var defaults = new Rpc.Chain.ContentUploadOptions();
         var uploads = Parse("""{"contentUploads": {"windowSeconds": 60}}""").ContentUploads!;
@@ -67,7 +71,7 @@ public class NodeConfigFileTests
             Is.EqualTo(new StateSyncSettings(false, null, "0x" + new string('c', 40), false)), "a prepared section, not enabled");
     }
 
-    [TestCase("""{"datadir": "/x"}""", "--config: $.datadir: unknown field (known: data, key, passwordFile, rpc, p2p, peers, rpcAllowedHosts, contentUploads, admission, ethRpc, logging, snapshots, retainBlocks, stateSync)")]
+    [TestCase("""{"datadir": "/x"}""", "--config: $.datadir: unknown field (known: data, key, passwordFile, rpc, p2p, peers, rpcAllowedHosts, rpcAllowedOrigins, explorer, contentUploads, admission, ethRpc, logging, snapshots, retainBlocks, stateSync)")]
     [TestCase("""{"stateSync": {"trust": "1@0x00"}}""", "--config: $.stateSync.trust: unknown field (known: enabled, trustCheckpoint, trustAnchor, trustOldRoot)")]
     [TestCase("""{"stateSync": {"enabled": "yes"}}""", "--config: $.stateSync.enabled: must be true or false")]
     [TestCase("""{"stateSync": {"trustCheckpoint": 5}}""", "--config: $.stateSync.trustCheckpoint: must be a string, got number")]
@@ -106,6 +110,11 @@ public class NodeConfigFileTests
     [TestCase("""{"admission": {"minBudget": 0}}""", "--config: $.admission.minBudget: must be a positive integer")]
     [TestCase("""{"admission": {"minBudget": "10"}}""", "--config: $.admission.minBudget: must be a positive integer")]
     [TestCase("""{"admission": {"minBudget": 2147483648}}""", "--config: $.admission.minBudget: must be a positive integer")]
+    [TestCase("""{"rpcAllowedOrigins": ["explorer.example.org"]}""", "--config: $.rpcAllowedOrigins[0]: 'explorer.example.org' is not an origin such as https://explorer.example.org (scheme, host and port only) or \"*\"")]
+    [TestCase("""{"rpcAllowedOrigins": ["https://a.example/path"]}""", "--config: $.rpcAllowedOrigins[0]: 'https://a.example/path' is not an origin such as https://explorer.example.org (scheme, host and port only) or \"*\"")]
+    [TestCase("""{"rpcAllowedOrigins": ["ftp://a.example"]}""", "--config: $.rpcAllowedOrigins[0]: 'ftp://a.example' is not an origin such as https://explorer.example.org (scheme, host and port only) or \"*\"")]
+    [TestCase("""{"explorer": "no"}""", "--config: $.explorer: must be true or false")]
+    [TestCase("""{"explorer": 0}""", "--config: $.explorer: must be true or false")]
     [TestCase("""{"retainBlocks": 0}""", "--config: $.retainBlocks: must be a positive integer")]
     [TestCase("""{"retainBlocks": "100"}""", "--config: $.retainBlocks: must be a positive integer")]
     [TestCase("""{"snapshots": true}""", "--config: $.snapshots: must be an object")]

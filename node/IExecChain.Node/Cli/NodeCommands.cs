@@ -45,7 +45,8 @@ public static class NodeCommands
         var trustCheckpoint = new Option<string?>("--trust-checkpoint") { Description = "State sync: N@0xDIGEST, a checkpoint you trust (iex_getCheckpoint on a node you trust); snapshots are verified from it" };
         var trustAnchor = new Option<string?>("--trust-anchor") { Description = "State sync: the anchor contract's address on Ethereum (with --eth-rpc); a snapshot's checkpoint must be anchored there" };
         var trustOld = new Option<bool>("--trust-old-root") { Description = "State sync: accept a trust root older than the unbonding period (only if you have checked it another way)" };
-        var run = new Command("run", "Run a node") { config, data, key, password, rpc, p2p, peers, role, ethRpc, ethKey, anchor, workerKey, sabotage, equivocate, logLevel, logFormat, snapshotEvery, snapshotKeep, retain, stateSync, trustCheckpoint, trustAnchor, trustOld };
+        var noExplorer = new Option<bool>("--no-explorer") { Description = "Do not serve the web explorer on the RPC port (the config file's \"explorer\": false)" };
+        var run = new Command("run", "Run a node") { noExplorer, config, data, key, password, rpc, p2p, peers, role, ethRpc, ethKey, anchor, workerKey, sabotage, equivocate, logLevel, logFormat, snapshotEvery, snapshotKeep, retain, stateSync, trustCheckpoint, trustAnchor, trustOld };
         run.SetAction((r, ct) => Cli.RunAsync(async () =>
         {
             var file = r.GetValue(config) is { } path ? NodeConfigFile.Load(path) : new NodeConfigFile();
@@ -66,6 +67,8 @@ public static class NodeCommands
                 P2PPort = p2pPort,
                 Peers = peerList,
                 RpcAllowedHosts = file.RpcAllowedHosts ?? [],
+                RpcAllowedOrigins = file.RpcAllowedOrigins ?? [],
+                Explorer = !r.GetValue(noExplorer) && file.Explorer != false,
                 ContentUploads = file.ContentUploads ?? new(),
                 Admission = file.Admission ?? new(),
                 EquivocateForTesting = r.GetValue(equivocate),

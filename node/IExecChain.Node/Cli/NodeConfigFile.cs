@@ -16,6 +16,13 @@ public sealed class NodeConfigFile
     public string? P2P { get; init; }
     public string[]? Peers { get; init; }
     public string[]? RpcAllowedHosts { get; init; }
+    /// <summary>
+    /// Origins of web pages, other than the node's own, whose WebSocket upgrades the RPC accepts, such as
+    /// "https://explorer.example.org" for the explorer behind a TLS reverse proxy; "*" accepts any.
+    /// </summary>
+    public string[]? RpcAllowedOrigins { get; init; }
+    /// <summary>"explorer": false stops the node serving the web explorer on its RPC port (default true).</summary>
+    public bool? Explorer { get; init; }
     public Rpc.Chain.ContentUploadOptions? ContentUploads { get; init; }
     public State.TxPool.AdmissionOptions? Admission { get; init; }
 
@@ -26,7 +33,7 @@ public sealed class NodeConfigFile
     public string? EthRpc { get; init; }
     public LogSettings? Logging { get; init; }
 
-    private static readonly string[] Fields = ["data", "key", "passwordFile", "rpc", "p2p", "peers", "rpcAllowedHosts", "contentUploads", "admission", "ethRpc", "logging", "snapshots", "retainBlocks", "stateSync"];
+    private static readonly string[] Fields = ["data", "key", "passwordFile", "rpc", "p2p", "peers", "rpcAllowedHosts", "rpcAllowedOrigins", "explorer", "contentUploads", "admission", "ethRpc", "logging", "snapshots", "retainBlocks", "stateSync"];
     private static readonly string[] StateSyncFields = ["enabled", "trustCheckpoint", "trustAnchor", "trustOldRoot"];
     private static readonly string[] LoggingFields = ["format", "levels"];
     private static readonly string[] AdmissionFields = ["targetQueueMs", "minBudget", "minRetryAfterMs"];
@@ -66,6 +73,10 @@ public sealed class NodeConfigFile
                 P2P = EndpointField(root, "p2p"),
                 Peers = root.TryGetProperty("peers", out var peers) ? PeerList(peers) : null,
                 RpcAllowedHosts = root.TryGetProperty("rpcAllowedHosts", out var hosts) ? StringList(hosts, "rpcAllowedHosts") : null,
+                RpcAllowedOrigins = root.TryGetProperty("rpcAllowedOrigins", out var origins) ? OriginList(origins) : null,
+                Explorer = root.TryGetProperty("explorer", out var explorer)
+                    ? explorer.ValueKind is JsonValueKind.True or JsonValueKind.False ? explorer.GetBoolean() : throw new CliException("--config: $.explorer: must be true or false")
+                    : null,
                 ContentUploads = root.TryGetProperty("contentUploads", out var uploads) ? Uploads(uploads) : null,
                 Admission = root.TryGetProperty("admission", out var admission) ? AdmissionSettings(admission) : null,
                 EthRpc = StringField(root, "ethRpc"),
@@ -137,6 +148,20 @@ public sealed class NodeConfigFile
         // Path.GetFullPath throws on a NUL (found by fuzzing); the operator gets the field's name instead.
         if (p.Length == 0 || p.Contains('\0')) throw new CliException($"--config: $.{name}: must be a non-empty path without NUL characters");
         return Path.GetFullPath(p, baseDir);
+    }
+
+    /// <summary>"*" or origins as a browser sends them: scheme://host[:port], http(s) only, no path.</summary>
+    private static string[] OriginList(JsonElement value)
+    {
+        string[] list = StringList(value, "rpcAllowedOrigins");
+        for (int i = 0; i < list.Length; i++)
+        {
+            string text = list[i];
+            if (text == "*") continue;
+            if (!Uri.TryCreate(text, UriKind.Absolute, out var uri) || uri.Scheme is not ("http" or "https") || text.TrimEnd('/') != uri.GetLeftPart(UriPartial.Authority))
+                throw new CliException($"--config: $.rpcAllowedOrigins[{i}]: '{text}' is not an origin such as https://explorer.example.org (scheme, host and port only) or \"*\"");
+        }
+        return list;
     }
 
     private static string[] StringList(JsonElement value, string name)

@@ -58,7 +58,11 @@ const MAX_BACKOFF_MS = 15000;
 
 /**
  * ctx.subscribe over one shared socket. The socket opens with the first subscription and stays
- * open; when it closes, every subscription is made again on the next socket. `onStatus` hears
+ * open; when it closes, every subscription is made again on the next socket.
+ * subscribe(topic, filter, handler, onSubscribed): `onSubscribed()` runs each time the node confirms
+ * the subscription, the first time and after every reconnection. Events from before that moment are
+ * not delivered (between a page's first fetch and the confirmation, or while the socket was down), so
+ * a page that shows state refetches it there instead of showing it as live while stale. `onStatus` hears
  * 'connecting', 'live' and 'reconnecting' (with the delay in ms). `env` replaces WebSocket,
  * setTimeout and Math.random (the unit tests drive reconnection with them).
  */
@@ -101,6 +105,7 @@ export function createSubscriptions(url, onStatus = () => {}, env = {}) {
       }
       sub.remoteId = answer.result;
       byRemoteId.set(answer.result, sub);
+      sub.onSubscribed?.();
     });
   }
 
@@ -149,9 +154,9 @@ export function createSubscriptions(url, onStatus = () => {}, env = {}) {
     ws.onerror = () => {};
   }
 
-  return function subscribe(topic, filter, handler) {
+  return function subscribe(topic, filter, handler, onSubscribed) {
     const key = nextKey++;
-    subscriptions.set(key, { topic, filter: filter ?? null, handler, remoteId: null });
+    subscriptions.set(key, { topic, filter: filter ?? null, handler, onSubscribed, remoteId: null });
     if (!socket && !retryTimer) connect();
     else subscribeRemote(key);
     return function unsubscribe() {

@@ -35,6 +35,14 @@ test('bytes of another type or broken bytes are refused, not misread', () => {
   assert.equal(decodesFromRaw('vote'), true);
 });
 
+test('a varint past 64 bits or a cut fixed32 is refused, not wrapped', () => {
+  // The signed transaction's field 1 as a varint of ten bytes: 2^64 (bit 64 in the 10th byte) is
+  // refused as such; 2^64 - 1 is read, and the transaction is then refused for having no body.
+  assert.throws(() => decodePayload('vote', '0x08' + 'ff'.repeat(9) + '02'), /beyond 64 bits/);
+  assert.throws(() => decodePayload('vote', '0x08' + 'ff'.repeat(9) + '01'), /has no body/);
+  assert.throws(() => decodePayload('vote', '0x0d0102'), /truncated fixed32/);
+});
+
 test('search input is told apart by its shape', () => {
   assert.deepEqual(classify(' 12 '), { kind: 'number', value: '12' });
   assert.deepEqual(classify('007'), { kind: 'number', value: '7' });

@@ -81,6 +81,23 @@ test('a dropped socket is reopened with growing backoff and the subscriptions ar
   assert.equal(timers.at(-1).ms, 500);
 });
 
+test('onSubscribed runs when the node confirms, and again after every reconnection (a page refetches there)', () => {
+  const { subscribe, timers } = setup();
+  const confirmed = [];
+  subscribe('tasks', { taskId: '0x1' }, () => {}, () => confirmed.push(FakeSocket.opened.length));
+  const first = FakeSocket.opened[0];
+  first.open();
+  assert.deepEqual(confirmed, [], 'not before the node answered: events until then are not delivered');
+  first.answerSubscribes('0xa');
+  assert.deepEqual(confirmed, [1]);
+  first.drop();
+  timers.shift().fn();
+  FakeSocket.opened[1].open();
+  assert.deepEqual(confirmed, [1], 'not on reopening alone');
+  FakeSocket.opened[1].answerSubscribes('0xb');
+  assert.deepEqual(confirmed, [1, 2], 'events sent while the socket was down are lost: the page is told to refetch');
+});
+
 test('unsubscribing cancels on the node, also when the node answers the subscribe late', () => {
   const { subscribe } = setup();
   const unsubscribeHeads = subscribe('newHeads', null, () => assert.fail('no event after unsubscribe'));

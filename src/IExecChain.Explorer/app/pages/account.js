@@ -3,7 +3,7 @@
 // both), orders, deals as requester and tasks as worker, each paged by the node's cursors; and the
 // apps, datasets and workerpools its orders offer (the node has no list of records by owner).
 import { h, replace } from '../dom.js';
-import { block, checkId, fields, idLink, pagedList, routeId, section, start, status, table } from './parts.js';
+import { block, checkId, fields, idLink, named, pagedList, routeId, section, start, status, table } from './parts.js';
 import { dealRows, orderRows, taskRows } from './market-parts.js';
 
 const PAGE = 20;
@@ -37,9 +37,9 @@ export default {
         ctx.rpc('iex_getWorker', [address]), ctx.rpc('iex_getApp', [address]),
         ctx.rpc('iex_getDataset', [address]), ctx.rpc('iex_getPool', [address])]);
       const out = [];
-      if (app) out.push(h('p', null, 'This address is the app ', idLink(ctx, 'app', address, `“${app.name}”`), '.'));
-      if (dataset) out.push(h('p', null, 'This address is the dataset ', idLink(ctx, 'dataset', address, `“${dataset.name}”`), '.'));
-      if (pool) out.push(h('p', null, 'This address is the workerpool ', idLink(ctx, 'pool', address, `“${pool.description}”`), '.'));
+      if (app) out.push(h('p', null, 'This address is the app ', idLink(ctx, 'app', address, h('span', null, '“', named(app.name), '”')), '.'));
+      if (dataset) out.push(h('p', null, 'This address is the dataset ', idLink(ctx, 'dataset', address, h('span', null, '“', named(dataset.name), '”')), '.'));
+      if (pool) out.push(h('p', null, 'This address is the workerpool ', idLink(ctx, 'pool', address, h('span', null, '“', named(pool.description), '”')), '.'));
       if (worker) {
         out.push(h('h3', null, 'Worker'), fields([
           ['Workerpool', worker.workerpool ? idLink(ctx, 'pool', worker.workerpool) : 'none'],

@@ -1,6 +1,6 @@
 // An app: owner, runtime, content, status, and the deals that ran it.
 import { h, replace } from '../dom.js';
-import { account, block, checkId, fields, full, notFound, pagedList, routeId, start, status } from './parts.js';
+import { account, block, checkId, fields, full, named, notFound, pagedList, routeId, start, status } from './parts.js';
 import { dealRows } from './market-parts.js';
 
 export default {
@@ -18,14 +18,14 @@ export default {
       notFound(body, `No app ${id} is registered.`);
       return;
     }
-    el.querySelector('h1').textContent = `App “${a.name}”`;
+    replace(el.querySelector('h1'), 'App “', named(a.name), '”');
     const deals = pagedList('deals', (cursor) => ctx.rpc('iex_listDeals', { app: id, limit: 20, ...(cursor ? { cursor } : {}) }), (items) => dealRows(ctx, items));
     replace(body,
       h('section', { 'aria-labelledby': 'app-record' },
         h('h2', { id: 'app-record' }, 'Record'),
         fields([
           ['Address', full(a.id), 'id'],
-          ['Name', a.name, 'name'],
+          ['Name', named(a.name), 'name'],
           ['Owner', account(ctx, a.owner), 'owner'],
           ['Status', status(a.status), 'status'],
           ['Runtime', a.runtime === 'wasm' ? 'WebAssembly' : a.runtime, 'runtime'],

@@ -26,7 +26,12 @@ export default {
   href: '/blocks',
 
   async render(el, match, ctx) {
-    const raw = decodeURIComponent(match[1] ?? '').trim();
+    let raw;
+    try {
+      raw = decodeURIComponent(match[1] ?? '').trim();
+    } catch {
+      raw = String(match[1] ?? ''); // a broken %-escape: shown as typed, refused below
+    }
     const byHash = /^0x[0-9a-fA-F]{64}$/.test(raw);
     const body = start(el, byHash ? `Block ${ctx.format.shortHash(raw.toLowerCase())}` : `Block ${raw}`);
     if (!byHash && !/^\d+$/.test(raw)) {
@@ -70,11 +75,15 @@ export default {
     const txs = b.transactions ?? [];
     const txBody = h('div');
     let txPage = 0;
+    let generation = 0; // the newest page asked for wins; an earlier answer landing late is dropped
     async function showTransactions(page) {
-      txPage = page;
+      const mine = ++generation;
+      for (const button of txBody.querySelectorAll('.pager button')) button.disabled = true;
       const slice = txs.slice(page * TX_PAGE, (page + 1) * TX_PAGE);
       // A receipt per shown transaction, for its status; a failure to fetch one shows in its row.
       const receipts = await Promise.all(slice.map((t) => ctx.rpc('iex_getReceipt', [t.hash]).catch((e) => ({ error: errorText(e) }))));
+      if (mine !== generation) return;
+      txPage = page;
       const rows = slice.map((t, i) => {
         const r = receipts[i];
         return [

@@ -84,6 +84,11 @@ export default {
       if (latest.items.length > PAGE) latest.items.length = PAGE;
       latest.next ??= 'more';
       redraw.poke();
+    }, () => {
+      // Confirmed (again): heads sent before, or while the socket was down, never came.
+      if (!latest) return;
+      gap = true;
+      redraw.poke();
     });
 
     replace(el, h('h1', null, 'Blocks'), liveNote, live);

@@ -4,6 +4,7 @@
 // block's commit (finality: its last precommit's time minus the block's time).
 // Events only update numbers; the page draws from them at most every 250 ms (app/live.js).
 import { h, replace, setText } from '../dom.js';
+import { named } from './parts.js';
 import { createDrawScheduler, BucketSeries } from '../live.js';
 import { createLineChart } from '../chart.js';
 
@@ -77,7 +78,6 @@ export default {
       info: null,
       stats: null,
       validators: null,
-      validatorsDrawn: '',
       finality: null,
       error: null,
     };
@@ -89,7 +89,9 @@ export default {
     function onHead(head) {
       const number = f.num(head.number);
       const time = f.num(head.timestamp);
-      if (!state.head || number > state.head.number) state.head = { number, timestamp: time };
+      // Each height counts once: a refetch after a reconnection overlaps what the socket delivered.
+      if (state.head && number <= state.head.number) return;
+      state.head = { number, timestamp: time };
       throughput.add(time, f.num(head.transactionCount));
       finality.advance(time);
       tasks.advance(time);
@@ -104,26 +106,38 @@ export default {
       scheduler.schedule();
     }
 
+    // The validators' rows are kept and their cells updated in place (a rebuilt table would take the
+    // keyboard focus off a link in it on every refresh); rows are created, moved or removed only when
+    // the set or its order changes.
+    const validatorRowsByAddress = new Map();
+    function validatorRow(address) {
+      const cells = Array.from({ length: 5 }, () => h('td', { class: 'num' }));
+      const status = h('td');
+      const tr = h('tr', null,
+        h('td', null, h('a', { href: ctx.link('account', address), class: 'hash', title: address }, f.shortHash(address))),
+        cells, status);
+      return { tr, cells, status };
+    }
     function drawValidators() {
       const list = state.validators;
       if (!list) return;
-      const key = JSON.stringify(list.validators) + state.head?.number;
-      if (key === state.validatorsDrawn) return;
-      state.validatorsDrawn = key;
       const head = state.head?.number ?? f.num(list.blockNumber);
       setText(validatorCount, `(${list.validators.length})`);
-      replace(validatorRows, list.validators.map((v) => {
+      const wanted = list.validators.map((v) => v.address);
+      for (const [address, row] of validatorRowsByAddress) {
+        if (!wanted.includes(address)) { row.tr.remove(); validatorRowsByAddress.delete(address); }
+      }
+      list.validators.forEach((v, index) => {
+        let row = validatorRowsByAddress.get(v.address);
+        if (!row) validatorRowsByAddress.set(v.address, row = validatorRow(v.address));
+        if (validatorRows.children[index] !== row.tr) validatorRows.insertBefore(row.tr, validatorRows.children[index] ?? null);
         const jailedUntil = f.num(v.jailedUntil);
         const status = !v.admitted ? 'not admitted' : jailedUntil > head ? `jailed until #${f.int(jailedUntil)}` : 'active';
-        return h('tr', { class: status === 'active' ? null : 'warn' },
-          h('td', null, h('a', { href: ctx.link('account', v.address), class: 'hash', title: v.address }, f.shortHash(v.address))),
-          h('td', { class: 'num' }, f.int(v.votingPower)),
-          h('td', { class: 'num' }, f.rlc(v.stake)),
-          h('td', { class: 'num' }, f.int(v.reputation)),
-          h('td', { class: 'num' }, f.int(v.blocksSigned)),
-          h('td', { class: 'num' }, f.int(v.blocksMissed)),
-          h('td', null, status));
-      }));
+        [f.int(v.votingPower), f.rlc(v.stake), f.int(v.reputation), f.int(v.blocksSigned), f.int(v.blocksMissed)]
+          .forEach((text, i) => setText(row.cells[i], text));
+        setText(row.status, status);
+        row.tr.classList.toggle('warn', status !== 'active');
+      });
     }
 
     function draw() {
@@ -144,7 +158,8 @@ export default {
         setText(figures.peers.value, f.int(info.peers));
         setText(figures.mempool.value, f.int(info.mempool?.count ?? 0));
         setText(figures.mempool.sub, `${f.int(info.mempool?.bytes ?? 0)} bytes`);
-        setText(chainLine, `${info.chainName} · chain id ${f.int(info.chainId)} · node ${info.roles.join(', ')} · version ${info.version ?? '?'}`);
+        const rest = ` · chain id ${f.int(info.chainId)} · node ${info.roles.join(', ')} · version ${info.version ?? '?'}`;
+        if (chainLine.textContent !== info.chainName + rest) replace(chainLine, named(info.chainName), rest);
       }
       throughputChart.update(throughput.points().map((p) => p.sum / (BUCKET_MS / 1000)));
       finalityChart.update(finality.points().map((p) => (p.count ? p.sum / p.count : null)));
@@ -200,8 +215,22 @@ export default {
     if (block) onBlock(block);
     draw();
 
+    // Heads made before the subscription was confirmed (after the first fetch, or while the socket was
+    // down) never arrive as events: the newest 100 are fetched again, and onHead counts each height once.
+    async function catchUp() {
+      try {
+        const recent = await ctx.rpc('iex_listBlocks', { limit: 100 });
+        if (stopped) return;
+        for (const header of [...recent.items].reverse()) onHead(header);
+        scheduler.schedule();
+      } catch (e) {
+        state.error = `Could not catch up with the blocks made while the connection was down: ${e.message}`;
+        scheduler.schedule();
+      }
+    }
+
     const unsubscribe = [
-      ctx.subscribe('newHeads', null, (head) => { onHead(head); scheduler.schedule(); }),
+      ctx.subscribe('newHeads', null, (head) => { onHead(head); scheduler.schedule(); }, catchUp),
       ctx.subscribe('tasks', { status: 'completed' }, onTask),
     ];
 

@@ -1,6 +1,6 @@
 // A dataset: owner, content, and the deals that used it.
 import { h, replace } from '../dom.js';
-import { account, block, checkId, fields, full, notFound, pagedList, routeId, start } from './parts.js';
+import { account, block, checkId, fields, full, named, notFound, pagedList, routeId, start } from './parts.js';
 import { dealRows } from './market-parts.js';
 
 export default {
@@ -18,14 +18,14 @@ export default {
       notFound(body, `No dataset ${id} is registered.`);
       return;
     }
-    el.querySelector('h1').textContent = `Dataset “${d.name}”`;
+    replace(el.querySelector('h1'), 'Dataset “', named(d.name), '”');
     const deals = pagedList('deals', (cursor) => ctx.rpc('iex_listDeals', { dataset: id, limit: 20, ...(cursor ? { cursor } : {}) }), (items) => dealRows(ctx, items));
     replace(body,
       h('section', { 'aria-labelledby': 'dataset-record' },
         h('h2', { id: 'dataset-record' }, 'Record'),
         fields([
           ['Address', full(d.id), 'id'],
-          ['Name', d.name, 'name'],
+          ['Name', named(d.name), 'name'],
           ['Owner', account(ctx, d.owner), 'owner'],
           ['Content root', full(d.contentRoot)],
           ['Size', `${ctx.format.int(d.size)} bytes`],

@@ -60,7 +60,7 @@ export default {
         ])),
       h('section', { 'aria-labelledby': 'deal-tasks' }, h('h2', { id: 'deal-tasks' }, 'Tasks'), tasks.el));
     const refresh = coalesce(async () => { if (tasks.onFirstPage) await tasks.reload(); }, 250);
-    const unsubscribe = ctx.subscribe('tasks', { dealId: id }, () => refresh.poke());
+    const unsubscribe = ctx.subscribe('tasks', { dealId: id }, () => refresh.poke(), () => refresh.poke());
     return () => {
       unsubscribe();
       refresh.stop();

@@ -4,7 +4,7 @@
 // Tasks in progress are followed: task events refresh the totals and the tasks list, at most
 // every 250 ms, and only while the tasks list shows its first page.
 import { h, replace } from '../dom.js';
-import { coalesce, errorText, fields, idLink, loading, pagedList, problem, section, table } from './parts.js';
+import { coalesce, errorText, fields, idLink, loading, named, pagedList, problem, section, table } from './parts.js';
 import { orderRows, taskRows } from './market-parts.js';
 
 const KINDS = ['request', 'workerpool', 'app', 'dataset'];
@@ -115,11 +115,11 @@ export default {
           'No workerpool orders open.', { 'data-list': 'pools' }),
         h('h3', null, 'Apps'),
         table([{ label: 'App' }, { label: 'Name' }, { label: 'Runtime' }, { label: 'Status' }, { label: 'Open orders', num: true }],
-          ids(apps).map((id, i) => [idLink(ctx, 'app', id), appRecords[i]?.name ?? '—', appRecords[i]?.runtime ?? '—', appRecords[i]?.status ?? '—', String(apps.get(id).orders)]),
+          ids(apps).map((id, i) => [idLink(ctx, 'app', id), named(appRecords[i]?.name), appRecords[i]?.runtime ?? '—', appRecords[i]?.status ?? '—', String(apps.get(id).orders)]),
           'No app orders open.', { 'data-list': 'apps' }),
         h('h3', null, 'Datasets'),
         table([{ label: 'Dataset' }, { label: 'Name' }, { label: 'Size' }, { label: 'Open orders', num: true }],
-          ids(datasets).map((id, i) => [idLink(ctx, 'dataset', id), datasetRecords[i]?.name ?? '—', datasetRecords[i] ? `${f.int(datasetRecords[i].size)} bytes` : '—', String(datasets.get(id).orders)]),
+          ids(datasets).map((id, i) => [idLink(ctx, 'dataset', id), named(datasetRecords[i]?.name), datasetRecords[i] ? `${f.int(datasetRecords[i].size)} bytes` : '—', String(datasets.get(id).orders)]),
           'No dataset orders open.', { 'data-list': 'datasets' }),
       ];
     });
@@ -144,7 +144,7 @@ export default {
     const refresh = coalesce(async () => {
       await Promise.all([totals.reload(), tasks.onFirstPage ? tasks.reload() : null]);
     }, 1000);
-    const unsubscribe = ctx.subscribe('tasks', null, () => refresh.poke());
+    const unsubscribe = ctx.subscribe('tasks', null, () => refresh.poke(), () => refresh.poke());
     return () => {
       unsubscribe();
       refresh.stop();

@@ -17,6 +17,15 @@ export function routeId(match, index = 1) {
   }
 }
 
+/**
+ * A name someone registered on the chain (app, dataset, workerpool, chain), isolated for the
+ * bidirectional algorithm: right-to-left or override characters in it cannot reorder the text around
+ * it (a name ending in U+202E would otherwise show the address after it reversed).
+ */
+export function named(text) {
+  return h('bdi', null, String(text ?? '—'));
+}
+
 /** A link to an entity, its id shortened, the full value in the title. */
 export function idLink(ctx, kind, id, text) {
   if (id === undefined || id === null || id === '') return '—';
@@ -176,19 +185,25 @@ export function section(title, id, load) {
 export function pagedList(label, fetchPage, render) {
   const body = h('div', null, loading());
   const position = h('span', { class: 'muted', role: 'status' });
-  const newer = h('button', { type: 'button', disabled: true, onclick: () => go(index - 1) }, '← Newer');
-  const older = h('button', { type: 'button', disabled: true, onclick: () => go(index + 1) }, 'Older →');
+  const newer = h('button', { type: 'button', disabled: true, onclick: () => go(index - 1, true) }, '← Newer');
+  const older = h('button', { type: 'button', disabled: true, onclick: () => go(index + 1, true) }, 'Older →');
   const cursors = [null]; // cursors[i]: the cursor of page i
   let index = 0;
   let generation = 0;
+  let navigating = false; // a page the user asked for is loading
 
-  async function go(target) {
+  // The newest request wins, except that a live reload never cancels the user's own navigation:
+  // that navigation shows fresh data when it lands.
+  async function go(target, byUser) {
+    if (!byUser && navigating) return;
     const mine = ++generation;
+    navigating = byUser;
     newer.disabled = true;
     older.disabled = true;
     try {
       const page = await fetchPage(cursors[target]);
       if (mine !== generation) return;
+      navigating = false;
       index = target;
       cursors.length = index + 1;
       if (page.next) cursors.push(page.next);
@@ -198,15 +213,16 @@ export function pagedList(label, fetchPage, render) {
       older.disabled = !page.next;
     } catch (e) {
       if (mine !== generation) return;
+      navigating = false;
       replace(body, problem(`Could not load ${label}: ${errorText(e)}`));
       newer.disabled = index === 0 && target === 0;
       older.disabled = true;
     }
   }
 
-  go(0);
+  go(0, false);
   const el = h('div', { class: 'paged' }, body, h('div', { class: 'pager', role: 'group', 'aria-label': `Pages of ${label}` }, newer, ' ', position, ' ', older));
-  return { el, reload: () => go(index), get onFirstPage() { return index === 0; } };
+  return { el, reload: () => go(index, false), get onFirstPage() { return index === 0; } };
 }
 
 /**

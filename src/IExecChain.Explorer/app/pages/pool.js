@@ -1,7 +1,7 @@
 // A workerpool: owner, ratios, its workers with their scores, its SLA counters (tasks completed,
 // failed, reversed, reliability, trust) and its deals.
 import { h, replace } from '../dom.js';
-import { account, block, checkId, fields, full, millionths, notFound, pagedList, routeId, start, table } from './parts.js';
+import { account, block, checkId, fields, full, millionths, named, notFound, pagedList, routeId, start, table } from './parts.js';
 import { dealRows } from './market-parts.js';
 
 export default {
@@ -19,7 +19,7 @@ export default {
       notFound(body, `No workerpool ${id} is registered.`);
       return;
     }
-    el.querySelector('h1').textContent = `Workerpool “${p.description}”`;
+    replace(el.querySelector('h1'), 'Workerpool “', named(p.description), '”');
     const deals = pagedList('deals', (cursor) => ctx.rpc('iex_listDeals', { workerpool: id, limit: 20, ...(cursor ? { cursor } : {}) }), (items) => dealRows(ctx, items));
     replace(body,
       h('section', { 'aria-labelledby': 'pool-record' },
@@ -27,7 +27,7 @@ export default {
         fields([
           ['Address', full(p.id), 'id'],
           ['Owner (scheduler)', account(ctx, p.owner), 'owner'],
-          ['Description', p.description, 'description'],
+          ['Description', named(p.description), 'description'],
           ['Worker stake ratio', `${p.workerStakeRatio} % of the pool price per contribution`],
           ['Scheduler reward ratio', `${p.schedulerRewardRatio} % of the reward`],
           ['Native apps', p.allowNative ? 'allowed' : 'not allowed'],

@@ -3,7 +3,7 @@
 // tried; one match opens its page, several are listed, none is said, and input of no known shape
 // is refused in place with what was expected.
 import { h, replace } from '../dom.js';
-import { errorText, loading, problem, query } from './parts.js';
+import { errorText, loading, named, problem, query } from './parts.js';
 
 const EXPECTED = 'Enter a block number (such as 12), a 32-byte hash (0x and 64 hex digits: a block, transaction, deal, task or order) or a 20-byte address (0x and 40 hex digits: an account, app, dataset or workerpool).';
 
@@ -52,9 +52,9 @@ async function candidates(ctx, c) {
     ctx.rpc('iex_getApp', [c.value]), ctx.rpc('iex_getDataset', [c.value]), ctx.rpc('iex_getPool', [c.value])]);
   // Every well-formed address is an account (one never used reads as zeros).
   const found = [{ kind: 'account', label: 'Account', href: ctx.link('account', c.value) }];
-  if (app) found.push({ kind: 'app', label: `App “${app.name}”`, href: ctx.link('app', c.value) });
-  if (dataset) found.push({ kind: 'dataset', label: `Dataset “${dataset.name}”`, href: ctx.link('dataset', c.value) });
-  if (pool) found.push({ kind: 'pool', label: `Workerpool “${pool.description}”`, href: ctx.link('pool', c.value) });
+  if (app) found.push({ kind: 'app', label: ['App “', named(app.name), '”'], href: ctx.link('app', c.value) });
+  if (dataset) found.push({ kind: 'dataset', label: ['Dataset “', named(dataset.name), '”'], href: ctx.link('dataset', c.value) });
+  if (pool) found.push({ kind: 'pool', label: ['Workerpool “', named(pool.description), '”'], href: ctx.link('pool', c.value) });
   return { found };
 }
 

@@ -47,7 +47,7 @@ export default {
         problemLine.hidden = false;
       }
     }, 250);
-    const unsubscribe = ctx.subscribe('tasks', { taskId: id }, () => refresh.poke());
+    const unsubscribe = ctx.subscribe('tasks', { taskId: id }, () => refresh.poke(), () => refresh.poke());
     return () => {
       unsubscribe();
       refresh.stop();

@@ -102,6 +102,8 @@ function readFields(bytes) {
     for (;;) {
       if (i >= bytes.length) throw new Error('truncated varint');
       const b = bytes[i++];
+      // The 10th byte holds bit 63 only: more would be a value past 64 bits, which no field has.
+      if (shift === 63n && b > 1) throw new Error('varint beyond 64 bits');
       result |= BigInt(b & 0x7f) << shift;
       if ((b & 0x80) === 0) return result;
       shift += 7n;
@@ -123,6 +125,7 @@ function readFields(bytes) {
       out.push({ number, wire, value: bytes.subarray(i, i + 8) });
       i += 8;
     } else if (wire === 5) {
+      if (i + 4 > bytes.length) throw new Error('truncated fixed32');
       i += 4;
     } else {
       throw new Error(`unsupported wire type ${wire}`);
