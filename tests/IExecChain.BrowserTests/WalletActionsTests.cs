@@ -265,6 +265,23 @@ public sealed class WalletActionsTests
         Assert.That(await page.Locator("[data-wallet-address]").CountAsync(), Is.Zero);
     }
 
+    [Test]
+    public async Task The_wallet_and_a_confirmation_fit_a_390_pixel_phone()
+    {
+        IPage page = await OpenAsync(390, 844);
+        await UnlockAsync(page);
+        ILocator transfer = page.Locator("form[data-form=transfer]");
+        await transfer.GetByLabel("To (address)").FillAsync("0x" + new string('7', 40));
+        await transfer.GetByLabel("Amount").FillAsync("1");
+        await transfer.GetByRole(AriaRole.Button, new() { Name = "Review" }).ClickAsync();
+        await page.Locator("[data-action-section=transfer] [data-confirm]").WaitForAsync();
+        int overflow = await page.EvaluateAsync<int>("() => document.scrollingElement.scrollWidth - innerWidth");
+        Assert.That(overflow, Is.LessThanOrEqualTo(0), "the wallet is wider than the phone's screen");
+        await Screenshots.TakeAsync(page, "act-wallet-phone");
+        await page.Locator("[data-action-section=transfer] [data-action=cancel]").ClickAsync();
+        Assert.That(await page.EvaluateAsync<int>("() => window.__sends"), Is.Zero);
+    }
+
     private async Task UnlockAsync(IPage page)
     {
         await page.GotoAsync(Url + "#/wallet");
@@ -308,16 +325,18 @@ public sealed class WalletActionsTests
         throw new TimeoutException($"order {orderHash} made no deal with a task");
     }
 
+    /// <summary>The confirmation's label → value rows, once it is shown.</summary>
     private static async Task<Dictionary<string, string>> ConfirmRowsAsync(ILocator table)
     {
+        await table.WaitForAsync(new() { Timeout = Patience });
         var labels = await table.Locator("th").AllTextContentsAsync();
         var values = await table.Locator("td").AllTextContentsAsync();
         return labels.Zip(values).ToDictionary(p => p.First, p => p.Second);
     }
 
-    private async Task<IPage> OpenAsync()
+    private async Task<IPage> OpenAsync(int width = 1280, int height = 900)
     {
-        WatchedPage page = await WatchedPage.OpenAsync(_browser);
+        WatchedPage page = await WatchedPage.OpenAsync(_browser, width, height);
         _pages.Add(page);
         await page.Context.AddInitScriptAsync(CountSends);
         return page.Page;
