@@ -52,6 +52,17 @@ public sealed partial class ExplorerTests
         Assert.That(await votes.CountAsync(), Is.EqualTo(1));
         Assert.That(await votes.First.Locator("a").GetAttributeAsync("title"), Is.EqualTo(validator));
         Assert.That(await votes.First.Locator("td").Last.TextContentAsync(), Is.EqualTo("yes"));
+
+        // The proposal's transaction, whose payload the page reads from the raw bytes (the node's
+        // transaction object leaves it out): the parameter, the value and the description's hash.
+        JsonElement sent = (await _rpc.CallAsync("iex_listTransactions", new { account = validator, limit = 1 })).GetProperty("items")[0];
+        Assert.That(sent.GetProperty("type").GetString(), Is.EqualTo("propose"));
+        await page.GotoAsync(Url + $"#/tx/{sent.GetProperty("hash").GetString()}");
+        ILocator payload = page.Locator("[data-record=payload]");
+        await payload.WaitForAsync();
+        string decoded = (await payload.TextContentAsync())!;
+        Assert.That(decoded, Does.Contain(name).And.Contain(wanted.ToString("N0", CultureInfo.InvariantCulture)), "the parameter change read from the raw bytes");
+        Assert.That(decoded, Does.Contain(proposal.GetProperty("descriptionHash").GetString()), "the description's hash read from the raw bytes");
     }
 
     private static ulong Quantity(JsonElement value) => Rpc.Contracts.Client.JsonRpcClient.Quantity(value);

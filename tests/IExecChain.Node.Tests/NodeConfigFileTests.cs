@@ -48,6 +48,14 @@ public class NodeConfigFileTests
         Assert.That(file.EthRpc, Is.EqualTo("http://10.0.0.9:8545"));
     }
 
+    [TestCase("https://explorer.example.org/", "https://explorer.example.org")]
+    [TestCase("HTTPS://Explorer.Example.ORG", "https://explorer.example.org")]
+    [TestCase("https://explorer.example.org:443", "https://explorer.example.org")]
+    [TestCase("http://10.0.0.5:8080", "http://10.0.0.5:8080")]
+    [TestCase("*", "*")]
+    public void An_allowed_origin_is_kept_as_a_browser_sends_it(string written, string kept) =>
+        Assert.That(Parse($$"""{"rpcAllowedOrigins": ["{{written}}"]}""").RpcAllowedOrigins, Is.EqualTo(new[] { kept }));
+
     [Test]
     public void Every_field_is_optional()
     {
@@ -113,6 +121,8 @@ public class NodeConfigFileTests
     [TestCase("""{"rpcAllowedOrigins": ["explorer.example.org"]}""", "--config: $.rpcAllowedOrigins[0]: 'explorer.example.org' is not an origin such as https://explorer.example.org (scheme, host and port only) or \"*\"")]
     [TestCase("""{"rpcAllowedOrigins": ["https://a.example/path"]}""", "--config: $.rpcAllowedOrigins[0]: 'https://a.example/path' is not an origin such as https://explorer.example.org (scheme, host and port only) or \"*\"")]
     [TestCase("""{"rpcAllowedOrigins": ["ftp://a.example"]}""", "--config: $.rpcAllowedOrigins[0]: 'ftp://a.example' is not an origin such as https://explorer.example.org (scheme, host and port only) or \"*\"")]
+    [TestCase("""{"rpcAllowedOrigins": ["https://user@a.example"]}""", "--config: $.rpcAllowedOrigins[0]: 'https://user@a.example' is not an origin such as https://explorer.example.org (scheme, host and port only) or \"*\"")]
+    [TestCase("""{"rpcAllowedOrigins": ["https://a.example/?x=1"]}""", "--config: $.rpcAllowedOrigins[0]: 'https://a.example/?x=1' is not an origin such as https://explorer.example.org (scheme, host and port only) or \"*\"")]
     [TestCase("""{"explorer": "no"}""", "--config: $.explorer: must be true or false")]
     [TestCase("""{"explorer": 0}""", "--config: $.explorer: must be true or false")]
     [TestCase("""{"retainBlocks": 0}""", "--config: $.retainBlocks: must be a positive integer")]

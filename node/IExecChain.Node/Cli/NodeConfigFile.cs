@@ -150,7 +150,11 @@ public sealed class NodeConfigFile
         return Path.GetFullPath(p, baseDir);
     }
 
-    /// <summary>"*" or origins as a browser sends them: scheme://host[:port], http(s) only, no path.</summary>
+    /// <summary>
+    /// "*" or origins: scheme://host[:port], http(s) only, nothing after the authority. Each is kept as a
+    /// browser writes it in the Origin header (lowercase, no default port, no trailing slash), which is
+    /// what the RPC server compares it with.
+    /// </summary>
     private static string[] OriginList(JsonElement value)
     {
         string[] list = StringList(value, "rpcAllowedOrigins");
@@ -158,8 +162,10 @@ public sealed class NodeConfigFile
         {
             string text = list[i];
             if (text == "*") continue;
-            if (!Uri.TryCreate(text, UriKind.Absolute, out var uri) || uri.Scheme is not ("http" or "https") || text.TrimEnd('/') != uri.GetLeftPart(UriPartial.Authority))
+            if (!Uri.TryCreate(text, UriKind.Absolute, out var uri) || uri.Scheme is not ("http" or "https") || uri.UserInfo.Length > 0
+                || uri.PathAndQuery != "/" || uri.Fragment.Length > 0 || text.Contains('?') || text.Contains('#'))
                 throw new CliException($"--config: $.rpcAllowedOrigins[{i}]: '{text}' is not an origin such as https://explorer.example.org (scheme, host and port only) or \"*\"");
+            list[i] = uri.GetLeftPart(UriPartial.Authority).ToLowerInvariant();
         }
         return list;
     }

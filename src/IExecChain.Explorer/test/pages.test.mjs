@@ -2,6 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { decodePayload, decodesFromRaw } from '../app/pages/txdecode.js';
 import { classify } from '../app/pages/search.js';
+import { signTransaction } from '../client/src/index.js';
 
 // Captured from a devnet (iexchain devnet --workers 1): the echo app's registration (iex_getApp
 // answered name "echo", runtime "wasm", contentSize 0x1eb = 491) and the app order placed for it.
@@ -29,18 +30,24 @@ test('an order is read with its kind, app, price and volume', () => {
 
 test('bytes of another type or broken bytes are refused, not misread', () => {
   assert.throws(() => decodePayload('register-app', PLACE_APP_ORDER), /no register-app payload/);
-  assert.throws(() => decodePayload('register-app', REGISTER_APP.slice(0, 40)), /truncated/);
+  assert.throws(() => decodePayload('register-app', REGISTER_APP.slice(0, 40)), /runs past the end/);
   assert.throws(() => decodePayload('register-app', '0xzz'), /not hex/);
   assert.equal(decodesFromRaw('transfer'), false, 'the node decodes transfers itself');
   assert.equal(decodesFromRaw('vote'), true);
 });
 
-test('a varint past 64 bits or a cut fixed32 is refused, not wrapped', () => {
-  // The signed transaction's field 1 as a varint of ten bytes: 2^64 (bit 64 in the 10th byte) is
-  // refused as such; 2^64 - 1 is read, and the transaction is then refused for having no body.
-  assert.throws(() => decodePayload('vote', '0x08' + 'ff'.repeat(9) + '02'), /beyond 64 bits/);
-  assert.throws(() => decodePayload('vote', '0x08' + 'ff'.repeat(9) + '01'), /has no body/);
-  assert.throws(() => decodePayload('vote', '0x0d0102'), /truncated fixed32/);
+test('a body with a varint past 64 bits or a field of the wrong wire type is refused, not wrapped', () => {
+  // A signed transaction around `body` (field 1) with a 65-byte signature (field 2).
+  const signed = (body) => '0x0a' + (body.length / 2).toString(16).padStart(2, '0') + body + '1241' + '00'.repeat(65);
+  assert.throws(() => decodePayload('vote', signed('08' + 'ff'.repeat(9) + '02')), /varint beyond 64 bits/); // chainId 2^64
+  assert.throws(() => decodePayload('vote', signed('0d01020304')), /wire type 5 at byte 0, where a uint64 has 0/);
+  assert.throws(() => decodePayload('vote', signed('08b90a')), /no vote payload/, 'a well-formed body without the payload');
+});
+
+test('an order\'s tag reads as the 64-bit number it is, as the deal page writes it (not its little-endian bytes)', () => {
+  const tx = { chainId: 1337n, nonce: 3n, fee: 1000n, placeOrder: { app: { app: '0x' + 'd4'.repeat(20), price: 5n, volume: 1n, tag: 0x0102n } } };
+  const signed = signTransaction(tx, '0x' + '11'.repeat(32)).signedHex;
+  assert.deepEqual(decodePayload('place-order', signed).appOrder.value.tag, { kind: 'hex', value: '0x0000000000000102' });
 });
 
 test('search input is told apart by its shape', () => {

@@ -61,6 +61,7 @@ export default {
     function backToLive() {
       older = null;
       draw();
+      redraw.poke(); // heads missed while older blocks were shown (a reconnection) are fetched now
     }
 
     let gap = false; // a head was missed (socket reconnected): the page is fetched again

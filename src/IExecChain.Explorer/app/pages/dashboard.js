@@ -89,9 +89,10 @@ export default {
     function onHead(head) {
       const number = f.num(head.number);
       const time = f.num(head.timestamp);
-      // Each height counts once: a refetch after a reconnection overlaps what the socket delivered.
-      if (state.head && number <= state.head.number) return;
-      state.head = { number, timestamp: time };
+      // Each height counts once: a refetch after a reconnection overlaps what the socket delivered,
+      // and fills in heights below the newest one seen.
+      if (blockTimes.has(number)) return;
+      if (!state.head || number > state.head.number) state.head = { number, timestamp: time };
       throughput.add(time, f.num(head.transactionCount));
       finality.advance(time);
       tasks.advance(time);
@@ -188,11 +189,15 @@ export default {
 
     // The head block fetched whole, for its finality. The height shown moves with newHeads only, so
     // a page whose socket is down shows it (the status says "reconnecting") instead of hiding it.
+    let finalityOf = -1; // the block whose finality the chart has (the refresh fetches the head again and again)
     function onBlock(block) {
       const time = f.num(block.timestamp);
-      if (!state.head) state.head = { number: f.num(block.number), timestamp: time };
+      const number = f.num(block.number);
+      if (!state.head) state.head = { number, timestamp: time };
+      if (number === finalityOf) return;
       const value = finalityMs(block, f);
       if (value !== null) {
+        finalityOf = number;
         state.finality = value;
         finality.add(time, value);
       }
@@ -219,9 +224,18 @@ export default {
     // down) never arrive as events: the newest 100 are fetched again, and onHead counts each height once.
     async function catchUp() {
       try {
-        const recent = await ctx.rpc('iex_listBlocks', { limit: 100 });
-        if (stopped) return;
-        for (const header of [...recent.items].reverse()) onHead(header);
+        // Back to the newest height counted before, or to the start of the charts' window.
+        const known = state.head?.number ?? 0;
+        const windowStart = Date.now() - BUCKET_MS * BUCKETS;
+        let cursor = null;
+        for (let pages = 0; pages < 20; pages++) {
+          const page = await ctx.rpc('iex_listBlocks', { limit: 100, ...(cursor ? { cursor } : {}) });
+          if (stopped) return;
+          for (const header of [...page.items].reverse()) onHead(header);
+          const oldest = page.items.at(-1);
+          if (!page.next || !oldest || f.num(oldest.number) <= known || f.num(oldest.timestamp) < windowStart) break;
+          cursor = page.next;
+        }
         scheduler.schedule();
       } catch (e) {
         state.error = `Could not catch up with the blocks made while the connection was down: ${e.message}`;

@@ -59,7 +59,7 @@ export default {
           ['Failed', f.int(d.failed), 'failed'],
         ])),
       h('section', { 'aria-labelledby': 'deal-tasks' }, h('h2', { id: 'deal-tasks' }, 'Tasks'), tasks.el));
-    const refresh = coalesce(async () => { if (tasks.onFirstPage) await tasks.reload(); }, 250);
+    const refresh = coalesce(async () => { await tasks.refreshLive(); }, 250);
     const unsubscribe = ctx.subscribe('tasks', { dealId: id }, () => refresh.poke(), () => refresh.poke());
     return () => {
       unsubscribe();

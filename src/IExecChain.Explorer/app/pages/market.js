@@ -142,7 +142,7 @@ export default {
     loadBook();
 
     const refresh = coalesce(async () => {
-      await Promise.all([totals.reload(), tasks.onFirstPage ? tasks.reload() : null]);
+      await Promise.all([totals.reload(), tasks.refreshLive()]);
     }, 1000);
     const unsubscribe = ctx.subscribe('tasks', null, () => refresh.poke(), () => refresh.poke());
     return () => {

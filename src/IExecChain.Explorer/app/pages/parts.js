@@ -180,7 +180,8 @@ export function section(title, id, load) {
 /**
  * A list the node pages with cursors (docs/rpc.md "Queries"): `fetchPage(cursor)` returns
  * { items, next }; `render(items)` returns the table. Buttons go to older and back to newer pages.
- * Returns { el, reload } (reload refetches the page shown; the first page is the live one).
+ * Returns { el, reload, refreshLive }: reload refetches the page shown (or failed to show);
+ * refreshLive does so only when that page is the first, the live one.
  */
 export function pagedList(label, fetchPage, render) {
   const body = h('div', null, loading());
@@ -188,41 +189,58 @@ export function pagedList(label, fetchPage, render) {
   const newer = h('button', { type: 'button', disabled: true, onclick: () => go(index - 1, true) }, '← Newer');
   const older = h('button', { type: 'button', disabled: true, onclick: () => go(index + 1, true) }, 'Older →');
   const cursors = [null]; // cursors[i]: the cursor of page i
-  let index = 0;
+  let index = 0; // the page shown, or whose loading failed
   let generation = 0;
-  let navigating = false; // a page the user asked for is loading
+  let navigating = null; // the page the user asked for while it loads
+  let reloadWanted = false; // a reload came during that navigation
 
-  // The newest request wins, except that a live reload never cancels the user's own navigation:
-  // that navigation shows fresh data when it lands.
+  // The newest request wins, except that a reload never cancels the user's own navigation: it is
+  // remembered, and made once the navigation has landed (events may postdate its answer).
   async function go(target, byUser) {
-    if (!byUser && navigating) return;
+    if (target < 0 || target >= cursors.length) return;
+    if (!byUser && navigating !== null) {
+      reloadWanted = true;
+      return;
+    }
     const mine = ++generation;
-    navigating = byUser;
+    navigating = byUser ? target : null;
     newer.disabled = true;
     older.disabled = true;
+    let page = null;
+    let failure = null;
     try {
-      const page = await fetchPage(cursors[target]);
-      if (mine !== generation) return;
-      navigating = false;
-      index = target;
-      cursors.length = index + 1;
+      page = await fetchPage(cursors[target]);
+    } catch (e) {
+      failure = e;
+    }
+    if (mine !== generation) return;
+    navigating = null;
+    index = target;
+    cursors.length = index + 1;
+    newer.disabled = index === 0;
+    position.textContent = `page ${index + 1}`;
+    if (failure) {
+      replace(body, problem(`Could not load ${label}: ${errorText(failure)}`));
+      older.disabled = true;
+    } else {
       if (page.next) cursors.push(page.next);
       replace(body, render(page.items ?? []));
-      position.textContent = `page ${index + 1}`;
-      newer.disabled = index === 0;
       older.disabled = !page.next;
-    } catch (e) {
-      if (mine !== generation) return;
-      navigating = false;
-      replace(body, problem(`Could not load ${label}: ${errorText(e)}`));
-      newer.disabled = index === 0 && target === 0;
-      older.disabled = true;
+    }
+    if (reloadWanted) {
+      reloadWanted = false;
+      go(index, false);
     }
   }
 
   go(0, false);
   const el = h('div', { class: 'paged' }, body, h('div', { class: 'pager', role: 'group', 'aria-label': `Pages of ${label}` }, newer, ' ', position, ' ', older));
-  return { el, reload: () => go(index, false), get onFirstPage() { return index === 0; } };
+  return {
+    el,
+    reload: () => go(index, false),
+    /** Refetches the first page when it is shown or being navigated to; other pages stay as they are. */
+    refreshLive: () => ((navigating ?? index) === 0 ? go(0, false) : undefined),
+  };
 }
 
 /**

@@ -13,6 +13,7 @@ export {
   orderHash, placedOrderHash, resourceAddress,
 } from './transactions.js';
 export { StakeRole, AppRuntime, ReplicaFailure, PAYLOAD_NAMES, ORDER_KINDS } from './messages.js';
+export { decodeMessage, decodeTransactionBody } from './decode.js';
 export { KeystoreError, decryptKeystore } from './keystore.js';
 export { NRLC_PER_RLC, RLC_DECIMALS, UINT64_MAX, parseRlc, formatRlc } from './amounts.js';
 export { RpcError, createRpcClient, FEE_CLASS, prepareTransaction, sendRawTransaction } from './rpc.js';

@@ -52,7 +52,13 @@ export async function decryptKeystore(json, password, { onProgress } = {}) {
     const mac = keccak256(concatBytes(derived.subarray(16, 32), ciphertext));
     if (!equalBytes(mac, expectedMac)) throw new KeystoreError('wrong password: the keystore MAC does not match');
     // CTR with the whole 16-byte IV as a big-endian counter, as geth and ethers do (noble advances a copy).
-    const secret = ctr(derived.slice(0, 16), Uint8Array.from(iv)).decrypt(ciphertext);
+    const aesKey = derived.slice(0, 16);
+    let secret;
+    try {
+      secret = ctr(aesKey, Uint8Array.from(iv)).decrypt(ciphertext);
+    } finally {
+      aesKey.fill(0); // the copies this module makes are zeroed; the cipher's own state is noble's
+    }
     let privateKey;
     try {
       privateKey = parsePrivateKey(secret);

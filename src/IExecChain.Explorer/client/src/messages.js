@@ -10,14 +10,16 @@ const PUBLIC_KEY = { name: 'public key (uncompressed, without the 0x04 prefix)',
 
 function enumeration(name, prefix, values) {
   const byNumber = new Map();
+  const shortByNumber = new Map();
   const byName = new Map();
   values.forEach((short, number) => {
     const full = `${prefix}_${short.toUpperCase()}`;
     byNumber.set(number, full);
+    shortByNumber.set(number, short);
     byName.set(full, number);
     byName.set(short, number);
   });
-  return { name, byNumber, byName };
+  return { name, byNumber, shortByNumber, byName };
 }
 
 export const StakeRole = enumeration('StakeRole', 'STAKE_ROLE', ['unspecified', 'validator', 'worker']);

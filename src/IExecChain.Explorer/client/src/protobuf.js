@@ -197,6 +197,8 @@ function readVarint(reader) {
   for (let shift = 0n; shift < 70n; shift += 7n) {
     if (reader.offset >= reader.bytes.length) throw new InputError('signed transaction ends inside a varint');
     const byte = reader.bytes[reader.offset++];
+    // The tenth byte holds bit 63 only: more is a value past 64 bits, which the node would refuse.
+    if (shift === 63n && byte > 1) throw new InputError('signed transaction has a varint beyond 64 bits');
     result |= BigInt(byte & 0x7f) << shift;
     if ((byte & 0x80) === 0) return result;
   }
