@@ -26,13 +26,16 @@ public sealed class ExplorerAssetsTests
     }
 
     [Test]
-    public void The_build_embedded_index_html_one_script_and_one_stylesheet()
+    public void The_build_embedded_index_html_one_script_and_one_stylesheet_and_the_wallet_bundle_apart()
     {
         var paths = Assets.Paths.ToList();
         Assert.That(paths, Does.Contain("/index.html"));
         Assert.That(paths.Count(p => p.StartsWith("/assets/app-", StringComparison.Ordinal) && p.EndsWith(".js", StringComparison.Ordinal)), Is.EqualTo(1));
         Assert.That(paths.Count(p => p.StartsWith("/assets/app-", StringComparison.Ordinal) && p.EndsWith(".css", StringComparison.Ordinal)), Is.EqualTo(1));
+        Assert.That(paths.Count(p => p.StartsWith("/assets/wallet-", StringComparison.Ordinal) && p.EndsWith(".js", StringComparison.Ordinal)), Is.EqualTo(1), "the wallet, loaded on demand");
     }
+
+    private static string AppScript => Assets.Paths.Single(p => p.StartsWith("/assets/app-", StringComparison.Ordinal) && p.EndsWith(".js", StringComparison.Ordinal));
 
     [Test]
     public async Task Index_is_revalidated_and_hashed_assets_are_cached_for_good()
@@ -41,7 +44,7 @@ public sealed class ExplorerAssetsTests
         Assert.That(index.StatusCode, Is.EqualTo(200));
         Assert.That(index.ContentType, Is.EqualTo("text/html; charset=utf-8"));
         Assert.That(index.Headers.CacheControl.ToString(), Is.EqualTo("no-cache"));
-        string script = Assets.Paths.Single(p => p.EndsWith(".js", StringComparison.Ordinal));
+        string script = AppScript;
         Assert.That(Encoding.UTF8.GetString(html), Does.Contain($"src=\"{script}\""));
 
         var (asset, _) = await GetAsync(script);
@@ -74,7 +77,7 @@ public sealed class ExplorerAssetsTests
     [Test]
     public async Task Text_goes_gzipped_to_clients_that_accept_it()
     {
-        string script = Assets.Paths.Single(p => p.EndsWith(".js", StringComparison.Ordinal));
+        string script = AppScript;
         var (plain, raw) = await GetAsync(script);
         var (zipped, compressed) = await GetAsync(script, configure: r => r.Headers.AcceptEncoding = "gzip, deflate, br");
         var (refused, _) = await GetAsync(script, configure: r => r.Headers.AcceptEncoding = "gzip;q=0");

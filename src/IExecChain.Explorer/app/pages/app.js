@@ -34,7 +34,8 @@ export default {
           ['Endpoint', a.endpoint || '—'],
           ['Manifest', a.manifest ? h('code', null, a.manifest) : '—'],
           ['Registered at block', block(ctx, a.registeredAt)],
-        ], { 'data-record': 'app' })),
+        ], { 'data-record': 'app' }),
+        h('p', null, h('a', { href: `#/wallet?app=${a.id}`, 'data-order-app': '' }, 'Request a run of this app'), ' (from the wallet page)')),
       h('section', { 'aria-labelledby': 'app-deals' }, h('h2', { id: 'app-deals' }, 'Deals'), deals.el));
   },
 };

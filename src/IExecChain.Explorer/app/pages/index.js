@@ -22,10 +22,11 @@ import bridge from './bridge.js';
 import deposit from './deposit.js';
 import withdrawal from './withdrawal.js';
 import search from './search.js';
+import wallet from './wallet.js';
 
 export default [
   dashboard, blocks, block, tx, account,
   market, deal, task, order, pool, app, dataset,
   governance, proposal, checkpoints, checkpoint, bridge, deposit, withdrawal,
-  search,
+  search, wallet,
 ];

@@ -3,6 +3,26 @@
 import { h, replace } from '../dom.js';
 import { account, block, checkId, fields, full, idLink, notFound, routeId, start, status } from './parts.js';
 import { orderTerms } from './market-parts.js';
+import { loadedWallet } from '../wallet-loader.js';
+
+// The owner of an open order may cancel it here once the wallet page has unlocked their key; the
+// wallet bundle is not fetched for an order page otherwise.
+function cancelSection(ctx, o) {
+  if (o.status !== 'open') return null;
+  const wallet = loadedWallet();
+  const mine = wallet?.session.address === o.owner;
+  if (!mine) {
+    return {
+      el: h('section', { 'aria-labelledby': 'order-cancel' }, h('h2', { id: 'order-cancel' }, 'Cancel'),
+        h('p', { class: 'muted' }, 'The owner can cancel this order after unlocking their key on the ', h('a', { href: '#/wallet' }, 'wallet page'), '.')),
+    };
+  }
+  return wallet.actionForm(ctx, wallet.session, {
+    id: 'cancel-order', title: 'Cancel this order', read: wallet.readCancelOrder, submit: 'Review the cancel',
+    intro: 'What the order still locks is released; deals already made go on.',
+    fields: [{ name: 'orderHash', label: 'Order hash', value: o.hash }],
+  });
+}
 
 export default {
   path: /^\/order\/([^/?]*)$/,
@@ -19,7 +39,9 @@ export default {
       notFound(body, `No order ${id} on this chain.`);
       return;
     }
+    const cancel = cancelSection(ctx, o);
     replace(body,
+      cancel?.el,
       h('section', { 'aria-labelledby': 'order-state' },
         h('h2', { id: 'order-state' }, 'State'),
         fields([
@@ -37,5 +59,6 @@ export default {
       o.deals ? h('section', { 'aria-labelledby': 'order-deals' },
         h('h2', { id: 'order-deals' }, 'Deals'),
         o.deals.length ? h('ul', null, o.deals.map((d) => h('li', null, idLink(ctx, 'deal', d)))) : h('p', { class: 'muted' }, 'No deals yet.')) : null);
+    return cancel?.stop;
   },
 };

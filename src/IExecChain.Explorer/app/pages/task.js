@@ -4,6 +4,7 @@
 import { h, replace } from '../dom.js';
 import { checkId, coalesce, errorText, notFound, routeId, start } from './parts.js';
 import { taskDetails } from './market-parts.js';
+import { resultSection } from './task-result.js';
 
 export default {
   path: /^\/task\/([^/?]*)$/,
@@ -18,6 +19,7 @@ export default {
     const note = h('p', { class: 'muted', role: 'status' });
     const content = h('div');
     const problemLine = h('p', { class: 'error', role: 'alert', hidden: true });
+    const result = resultSection(ctx);
 
     async function load() {
       const t = await ctx.rpc('iex_getTask', [id]);
@@ -27,6 +29,7 @@ export default {
       }
       problemLine.hidden = true;
       replace(content, taskDetails(ctx, t));
+      result.update(t);
       const done = (t.status === 'completed' || t.status === 'failed') && !(t.pending?.length) &&
         !(t.verification && ['committing', 'revealing'].includes(t.verification.phase));
       note.textContent = done ? `Final: ${t.status}.` : 'Live: updates as the task moves on.';
@@ -35,7 +38,7 @@ export default {
 
     const first = await load();
     if (!first) return;
-    replace(body, note, problemLine, content);
+    replace(body, note, problemLine, result.el, content);
     const refresh = coalesce(async () => {
       try {
         await load();
