@@ -18,6 +18,8 @@ function link(kind, id) {
 }
 
 function start() {
+  // Empty until a page subscribes (the socket opens with the first subscription): a page with no
+  // live data, such as the wallet, says nothing about a connection it does not use.
   const status = document.getElementById('conn');
   const showStatus = (state, delay) => {
     status.dataset.state = state;
