@@ -15,7 +15,7 @@ namespace IExecChain.BrowserTests;
 [TestFixture]
 [NonParallelizable]
 [System.Diagnostics.CodeAnalysis.SuppressMessage("Design", "CA1001", Justification = "Created in OneTimeSetUp and disposed in OneTimeTearDown")]
-public sealed class BrowsePagesTests
+public sealed class BrowsePagesTests : BrowserFixture
 {
     // Generous deadlines for a busy 2-core CI machine: a condition met early returns at once.
     private static readonly TimeSpan DevnetStart = TimeSpan.FromSeconds(240);
@@ -24,40 +24,25 @@ public sealed class BrowsePagesTests
     // (the tests run in globalization-invariant mode, where en-US is not available).
     private static readonly CultureInfo English = CultureInfo.InvariantCulture;
 
-    private IPlaywright _playwright = null!;
-    private IBrowser _browser = null!;
     private MarketDevnet _devnet = null!;
     private JsonRpcClient _rpc = null!;
     private string _completedTask = null!;
-    private readonly List<WatchedPage> _pages = [];
 
     private string Url => _devnet.Rpc.ToString();
 
     [OneTimeSetUp]
-    public async Task Start_a_market_devnet_and_a_browser()
+    public async Task Start_a_market_devnet()
     {
-        (_playwright, _browser) = await Chromium.LaunchAsync();
         _devnet = new MarketDevnet();
         _completedTask = await _devnet.StartAsync(DevnetStart);
         _rpc = new JsonRpcClient(_devnet.Rpc, TimeSpan.FromSeconds(30));
     }
 
     [OneTimeTearDown]
-    public async Task Stop_the_browser_and_the_devnet()
+    public void Stop_the_devnet()
     {
-        if (_browser is not null) await _browser.CloseAsync();
-        _playwright?.Dispose();
         _rpc?.Dispose();
         _devnet?.Dispose();
-    }
-
-    [TearDown]
-    public async Task Close_the_pages_and_require_no_browser_errors()
-    {
-        var errors = _pages.SelectMany(p => p.Errors).ToList();
-        foreach (WatchedPage page in _pages) await page.DisposeAsync();
-        _pages.Clear();
-        Assert.That(errors, Is.Empty, "the browser reported errors");
     }
 
     [Test]
@@ -87,7 +72,7 @@ public sealed class BrowsePagesTests
             "h => Number(document.querySelector('table[data-list=blocks] tbody tr td').textContent.replace(/,/g, '')) >= h",
             (double)(top + 5), new PageWaitForFunctionOptions { Timeout = Patience, PollingInterval = 100 });
         Assert.That(await page.EvaluateAsync<bool>("() => window.__sameDocument === true"), Is.True, "the page reloaded");
-        await ScreenshotAsync(page, "browse-blocks");
+        await Screenshots.TakeAsync(page, "browse-blocks");
 
         // Older pages follow the node's cursor: the next page starts below the live one.
         await page.GetByRole(AriaRole.Button, new() { Name = "Older →" }).ClickAsync();
@@ -134,7 +119,7 @@ public sealed class BrowsePagesTests
             JsonElement receipt = await _rpc.CallAsync("iex_getReceipt", transactions[i].GetProperty("hash").GetString());
             Assert.That(await cells.Nth(5).TextContentAsync(), Is.EqualTo(receipt.GetProperty("status").GetString()), $"status of transaction {i}");
         }
-        await ScreenshotAsync(page, "browse-block");
+        await Screenshots.TakeAsync(page, "browse-block");
     }
 
     [Test]
@@ -157,7 +142,7 @@ public sealed class BrowsePagesTests
         Assert.That(await page.Locator("[data-field=feePaid] td").TextContentAsync(), Is.EqualTo(Rlc(receipt.GetProperty("feePaid"))));
         Assert.That(await page.Locator("[data-field=nonce] td").TextContentAsync(), Is.EqualTo(Int(tx.GetProperty("nonce"))));
         Assert.That(await page.Locator("[data-field=blockNumber] a").GetAttributeAsync("href"), Is.EqualTo($"#/block/{JsonRpcClient.Quantity(tx.GetProperty("blockNumber"))}"));
-        await ScreenshotAsync(page, "browse-tx");
+        await Screenshots.TakeAsync(page, "browse-tx");
 
         // A payload the node does not decode is read from the raw bytes: the demo's app registration
         // shows the name the chain registered for the app.
@@ -200,7 +185,7 @@ public sealed class BrowsePagesTests
         Assert.That(hashes.Skip(start).Take(shown.Count), Is.EqualTo(shown), "in the node's order (newest first), none left out");
         // A full page, or all the account had when the page was drawn (it may have sent more since).
         Assert.That(shown.Count == 20 || start + shown.Count == hashes.Count, Is.True, $"a page of 20, or the account's whole list: {shown.Count} shown from position {start} of {hashes.Count}");
-        await ScreenshotAsync(page, "browse-account");
+        await Screenshots.TakeAsync(page, "browse-account");
     }
 
     [Test]
@@ -235,7 +220,7 @@ public sealed class BrowsePagesTests
         await malformed.WaitForAsync();
         Assert.That(await malformed.TextContentAsync(), Is.EqualTo("Not a block number, hash or address: “0x12zz”."));
         Assert.That(await box.InputValueAsync(), Is.EqualTo("0x12zz"), "the input is kept");
-        await ScreenshotAsync(page, "browse-search-malformed");
+        await Screenshots.TakeAsync(page, "browse-search-malformed");
 
         string unknown = "0x" + new string('0', 63) + "1";
         await page.GotoAsync(Url + "#/search?q=" + unknown);
@@ -265,7 +250,7 @@ public sealed class BrowsePagesTests
         Assert.That(await replicaRows.First.Locator("td").Nth(1).TextContentAsync(), Is.EqualTo(replicas[0].GetProperty("status").GetString()));
         Assert.That(await replicaRows.First.Locator("td").Nth(4).Locator("span").GetAttributeAsync("title"), Is.EqualTo(replicas[0].GetProperty("resultHash").GetString()), "the contribution");
         Assert.That(await replicaRows.First.Locator("td").Nth(5).Locator("span").GetAttributeAsync("title"), Is.EqualTo(replicas[0].GetProperty("resultDigest").GetString()), "the reveal");
-        await ScreenshotAsync(page, "browse-task");
+        await Screenshots.TakeAsync(page, "browse-task");
 
         // Task → deal by its link.
         await page.Locator("[data-field=dealId] a").ClickAsync();
@@ -275,7 +260,7 @@ public sealed class BrowsePagesTests
         ILocator dealTasks = page.Locator("table[data-list=tasks] tbody tr");
         await dealTasks.First.Locator("a").First.WaitForAsync();
         Assert.That(await dealTasks.First.Locator("td").First.Locator("a").GetAttributeAsync("title"), Is.EqualTo(_completedTask));
-        await ScreenshotAsync(page, "browse-deal");
+        await Screenshots.TakeAsync(page, "browse-deal");
 
         // Deal → workerpool by its link: workers and their scores.
         await page.Locator("[data-field=workerpool] a").ClickAsync();
@@ -285,7 +270,7 @@ public sealed class BrowsePagesTests
         var shownWorkers = new List<string?>();
         foreach (ILocator row in await workers.AllAsync()) shownWorkers.Add(await row.Locator("a").GetAttributeAsync("title"));
         Assert.That(shownWorkers, Is.EqualTo(expected));
-        await ScreenshotAsync(page, "browse-pool");
+        await Screenshots.TakeAsync(page, "browse-pool");
 
         // The market: the demo pool's open workerpool orders are in the book.
         await page.GotoAsync(Url + "#/market");
@@ -298,7 +283,7 @@ public sealed class BrowsePagesTests
             Assert.That(shownOrders, Does.Contain(order.GetProperty("hash").GetString()), "a workerpool order of the book");
         await page.Locator("[data-field=deals]").WaitForAsync();
         Assert.That(ulong.Parse(Clean(await page.Locator("[data-field=deals] td").TextContentAsync()), NumberStyles.AllowThousands, English), Is.GreaterThanOrEqualTo(1UL));
-        await ScreenshotAsync(page, "browse-market");
+        await Screenshots.TakeAsync(page, "browse-market");
     }
 
     [Test]
@@ -318,7 +303,7 @@ public sealed class BrowsePagesTests
         Assert.That(await page.Locator("[data-field=status] td").TextContentAsync(), Is.EqualTo(order.GetProperty("status").GetString()));
         Assert.That(await page.Locator("[data-record=order-terms] [data-field=price] td").TextContentAsync(),
             Is.EqualTo(Rlc(ulong.Parse(order.GetProperty("order").GetProperty("price").GetString()!, CultureInfo.InvariantCulture))));
-        await ScreenshotAsync(page, "browse-order");
+        await Screenshots.TakeAsync(page, "browse-order");
 
         // Order → app by its link.
         await page.Locator("[data-record=order-terms] [data-field=app] a").ClickAsync();
@@ -326,7 +311,7 @@ public sealed class BrowsePagesTests
         Assert.That(await page.Locator("main h1").TextContentAsync(), Is.EqualTo($"App “{app.GetProperty("name").GetString()}”"));
         Assert.That(await page.Locator("[data-field=owner] a").GetAttributeAsync("title"), Is.EqualTo(app.GetProperty("owner").GetString()));
         Assert.That(await page.Locator("[data-field=status] td").TextContentAsync(), Is.EqualTo(app.GetProperty("status").GetString()));
-        await ScreenshotAsync(page, "browse-app");
+        await Screenshots.TakeAsync(page, "browse-app");
 
         // The demo's dataset, from the dataset order book.
         JsonElement datasetOrders = await _rpc.CallAsync("iex_getOrderBook", new { kind = "dataset", limit = 1 });
@@ -336,7 +321,7 @@ public sealed class BrowsePagesTests
         await page.Locator("[data-field=name]").WaitForAsync();
         Assert.That(await page.Locator("[data-field=name] td").TextContentAsync(), Is.EqualTo(dataset.GetProperty("name").GetString()));
         Assert.That(await page.Locator("[data-field=owner] a").GetAttributeAsync("title"), Is.EqualTo(dataset.GetProperty("owner").GetString()));
-        await ScreenshotAsync(page, "browse-dataset");
+        await Screenshots.TakeAsync(page, "browse-dataset");
     }
 
     [Test]
@@ -350,7 +335,7 @@ public sealed class BrowsePagesTests
         var names = governable.GetProperty("parameters").EnumerateArray().Select(p => p.GetProperty("name").GetString()).ToList();
         Assert.That(await parameters.Locator("td:first-child").AllTextContentsAsync(), Is.EqualTo(names));
         Assert.That(await page.Locator("table[data-list=proposals] tbody").TextContentAsync(), Is.EqualTo("No proposals yet."), "the devnet has none");
-        await ScreenshotAsync(page, "browse-governance");
+        await Screenshots.TakeAsync(page, "browse-governance");
 
         await page.GotoAsync(Url + "#/checkpoints");
         ILocator checkpoints = page.Locator("table[data-list=checkpoints] tbody tr");
@@ -360,7 +345,7 @@ public sealed class BrowsePagesTests
         Assert.That(Clean(await checkpoints.First.Locator("td").Nth(1).TextContentAsync()),
             Is.EqualTo(Clean($"{Int(checkpoint.GetProperty("firstHeight"))} – {Int(checkpoint.GetProperty("lastHeight"))}")));
         Assert.That(await checkpoints.First.Locator("td").Nth(4).TextContentAsync(), Is.EqualTo("not reported anchored"), "no relayer on this devnet");
-        await ScreenshotAsync(page, "browse-checkpoints");
+        await Screenshots.TakeAsync(page, "browse-checkpoints");
         await checkpoints.First.Locator("a").First.ClickAsync();
         await page.Locator("[data-field=digest]").WaitForAsync();
         Assert.That(await page.Locator("[data-field=digest] code").TextContentAsync(), Is.EqualTo(checkpoint.GetProperty("digest").GetString()));
@@ -369,7 +354,7 @@ public sealed class BrowsePagesTests
         await page.Locator("[data-field=bridgedSupply]").WaitForAsync();
         JsonElement bridge = await _rpc.CallAsync("iex_bridgeStatus");
         Assert.That(await page.Locator("[data-field=bridgedSupply] td").TextContentAsync(), Is.EqualTo(Rlc(bridge.GetProperty("bridgedSupply"))));
-        await ScreenshotAsync(page, "browse-bridge");
+        await Screenshots.TakeAsync(page, "browse-bridge");
     }
 
     [Test]
@@ -414,7 +399,7 @@ public sealed class BrowsePagesTests
             await page.Locator(ready).First.WaitForAsync();
             int overflow = await page.EvaluateAsync<int>("() => document.scrollingElement.scrollWidth - innerWidth");
             Assert.That(overflow, Is.LessThanOrEqualTo(0), $"{route} is wider than the phone's screen");
-            await ScreenshotAsync(page, $"browse-{name}-phone");
+            await Screenshots.TakeAsync(page, $"browse-{name}-phone");
         }
     }
 
@@ -434,13 +419,6 @@ public sealed class BrowsePagesTests
         throw new AssertionException($"no {type} transaction on the devnet");
     }
 
-    private async Task<IPage> OpenAsync(int width = 1280, int height = 900)
-    {
-        WatchedPage page = await WatchedPage.OpenAsync(_browser, width, height);
-        _pages.Add(page);
-        return page.Page;
-    }
-
     /// <summary>An nRLC quantity as the pages write it: exact RLC, thousands grouped, no trailing zeros.</summary>
     private static string Rlc(JsonElement quantity) => Rlc(JsonRpcClient.Quantity(quantity));
 
@@ -455,21 +433,4 @@ public sealed class BrowsePagesTests
     private static string Int(ulong value) => value.ToString("N0", English);
 
     private static string Clean(string? text) => (text ?? "").Replace(",", "", StringComparison.Ordinal).Trim();
-
-    private static async Task ScreenshotAsync(IPage page, string name)
-    {
-        string file = Path.Combine(ArtifactsDirectory(), name + ".png");
-        await page.ScreenshotAsync(new PageScreenshotOptions { Path = file, FullPage = true });
-        TestContext.AddTestAttachment(file);
-    }
-
-    /// <summary>TestResults/browser/ at the repository root (where scripts/test.sh collects results), else beside the binaries.</summary>
-    private static string ArtifactsDirectory()
-    {
-        string? dir = AppContext.BaseDirectory;
-        while (dir is not null && !File.Exists(Path.Combine(dir, "iExecChain.sln"))) dir = Path.GetDirectoryName(dir);
-        string path = Path.Combine(dir ?? AppContext.BaseDirectory, "TestResults", "browser");
-        Directory.CreateDirectory(path);
-        return path;
-    }
 }

@@ -37,7 +37,7 @@ public sealed partial class ExplorerTests
         Assert.That((cells[3], cells[4]), Is.EqualTo(("1", "0")), "yes and no votes");
         Assert.That(cells[5], Is.EqualTo(Quantity(proposal.GetProperty("createdHeight")).ToString("N0", CultureInfo.InvariantCulture)));
         Assert.That(cells[6], Is.EqualTo(Quantity(proposal.GetProperty("deadlineHeight")).ToString("N0", CultureInfo.InvariantCulture)));
-        await ScreenshotAsync(page, "governance");
+        await Screenshots.TakeAsync(page, "governance");
 
         // The proposal's own page, reached from the list: proposer, status and the vote by the validator.
         await row.Locator("a").First.ClickAsync();

@@ -16,7 +16,7 @@ namespace IExecChain.BrowserTests;
 [TestFixture]
 [NonParallelizable]
 [System.Diagnostics.CodeAnalysis.SuppressMessage("Design", "CA1001", Justification = "Created in OneTimeSetUp and disposed in OneTimeTearDown")]
-public sealed partial class ExplorerTests
+public sealed partial class ExplorerTests : BrowserFixture
 {
     // Deadlines for conditions, generous for a busy 2-core CI machine: met early, they return at once.
     private static readonly TimeSpan NodeStart = TimeSpan.FromSeconds(90);
@@ -24,18 +24,14 @@ public sealed partial class ExplorerTests
     // The uncompressed script and style sheet together (73 KB + 6 KB on 2026-12-05): room to grow, not to bloat.
     private const long BundleBudgetBytes = 256 * 1024;
 
-    private IPlaywright _playwright = null!;
-    private IBrowser _browser = null!;
     private DevNode _node = null!;
     private JsonRpcClient _rpc = null!;
-    private readonly List<WatchedPage> _pages = [];
 
     private string Url => _node.Rpc.ToString();
 
     [OneTimeSetUp]
-    public async Task Start_a_devnet_node_and_a_browser()
+    public async Task Start_a_devnet_node()
     {
-        (_playwright, _browser) = await Chromium.LaunchAsync();
         _node = new DevNode();
         await _node.StartAsync(NodeStart);
         _rpc = new JsonRpcClient(_node.Rpc, TimeSpan.FromSeconds(10));
@@ -48,7 +44,7 @@ public sealed partial class ExplorerTests
 
         // The node's first answers compile its RPC paths (JIT); a user meets a node that has been
         // running. This first load is reported, and must be clean, but is not the measured one.
-        await using WatchedPage first = await WatchedPage.OpenAsync(_browser);
+        await using WatchedPage first = await WatchedPage.OpenAsync(Browser);
         await first.Page.GotoAsync(Url);
         await WaitReadyAsync(first.Page);
         double ms = await ReadyMillisecondsAsync(first.Page);
@@ -57,21 +53,10 @@ public sealed partial class ExplorerTests
     }
 
     [OneTimeTearDown]
-    public async Task Stop_the_browser_and_the_node()
+    public void Stop_the_node()
     {
-        if (_browser is not null) await _browser.CloseAsync();
-        _playwright?.Dispose();
         _rpc?.Dispose();
         _node?.Dispose();
-    }
-
-    [TearDown]
-    public async Task Close_the_pages_and_require_no_browser_errors()
-    {
-        var errors = _pages.SelectMany(p => p.Errors).ToList();
-        foreach (WatchedPage page in _pages) await page.DisposeAsync();
-        _pages.Clear();
-        Assert.That(errors, Is.Empty, "the browser reported errors");
     }
 
     [Test]
@@ -122,7 +107,7 @@ public sealed partial class ExplorerTests
         Assert.That(await page.EvaluateAsync<string?>("() => document.activeElement?.getAttribute('href')"), Is.EqualTo($"#/account/{validator}"),
             "the validators' refresh took the keyboard focus off the link");
 
-        await ScreenshotAsync(page, "dashboard");
+        await Screenshots.TakeAsync(page, "dashboard");
     }
 
     [Test]
@@ -192,7 +177,7 @@ public sealed partial class ExplorerTests
             var r = roundFigures.RootElement;
             Assert.That(r.GetProperty("count").GetInt32(), Is.EqualTo(calls.Count), "fetch calls seen by the page and by Resource Timing");
             Assert.That(r.GetProperty("lastSent").GetDouble(), Is.LessThan(r.GetProperty("firstAnswer").GetDouble()), $"the dashboard waited for an answer before sending its next call: {round}; {all}");
-            await _pages[^1].DisposeAsync(); // its errors still count in teardown
+            await CloseLastPageAsync();
         }
         double median = times.Order().ElementAt(1);
         Record($"dashboard interactive after {string.Join(", ", times.Select(t => t.ToString("F0", CultureInfo.InvariantCulture)))} ms; median {median.ToString("F0", CultureInfo.InvariantCulture)} ms (performance mark 'explorer-ready': first data drawn, from navigation start)");
@@ -322,7 +307,7 @@ public sealed partial class ExplorerTests
 
         // The browser enforces Trusted Types on the app: a string written as HTML is refused. (A page
         // of its own, not watched: the refusal is logged as a console error on purpose.)
-        IBrowserContext context = await _browser.NewContextAsync();
+        IBrowserContext context = await Browser.NewContextAsync();
         try
         {
             IPage probe = await context.NewPageAsync();
@@ -356,7 +341,7 @@ public sealed partial class ExplorerTests
         int visibleFigures = await page.EvaluateAsync<int>(
             "() => [...document.querySelectorAll('.figure')].filter(e => { const r = e.getBoundingClientRect(); return r.left >= 0 && r.right <= innerWidth; }).length");
         Assert.That(visibleFigures, Is.EqualTo(await page.Locator(".figure").CountAsync()), "a figure sticks out of the screen");
-        await ScreenshotAsync(page, "dashboard-phone");
+        await Screenshots.TakeAsync(page, "dashboard-phone");
     }
 
     [Test]
@@ -381,13 +366,6 @@ public sealed partial class ExplorerTests
             null, new PageWaitForFunctionOptions { Timeout = Patience });
         Assert.That(await page.Locator("nav a[href='#/']").GetAttributeAsync("aria-current"), Is.EqualTo("page"));
         await page.Locator("[data-figure=height]").Filter(new LocatorFilterOptions { HasTextRegex = new Regex("^[0-9,]+$") }).WaitForAsync();
-    }
-
-    private async Task<IPage> OpenAsync(int width = 1280, int height = 900)
-    {
-        WatchedPage page = await WatchedPage.OpenAsync(_browser, width, height);
-        _pages.Add(page);
-        return page.Page;
     }
 
     private static Task WaitReadyAsync(IPage page) =>
@@ -419,27 +397,10 @@ public sealed partial class ExplorerTests
         Assert.That(response.Headers.GetValues("X-Content-Type-Options"), Is.EqualTo(new[] { "nosniff" }));
     }
 
-    private static async Task ScreenshotAsync(IPage page, string name)
-    {
-        string file = Path.Combine(ArtifactsDirectory(), name + ".png");
-        await page.ScreenshotAsync(new PageScreenshotOptions { Path = file, FullPage = true });
-        TestContext.AddTestAttachment(file);
-    }
-
     private static void Record(string line)
     {
         TestContext.Progress.WriteLine(line);
-        File.AppendAllText(Path.Combine(ArtifactsDirectory(), "timings.txt"), $"{DateTime.UtcNow:O} {line}\n");
-    }
-
-    /// <summary>TestResults/browser/ at the repository root (where scripts/test.sh collects results), else beside the binaries.</summary>
-    private static string ArtifactsDirectory()
-    {
-        string? dir = AppContext.BaseDirectory;
-        while (dir is not null && !File.Exists(Path.Combine(dir, "iExecChain.sln"))) dir = Path.GetDirectoryName(dir);
-        string path = Path.Combine(dir ?? AppContext.BaseDirectory, "TestResults", "browser");
-        Directory.CreateDirectory(path);
-        return path;
+        File.AppendAllText(Path.Combine(Screenshots.Directory(), "timings.txt"), $"{DateTime.UtcNow:O} {line}\n");
     }
 
     [GeneratedRegex("<script\\b[^>]*>", RegexOptions.IgnoreCase)]

@@ -3,7 +3,7 @@ using NUnit.Framework;
 
 namespace IExecChain.BrowserTests;
 
-/// <summary>Full-page screenshots in TestResults/browser/ at the repository root (where scripts/test.sh collects results), else beside the binaries.</summary>
+/// <summary>Test artifacts (screenshots, recorded timings) in TestResults/browser/ at the repository root (where scripts/test.sh collects results), else beside the binaries.</summary>
 internal static class Screenshots
 {
     public static async Task TakeAsync(IPage page, string name)
@@ -13,7 +13,7 @@ internal static class Screenshots
         TestContext.AddTestAttachment(file);
     }
 
-    private static string Directory()
+    public static string Directory()
     {
         string? dir = AppContext.BaseDirectory;
         while (dir is not null && !File.Exists(Path.Combine(dir, "iExecChain.sln"))) dir = Path.GetDirectoryName(dir);

@@ -16,7 +16,7 @@ namespace IExecChain.BrowserTests;
 [TestFixture]
 [NonParallelizable]
 [System.Diagnostics.CodeAnalysis.SuppressMessage("Design", "CA1001", Justification = "Created in OneTimeSetUp and disposed in OneTimeTearDown")]
-public sealed class WalletActionsTests
+public sealed class WalletActionsTests : BrowserFixture
 {
     // Generous deadlines for a busy 2-core CI machine: a condition met early returns at once.
     private static readonly TimeSpan DevnetStart = TimeSpan.FromSeconds(300);
@@ -33,46 +33,31 @@ public sealed class WalletActionsTests
         };
         """;
 
-    private IPlaywright _playwright = null!;
-    private IBrowser _browser = null!;
     private MarketDevnet _devnet = null!;
     private JsonRpcClient _rpc = null!;
-    private readonly List<WatchedPage> _pages = [];
 
     private string Url => _devnet.Rpc.ToString();
 
     [OneTimeSetUp]
-    public async Task Start_a_devnet_with_a_full_worker_node_and_a_browser()
+    public async Task Start_a_devnet_with_a_full_worker_node()
     {
-        (_playwright, _browser) = await Chromium.LaunchAsync();
         _devnet = new MarketDevnet(fullWorker: true);
         await _devnet.StartAsync(DevnetStart);
         _rpc = new JsonRpcClient(_devnet.Rpc, TimeSpan.FromSeconds(30));
     }
 
     [OneTimeTearDown]
-    public async Task Stop_the_browser_and_the_devnet()
+    public void Stop_the_devnet()
     {
-        if (_browser is not null) await _browser.CloseAsync();
-        _playwright?.Dispose();
         _rpc?.Dispose();
         _devnet?.Dispose();
-    }
-
-    [TearDown]
-    public async Task Close_the_pages_and_require_no_browser_errors()
-    {
-        var errors = _pages.SelectMany(p => p.Errors).ToList();
-        foreach (WatchedPage page in _pages) await page.DisposeAsync();
-        _pages.Clear();
-        Assert.That(errors, Is.Empty, "the browser reported errors");
     }
 
     [Test]
     public async Task A_request_order_placed_from_the_page_runs_and_its_result_is_verified_in_the_page()
     {
         string app = await DemoAppAsync("echo");
-        IPage page = await OpenAsync();
+        IPage page = await OpenCountingAsync();
         await UnlockAsync(page);
         Assert.That(await page.EvaluateAsync<int>("() => localStorage.length + sessionStorage.length"), Is.Zero, "nothing stored");
         await Screenshots.TakeAsync(page, "act-wallet");
@@ -163,7 +148,7 @@ public sealed class WalletActionsTests
     public async Task An_order_is_cancelled_on_its_page_and_a_dataset_is_registered_from_the_wallet()
     {
         string app = await DemoAppAsync("echo");
-        IPage page = await OpenAsync();
+        IPage page = await OpenCountingAsync();
         await UnlockAsync(page);
 
         // A request order no pool takes (it pays pools nothing), so it stays open.
@@ -205,7 +190,7 @@ public sealed class WalletActionsTests
     [Test]
     public async Task Bad_input_and_refusals_are_explained_in_place_and_nothing_is_sent_unconfirmed()
     {
-        IPage page = await OpenAsync();
+        IPage page = await OpenCountingAsync();
         await page.GotoAsync(Url + "#/wallet");
         await page.Locator("#wallet-file").SetInputFilesAsync(_devnet.UserKeystore);
         await page.Locator("#wallet-password").FillAsync("not the password");
@@ -268,7 +253,7 @@ public sealed class WalletActionsTests
     [Test]
     public async Task The_wallet_and_a_confirmation_fit_a_390_pixel_phone()
     {
-        IPage page = await OpenAsync(390, 844);
+        IPage page = await OpenCountingAsync(390, 844);
         await UnlockAsync(page);
         ILocator transfer = page.Locator("form[data-form=transfer]");
         await transfer.GetByLabel("To (address)").FillAsync("0x" + new string('7', 40));
@@ -334,11 +319,11 @@ public sealed class WalletActionsTests
         return labels.Zip(values).ToDictionary(p => p.First, p => p.Second);
     }
 
-    private async Task<IPage> OpenAsync(int width = 1280, int height = 900)
+    /// <summary>A watched page that counts the iex_sendRawTransaction calls the app makes (window.__sends).</summary>
+    private async Task<IPage> OpenCountingAsync(int width = 1280, int height = 900)
     {
-        WatchedPage page = await WatchedPage.OpenAsync(_browser, width, height);
-        _pages.Add(page);
+        IPage page = await OpenAsync(width, height);
         await page.Context.AddInitScriptAsync(CountSends);
-        return page.Page;
+        return page;
     }
 }
