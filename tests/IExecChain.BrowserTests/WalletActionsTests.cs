@@ -188,6 +188,60 @@ public sealed class WalletActionsTests : BrowserFixture
     }
 
     [Test]
+    public async Task Stake_unstake_and_an_app_registration_from_the_wallet_change_the_chain_as_confirmed()
+    {
+        IPage page = await OpenCountingAsync();
+        await UnlockAsync(page);
+        JsonElement before = await _rpc.CallAsync("iex_getAccount", _devnet.UserAccount);
+
+        // Stake 150 RLC as a worker (the devnet's minimum is 100), then unstake 50: the worker stake moves
+        // by what was confirmed.
+        await RunAsync(page, "stake", async form =>
+        {
+            await form.GetByLabel("Role").SelectOptionAsync("worker");
+            await form.GetByLabel("Amount").FillAsync("150");
+        });
+        JsonElement staked = await _rpc.CallAsync("iex_getAccount", _devnet.UserAccount);
+        Assert.That(JsonRpcClient.Quantity(staked.GetProperty("workerStake")) - JsonRpcClient.Quantity(before.GetProperty("workerStake")), Is.EqualTo(150_000_000_000UL));
+        await RunAsync(page, "unstake", async form =>
+        {
+            await form.GetByLabel("Role").SelectOptionAsync("worker");
+            await form.GetByLabel("Amount").FillAsync("50");
+        });
+        JsonElement unstaked = await _rpc.CallAsync("iex_getAccount", _devnet.UserAccount);
+        Assert.That(JsonRpcClient.Quantity(staked.GetProperty("workerStake")) - JsonRpcClient.Quantity(unstaked.GetProperty("workerStake")), Is.EqualTo(50_000_000_000UL));
+        Assert.That(unstaked.GetProperty("unbonding").GetArrayLength(), Is.GreaterThan(staked.GetProperty("unbonding").GetArrayLength()), "the unstaked RLC waits out the unbonding period");
+
+        // An app by its content root and size: registered at the address the confirmation named, as typed.
+        string root = "0x" + Convert.ToHexStringLower(System.Security.Cryptography.RandomNumberGenerator.GetBytes(32));
+        string app = (await RunAsync(page, "register-app", async form =>
+        {
+            await form.GetByLabel("Name").FillAsync("browser-app");
+            await form.GetByLabel("Runtime").SelectOptionAsync("wasm");
+            await form.GetByLabel("Content root (or the executable's keccak-256)").FillAsync(root);
+            await form.GetByLabel("Size in bytes").FillAsync("4096");
+        }, "The app's address will be"))!;
+        JsonElement record = await _rpc.CallAsync("iex_getApp", app);
+        Assert.That((record.GetProperty("name").GetString(), record.GetProperty("owner").GetString(), record.GetProperty("contentRoot").GetString(), JsonRpcClient.Quantity(record.GetProperty("contentSize"))),
+            Is.EqualTo(("browser-app", _devnet.UserAccount, root, 4096UL)));
+        Assert.That(await page.EvaluateAsync<int>("() => window.__sends"), Is.EqualTo(3), "one send per confirmed action");
+    }
+
+    /// <summary>Fills the wallet form of <paramref name="action"/>, reviews, confirms and waits for success; returns the confirmation row named <paramref name="row"/>, if any.</summary>
+    private static async Task<string?> RunAsync(IPage page, string action, Func<ILocator, Task> fill, string? row = null)
+    {
+        ILocator section = page.Locator($"[data-action-section={action}]");
+        await fill(section.Locator("form"));
+        await section.GetByRole(AriaRole.Button, new() { Name = "Review" }).ClickAsync();
+        var rows = await ConfirmRowsAsync(section.Locator("[data-confirm]"));
+        await section.Locator("[data-action=send]").ClickAsync();
+        ILocator outcome = section.Locator("[data-outcome]:not([data-outcome=pending]):not([data-outcome=sending])");
+        await outcome.WaitForAsync(new() { Timeout = Patience });
+        Assert.That(await outcome.GetAttributeAsync("data-outcome"), Is.EqualTo("success"), $"{action}: {await outcome.TextContentAsync()}");
+        return row is null ? null : rows[row];
+    }
+
+    [Test]
     public async Task Bad_input_and_refusals_are_explained_in_place_and_nothing_is_sent_unconfirmed()
     {
         IPage page = await OpenCountingAsync();
