@@ -26,7 +26,9 @@ namespace IExecChain.Benchmarks;
 /// <item><see cref="Create"/>: <see cref="SnapshotWriter"/> over the store's <c>StateValues</c> at height 200 (a checkpoint), 4 MiB chunks to files.</item>
 /// <item><see cref="Restore"/>: those files through <see cref="SnapshotRestorer"/> into an empty RocksDB; the root must be block 200's.</item>
 /// <item><see cref="Restore_by_tree_updates"/>: the same through <see cref="StateTree"/> updates, the restorer's way before <c>SortedTreeBuilder</c> (the baseline).</item>
-/// <item><see cref="Restore_tail"/>: the snapshot's tail (the last checkpoint interval of blocks, 100 here, with commits) into an empty RocksDB.</item>
+/// <item><see cref="Restore_tail"/>: the snapshot's tail (the last checkpoint interval of blocks, 100 here, with commits) into an empty RocksDB;
+/// <see cref="Restore_tail_by_decoding"/> the same the way it was done before (every transaction decoded, every block re-encoded).</item>
+/// <item><see cref="Join"/>: state and tail as a joining node restores them, the tail's blocks written while the state is.</item>
 /// <item><see cref="Replay"/>: what a node does without a snapshot for the last <see cref="ReplayBlocks"/> blocks, on a copy of
 /// the state at height 200 − <see cref="ReplayBlocks"/> (~950k accounts): decode each block, <see cref="BlockProcessor.Execute"/>
 /// (every signature recovered by a fresh <see cref="TransactionVerifier"/>, as a syncing node does), then
@@ -73,14 +75,14 @@ public class SnapshotBenchmarks
         return _world.WriteSnapshot(dir);
     }
 
-    [IterationSetup(Targets = [nameof(Restore), nameof(Restore_by_tree_updates), nameof(Restore_tail)])]
+    [IterationSetup(Targets = [nameof(Restore), nameof(Restore_by_tree_updates), nameof(Restore_tail), nameof(Restore_tail_by_decoding), nameof(Join)])]
     public void EmptyStore()
     {
         _restorePath = Path.Combine(_world.Root, "restore-" + Guid.NewGuid().ToString("N"));
         _restoreStore = new RocksDbStore(_restorePath);
     }
 
-    [IterationCleanup(Targets = [nameof(Restore), nameof(Restore_by_tree_updates), nameof(Restore_tail)])]
+    [IterationCleanup(Targets = [nameof(Restore), nameof(Restore_by_tree_updates), nameof(Restore_tail), nameof(Restore_tail_by_decoding), nameof(Join)])]
     public void DropStore()
     {
         _restoreStore?.Dispose();
@@ -111,8 +113,9 @@ public class SnapshotBenchmarks
     }
 
     /// <summary>
-    /// The tail file: decoded, checked against the manifest, blocks and commits written (the verification of
-    /// block 200's one commit against the restored state's validators is left out: there is no state here).
+    /// The tail file: parsed, checked against the manifest (blocks kept as served, transaction roots from the
+    /// transactions' bytes), blocks and commits written (the verification of block 200's one commit against the
+    /// restored state's validators is left out: there is no state here).
     /// </summary>
     [Benchmark]
     public void Restore_tail()
@@ -120,6 +123,39 @@ public class SnapshotBenchmarks
         var manifest = SnapshotManifest.Parser.ParseFrom(File.ReadAllBytes(Path.Combine(_world.SnapshotDir, "manifest")));
         var tail = SnapshotTail.Parser.ParseFrom(File.ReadAllBytes(Path.Combine(_world.SnapshotDir, "tail")));
         SnapshotTails.Write(_restoreStore!, _world.Spec, manifest, SnapshotTails.Check(_world.Spec, manifest, tail));
+    }
+
+    /// <summary>The baseline: the same tail with every block decoded and re-encoded, as before (<see cref="TailByDecoding"/>).</summary>
+    [Benchmark]
+    public void Restore_tail_by_decoding()
+    {
+        var manifest = SnapshotManifest.Parser.ParseFrom(File.ReadAllBytes(Path.Combine(_world.SnapshotDir, "manifest")));
+        var tail = SnapshotTail.Parser.ParseFrom(File.ReadAllBytes(Path.Combine(_world.SnapshotDir, "tail")));
+        TailByDecoding.Run(_restoreStore!, _world.Spec, manifest, tail);
+    }
+
+    /// <summary>
+    /// A whole join, as <c>StateSyncer</c> does it once the files are here: the tail checked, then the state restored
+    /// while the tail's blocks are written, then block 200's commit verified against the restored validators and the head
+    /// written. The node that ends up in the store opens at block 200.
+    /// </summary>
+    [Benchmark]
+    public Hash256 Join()
+    {
+        var manifest = SnapshotManifest.Parser.ParseFrom(File.ReadAllBytes(Path.Combine(_world.SnapshotDir, "manifest")));
+        var tail = SnapshotTails.Check(_world.Spec, manifest, SnapshotTail.Parser.ParseFrom(File.ReadAllBytes(Path.Combine(_world.SnapshotDir, "tail"))));
+        var store = _restoreStore!;
+        var tailBlocks = Task.Run(() => SnapshotTails.WriteBlocks(store, _world.Spec, tail));
+        Hash256 root;
+        using (var restorer = new SnapshotRestorer(store, manifest, SnapshotWorld.ChainId))
+        {
+            for (int i = 0; i < restorer.ChunkCount; i++) restorer.Add(i, File.ReadAllBytes(SnapshotWorld.ChunkPath(_world.SnapshotDir, i)));
+            root = restorer.Finish();
+        }
+        tailBlocks.GetAwaiter().GetResult();
+        if (root != _world.StateRoot) throw new InvalidOperationException($"restored root {root}, the source's is {_world.StateRoot}");
+        SnapshotTails.Restore(store, _world.Spec, manifest, tail, blocksWritten: true);
+        return root;
     }
 
     [IterationSetup(Target = nameof(Replay))]
