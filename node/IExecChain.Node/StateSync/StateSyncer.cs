@@ -149,7 +149,7 @@ public sealed partial class StateSyncer : IMessageSink, IDisposable
                     if (checkpoint is null) continue;
                     var tail = await FetchTailAsync(candidate, checkpoint, ct).ConfigureAwait(false);
                     if (tail is null) continue;
-                    restored = await RestoreAsync(candidate, tail, databasePath, ct).ConfigureAwait(false);
+                    restored = await RestoreAsync(candidate, tail.Value.Linked, tail.Value.From, databasePath, ct).ConfigureAwait(false);
                     if (restored) return candidate.Height;
                     lastFailure = $"the download of the snapshot at height {candidate.Height} stalled or lost its sources";
                 }
@@ -389,8 +389,11 @@ public sealed partial class StateSyncer : IMessageSink, IDisposable
 
     // ---- tail ----
 
-    /// <summary>The snapshot's tail, checked against the verified checkpoint, from the first peer that gives a good one; null when none does.</summary>
-    private async Task<SnapshotTails.Checked?> FetchTailAsync(Candidate candidate, Checkpoint checkpoint, CancellationToken ct)
+    /// <summary>
+    /// The snapshot's tail, its headers and commits checked against the verified checkpoint, from the first peer that gives a
+    /// good one, with that peer; null when none does. Its transactions are checked while the state is restored.
+    /// </summary>
+    private async Task<(SnapshotTails.Linked Linked, Address From)?> FetchTailAsync(Candidate candidate, Checkpoint checkpoint, CancellationToken ct)
     {
         // Bounded by what one checkpoint interval of full blocks can take, and by the largest array .NET
         // makes; memory grows with what arrives, never with what a peer claims.
@@ -430,7 +433,7 @@ public sealed partial class StateSyncer : IMessageSink, IDisposable
                 Ban(peer.Address, $"served a tail for snapshot {candidate.Id} that does not match checkpoint {checkpoint.Number}: {problem}");
                 continue;
             }
-            return tail;
+            return (tail!, peer.Address);
         }
         return null;
     }
@@ -439,7 +442,7 @@ public sealed partial class StateSyncer : IMessageSink, IDisposable
     /// Null when the tail holds the blocks checkpoint <paramref name="checkpoint"/> covers (its blocks root),
     /// ends at the snapshot's block and is consistent in itself (SnapshotTails.Check: heights, links, commits).
     /// </summary>
-    private string? TailProblem(ReadOnlyMemory<byte> bytes, Candidate candidate, Checkpoint checkpoint, out SnapshotTails.Checked? tail)
+    private string? TailProblem(ReadOnlyMemory<byte> bytes, Candidate candidate, Checkpoint checkpoint, out SnapshotTails.Linked? tail)
     {
         tail = null;
         SnapshotTail parsed;
@@ -452,10 +455,10 @@ public sealed partial class StateSyncer : IMessageSink, IDisposable
             return $"it does not parse ({e.Message})";
         }
         if ((ulong)parsed.Blocks.Count != Interval) return $"it holds {parsed.Blocks.Count} blocks, the checkpoint covers {Interval}";
-        SnapshotTails.Checked checkedTail;
+        SnapshotTails.Linked checkedTail;
         try
         {
-            checkedTail = SnapshotTails.Check(_spec, candidate.Manifest, parsed);
+            checkedTail = SnapshotTails.CheckLinks(_spec, candidate.Manifest, parsed);
         }
         catch (SnapshotRefusedException e)
         {
@@ -479,7 +482,7 @@ public sealed partial class StateSyncer : IMessageSink, IDisposable
     /// <summary>At most this many bytes of chunks are held fetched ahead of the next one to apply.</summary>
     private const long MaxBufferedBytes = 256L << 20;
 
-    private async Task<bool> RestoreAsync(Candidate candidate, SnapshotTails.Checked tail, string databasePath, CancellationToken ct)
+    private async Task<bool> RestoreAsync(Candidate candidate, SnapshotTails.Linked linkedTail, Address tailFrom, string databasePath, CancellationToken ct)
     {
         var manifest = candidate.Manifest;
         int count = manifest.ChunkHashes.Count;
@@ -503,15 +506,30 @@ public sealed partial class StateSyncer : IMessageSink, IDisposable
         }
 
         using var store = new RocksDbStore(databasePath);
-        // The tail's blocks (checked before the chunks were fetched) are written while the state is restored: the
-        // head, written last and only once block H's commit verifies, is what makes the database a node's.
-        var tailBlocks = Task.Run(() => SnapshotTails.WriteBlocks(store, _spec, tail), CancellationToken.None);
+        // The tail's transactions are checked against their headers' roots (~1M Keccak permutations for 100 full blocks), and
+        // its blocks written, while the state is restored: its headers and commits were checked before the chunks were
+        // fetched, and the head, written last and only once all of it and block H's commit verify, is what makes the
+        // database a node's. A tail found wrong ends the attempt as soon as it is (its peer banned; the snapshot is
+        // tried again from others).
+        var tailBlocks = Task.Run(() =>
+        {
+            var tail = SnapshotTails.VerifyTransactions(linkedTail);
+            SnapshotTails.WriteBlocks(store, _spec, tail);
+            return tail;
+        }, CancellationToken.None);
+        bool TailRefused()
+        {
+            if (!tailBlocks.IsFaulted || tailBlocks.Exception!.InnerException is not SnapshotRefusedException refused) return false;
+            Ban(tailFrom, $"served a tail for snapshot {candidate.Id} whose transactions do not match its blocks: {refused.Message}");
+            return true;
+        }
         try
         {
             using (var restorer = new SnapshotRestorer(store, manifest, _spec.ChainId))
             {
                 while (applied < count)
                 {
+                    if (TailRefused()) return false;
                     if (sources.Count == 0)
                     {
                         LogNoSourceLeft(_logger, candidate.Height, applied, count);
@@ -606,8 +624,9 @@ public sealed partial class StateSyncer : IMessageSink, IDisposable
                 }
                 // The tail was checked against the checkpoint before the chunks were fetched; this verifies block H's
                 // commit against the restored state's validators before the head is written.
-                await tailBlocks.ConfigureAwait(false);
-                SnapshotTails.Restore(store, _spec, manifest, tail, blocksWritten: true);
+                await Task.WhenAny(tailBlocks).ConfigureAwait(false);
+                if (TailRefused()) return false;
+                SnapshotTails.Restore(store, _spec, manifest, await tailBlocks.ConfigureAwait(false), blocksWritten: true);
                 LogRestored(_logger, candidate.Height, root.ToString(), clock.Elapsed.TotalSeconds, bytesIn / 1048576.0 / Math.Max(0.001, clock.Elapsed.TotalSeconds));
             }
         }
