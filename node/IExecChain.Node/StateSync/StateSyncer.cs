@@ -688,7 +688,12 @@ public sealed partial class StateSyncer : IMessageSink, IDisposable
         }
     }
 
-    /// <summary>The next answer of <paramref name="kind"/> from <paramref name="peer"/> that <paramref name="matches"/>; null after the request timeout. Other messages are dropped.</summary>
+    /// <summary>
+    /// The next answer of <paramref name="kind"/> from <paramref name="peer"/> that <paramref name="matches"/>; null after the
+    /// request timeout. Other messages are dropped, which loses nothing: the callers (checkpoints, then tail parts) ask one
+    /// peer one thing at a time and wait for it, so anything else in the queue answers a request already given up on (a
+    /// timed-out one, or an offer that came after discovery settled), and only asked-for answers are queued at all.
+    /// </summary>
     private async Task<SnapshotSyncMessage?> ReceiveFromAsync(Peer peer, SnapshotSyncMessage.BodyOneofCase kind, Func<SnapshotSyncMessage, bool> matches, CancellationToken ct)
     {
         var clock = Stopwatch.StartNew();
