@@ -92,15 +92,7 @@ public class SnapshotBenchmarks
 
     /// <summary>The chunk files, in order, read and applied; the recomputed root must be block 200's.</summary>
     [Benchmark]
-    public Hash256 Restore()
-    {
-        var manifest = SnapshotManifest.Parser.ParseFrom(File.ReadAllBytes(Path.Combine(_world.SnapshotDir, "manifest")));
-        using var restorer = new SnapshotRestorer(_restoreStore!, manifest, SnapshotWorld.ChainId);
-        for (int i = 0; i < restorer.ChunkCount; i++) restorer.Add(i, File.ReadAllBytes(SnapshotWorld.ChunkPath(_world.SnapshotDir, i)));
-        var root = restorer.Finish();
-        if (root != _world.StateRoot) throw new InvalidOperationException($"restored root {root}, the source's is {_world.StateRoot}");
-        return root;
-    }
+    public Hash256 Restore() => _world.RestoreState(_restoreStore!);
 
     /// <summary>The baseline: the same chunk files restored through tree updates, as the restorer did before (<see cref="RestoreByTreeUpdates"/>).</summary>
     [Benchmark]
@@ -140,28 +132,7 @@ public class SnapshotBenchmarks
     /// block 200's commit verified against the restored validators and the head written.
     /// </summary>
     [Benchmark]
-    public Hash256 Join()
-    {
-        var manifest = SnapshotManifest.Parser.ParseFrom(File.ReadAllBytes(Path.Combine(_world.SnapshotDir, "manifest")));
-        var linked = SnapshotTails.CheckLinks(_world.Spec, manifest, SnapshotTail.Parser.ParseFrom(File.ReadAllBytes(Path.Combine(_world.SnapshotDir, "tail"))));
-        var store = _restoreStore!;
-        var tailBlocks = Task.Run(() =>
-        {
-            var tail = SnapshotTails.VerifyTransactions(linked);
-            SnapshotTails.WriteBlocks(store, _world.Spec, tail);
-            return tail;
-        });
-        Hash256 root;
-        using (var restorer = new SnapshotRestorer(store, manifest, SnapshotWorld.ChainId))
-        {
-            for (int i = 0; i < restorer.ChunkCount; i++) restorer.Add(i, File.ReadAllBytes(SnapshotWorld.ChunkPath(_world.SnapshotDir, i)));
-            root = restorer.Finish();
-        }
-        var checkedTail = tailBlocks.GetAwaiter().GetResult();
-        if (root != _world.StateRoot) throw new InvalidOperationException($"restored root {root}, the source's is {_world.StateRoot}");
-        SnapshotTails.Restore(store, _world.Spec, manifest, checkedTail, blocksWritten: true);
-        return root;
-    }
+    public Hash256 Join() => _world.Join(_restoreStore!);
 
     [IterationSetup(Target = nameof(Replay))]
     public void CopyBase()
@@ -251,6 +222,45 @@ internal sealed class SnapshotWorld
         }
         if (processor.Tree.Root != StateRoot) throw new InvalidOperationException("the copy did not reach the head's state");
         return processor;
+    }
+
+    /// <summary>The chunk files, in order, read and applied into <paramref name="store"/>; the recomputed root must be block 200's.</summary>
+    public Hash256 RestoreState(IKeyValueStore store)
+    {
+        var manifest = SnapshotManifest.Parser.ParseFrom(File.ReadAllBytes(Path.Combine(SnapshotDir, "manifest")));
+        using var restorer = new SnapshotRestorer(store, manifest, ChainId);
+        for (int i = 0; i < restorer.ChunkCount; i++) restorer.Add(i, File.ReadAllBytes(ChunkPath(SnapshotDir, i)));
+        var root = restorer.Finish();
+        if (root != StateRoot) throw new InvalidOperationException($"restored root {root}, the source's is {StateRoot}");
+        return root;
+    }
+
+    /// <summary>
+    /// A whole join into <paramref name="store"/>, as <c>StateSyncer</c> does it once the files are here: the tail's headers and
+    /// commits checked, then the state restored while the tail's transactions are checked against their roots and its blocks
+    /// written, then block 200's commit verified against the restored validators and the head written.
+    /// </summary>
+    public Hash256 Join(IKeyValueStore store)
+    {
+        var manifest = SnapshotManifest.Parser.ParseFrom(File.ReadAllBytes(Path.Combine(SnapshotDir, "manifest")));
+        var linked = SnapshotTails.CheckLinks(Spec, manifest, SnapshotTail.Parser.ParseFrom(File.ReadAllBytes(Path.Combine(SnapshotDir, "tail"))));
+        var tailBlocks = Task.Run(() =>
+        {
+            var tail = SnapshotTails.VerifyTransactions(linked);
+            SnapshotTails.WriteBlocks(store, Spec, tail);
+            return tail;
+        });
+        Hash256 root;
+        try
+        {
+            root = RestoreState(store);
+        }
+        finally
+        {
+            Task.WhenAny(tailBlocks).GetAwaiter().GetResult();
+        }
+        SnapshotTails.Restore(store, Spec, manifest, tailBlocks.GetAwaiter().GetResult(), blocksWritten: true);
+        return root;
     }
 
     /// <summary>The snapshot of the source at height 200: chunk files and the manifest, as a node keeps them.</summary>

@@ -19,6 +19,11 @@ internal static class TailProfile
 {
     public static void Run(string[] args)
     {
+        if (args.Length > 1 && args[1] == "join")
+        {
+            Joins(args.Length > 2 ? int.Parse(args[2], System.Globalization.CultureInfo.InvariantCulture) : 5);
+            return;
+        }
         int rounds = args.Length > 1 ? int.Parse(args[1], System.Globalization.CultureInfo.InvariantCulture) : 3;
         var world = SnapshotWorld.Get();
         var spec = world.Spec;
@@ -107,6 +112,43 @@ internal static class TailProfile
         Directory.Delete(path, recursive: true);
         Console.WriteLine($"// Tail profile, round {round}, new path: parse {Ms(parse)}, read {blocks.Count} blocks as served {Ms(read)}, "
             + $"transaction roots from the bytes on one core {Ms(serial)}, on all cores {Ms(parallel)}; SnapshotTails.Check whole {Ms(check)}, Write whole (synced) {Ms(write)}");
+    }
+
+    /// <summary>
+    /// <c>tail-profile join [rounds]</c>: the state restore alone, the join (<see cref="SnapshotWorld.Join"/>) and the old way
+    /// (state, then the tail by decoding), in turn in each round, each into a new RocksDB, so that a machine whose load
+    /// drifts weighs on all three alike: what the tail adds to the state is read round by round.
+    /// </summary>
+    private static void Joins(int rounds)
+    {
+        var world = SnapshotWorld.Get();
+        var manifest = SnapshotManifest.Parser.ParseFrom(File.ReadAllBytes(Path.Combine(world.SnapshotDir, "manifest")));
+        for (int round = 0; round < rounds; round++)
+        {
+            double state = Timed(world, round, "state", store => world.RestoreState(store));
+            double join = Timed(world, round, "join", store => world.Join(store));
+            double old = Timed(world, round, "old", store =>
+            {
+                world.RestoreState(store);
+                TailByDecoding.Run(store, world.Spec, manifest, SnapshotTail.Parser.ParseFrom(File.ReadAllBytes(Path.Combine(world.SnapshotDir, "tail"))));
+            });
+            Console.WriteLine($"// Join round {round}: state alone {state:F2} s, join (new) {join:F2} s (+{join - state:F2} s), "
+                + $"state then tail by decoding (old) {old:F2} s (+{old - state:F2} s)");
+        }
+    }
+
+    private static double Timed(SnapshotWorld world, int round, string name, Action<RocksDbStore> run)
+    {
+        string path = Path.Combine(world.Root, $"join-{name}-{round}");
+        var watch = new Stopwatch();
+        using (var store = new RocksDbStore(path))
+        {
+            watch.Start();
+            run(store);
+            watch.Stop();
+        }
+        Directory.Delete(path, recursive: true);
+        return watch.Elapsed.TotalSeconds;
     }
 
     private static string Ms(Stopwatch watch) => $"{watch.Elapsed.TotalMilliseconds:F0} ms";
