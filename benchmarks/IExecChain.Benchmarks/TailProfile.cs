@@ -127,6 +127,19 @@ internal static class TailProfile
         {
             double state = Timed(world, round, "state", store => world.RestoreState(store));
             double join = Timed(world, round, "join", store => world.Join(store));
+            double everyCore = Timed(world, round, "every-core", store =>
+            {
+                // As the join, with the transactions checked on every core (a second parallel loop beside the restore's).
+                var linked = State.Snapshots.SnapshotTails.CheckLinks(world.Spec, manifest, SnapshotTail.Parser.ParseFrom(File.ReadAllBytes(Path.Combine(world.SnapshotDir, "tail"))));
+                var written = Task.Run(() =>
+                {
+                    var tail = State.Snapshots.SnapshotTails.VerifyTransactions(linked, onEveryCore: true);
+                    State.Snapshots.SnapshotTails.WriteBlocks(store, world.Spec, tail);
+                    return tail;
+                });
+                world.RestoreState(store);
+                State.Snapshots.SnapshotTails.Restore(store, world.Spec, manifest, written.GetAwaiter().GetResult(), blocksWritten: true);
+            });
             double verifyOnly = Timed(world, round, "verify-only", store =>
             {
                 // The transactions checked while the state is restored, the blocks written after it.
@@ -146,7 +159,8 @@ internal static class TailProfile
                 world.RestoreState(store);
                 TailByDecoding.Run(store, world.Spec, manifest, SnapshotTail.Parser.ParseFrom(File.ReadAllBytes(Path.Combine(world.SnapshotDir, "tail"))));
             });
-            Console.WriteLine($"// Join round {round}: state alone {state:F2} s, join (new) {join:F2} s (+{join - state:F2} s), "
+            Console.WriteLine($"// Join round {round}: state alone {state:F2} s, join (new, transactions checked on one thread) {join:F2} s (+{join - state:F2} s), "
+                + $"join with the transactions checked on every core {everyCore:F2} s (+{everyCore - state:F2} s), "
                 + $"transactions checked during the state, blocks written after {verifyOnly:F2} s (+{verifyOnly - state:F2} s), "
                 + $"whole tail checked, state, tail written {sequential:F2} s (+{sequential - state:F2} s), "
                 + $"state then tail by decoding (old) {old:F2} s (+{old - state:F2} s)");

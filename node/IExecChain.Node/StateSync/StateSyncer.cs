@@ -513,7 +513,7 @@ public sealed partial class StateSyncer : IMessageSink, IDisposable
         // tried again from others).
         var tailBlocks = Task.Run(() =>
         {
-            var tail = SnapshotTails.VerifyTransactions(linkedTail);
+            var tail = SnapshotTails.VerifyTransactions(linkedTail, onEveryCore: false);
             SnapshotTails.WriteBlocks(store, _spec, tail);
             return tail;
         }, CancellationToken.None);

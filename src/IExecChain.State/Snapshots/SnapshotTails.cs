@@ -121,16 +121,21 @@ public static class SnapshotTails
     /// Checks that each block's transactions are the ones its header's transaction root commits to, and returns the
     /// tail as fully checked. A block's hash covers its header only: its transactions are its own by the header's
     /// root. Tail blocks are stored and served, never executed, so no block rule would catch altered ones. The
-    /// costly check (a Keccak permutation per transaction and per pair: ~1M for 100 blocks of 5,000 transfers), on
-    /// every core, one block per task; a joining node runs it while the state is restored. Throws
-    /// <see cref="SnapshotRefusedException"/> naming the first block that does not match.
+    /// costly check (a Keccak permutation per transaction and per pair: ~1M for 100 blocks of 5,000 transfers), one
+    /// block per task. Throws <see cref="SnapshotRefusedException"/> naming the first block that does not match.
     /// </summary>
-    public static Checked VerifyTransactions(Linked tail)
+    /// <param name="onEveryCore">
+    /// False for a check that runs beside a state restore (a joining node's): the restore keeps both cores of a 2-core
+    /// machine busy, and a second parallel loop only got in its way (a 1M-account join took 0.37–0.40 s more than the
+    /// state alone with it, 0.25–0.27 s on one thread; benchmarks/RESULTS.md "State sync").
+    /// </param>
+    public static Checked VerifyTransactions(Linked tail, bool onEveryCore = true)
     {
         ArgumentNullException.ThrowIfNull(tail);
         var (blocks, commits) = tail;
         var matches = new bool[blocks.Count];
-        Parallel.For(0, blocks.Count, i => matches[i] = blocks[i].TransactionsMatchHeader());
+        if (onEveryCore) Parallel.For(0, blocks.Count, i => matches[i] = blocks[i].TransactionsMatchHeader());
+        else for (int i = 0; i < blocks.Count; i++) matches[i] = blocks[i].TransactionsMatchHeader();
         int wrong = Array.IndexOf(matches, false);
         if (wrong >= 0)
             throw Refused($"the transactions of block {blocks[wrong].Height} in the tail do not match its header's transaction root");
