@@ -26,7 +26,9 @@ namespace IExecChain.Benchmarks;
 /// <item><see cref="Create"/>: <see cref="SnapshotWriter"/> over the store's <c>StateValues</c> at height 200 (a checkpoint), 4 MiB chunks to files.</item>
 /// <item><see cref="Restore"/>: those files through <see cref="SnapshotRestorer"/> into an empty RocksDB; the root must be block 200's.</item>
 /// <item><see cref="Restore_by_tree_updates"/>: the same through <see cref="StateTree"/> updates, the restorer's way before <c>SortedTreeBuilder</c> (the baseline).</item>
-/// <item><see cref="Restore_tail"/>: the snapshot's tail (the last checkpoint interval of blocks, 100 here, with commits) into an empty RocksDB.</item>
+/// <item><see cref="Restore_tail"/>: the snapshot's tail (the last checkpoint interval of blocks, 100 here, with commits) into an empty RocksDB;
+/// <see cref="Restore_tail_by_decoding"/> the same the way it was done before (every transaction decoded, every block re-encoded).</item>
+/// <item><see cref="Join"/>: state and tail as a joining node restores them, the tail's blocks written while the state is.</item>
 /// <item><see cref="Replay"/>: what a node does without a snapshot for the last <see cref="ReplayBlocks"/> blocks, on a copy of
 /// the state at height 200 − <see cref="ReplayBlocks"/> (~950k accounts): decode each block, <see cref="BlockProcessor.Execute"/>
 /// (every signature recovered by a fresh <see cref="TransactionVerifier"/>, as a syncing node does), then
@@ -73,14 +75,14 @@ public class SnapshotBenchmarks
         return _world.WriteSnapshot(dir);
     }
 
-    [IterationSetup(Targets = [nameof(Restore), nameof(Restore_by_tree_updates), nameof(Restore_tail)])]
+    [IterationSetup(Targets = [nameof(Restore), nameof(Restore_by_tree_updates), nameof(Restore_tail), nameof(Restore_tail_by_decoding), nameof(Join)])]
     public void EmptyStore()
     {
         _restorePath = Path.Combine(_world.Root, "restore-" + Guid.NewGuid().ToString("N"));
         _restoreStore = new RocksDbStore(_restorePath);
     }
 
-    [IterationCleanup(Targets = [nameof(Restore), nameof(Restore_by_tree_updates), nameof(Restore_tail)])]
+    [IterationCleanup(Targets = [nameof(Restore), nameof(Restore_by_tree_updates), nameof(Restore_tail), nameof(Restore_tail_by_decoding), nameof(Join)])]
     public void DropStore()
     {
         _restoreStore?.Dispose();
@@ -90,15 +92,7 @@ public class SnapshotBenchmarks
 
     /// <summary>The chunk files, in order, read and applied; the recomputed root must be block 200's.</summary>
     [Benchmark]
-    public Hash256 Restore()
-    {
-        var manifest = SnapshotManifest.Parser.ParseFrom(File.ReadAllBytes(Path.Combine(_world.SnapshotDir, "manifest")));
-        using var restorer = new SnapshotRestorer(_restoreStore!, manifest, SnapshotWorld.ChainId);
-        for (int i = 0; i < restorer.ChunkCount; i++) restorer.Add(i, File.ReadAllBytes(SnapshotWorld.ChunkPath(_world.SnapshotDir, i)));
-        var root = restorer.Finish();
-        if (root != _world.StateRoot) throw new InvalidOperationException($"restored root {root}, the source's is {_world.StateRoot}");
-        return root;
-    }
+    public Hash256 Restore() => _world.RestoreState(_restoreStore!);
 
     /// <summary>The baseline: the same chunk files restored through tree updates, as the restorer did before (<see cref="RestoreByTreeUpdates"/>).</summary>
     [Benchmark]
@@ -111,8 +105,9 @@ public class SnapshotBenchmarks
     }
 
     /// <summary>
-    /// The tail file: decoded, checked against the manifest, blocks and commits written (the verification of
-    /// block 200's one commit against the restored state's validators is left out: there is no state here).
+    /// The tail file: parsed, checked against the manifest (blocks kept as served, transaction roots from the
+    /// transactions' bytes), blocks and commits written (the verification of block 200's one commit against the
+    /// restored state's validators is left out: there is no state here).
     /// </summary>
     [Benchmark]
     public void Restore_tail()
@@ -121,6 +116,23 @@ public class SnapshotBenchmarks
         var tail = SnapshotTail.Parser.ParseFrom(File.ReadAllBytes(Path.Combine(_world.SnapshotDir, "tail")));
         SnapshotTails.Write(_restoreStore!, _world.Spec, manifest, SnapshotTails.Check(_world.Spec, manifest, tail));
     }
+
+    /// <summary>The baseline: the same tail with every block decoded and re-encoded, as before (<see cref="TailByDecoding"/>).</summary>
+    [Benchmark]
+    public void Restore_tail_by_decoding()
+    {
+        var manifest = SnapshotManifest.Parser.ParseFrom(File.ReadAllBytes(Path.Combine(_world.SnapshotDir, "manifest")));
+        var tail = SnapshotTail.Parser.ParseFrom(File.ReadAllBytes(Path.Combine(_world.SnapshotDir, "tail")));
+        TailByDecoding.Run(_restoreStore!, _world.Spec, manifest, tail);
+    }
+
+    /// <summary>
+    /// A whole join, as <c>StateSyncer</c> does it once the files are here: the tail's headers and commits checked, then
+    /// the state restored while the tail's transactions are checked against their roots and its blocks written, then
+    /// block 200's commit verified against the restored validators and the head written.
+    /// </summary>
+    [Benchmark]
+    public Hash256 Join() => _world.Join(_restoreStore!);
 
     [IterationSetup(Target = nameof(Replay))]
     public void CopyBase()
@@ -210,6 +222,45 @@ internal sealed class SnapshotWorld
         }
         if (processor.Tree.Root != StateRoot) throw new InvalidOperationException("the copy did not reach the head's state");
         return processor;
+    }
+
+    /// <summary>The chunk files, in order, read and applied into <paramref name="store"/>; the recomputed root must be block 200's.</summary>
+    public Hash256 RestoreState(IKeyValueStore store)
+    {
+        var manifest = SnapshotManifest.Parser.ParseFrom(File.ReadAllBytes(Path.Combine(SnapshotDir, "manifest")));
+        using var restorer = new SnapshotRestorer(store, manifest, ChainId);
+        for (int i = 0; i < restorer.ChunkCount; i++) restorer.Add(i, File.ReadAllBytes(ChunkPath(SnapshotDir, i)));
+        var root = restorer.Finish();
+        if (root != StateRoot) throw new InvalidOperationException($"restored root {root}, the source's is {StateRoot}");
+        return root;
+    }
+
+    /// <summary>
+    /// A whole join into <paramref name="store"/>, as <c>StateSyncer</c> does it once the files are here: the tail's headers and
+    /// commits checked, then the state restored while the tail's transactions are checked against their roots and its blocks
+    /// written, then block 200's commit verified against the restored validators and the head written.
+    /// </summary>
+    public Hash256 Join(IKeyValueStore store)
+    {
+        var manifest = SnapshotManifest.Parser.ParseFrom(File.ReadAllBytes(Path.Combine(SnapshotDir, "manifest")));
+        var linked = SnapshotTails.CheckLinks(Spec, manifest, SnapshotTail.Parser.ParseFrom(File.ReadAllBytes(Path.Combine(SnapshotDir, "tail"))));
+        var tailBlocks = Task.Run(() =>
+        {
+            var tail = SnapshotTails.VerifyTransactions(linked, onEveryCore: false);
+            SnapshotTails.WriteBlocks(store, Spec, tail);
+            return tail;
+        });
+        Hash256 root;
+        try
+        {
+            root = RestoreState(store);
+        }
+        finally
+        {
+            Task.WhenAny(tailBlocks).GetAwaiter().GetResult();
+        }
+        SnapshotTails.Restore(store, Spec, manifest, tailBlocks.GetAwaiter().GetResult(), blocksWritten: true);
+        return root;
     }
 
     /// <summary>The snapshot of the source at height 200: chunk files and the manifest, as a node keeps them.</summary>

@@ -149,7 +149,7 @@ public sealed partial class StateSyncer : IMessageSink, IDisposable
                     if (checkpoint is null) continue;
                     var tail = await FetchTailAsync(candidate, checkpoint, ct).ConfigureAwait(false);
                     if (tail is null) continue;
-                    restored = await RestoreAsync(candidate, tail, databasePath, ct).ConfigureAwait(false);
+                    restored = await RestoreAsync(candidate, tail.Value.Linked, tail.Value.From, databasePath, ct).ConfigureAwait(false);
                     if (restored) return candidate.Height;
                     lastFailure = $"the download of the snapshot at height {candidate.Height} stalled or lost its sources";
                 }
@@ -389,8 +389,11 @@ public sealed partial class StateSyncer : IMessageSink, IDisposable
 
     // ---- tail ----
 
-    /// <summary>The snapshot's tail, checked against the verified checkpoint, from the first peer that gives a good one; null when none does.</summary>
-    private async Task<SnapshotTail?> FetchTailAsync(Candidate candidate, Checkpoint checkpoint, CancellationToken ct)
+    /// <summary>
+    /// The snapshot's tail, its headers and commits checked against the verified checkpoint, from the first peer that gives a
+    /// good one, with that peer; null when none does. Its transactions are checked while the state is restored.
+    /// </summary>
+    private async Task<(SnapshotTails.Linked Linked, Address From)?> FetchTailAsync(Candidate candidate, Checkpoint checkpoint, CancellationToken ct)
     {
         // Bounded by what one checkpoint interval of full blocks can take, and by the largest array .NET
         // makes; memory grows with what arrives, never with what a peer claims.
@@ -430,7 +433,7 @@ public sealed partial class StateSyncer : IMessageSink, IDisposable
                 Ban(peer.Address, $"served a tail for snapshot {candidate.Id} that does not match checkpoint {checkpoint.Number}: {problem}");
                 continue;
             }
-            return tail;
+            return (tail!, peer.Address);
         }
         return null;
     }
@@ -439,7 +442,7 @@ public sealed partial class StateSyncer : IMessageSink, IDisposable
     /// Null when the tail holds the blocks checkpoint <paramref name="checkpoint"/> covers (its blocks root),
     /// ends at the snapshot's block and is consistent in itself (SnapshotTails.Check: heights, links, commits).
     /// </summary>
-    private string? TailProblem(ReadOnlyMemory<byte> bytes, Candidate candidate, Checkpoint checkpoint, out SnapshotTail? tail)
+    private string? TailProblem(ReadOnlyMemory<byte> bytes, Candidate candidate, Checkpoint checkpoint, out SnapshotTails.Linked? tail)
     {
         tail = null;
         SnapshotTail parsed;
@@ -452,10 +455,10 @@ public sealed partial class StateSyncer : IMessageSink, IDisposable
             return $"it does not parse ({e.Message})";
         }
         if ((ulong)parsed.Blocks.Count != Interval) return $"it holds {parsed.Blocks.Count} blocks, the checkpoint covers {Interval}";
-        SnapshotTails.Checked checkedTail;
+        SnapshotTails.Linked checkedTail;
         try
         {
-            checkedTail = SnapshotTails.Check(_spec, candidate.Manifest, parsed);
+            checkedTail = SnapshotTails.CheckLinks(_spec, candidate.Manifest, parsed);
         }
         catch (SnapshotRefusedException e)
         {
@@ -463,7 +466,7 @@ public sealed partial class StateSyncer : IMessageSink, IDisposable
         }
         var root = MerkleRoot.Compute([.. checkedTail.Blocks.Select(b => b.Hash)]);
         if (root != checkpoint.BlocksRoot) return $"its blocks hash to the root {root}, the checkpoint's is {checkpoint.BlocksRoot}";
-        tail = parsed;
+        tail = checkedTail;
         return null;
     }
 
@@ -479,7 +482,7 @@ public sealed partial class StateSyncer : IMessageSink, IDisposable
     /// <summary>At most this many bytes of chunks are held fetched ahead of the next one to apply.</summary>
     private const long MaxBufferedBytes = 256L << 20;
 
-    private async Task<bool> RestoreAsync(Candidate candidate, SnapshotTail tail, string databasePath, CancellationToken ct)
+    private async Task<bool> RestoreAsync(Candidate candidate, SnapshotTails.Linked linkedTail, Address tailFrom, string databasePath, CancellationToken ct)
     {
         var manifest = candidate.Manifest;
         int count = manifest.ChunkHashes.Count;
@@ -503,106 +506,135 @@ public sealed partial class StateSyncer : IMessageSink, IDisposable
         }
 
         using var store = new RocksDbStore(databasePath);
-        using (var restorer = new SnapshotRestorer(store, manifest, _spec.ChainId))
+        // The tail's transactions are checked against their headers' roots (~1M Keccak permutations for 100 full blocks), and
+        // its blocks written, while the state is restored: its headers and commits were checked before the chunks were
+        // fetched, and the head, written last and only once all of it and block H's commit verify, is what makes the
+        // database a node's. A tail found wrong ends the attempt as soon as it is (its peer banned; the snapshot is
+        // tried again from others).
+        var tailBlocks = Task.Run(() =>
         {
-            while (applied < count)
+            var tail = SnapshotTails.VerifyTransactions(linkedTail, onEveryCore: false);
+            SnapshotTails.WriteBlocks(store, _spec, tail);
+            return tail;
+        }, CancellationToken.None);
+        bool TailRefused()
+        {
+            if (!tailBlocks.IsFaulted || tailBlocks.Exception!.InnerException is not SnapshotRefusedException refused) return false;
+            Ban(tailFrom, $"served a tail for snapshot {candidate.Id} whose transactions do not match its blocks: {refused.Message}");
+            return true;
+        }
+        try
+        {
+            using (var restorer = new SnapshotRestorer(store, manifest, _spec.ChainId))
             {
-                if (sources.Count == 0)
+                while (applied < count)
                 {
-                    LogNoSourceLeft(_logger, candidate.Height, applied, count);
-                    return false;
-                }
-                long now = clock.ElapsedMilliseconds;
-                if (now - lastApplied > 4 * _options.RequestTimeout.TotalMilliseconds)
-                {
-                    LogStalled(_logger, candidate.Height, applied, count, (now - lastApplied) / 1000.0);
-                    return false;
-                }
-                foreach (var source in sources.Values.ToList())
-                {
-                    foreach (var (index, _) in source.InFlight.Where(f => now - f.Value > _options.RequestTimeout.TotalMilliseconds).ToList())
+                    if (TailRefused()) return false;
+                    if (sources.Count == 0)
                     {
-                        source.InFlight.Remove(index);
-                        wanted.Add(index);
-                        source.Strikes++;
-                        LogChunkTimeout(_logger, source.Address.ToString(), index, _options.RequestTimeout.TotalSeconds);
+                        LogNoSourceLeft(_logger, candidate.Height, applied, count);
+                        return false;
                     }
-                    if (source.Strikes >= MaxStrikes) Drop(source);
-                }
-                // The lowest chunks not yet asked, within the window past the next one to apply, to the
-                // sources with the fewest strikes, then the least busy.
-                foreach (int index in wanted.Where(i => i < applied + window).ToList())
-                {
-                    var source = sources.Values.Where(s => s.InFlight.Count < _options.RequestsPerPeer).OrderBy(s => s.Strikes).ThenBy(s => s.InFlight.Count).FirstOrDefault();
-                    if (source is null) break;
-                    if (!Send(source.Address, new SnapshotSyncMessage { ChunkRequest = new SnapshotChunkRequest { SnapshotId = candidate.IdBytes, Index = (uint)index } }))
+                    long now = clock.ElapsedMilliseconds;
+                    if (now - lastApplied > 4 * _options.RequestTimeout.TotalMilliseconds)
                     {
-                        // Gone or its queue full: it gets a strike, the chunk stays wanted for another.
-                        source.Strikes++;
-                        if (source.Strikes >= MaxStrikes || !Host.TryGetPeer(source.Address, out _)) Drop(source);
-                        continue;
+                        LogStalled(_logger, candidate.Height, applied, count, (now - lastApplied) / 1000.0);
+                        return false;
                     }
-                    wanted.Remove(index);
-                    source.InFlight[index] = now;
-                }
+                    foreach (var source in sources.Values.ToList())
+                    {
+                        foreach (var (index, _) in source.InFlight.Where(f => now - f.Value > _options.RequestTimeout.TotalMilliseconds).ToList())
+                        {
+                            source.InFlight.Remove(index);
+                            wanted.Add(index);
+                            source.Strikes++;
+                            LogChunkTimeout(_logger, source.Address.ToString(), index, _options.RequestTimeout.TotalSeconds);
+                        }
+                        if (source.Strikes >= MaxStrikes) Drop(source);
+                    }
+                    // The lowest chunks not yet asked, within the window past the next one to apply, to the
+                    // sources with the fewest strikes, then the least busy.
+                    foreach (int index in wanted.Where(i => i < applied + window).ToList())
+                    {
+                        var source = sources.Values.Where(s => s.InFlight.Count < _options.RequestsPerPeer).OrderBy(s => s.Strikes).ThenBy(s => s.InFlight.Count).FirstOrDefault();
+                        if (source is null) break;
+                        if (!Send(source.Address, new SnapshotSyncMessage { ChunkRequest = new SnapshotChunkRequest { SnapshotId = candidate.IdBytes, Index = (uint)index } }))
+                        {
+                            // Gone or its queue full: it gets a strike, the chunk stays wanted for another.
+                            source.Strikes++;
+                            if (source.Strikes >= MaxStrikes || !Host.TryGetPeer(source.Address, out _)) Drop(source);
+                            continue;
+                        }
+                        wanted.Remove(index);
+                        source.InFlight[index] = now;
+                    }
 
-                var next = await ReceiveAsync(TimeSpan.FromMilliseconds(200), ct).ConfigureAwait(false);
-                if (next is { Message.BodyCase: SnapshotSyncMessage.BodyOneofCase.Chunk } item && sources.TryGetValue(item.Peer.Address, out var from)
-                    && item.Message.Chunk.SnapshotId.Equals(candidate.IdBytes) && from.InFlight.Remove((int)item.Message.Chunk.Index))
-                {
-                    var chunk = item.Message.Chunk;
-                    int index = (int)chunk.Index;
-                    if (chunk.Gone)
+                    var next = await ReceiveAsync(TimeSpan.FromMilliseconds(200), ct).ConfigureAwait(false);
+                    if (next is { Message.BodyCase: SnapshotSyncMessage.BodyOneofCase.Chunk } item && sources.TryGetValue(item.Peer.Address, out var from)
+                        && item.Message.Chunk.SnapshotId.Equals(candidate.IdBytes) && from.InFlight.Remove((int)item.Message.Chunk.Index))
                     {
-                        // The peer deleted it (it keeps only its newest few): not a fault, but no use for this snapshot.
-                        wanted.Add(index);
-                        Drop(from);
-                        LogPeerGone(_logger, from.Address.ToString(), candidate.Height);
+                        var chunk = item.Message.Chunk;
+                        int index = (int)chunk.Index;
+                        if (chunk.Gone)
+                        {
+                            // The peer deleted it (it keeps only its newest few): not a fault, but no use for this snapshot.
+                            wanted.Add(index);
+                            Drop(from);
+                            LogPeerGone(_logger, from.Address.ToString(), candidate.Height);
+                        }
+                        else if (Keccak256.Hash(chunk.Data.Span) is var hash && hash != new Hash256(manifest.ChunkHashes[index].Span))
+                        {
+                            wanted.Add(index);
+                            Drop(from);
+                            Ban(from.Address, $"served chunk {index} of snapshot {candidate.Id} hashing to {hash}, the manifest lists {new Hash256(manifest.ChunkHashes[index].Span)}; fetching it from another peer");
+                        }
+                        else
+                        {
+                            received[index] = chunk.Data.ToByteArray();
+                            bytesIn += chunk.Data.Length;
+                            from.Strikes = 0;
+                        }
                     }
-                    else if (Keccak256.Hash(chunk.Data.Span) is var hash && hash != new Hash256(manifest.ChunkHashes[index].Span))
+                    while (received.Remove(applied, out var data))
                     {
-                        wanted.Add(index);
-                        Drop(from);
-                        Ban(from.Address, $"served chunk {index} of snapshot {candidate.Id} hashing to {hash}, the manifest lists {new Hash256(manifest.ChunkHashes[index].Span)}; fetching it from another peer");
+                        restorer.Add(applied, data);
+                        applied++;
+                        lastApplied = clock.ElapsedMilliseconds;
                     }
-                    else
+                    if (clock.ElapsedMilliseconds - lastProgress >= ProgressMs || applied == count)
                     {
-                        received[index] = chunk.Data.ToByteArray();
-                        bytesIn += chunk.Data.Length;
-                        from.Strikes = 0;
+                        lastProgress = clock.ElapsedMilliseconds;
+                        double seconds = Math.Max(0.001, clock.Elapsed.TotalSeconds);
+                        double rate = bytesIn / 1048576.0 / seconds;
+                        double remaining = Math.Max(0, manifest.TotalBytes / 1048576.0 - bytesIn / 1048576.0);
+                        string eta = rate > 0 ? $"{remaining / rate:0} s" : "unknown";
+                        LogProgress(_logger, candidate.Height, applied, count, bytesIn / 1048576.0, manifest.TotalBytes / 1048576.0, rate, eta, sources.Count);
                     }
                 }
-                while (received.Remove(applied, out var data))
+                Hash256 root;
+                try
                 {
-                    restorer.Add(applied, data);
-                    applied++;
-                    lastApplied = clock.ElapsedMilliseconds;
+                    root = restorer.Finish();
                 }
-                if (clock.ElapsedMilliseconds - lastProgress >= ProgressMs || applied == count)
+                catch (SnapshotRefusedException e)
                 {
-                    lastProgress = clock.ElapsedMilliseconds;
-                    double seconds = Math.Max(0.001, clock.Elapsed.TotalSeconds);
-                    double rate = bytesIn / 1048576.0 / seconds;
-                    double remaining = Math.Max(0, manifest.TotalBytes / 1048576.0 - bytesIn / 1048576.0);
-                    string eta = rate > 0 ? $"{remaining / rate:0} s" : "unknown";
-                    LogProgress(_logger, candidate.Height, applied, count, bytesIn / 1048576.0, manifest.TotalBytes / 1048576.0, rate, eta, sources.Count);
+                    // Every chunk matched the manifest, the manifest's root matched the checkpoint: the manifest lists chunks of another state.
+                    foreach (var address in candidate.Peers) Ban(address, $"offered snapshot {candidate.Id}, whose chunks do not make the state its manifest names: {e.Message}");
+                    throw;
                 }
+                // The tail was checked against the checkpoint before the chunks were fetched; this verifies block H's
+                // commit against the restored state's validators before the head is written.
+                await Task.WhenAny(tailBlocks).ConfigureAwait(false);
+                if (TailRefused()) return false;
+                SnapshotTails.Restore(store, _spec, manifest, await tailBlocks.ConfigureAwait(false), blocksWritten: true);
+                LogRestored(_logger, candidate.Height, root.ToString(), clock.Elapsed.TotalSeconds, bytesIn / 1048576.0 / Math.Max(0.001, clock.Elapsed.TotalSeconds));
             }
-            Hash256 root;
-            try
-            {
-                root = restorer.Finish();
-            }
-            catch (SnapshotRefusedException e)
-            {
-                // Every chunk matched the manifest, the manifest's root matched the checkpoint: the manifest lists chunks of another state.
-                foreach (var address in candidate.Peers) Ban(address, $"offered snapshot {candidate.Id}, whose chunks do not make the state its manifest names: {e.Message}");
-                throw;
-            }
-            // The tail was checked against the checkpoint before the chunks were fetched; this also verifies
-            // block H's commit against the restored state's validators before anything of it is written.
-            SnapshotTails.Restore(store, _spec, manifest, tail);
-            LogRestored(_logger, candidate.Height, root.ToString(), clock.Elapsed.TotalSeconds, bytesIn / 1048576.0 / Math.Max(0.001, clock.Elapsed.TotalSeconds));
+        }
+        finally
+        {
+            // The store closes after this: the write must be over whatever ended the restore (its own failure, if
+            // that is what ended it, was thrown by the await before the head's write).
+            await Task.WhenAny(tailBlocks).ConfigureAwait(false);
         }
         return true;
     }
@@ -656,7 +688,12 @@ public sealed partial class StateSyncer : IMessageSink, IDisposable
         }
     }
 
-    /// <summary>The next answer of <paramref name="kind"/> from <paramref name="peer"/> that <paramref name="matches"/>; null after the request timeout. Other messages are dropped.</summary>
+    /// <summary>
+    /// The next answer of <paramref name="kind"/> from <paramref name="peer"/> that <paramref name="matches"/>; null after the
+    /// request timeout. Other messages are dropped, which loses nothing: the callers (checkpoints, then tail parts) ask one
+    /// peer one thing at a time and wait for it, so anything else in the queue answers a request already given up on (a
+    /// timed-out one, or an offer that came after discovery settled), and only asked-for answers are queued at all.
+    /// </summary>
     private async Task<SnapshotSyncMessage?> ReceiveFromAsync(Peer peer, SnapshotSyncMessage.BodyOneofCase kind, Func<SnapshotSyncMessage, bool> matches, CancellationToken ct)
     {
         var clock = Stopwatch.StartNew();

@@ -100,7 +100,7 @@ public sealed class ChainBlock
     // Every header this chain writes has these lengths; one that does not is refused here, before any
     // rule wraps a field in a Hash256 or an Address (which throw on a wrong length: found by fuzzing,
     // a sync response with a short parent hash ended the consensus loop).
-    private static string? HeaderShapeError(BlockHeader header)
+    internal static string? HeaderShapeError(BlockHeader header)
     {
         if (header.Proposer.Length != Address.Size) return $"header proposer is {header.Proposer.Length} bytes, expected {Address.Size}";
         ReadOnlySpan<(string Name, int Length)> hashes =

@@ -49,10 +49,12 @@ public sealed class BlockProcessor
         var stored = blocks.ReadHead();
         if (stored is null)
         {
-            // State without a head is what a snapshot restore leaves until its last write (the tail and the head):
-            // an import or state sync stopped half way. Genesis over it would read the leftovers as state.
-            if (store.Iterate(DbColumn.StateValues).Any() || store.Iterate(DbColumn.StateNodes).Any() || store.Iterate(DbColumn.MarketOrders).Any())
-                throw new InvalidDataException("the database holds state but no head block: a snapshot import or state sync was interrupted; delete its db directory and import or sync again");
+            // State or blocks without a head is what a snapshot restore leaves until its last write (the head; the tail's
+            // blocks may be written while the state is): an import or state sync stopped half way. Genesis over it
+            // would read the leftovers as state and blocks.
+            if (store.Iterate(DbColumn.StateValues).Any() || store.Iterate(DbColumn.StateNodes).Any() || store.Iterate(DbColumn.MarketOrders).Any()
+                || store.Iterate(DbColumn.Blocks).Any())
+                throw new InvalidDataException("the database holds state or blocks but no head block: a snapshot import or state sync was interrupted; delete its db directory and import or sync again");
             var (genesis, update) = Genesis.Build(spec, tree);
             using var batch = store.NewBatch();
             tree.Commit(update, batch);

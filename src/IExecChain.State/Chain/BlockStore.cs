@@ -39,22 +39,39 @@ public sealed class BlockStore
     /// <summary>Adds a block; <paramref name="receiptBytes"/>[i] is the serialized receipt of transaction i.</summary>
     public void AddBlock(IWriteBatch batch, ChainBlock block, Commit commit, IReadOnlyList<byte[]> receiptBytes)
     {
-        Span<byte> height = stackalloc byte[8];
-        BinaryPrimitives.WriteUInt64BigEndian(height, block.Height);
-        Span<byte> hash = stackalloc byte[32];
-        block.Hash.CopyTo(hash);
-
-        batch.Put(DbColumn.Blocks, height, block.ToBytes());
-        batch.Put(DbColumn.HeightIndex, hash, height);
-        batch.Put(DbColumn.Commits, height, commit.ToByteArray());
+        AddBlockBytes(batch, block.Height, block.Hash, block.ToBytes(), commit);
         Span<byte> txId = stackalloc byte[32];
         for (int i = 0; i < receiptBytes.Count; i++)
         {
             block.Transactions[i].Id.CopyTo(txId);
             batch.Put(DbColumn.Receipts, txId, receiptBytes[i]);
         }
+        SetHead(batch, block.Height, block.Hash);
+    }
+
+    /// <summary>
+    /// Adds a block given as its encoding (<see cref="ChainBlock.ToBytes"/>'s, which the caller vouches for) with its
+    /// commit and hash index entry; no receipts, and the head is left as it is.
+    /// </summary>
+    public static void AddBlockBytes(IWriteBatch batch, ulong blockHeight, Hash256 blockHash, ReadOnlySpan<byte> blockBytes, Commit commit)
+    {
+        ArgumentNullException.ThrowIfNull(batch);
+        ArgumentNullException.ThrowIfNull(commit);
+        Span<byte> height = stackalloc byte[8];
+        BinaryPrimitives.WriteUInt64BigEndian(height, blockHeight);
+        Span<byte> hash = stackalloc byte[32];
+        blockHash.CopyTo(hash);
+        batch.Put(DbColumn.Blocks, height, blockBytes);
+        batch.Put(DbColumn.HeightIndex, hash, height);
+        batch.Put(DbColumn.Commits, height, commit.ToByteArray());
+    }
+
+    /// <summary>Records in <paramref name="batch"/> that block <paramref name="height"/> (<paramref name="hash"/>) is the head.</summary>
+    public static void SetHead(IWriteBatch batch, ulong height, Hash256 hash)
+    {
+        ArgumentNullException.ThrowIfNull(batch);
         Span<byte> head = stackalloc byte[40];
-        height.CopyTo(head);
+        BinaryPrimitives.WriteUInt64BigEndian(head, height);
         hash.CopyTo(head[8..]);
         batch.Put(DbColumn.Meta, HeadKey, head);
     }

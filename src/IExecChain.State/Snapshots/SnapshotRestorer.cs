@@ -1,3 +1,4 @@
+using System.Runtime.ExceptionServices;
 using Google.Protobuf;
 using IExecChain.Core.Crypto;
 using IExecChain.Core.Primitives;
@@ -60,6 +61,8 @@ public sealed class SnapshotRestorer : IDisposable
     private Hash256 _lastKey;
     private ulong _entries, _bytes;
     private Hash256? _root;
+    // Finish consumes the builder, so a second call could only compute something else: it gives the first answer again.
+    private ExceptionDispatchInfo? _finishFailure;
     // The previous batch's write, one in flight at a time (a batch of 100,000 entries is ~25 MB of native memory).
     private Task _writing = Task.CompletedTask;
 
@@ -135,12 +138,28 @@ public sealed class SnapshotRestorer : IDisposable
     /// <summary>
     /// Applies what is left and checks the restored state against the manifest: the number of entries,
     /// the size and the root. Returns the root, which the caller compares with the verified header's.
-    /// The root records are written last, and only when the root is the manifest's.
+    /// The root records are written last, and only when the root is the manifest's. Called again, it answers
+    /// the same: the root, or the first call's exception.
     /// </summary>
     public Hash256 Finish()
     {
         if (!IsComplete) throw new InvalidOperationException($"{ChunkCount - NextChunk} chunk(s) of snapshot {_id} not added yet");
         if (_root is { } finished) return finished;
+        _finishFailure?.Throw();
+        try
+        {
+            _root = Complete();
+            return _root.Value;
+        }
+        catch (Exception e)
+        {
+            _finishFailure = ExceptionDispatchInfo.Capture(e);
+            throw;
+        }
+    }
+
+    private Hash256 Complete()
+    {
         Hash256 root = default;
         using var batch = NewBatch(b => root = _tree.Finish(b));
         if (_entries != _manifest.Entries)
@@ -152,7 +171,6 @@ public sealed class SnapshotRestorer : IDisposable
             throw new SnapshotRefusedException(SnapshotFault.Snapshot, $"the state of snapshot {_id} has root {root}, its manifest says {expected}");
         _writing.GetAwaiter().GetResult();
         _store.Write(batch, sync: true);
-        _root = root;
         return root;
     }
 

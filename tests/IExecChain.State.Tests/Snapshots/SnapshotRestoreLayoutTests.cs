@@ -49,6 +49,29 @@ public sealed class SnapshotRestoreLayoutTests
     }
 
     [Test]
+    public void A_state_with_levels_wide_enough_to_hash_on_two_threads_is_stored_byte_for_byte_as_tree_updates_store_it()
+    {
+        // SortedTreeBuilder hashes a level of 1,024 closed nodes or more on two threads (the 1M-account restore does);
+        // 3,000–5,000 random keys stay under that at every depth. A node where two adjacent keys part is closed in the
+        // batch at the depth of their common prefix, so the widest depth has at least as many nodes as pairs part there.
+        var state = Make(Shape.Random, 20_000, seed: 1024);
+        int widest = state.Zip(state.Skip(1)).GroupBy(pair => CommonPrefixBits(pair.First.Key, pair.Second.Key)).Max(depth => depth.Count());
+        Assert.That(widest, Is.GreaterThanOrEqualTo(1024), "one batch closes a level of at least 1,024 nodes");
+        var reference = new MemoryStore();
+        var root = BuildByUpdates(reference, state, seed: 3);
+        var restored = new MemoryStore();
+        Assert.That(Restore(restored, state, root, SnapshotRestorer.BatchEntries, SnapshotFormat.DefaultChunkBytes), Is.EqualTo(root));
+        AssertSameStateColumns(restored, reference);
+    }
+
+    private static int CommonPrefixBits(byte[] a, byte[] b)
+    {
+        for (int i = 0; i < a.Length; i++)
+            if (a[i] != b[i]) return i * 8 + System.Numerics.BitOperations.LeadingZeroCount((uint)(a[i] ^ b[i])) - 24;
+        return a.Length * 8;
+    }
+
+    [Test]
     public void A_state_restored_into_RocksDB_is_stored_byte_for_byte_as_the_same_state_built_by_tree_updates()
     {
         var state = Make(Shape.LongSharedPrefixes, 3000, seed: 5);
