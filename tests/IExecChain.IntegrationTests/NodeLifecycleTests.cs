@@ -61,6 +61,29 @@ public class NodeLifecycleTests
     }
 
     [Test]
+    public async Task Sigterm_while_the_node_looks_for_snapshots_stops_it_cleanly_and_leaves_no_database()
+    {
+        // State sync with a peer nobody answers at: the node waits in discovery. SIGTERM there must stop it
+        // like SIGTERM at any other time (exit 0), not end the process unhandled (143).
+        using var chain = new DevChain();
+        string joiner = chain.Dir.File("joiner");
+        var (code, output) = NodeProcess.Run("init", "--chain-spec", DevChain.SpecPath, "--data", joiner);
+        Assert.That(code, Is.EqualTo(0), output);
+        using var node = NodeProcess.Start("run", "--data", joiner, "--rpc", $"127.0.0.1:{NodeProcess.FreePort()}", "--p2p", $"127.0.0.1:{NodeProcess.FreeUdpPort()}",
+            "--peer", $"127.0.0.1:{NodeProcess.FreeUdpPort()}", "--state-sync", "--trust-checkpoint", "1@0x" + new string('1', 64));
+        var deadline = DateTime.UtcNow.AddSeconds(60);
+        while (!node.Output.Contains("State sync: looking for snapshots", StringComparison.Ordinal))
+        {
+            Assert.That(node.HasExited, Is.False, node.Output);
+            Assert.That(DateTime.UtcNow, Is.LessThan(deadline), node.Output);
+            await Task.Delay(100);
+        }
+        node.Terminate();
+        Assert.That(node.ExitCode, Is.EqualTo(0), node.Output);
+        Assert.That(Directory.Exists(Path.Combine(joiner, "db")), Is.False, "no half-restored database is left");
+    }
+
+    [Test]
     public async Task A_node_run_with_no_explorer_serves_no_page_and_keeps_its_rpc()
     {
         using var chain = new DevChain();

@@ -108,19 +108,34 @@ public static class NodeCommands
                 throw new CliException("--eth-rpc is for a validator (--key), --role relayer or --trust-anchor");
             PrivateKey? validatorKey = keyFile is not null ? KeyFiles.Load(keyFile, r.GetValue(password) ?? file.PasswordFile) : null;
             using var loggerFactory = LogOptions.CreateFactory(r.GetValue(logLevel), r.GetValue(logFormat) ?? file.Logging?.Format, file.Logging?.Levels);
+            // SIGTERM stops the node gracefully from here on, also while it syncs state or starts (the RPC answers
+            // before the P2P host is up): without a handler the runtime ends the process at once (exit 143).
+            using var stop = CancellationTokenSource.CreateLinkedTokenSource(ct);
+            using var sigterm = System.Runtime.InteropServices.PosixSignalRegistration.Create(System.Runtime.InteropServices.PosixSignal.SIGTERM, c => { c.Cancel = true; stop.Cancel(); });
             if (sync is not null)
             {
                 try
                 {
-                    await StateSync.StateSyncStart.RunAsync(options, validatorKey, sync, loggerFactory, ct);
+                    await StateSync.StateSyncStart.RunAsync(options, validatorKey, sync, loggerFactory, stop.Token);
                 }
                 catch (StateSync.StateSyncException e)
                 {
                     throw new CliException($"state sync failed: {e.Message}");
                 }
+                catch (OperationCanceledException) when (stop.IsCancellationRequested)
+                {
+                    return 0; // stopped while syncing: a half-restored database is deleted by the syncer
+                }
             }
             await using var node = ChainNode.Open(options, validatorKey, loggerFactory);
-            await node.StartAsync(ct);
+            try
+            {
+                await node.StartAsync(stop.Token);
+            }
+            catch (OperationCanceledException) when (stop.IsCancellationRequested)
+            {
+                return 0; // stopped while starting; the node is disposed on the way out
+            }
             using var relayStop = CancellationTokenSource.CreateLinkedTokenSource(ct);
             Task relayTask = Task.CompletedTask;
             Anchoring.RelayerService? relayer = null;
@@ -138,7 +153,7 @@ public static class NodeCommands
                 { SabotageForTesting = r.GetValue(sabotage) }
                 : null;
             worker?.Start();
-            await WaitForShutdownAsync(node, ct);
+            await WaitForShutdownAsync(node, stop.Token);
             await relayStop.CancelAsync();
             await relayTask;
             relayer?.Dispose();

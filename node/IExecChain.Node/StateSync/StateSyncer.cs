@@ -149,9 +149,10 @@ public sealed partial class StateSyncer : IMessageSink, IDisposable
                     if (checkpoint is null) continue;
                     var tail = await FetchTailAsync(candidate, checkpoint, ct).ConfigureAwait(false);
                     if (tail is null) continue;
-                    restored = await RestoreAsync(candidate, tail.Value.Linked, tail.Value.From, databasePath, ct).ConfigureAwait(false);
+                    string? failure = await RestoreAsync(candidate, tail.Value.Linked, tail.Value.From, databasePath, ct).ConfigureAwait(false);
+                    restored = failure is null;
                     if (restored) return candidate.Height;
-                    lastFailure = $"the download of the snapshot at height {candidate.Height} stalled or lost its sources";
+                    lastFailure = $"the restore of the snapshot at height {candidate.Height} ended: {failure}";
                 }
                 catch (SnapshotRefusedException e)
                 {
@@ -482,7 +483,12 @@ public sealed partial class StateSyncer : IMessageSink, IDisposable
     /// <summary>At most this many bytes of chunks are held fetched ahead of the next one to apply.</summary>
     private const long MaxBufferedBytes = 256L << 20;
 
-    private async Task<bool> RestoreAsync(Candidate candidate, SnapshotTails.Linked linkedTail, Address tailFrom, string databasePath, CancellationToken ct)
+    /// <summary>
+    /// Fetches, checks and applies the snapshot's chunks and its tail; null once the database holds the restored
+    /// state and its head, else why this attempt ended (the snapshot may still be restored from other peers).
+    /// Throws <see cref="SnapshotRefusedException"/> only for a fault of the snapshot itself.
+    /// </summary>
+    private async Task<string?> RestoreAsync(Candidate candidate, SnapshotTails.Linked linkedTail, Address tailFrom, string databasePath, CancellationToken ct)
     {
         var manifest = candidate.Manifest;
         int count = manifest.ChunkHashes.Count;
@@ -517,10 +523,23 @@ public sealed partial class StateSyncer : IMessageSink, IDisposable
             SnapshotTails.WriteBlocks(store, _spec, tail);
             return tail;
         }, CancellationToken.None);
-        bool TailRefused()
+        // The tail's transactions came from one peer: a mismatch is that peer's fault, not the snapshot's. Any other
+        // failure of the tail's task (the disk) ends the attempt too, and is thrown.
+        string? tailRefusal = null;
+        bool TailFailed()
         {
-            if (!tailBlocks.IsFaulted || tailBlocks.Exception!.InnerException is not SnapshotRefusedException refused) return false;
-            Ban(tailFrom, $"served a tail for snapshot {candidate.Id} whose transactions do not match its blocks: {refused.Message}");
+            if (!tailBlocks.IsFaulted) return false;
+            Exception failure = tailBlocks.Exception!.InnerException ?? tailBlocks.Exception;
+            if (failure is not SnapshotRefusedException refused)
+            {
+                System.Runtime.ExceptionServices.ExceptionDispatchInfo.Capture(failure).Throw();
+                return false; // not reached
+            }
+            if (tailRefusal is null)
+            {
+                tailRefusal = $"peer {tailFrom} served a tail whose transactions do not match its blocks: {refused.Message}";
+                Ban(tailFrom, $"served a tail for snapshot {candidate.Id} whose transactions do not match its blocks: {refused.Message}");
+            }
             return true;
         }
         try
@@ -529,17 +548,17 @@ public sealed partial class StateSyncer : IMessageSink, IDisposable
             {
                 while (applied < count)
                 {
-                    if (TailRefused()) return false;
+                    if (TailFailed()) return tailRefusal;
                     if (sources.Count == 0)
                     {
                         LogNoSourceLeft(_logger, candidate.Height, applied, count);
-                        return false;
+                        return $"no peer was left serving its chunks ({applied} of {count} applied)";
                     }
                     long now = clock.ElapsedMilliseconds;
                     if (now - lastApplied > 4 * _options.RequestTimeout.TotalMilliseconds)
                     {
                         LogStalled(_logger, candidate.Height, applied, count, (now - lastApplied) / 1000.0);
-                        return false;
+                        return $"no chunk arrived for {(now - lastApplied) / 1000.0:0} s ({applied} of {count} applied)";
                     }
                     foreach (var source in sources.Values.ToList())
                     {
@@ -625,18 +644,29 @@ public sealed partial class StateSyncer : IMessageSink, IDisposable
                 // The tail was checked against the checkpoint before the chunks were fetched; this verifies block H's
                 // commit against the restored state's validators before the head is written.
                 await Task.WhenAny(tailBlocks).ConfigureAwait(false);
-                if (TailRefused()) return false;
-                SnapshotTails.Restore(store, _spec, manifest, await tailBlocks.ConfigureAwait(false), blocksWritten: true);
+                if (TailFailed()) return tailRefusal;
+                try
+                {
+                    SnapshotTails.Restore(store, _spec, manifest, await tailBlocks.ConfigureAwait(false), blocksWritten: true);
+                }
+                catch (SnapshotRefusedException e)
+                {
+                    // The state matched the trusted checkpoint, so a commit that does not verify against its validators
+                    // is the tail's: its peer is banned and the snapshot stays open to the others.
+                    Ban(tailFrom, $"served a tail for snapshot {candidate.Id} whose last commit does not verify: {e.Message}");
+                    return $"peer {tailFrom} served a last commit that does not verify: {e.Message}";
+                }
                 LogRestored(_logger, candidate.Height, root.ToString(), clock.Elapsed.TotalSeconds, bytesIn / 1048576.0 / Math.Max(0.001, clock.Elapsed.TotalSeconds));
             }
         }
         finally
         {
-            // The store closes after this: the write must be over whatever ended the restore (its own failure, if
-            // that is what ended it, was thrown by the await before the head's write).
+            // The store closes after this: the write must be over whatever ended the restore. A tail found wrong after
+            // the attempt ended another way (a stall) still bans its peer.
             await Task.WhenAny(tailBlocks).ConfigureAwait(false);
+            if (tailBlocks.IsFaulted && tailBlocks.Exception!.InnerException is SnapshotRefusedException && tailRefusal is null) TailFailed();
         }
-        return true;
+        return null;
     }
 
     // ---- plumbing ----

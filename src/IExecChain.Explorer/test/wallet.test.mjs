@@ -199,3 +199,28 @@ test('a result is verified against the agreed digest, recomputed from the bytes 
   assert.equal(resultDigest(0, new Uint8Array(), []), resultDigest(0, new Uint8Array(), []));
   assert.throws(() => resultDigest(0, new Uint8Array(), [{ name: 'a', data: new Uint8Array() }, { name: 'a', data: new Uint8Array() }]), /two output files/);
 });
+
+test('while a transaction is followed to its block, a new one is not prepared over it', async () => {
+  let release;
+  const held = new Promise((r) => { release = r; });
+  const { rpc, calls } = fakeNode();
+  const slowRpc = async (method, params) => (method === 'iex_getReceipt' ? held.then(() => rpc(method, params)) : rpc(method, params));
+  const flow = createFlow({ rpc: slowRpc, session: await unlocked(), sleep: async () => {} });
+  await flow.prepare('transfer', { to: OTHER, amount: 5n });
+  const sent = flow.confirm();
+  await new Promise((r) => setImmediate(r));
+  assert.equal(flow.state.phase, 'pending');
+  await flow.prepare('transfer', { to: OTHER, amount: 7n }); // the form submitted again meanwhile
+  assert.equal(flow.state.phase, 'pending', 'still following the first');
+  release();
+  await sent;
+  assert.equal(flow.state.phase, 'success', 'its outcome is shown');
+  assert.equal(calls.filter((c) => c === 'iex_sendRawTransaction').length, 1);
+});
+
+test('an exit code outside 32 bits is refused, not hashed as its low bits', () => {
+  assert.throws(() => verifyResult({ ...WORDCOUNT, exitCode: 2 ** 32 }, WORDCOUNT.digest), /not a 32-bit integer/);
+  assert.throws(() => verifyResult({ ...WORDCOUNT, exitCode: -(2 ** 31) - 1 }, WORDCOUNT.digest), /not a 32-bit integer/);
+  assert.doesNotThrow(() => verifyResult({ ...WORDCOUNT, exitCode: -1 }, WORDCOUNT.digest));
+  assert.throws(() => resultDigest(0, new Uint8Array(), [{ name: 'b', data: new Uint8Array() }, { name: 'a', data: new Uint8Array() }, { name: 'b', data: new Uint8Array() }]), /named 'b'/);
+});

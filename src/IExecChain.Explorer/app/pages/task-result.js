@@ -2,7 +2,7 @@
 // and checks it against the chain's result digest (app/wallet/result-view.js, loaded on click).
 // Not a page: pages/index.js does not list it.
 import { h, replace } from '../dom.js';
-import { loadWallet } from '../wallet-loader.js';
+import { loadWallet, loadedWallet } from '../wallet-loader.js';
 import { errorText } from './parts.js';
 
 export function resultSection(ctx) {
@@ -27,6 +27,10 @@ export function resultSection(ctx) {
     h('h2', { id: 'task-result' }, 'Result'), note, h('p', null, button), outcome);
   return {
     el,
+    /** Frees the result's downloads (the page is left). */
+    stop() {
+      loadedWallet()?.revokeShown();
+    },
     /** Called with each fresh copy of the task. */
     update(t) {
       task = t;

@@ -24,6 +24,9 @@ export function createFlow({ rpc, session, onChange = () => {}, pollMs = 400, wa
   };
 
   async function prepare(payloadName, payload) {
+    // One transaction at a time: while one is being sent or followed to its block, a new one would stop
+    // following it, and the user would not learn whether it landed.
+    if (state.phase === 'sending' || state.phase === 'pending') return state;
     if (!session.unlocked) {
       set({ phase: 'error', message: 'Load a keystore first: the wallet is locked.' });
       return state;
@@ -61,7 +64,9 @@ export function createFlow({ rpc, session, onChange = () => {}, pollMs = 400, wa
     set({ phase: 'sending', tx, description, id });
     try {
       await rpc('iex_sendRawTransaction', [signed.signedHex]);
+      if (mine !== generation) return state;
     } catch (e) {
+      if (mine !== generation) return state;
       // An answer from the node is a refusal; no answer leaves it unknown whether it arrived.
       if (e.code === null || e.code === undefined) set({ phase: 'lost', tx, description, id, message: `No answer from the node (${e.message}); the transaction may have arrived: look it up.` });
       else set({ phase: 'refused', tx, description, id, message: e.message });

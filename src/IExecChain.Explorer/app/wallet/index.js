@@ -5,6 +5,6 @@ import { createSession } from './session.js';
 
 export const session = createSession();
 export { renderWalletPage } from './wallet-page.js';
-export { fetchAndVerify } from './result-view.js';
+export { fetchAndVerify, revokeShown } from './result-view.js';
 export { actionForm } from './action-view.js';
 export { readCancelOrder } from './forms.js';

@@ -7,8 +7,18 @@
 import { h, replace } from '../dom.js';
 import { verifyResult } from './result.js';
 
+// The object URLs of the downloads shown, revoked when the next fetch replaces them (each holds a copy
+// of the result in memory).
+const shownUrls = new Set();
+/** Frees the downloads of the result shown (the task page calls it when it is left). */
+export function revokeShown() {
+  for (const url of shownUrls) URL.revokeObjectURL(url);
+  shownUrls.clear();
+}
+
 function download(name, bytes) {
   const url = URL.createObjectURL(new Blob([bytes], { type: 'application/octet-stream' }));
+  shownUrls.add(url);
   // The worker chose the name: keep its last path segment only.
   const file = name.split('/').pop() || 'result';
   return h('a', { href: url, download: file, 'data-download': name }, name);
@@ -36,12 +46,13 @@ async function workerNodes(ctx, task) {
  * outcome into el: verified (with downloads), a mismatch (no download), or where to fetch it instead.
  */
 export async function fetchAndVerify(el, ctx, task) {
+  revokeShown();
   replace(el, h('p', { class: 'muted', role: 'status' }, 'Fetching the result from this node…'));
   const answer = await ctx.rpc('iex_getResult', [task.id]);
   if (!answer) {
     const workers = await workerNodes(ctx, task);
     replace(el, h('p', { role: 'status', 'data-result': 'elsewhere' }, 'This node holds no result for this task (it does not run the worker that computed it). ',
-      workers.length ? 'The workers that revealed it serve it on their nodes:' : 'No worker has revealed it.'),
+      workers.length ? `The workers that revealed it serve it on their nodes. Their explorers check it against their own node's digest: trust a "verified" there only if it names the digest this chain agreed on, ${task.resultDigest}.` : 'No worker has revealed it.'),
     workers.length ? h('ul', null, workers) : null);
     return { verified: null };
   }

@@ -29,7 +29,7 @@ export function resultDigest(exitCode, stdout, files) {
   const named = files.map((f) => ({ name: encoder.encode(f.name), data: f.data }));
   named.sort((a, b) => compareBytes(a.name, b.name));
   for (let i = 1; i < named.length; i++)
-    if (compareBytes(named[i].name, named[i - 1].name) === 0) throw new Error(`two output files are named '${files[i].name}'`);
+    if (compareBytes(named[i].name, named[i - 1].name) === 0) throw new Error(`two output files are named '${new TextDecoder().decode(named[i].name)}'`);
   // int32 big-endian: a negative exit code in two's complement, as BinaryPrimitives writes it.
   const parts = [Uint8Array.of(RESULT_TAG), uint(BigInt.asUintN(32, BigInt(exitCode)), 4), uint(stdout.length, 8), stdout, uint(named.length, 4)];
   for (const f of named) parts.push(uint(f.name.length, 4), f.name, uint(f.data.length, 8), f.data);
@@ -42,7 +42,9 @@ export function resultDigest(exitCode, stdout, files) {
  */
 export function verifyResult(answer, expectedDigest) {
   if (!answer || typeof answer !== 'object') throw new Error('the node answered no result');
-  if (!Number.isInteger(answer.exitCode)) throw new Error('the result has no exit code');
+  // An int32, as the digest holds it: a larger number would hash as its low 32 bits and be shown as verified.
+  if (!Number.isInteger(answer.exitCode) || answer.exitCode < -(2 ** 31) || answer.exitCode >= 2 ** 31)
+    throw new Error(`the result's exit code ${answer.exitCode} is not a 32-bit integer`);
   const stdout = fromHex(answer.stdout ?? '0x');
   const files = (answer.files ?? []).map((f) => ({ name: String(f.name), data: fromHex(f.data ?? '0x') }));
   const computed = resultDigest(answer.exitCode, stdout, files);
